@@ -1,0 +1,371 @@
+/**
+ * The one schema module: every record of the program and every field of it, described once.
+ *
+ * Validation (valibot), the CSV columns, the test factories and — later — the IndexedDB indexes and
+ * the Yjs field lists are all derived from the field tables below, so a field is added in one place.
+ * Pure: no Svelte, no IndexedDB, no Yjs, no clock.
+ */
+import * as v from 'valibot';
+
+export const CHANNELS = ['paid', 'earned', 'owned', 'referral'] as const;
+export const LEAD_STATUSES = ['new', 'qualified', 'disqualified', 'converted'] as const;
+export const STAGES = ['prospecting', 'qualified', 'proposal', 'negotiation', 'won', 'lost'] as const;
+export const OPEN_STAGES = ['prospecting', 'qualified', 'proposal', 'negotiation'] as const;
+export const LOST_REASONS = ['competitor', 'price', 'no_decision', 'timing', 'other'] as const;
+export const ROLES = ['rep', 'partner_manager', 'vendor_manager'] as const;
+
+export type Channel = (typeof CHANNELS)[number];
+export type LeadStatus = (typeof LEAD_STATUSES)[number];
+export type Stage = (typeof STAGES)[number];
+export type OpenStage = (typeof OPEN_STAGES)[number];
+export type LostReason = (typeof LOST_REASONS)[number];
+export type Role = (typeof ROLES)[number];
+
+/** Default win probability (percent) of a deal in each stage; a rep may override it while the deal is open. */
+export const DEFAULT_STAGE_PROBABILITY: Readonly<Record<Stage, number>> = {
+  prospecting: 10,
+  qualified: 25,
+  proposal: 50,
+  negotiation: 75,
+  won: 100,
+  lost: 0,
+};
+
+export function isOpenStage(stage: Stage): stage is OpenStage {
+  return stage !== 'won' && stage !== 'lost';
+}
+
+/** Ids are made on the device: short, URL- and CSV-safe, no spaces. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+/** Instants are epoch milliseconds between 1970 and 2100: anything else is a typo or a unit mix-up. */
+const LATEST_INSTANT = Date.UTC(2100, 0, 1);
+const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE_PATTERN = /^\+?[0-9 ()./-]{5,24}$/;
+
+export function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return zone.length > 0;
+  } catch {
+    return false;
+  }
+}
+
+export function isCurrency(code: string): boolean {
+  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
+}
+
+/** How one field is stored, checked and written to files. */
+export type FieldKind =
+  | 'id'
+  | 'text'
+  | 'email'
+  | 'phone'
+  | 'instant'
+  | 'money'
+  | 'percent'
+  | 'currency'
+  | 'timeZone'
+  | 'enum'
+  | 'stageProbabilities'
+  | 'stageLog';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  /** What a person calls it, used in every message about it. */
+  label: string;
+  optional?: boolean;
+  values?: readonly string[];
+  /** For text: the longest value accepted. */
+  maxLength?: number;
+}
+
+const id = (label: string, optional = false): FieldSpec => ({ kind: 'id', label, optional });
+const text = (label: string, maxLength: number, optional = false): FieldSpec => ({
+  kind: 'text',
+  label,
+  maxLength,
+  optional,
+});
+const instant = (label: string, optional = false): FieldSpec => ({ kind: 'instant', label, optional });
+const oneOf = (label: string, values: readonly string[], optional = false): FieldSpec => ({
+  kind: 'enum',
+  label,
+  values,
+  optional,
+});
+
+export const PROGRAM_FIELDS = {
+  id: id('Program id'),
+  name: text('Program name', 120),
+  currency: { kind: 'currency', label: 'Currency' },
+  timeZone: { kind: 'timeZone', label: 'Time zone' },
+  stageProbabilities: { kind: 'stageProbabilities', label: 'Stage probabilities' },
+} as const satisfies Record<string, FieldSpec>;
+
+export const PARTNER_FIELDS = {
+  id: id('Partner id'),
+  programId: id('Program id'),
+  name: text('Partner name', 120),
+  createdAt: instant('Created'),
+  deletedAt: instant('Deleted', true),
+} as const satisfies Record<string, FieldSpec>;
+
+export const REP_FIELDS = {
+  id: id('Rep id'),
+  partnerId: id('Partner id'),
+  name: text('Rep name', 120),
+  role: oneOf('Role', ROLES),
+  createdAt: instant('Created'),
+  deletedAt: instant('Deleted', true),
+} as const satisfies Record<string, FieldSpec>;
+
+export const LEAD_FIELDS = {
+  id: id('Lead id'),
+  partnerId: id('Partner id'),
+  repId: id('Rep id'),
+  createdAt: instant('Created'),
+  channel: oneOf('Channel', CHANNELS),
+  status: oneOf('Status', LEAD_STATUSES),
+  company: text('Company', 200),
+  contactName: text('Contact name', 200),
+  phone: { kind: 'phone', label: 'Phone', optional: true },
+  email: { kind: 'email', label: 'Email', optional: true },
+  notes: text('Notes', 5000, true),
+  qualifiedAt: instant('Qualified', true),
+  deletedAt: instant('Deleted', true),
+} as const satisfies Record<string, FieldSpec>;
+
+export const DEAL_FIELDS = {
+  id: id('Deal id'),
+  partnerId: id('Partner id'),
+  repId: id('Rep id'),
+  leadId: id('Lead id', true),
+  title: text('Title', 200),
+  channel: oneOf('Channel', CHANNELS),
+  amount: { kind: 'money', label: 'Amount' },
+  currency: { kind: 'currency', label: 'Currency' },
+  stage: oneOf('Stage', STAGES),
+  probability: { kind: 'percent', label: 'Probability' },
+  createdAt: instant('Created'),
+  expectedCloseAt: instant('Expected close', true),
+  closedAt: instant('Closed', true),
+  lostReason: oneOf('Lost reason', LOST_REASONS, true),
+  updatedAt: instant('Updated'),
+  deletedAt: instant('Deleted', true),
+  stageLog: { kind: 'stageLog', label: 'Stage history', optional: true },
+} as const satisfies Record<string, FieldSpec>;
+
+/** One entry of a deal's append-only stage history: who moved it to which stage, and when. */
+export interface StageChange {
+  stage: Stage;
+  at: number;
+  by: string;
+}
+
+export interface Program {
+  id: string;
+  name: string;
+  currency: string;
+  timeZone: string;
+  stageProbabilities: Record<Stage, number>;
+}
+
+export interface Partner {
+  id: string;
+  programId: string;
+  name: string;
+  createdAt: number;
+  deletedAt?: number;
+}
+
+export interface Rep {
+  id: string;
+  partnerId: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+  deletedAt?: number;
+}
+
+export interface Lead {
+  id: string;
+  partnerId: string;
+  repId: string;
+  createdAt: number;
+  channel: Channel;
+  status: LeadStatus;
+  company: string;
+  contactName: string;
+  phone?: string;
+  email?: string;
+  notes?: string;
+  qualifiedAt?: number;
+  deletedAt?: number;
+}
+
+export interface Deal {
+  id: string;
+  partnerId: string;
+  repId: string;
+  leadId?: string;
+  title: string;
+  channel: Channel;
+  /** Integer minor units (paise, cents); never negative. */
+  amount: number;
+  currency: string;
+  stage: Stage;
+  probability: number;
+  createdAt: number;
+  expectedCloseAt?: number;
+  /** Set exactly when the stage is won or lost. */
+  closedAt?: number;
+  lostReason?: LostReason;
+  updatedAt: number;
+  deletedAt?: number;
+  stageLog?: StageChange[];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Field specs → valibot schemas. Every message names the field and says what is accepted.
+
+const stageChangeSchema = v.object({
+  stage: v.picklist(STAGES),
+  at: v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(LATEST_INSTANT)),
+  by: v.pipe(v.string(), v.regex(ID_PATTERN)),
+});
+
+function fieldSchema(spec: FieldSpec): v.GenericSchema {
+  const { label } = spec;
+  switch (spec.kind) {
+    case 'id':
+      return v.pipe(
+        v.string(`${label} is required.`),
+        v.regex(ID_PATTERN, `${label} must be 1–64 letters, digits, '-', '_', '.' or ':' and start with a letter or digit.`),
+      );
+    case 'text':
+      return v.pipe(
+        v.string(`${label} must be text.`),
+        v.trim(),
+        v.nonEmpty(`${label} is required.`),
+        v.maxLength(spec.maxLength ?? 1000, `${label} is longer than ${spec.maxLength} characters.`),
+      );
+    case 'email':
+      return v.pipe(v.string(`${label} must be text.`), v.trim(), v.regex(EMAIL_PATTERN, `${label} is not an email address.`));
+    case 'phone':
+      return v.pipe(v.string(`${label} must be text.`), v.trim(), v.regex(PHONE_PATTERN, `${label} is not a phone number.`));
+    case 'instant':
+      return v.pipe(
+        v.number(`${label} must be a date and time.`),
+        v.integer(`${label} must be a whole number of milliseconds.`),
+        v.minValue(0, `${label} is before 1970.`),
+        v.maxValue(LATEST_INSTANT, `${label} is after 2100.`),
+      );
+    case 'money':
+      return v.pipe(
+        v.number(`${label} must be a number.`),
+        v.integer(`${label} must be a whole number of minor units (paise, cents).`),
+        v.minValue(0, `${label} cannot be negative.`),
+        v.maxValue(Number.MAX_SAFE_INTEGER, `${label} is too large.`),
+      );
+    case 'percent':
+      return v.pipe(
+        v.number(`${label} must be a number.`),
+        v.integer(`${label} must be a whole percentage.`),
+        v.minValue(0, `${label} must be between 0 and 100.`),
+        v.maxValue(100, `${label} must be between 0 and 100.`),
+      );
+    case 'currency':
+      return v.pipe(v.string(`${label} is required.`), v.check(isCurrency, `${label} must be an ISO 4217 code such as INR or USD.`));
+    case 'timeZone':
+      return v.pipe(v.string(`${label} is required.`), v.check(isTimeZone, `${label} must be an IANA time zone such as Asia/Kolkata.`));
+    case 'enum': {
+      const values = spec.values ?? [];
+      return v.picklist(values, `${label} must be one of: ${values.join(', ')}.`);
+    }
+    case 'stageProbabilities':
+      return v.object(
+        Object.fromEntries(
+          STAGES.map((stage) => [
+            stage,
+            v.pipe(
+              v.number(`The probability of ${stage} must be a number.`),
+              v.integer(`The probability of ${stage} must be a whole percentage.`),
+              v.minValue(0, `The probability of ${stage} must be between 0 and 100.`),
+              v.maxValue(100, `The probability of ${stage} must be between 0 and 100.`),
+            ),
+          ]),
+        ),
+        `${label} must give a percentage for every stage.`,
+      );
+    case 'stageLog':
+      return v.array(stageChangeSchema, `${label} must be a list of stage changes.`);
+  }
+}
+
+function objectSchema(fields: Record<string, FieldSpec>): v.GenericSchema<unknown, Record<string, unknown>> {
+  return v.object(
+    Object.fromEntries(
+      Object.entries(fields).map(([name, spec]) => {
+        const schema = fieldSchema(spec);
+        return [name, spec.optional ? v.optional(schema) : schema];
+      }),
+    ),
+  );
+}
+
+/**
+ * Rules that tie fields of one record together. Each is checked only when the fields it reads are
+ * valid on their own, so one mistake gives one message.
+ */
+export interface Invariant {
+  field: string;
+  reads: readonly string[];
+  holds: (record: Record<string, unknown>) => boolean;
+  message: string;
+}
+
+const isClosed = (stage: unknown) => stage === 'won' || stage === 'lost';
+
+export const INVARIANTS: Partial<Record<RecordKind, readonly Invariant[]>> = {
+  deal: [
+    {
+      field: 'closedAt',
+      reads: ['stage', 'closedAt'],
+      holds: (deal) => isClosed(deal['stage']) === (deal['closedAt'] !== undefined),
+      message: 'Closed date is set exactly when the deal is won or lost.',
+    },
+    {
+      field: 'lostReason',
+      reads: ['stage', 'lostReason'],
+      holds: (deal) => deal['lostReason'] === undefined || deal['stage'] === 'lost',
+      message: 'Lost reason is only given for a lost deal.',
+    },
+  ],
+};
+
+export const schemas = {
+  program: objectSchema(PROGRAM_FIELDS),
+  partner: objectSchema(PARTNER_FIELDS),
+  rep: objectSchema(REP_FIELDS),
+  lead: objectSchema(LEAD_FIELDS),
+  deal: objectSchema(DEAL_FIELDS),
+};
+
+export type RecordKind = 'program' | 'partner' | 'rep' | 'lead' | 'deal';
+
+export interface RecordTypes {
+  program: Program;
+  partner: Partner;
+  rep: Rep;
+  lead: Lead;
+  deal: Deal;
+}
+
+export const FIELDS = {
+  program: PROGRAM_FIELDS,
+  partner: PARTNER_FIELDS,
+  rep: REP_FIELDS,
+  lead: LEAD_FIELDS,
+  deal: DEAL_FIELDS,
+} as const satisfies Record<RecordKind, Record<string, FieldSpec>>;

@@ -1,0 +1,46 @@
+/**
+ * Validation of records against the schema module. It reports every problem at once, each with the
+ * field it concerns and a sentence a person understands, so a form can show all of them next to
+ * their fields and an importer can list all of them per line.
+ */
+import * as v from 'valibot';
+import { INVARIANTS, schemas, type RecordKind, type RecordTypes } from './schema';
+
+export interface Problem {
+  /** The field the problem is about (dotted path for nested values), or '' for the record as a whole. */
+  field: string;
+  message: string;
+}
+
+export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
+
+export function validate<K extends RecordKind>(kind: K, input: unknown): Validated<RecordTypes[K]> {
+  const result = v.safeParse(schemas[kind], input, { abortEarly: false, abortPipeEarly: true });
+  const problems = result.success ? [] : result.issues.map(toProblem);
+  const record = result.success ? result.output : isObject(input) ? input : undefined;
+  if (record) {
+    const badFields = new Set(problems.map((problem) => problem.field.split('.')[0]));
+    for (const invariant of INVARIANTS[kind] ?? []) {
+      if (invariant.reads.some((field) => badFields.has(field))) continue;
+      if (!invariant.holds(record)) problems.push({ field: invariant.field, message: invariant.message });
+    }
+  }
+  if (result.success && problems.length === 0) {
+    // The schema was derived from the field table that the record interfaces mirror.
+    return { ok: true, value: result.output as unknown as RecordTypes[K] };
+  }
+  return { ok: false, problems };
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function toProblem(issue: v.BaseIssue<unknown>): Problem {
+  const field = (issue.path ?? []).map((item) => String(item.key)).join('.');
+  return { field, message: issue.message };
+}
+
+export const validateLead = (input: unknown) => validate('lead', input);
+export const validateDeal = (input: unknown) => validate('deal', input);
+export const validateProgram = (input: unknown) => validate('program', input);

@@ -1,0 +1,264 @@
+/**
+ * Additive rollup buckets: the form in which leads and deals are summed so that any of the eight
+ * KPIs, for any period, scope and channel, can be computed without looking at the records again.
+ *
+ * A bucket holds counters for one local day (in the program's time zone) × partner × rep × channel.
+ * Every counter is a plain sum, so buckets form a commutative monoid (a group, even: counters can be
+ * subtracted): rep → partner → program aggregation is addition, and `kpis(rollup(A ∪ B))` equals
+ * `kpis(merge(rollup(A), rollup(B)))` whenever A and B hold different records.
+ *
+ * What each record adds, and to which day's bucket:
+ * - a lead, on the day it was created: `leads`, `prospects`, and `converted[lag]` when one of its
+ *   deals is won, lag being the days from creation to the earliest win (0 when the win came first);
+ * - a deal, on the day it was created: `deals`; when it has no lead it is a prospect itself
+ *   (`prospects`, `converted[lag]` when won); when it is open now, its stage's `open*` counters;
+ * - a won or lost deal, on the day it closed: `won`, `wonAmount`, `wonCycleMs` or `lost`,
+ *   `lostToCompetitor`;
+ * - an open deal with an expected close date, on the later of its creation day and its expected
+ *   close day: `overdue` — for a period ending at `to`, it is overdue exactly when that day < to.
+ *
+ * The `converted` lags make "won before the period's end" answerable per period: a prospect created
+ * on day d with lag l is converted in a period ending at `to` exactly when d + l < to.
+ */
+import { OPEN_STAGES, type Channel, type Deal, type Lead } from '../domain/schema';
+import { localDayOf } from './calendar';
+
+export interface Bucket {
+  day: number;
+  partnerId: string;
+  repId: string;
+  channel: Channel;
+  leads: number;
+  deals: number;
+  prospects: number;
+  /** Days from a prospect's creation to its conversion → how many prospects of this bucket. */
+  converted: Record<number, number>;
+  won: number;
+  wonAmount: number;
+  wonCycleMs: number;
+  lost: number;
+  lostToCompetitor: number;
+  /** Per open stage, in the order of OPEN_STAGES: deals created this day and open now. */
+  openCount: number[];
+  openAmount: number[];
+  /** Σ amount × probability (percent): divide by 100 for the weighted pipeline. Kept integer. */
+  openWeighted: number[];
+  overdue: number;
+}
+
+/** Rollup buckets of one time zone, by bucket key. */
+export interface Rollup {
+  tz: string;
+  buckets: Map<string, Bucket>;
+}
+
+const STAGE_INDEX: Record<string, number> = Object.fromEntries(OPEN_STAGES.map((stage, index) => [stage, index]));
+
+export function bucketKey(day: number, partnerId: string, repId: string, channel: Channel): string {
+  return `${day}|${partnerId}|${repId}|${channel}`;
+}
+
+export function emptyBucket(day: number, partnerId: string, repId: string, channel: Channel): Bucket {
+  return {
+    day,
+    partnerId,
+    repId,
+    channel,
+    leads: 0,
+    deals: 0,
+    prospects: 0,
+    converted: {},
+    won: 0,
+    wonAmount: 0,
+    wonCycleMs: 0,
+    lost: 0,
+    lostToCompetitor: 0,
+    openCount: [0, 0, 0, 0],
+    openAmount: [0, 0, 0, 0],
+    openWeighted: [0, 0, 0, 0],
+    overdue: 0,
+  };
+}
+
+export function emptyRollup(tz: string): Rollup {
+  return { tz, buckets: new Map() };
+}
+
+/** target += source × sign, counter by counter. */
+export function addBucket(target: Bucket, source: Bucket, sign = 1): void {
+  target.leads += sign * source.leads;
+  target.deals += sign * source.deals;
+  target.prospects += sign * source.prospects;
+  for (const lag in source.converted) {
+    const sum = (target.converted[lag] ?? 0) + sign * (source.converted[lag] ?? 0);
+    if (sum === 0) delete target.converted[lag];
+    else target.converted[lag] = sum;
+  }
+  target.won += sign * source.won;
+  target.wonAmount += sign * source.wonAmount;
+  target.wonCycleMs += sign * source.wonCycleMs;
+  target.lost += sign * source.lost;
+  target.lostToCompetitor += sign * source.lostToCompetitor;
+  for (let stage = 0; stage < OPEN_STAGES.length; stage++) {
+    target.openCount[stage]! += sign * source.openCount[stage]!;
+    target.openAmount[stage]! += sign * source.openAmount[stage]!;
+    target.openWeighted[stage]! += sign * source.openWeighted[stage]!;
+  }
+  target.overdue += sign * source.overdue;
+}
+
+function bucketIn(rollup: Rollup, day: number, partnerId: string, repId: string, channel: Channel): Bucket {
+  const key = bucketKey(day, partnerId, repId, channel);
+  let bucket = rollup.buckets.get(key);
+  if (!bucket) {
+    bucket = emptyBucket(day, partnerId, repId, channel);
+    rollup.buckets.set(key, bucket);
+  }
+  return bucket;
+}
+
+/** The sum of several rollups of the same time zone, as a new rollup (the inputs are unchanged). */
+export function mergeRollups(...rollups: Rollup[]): Rollup {
+  const first = rollups[0];
+  if (!first) throw new Error('mergeRollups needs at least one rollup');
+  const merged = emptyRollup(first.tz);
+  for (const rollup of rollups) {
+    if (rollup.tz !== first.tz) throw new Error(`Cannot merge rollups of ${first.tz} and ${rollup.tz}`);
+    for (const bucket of rollup.buckets.values()) {
+      addBucket(bucketIn(merged, bucket.day, bucket.partnerId, bucket.repId, bucket.channel), bucket);
+    }
+  }
+  return merged;
+}
+
+/**
+ * Keeps a rollup up to date as leads and deals are added, changed or deleted, one record at a time:
+ * a change subtracts the record's old contribution and adds its new one, so the cost of an update
+ * does not grow with the number of records.
+ */
+export class RollupIndex {
+  readonly rollup: Rollup;
+  private readonly dayOf: (instant: number) => number;
+  private readonly leads = new Map<string, Lead>();
+  private readonly deals = new Map<string, Deal>();
+  /** Lead id → ids of the deals made from it (deleted ones included: they may come back). */
+  private readonly dealsByLead = new Map<string, Set<string>>();
+
+  constructor(tz: string) {
+    this.rollup = emptyRollup(tz);
+    this.dayOf = localDayOf(tz);
+  }
+
+  /** Adds many records at once; faster than one by one because conversions are settled once per lead. */
+  static build(tz: string, leads: Iterable<Lead>, deals: Iterable<Deal>): RollupIndex {
+    const index = new RollupIndex(tz);
+    for (const deal of deals) {
+      index.deals.set(deal.id, deal);
+      index.linkDeal(deal);
+      index.applyDeal(deal, 1);
+    }
+    for (const lead of leads) {
+      index.leads.set(lead.id, lead);
+      index.applyLead(lead, 1);
+    }
+    return index;
+  }
+
+  upsertLead(lead: Lead): void {
+    const previous = this.leads.get(lead.id);
+    if (previous) this.applyLead(previous, -1);
+    this.leads.set(lead.id, lead);
+    this.applyLead(lead, 1);
+  }
+
+  upsertDeal(deal: Deal): void {
+    const previous = this.deals.get(deal.id);
+    // A deal's win converts its lead: take the affected leads' contributions out while the deal changes.
+    const affectedLeads = [...new Set([previous?.leadId, deal.leadId])]
+      .map((leadId) => (leadId === undefined ? undefined : this.leads.get(leadId)))
+      .filter((lead): lead is Lead => lead !== undefined);
+    for (const lead of affectedLeads) this.applyLead(lead, -1);
+    if (previous) {
+      this.applyDeal(previous, -1);
+      if (previous.leadId !== undefined) this.dealsByLead.get(previous.leadId)?.delete(previous.id);
+    }
+    this.deals.set(deal.id, deal);
+    this.linkDeal(deal);
+    this.applyDeal(deal, 1);
+    for (const lead of affectedLeads) this.applyLead(lead, 1);
+  }
+
+  private linkDeal(deal: Deal): void {
+    if (deal.leadId === undefined) return;
+    let ids = this.dealsByLead.get(deal.leadId);
+    if (!ids) this.dealsByLead.set(deal.leadId, (ids = new Set()));
+    ids.add(deal.id);
+  }
+
+  /** The earliest close of a won, not deleted deal made from this lead, or undefined. */
+  private wonAtOfLead(leadId: string): number | undefined {
+    let earliest: number | undefined;
+    for (const dealId of this.dealsByLead.get(leadId) ?? []) {
+      const deal = this.deals.get(dealId);
+      if (deal && deal.deletedAt === undefined && deal.stage === 'won' && deal.closedAt !== undefined) {
+        if (earliest === undefined || deal.closedAt < earliest) earliest = deal.closedAt;
+      }
+    }
+    return earliest;
+  }
+
+  private applyLead(lead: Lead, sign: number): void {
+    if (lead.deletedAt !== undefined) return;
+    const day = this.dayOf(lead.createdAt);
+    const bucket = bucketIn(this.rollup, day, lead.partnerId, lead.repId, lead.channel);
+    bucket.leads += sign;
+    bucket.prospects += sign;
+    const wonAt = this.wonAtOfLead(lead.id);
+    if (wonAt !== undefined) addConversion(bucket, Math.max(0, this.dayOf(wonAt) - day), sign);
+  }
+
+  private applyDeal(deal: Deal, sign: number): void {
+    if (deal.deletedAt !== undefined) return;
+    const createdDay = this.dayOf(deal.createdAt);
+    const created = bucketIn(this.rollup, createdDay, deal.partnerId, deal.repId, deal.channel);
+    created.deals += sign;
+    const closedAt = deal.closedAt;
+    const closedDay = closedAt === undefined ? undefined : this.dayOf(closedAt);
+    if (deal.leadId === undefined) {
+      created.prospects += sign;
+      if (deal.stage === 'won' && closedDay !== undefined) addConversion(created, Math.max(0, closedDay - createdDay), sign);
+    }
+    const stage = STAGE_INDEX[deal.stage];
+    if (stage !== undefined) {
+      created.openCount[stage]! += sign;
+      created.openAmount[stage]! += sign * deal.amount;
+      created.openWeighted[stage]! += sign * deal.amount * deal.probability;
+      if (deal.expectedCloseAt !== undefined) {
+        const overdueFrom = Math.max(createdDay, this.dayOf(deal.expectedCloseAt));
+        bucketIn(this.rollup, overdueFrom, deal.partnerId, deal.repId, deal.channel).overdue += sign;
+      }
+    } else if (closedAt !== undefined && closedDay !== undefined) {
+      const closed = bucketIn(this.rollup, closedDay, deal.partnerId, deal.repId, deal.channel);
+      if (deal.stage === 'won') {
+        closed.won += sign;
+        closed.wonAmount += sign * deal.amount;
+        closed.wonCycleMs += sign * (closedAt - deal.createdAt);
+      } else {
+        closed.lost += sign;
+        if (deal.lostReason === 'competitor') closed.lostToCompetitor += sign;
+      }
+    }
+  }
+}
+
+function addConversion(bucket: Bucket, lag: number, sign: number): void {
+  const sum = (bucket.converted[lag] ?? 0) + sign;
+  if (sum === 0) delete bucket.converted[lag];
+  else bucket.converted[lag] = sum;
+}
+
+/** Rollup buckets of a set of leads and deals, in time zone `tz`. */
+export function buildRollup(tz: string, leads: Iterable<Lead>, deals: Iterable<Deal>): Rollup {
+  return RollupIndex.build(tz, leads, deals).rollup;
+}
+

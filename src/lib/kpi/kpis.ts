@@ -1,0 +1,283 @@
+/**
+ * The eight partner KPIs (kpi-spec.md v1), computed from rollup buckets for one period, scope and
+ * optionally one channel. Money stays in integer minor units here; `report.ts` turns figures into
+ * the report format. A ratio whose denominator is zero is null, never NaN.
+ */
+import { CHANNELS, OPEN_STAGES, type Channel, type OpenStage } from '../domain/schema';
+import type { Bucket, Rollup } from './buckets';
+import { DAY_MS, monthOfDay, monthStart, nextMonthStart, previousRange, type DayRange } from './calendar';
+import { ratio, wilsonLowerBound } from './stats';
+
+export type Scope = { kind: 'all' } | { kind: 'partner'; id: string } | { kind: 'rep'; id: string };
+
+export function parseScope(text: string): Scope | null {
+  if (text === 'all') return { kind: 'all' };
+  const match = /^(partner|rep):(.+)$/.exec(text);
+  if (!match || !match[2]) return null;
+  return { kind: match[1] as 'partner' | 'rep', id: match[2] };
+}
+
+export function formatScope(scope: Scope): string {
+  return scope.kind === 'all' ? 'all' : `${scope.kind}:${scope.id}`;
+}
+
+export interface KpiQuery {
+  range: DayRange;
+  scope: Scope;
+  /** Only records of this channel, when given. */
+  channel?: Channel;
+}
+
+export interface ChannelFigures {
+  prospects: number;
+  converted: number;
+  won: number;
+  lost: number;
+  revenue: number;
+  closeRate: number | null;
+  winRate: number | null;
+  averageDealSize: number | null;
+  revenueShare: number | null;
+}
+
+export interface StageFigures {
+  count: number;
+  value: number;
+}
+
+export interface PipelineFigures {
+  count: number;
+  value: number;
+  weighted: number;
+  overdue: number;
+  lostToCompetitor: number;
+  byStage: Record<OpenStage, StageFigures>;
+}
+
+export interface MonthCloseRate {
+  month: string;
+  prospects: number;
+  converted: number;
+  closeRate: number | null;
+}
+
+export interface QualityScore {
+  id: string;
+  score: number;
+  won: number;
+  revenue: number;
+  winRate: number | null;
+  winLow: number;
+}
+
+/** All eight KPIs for one query; money in minor units. */
+export interface KpiFigures {
+  range: DayRange;
+  scope: Scope;
+  channel?: Channel;
+  averageDealSize: number | null;
+  dealCount: number;
+  lostCount: number;
+  revenue: number;
+  pipeline: PipelineFigures;
+  channels: Record<Channel, ChannelFigures>;
+  prospects: number;
+  converted: number;
+  closeRate: number | null;
+  closeRateByMonth: MonthCloseRate[];
+  winRate: number | null;
+  averageCycleDays: number | null;
+  dealVelocity: number | null;
+  qualityScores: QualityScore[];
+  dealSuccess: number | null;
+  needsAttention: string[];
+}
+
+interface Tally {
+  prospects: number;
+  converted: number;
+  won: number;
+  wonAmount: number;
+  wonCycleMs: number;
+  lost: number;
+  lostToCompetitor: number;
+}
+
+const newTally = (): Tally => ({ prospects: 0, converted: 0, won: 0, wonAmount: 0, wonCycleMs: 0, lost: 0, lostToCompetitor: 0 });
+
+function inScope(bucket: Bucket, scope: Scope): boolean {
+  if (scope.kind === 'all') return true;
+  return scope.kind === 'partner' ? bucket.partnerId === scope.id : bucket.repId === scope.id;
+}
+
+/** The unit one level below the scope that a bucket belongs to (partners in `all`, reps otherwise). */
+function unitOf(bucket: Bucket, scope: Scope): string {
+  return scope.kind === 'all' ? bucket.partnerId : bucket.repId;
+}
+
+export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
+  const { range, scope, channel } = query;
+  const { fromDay, toDay } = range;
+  const total = newTally();
+  const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, newTally()])) as Record<Channel, Tally>;
+  const byUnit = new Map<string, Tally>();
+  const unitsWithRecords = new Set<string>();
+  const firstMonth = monthStart(fromDay);
+  const byMonth = new Map<string, { prospects: number; converted: number }>();
+  for (let month = firstMonth; month < toDay; month = nextMonthStart(month)) {
+    byMonth.set(monthOfDay(month), { prospects: 0, converted: 0 });
+  }
+  const pipeline: PipelineFigures = {
+    count: 0,
+    value: 0,
+    weighted: 0,
+    overdue: 0,
+    lostToCompetitor: 0,
+    byStage: Object.fromEntries(OPEN_STAGES.map((s) => [s, { count: 0, value: 0 }])) as Record<OpenStage, StageFigures>,
+  };
+  let weightedTimes100 = 0;
+
+  for (const bucket of rollup.buckets.values()) {
+    if (!inScope(bucket, scope) || (channel !== undefined && bucket.channel !== channel)) continue;
+    const unitId = unitOf(bucket, scope);
+    let unit = byUnit.get(unitId);
+    if (unit === undefined) byUnit.set(unitId, (unit = newTally()));
+    if (bucket.leads + bucket.deals > 0) unitsWithRecords.add(unitId);
+    if (bucket.day >= toDay) continue;
+
+    // The open pipeline: deals open now and created before the period's end.
+    if (bucket.overdue !== 0) pipeline.overdue += bucket.overdue;
+    for (let stage = 0; stage < OPEN_STAGES.length; stage++) {
+      const count = bucket.openCount[stage]!;
+      if (count === 0) continue;
+      const figures = pipeline.byStage[OPEN_STAGES[stage]!];
+      figures.count += count;
+      figures.value += bucket.openAmount[stage]!;
+      pipeline.count += count;
+      pipeline.value += bucket.openAmount[stage]!;
+      weightedTimes100 += bucket.openWeighted[stage]!;
+    }
+    if (bucket.day < fromDay) continue;
+
+    let converted = 0;
+    for (const lag in bucket.converted) {
+      if (bucket.day + Number(lag) < toDay) converted += bucket.converted[lag]!;
+    }
+    for (const tally of [total, byChannel[bucket.channel], unit]) {
+      tally.prospects += bucket.prospects;
+      tally.converted += converted;
+      tally.won += bucket.won;
+      tally.wonAmount += bucket.wonAmount;
+      tally.wonCycleMs += bucket.wonCycleMs;
+      tally.lost += bucket.lost;
+      tally.lostToCompetitor += bucket.lostToCompetitor;
+    }
+    const month = byMonth.get(monthOfDay(bucket.day));
+    if (month) {
+      month.prospects += bucket.prospects;
+      month.converted += converted;
+    }
+  }
+  pipeline.weighted = weightedTimes100 / 100;
+  pipeline.lostToCompetitor = total.lostToCompetitor;
+
+  const winRate = ratio(total.won, total.won + total.lost);
+  const averageDealSize = ratio(total.wonAmount, total.won);
+  const averageCycleDays = total.won === 0 ? null : total.wonCycleMs / total.won / DAY_MS;
+  const dealVelocity =
+    winRate === null || averageDealSize === null || averageCycleDays === null || averageCycleDays === 0
+      ? null
+      : (pipeline.count * winRate * averageDealSize) / averageCycleDays;
+
+  const channels = Object.fromEntries(
+    CHANNELS.map((c) => {
+      const tally = byChannel[c];
+      const figures: ChannelFigures = {
+        prospects: tally.prospects,
+        converted: tally.converted,
+        won: tally.won,
+        lost: tally.lost,
+        revenue: tally.wonAmount,
+        closeRate: ratio(tally.converted, tally.prospects),
+        winRate: ratio(tally.won, tally.won + tally.lost),
+        averageDealSize: ratio(tally.wonAmount, tally.won),
+        revenueShare: ratio(tally.wonAmount, total.wonAmount),
+      };
+      return [c, figures];
+    }),
+  ) as Record<Channel, ChannelFigures>;
+
+  // Quality and deal success rank the units that have any lead or deal in scope, whatever the period.
+  for (const unitId of byUnit.keys()) if (!unitsWithRecords.has(unitId)) byUnit.delete(unitId);
+  const qualityScores = rankQuality(byUnit);
+  return {
+    range,
+    scope,
+    ...(channel === undefined ? {} : { channel }),
+    averageDealSize,
+    dealCount: total.won,
+    lostCount: total.lost,
+    revenue: total.wonAmount,
+    pipeline,
+    channels,
+    prospects: total.prospects,
+    converted: total.converted,
+    closeRate: ratio(total.converted, total.prospects),
+    closeRateByMonth: [...byMonth].map(([month, { prospects, converted }]) => ({
+      month,
+      prospects,
+      converted,
+      closeRate: ratio(converted, prospects),
+    })),
+    winRate,
+    averageCycleDays,
+    dealVelocity,
+    qualityScores,
+    dealSuccess: winRate,
+    needsAttention: scope.kind === 'all' ? partnersNeedingAttention(byUnit) : [],
+  };
+}
+
+/** Quality score (KPI 7): revenue, wins and the Wilson lower bound of the win rate, weighted 50/30/20. */
+function rankQuality(byUnit: Map<string, Tally>): QualityScore[] {
+  let maxRevenue = 0;
+  let maxWon = 0;
+  for (const tally of byUnit.values()) {
+    maxRevenue = Math.max(maxRevenue, tally.wonAmount);
+    maxWon = Math.max(maxWon, tally.won);
+  }
+  const scores = [...byUnit].map(([id, tally]) => {
+    const winLow = wilsonLowerBound(tally.won, tally.won + tally.lost);
+    const score =
+      100 *
+      (0.5 * (maxRevenue === 0 ? 0 : tally.wonAmount / maxRevenue) +
+        0.3 * (maxWon === 0 ? 0 : tally.won / maxWon) +
+        0.2 * winLow);
+    return { id, score, won: tally.won, revenue: tally.wonAmount, winRate: ratio(tally.won, tally.won + tally.lost), winLow };
+  });
+  return scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * Deal success (KPI 8) across partners: a partner whose win rate is below half the median of the
+ * partners' win rates (partners with no closed deal left out) pursues deals it loses while others
+ * win theirs.
+ */
+function partnersNeedingAttention(byPartner: Map<string, Tally>): string[] {
+  const rates = [...byPartner]
+    .map(([id, tally]) => ({ id, rate: ratio(tally.won, tally.won + tally.lost) }))
+    .filter((entry): entry is { id: string; rate: number } => entry.rate !== null);
+  if (rates.length === 0) return [];
+  const sorted = rates.map((entry) => entry.rate).sort((a, b) => a - b);
+  const middle = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+  return rates
+    .filter((entry) => entry.rate < median / 2)
+    .map((entry) => entry.id)
+    .sort();
+}
+
+/** The KPIs of a period and of the period before it (same length, ending where it starts). */
+export function computeKpisWithPrevious(rollup: Rollup, query: KpiQuery, previous: DayRange = previousRange(query.range)) {
+  return { current: computeKpis(rollup, query), previous: computeKpis(rollup, { ...query, range: previous }) };
+}
