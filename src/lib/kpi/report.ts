@@ -52,7 +52,9 @@ export interface KpiReport {
 const ratioOut = (value: number | null) => (value === null ? null : roundTo(value, RATIO_DECIMALS));
 
 export function toReport(figures: KpiFigures, period: Period, currency: string): KpiReport {
-  const money = (minor: number) => toMajor(minor, currency);
+  // Round to a whole minor unit first, then divide: 100.5 minor units are 1.01, not 1.00 (100.5 / 100
+  // is 1.00499… in floating point, so rounding after the division would round some halves down).
+  const money = (minor: number) => toMajor(Math.round(minor), currency);
   const moneyOrNull = (minor: number | null) => (minor === null ? null : money(minor));
   const { pipeline } = figures;
   return {

@@ -14,7 +14,9 @@ const Z_95 = 1.96;
  * little confidence.
  */
 export function wilsonLowerBound(wins: number, trials: number, z = Z_95): number {
-  if (trials === 0) return 0;
+  // No wins: the bound is exactly 0 (the formula's two terms cancel, but not always in floating point,
+  // and a residue such as 2e-17 would rank 0 of 11 above 0 of 5 in the quality score).
+  if (trials === 0 || wins === 0) return 0;
   const p = wins / trials;
   const z2 = z * z;
   const centre = p + z2 / (2 * trials);

@@ -1,0 +1,260 @@
+/**
+ * The CSV interchange files of kpi-spec.md: `leads.csv` and `deals.csv`.
+ *
+ * Import is all or nothing: a file with any bad line is refused whole, and the refusal lists
+ * `file:line: what is wrong` for every bad line, so a person can fix the file in one pass. Columns
+ * are derived from the schema module's field tables; the header may list them in any order.
+ * Export writes numbers as numbers and guards text cells against spreadsheet formula injection.
+ */
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { DEAL_FIELDS, LEAD_FIELDS, isCurrency, type Deal, type FieldSpec, type Lead } from '../domain/schema';
+import { minorDigits, parseMajor } from '../domain/money';
+import { validate } from '../domain/validate';
+import { offsetMinutes } from '../kpi/calendar';
+
+/** The spec's column order, as domain field names; the CSV header is their snake_case form. */
+export const LEAD_COLUMNS = ['id', 'partnerId', 'repId', 'createdAt', 'channel', 'status', 'company', 'contactName', 'phone', 'email', 'qualifiedAt'] as const satisfies readonly (keyof Lead)[];
+export const DEAL_COLUMNS = ['id', 'partnerId', 'repId', 'leadId', 'title', 'channel', 'amount', 'currency', 'stage', 'probability', 'createdAt', 'expectedCloseAt', 'closedAt', 'lostReason'] as const satisfies readonly (keyof Deal)[];
+
+export const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+export type ImportResult<T> = { ok: true; records: T[] } | { ok: false; errors: string[] };
+
+/** A cell that a spreadsheet would run as a formula starts with one of these. */
+const FORMULA_TRIGGERS = /^[=+\-@\t\r]/;
+
+// ------------------------------------------------------------------------------------------------
+// Instants in files: ISO 8601 with an offset. A time without an offset is ambiguous and refused.
+
+const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
+
+export function parseInstant(textValue: string): number | string {
+  const match = ISO_INSTANT.exec(textValue);
+  if (!match) return `"${textValue}" is not a date and time with offset (e.g. 2026-01-15T10:30:00+05:30)`;
+  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const millis = Number((match[7] ?? '0').padEnd(3, '0'));
+  const utc = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis);
+  const check = new Date(utc);
+  if (check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day! || hour! > 23 || minute! > 59 || second! > 59) {
+    return `"${textValue}" is not a real date and time`;
+  }
+  const zone = match[8]!;
+  const offset = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  return utc - offset * 60_000;
+}
+
+/** An instant as ISO 8601 in `tz` with its offset there: what a person in that zone reads. */
+export function formatInstant(instant: number, tz: string): string {
+  const offset = offsetMinutes(tz, instant);
+  const local = new Date(instant + offset * 60_000).toISOString();
+  const millis = instant % 1000 === 0 ? '' : local.slice(19, 23);
+  const sign = offset < 0 ? '-' : '+';
+  const hours = String(Math.floor(Math.abs(offset) / 60)).padStart(2, '0');
+  const minutes = String(Math.abs(offset) % 60).padStart(2, '0');
+  return `${local.slice(0, 19)}${millis}${sign}${hours}:${minutes}`;
+}
+
+// ------------------------------------------------------------------------------------------------
+// Import
+
+interface LineError {
+  line: number;
+  message: string;
+}
+
+interface ParsedLine {
+  line: number;
+  cells: Record<string, string>;
+}
+
+/** The lines of a file as cells by column name; `errors` holds lines that could not even be split. */
+function readTable(text: string, fileName: string, columns: readonly string[]): { rows: ParsedLine[]; errors: LineError[] } | { fatal: string } {
+  let records: { record: string[]; info: { lines: number }; raw: string }[];
+  try {
+    // With info and raw, csv-parse returns { record, info, raw } per line; its types only know string[][].
+    records = parse(text, { bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+  } catch (error) {
+    const line = (error as { lines?: number }).lines ?? 1;
+    return { fatal: `${fileName}:${line}: not a valid CSV file: ${(error as Error).message}` };
+  }
+  const header = records[0];
+  const expected = columns.map(snakeCase);
+  if (!header) return { fatal: `${fileName}:1: the file is empty; its first line must be the header: ${expected.join(',')}` };
+  const names = header.record.map((name) => name.trim());
+  const problems: string[] = [];
+  const missing = expected.filter((name) => !names.includes(name));
+  const unknown = names.filter((name) => !expected.includes(name));
+  const repeated = names.filter((name, index) => names.indexOf(name) !== index);
+  if (missing.length) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
+  if (unknown.length) problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`);
+  if (repeated.length) problems.push(`repeated column${repeated.length > 1 ? 's' : ''} ${repeated.join(', ')}`);
+  if (problems.length) return { fatal: `${fileName}:1: ${problems.join('; ')} (expected header: ${expected.join(',')})` };
+
+  const rows: ParsedLine[] = [];
+  const errors: LineError[] = [];
+  for (const { record, info, raw } of records.slice(1)) {
+    // info.lines is where the record ends; a quoted cell may span lines, so count back to its start.
+    const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\r\n|\n|\r/g)?.length ?? 0);
+    if (record.length !== names.length) {
+      errors.push({ line, message: `has ${record.length} cells, the header has ${names.length}` });
+      continue;
+    }
+    const cells: Record<string, string> = {};
+    names.forEach((name, index) => (cells[name] = record[index] ?? ''));
+    rows.push({ line, cells });
+  }
+  return { rows, errors };
+}
+
+/** Undoes the export's formula guard: a leading ' before a trigger character was added by us. */
+function unguard(textValue: string): string {
+  return textValue.startsWith("'") && FORMULA_TRIGGERS.test(textValue.slice(1)) ? textValue.slice(1) : textValue;
+}
+
+type Cell = { value: unknown } | { error: string };
+
+const converted = (result: number | string): Cell => (typeof result === 'number' ? { value: result } : { error: result });
+
+/** Converts one cell of a field to its domain value, or says why it cannot. */
+function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): Cell {
+  switch (spec.kind) {
+    case 'instant':
+      return converted(parseInstant(raw.trim()));
+    case 'money': {
+      const currency = row['currency']?.trim() ?? '';
+      if (!isCurrency(currency)) return { error: 'cannot be read without a valid currency' };
+      return converted(parseMajor(raw, currency));
+    }
+    case 'percent':
+      return /^\d+$/.test(raw.trim()) ? { value: Number(raw.trim()) } : { error: `"${raw}" is not a whole number from 0 to 100` };
+    case 'text':
+    case 'email':
+    case 'phone':
+      return { value: unguard(raw) };
+    default:
+      return { value: raw.trim() };
+  }
+}
+
+/** A value object for `validate`, from the cells of one line; conversion errors are kept by field. */
+function recordFromCells(
+  fields: Record<string, FieldSpec>,
+  columns: readonly string[],
+  cells: Record<string, string>,
+): { record: Record<string, unknown>; conversionErrors: Map<string, string> } {
+  const record: Record<string, unknown> = {};
+  const conversionErrors = new Map<string, string>();
+  for (const field of columns) {
+    const spec = fields[field]!;
+    const raw = cells[snakeCase(field)] ?? '';
+    if (raw.trim() === '') {
+      if (!spec.optional) conversionErrors.set(field, `${snakeCase(field)} is required but empty`);
+      continue;
+    }
+    const cell = cellValue(spec, raw, cells);
+    if ('error' in cell) conversionErrors.set(field, `${snakeCase(field)} ${cell.error}`);
+    else record[field] = cell.value;
+  }
+  return { record, conversionErrors };
+}
+
+function importFile<T extends { id: string }>(
+  text: string,
+  fileName: string,
+  kind: 'lead' | 'deal',
+  columns: readonly string[],
+  complete: (record: Record<string, unknown>) => Record<string, unknown> = (record) => record,
+): ImportResult<T> {
+  const fields: Record<string, FieldSpec> = kind === 'lead' ? LEAD_FIELDS : DEAL_FIELDS;
+  const table = readTable(text, fileName, columns);
+  if ('fatal' in table) return { ok: false, errors: [table.fatal] };
+  const errors: LineError[] = [...table.errors];
+  const records: T[] = [];
+  const firstLineOfId = new Map<string, number>();
+  for (const { line, cells } of table.rows) {
+    const { record, conversionErrors } = recordFromCells(fields, columns, cells);
+    const messages = [...conversionErrors.values()];
+    const result = validate(kind, complete(record));
+    if (!result.ok) {
+      for (const problem of result.problems) {
+        const field = problem.field.split('.')[0] ?? '';
+        if (conversionErrors.has(field)) continue; // already said why, in the file's terms
+        messages.push(`${field ? snakeCase(field) + ': ' : ''}${problem.message}`);
+      }
+    }
+    const id = cells['id']?.trim() ?? '';
+    const firstLine = firstLineOfId.get(id);
+    if (id && firstLine !== undefined) messages.push(`duplicate id "${id}" (first on line ${firstLine})`);
+    else if (id) firstLineOfId.set(id, line);
+    if (messages.length) errors.push({ line, message: messages.join('; ') });
+    else if (result.ok) records.push(result.value as unknown as T);
+  }
+  if (errors.length === 0) return { ok: true, records };
+  errors.sort((a, b) => a.line - b.line);
+  return { ok: false, errors: errors.map(({ line, message }) => `${fileName}:${line}: ${message}`) };
+}
+
+export function importLeadsCsv(text: string, fileName = 'leads.csv'): ImportResult<Lead> {
+  return importFile<Lead>(text, fileName, 'lead', LEAD_COLUMNS);
+}
+
+/**
+ * Deals in files carry no `updatedAt`: it is taken as the last thing the file tells of the deal
+ * (its close, or else its creation), so that importing the same file twice gives the same records.
+ */
+export function importDealsCsv(text: string, fileName = 'deals.csv'): ImportResult<Deal> {
+  return importFile<Deal>(text, fileName, 'deal', DEAL_COLUMNS, (record) => {
+    const closedAt = typeof record['closedAt'] === 'number' ? record['closedAt'] : undefined;
+    const createdAt = typeof record['createdAt'] === 'number' ? record['createdAt'] : undefined;
+    return { ...record, updatedAt: closedAt ?? createdAt ?? 0 };
+  });
+}
+
+// ------------------------------------------------------------------------------------------------
+// Export
+
+function guard(textValue: string): string {
+  return FORMULA_TRIGGERS.test(textValue) ? `'${textValue}` : textValue;
+}
+
+function exportCell(spec: FieldSpec, value: unknown, tz: string, currency: string): string | number {
+  if (value === undefined || value === null) return '';
+  switch (spec.kind) {
+    case 'instant':
+      return formatInstant(value as number, tz);
+    case 'money': {
+      const digits = Math.min(2, minorDigits(currency));
+      return ((value as number) / 10 ** minorDigits(currency)).toFixed(digits);
+    }
+    case 'percent':
+      return value as number;
+    case 'text':
+    case 'email':
+    case 'phone':
+      return guard(String(value));
+    default:
+      return String(value);
+  }
+}
+
+function exportFile<T extends object>(records: Iterable<T>, fields: Record<string, FieldSpec>, columns: readonly string[], tz: string): string {
+  const rows: (string | number)[][] = [columns.map(snakeCase)];
+  for (const record of records) {
+    const values = record as Record<string, unknown>;
+    if (values['deletedAt'] !== undefined) continue; // a deleted record counts nowhere, files included
+    const currency = typeof values['currency'] === 'string' ? values['currency'] : 'INR';
+    rows.push(columns.map((field) => exportCell(fields[field]!, values[field], tz, currency)));
+  }
+  return stringify(rows, { record_delimiter: '\n' });
+}
+
+/** leads.csv text for these leads (deleted ones left out), instants written in time zone `tz`. */
+export function exportLeadsCsv(leads: Iterable<Lead>, tz = 'UTC'): string {
+  return exportFile(leads, LEAD_FIELDS, LEAD_COLUMNS, tz);
+}
+
+/** deals.csv text for these deals (deleted ones left out), amounts in major units. */
+export function exportDealsCsv(deals: Iterable<Deal>, tz = 'UTC'): string {
+  return exportFile(deals, DEAL_FIELDS, DEAL_COLUMNS, tz);
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  exportDealsCsv,
+  exportLeadsCsv,
+  formatInstant,
+  importDealsCsv,
+  importLeadsCsv,
+  parseInstant,
+} from '../../src/lib/csv/interchange';
+import { generateDemoProgram } from '../../src/lib/demo/generate';
+import type { Deal, Lead } from '../../src/lib/domain';
+
+const LEAD_HEADER = 'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at';
+const DEAL_HEADER = 'id,partner_id,rep_id,lead_id,title,channel,amount,currency,stage,probability,created_at,expected_close_at,closed_at,lost_reason';
+const goodLead = 'L1,p1,r1,2026-01-05T10:00:00+05:30,paid,new,Acme Ltd,Asha Rao,,asha@acme.example,';
+const goodDeal = 'D1,p1,r1,L1,Cloud,paid,12500.50,INR,won,100,2026-01-06T10:00:00+05:30,,2026-01-20T10:00:00+05:30,';
+
+function refused<T>(result: { ok: true; records: T[] } | { ok: false; errors: string[] }): string[] {
+  if (result.ok) throw new Error('expected the file to be refused');
+  return result.errors;
+}
+
+describe('CSV import', () => {
+  it('reads a good file, amounts into minor units and instants into epoch ms', () => {
+    const leads = importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\n`);
+    const deals = importDealsCsv(`${DEAL_HEADER}\n${goodDeal}\n`);
+    expect(leads.ok && leads.records[0]).toMatchObject({ id: 'L1', createdAt: Date.parse('2026-01-05T04:30:00Z'), email: 'asha@acme.example' });
+    expect(leads.ok && 'phone' in leads.records[0]!).toBe(false);
+    expect(deals.ok && deals.records[0]).toMatchObject({ amount: 1_250_050, probability: 100, closedAt: Date.parse('2026-01-20T04:30:00Z'), leadId: 'L1' });
+  });
+
+  it('handles a byte-order mark, CRLF, quotes, commas and newlines inside quotes, and any column order', () => {
+    const header = 'company,id,partner_id,rep_id,created_at,channel,status,contact_name,phone,email,qualified_at';
+    const text = `\ufeff${header}\r\n"Acme, ""Global""\r\nLtd",L1,p1,r1,2026-01-05T10:00:00Z,paid,new,Asha,,,\r\n`;
+    const result = importLeadsCsv(text);
+    expect(result.ok && result.records[0]?.company).toBe('Acme, "Global"\r\nLtd');
+  });
+
+  it('refuses the whole file and names every bad line with its line number', () => {
+    const text = [
+      DEAL_HEADER,
+      goodDeal,
+      'D2,p1,r1,,Cloud,paid,-5,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 3: negative amount
+      'D3,p1,r1,,Cloud,paid,abc,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 4: non-numeric
+      'D4,p1,r1,,Cloud,tv,10,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 5: unknown channel
+      'D5,p1,r1,,Cloud,paid,10,INR,won,100,2026-02-30T10:00:00Z,,2026-03-20T10:00:00Z,', // 6: impossible date
+      'D6,p1,r1,,,paid,10,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 7: missing title
+      'D1,p1,r1,,Cloud,paid,10,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 8: duplicate id
+      'D7,p1,r1,,Cloud,paid,10,INR,proposal,50,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 9: closed date on an open deal
+      'D8,p1,r1,,Cloud,paid,10,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,price', // 10: lost reason on a won deal
+      'D9,p1,r1,,Cloud,paid,10.123,INR,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 11: 3 decimals
+      'D10,p1,r1,,Cloud,paid,10,INR,won,100,2026-01-06 10:00,,2026-01-20T10:00:00Z,', // 12: no offset
+      'D11,p1,r1,,Cloud,paid,10,INR,won,180,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 13: probability > 100
+      'D12,p1,r1,,Cloud,paid,10,XXX,won,100,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,', // 14: unknown currency
+      'D13,p1,r1,,Cloud,paid,10,INR,lost,0,2026-01-06T10:00:00Z,,2026-01-20T10:00:00Z,bored', // 15: unknown lost reason
+      'D14,p1,r1,,Cloud,paid,10,INR,won,100', // 16: short line
+    ].join('\n');
+    const errors = refused(importDealsCsv(text, 'deals.csv'));
+    expect(errors.map((error) => error.split(':').slice(0, 2).join(':'))).toEqual(
+      [3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16].map((line) => `deals.csv:${line}`),
+    );
+    expect(errors[0]).toMatch(/amount .*never negative/);
+    expect(errors[1]).toMatch(/amount "abc" is not an amount/);
+    expect(errors[2]).toMatch(/channel: Channel must be one of: paid, earned, owned, referral/);
+    expect(errors[3]).toMatch(/created_at "2026-02-30T10:00:00Z" is not a real date/);
+    expect(errors[4]).toMatch(/title is required/);
+    expect(errors[5]).toMatch(/duplicate id "D1" \(first on line 2\)/);
+    expect(errors[6]).toMatch(/closed_at: Closed date is set exactly when the deal is won or lost/);
+    expect(errors[7]).toMatch(/lost_reason: Lost reason is only given for a lost deal/);
+    expect(errors[8]).toMatch(/more than 2 decimals/);
+    expect(errors[9]).toMatch(/with offset/);
+    expect(errors[10]).toMatch(/Probability must be between 0 and 100/);
+    expect(errors[11]).toMatch(/currency: Currency must be an ISO 4217 code/);
+    expect(errors[12]).toMatch(/Lost reason must be one of/);
+    expect(errors[13]).toMatch(/has 10 cells, the header has 14/);
+  });
+
+  it('gives the line where a record starts when a quoted cell spans lines', () => {
+    const text = `${LEAD_HEADER}\nL1,p1,r1,2026-01-05T10:00:00Z,paid,new,"Multi\nline\nname",Asha,,,\nL2,p1,r1,2026-01-05T10:00:00Z,paid,sleeping,Acme,Asha,,,\n`;
+    expect(refused(importLeadsCsv(text))).toEqual([
+      'leads.csv:5: status: Status must be one of: new, qualified, disqualified, converted.',
+    ]);
+  });
+
+  it('refuses a file with missing, unknown or repeated columns, naming them on line 1', () => {
+    expect(refused(importLeadsCsv('id,partner_id\nL1,p1\n'))[0]).toMatch(/^leads\.csv:1: missing columns rep_id, created_at/);
+    expect(refused(importLeadsCsv(`${LEAD_HEADER},colour\n${goodLead},red\n`))[0]).toMatch(/^leads\.csv:1: unknown column "colour"/);
+    expect(refused(importLeadsCsv(''))[0]).toMatch(/^leads\.csv:1: the file is empty/);
+  });
+
+  it('refuses a malformed CSV (a broken quote) with its line', () => {
+    expect(refused(importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\nL2,p1,r1,"bad"x,paid,new,A,B,,,\n`))[0]).toMatch(/^leads\.csv:3: not a valid CSV file/);
+  });
+
+  it('reports every problem of one line together', () => {
+    const errors = refused(importLeadsCsv(`${LEAD_HEADER}\nL1,p1,r1,yesterday,tv,new,,Asha,,not-an-email,\n`));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/created_at .*; company is required but empty; channel: .*; email: Email is not an email address\./);
+  });
+});
+
+describe('CSV export', () => {
+  const lead: Lead = {
+    id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.parse('2026-01-05T04:30:00Z'), channel: 'paid', status: 'new',
+    company: '=HYPERLINK("http://x")', contactName: '@mention', phone: '+91 98765 43210',
+  };
+  const deal: Deal = {
+    id: 'D1', partnerId: 'p1', repId: 'r1', title: '-1 discount, "special"', channel: 'paid', amount: 1_250_050, currency: 'INR',
+    stage: 'proposal', probability: 50, createdAt: Date.parse('2026-01-06T04:30:00Z'), updatedAt: Date.parse('2026-01-06T04:30:00Z'),
+  };
+
+  it('prefixes text cells that a spreadsheet would run as formulas, and writes numbers as numbers', () => {
+    const leadsText = exportLeadsCsv([lead], 'Asia/Kolkata');
+    expect(leadsText).toContain(`"'=HYPERLINK(""http://x"")",'@mention,'+91 98765 43210`);
+    expect(leadsText).toContain('2026-01-05T10:00:00+05:30');
+    const dealsText = exportDealsCsv([deal]);
+    expect(dealsText.split('\n')[1]).toBe(`D1,p1,r1,,"'-1 discount, ""special""",paid,12500.50,INR,proposal,50,2026-01-06T04:30:00+00:00,,,`);
+  });
+
+  it('leaves deleted records out', () => {
+    expect(exportLeadsCsv([{ ...lead, deletedAt: lead.createdAt }]).trim().split('\n')).toHaveLength(1);
+  });
+
+  it('export then import gives the same records (demo program, formula-like text included)', () => {
+    const demo = generateDemoProgram({ seed: 3, stageLog: false });
+    const leads = [...demo.leads.slice(0, 300), lead];
+    const deals = [...demo.deals.slice(0, 300), deal];
+    const leadsBack = importLeadsCsv(exportLeadsCsv(leads, 'America/New_York'));
+    const dealsBack = importDealsCsv(exportDealsCsv(deals, 'Asia/Kolkata'));
+    expect(leadsBack.ok && leadsBack.records).toEqual(leads);
+    // Files carry no updatedAt; the importer takes the last instant the file tells of the deal.
+    expect(dealsBack.ok && dealsBack.records).toEqual(deals.map((d) => ({ ...d, updatedAt: d.closedAt ?? d.createdAt })));
+  });
+});
+
+describe('instants in files', () => {
+  it('parses offsets and writes them back in the zone given', () => {
+    expect(parseInstant('2026-03-08T01:59:59.999-05:00')).toBe(Date.parse('2026-03-08T06:59:59.999Z'));
+    expect(formatInstant(Date.parse('2026-03-08T07:00:00Z'), 'America/New_York')).toBe('2026-03-08T03:00:00-04:00');
+    expect(formatInstant(Date.parse('2026-03-08T06:59:59.999Z'), 'America/New_York')).toBe('2026-03-08T01:59:59.999-05:00');
+    expect(parseInstant('2026-13-01T00:00:00Z')).toMatch(/not a real date/);
+    expect(parseInstant('2026-01-01')).toMatch(/with offset/);
+  });
+});
