@@ -146,8 +146,13 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
   let leadSeq = 0;
   let dealSeq = 0;
 
+  const dayStarts = new Map<number, number>();
   /** A working-hours instant (09:00–19:00 local) on local day `day`. */
-  const workingInstant = (day: number) => startOfLocalDay(day, PROGRAM_TZ) + Math.floor((9 + random() * 10) * 3_600_000);
+  const workingInstant = (day: number) => {
+    let start = dayStarts.get(day);
+    if (start === undefined) dayStarts.set(day, (start = startOfLocalDay(day, PROGRAM_TZ)));
+    return start + Math.floor((9 + random() * 10) * 3_600_000);
+  };
 
   const makeDeal = (profile: PartnerProfile, rep: Rep, channel: Channel, createdAt: number, lead?: Lead): Deal => {
     const id = `D${String(++dealSeq).padStart(6, '0')}`;

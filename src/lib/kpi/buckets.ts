@@ -2,7 +2,8 @@
  * Additive rollup buckets: the form in which leads and deals are summed so that any of the eight
  * KPIs, for any period, scope and channel, can be computed without looking at the records again.
  *
- * A bucket holds counters for one local day (in the program's time zone) × partner × rep × channel.
+ * A bucket holds counters for one local day (in the program's time zone) of one series, a series
+ * being one partner × rep × channel.
  * Every counter is a plain sum, so buckets form a commutative monoid (a group, even: counters can be
  * subtracted): rep → partner → program aggregation is addition, and `kpis(rollup(A ∪ B))` equals
  * `kpis(merge(rollup(A), rollup(B)))` whenever A and B hold different records.
@@ -22,17 +23,20 @@
  */
 import { OPEN_STAGES, type Channel, type Deal, type Lead } from '../domain/schema';
 import { localDayOf } from './calendar';
+import { buildSeriesIndex, type SeriesIndex } from './series-index';
 
+/** The counters of one local day of one series. */
 export interface Bucket {
   day: number;
-  partnerId: string;
-  repId: string;
-  channel: Channel;
   leads: number;
   deals: number;
   prospects: number;
-  /** Days from a prospect's creation to its conversion → how many prospects of this bucket. */
-  converted: Record<number, number>;
+  /**
+   * Conversions of this bucket's prospects as flat pairs [lag, count, lag, count, …], lag being the
+   * days from creation to conversion. Pairs in an array rather than an object keyed by lag: reading
+   * them is the inner loop of every KPI query, and numeric object keys are read back as strings.
+   */
+  converted: number[];
   won: number;
   wonAmount: number;
   wonCycleMs: number;
@@ -46,28 +50,38 @@ export interface Bucket {
   overdue: number;
 }
 
-/** Rollup buckets of one time zone, by bucket key. */
+/**
+ * The buckets of one partner × rep × channel, by local day. Grouping by series first lets a KPI
+ * query filter by scope and channel once per series instead of once per bucket.
+ */
+export interface Series {
+  partnerId: string;
+  repId: string;
+  channel: Channel;
+  days: Map<number, Bucket>;
+  /** Running totals for queries, derived from `days`; dropped whenever a bucket changes. */
+  index?: SeriesIndex | undefined;
+}
+
+/** Rollup buckets of one time zone, by series key. */
 export interface Rollup {
   tz: string;
-  buckets: Map<string, Bucket>;
+  series: Map<string, Series>;
 }
 
 const STAGE_INDEX: Record<string, number> = Object.fromEntries(OPEN_STAGES.map((stage, index) => [stage, index]));
 
-export function bucketKey(day: number, partnerId: string, repId: string, channel: Channel): string {
-  return `${day}|${partnerId}|${repId}|${channel}`;
+export function seriesKey(partnerId: string, repId: string, channel: Channel): string {
+  return `${partnerId}|${repId}|${channel}`;
 }
 
-export function emptyBucket(day: number, partnerId: string, repId: string, channel: Channel): Bucket {
+export function emptyBucket(day: number): Bucket {
   return {
     day,
-    partnerId,
-    repId,
-    channel,
     leads: 0,
     deals: 0,
     prospects: 0,
-    converted: {},
+    converted: [],
     won: 0,
     wonAmount: 0,
     wonCycleMs: 0,
@@ -81,7 +95,7 @@ export function emptyBucket(day: number, partnerId: string, repId: string, chann
 }
 
 export function emptyRollup(tz: string): Rollup {
-  return { tz, buckets: new Map() };
+  return { tz, series: new Map() };
 }
 
 /** target += source × sign, counter by counter. */
@@ -89,11 +103,8 @@ export function addBucket(target: Bucket, source: Bucket, sign = 1): void {
   target.leads += sign * source.leads;
   target.deals += sign * source.deals;
   target.prospects += sign * source.prospects;
-  for (const lag in source.converted) {
-    const sum = (target.converted[lag] ?? 0) + sign * (source.converted[lag] ?? 0);
-    if (sum === 0) delete target.converted[lag];
-    else target.converted[lag] = sum;
-  }
+  const conversions = source.converted;
+  for (let i = 0; i < conversions.length; i += 2) addConversion(target, conversions[i]!, sign * conversions[i + 1]!);
   target.won += sign * source.won;
   target.wonAmount += sign * source.wonAmount;
   target.wonCycleMs += sign * source.wonCycleMs;
@@ -107,14 +118,28 @@ export function addBucket(target: Bucket, source: Bucket, sign = 1): void {
   target.overdue += sign * source.overdue;
 }
 
-function bucketIn(rollup: Rollup, day: number, partnerId: string, repId: string, channel: Channel): Bucket {
-  const key = bucketKey(day, partnerId, repId, channel);
-  let bucket = rollup.buckets.get(key);
-  if (!bucket) {
-    bucket = emptyBucket(day, partnerId, repId, channel);
-    rollup.buckets.set(key, bucket);
-  }
+function seriesIn(rollup: Rollup, partnerId: string, repId: string, channel: Channel): Series {
+  const key = seriesKey(partnerId, repId, channel);
+  let series = rollup.series.get(key);
+  if (!series) rollup.series.set(key, (series = { partnerId, repId, channel, days: new Map() }));
+  return series;
+}
+
+/** The bucket of a day, about to be changed: every change goes through here, so the index is dropped here. */
+function bucketOf(series: Series, day: number): Bucket {
+  series.index = undefined;
+  let bucket = series.days.get(day);
+  if (!bucket) series.days.set(day, (bucket = emptyBucket(day)));
   return bucket;
+}
+
+function bucketIn(rollup: Rollup, day: number, partnerId: string, repId: string, channel: Channel): Bucket {
+  return bucketOf(seriesIn(rollup, partnerId, repId, channel), day);
+}
+
+/** The query index of a series, built when first needed after a change. */
+export function seriesIndex(series: Series): SeriesIndex {
+  return (series.index ??= buildSeriesIndex(series));
 }
 
 /** The sum of several rollups of the same time zone, as a new rollup (the inputs are unchanged). */
@@ -124,8 +149,9 @@ export function mergeRollups(...rollups: Rollup[]): Rollup {
   const merged = emptyRollup(first.tz);
   for (const rollup of rollups) {
     if (rollup.tz !== first.tz) throw new Error(`Cannot merge rollups of ${first.tz} and ${rollup.tz}`);
-    for (const bucket of rollup.buckets.values()) {
-      addBucket(bucketIn(merged, bucket.day, bucket.partnerId, bucket.repId, bucket.channel), bucket);
+    for (const series of rollup.series.values()) {
+      const target = seriesIn(merged, series.partnerId, series.repId, series.channel);
+      for (const bucket of series.days.values()) addBucket(bucketOf(target, bucket.day), bucket);
     }
   }
   return merged;
@@ -161,6 +187,8 @@ export class RollupIndex {
       index.leads.set(lead.id, lead);
       index.applyLead(lead, 1);
     }
+    // Queries need each series' running totals: build them now, as part of building the rollup.
+    for (const series of index.rollup.series.values()) seriesIndex(series);
     return index;
   }
 
@@ -251,10 +279,16 @@ export class RollupIndex {
   }
 }
 
-function addConversion(bucket: Bucket, lag: number, sign: number): void {
-  const sum = (bucket.converted[lag] ?? 0) + sign;
-  if (sum === 0) delete bucket.converted[lag];
-  else bucket.converted[lag] = sum;
+function addConversion(bucket: Bucket, lag: number, count: number): void {
+  const pairs = bucket.converted;
+  for (let i = 0; i < pairs.length; i += 2) {
+    if (pairs[i] !== lag) continue;
+    const sum = pairs[i + 1]! + count;
+    if (sum === 0) pairs.splice(i, 2);
+    else pairs[i + 1] = sum;
+    return;
+  }
+  if (count !== 0) pairs.push(lag, count);
 }
 
 /** Rollup buckets of a set of leads and deals, in time zone `tz`. */

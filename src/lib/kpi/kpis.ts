@@ -4,7 +4,8 @@
  * the report format. A ratio whose denominator is zero is null, never NaN.
  */
 import { CHANNELS, OPEN_STAGES, type Channel, type OpenStage } from '../domain/schema';
-import type { Bucket, Rollup } from './buckets';
+import { seriesIndex, type Rollup, type Series } from './buckets';
+import { Column, sumBetween, totalBefore } from './series-index';
 import { DAY_MS, monthOfDay, monthStart, nextMonthStart, previousRange, type DayRange } from './calendar';
 import { ratio, wilsonLowerBound } from './stats';
 
@@ -93,6 +94,14 @@ export interface KpiFigures {
   needsAttention: string[];
 }
 
+interface MonthTally {
+  month: string;
+  fromDay: number;
+  toDay: number;
+  prospects: number;
+  converted: number;
+}
+
 interface Tally {
   prospects: number;
   converted: number;
@@ -105,14 +114,24 @@ interface Tally {
 
 const newTally = (): Tally => ({ prospects: 0, converted: 0, won: 0, wonAmount: 0, wonCycleMs: 0, lost: 0, lostToCompetitor: 0 });
 
-function inScope(bucket: Bucket, scope: Scope): boolean {
-  if (scope.kind === 'all') return true;
-  return scope.kind === 'partner' ? bucket.partnerId === scope.id : bucket.repId === scope.id;
+function addToTally(tally: Tally, more: Tally): void {
+  tally.prospects += more.prospects;
+  tally.converted += more.converted;
+  tally.won += more.won;
+  tally.wonAmount += more.wonAmount;
+  tally.wonCycleMs += more.wonCycleMs;
+  tally.lost += more.lost;
+  tally.lostToCompetitor += more.lostToCompetitor;
 }
 
-/** The unit one level below the scope that a bucket belongs to (partners in `all`, reps otherwise). */
-function unitOf(bucket: Bucket, scope: Scope): string {
-  return scope.kind === 'all' ? bucket.partnerId : bucket.repId;
+function inScope(series: Series, scope: Scope): boolean {
+  if (scope.kind === 'all') return true;
+  return scope.kind === 'partner' ? series.partnerId === scope.id : series.repId === scope.id;
+}
+
+/** The unit one level below the scope that a series belongs to (partners in `all`, reps otherwise). */
+function unitOf(series: Series, scope: Scope): string {
+  return scope.kind === 'all' ? series.partnerId : series.repId;
 }
 
 export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
@@ -122,10 +141,13 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
   const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, newTally()])) as Record<Channel, Tally>;
   const byUnit = new Map<string, Tally>();
   const unitsWithRecords = new Set<string>();
-  const firstMonth = monthStart(fromDay);
-  const byMonth = new Map<string, { prospects: number; converted: number }>();
-  for (let month = firstMonth; month < toDay; month = nextMonthStart(month)) {
-    byMonth.set(monthOfDay(month), { prospects: 0, converted: 0 });
+  // Months overlapping the period, and for each day of the period the month it falls in.
+  const months: MonthTally[] = [];
+  const monthOfPeriodDay = new Int32Array(toDay - fromDay);
+  for (let month = monthStart(fromDay); month < toDay; month = nextMonthStart(month)) {
+    const end = Math.min(nextMonthStart(month), toDay);
+    for (let day = Math.max(month, fromDay); day < end; day++) monthOfPeriodDay[day - fromDay] = months.length;
+    months.push({ month: monthOfDay(month), fromDay: month, toDay: end, prospects: 0, converted: 0 });
   }
   const pipeline: PipelineFigures = {
     count: 0,
@@ -137,46 +159,51 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
   };
   let weightedTimes100 = 0;
 
-  for (const bucket of rollup.buckets.values()) {
-    if (!inScope(bucket, scope) || (channel !== undefined && bucket.channel !== channel)) continue;
-    const unitId = unitOf(bucket, scope);
+  for (const series of rollup.series.values()) {
+    if (!inScope(series, scope) || (channel !== undefined && series.channel !== channel)) continue;
+    const index = seriesIndex(series);
+    const unitId = unitOf(series, scope);
     let unit = byUnit.get(unitId);
     if (unit === undefined) byUnit.set(unitId, (unit = newTally()));
-    if (bucket.leads + bucket.deals > 0) unitsWithRecords.add(unitId);
-    if (bucket.day >= toDay) continue;
+    if (index.hasRecords) unitsWithRecords.add(unitId);
 
     // The open pipeline: deals open now and created before the period's end.
-    if (bucket.overdue !== 0) pipeline.overdue += bucket.overdue;
+    pipeline.overdue += totalBefore(index, Column.Overdue, toDay);
     for (let stage = 0; stage < OPEN_STAGES.length; stage++) {
-      const count = bucket.openCount[stage]!;
+      const count = totalBefore(index, Column.OpenCount + stage, toDay);
       if (count === 0) continue;
+      const value = totalBefore(index, Column.OpenAmount + stage, toDay);
       const figures = pipeline.byStage[OPEN_STAGES[stage]!];
       figures.count += count;
-      figures.value += bucket.openAmount[stage]!;
+      figures.value += value;
       pipeline.count += count;
-      pipeline.value += bucket.openAmount[stage]!;
-      weightedTimes100 += bucket.openWeighted[stage]!;
+      pipeline.value += value;
+      weightedTimes100 += totalBefore(index, Column.OpenWeighted + stage, toDay);
     }
-    if (bucket.day < fromDay) continue;
 
+    // Prospects created in the period, converted when won before its end.
     let converted = 0;
-    for (const lag in bucket.converted) {
-      if (bucket.day + Number(lag) < toDay) converted += bucket.converted[lag]!;
+    const conversions = index.conversions;
+    for (let i = 0; i < conversions.length; i += 3) {
+      const day = conversions[i]!;
+      if (day < fromDay || day >= toDay || day + conversions[i + 1]! >= toDay) continue;
+      converted += conversions[i + 2]!;
+      months[monthOfPeriodDay[day - fromDay]!]!.converted += conversions[i + 2]!;
     }
-    for (const tally of [total, byChannel[bucket.channel], unit]) {
-      tally.prospects += bucket.prospects;
-      tally.converted += converted;
-      tally.won += bucket.won;
-      tally.wonAmount += bucket.wonAmount;
-      tally.wonCycleMs += bucket.wonCycleMs;
-      tally.lost += bucket.lost;
-      tally.lostToCompetitor += bucket.lostToCompetitor;
-    }
-    const month = byMonth.get(monthOfDay(bucket.day));
-    if (month) {
-      month.prospects += bucket.prospects;
-      month.converted += converted;
-    }
+    for (const month of months) month.prospects += sumBetween(index, Column.Prospects, Math.max(month.fromDay, fromDay), Math.min(month.toDay, toDay));
+
+    const period: Tally = {
+      prospects: sumBetween(index, Column.Prospects, fromDay, toDay),
+      converted,
+      won: sumBetween(index, Column.Won, fromDay, toDay),
+      wonAmount: sumBetween(index, Column.WonAmount, fromDay, toDay),
+      wonCycleMs: sumBetween(index, Column.WonCycleMs, fromDay, toDay),
+      lost: sumBetween(index, Column.Lost, fromDay, toDay),
+      lostToCompetitor: sumBetween(index, Column.LostToCompetitor, fromDay, toDay),
+    };
+    addToTally(total, period);
+    addToTally(byChannel[series.channel], period);
+    addToTally(unit, period);
   }
   pipeline.weighted = weightedTimes100 / 100;
   pipeline.lostToCompetitor = total.lostToCompetitor;
@@ -223,7 +250,7 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
     prospects: total.prospects,
     converted: total.converted,
     closeRate: ratio(total.converted, total.prospects),
-    closeRateByMonth: [...byMonth].map(([month, { prospects, converted }]) => ({
+    closeRateByMonth: months.map(({ month, prospects, converted }) => ({
       month,
       prospects,
       converted,

@@ -5,23 +5,14 @@
  */
 import { CHANNELS, OPEN_STAGES, type Channel, type OpenStage } from '../domain/schema';
 import { roundTo, toMajor } from '../domain/money';
-import { formatScope, type KpiFigures } from './kpis';
+import { formatScope, type ChannelFigures, type KpiFigures } from './kpis';
 import type { Period } from './calendar';
 
 const RATIO_DECIMALS = 4;
 const SCORE_DECIMALS = 2;
 
-export interface ChannelReport {
-  prospects: number;
-  converted: number;
-  won: number;
-  lost: number;
-  revenue: number;
-  closeRate: number | null;
-  winRate: number | null;
-  averageDealSize: number | null;
-  revenueShare: number | null;
-}
+/** A channel's figures in the report: the same keys as in KpiFigures, money in major units. */
+export type ChannelReport = ChannelFigures;
 
 export interface KpiReport {
   period: Period;

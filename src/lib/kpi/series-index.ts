@@ -1,0 +1,93 @@
+/**
+ * A query index over one series of buckets: running totals per day, so that the sum of any counter
+ * over any range of days is two array reads. A KPI query then costs O(series) instead of
+ * O(buckets), whatever the number of records and whatever the length of the period.
+ *
+ * It is derived data: built on first use from the series' buckets and dropped whenever one of them
+ * changes (see `bucketOf` in buckets.ts), so the buckets stay the single source.
+ */
+import type { Bucket, Series } from './buckets';
+
+/** The counters that are summed over a range of days (columns of the running totals). */
+export const Column = {
+  Prospects: 0,
+  Won: 1,
+  WonAmount: 2,
+  WonCycleMs: 3,
+  Lost: 4,
+  LostToCompetitor: 5,
+  Overdue: 6,
+  /** Then four columns each, one per open stage in the order of OPEN_STAGES. */
+  OpenCount: 7,
+  OpenAmount: 11,
+  OpenWeighted: 15,
+  Count: 19,
+} as const;
+type ColumnNumber = number;
+
+export interface SeriesIndex {
+  /** Day number of the first bucket. */
+  firstDay: number;
+  /** Days covered + 1: running total k holds the sum of the days before firstDay + k. */
+  size: number;
+  /** Running totals, column by column: totals[column * size + k]. */
+  totals: Float64Array;
+  /** Conversions as triples [creation day, lag, count, …]. */
+  conversions: number[];
+  /** Whether any lead or deal of the series exists (on any day). */
+  hasRecords: boolean;
+}
+
+/** Writes a bucket's counters as the day-k entries of each column (before the running sum). */
+function writeBucket(bucket: Bucket, totals: Float64Array, size: number, k: number): void {
+  totals[Column.Prospects * size + k] = bucket.prospects;
+  totals[Column.Won * size + k] = bucket.won;
+  totals[Column.WonAmount * size + k] = bucket.wonAmount;
+  totals[Column.WonCycleMs * size + k] = bucket.wonCycleMs;
+  totals[Column.Lost * size + k] = bucket.lost;
+  totals[Column.LostToCompetitor * size + k] = bucket.lostToCompetitor;
+  totals[Column.Overdue * size + k] = bucket.overdue;
+  for (let stage = 0; stage < 4; stage++) {
+    totals[(Column.OpenCount + stage) * size + k] = bucket.openCount[stage]!;
+    totals[(Column.OpenAmount + stage) * size + k] = bucket.openAmount[stage]!;
+    totals[(Column.OpenWeighted + stage) * size + k] = bucket.openWeighted[stage]!;
+  }
+}
+
+export function buildSeriesIndex(series: Series): SeriesIndex {
+  const buckets = [...series.days.values()];
+  let firstDay = Infinity;
+  let lastDay = -Infinity;
+  let hasRecords = false;
+  for (const bucket of buckets) {
+    if (bucket.day < firstDay) firstDay = bucket.day;
+    if (bucket.day > lastDay) lastDay = bucket.day;
+    if (bucket.leads + bucket.deals > 0) hasRecords = true;
+  }
+  if (buckets.length === 0) return { firstDay: 0, size: 1, totals: new Float64Array(Column.Count), conversions: [], hasRecords };
+  const size = lastDay - firstDay + 2;
+  const totals = new Float64Array(Column.Count * size);
+  const conversions: number[] = [];
+  for (const bucket of buckets) {
+    writeBucket(bucket, totals, size, bucket.day - firstDay + 1);
+    const pairs = bucket.converted;
+    for (let i = 0; i < pairs.length; i += 2) conversions.push(bucket.day, pairs[i]!, pairs[i + 1]!);
+  }
+  for (let column = 0; column < Column.Count; column++) {
+    const base = column * size;
+    let sum = 0;
+    for (let k = 1; k < size; k++) totals[base + k] = sum += totals[base + k]!;
+  }
+  return { firstDay, size, totals, conversions, hasRecords };
+}
+
+/** Running total of `column` over the days before `day`. */
+export function totalBefore(index: SeriesIndex, column: ColumnNumber, day: number): number {
+  const k = Math.min(Math.max(day - index.firstDay, 0), index.size - 1);
+  return index.totals[column * index.size + k]!;
+}
+
+/** Sum of `column` over the days [fromDay, toDay). */
+export function sumBetween(index: SeriesIndex, column: ColumnNumber, fromDay: number, toDay: number): number {
+  return totalBefore(index, column, toDay) - totalBefore(index, column, fromDay);
+}
