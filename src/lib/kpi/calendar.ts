@@ -51,13 +51,11 @@ export function monthOfDay(day: number): string {
 
 /** Day number of the first day of the month after the one holding `day`. */
 export function nextMonthStart(day: number): number {
-  const date = new Date(day * DAY_MS);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + 1, 1) / DAY_MS;
+  return addMonths(day, 1);
 }
 
 export function monthStart(day: number): number {
-  const date = new Date(day * DAY_MS);
-  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), 1) / DAY_MS;
+  return addMonths(day, 0);
 }
 
 /**
@@ -109,4 +107,36 @@ export function parsePeriod(period: Period): { ok: true; range: DayRange } | { o
 export function previousRange(range: DayRange): DayRange {
   const length = range.toDay - range.fromDay;
   return { fromDay: range.fromDay - length, toDay: range.fromDay };
+}
+
+/** The periods a person picks most often, relative to today in the program's time zone. */
+export const PERIOD_PRESETS = ['thisMonth', 'lastMonth', 'thisQuarter', 'last12Months'] as const;
+export type PeriodPreset = (typeof PERIOD_PRESETS)[number];
+
+/** Day number of the first day of the month `months` months after the one holding `day`. */
+export function addMonths(day: number, months: number): number {
+  const date = new Date(day * DAY_MS);
+  return Date.UTC(date.getUTCFullYear(), date.getUTCMonth() + months, 1) / DAY_MS;
+}
+
+/**
+ * The range of a preset at instant `now` in `tz`: whole calendar months, the current one included
+ * (so "this month" runs to the end of the month, and "last 12 months" is the 11 before it and it).
+ */
+export function presetRange(preset: PeriodPreset, now: number, tz: string): DayRange {
+  const today = localDayOf(tz)(now);
+  const month = monthStart(today);
+  switch (preset) {
+    case 'thisMonth':
+      return { fromDay: month, toDay: addMonths(month, 1) };
+    case 'lastMonth':
+      return { fromDay: addMonths(month, -1), toDay: month };
+    case 'thisQuarter': {
+      const monthOfYear = new Date(month * DAY_MS).getUTCMonth();
+      const quarterStart = addMonths(month, -(monthOfYear % 3));
+      return { fromDay: quarterStart, toDay: addMonths(quarterStart, 3) };
+    }
+    case 'last12Months':
+      return { fromDay: addMonths(month, -11), toDay: addMonths(month, 1) };
+  }
 }
