@@ -53,3 +53,10 @@ describe('domain validation', () => {
     expect(!bad.ok && bad.problems.map((p) => p.field)).toEqual(['timeZone', 'stageProbabilities.won']);
   });
 });
+
+describe('missing fields', () => {
+  it('names a required field that is absent altogether', () => {
+    const { channel: _channel, ...withoutChannel } = deal;
+    expect(validateDeal(withoutChannel)).toEqual({ ok: false, problems: [{ field: 'channel', message: 'Channel is required.' }] });
+  });
+});

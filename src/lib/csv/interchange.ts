@@ -6,8 +6,8 @@
  * are derived from the schema module's field tables; the header may list them in any order.
  * Export writes numbers as numbers and guards text cells against spreadsheet formula injection.
  */
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
+import { parse } from 'csv-parse/browser/esm/sync';
+import { stringify } from 'csv-stringify/browser/esm/sync';
 import { DEAL_FIELDS, LEAD_FIELDS, isCurrency, type Deal, type FieldSpec, type Lead } from '../domain/schema';
 import { minorDigits, parseMajor } from '../domain/money';
 import { validate } from '../domain/validate';

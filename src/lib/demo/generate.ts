@@ -128,8 +128,10 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
   const leadsPerRepMonth = options.leadsPerRepMonth ?? 9;
   const keepStageLog = options.stageLog ?? true;
   const now = startOfLocalDay(endDay, PROGRAM_TZ);
-  const endDate = new Date(endDay * DAY_MS);
-  const startDay = Date.UTC(endDate.getUTCFullYear(), endDate.getUTCMonth() - months, 1) / DAY_MS;
+  // The months of history end with the one holding the last day before `end` (partly, when `end`
+  // falls inside a month).
+  const lastDate = new Date((endDay - 1) * DAY_MS);
+  const startDay = Date.UTC(lastDate.getUTCFullYear(), lastDate.getUTCMonth() - (months - 1), 1) / DAY_MS;
 
   const program: Program = {
     id: 'demo',

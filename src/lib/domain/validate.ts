@@ -4,7 +4,7 @@
  * their fields and an importer can list all of them per line.
  */
 import * as v from 'valibot';
-import { INVARIANTS, schemas, type RecordKind, type RecordTypes } from './schema';
+import { FIELDS, INVARIANTS, schemas, type FieldSpec, type RecordKind, type RecordTypes } from './schema';
 
 export interface Problem {
   /** The field the problem is about (dotted path for nested values), or '' for the record as a whole. */
@@ -16,7 +16,7 @@ export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Probl
 
 export function validate<K extends RecordKind>(kind: K, input: unknown): Validated<RecordTypes[K]> {
   const result = v.safeParse(schemas[kind], input, { abortEarly: false, abortPipeEarly: true });
-  const problems = result.success ? [] : result.issues.map(toProblem);
+  const problems = result.success ? [] : result.issues.map((issue) => toProblem(kind, issue));
   const record = result.success ? result.output : isObject(input) ? input : undefined;
   if (record) {
     const badFields = new Set(problems.map((problem) => problem.field.split('.')[0]));
@@ -36,8 +36,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-function toProblem(issue: v.BaseIssue<unknown>): Problem {
+function toProblem(kind: RecordKind, issue: v.BaseIssue<unknown>): Problem {
   const field = (issue.path ?? []).map((item) => String(item.key)).join('.');
+  // A required field that is absent altogether is reported by the object, not by the field's schema.
+  if (issue.type === 'object' && issue.received === 'undefined') {
+    const label = (FIELDS[kind] as Record<string, FieldSpec | undefined>)[field]?.label ?? field;
+    return { field, message: `${label} is required.` };
+  }
   return { field, message: issue.message };
 }
 

@@ -1,15 +1,45 @@
-/** Money and numbers for people, through Intl: INR grouped in lakh and crore (₹4,20,000). */
-export function formatMoney(major: number | null, currency = 'INR', locale = 'en-IN'): string {
-  if (major === null) return '—';
-  return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
+/**
+ * Money, numbers and dates for people, through Intl in the interface's locale. Money is stored in
+ * minor units; INR is grouped in lakh and crore (₹4,20,000) and large sums can be shortened
+ * (₹4.2 L, ₹1.3 Cr) where space is short.
+ */
+import { minorDigits } from '../domain/money';
+
+export function formatMoney(minor: number | null, currency: string, locale: string, options: { fractionDigits?: number } = {}): string {
+  if (minor === null) return '—';
+  const major = minor / 10 ** minorDigits(currency);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: options.fractionDigits ?? 0 }).format(major);
 }
 
-export function formatPercent(ratio: number | null, locale = 'en-IN'): string {
+/** Short money for cards and charts: lakh (L) and crore (Cr) for INR, compact notation otherwise. */
+export function formatMoneyShort(minor: number | null, currency: string, locale: string): string {
+  if (minor === null) return '—';
+  const major = minor / 10 ** minorDigits(currency);
+  if (currency === 'INR' && Math.abs(major) >= 100_000) {
+    const [value, unit] = Math.abs(major) >= 10_000_000 ? [major / 10_000_000, 'Cr'] : [major / 100_000, 'L'];
+    const number = new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 1 }).format(value);
+    return `${number} ${unit}`;
+  }
+  if (currency === 'INR') return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
+  return new Intl.NumberFormat(locale, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(major);
+}
+
+export function formatPercent(ratio: number | null, locale: string): string {
   if (ratio === null) return '—';
   return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
 }
 
-export function formatNumber(value: number | null, locale = 'en-IN', maximumFractionDigits = 1): string {
+export function formatNumber(value: number | null, locale: string, maximumFractionDigits = 1): string {
   if (value === null) return '—';
   return new Intl.NumberFormat(locale, { maximumFractionDigits }).format(value);
+}
+
+export function formatDate(instant: number | undefined, locale: string, timeZone: string): string {
+  if (instant === undefined) return '—';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone }).format(instant);
+}
+
+export function formatDateTime(instant: number | undefined, locale: string, timeZone: string): string {
+  if (instant === undefined) return '—';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(instant);
 }

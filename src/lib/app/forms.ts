@@ -1,0 +1,44 @@
+/**
+ * Form helpers shared by the lead and deal forms: text fields to domain values, and the problems
+ * of a failed write by field so that each is shown next to its input.
+ */
+import type { Problem } from '../domain/validate';
+import type { WriteResult } from '../store/partner-store';
+import { parseDay, startOfLocalDay } from '../kpi/calendar';
+import { formatDay, localDayOf } from '../kpi/calendar';
+
+export type FieldErrors = Record<string, string>;
+
+/** An optional text field: empty means absent. */
+export function optionalText(value: string): string | undefined {
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** A date input (YYYY-MM-DD) as the first instant of that day in the program's zone; '' → undefined. */
+export function dateInput(value: string, tz: string): number | undefined | null {
+  if (value === '') return undefined;
+  const day = parseDay(value);
+  return day === null ? null : startOfLocalDay(day, tz);
+}
+
+/** The value for a date input from an instant, in the program's zone. */
+export function toDateInput(instant: number | undefined, tz: string): string {
+  return instant === undefined ? '' : formatDay(localDayOf(tz)(instant));
+}
+
+export function errorsByField(problems: Problem[]): FieldErrors {
+  const errors: FieldErrors = {};
+  for (const problem of problems) {
+    const field = problem.field.split('.')[0] || 'form';
+    errors[field] = errors[field] ? `${errors[field]} ${problem.message}` : problem.message;
+  }
+  return errors;
+}
+
+/** Field errors of a write, or the storage problem under 'form'; empty when it worked. */
+export function errorsOf<T>(result: WriteResult<T>): FieldErrors {
+  if (result.ok) return {};
+  if ('problems' in result) return errorsByField(result.problems);
+  return { form: result.storageError.message };
+}

@@ -1,0 +1,77 @@
+/** What the lead screens do: build a lead from the form, save it, move its status. */
+import type { Session } from '../app/session.svelte';
+import type { Channel, Lead, LeadStatus } from '../domain/schema';
+import { newId } from '../app/ids';
+import { errorsOf, optionalText, type FieldErrors } from '../app/forms';
+
+export interface LeadForm {
+  company: string;
+  contactName: string;
+  phone: string;
+  email: string;
+  channel: Channel | '';
+  notes: string;
+}
+
+export function emptyLeadForm(): LeadForm {
+  return { company: '', contactName: '', phone: '', email: '', channel: '', notes: '' };
+}
+
+export function leadToForm(lead: Lead): LeadForm {
+  return { company: lead.company, contactName: lead.contactName, phone: lead.phone ?? '', email: lead.email ?? '', channel: lead.channel, notes: lead.notes ?? '' };
+}
+
+function formFields(form: LeadForm) {
+  return {
+    company: form.company,
+    contactName: form.contactName,
+    phone: optionalText(form.phone),
+    email: optionalText(form.email),
+    channel: form.channel || undefined,
+    notes: optionalText(form.notes),
+  };
+}
+
+/** Saves a new lead, or the changes to an existing one. Returns its id, or the errors by field. */
+export async function saveLead(session: Session, form: LeadForm, existing?: Lead): Promise<{ id: string } | { errors: FieldErrors }> {
+  const store = session.store!;
+  if (existing) {
+    const result = await store.updateLead(existing.id, formFields(form) as Partial<Lead>);
+    return result.ok ? { id: existing.id } : { errors: errorsOf(result) };
+  }
+  const identity = session.identity!;
+  const id = newId('L');
+  const result = await store.createLead({ id, partnerId: identity.partnerId, repId: identity.repId, createdAt: session.now(), status: 'new', ...formFields(form) });
+  return result.ok ? { id } : { errors: errorsOf(result) };
+}
+
+export async function setLeadStatus(session: Session, lead: Lead, status: LeadStatus): Promise<FieldErrors> {
+  const changes: Partial<Lead> = { status };
+  if (status === 'qualified' && lead.qualifiedAt === undefined) changes.qualifiedAt = session.now();
+  return errorsOf(await session.store!.updateLead(lead.id, changes));
+}
+
+export async function deleteLead(session: Session, lead: Lead): Promise<FieldErrors> {
+  return errorsOf(await session.store!.deleteLead(lead.id, session.now()));
+}
+
+export interface LeadFilter {
+  search: string;
+  status: LeadStatus | '';
+  channel: Channel | '';
+}
+
+/** The leads shown in the list: not deleted, matching the filter, newest first. */
+export function filterLeads(leads: Lead[], filter: LeadFilter, repId?: string): Lead[] {
+  const needle = filter.search.trim().toLocaleLowerCase();
+  return leads
+    .filter(
+      (lead) =>
+        lead.deletedAt === undefined &&
+        (repId === undefined || lead.repId === repId) &&
+        (filter.status === '' || lead.status === filter.status) &&
+        (filter.channel === '' || lead.channel === filter.channel) &&
+        (needle === '' || `${lead.company} ${lead.contactName} ${lead.email ?? ''} ${lead.phone ?? ''}`.toLocaleLowerCase().includes(needle)),
+    )
+    .sort((a, b) => b.createdAt - a.createdAt);
+}

@@ -1,0 +1,69 @@
+/**
+ * The device's IndexedDB database (Dexie): the Yjs update log of each partner document, the
+ * projected `leads` and `deals` that the screens read, and settings. The only module that knows
+ * the IndexedDB schema; everything else goes through the repository.
+ *
+ * Versions:
+ * - 1: leads, deals and settings only (records kept as rows; no document).
+ * - 2: the Yjs update log (`updates`) becomes the source of truth and the rows its projection;
+ *      indexes for the screens' queries. Upgrading keeps the version-1 rows; the repository then
+ *      writes them into the partner document once (see `needsSeedFromRows`).
+ */
+import { Dexie, type EntityTable, type Table } from 'dexie';
+import type { Deal, Lead } from '../domain/schema';
+import type { Problem } from '../domain/validate';
+
+export const DB_NAME = 'partner-kpi';
+
+/** One Yjs update of a room's document, in the order it was applied on this device. */
+export interface UpdateRow {
+  seq?: number;
+  room: string;
+  update: Uint8Array;
+}
+
+/** A projected record: the record as the document says it is, with its problems if it is quarantined. */
+export type LeadRow = Lead & { problems?: Problem[] };
+export type DealRow = Deal & { problems?: Problem[] };
+
+export interface SettingRow {
+  key: string;
+  value: unknown;
+}
+
+export const SCHEMA_VERSIONS = {
+  1: {
+    leads: 'id, repId, createdAt',
+    deals: 'id, repId, stage, createdAt',
+    settings: 'key',
+  },
+  2: {
+    updates: '++seq, room',
+    leads: 'id, partnerId, repId, status, channel, createdAt',
+    deals: 'id, partnerId, repId, leadId, stage, createdAt, expectedCloseAt',
+    settings: 'key',
+  },
+} as const;
+
+export class PartnerKpiDb extends Dexie {
+  updates!: EntityTable<UpdateRow, 'seq'>;
+  leads!: Table<LeadRow, string>;
+  deals!: Table<DealRow, string>;
+  settings!: Table<SettingRow, string>;
+
+  constructor(name = DB_NAME, options?: ConstructorParameters<typeof Dexie>[1]) {
+    super(name, options);
+    this.version(1).stores(SCHEMA_VERSIONS[1]);
+    this.version(2)
+      .stores(SCHEMA_VERSIONS[2])
+      .upgrade(async (tx) => {
+        // Version-1 rows predate the document: mark them to be written into it once, on next open.
+        const leads = await tx.table('leads').count();
+        const deals = await tx.table('deals').count();
+        if (leads + deals > 0) await tx.table('settings').put({ key: SEED_FROM_ROWS, value: true });
+      });
+  }
+}
+
+/** Setting: rows from before the update log exist and must be written into the document. */
+export const SEED_FROM_ROWS = 'seedDocumentFromRows';

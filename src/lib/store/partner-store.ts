@@ -1,0 +1,350 @@
+/**
+ * A partner's data on the device: the partner's Yjs document (the source of truth), its update
+ * log in IndexedDB, and the projected rows that the screens read.
+ *
+ * Every change, local or (later) remote, takes one path: one Y transaction → the document emits
+ * its update and the ids of the records whose derived value changed → one IndexedDB transaction
+ * stores the update and the new rows together. So the projection never disagrees with the log;
+ * at start-up a projection marker is still compared with the log and the rows rebuilt if they
+ * differ (an older app version, a failed write).
+ *
+ * Writes are validated by the domain schema first: invalid input never reaches the document.
+ */
+import * as Y from 'yjs';
+import type { Deal, Lead } from '../domain/schema';
+import { validate, type Problem } from '../domain/validate';
+import {
+  createDeal,
+  createLead,
+  deleteRecord,
+  onRecordsChanged,
+  openPartnerDoc,
+  PartnerDocError,
+  readAll,
+  readDeal,
+  readLead,
+  recordProblems,
+  updateDeal,
+  updateLead,
+  type PartnerDoc,
+} from '../sync/partner-doc';
+import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
+
+/** How the log is compacted: past this many updates, open() merges them into one. */
+const COMPACT_AFTER_UPDATES = 500;
+const PROJECTION_MARKER = 'projection';
+/** Bump when the projection's shape or derivation changes: rows are then rebuilt on open. */
+const PROJECTION_VERSION = 1;
+
+export type WriteResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] } | { ok: false; storageError: StorageError };
+
+export interface StorageError {
+  kind: 'quota' | 'blocked' | 'unknown';
+  message: string;
+}
+
+export function describeStorageError(error: unknown): StorageError {
+  const name = (error as { name?: string; inner?: { name?: string } })?.name ?? '';
+  const inner = (error as { inner?: { name?: string } })?.inner?.name ?? '';
+  if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
+    return { kind: 'quota', message: 'This device is out of storage space. Free some space, then save again.' };
+  }
+  if (name === 'DatabaseClosedError' || name === 'VersionError' || name === 'BlockedError' || inner === 'VersionError') {
+    return { kind: 'blocked', message: 'The app is open in another tab with an older version. Close the other tab, then save again.' };
+  }
+  return { kind: 'unknown', message: `Could not save on this device (${name || 'unknown error'}).` };
+}
+
+export interface RecordsChange {
+  leads: LeadRow[];
+  deals: DealRow[];
+}
+
+export class PartnerStore {
+  private readonly listeners = new Set<(change: RecordsChange) => void>();
+  private pending: { updates: Uint8Array[]; leads: Set<string>; deals: Set<string> } = { updates: [], leads: new Set(), deals: new Set() };
+  private flushing: Promise<void> = Promise.resolve();
+  private flushScheduled: Promise<void> | undefined;
+  private lastError: StorageError | undefined;
+  private readonly stopListening: () => void;
+
+  private constructor(
+    private readonly db: PartnerKpiDb,
+    readonly room: string,
+    readonly partnerDoc: PartnerDoc,
+  ) {
+    const doc = partnerDoc.doc;
+    const onUpdate = (update: Uint8Array) => {
+      this.pending.updates.push(update);
+      this.scheduleFlush();
+    };
+    doc.on('update', onUpdate);
+    const stopChanges = onRecordsChanged(partnerDoc, (changed) => {
+      for (const id of changed.leads) this.pending.leads.add(id);
+      for (const id of changed.deals) this.pending.deals.add(id);
+      this.scheduleFlush();
+    });
+    this.stopListening = () => {
+      doc.off('update', onUpdate);
+      stopChanges();
+    };
+  }
+
+  /** Opens the partner's document from the update log, compacting it and checking the projection. */
+  static async open(db: PartnerKpiDb, room: string): Promise<PartnerStore> {
+    const rows = await db.updates.where('room').equals(room).toArray();
+    const doc = new Y.Doc();
+    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
+    const store = new PartnerStore(db, room, openPartnerDoc(doc));
+    if (rows.length > COMPACT_AFTER_UPDATES) await store.compact(rows.map((row) => row.seq!));
+    if (await db.settings.get(SEED_FROM_ROWS)) await store.seedFromRows();
+    await store.checkProjection(rows.length);
+    return store;
+  }
+
+  close(): void {
+    this.stopListening();
+    this.partnerDoc.doc.destroy();
+  }
+
+  /** Called with the new rows after every change is stored. */
+  subscribe(listener: (change: RecordsChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** All projected rows, as stored. */
+  async loadRows(): Promise<RecordsChange> {
+    const [leads, deals] = await Promise.all([this.db.leads.toArray(), this.db.deals.toArray()]);
+    return { leads, deals };
+  }
+
+  // --- commands -------------------------------------------------------------------------------
+
+  async createLead(input: unknown): Promise<WriteResult<Lead>> {
+    const checked = validate('lead', input);
+    if (!checked.ok) return checked;
+    return this.write(() => createLead(this.partnerDoc, checked.value), () => checked.value);
+  }
+
+  async createDeal(input: unknown, by: string): Promise<WriteResult<Deal>> {
+    const checked = validate('deal', input);
+    if (!checked.ok) return checked;
+    return this.write(() => createDeal(this.partnerDoc, checked.value, by), () => readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
+  }
+
+  /** Applies `changes` to a lead if the result is valid; only the changed fields are written. */
+  async updateLead(id: string, changes: Partial<Lead>): Promise<WriteResult<Lead>> {
+    const current = readLead(this.partnerDoc, id);
+    if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
+    const checked = validate('lead', { ...current, ...changes });
+    if (!checked.ok) return checked;
+    return this.write(() => updateLead(this.partnerDoc, id, changedFields(current, checked.value)), () => checked.value);
+  }
+
+  async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
+    const current = readDeal(this.partnerDoc, id);
+    if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no deal ${id}.` }] };
+    const merged = { ...current, ...changes };
+    for (const key of Object.keys(changes) as (keyof Deal)[]) if (changes[key] === undefined) delete merged[key];
+    const checked = validate('deal', merged);
+    if (!checked.ok) return checked;
+    return this.write(
+      () => updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
+      () => readDeal(this.partnerDoc, id) ?? checked.value,
+    );
+  }
+
+  /**
+   * Converts a lead into a deal in one transaction: the deal takes the lead's channel and
+   * partner, and the lead's status becomes converted.
+   */
+  async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
+    const lead = readLead(this.partnerDoc, leadId);
+    if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
+    const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
+    if (!checked.ok) return checked;
+    return this.write(
+      () =>
+        this.partnerDoc.doc.transact(() => {
+          createDeal(this.partnerDoc, checked.value, by);
+          updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) });
+        }),
+      () => readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
+    );
+  }
+
+  /**
+   * Writes many records in one transaction (a CSV import, the demo records): new ids are created,
+   * known ids updated field by field, so importing the same file twice changes nothing. All are
+   * validated first; if any is invalid nothing is written.
+   */
+  async importRecords(leads: Lead[], deals: Deal[], by: string): Promise<WriteResult<{ leads: number; deals: number }>> {
+    const problems: Problem[] = [];
+    for (const [kind, records] of [['lead', leads], ['deal', deals]] as const) {
+      for (const record of records) {
+        const checked = validate(kind, record);
+        if (!checked.ok) problems.push(...checked.problems.map((p) => ({ field: `${kind} ${record.id}: ${p.field}`, message: p.message })));
+      }
+    }
+    if (problems.length) return { ok: false, problems };
+    return this.write(() => this.partnerDoc.doc.transact(() => {
+      for (const lead of leads) {
+        const current = readLead(this.partnerDoc, lead.id);
+        if (!current) createLead(this.partnerDoc, lead);
+        else updateLead(this.partnerDoc, lead.id, changedFields(current, lead));
+      }
+      for (const deal of deals) {
+        const current = readDeal(this.partnerDoc, deal.id);
+        if (!current) createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
+        else {
+          const { stageLog: _log, ...next } = deal;
+          const { stageLog: _currentLog, ...before } = current;
+          const changes = changedFields(before as Deal, next as Deal);
+          if (Object.keys(changes).length) updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
+        }
+      }
+    }), () => ({ leads: leads.length, deals: deals.length }));
+  }
+
+  async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
+    return this.write(() => deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
+  }
+
+  async deleteDeal(id: string, at: number): Promise<WriteResult<true>> {
+    return this.write(() => deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
+  }
+
+  /** The storage problem of the last write that could not be stored, if it is still unsolved. */
+  get storageError(): StorageError | undefined {
+    return this.lastError;
+  }
+
+  /** Waits until every change made so far is stored (or failed to be). */
+  async settled(): Promise<void> {
+    await this.flushScheduled;
+    await this.flushing;
+  }
+
+  // --- persistence ----------------------------------------------------------------------------
+
+  /**
+   * Runs one change of the document, then waits until it is stored. The document refuses a change
+   * that its own rules forbid (PartnerDocError, e.g. an id that exists): that is reported as
+   * problems, and nothing was written.
+   */
+  private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
+    try {
+      change();
+    } catch (error) {
+      if (error instanceof PartnerDocError) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
+      throw error;
+    }
+    await this.settled();
+    return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: result() };
+  }
+
+  private scheduleFlush(): void {
+    // The update event and the changed-records event of one transaction arrive together: store
+    // them in one IndexedDB transaction once the current task is done.
+    this.flushScheduled ??= Promise.resolve().then(() => {
+      this.flushScheduled = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    if (batch.updates.length === 0 && batch.leads.size === 0 && batch.deals.size === 0) return;
+    this.pending = { updates: [], leads: new Set(), deals: new Set() };
+    const leads = [...batch.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
+    const deals = [...batch.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
+    try {
+      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings], async () => {
+        if (batch.updates.length > 0) {
+          await this.db.updates.add({ room: this.room, update: batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates) });
+        }
+        if (leads.length) await this.db.leads.bulkPut(leads);
+        if (deals.length) await this.db.deals.bulkPut(deals);
+        await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
+      });
+      this.lastError = undefined;
+      for (const listener of this.listeners) listener({ leads, deals });
+    } catch (error) {
+      // Nothing is lost: the change stays in the document and in the pending batch, and is stored
+      // with the next write that succeeds.
+      this.lastError = describeStorageError(error);
+      this.pending.updates = [...batch.updates, ...this.pending.updates];
+      for (const id of batch.leads) this.pending.leads.add(id);
+      for (const id of batch.deals) this.pending.deals.add(id);
+    }
+  }
+
+  private leadRow(id: string): LeadRow | undefined {
+    const lead = readLead(this.partnerDoc, id);
+    if (!lead) return undefined;
+    const problems = recordProblems(this.partnerDoc, 'lead', id);
+    return problems.length ? { ...lead, problems } : lead;
+  }
+
+  private dealRow(id: string): DealRow | undefined {
+    const deal = readDeal(this.partnerDoc, id);
+    if (!deal) return undefined;
+    const problems = recordProblems(this.partnerDoc, 'deal', id);
+    return problems.length ? { ...deal, problems } : deal;
+  }
+
+  /** Replaces many small updates by one, in one transaction, so that the next open is fast. */
+  private async compact(seqs: number[]): Promise<void> {
+    const state = Y.encodeStateAsUpdate(this.partnerDoc.doc);
+    await this.db.transaction('rw', this.db.updates, async () => {
+      await this.db.updates.bulkDelete(seqs);
+      await this.db.updates.add({ room: this.room, update: state });
+    });
+  }
+
+  /** Writes rows kept by a version-1 database into the document, once. */
+  private async seedFromRows(): Promise<void> {
+    const { leads, deals } = await this.loadRows();
+    this.partnerDoc.doc.transact(() => {
+      for (const lead of leads) if (!readLead(this.partnerDoc, lead.id)) createLead(this.partnerDoc, withoutProblems(lead));
+      for (const deal of deals) if (!readDeal(this.partnerDoc, deal.id)) createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
+    });
+    await this.settled();
+    await this.db.settings.delete(SEED_FROM_ROWS);
+  }
+
+  /** Rebuilds the projected rows from the document when they may disagree with it. */
+  private async checkProjection(updateCount: number): Promise<void> {
+    const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as { room?: string; version?: number } | undefined;
+    const current = marker?.room === this.room && marker.version === PROJECTION_VERSION;
+    if (current || (updateCount === 0 && !marker)) return;
+    await this.rebuildProjection();
+  }
+
+  async rebuildProjection(): Promise<void> {
+    const { leads, deals } = readAll(this.partnerDoc);
+    await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
+      await this.db.leads.clear();
+      await this.db.deals.clear();
+      await this.db.leads.bulkPut(leads.map((lead) => this.leadRow(lead.id) ?? lead));
+      await this.db.deals.bulkPut(deals.map((deal) => this.dealRow(deal.id) ?? deal));
+      await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
+    });
+  }
+}
+
+function withoutProblems<T extends { problems?: Problem[] }>(row: T): Omit<T, 'problems'> {
+  const { problems: _problems, ...record } = row;
+  return record;
+}
+
+/** The fields of `next` that differ from `current` (removed optional fields as undefined). */
+function changedFields<T extends object>(current: T, next: T): Partial<T> {
+  const changes: Partial<T> = {};
+  const keys = new Set([...Object.keys(current), ...Object.keys(next)]) as Set<keyof T>;
+  for (const key of keys) {
+    if (JSON.stringify(current[key]) !== JSON.stringify(next[key])) changes[key] = next[key];
+  }
+  return changes;
+}

@@ -1,0 +1,24 @@
+/** The change of a KPI against the previous period, for a card: text and whether it is good news. */
+export type Trend = 'up-good' | 'up-bad' | 'down-good' | 'down-bad' | 'flat';
+
+export interface Change {
+  text: string;
+  trend: Trend;
+}
+
+/**
+ * Ratios change in percentage points ("+4.2 pts"); counts and money in percent of the previous
+ * value ("+12%"). Nothing to compare (a null on either side): no change shown.
+ */
+export function changeOf(current: number | null, previous: number | null, kind: 'ratio' | 'amount', locale: string, higherIsBetter = true): Change {
+  if (current === null || previous === null) return { text: '', trend: 'flat' };
+  const delta = current - previous;
+  if (delta === 0) return { text: '±0', trend: 'flat' };
+  const up = delta > 0;
+  const trend: Trend = up === higherIsBetter ? (up ? 'up-good' : 'down-good') : up ? 'up-bad' : 'down-bad';
+  const signed = (value: number, digits: number, unit: string) =>
+    `${value > 0 ? '+' : ''}${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
+  if (kind === 'ratio') return { text: signed(delta * 100, 1, ' pts'), trend };
+  if (previous === 0) return { text: signed(current, 0, ''), trend };
+  return { text: signed((delta / Math.abs(previous)) * 100, 0, '%'), trend };
+}

@@ -1,0 +1,79 @@
+/**
+ * What every end-to-end test needs: the production build, the real server serving it on a free
+ * port (and stopped for real when a test wants the device offline), and the system Chromium with a
+ * fresh persistent profile — never a downloaded browser, never an incognito context.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext } from 'playwright-core';
+import { createAppServer } from '../../server/app';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+export const buildDir = join(root, 'build');
+
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Builds the app once when there is no build (npm test builds before the end-to-end run). */
+export function ensureBuilt(): void {
+  if (existsSync(join(buildDir, 'index.html'))) return;
+  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+}
+
+export interface RunningServer {
+  origin: string;
+  /** Stops the server and drops open connections: the device is then really offline. */
+  stop(): Promise<void>;
+}
+
+export async function startServer(port = 0): Promise<RunningServer> {
+  const server: Server = createAppServer({ staticDir: buildDir });
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let stopped = false;
+  return {
+    origin,
+    stop: async () => {
+      if (stopped) return;
+      stopped = true;
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+export interface Browser {
+  context: BrowserContext;
+  close(): Promise<void>;
+}
+
+/** A persistent Chromium profile of its own (a phone-sized screen unless told otherwise). */
+export async function launchBrowser(viewport = { width: 360, height: 640 }): Promise<Browser> {
+  const userDataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-e2e-'));
+  const context = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport,
+    acceptDownloads: true,
+  });
+  return {
+    context,
+    close: async () => {
+      await context.close();
+      rmSync(userDataDir, { recursive: true, force: true });
+    },
+  };
+}

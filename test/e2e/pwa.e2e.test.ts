@@ -1,0 +1,202 @@
+/**
+ * The progressive web app, end to end: the production build, served by the real server, in the system
+ * Chromium. Checks that the browser finds the app installable and that, once the service worker is
+ * active, the app starts with the server gone — at its start URL and at a deep link.
+ *
+ * The server is stopped rather than the context put offline: `context.setOffline(true)` does not stop
+ * the service worker's own fetches, so it would not prove the precache is complete.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAppServer } from '../../server/app';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const buildDir = join(root, 'build');
+
+/** Building the app takes 10–60 s here (a first build compiles the messages too); CI gets room. */
+const BUILD_TIMEOUT_MS = 180_000;
+/** Installing the service worker downloads and caches the whole shell. */
+const SERVICE_WORKER_TIMEOUT_MS = 30_000;
+
+/** No network chatter, no GPU, no first-run dialogs; the same flags as scripts/icons.ts. */
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Resources the app shell consists of; anything else (data, sync) may fail offline. */
+const SHELL_RESOURCES = new Set(['document', 'script', 'stylesheet', 'image', 'font', 'manifest']);
+
+/** What the page keeps for the test while it waits for the service worker. */
+type PageWithRegistration = typeof globalThis & { e2eRegistration?: ServiceWorkerRegistration };
+
+interface InstallabilityError {
+  errorId: string;
+  errorArguments: { name: string; value: string }[];
+}
+
+/** The app as a person (and Chrome's install logic) sees it. */
+class AppPage {
+  constructor(
+    readonly page: Page,
+    readonly origin: string,
+  ) {}
+
+  open(path = '/') {
+    return this.page.goto(new URL(path, this.origin).href);
+  }
+
+  reload() {
+    return this.page.reload();
+  }
+
+  /** The app's main landmark, which the root layout renders once the app has started. */
+  get main(): Locator {
+    return this.page.getByRole('main');
+  }
+
+  /** Waits until the app has started; true then, a timeout error otherwise. */
+  async appears(): Promise<boolean> {
+    await this.main.waitFor({ state: 'visible' });
+    return true;
+  }
+
+  /** Waits until the app has registered its service worker and that worker is active. */
+  async waitForServiceWorker(): Promise<void> {
+    // `waitForFunction` does not await a predicate's promise, so the registration that
+    // `serviceWorker.ready` resolves to is kept on the page and polled.
+    await this.page.evaluate(() => {
+      void navigator.serviceWorker.ready.then((registration) => {
+        (globalThis as PageWithRegistration).e2eRegistration = registration;
+      });
+    });
+    try {
+      await this.page.waitForFunction(() => (globalThis as PageWithRegistration).e2eRegistration?.active?.state === 'activated', undefined, {
+        timeout: SERVICE_WORKER_TIMEOUT_MS,
+      });
+    } catch (error) {
+      throw new Error(
+        'The app registered no active service worker. Is <UpdatePrompt /> (src/lib/pwa) mounted in src/routes/+layout.svelte?',
+        { cause: error },
+      );
+    }
+  }
+
+  /** What Chrome says stops it from offering installation; empty when it would offer it. */
+  async installabilityErrors(): Promise<InstallabilityError[]> {
+    const cdp = await this.page.context().newCDPSession(this.page);
+    try {
+      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: InstallabilityError[] };
+      return installabilityErrors;
+    } finally {
+      await cdp.detach();
+    }
+  }
+}
+
+interface RunningApp {
+  app: AppPage;
+  /** Same-origin shell resources that failed to load, as "type url". */
+  failedShellRequests: string[];
+  stopServer(): Promise<void>;
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Serves build/ on a free port and opens a fresh Chromium profile on it. */
+async function startApp(): Promise<RunningApp> {
+  const server = createAppServer({ staticDir: buildDir });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  // Service workers need a secure context; http://localhost counts as one.
+  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
+  let serverRunning = true;
+  const stopServer = async () => {
+    if (!serverRunning) return;
+    serverRunning = false;
+    await closeServer(server);
+  };
+  cleanups.push(stopServer);
+
+  // A persistent context, unlike the default incognito-like one, is installable and has the full
+  // storage quota; a fresh directory keeps earlier runs' service workers out.
+  const userDataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-e2e-'));
+  cleanups.push(async () => rmSync(userDataDir, { recursive: true, force: true }));
+  const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
+    executablePath: '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+    viewport: { width: 360, height: 740 },
+  });
+  cleanups.push(() => context.close());
+
+  const page = context.pages()[0] ?? (await context.newPage());
+  const failedShellRequests: string[] = [];
+  page.on('requestfailed', (request) => {
+    if (request.url().startsWith(origin) && SHELL_RESOURCES.has(request.resourceType())) {
+      failedShellRequests.push(`${request.resourceType()} ${request.url()}`);
+    }
+  });
+  return { app: new AppPage(page, origin), failedShellRequests, stopServer };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Chromium keeps connections alive; without this, close() waits for them to time out.
+    server.closeAllConnections();
+  });
+}
+
+describe('the installable offline app', () => {
+  beforeAll(() => {
+    // The service worker and its precache manifest exist only in a production build.
+    if (existsSync(join(buildDir, 'index.html')) && existsSync(join(buildDir, 'sw.js'))) return;
+    execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  }, BUILD_TIMEOUT_MS);
+
+  it('is installable: Chrome reports no installability errors', async () => {
+    const { app } = await startApp();
+    await app.open('/');
+    expect(await app.appears()).toBe(true);
+
+    expect(await app.installabilityErrors()).toEqual([]);
+  });
+
+  it('starts without the server once the service worker is active, at / and at a deep link', async () => {
+    const { app, failedShellRequests, stopServer } = await startApp();
+    await app.open('/');
+    await app.waitForServiceWorker();
+
+    await stopServer();
+
+    const reloaded = await app.reload();
+    expect(reloaded?.fromServiceWorker()).toBe(true);
+    expect(await app.appears()).toBe(true);
+    expect(await app.page.title()).toBe('Partner KPI');
+
+    // A route never visited online: the service worker answers with the SPA fallback (index.html).
+    const deepLink = await app.open('/deals');
+    expect(deepLink?.fromServiceWorker()).toBe(true);
+    expect(await app.appears()).toBe(true);
+
+    expect(failedShellRequests).toEqual([]);
+  });
+});

@@ -1,0 +1,181 @@
+/**
+ * The partner rep's app, end to end, in the system Chromium against the production build served by
+ * the real server: a day without signal, bad input, Hindi, CSV export and import into a fresh
+ * profile, accessibility and a phone-sized screenshot of every screen.
+ */
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuilt, launchBrowser, root, startServer, type Browser, type RunningServer } from './harness';
+import { RepApp } from './pages/rep-app';
+
+const SCREENSHOTS = join(root, 'test-results', 'screenshots');
+let server: RunningServer | undefined;
+let browsers: Browser[] = [];
+
+beforeAll(() => {
+  ensureBuilt();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+afterEach(async () => {
+  for (const browser of browsers) await browser.close();
+  browsers = [];
+  await server?.stop();
+  server = undefined;
+});
+
+async function openApp(): Promise<RepApp> {
+  server ??= await startServer();
+  const browser = await launchBrowser();
+  browsers.push(browser);
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+  const app = new RepApp(page, server.origin);
+  await app.open();
+  return app;
+}
+
+describe('the rep app', () => {
+  it('works a day without signal: log a lead, convert it, win the deal; after a reload everything is there and counted', async () => {
+    const app = await openApp();
+    await app.start('Northstar Tech', false);
+    await app.waitUntilOfflineReady();
+    await server!.stop();
+
+    await app.page.reload();
+    const myMonth = app.section(/^My month/);
+    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('0');
+
+    await app.logLead({ company: 'Ganga Textiles Pvt Ltd', contact: 'Meera Iyer', channel: 'Referral', phone: '+91 98765 43210' });
+    await app.convertToDeal('420000');
+    await app.markWon();
+    await app.tab('Today');
+    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('1');
+    await expect(app.kpi('Revenue won', myMonth).textContent()).resolves.toBe('₹4.2 L');
+
+    await app.page.reload();
+    await app.heading(/^Hello/).waitFor();
+    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('1');
+    await app.tab('Leads');
+    await expect(app.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+    await app.tab('KPIs');
+    await expect(app.kpi('Close rate').textContent()).resolves.toBe('100%');
+  });
+
+  it('shows every problem of invalid input next to its field and saves nothing', async () => {
+    const app = await openApp();
+    await app.start('Northstar Tech', false);
+    await app.page.getByRole('link', { name: 'Log a deal' }).click();
+    await app.page.getByLabel(/^Amount/).fill('-500');
+    await app.page.getByLabel('Probability (%)').fill('150');
+    await app.page.getByRole('button', { name: 'Save' }).click();
+
+    await expect(app.errorFor('Title')).resolves.toMatch(/Title is required/);
+    await expect(app.errorFor(/^Amount/)).resolves.toMatch(/never negative/);
+    await expect(app.errorFor('Channel')).resolves.toMatch(/Channel is required/);
+    await expect(app.errorFor('Probability (%)')).resolves.toMatch(/between 0 and 100/);
+    await app.tab('Deals');
+    await expect(app.page.getByText('No deals').count()).resolves.toBe(6);
+  });
+
+  it('switches to Hindi: the text and the numbers change', async () => {
+    const app = await openApp();
+    await app.start('Sunrise Systems', true);
+    await app.tab('KPIs');
+    await app.page.getByLabel('Period').selectOption({ label: 'Last 12 months' });
+    const englishRevenue = await app.kpi('Revenue won').textContent();
+    expect(englishRevenue).toMatch(/^₹[\d.]+ (L|Cr)$/);
+
+    await app.tab('Settings');
+    await app.setLanguage('हिन्दी');
+    await app.page.getByRole('navigation').getByRole('link', { name: 'KPI', exact: true }).click();
+    await app.page.getByLabel('अवधि').selectOption({ label: 'पिछले 12 महीने' });
+    const hindiRevenue = await app.kpi('जीता राजस्व').textContent();
+    expect(hindiRevenue).toMatch(/^₹[०-९.]+ (L|Cr)$/);
+    expect(hindiRevenue!.replace(/[०-९]/g, (digit) => String('०१२३४५६७८९'.indexOf(digit)))).toBe(englishRevenue);
+    await expect(app.page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('KPI');
+    await expect(app.page.locator('html').getAttribute('lang')).resolves.toBe('hi');
+  });
+
+  it('exports CSV, and importing it into a fresh profile gives the same KPIs', async () => {
+    const source = await openApp();
+    await source.start('BluePeak IT', true);
+    const kpisOf = async (app: RepApp) => {
+      await app.tab('KPIs');
+      await app.page.getByRole('radio', { name: 'BluePeak IT' }).check();
+      await app.page.getByLabel('Period').selectOption({ label: 'Last 12 months' });
+      return app.page.getByRole('article').allTextContents();
+    };
+    const before = await kpisOf(source);
+
+    await source.tab('Settings');
+    const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-export-'));
+    const files = await source.exportCsv(folder);
+    expect(Object.keys(files).sort()).toEqual(['deals.csv', 'leads.csv']);
+    expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe('id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at');
+
+    const target = await openApp();
+    await target.start('BluePeak IT', false);
+    await target.tab('Settings');
+    await target.page.getByLabel('leads.csv').setInputFiles(files['leads.csv']!);
+    await target.page.getByLabel('deals.csv').setInputFiles(files['deals.csv']!);
+    await target.page.getByRole('button', { name: 'Import', exact: true }).click();
+    await target.page.getByRole('status').filter({ hasText: /^Imported/ }).waitFor();
+    expect(await kpisOf(target)).toEqual(before);
+  });
+
+  it('refuses a bad CSV file whole, naming each bad line', async () => {
+    const app = await openApp();
+    await app.start('Northstar Tech', false);
+    await app.tab('Settings');
+    const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-bad-'));
+    const path = join(folder, 'leads.csv');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(
+      path,
+      'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at\n' +
+        'L1,p-northstar,northstar-r1,2026-01-05T10:00:00+05:30,paid,new,Acme,Asha,,,\n' +
+        'L2,p-northstar,northstar-r1,2026-01-05T10:00:00+05:30,tv,new,Beta,Ravi,,,\n',
+    );
+    await app.page.getByLabel('leads.csv').setInputFiles(path);
+    await app.page.getByRole('button', { name: 'Import', exact: true }).click();
+    await expect(app.page.getByRole('alert').textContent()).resolves.toMatch(/leads\.csv:3: channel/);
+    await app.tab('Leads');
+    await expect(app.page.getByText('Leads shown: 0').count()).resolves.toBe(1);
+  });
+
+  it('has no serious accessibility problem on any screen, and a phone-sized screenshot of each', async () => {
+    const app = await openApp();
+    await app.start('Sunrise Systems', true);
+    const screens: [string, () => Promise<void>][] = [
+      ['today', () => app.tab('Today')],
+      ['leads', () => app.tab('Leads')],
+      ['lead', async () => {
+        await app.page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
+        await app.page.getByRole('heading', { name: 'Edit' }).waitFor();
+      }],
+      ['new-lead', async () => {
+        await app.open('/leads/new');
+        await app.heading('Log a lead').waitFor();
+      }],
+      ['deals', () => app.tab('Deals')],
+      ['deal', async () => {
+        await app.page.getByRole('region', { name: /^Negotiation/ }).getByRole('link').first().click();
+        await app.page.getByRole('heading', { name: 'Stage history' }).waitFor();
+      }],
+      ['kpis', async () => {
+        await app.tab('KPIs');
+        await app.page.getByRole('heading', { name: 'Pipeline by stage' }).waitFor();
+      }],
+      ['settings', () => app.tab('Settings')],
+    ];
+    const problems: Record<string, string[]> = {};
+    for (const [name, show] of screens) {
+      await show();
+      await app.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+      const violations = await app.accessibilityViolations();
+      if (violations.length) problems[name] = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+    }
+    expect(problems).toEqual({});
+  });
+});

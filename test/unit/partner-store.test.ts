@@ -1,0 +1,184 @@
+import 'fake-indexeddb/auto';
+import { Dexie } from 'dexie';
+import { afterEach, describe, expect, it } from 'vitest';
+import { PartnerKpiDb, SCHEMA_VERSIONS } from '../../src/lib/store/db';
+import { PartnerStore, describeStorageError } from '../../src/lib/store/partner-store';
+import { deal, lead } from '../factories/records';
+
+const ROOM = 'program/demo/partner/p1';
+let names = 0;
+const databases: Dexie[] = [];
+function freshDb(): PartnerKpiDb {
+  const db = new PartnerKpiDb(`partner-store-test-${++names}`);
+  databases.push(db);
+  return db;
+}
+afterEach(async () => {
+  for (const db of databases.splice(0)) {
+    db.close();
+    await Dexie.delete(db.name);
+  }
+});
+
+const newLead = lead({ id: 'L1', partnerId: 'p1', repId: 'r1', channel: 'referral', createdAt: Date.UTC(2026, 0, 5) });
+const openDeal = deal({ id: 'D1', partnerId: 'p1', repId: 'r1', stage: 'proposal', probability: 50, amount: 40_000, createdAt: Date.UTC(2026, 0, 6), updatedAt: Date.UTC(2026, 0, 6) });
+
+describe('partner store', () => {
+  it('stores a valid lead in the document, the update log and the projection together', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    const result = await store.createLead(newLead);
+    expect(result.ok).toBe(true);
+    expect(await db.leads.get('L1')).toMatchObject({ id: 'L1', company: newLead.company });
+    expect(await db.updates.where('room').equals(ROOM).count()).toBe(1);
+    store.close();
+
+    // Reopened from the log alone, the document has the lead.
+    const reopened = await PartnerStore.open(db, ROOM);
+    expect((await reopened.loadRows()).leads.map((row) => row.id)).toEqual(['L1']);
+    reopened.close();
+  });
+
+  it('never lets invalid input reach storage, and says what is wrong by field', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    const result = await store.createDeal({ ...openDeal, amount: -5, title: '' }, 'r1');
+    expect(result.ok).toBe(false);
+    expect(!result.ok && 'problems' in result && result.problems.map((p) => p.field)).toEqual(['title', 'amount']);
+    expect(await db.deals.count()).toBe(0);
+    expect(await db.updates.count()).toBe(0);
+    store.close();
+  });
+
+  it('converts a lead into a deal with the lead’s channel, in one transaction, and records stage changes', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    await store.createLead(newLead);
+    const before = await db.updates.count();
+    const { channel: _channel, leadId: _leadId, partnerId: _partnerId, ...dealInput } = { ...openDeal, id: 'D2' };
+    const converted = await store.convertLead('L1', dealInput, 'r1');
+    expect(converted.ok && converted.value).toMatchObject({ id: 'D2', leadId: 'L1', channel: 'referral' });
+    expect(await db.updates.count()).toBe(before + 1);
+    expect(await db.leads.get('L1')).toMatchObject({ status: 'converted' });
+
+    const won = await store.updateDeal('D2', { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 0, 20), updatedAt: Date.UTC(2026, 0, 20) }, 'r2');
+    expect(won.ok).toBe(true);
+    const row = await db.deals.get('D2');
+    expect(row).toMatchObject({ stage: 'won', closedAt: Date.UTC(2026, 0, 20) });
+    expect(row?.stageLog?.map((change) => [change.stage, change.by])).toEqual([
+      ['proposal', 'r1'],
+      ['won', 'r2'],
+    ]);
+    store.close();
+  });
+
+  it('refuses a change that would break an invariant (won without a close date) and keeps the deal as it was', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    await store.createDeal(openDeal, 'r1');
+    const result = await store.updateDeal('D1', { stage: 'won', updatedAt: Date.UTC(2026, 0, 9) }, 'r1');
+    expect(!result.ok && 'problems' in result && result.problems[0]?.field).toBe('closedAt');
+    expect(await db.deals.get('D1')).toMatchObject({ stage: 'proposal' });
+    store.close();
+  });
+
+  it('reports a change the document refuses (an id that exists) as a problem, writing nothing', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    await store.createLead(newLead);
+    const updates = await db.updates.count();
+    const again = await store.createLead({ ...newLead, company: 'Another' });
+    expect(again.ok).toBe(false);
+    expect(!again.ok && 'problems' in again && again.problems.length).toBeGreaterThan(0);
+    expect(await db.updates.count()).toBe(updates);
+    expect(await db.leads.get('L1')).toMatchObject({ company: newLead.company });
+    store.close();
+  });
+
+  it('deletes by setting deletedAt, never by removing the record', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    await store.createDeal(openDeal, 'r1');
+    await store.deleteDeal('D1', Date.UTC(2026, 0, 10));
+    expect(await db.deals.get('D1')).toMatchObject({ id: 'D1', deletedAt: Date.UTC(2026, 0, 10) });
+    store.close();
+  });
+
+  it('imports many records at once; importing the same records again changes nothing', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
+    const updates = await db.updates.count();
+    expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
+    expect(await db.updates.count()).toBe(updates);
+    expect(await store.importRecords([{ ...newLead, id: 'L9', company: '' }], [], 'r1')).toMatchObject({ ok: false });
+    expect(await db.leads.count()).toBe(1);
+    store.close();
+  });
+
+  it('rebuilds the projection when it does not match the log', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    await store.createLead(newLead);
+    store.close();
+    await db.leads.clear();
+    await db.settings.delete('projection');
+    const reopened = await PartnerStore.open(db, ROOM);
+    expect(await db.leads.get('L1')).toMatchObject({ id: 'L1' });
+    reopened.close();
+  });
+
+  it('upgrades a version-1 database: its rows are kept and written into the document once', async () => {
+    const name = `partner-store-test-v1-${++names}`;
+    const v1 = new Dexie(name);
+    v1.version(1).stores(SCHEMA_VERSIONS[1]);
+    await v1.table('leads').put(newLead);
+    await v1.table('deals').put(openDeal);
+    v1.close();
+
+    const db = new PartnerKpiDb(name);
+    databases.push(db);
+    const store = await PartnerStore.open(db, ROOM);
+    expect(db.verno).toBe(2);
+    const rows = await store.loadRows();
+    expect(rows.leads.map((row) => row.id)).toEqual(['L1']);
+    expect(rows.deals.map((row) => row.id)).toEqual(['D1']);
+    expect(await db.updates.where('room').equals(ROOM).count()).toBeGreaterThan(0);
+    store.close();
+    // Seeded once: reopening does not write the rows again.
+    const updates = await db.updates.count();
+    (await PartnerStore.open(db, ROOM)).close();
+    expect(await db.updates.count()).toBe(updates);
+  });
+
+  it('keeps a change that could not be stored and stores it with the next write that can', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM);
+    const original = db.transaction.bind(db);
+    let failNext = true;
+    // The next IndexedDB transaction fails as a full disk would.
+    (db as unknown as { transaction: unknown }).transaction = (...args: unknown[]) => {
+      if (failNext) {
+        failNext = false;
+        return Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
+      }
+      return (original as (...a: unknown[]) => unknown)(...args);
+    };
+    const failed = await store.createLead(newLead);
+    expect(!failed.ok && 'storageError' in failed && failed.storageError.kind).toBe('quota');
+    expect(await db.leads.count()).toBe(0);
+    const next = await store.createDeal(openDeal, 'r1');
+    expect(next.ok).toBe(true);
+    expect((await db.leads.toArray()).map((row) => row.id)).toEqual(['L1']);
+    store.close();
+    const reopened = await PartnerStore.open(db, ROOM);
+    expect((await reopened.loadRows()).leads).toHaveLength(1);
+    reopened.close();
+  });
+
+  it('names storage problems in words a person understands', () => {
+    expect(describeStorageError(new DOMException('x', 'QuotaExceededError')).kind).toBe('quota');
+    expect(describeStorageError({ name: 'VersionError' }).message).toMatch(/another tab/);
+    expect(describeStorageError(new Error('boom')).kind).toBe('unknown');
+  });
+});
