@@ -7,7 +7,9 @@
  * Options: --sizes 100000,1000000  --runs 5
  */
 import Database from 'better-sqlite3';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { todayInitialJs } from './bundle-size';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
@@ -18,7 +20,7 @@ const runs = Math.max(5, Number(values.runs));
 
 /** Demo deals per "leads per rep per month" unit, measured on the demo program (≈ 3,300 deals at 9). */
 const DEALS_PER_LEAD_RATE = 3_300 / 9;
-const TARGETS = { reportMs: 10, updateMs: 0.5, ratioToSqlite: 0.25 };
+const TARGETS = { reportMs: 10, updateMs: 0.5, ratioToSqlite: 0.25, todayJsKb: 120 };
 
 const median = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);
@@ -181,5 +183,12 @@ function benchSize(targetDeals: number) {
 }
 
 console.log(`partner-kpi benchmark — Node ${process.version}, ${runs} runs per figure`);
+try {
+  const today = todayInitialJs(fileURLToPath(new URL('..', import.meta.url)));
+  const kb = today.gzipBytes / 1024;
+  console.log(`\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`);
+} catch (error) {
+  console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
+}
 const allAgree = sizes.map(benchSize).every(Boolean);
 process.exitCode = allAgree ? 0 : 1;
