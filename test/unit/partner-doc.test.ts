@@ -462,6 +462,24 @@ describe('S10: transactions and change notifications', () => {
     expect(seen).toHaveLength(2);
   });
 
+  it('S10: calls inside an outer transaction read each other\'s writes and make one transaction with its origin', () => {
+    const [a] = pairWith({ leads: [leadFixture({ id: 'L1' })] });
+    const seen: [RecordsChanged, unknown][] = [];
+    onRecordsChanged(a, (changed, origin) => seen.push([changed, origin]));
+    const updates: Uint8Array[] = [];
+    a.doc.on('update', (update: Uint8Array) => updates.push(update));
+    a.doc.transact(() => {
+      createDeal(a, dealFixture({ id: 'D9', stage: 'qualified', leadId: 'L1' }), 'p1-r1');
+      updateDeal(a, 'D9', { stage: 'proposal', updatedAt: T0 + HOUR }, 'p1-r1');
+      updateDeal(a, 'D9', { stage: 'negotiation', updatedAt: T0 + HOUR }, 'p1-r1');
+      updateLead(a, 'L1', { status: 'converted' });
+      expect(readDeal(a, 'D9')?.stageLog?.map((change) => change.stage)).toEqual(['qualified', 'proposal', 'negotiation']);
+    }, 'convert');
+    expect(updates).toHaveLength(1);
+    expect(seen).toEqual([[{ leads: new Set(['L1']), deals: new Set(['D9']) }, 'convert']]);
+    expect(readDeal(a, 'D9')?.stageLog?.at(-1)).toEqual({ stage: 'negotiation', at: T0 + HOUR + 1, by: 'p1-r1' });
+  });
+
   it('S10: a listener reading during the notification sees the records as changed', () => {
     const [a, b] = pairWith({ deals: [dealFixture({ id: 'D1' })] });
     const titles: (string | undefined)[] = [];

@@ -161,11 +161,24 @@ function stampSchemaVersion(pd: PartnerDoc) {
   if (docSchemaVersion(pd) < PARTNER_DOC_SCHEMA_VERSION) pd.meta.set('schemaVersion', PARTNER_DOC_SCHEMA_VERSION);
 }
 
+/**
+ * One local transaction (S10). When the caller already runs a transaction (several calls made one
+ * with `doc.transact`), Yjs joins it, and that transaction's origin applies.
+ */
 function transact(pd: PartnerDoc, write: () => void) {
   pd.doc.transact(() => {
     stampSchemaVersion(pd);
     write();
   }, LOCAL_ORIGIN);
+}
+
+/**
+ * Sets an override or stage key and indexes it at once: the observers only run when the
+ * transaction ends, and a later call inside the same outer transaction must read this write.
+ */
+function setExtraKey(pd: PartnerDoc, kind: SyncedKind, key: string, value: unknown) {
+  pd.maps[kind].set(key, value);
+  indexKey(pd.index[kind], key, true);
 }
 
 /**
@@ -401,7 +414,7 @@ export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>): 
   const writes = fields.filter((field) => checked[field] !== currentFields[field]);
   if (writes.length === 0) return;
   transact(pd, () => {
-    for (const field of writes) pd.maps.lead.set(fieldKey(id, field), checked[field] ?? null);
+    for (const field of writes) setExtraKey(pd, 'lead', fieldKey(id, field), checked[field] ?? null);
   });
 }
 
@@ -459,10 +472,9 @@ export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, b
   const writeUpdatedAt = updatedAt > current.updatedAt && updatedAt > (entry?.at ?? -Infinity);
   if (writes.length === 0 && !entry && !writeUpdatedAt) return;
   transact(pd, () => {
-    const map = pd.maps.deal;
-    for (const field of writes) map.set(fieldKey(id, field), checked[field] ?? null);
-    if (writeUpdatedAt) map.set(fieldKey(id, 'updatedAt'), updatedAt);
-    if (entry) map.set(stageKey(id, entry.at, entry.by), encodeStored(entry));
+    for (const field of writes) setExtraKey(pd, 'deal', fieldKey(id, field), checked[field] ?? null);
+    if (writeUpdatedAt) setExtraKey(pd, 'deal', fieldKey(id, 'updatedAt'), updatedAt);
+    if (entry) setExtraKey(pd, 'deal', stageKey(id, entry.at, entry.by), encodeStored(entry));
   });
 }
 
@@ -479,8 +491,7 @@ export function deleteRecord(pd: PartnerDoc, kind: SyncedKind, id: string, at: n
   if (updatedAt !== undefined) next['updatedAt'] = updatedAt;
   checkWrite(kind, id, current, next);
   transact(pd, () => {
-    const map = pd.maps[kind];
-    map.set(fieldKey(id, 'deletedAt'), at);
-    if (updatedAt !== undefined && 'updatedAt' in current && updatedAt > current.updatedAt) map.set(fieldKey(id, 'updatedAt'), updatedAt);
+    setExtraKey(pd, kind, fieldKey(id, 'deletedAt'), at);
+    if (updatedAt !== undefined && 'updatedAt' in current && updatedAt > current.updatedAt) setExtraKey(pd, kind, fieldKey(id, 'updatedAt'), updatedAt);
   });
 }

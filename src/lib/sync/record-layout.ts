@@ -116,7 +116,7 @@ function defaultProbability(stage: unknown): number | undefined {
   return KNOWN_STAGES.has(stage) ? DEFAULT_STAGE_PROBABILITY[stage as Stage] : undefined;
 }
 
-/** A stored stage change, or undefined when it is not even shaped like one (reported by `stageProblems`). */
+/** A stored stage change, or undefined when it is not even shaped like one (counted by `malformedStageValues`, S9). */
 function readStageChange(stored: unknown): StageChange | undefined {
   const value = readStoredObject(stored);
   if (!value) return undefined;
@@ -206,7 +206,7 @@ const copyValue = (value: unknown) => (typeof value === 'object' && value !== nu
 function applyOverrides(record: Record<string, unknown>, overrides: Iterable<readonly [string, unknown]> | undefined, allowed: ReadonlySet<string>) {
   if (!overrides) return;
   for (const [field, value] of overrides) {
-    if (!allowed.has(field)) continue; // a newer version's field, or a stage field (S6): not ours to read
+    if (!allowed.has(field)) continue; // a stage field (S4) or a newer version's field (S7): not read
     if (value === null || value === undefined) delete record[field];
     else record[field] = copyValue(value);
   }
@@ -255,7 +255,6 @@ export function deriveLead(stored: unknown, overrides?: Iterable<readonly [strin
 }
 
 const DEAL_COPIED_FIELDS = DEAL_FIELD_NAMES.filter((field) => field !== 'stageLog');
-
 
 /**
  * A deal = its base value, the field overrides, and the stage group of the winning stage entry —
