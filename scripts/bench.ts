@@ -4,17 +4,23 @@
  * indexed) with SQL over the same rows. A script, not a test: timings on shared machines vary, so
  * it prints medians and ratios for a person to read, and marks each target as met or missed.
  *
- * Options: --sizes 100000,1000000  --runs 5
+ * Also the rep app's figures in Chromium (scripts/bench-browser.ts) and the Today screen's
+ * JavaScript size (scripts/bundle-size.ts).
+ *
+ * Options: --sizes 100000,1000000  --runs 5  --skip-browser
  */
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { todayInitialJs } from './bundle-size';
+import { BROWSER_TARGETS, benchBrowser } from './bench-browser';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
 
-const { values } = parseArgs({ options: { sizes: { type: 'string', default: '100000,1000000' }, runs: { type: 'string', default: '5' } } });
+const { values } = parseArgs({
+  options: { sizes: { type: 'string', default: '100000,1000000' }, runs: { type: 'string', default: '5' }, 'skip-browser': { type: 'boolean', default: false } },
+});
 const sizes = values.sizes.split(',').map(Number);
 const runs = Math.max(5, Number(values.runs));
 
@@ -189,6 +195,19 @@ try {
   console.log(`\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`);
 } catch (error) {
   console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
+}
+if (!values['skip-browser']) {
+  console.log('\n=== the rep app in headless Chromium ===');
+  try {
+    const browser = await benchBrowser();
+    console.log(`partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`);
+    console.log(`  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`);
+    console.log(`  (last open, ms after navigation: ${browser.openSteps})`);
+    console.log(`  save a deal, p50                       ${ms(browser.saveP50Ms).padStart(9)} ms`);
+    console.log(`  save a deal, p95                       ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+  } catch (error) {
+    console.log(`  not measured: ${(error as Error).message}`);
+  }
 }
 const allAgree = sizes.map(benchSize).every(Boolean);
 process.exitCode = allAgree ? 0 : 1;

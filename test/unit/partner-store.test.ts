@@ -4,8 +4,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { PartnerKpiDb, SCHEMA_VERSIONS } from '../../src/lib/store/db';
 import { PartnerStore, describeStorageError } from '../../src/lib/store/partner-store';
 import { deal, lead } from '../factories/records';
+import { computeKpis, parsePeriod } from '../../src/lib/kpi';
 
 const ROOM = 'program/demo/partner/p1';
+const TZ = 'Asia/Kolkata';
 let names = 0;
 const databases: Dexie[] = [];
 function freshDb(): PartnerKpiDb {
@@ -13,6 +15,13 @@ function freshDb(): PartnerKpiDb {
   databases.push(db);
   return db;
 }
+/** Opens the store and waits until the document and rows are loaded too. */
+async function openStore(db: PartnerKpiDb): Promise<PartnerStore> {
+  const store = await PartnerStore.open(db, ROOM, TZ);
+  await store.ready;
+  return store;
+}
+
 afterEach(async () => {
   for (const db of databases.splice(0)) {
     db.close();
@@ -26,7 +35,7 @@ const openDeal = deal({ id: 'D1', partnerId: 'p1', repId: 'r1', stage: 'proposal
 describe('partner store', () => {
   it('stores a valid lead in the document, the update log and the projection together', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     const result = await store.createLead(newLead);
     expect(result.ok).toBe(true);
     expect(await db.leads.get('L1')).toMatchObject({ id: 'L1', company: newLead.company });
@@ -34,14 +43,14 @@ describe('partner store', () => {
     store.close();
 
     // Reopened from the log alone, the document has the lead.
-    const reopened = await PartnerStore.open(db, ROOM);
+    const reopened = await openStore(db);
     expect((await reopened.loadRows()).leads.map((row) => row.id)).toEqual(['L1']);
     reopened.close();
   });
 
   it('never lets invalid input reach storage, and says what is wrong by field', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     const result = await store.createDeal({ ...openDeal, amount: -5, title: '' }, 'r1');
     expect(result.ok).toBe(false);
     expect(!result.ok && 'problems' in result && result.problems.map((p) => p.field)).toEqual(['title', 'amount']);
@@ -52,7 +61,7 @@ describe('partner store', () => {
 
   it('converts a lead into a deal with the lead’s channel, in one transaction, and records stage changes', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     await store.createLead(newLead);
     const before = await db.updates.count();
     const { channel: _channel, leadId: _leadId, partnerId: _partnerId, ...dealInput } = { ...openDeal, id: 'D2' };
@@ -74,7 +83,7 @@ describe('partner store', () => {
 
   it('refuses a change that would break an invariant (won without a close date) and keeps the deal as it was', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     await store.createDeal(openDeal, 'r1');
     const result = await store.updateDeal('D1', { stage: 'won', updatedAt: Date.UTC(2026, 0, 9) }, 'r1');
     expect(!result.ok && 'problems' in result && result.problems[0]?.field).toBe('closedAt');
@@ -84,7 +93,7 @@ describe('partner store', () => {
 
   it('reports a change the document refuses (an id that exists) as a problem, writing nothing', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     await store.createLead(newLead);
     const updates = await db.updates.count();
     const again = await store.createLead({ ...newLead, company: 'Another' });
@@ -97,7 +106,7 @@ describe('partner store', () => {
 
   it('deletes by setting deletedAt, never by removing the record', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     await store.createDeal(openDeal, 'r1');
     await store.deleteDeal('D1', Date.UTC(2026, 0, 10));
     expect(await db.deals.get('D1')).toMatchObject({ id: 'D1', deletedAt: Date.UTC(2026, 0, 10) });
@@ -106,7 +115,7 @@ describe('partner store', () => {
 
   it('imports many records at once; importing the same records again changes nothing', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
     const updates = await db.updates.count();
     expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
@@ -118,12 +127,12 @@ describe('partner store', () => {
 
   it('rebuilds the projection when it does not match the log', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     await store.createLead(newLead);
     store.close();
     await db.leads.clear();
     await db.settings.delete('projection');
-    const reopened = await PartnerStore.open(db, ROOM);
+    const reopened = await openStore(db);
     expect(await db.leads.get('L1')).toMatchObject({ id: 'L1' });
     reopened.close();
   });
@@ -138,8 +147,8 @@ describe('partner store', () => {
 
     const db = new PartnerKpiDb(name);
     databases.push(db);
-    const store = await PartnerStore.open(db, ROOM);
-    expect(db.verno).toBe(2);
+    const store = await openStore(db);
+    expect(db.verno).toBe(3);
     const rows = await store.loadRows();
     expect(rows.leads.map((row) => row.id)).toEqual(['L1']);
     expect(rows.deals.map((row) => row.id)).toEqual(['D1']);
@@ -147,13 +156,13 @@ describe('partner store', () => {
     store.close();
     // Seeded once: reopening does not write the rows again.
     const updates = await db.updates.count();
-    (await PartnerStore.open(db, ROOM)).close();
+    (await openStore(db)).close();
     expect(await db.updates.count()).toBe(updates);
   });
 
   it('keeps a change that could not be stored and stores it with the next write that can', async () => {
     const db = freshDb();
-    const store = await PartnerStore.open(db, ROOM);
+    const store = await openStore(db);
     const original = db.transaction.bind(db);
     let failNext = true;
     // The next IndexedDB transaction fails as a full disk would.
@@ -171,8 +180,30 @@ describe('partner store', () => {
     expect(next.ok).toBe(true);
     expect((await db.leads.toArray()).map((row) => row.id)).toEqual(['L1']);
     store.close();
-    const reopened = await PartnerStore.open(db, ROOM);
+    const reopened = await openStore(db);
     expect((await reopened.loadRows()).leads).toHaveLength(1);
+    reopened.close();
+  });
+
+  it('keeps the KPI buckets with the rows, and opens with them before the records are read', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    const won = { ...openDeal, stage: 'won' as const, probability: 100, closedAt: Date.UTC(2026, 0, 20) };
+    await store.createDeal(won, 'r1');
+    const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
+    if (!period.ok) throw new Error('bad period');
+    const query = { range: period.range, scope: { kind: 'all' } as const };
+    expect(computeKpis(store.rollup(), query)).toMatchObject({ dealCount: 1, revenue: 40_000 });
+    await store.deleteDeal('D1', Date.UTC(2026, 0, 21));
+    expect(computeKpis(store.rollup(), query).dealCount).toBe(0);
+    await store.updateDeal('D1', { deletedAt: undefined, updatedAt: Date.UTC(2026, 0, 22) }, 'r1');
+    store.close();
+
+    const reopened = await PartnerStore.open(db, ROOM, TZ);
+    // Before the document and the rows are loaded, the stored buckets already answer.
+    expect(computeKpis(reopened.rollup(), query)).toMatchObject({ dealCount: 1, revenue: 40_000 });
+    await reopened.ready;
+    expect(computeKpis(reopened.rollup(), query)).toMatchObject({ dealCount: 1, revenue: 40_000 });
     reopened.close();
   });
 

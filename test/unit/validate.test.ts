@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateDeal, validateLead, validateProgram, DEFAULT_STAGE_PROBABILITY, type Deal } from '../../src/lib/domain';
+import { validateDeal, validateLead, validateProgram, DEFAULT_STAGE_PROBABILITY, type Deal, type Problem } from '../../src/lib/domain';
 
 const deal: Deal = {
   id: 'D1', partnerId: 'p1', repId: 'r1', title: 'Licence', channel: 'paid', amount: 20_000, currency: 'INR', stage: 'proposal',
@@ -15,7 +15,7 @@ describe('domain validation', () => {
   it('reports every problem at once, each with its field and a sentence', () => {
     const result = validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' });
     expect(result.ok).toBe(false);
-    expect(!result.ok && result.problems).toEqual([
+    expect(!result.ok && result.problems).toMatchObject([
       { field: 'title', message: 'Title is required.' },
       { field: 'channel', message: 'Channel must be one of: paid, earned, owned, referral.' },
       { field: 'amount', message: 'Amount cannot be negative.' },
@@ -57,6 +57,85 @@ describe('domain validation', () => {
 describe('missing fields', () => {
   it('names a required field that is absent altogether', () => {
     const { channel: _channel, ...withoutChannel } = deal;
-    expect(validateDeal(withoutChannel)).toEqual({ ok: false, problems: [{ field: 'channel', message: 'Channel is required.' }] });
+    expect(validateDeal(withoutChannel)).toEqual({ ok: false, problems: [{ field: 'channel', message: 'Channel is required.', code: 'required' }] });
   });
 });
+
+describe('problem codes', () => {
+  const coded = (problems: Problem[]) => problems.map(({ field, code, params }) => ({ field, code, params }));
+
+  it('gives every problem a code and the params its sentence names, keeping the English message', () => {
+    const result = validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' });
+    expect(!result.ok && coded(result.problems)).toEqual([
+      { field: 'title', code: 'required', params: undefined },
+      { field: 'channel', code: 'notOneOf', params: { values: 'paid, earned, owned, referral' } },
+      { field: 'amount', code: 'negative', params: undefined },
+      { field: 'currency', code: 'notCurrency', params: undefined },
+      { field: 'probability', code: 'percentRange', params: undefined },
+    ]);
+    expect(!result.ok && result.problems[1]?.message).toBe('Channel must be one of: paid, earned, owned, referral.');
+  });
+
+  it('codes the checks of each kind of field', () => {
+    const lead = { id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.UTC(2026, 0, 1), channel: 'paid', status: 'new', company: 'A', contactName: 'B' };
+    const bad = validateLead({
+      ...lead, id: 'has space', createdAt: 1.5, company: 'x'.repeat(201), contactName: 7, email: 'nobody', phone: 'call me', qualifiedAt: Date.UTC(2101, 0, 1),
+    });
+    expect(!bad.ok && coded(bad.problems)).toEqual([
+      { field: 'id', code: 'idFormat', params: undefined },
+      { field: 'createdAt', code: 'notInstant', params: undefined },
+      { field: 'company', code: 'tooLong', params: { max: 200 } },
+      { field: 'contactName', code: 'notText', params: undefined },
+      { field: 'phone', code: 'notPhone', params: undefined },
+      { field: 'email', code: 'notEmail', params: undefined },
+      { field: 'qualifiedAt', code: 'tooLate', params: { year: 2100 } },
+    ]);
+    expect(!bad.ok && bad.problems[2]?.message).toBe('Company is longer than 200 characters.');
+    const early = validateLead({ ...lead, createdAt: -1 });
+    expect(!early.ok && coded(early.problems)).toEqual([{ field: 'createdAt', code: 'tooEarly', params: { year: 1970 } }]);
+  });
+
+  it('codes money, percentages and absent fields', () => {
+    expect(codesOf(validateDeal({ ...deal, amount: 10.5 }))).toEqual(['notWholeMinor']);
+    expect(codesOf(validateDeal({ ...deal, amount: 'ten' }))).toEqual(['notNumber']);
+    expect(codesOf(validateDeal({ ...deal, amount: Number.MAX_SAFE_INTEGER + 2 }))).toEqual(['tooLarge']);
+    expect(codesOf(validateDeal({ ...deal, probability: 12.5 }))).toEqual(['notWholePercent']);
+    const { channel: _channel, ...withoutChannel } = deal;
+    const missing = validateDeal(withoutChannel);
+    expect(!missing.ok && missing.problems[0]).toMatchObject({ field: 'channel', message: 'Channel is required.', code: 'required' });
+  });
+
+  it('codes the rules that tie fields together', () => {
+    expect(codesOf(validateDeal({ ...deal, closedAt: deal.createdAt }))).toEqual(['closedAtIffClosed']);
+    const wonWithReason = validateDeal({ ...deal, stage: 'won', probability: 100, closedAt: deal.createdAt, lostReason: 'price' });
+    expect(!wonWithReason.ok && wonWithReason.problems[0]).toMatchObject({
+      field: 'lostReason',
+      message: 'Lost reason is only given for a lost deal.',
+      code: 'lostReasonOnlyLost',
+    });
+  });
+
+  it('codes a program: currency, time zone, stage probabilities (naming the stage) and a stage history', () => {
+    const program = { id: 'demo', name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+    const bad = validateProgram({ ...program, timeZone: 'India/Delhi', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY, won: 101, lost: 0.5 } });
+    expect(!bad.ok && coded(bad.problems)).toEqual([
+      { field: 'timeZone', code: 'notTimeZone', params: undefined },
+      { field: 'stageProbabilities.won', code: 'percentRange', params: { stage: 'won' } },
+      { field: 'stageProbabilities.lost', code: 'notWholePercent', params: { stage: 'lost' } },
+    ]);
+    expect(codesOf(validateProgram({ ...program, stageProbabilities: 'all 50' }))).toEqual(['everyStage']);
+    expect(codesOf(validateDeal({ ...deal, stageLog: 'moved' }))).toEqual(['notStageLog']);
+    // A check with valibot's own message has no code of its own.
+    expect(codesOf(validateDeal({ ...deal, stageLog: [{ stage: 'won', at: -1, by: 'r1' }] }))).toEqual(['invalid']);
+  });
+
+  it('keeps code and params as plain data, so they survive copies and storage', () => {
+    const result = validateDeal({ ...deal, title: 'x'.repeat(201) });
+    const [first] = result.ok ? [] : result.problems;
+    expect(structuredClone(first)).toEqual({ field: 'title', message: 'Title is longer than 200 characters.', code: 'tooLong', params: { max: 200 } });
+  });
+});
+
+function codesOf(result: ReturnType<typeof validateDeal> | ReturnType<typeof validateProgram>) {
+  return result.ok ? [] : result.problems.map((p) => p.code);
+}

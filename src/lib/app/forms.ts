@@ -3,6 +3,7 @@
  * of a failed write by field so that each is shown next to its input.
  */
 import type { Problem } from '../domain/validate';
+import { formFieldLabel, problemText } from './problem-text';
 import type { WriteResult } from '../store/partner-store';
 import { parseDay, startOfLocalDay } from '../kpi/calendar';
 import { formatDay, localDayOf } from '../kpi/calendar';
@@ -27,11 +28,18 @@ export function toDateInput(instant: number | undefined, tz: string): string {
   return instant === undefined ? '' : formatDay(localDayOf(tz)(instant));
 }
 
+/**
+ * Problems by the form field they concern ('form' for the record as a whole), each as a sentence in
+ * the interface's language that names the field by its label. A problem about a field no form shows,
+ * or without a code, keeps its English sentence.
+ */
 export function errorsByField(problems: Problem[]): FieldErrors {
   const errors: FieldErrors = {};
   for (const problem of problems) {
     const field = problem.field.split('.')[0] || 'form';
-    errors[field] = errors[field] ? `${errors[field]} ${problem.message}` : problem.message;
+    const label = formFieldLabel(problem.field);
+    const text = label === undefined ? problem.message : problemText(problem, label);
+    errors[field] = errors[field] ? `${errors[field]} ${text}` : text;
   }
   return errors;
 }

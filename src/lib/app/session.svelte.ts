@@ -9,7 +9,8 @@
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
 import type { Deal, Lead, Partner, Program, Rep } from '../domain/schema';
-import { RollupIndex } from '../kpi/buckets';
+import type { Rollup } from '../kpi/buckets';
+import { OPEN_MARKS } from './marks';
 
 export interface Identity {
   programId: string;
@@ -42,7 +43,8 @@ export class Session {
   leads = $state.raw<LeadRow[]>([]);
   deals = $state.raw<DealRow[]>([]);
   store: PartnerStore | undefined;
-  rollup: RollupIndex | undefined;
+  /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
+  rowsReady = $state(false);
 
   readonly db: PartnerKpiDb;
   /** The clock, injected so that tests and the demo can set "now". */
@@ -51,6 +53,11 @@ export class Session {
   constructor(options: { db?: PartnerKpiDb; now?: () => number } = {}) {
     this.db = options.db ?? new PartnerKpiDb();
     this.now = options.now ?? (() => Date.now());
+  }
+
+  /** The KPI buckets of the partner's records (read `version` to follow changes). */
+  get rollup(): Rollup | undefined {
+    return this.store?.rollup();
   }
 
   get program(): Program | undefined {
@@ -97,27 +104,33 @@ export class Session {
 
   private async openPartner(identity: Identity, directory: Directory, seed?: { leads: Lead[]; deals: Deal[] }): Promise<void> {
     this.store?.close();
-    const store = await PartnerStore.open(this.db, partnerRoom(identity));
+    this.rowsReady = false;
+    const store = await PartnerStore.open(this.db, partnerRoom(identity), directory.program.timeZone);
+    performance.mark(OPEN_MARKS.document);
     if (seed) {
       const written = await store.importRecords(seed.leads, seed.deals, identity.repId);
       if (!written.ok) throw new Error('storageError' in written ? written.storageError.message : 'the demo records are not valid');
     }
-    const { leads, deals } = await store.loadRows();
-    const rollup = RollupIndex.build(directory.program.timeZone, validRows(leads), validRows(deals));
     this.store = store;
-    this.rollup = rollup;
     this.identity = identity;
     this.directory = directory;
+    // The KPIs can show now, from the stored buckets; the records follow.
+    this.status = 'ready';
+    await store.ready;
+    const { leads, deals } = await store.loadRows();
+    performance.mark(OPEN_MARKS.rows);
+    const leadPositions = new Positions(leads);
+    const dealPositions = new Positions(deals);
     this.leads = leads;
     this.deals = deals;
     store.subscribe((change) => {
-      for (const lead of change.leads) if (!lead.problems) rollup.upsertLead(lead);
-      for (const deal of change.deals) if (!deal.problems) rollup.upsertDeal(deal);
-      this.leads = replaceById(this.leads, change.leads);
-      this.deals = replaceById(this.deals, change.deals);
+      this.leads = leadPositions.replace(this.leads, change.leads);
+      this.deals = dealPositions.replace(this.deals, change.deals);
       this.version++;
     });
-    this.status = 'ready';
+    this.rowsReady = true;
+    // The buckets may have been rebuilt while loading.
+    this.version++;
   }
 
   private fail(error: unknown): void {
@@ -126,16 +139,31 @@ export class Session {
   }
 }
 
-/** Quarantined records (with problems) are shown, but left out of KPIs. */
-function validRows<T extends { problems?: unknown }>(rows: T[]): T[] {
-  return rows.filter((row) => !row.problems);
-}
 
-function replaceById<T extends { id: string }>(rows: T[], changed: T[]): T[] {
-  if (changed.length === 0) return rows;
-  const byId = new Map(changed.map((row) => [row.id, row]));
-  const next = rows.map((row) => byId.get(row.id) ?? row);
-  const known = new Set(rows.map((row) => row.id));
-  for (const row of changed) if (!known.has(row.id)) next.push(row);
-  return next;
+/**
+ * Where each record is in a list, so that a change replaces its rows without scanning the list
+ * (60,000 records on a phone: a save must not cost a pass over all of them).
+ */
+class Positions<T extends { id: string }> {
+  private readonly index = new Map<string, number>();
+
+  constructor(rows: T[]) {
+    rows.forEach((row, position) => this.index.set(row.id, position));
+  }
+
+  /** A new list (the screens see a new value) with the changed rows replaced or added. */
+  replace(rows: T[], changed: T[]): T[] {
+    if (changed.length === 0) return rows;
+    const next = rows.slice();
+    for (const row of changed) {
+      const position = this.index.get(row.id);
+      if (position === undefined) {
+        this.index.set(row.id, next.length);
+        next.push(row);
+      } else {
+        next[position] = row;
+      }
+    }
+    return next;
+  }
 }

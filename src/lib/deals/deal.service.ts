@@ -5,7 +5,7 @@ import { isOpenStage, type Channel, type Deal, type Lead, type LostReason, type 
 import { parseMajor, minorDigits } from '../domain/money';
 import { newId } from '../app/ids';
 import { dateInput, errorsByField, errorsOf, toDateInput, type FieldErrors } from '../app/forms';
-import { validate } from '../domain/validate';
+import { problem, validate, type Problem } from '../domain/validate';
 
 export interface DealForm {
   title: string;
@@ -59,36 +59,59 @@ function closeInstant(day: number | undefined, now: number): number {
   return Math.min(now, day + DAY_MS / 2);
 }
 
-/** Domain fields from the form; conversion problems (amount, dates) by field. */
-function formFields(session: Session, form: DealForm): { fields: Partial<Deal>; errors: FieldErrors } {
+/**
+ * The amount typed in the form, in minor units, or the problem with it. The English sentence is
+ * parseMajor's; the code says which of its reasons it was, for the interface's own sentence.
+ */
+function amountOf(typed: string, currency: string): number | Problem {
+  if (typed.trim() === '') return problem('amount', 'Amount is required.', 'required');
+  const value = typed.replace(/,/g, '');
+  const parsed = parseMajor(value, currency);
+  if (typeof parsed === 'number') return parsed;
+  const message = parsed.endsWith('.') ? parsed : `${parsed}.`;
+  // The same reasons, in the same order, as parseMajor.
+  const decimals = /^\d+(?:\.(\d+))?$/.exec(value.trim());
+  if (!decimals) return problem('amount', message, 'notAmount', { value });
+  const allowed = Math.min(2, minorDigits(currency));
+  if ((decimals[1] ?? '').length > allowed) {
+    return allowed === 0
+      ? problem('amount', message, 'noMinorUnit', { value, currency })
+      : problem('amount', message, 'tooManyDecimals', { value, max: allowed });
+  }
+  return problem('amount', message, 'amountTooLarge', { value });
+}
+
+/** Domain fields from the form; conversion problems (amount, dates), at most one per field. */
+function formFields(session: Session, form: DealForm): { fields: Partial<Deal>; problems: Problem[] } {
   const program = session.program!;
   const tz = program.timeZone;
-  const errors: FieldErrors = {};
+  const problems: Problem[] = [];
   const fields: Partial<Deal> = { title: form.title, stage: form.stage, currency: program.currency };
   if (form.channel) fields.channel = form.channel;
-  const amount = form.amount.trim() === '' ? 'Amount is required.' : parseMajor(form.amount.replace(/,/g, ''), program.currency);
-  if (typeof amount === 'string') errors['amount'] = amount.endsWith('.') ? amount : `${amount}.`;
-  else fields.amount = amount;
+  const amount = amountOf(form.amount, program.currency);
+  if (typeof amount === 'number') fields.amount = amount;
+  else problems.push(amount);
   const probability = Number(form.probability);
   if (isOpenStage(form.stage)) {
-    if (form.probability.trim() === '' || !Number.isInteger(probability)) errors['probability'] = 'Probability must be a whole percentage.';
-    else fields.probability = probability;
+    if (form.probability.trim() === '' || !Number.isInteger(probability)) {
+      problems.push(problem('probability', 'Probability must be a whole percentage.', 'notWholePercent'));
+    } else fields.probability = probability;
   } else {
     fields.probability = stageProbability(session, form.stage);
   }
   const expected = dateInput(form.expectedClose, tz);
-  if (expected === null) errors['expectedCloseAt'] = 'Expected close is not a date.';
+  if (expected === null) problems.push(problem('expectedCloseAt', 'Expected close is not a date.', 'notDate'));
   else fields.expectedCloseAt = expected;
   if (isOpenStage(form.stage)) {
     fields.closedAt = undefined;
     fields.lostReason = undefined;
   } else {
     const closedDay = dateInput(form.closedOn, tz);
-    if (closedDay === null) errors['closedAt'] = 'Close date is not a date.';
+    if (closedDay === null) problems.push(problem('closedAt', 'Close date is not a date.', 'notDate'));
     else fields.closedAt = closeInstant(closedDay, session.now());
     fields.lostReason = form.stage === 'lost' && form.lostReason ? form.lostReason : undefined;
   }
-  return { fields, errors };
+  return { fields, problems };
 }
 
 /** Saves a new deal (from a lead when given: it takes the lead's channel), or the changes to one. */
@@ -96,16 +119,17 @@ export async function saveDeal(session: Session, form: DealForm, existing?: Deal
   const store = session.store!;
   const identity = session.identity!;
   const now = session.now();
-  const { fields, errors } = formFields(session, form);
+  const { fields, problems } = formFields(session, form);
   const id = existing?.id ?? newId('D');
   const record: Record<string, unknown> = existing
     ? { ...existing, ...fields, updatedAt: now }
     : { ...fields, id, partnerId: identity.partnerId, repId: identity.repId, createdAt: now, updatedAt: now, ...(lead ? { leadId: lead.id, channel: lead.channel } : {}) };
   for (const key of Object.keys(record)) if (record[key] === undefined) delete record[key];
-  if (Object.keys(errors).length) {
+  if (problems.length) {
     // Something could not even be read (an amount, a date): show it with every other problem, save nothing.
+    // Where both speak of one field, the form's problem (what was typed) replaces the record's.
     const checked = validate('deal', record);
-    return { errors: { ...(checked.ok ? {} : errorsByField(checked.problems)), ...errors } };
+    return { errors: { ...(checked.ok ? {} : errorsByField(checked.problems)), ...errorsByField(problems) } };
   }
   const result = existing
     ? await store.updateDeal(existing.id, { ...fields, updatedAt: now }, identity.repId)
@@ -129,7 +153,7 @@ export async function moveStage(
     changes.lostReason = undefined;
   } else {
     const day = dateInput(options.closedOn ?? '', session.program!.timeZone);
-    if (day === null) return { closedAt: 'Close date is not a date.' };
+    if (day === null) return errorsByField([problem('closedAt', 'Close date is not a date.', 'notDate')]);
     changes.closedAt = closeInstant(day, now);
     changes.lostReason = stage === 'lost' && options.lostReason ? options.lostReason : undefined;
   }

@@ -227,6 +227,72 @@ export interface Deal {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Problem codes: what is wrong, for people reading another language than the English messages.
+
+/**
+ * What a validation problem is about, independent of language: an interface looks up its own
+ * sentence by code (with `params` and the field's label), while `message` stays the English one
+ * that the CSV importer and the CLI print.
+ */
+export type ProblemCode =
+  | 'required'
+  | 'notText'
+  | 'tooLong'
+  | 'idFormat'
+  | 'notEmail'
+  | 'notPhone'
+  | 'notInstant'
+  | 'tooEarly'
+  | 'tooLate'
+  | 'notNumber'
+  | 'notWholeMinor'
+  | 'negative'
+  | 'tooLarge'
+  | 'notWholePercent'
+  | 'percentRange'
+  | 'notCurrency'
+  | 'notTimeZone'
+  | 'notOneOf'
+  | 'everyStage'
+  | 'notStageLog'
+  | 'closedAtIffClosed'
+  | 'lostReasonOnlyLost'
+  // Made by forms, for text that cannot even be read as the domain value (see deals/deal.service.ts).
+  | 'notAmount'
+  | 'tooManyDecimals'
+  | 'noMinorUnit'
+  | 'amountTooLarge'
+  | 'notDate'
+  // A check without a code of its own (e.g. an entry of a stage history): only its message says more.
+  | 'invalid';
+
+/** Values a problem's sentence names besides the field, e.g. `{ max: 200 }` or `{ values: 'paid, earned' }`. */
+export type ProblemParams = Record<string, string | number>;
+
+export interface ProblemKind {
+  code: ProblemCode;
+  params?: ProblemParams;
+}
+
+/** The code of every English message a check below was given: the message is what valibot reports. */
+const KINDS = new Map<string, ProblemKind>();
+
+/** The English message of one check, remembered with its code and params (see `problemKindOf`). */
+function say(code: ProblemCode, message: string, params?: ProblemParams): string {
+  const known = KINDS.get(message);
+  if (known && (known.code !== code || JSON.stringify(known.params) !== JSON.stringify(params))) {
+    throw new Error(`One message, two problem codes: "${message}" is ${known.code} and ${code}.`);
+  }
+  KINDS.set(message, params ? { code, params } : { code });
+  return message;
+}
+
+/** The code (and params) of a message given to a check of these schemas; undefined for any other message. */
+export function problemKindOf(message: string): ProblemKind | undefined {
+  return KINDS.get(message);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Field specs → valibot schemas. Every message names the field and says what is accepted.
 
 const stageChangeSchema = v.object({
@@ -240,66 +306,83 @@ function fieldSchema(spec: FieldSpec): v.GenericSchema {
   switch (spec.kind) {
     case 'id':
       return v.pipe(
-        v.string(`${label} is required.`),
-        v.regex(ID_PATTERN, `${label} must be 1–64 letters, digits, '-', '_', '.' or ':' and start with a letter or digit.`),
+        v.string(say('required', `${label} is required.`)),
+        v.regex(ID_PATTERN, say('idFormat', `${label} must be 1–64 letters, digits, '-', '_', '.' or ':' and start with a letter or digit.`)),
       );
-    case 'text':
+    case 'text': {
+      const max = spec.maxLength ?? 1000;
       return v.pipe(
-        v.string(`${label} must be text.`),
+        v.string(say('notText', `${label} must be text.`)),
         v.trim(),
-        v.nonEmpty(`${label} is required.`),
-        v.maxLength(spec.maxLength ?? 1000, `${label} is longer than ${spec.maxLength} characters.`),
+        v.nonEmpty(say('required', `${label} is required.`)),
+        v.maxLength(max, say('tooLong', `${label} is longer than ${spec.maxLength} characters.`, { max })),
       );
+    }
     case 'email':
-      return v.pipe(v.string(`${label} must be text.`), v.trim(), v.regex(EMAIL_PATTERN, `${label} is not an email address.`));
+      return v.pipe(
+        v.string(say('notText', `${label} must be text.`)),
+        v.trim(),
+        v.regex(EMAIL_PATTERN, say('notEmail', `${label} is not an email address.`)),
+      );
     case 'phone':
-      return v.pipe(v.string(`${label} must be text.`), v.trim(), v.regex(PHONE_PATTERN, `${label} is not a phone number.`));
+      return v.pipe(
+        v.string(say('notText', `${label} must be text.`)),
+        v.trim(),
+        v.regex(PHONE_PATTERN, say('notPhone', `${label} is not a phone number.`)),
+      );
     case 'instant':
       return v.pipe(
-        v.number(`${label} must be a date and time.`),
-        v.integer(`${label} must be a whole number of milliseconds.`),
-        v.minValue(0, `${label} is before 1970.`),
-        v.maxValue(LATEST_INSTANT, `${label} is after 2100.`),
+        v.number(say('notInstant', `${label} must be a date and time.`)),
+        v.integer(say('notInstant', `${label} must be a whole number of milliseconds.`)),
+        v.minValue(0, say('tooEarly', `${label} is before 1970.`, { year: 1970 })),
+        v.maxValue(LATEST_INSTANT, say('tooLate', `${label} is after 2100.`, { year: 2100 })),
       );
     case 'money':
       return v.pipe(
-        v.number(`${label} must be a number.`),
-        v.integer(`${label} must be a whole number of minor units (paise, cents).`),
-        v.minValue(0, `${label} cannot be negative.`),
-        v.maxValue(Number.MAX_SAFE_INTEGER, `${label} is too large.`),
+        v.number(say('notNumber', `${label} must be a number.`)),
+        v.integer(say('notWholeMinor', `${label} must be a whole number of minor units (paise, cents).`)),
+        v.minValue(0, say('negative', `${label} cannot be negative.`)),
+        v.maxValue(Number.MAX_SAFE_INTEGER, say('tooLarge', `${label} is too large.`)),
       );
     case 'percent':
       return v.pipe(
-        v.number(`${label} must be a number.`),
-        v.integer(`${label} must be a whole percentage.`),
-        v.minValue(0, `${label} must be between 0 and 100.`),
-        v.maxValue(100, `${label} must be between 0 and 100.`),
+        v.number(say('notNumber', `${label} must be a number.`)),
+        v.integer(say('notWholePercent', `${label} must be a whole percentage.`)),
+        v.minValue(0, say('percentRange', `${label} must be between 0 and 100.`)),
+        v.maxValue(100, say('percentRange', `${label} must be between 0 and 100.`)),
       );
     case 'currency':
-      return v.pipe(v.string(`${label} is required.`), v.check(isCurrency, `${label} must be an ISO 4217 code such as INR or USD.`));
+      return v.pipe(
+        v.string(say('required', `${label} is required.`)),
+        v.check(isCurrency, say('notCurrency', `${label} must be an ISO 4217 code such as INR or USD.`)),
+      );
     case 'timeZone':
-      return v.pipe(v.string(`${label} is required.`), v.check(isTimeZone, `${label} must be an IANA time zone such as Asia/Kolkata.`));
+      return v.pipe(
+        v.string(say('required', `${label} is required.`)),
+        v.check(isTimeZone, say('notTimeZone', `${label} must be an IANA time zone such as Asia/Kolkata.`)),
+      );
     case 'enum': {
-      const values = spec.values ?? [];
-      return v.picklist(values, `${label} must be one of: ${values.join(', ')}.`);
+      const values = (spec.values ?? []).join(', ');
+      return v.picklist(spec.values ?? [], say('notOneOf', `${label} must be one of: ${values}.`, { values }));
     }
     case 'stageProbabilities':
+      // The problem's field is `stageProbabilities.<stage>`; params name the stage too.
       return v.object(
         Object.fromEntries(
           STAGES.map((stage) => [
             stage,
             v.pipe(
-              v.number(`The probability of ${stage} must be a number.`),
-              v.integer(`The probability of ${stage} must be a whole percentage.`),
-              v.minValue(0, `The probability of ${stage} must be between 0 and 100.`),
-              v.maxValue(100, `The probability of ${stage} must be between 0 and 100.`),
+              v.number(say('notNumber', `The probability of ${stage} must be a number.`, { stage })),
+              v.integer(say('notWholePercent', `The probability of ${stage} must be a whole percentage.`, { stage })),
+              v.minValue(0, say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage })),
+              v.maxValue(100, say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage })),
             ),
           ]),
         ),
-        `${label} must give a percentage for every stage.`,
+        say('everyStage', `${label} must give a percentage for every stage.`),
       );
     case 'stageLog':
-      return v.array(stageChangeSchema, `${label} must be a list of stage changes.`);
+      return v.array(stageChangeSchema, say('notStageLog', `${label} must be a list of stage changes.`));
   }
 }
 
@@ -322,7 +405,9 @@ export interface Invariant {
   field: string;
   reads: readonly string[];
   holds: (record: Record<string, unknown>) => boolean;
+  /** The English sentence. */
   message: string;
+  code: ProblemCode;
 }
 
 const isClosed = (stage: unknown) => stage === 'won' || stage === 'lost';
@@ -334,12 +419,14 @@ export const INVARIANTS: Partial<Record<RecordKind, readonly Invariant[]>> = {
       reads: ['stage', 'closedAt'],
       holds: (deal) => isClosed(deal['stage']) === (deal['closedAt'] !== undefined),
       message: 'Closed date is set exactly when the deal is won or lost.',
+      code: 'closedAtIffClosed',
     },
     {
       field: 'lostReason',
       reads: ['stage', 'lostReason'],
       holds: (deal) => deal['lostReason'] === undefined || deal['stage'] === 'lost',
       message: 'Lost reason is only given for a lost deal.',
+      code: 'lostReasonOnlyLost',
     },
   ],
 };

@@ -1,15 +1,42 @@
 /**
  * Validation of records against the schema module. It reports every problem at once, each with the
- * field it concerns and a sentence a person understands, so a form can show all of them next to
- * their fields and an importer can list all of them per line.
+ * field it concerns, a sentence a person understands and a code that says the same without words,
+ * so a form can show all of them next to their fields (in the interface's language) and an importer
+ * can list all of them per line.
  */
 import * as v from 'valibot';
-import { FIELDS, INVARIANTS, schemas, type FieldSpec, type RecordKind, type RecordTypes } from './schema';
+import {
+  FIELDS,
+  INVARIANTS,
+  problemKindOf,
+  schemas,
+  type FieldSpec,
+  type ProblemCode,
+  type ProblemParams,
+  type RecordKind,
+  type RecordTypes,
+} from './schema';
+
+export type { ProblemCode, ProblemParams } from './schema';
 
 export interface Problem {
   /** The field the problem is about (dotted path for nested values), or '' for the record as a whole. */
   field: string;
+  /** The English sentence, naming the field: what the CSV importer and the CLI print. */
   message: string;
+  /**
+   * What is wrong, for a sentence in another language (src/lib/app/problem-text.ts). Absent on
+   * problems that other modules make from a sentence alone (the store's "There is no lead …", the
+   * sync layer's quarantine notes): show `message` then.
+   */
+  code?: ProblemCode;
+  /** The values the sentence names besides the field, e.g. `{ max: 200 }`. */
+  params?: ProblemParams;
+}
+
+/** A problem with its code (and the values its sentence names). */
+export function problem(field: string, message: string, code: ProblemCode, params?: ProblemParams): Problem {
+  return params ? { field, message, code, params } : { field, message, code };
 }
 
 export type Validated<T> = { ok: true; value: T } | { ok: false; problems: Problem[] };
@@ -19,10 +46,10 @@ export function validate<K extends RecordKind>(kind: K, input: unknown): Validat
   const problems = result.success ? [] : result.issues.map((issue) => toProblem(kind, issue));
   const record = result.success ? result.output : isObject(input) ? input : undefined;
   if (record) {
-    const badFields = new Set(problems.map((problem) => problem.field.split('.')[0]));
+    const badFields = new Set(problems.map((found) => found.field.split('.')[0]));
     for (const invariant of INVARIANTS[kind] ?? []) {
       if (invariant.reads.some((field) => badFields.has(field))) continue;
-      if (!invariant.holds(record)) problems.push({ field: invariant.field, message: invariant.message });
+      if (!invariant.holds(record)) problems.push(problem(invariant.field, invariant.message, invariant.code));
     }
   }
   if (result.success && problems.length === 0) {
@@ -41,9 +68,11 @@ function toProblem(kind: RecordKind, issue: v.BaseIssue<unknown>): Problem {
   // A required field that is absent altogether is reported by the object, not by the field's schema.
   if (issue.type === 'object' && issue.received === 'undefined') {
     const label = (FIELDS[kind] as Record<string, FieldSpec | undefined>)[field]?.label ?? field;
-    return { field, message: `${label} is required.` };
+    return problem(field, `${label} is required.`, 'required');
   }
-  return { field, message: issue.message };
+  // Every check of the schemas was given a coded message; valibot's own (inside a stage history entry) was not.
+  const known = problemKindOf(issue.message);
+  return problem(field, issue.message, known?.code ?? 'invalid', known?.params);
 }
 
 export const validateLead = (input: unknown) => validate('lead', input);

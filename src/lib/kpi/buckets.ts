@@ -61,6 +61,8 @@ export interface Series {
   days: Map<number, Bucket>;
   /** Running totals for queries, derived from `days`; dropped whenever a bucket changes. */
   index?: SeriesIndex | undefined;
+  /** Set whenever a bucket changes, until `takeChangedSeries` collects it (to store it again). */
+  changed?: boolean;
 }
 
 /** Rollup buckets of one time zone, by series key. */
@@ -128,6 +130,7 @@ function seriesIn(rollup: Rollup, partnerId: string, repId: string, channel: Cha
 /** The bucket of a day, about to be changed: every change goes through here, so the index is dropped here. */
 function bucketOf(series: Series, day: number): Bucket {
   series.index = undefined;
+  series.changed = true;
   let bucket = series.days.get(day);
   if (!bucket) series.days.set(day, (bucket = emptyBucket(day)));
   return bucket;
@@ -135,6 +138,17 @@ function bucketOf(series: Series, day: number): Bucket {
 
 function bucketIn(rollup: Rollup, day: number, partnerId: string, repId: string, channel: Channel): Bucket {
   return bucketOf(seriesIn(rollup, partnerId, repId, channel), day);
+}
+
+/** The series changed since the last call, by key (and marks them unchanged). */
+export function takeChangedSeries(rollup: Rollup): [string, Series][] {
+  const changed: [string, Series][] = [];
+  for (const entry of rollup.series) {
+    if (!entry[1].changed) continue;
+    entry[1].changed = false;
+    changed.push(entry);
+  }
+  return changed;
 }
 
 /** The query index of a series, built when first needed after a change. */

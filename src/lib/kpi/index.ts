@@ -3,3 +3,5 @@ export * from './buckets';
 export * from './kpis';
 export * from './report';
 export * from './stats';
+export * from './packed';
+export * from './pipeline-history';

@@ -29,10 +29,24 @@ import {
   type PartnerDoc,
 } from '../sync/partner-doc';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
+import { RollupIndex, emptyRollup, takeChangedSeries, type Rollup } from '../kpi/buckets';
+import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
+
+/** Name of the user-timing measure of each write, from the change to its being stored. */
+export const STORE_WRITE = 'partner-kpi:store-write';
 
 /** How the log is compacted: past this many updates, open() merges them into one. */
 const COMPACT_AFTER_UPDATES = 500;
 const PROJECTION_MARKER = 'projection';
+const ROLLUP_MARKER = 'rollup';
+/** Bump when the buckets' shape or derivation changes: the stored rollup is then rebuilt. */
+const ROLLUP_VERSION = 1;
+
+interface RollupMarker {
+  room: string;
+  tz: string;
+  version: number;
+}
 /** Bump when the projection's shape or derivation changes: rows are then rebuilt on open. */
 const PROJECTION_VERSION = 1;
 
@@ -66,13 +80,77 @@ export class PartnerStore {
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled: Promise<void> | undefined;
   private lastError: StorageError | undefined;
-  private readonly stopListening: () => void;
+  private stopListening: () => void = () => {};
+  private loadedDoc: PartnerDoc | undefined;
+  /** The KPI buckets of every projected record, kept current with every change (once loaded). */
+  private rollupIndex: RollupIndex | undefined;
+  /** The stored buckets, shown until the records are loaded. */
+  private storedRollup: Rollup | undefined;
+  /** Resolves when the document, the rows and the rollup index are loaded; commands wait for it. */
+  readonly ready: Promise<void>;
 
   private constructor(
     private readonly db: PartnerKpiDb,
     readonly room: string,
-    readonly partnerDoc: PartnerDoc,
+    readonly tz: string,
   ) {
+    this.ready = new Promise((resolve, reject) => {
+      this.finishLoading = (error) => (error === undefined ? resolve() : reject(error));
+    });
+    // Whoever needs the store awaits `ready` and sees a failure; no one waiting is not an error.
+    this.ready.catch(() => {});
+  }
+
+  private finishLoading: (error?: unknown) => void = () => {};
+
+  /**
+   * Opens the partner's data. When the stored KPI buckets are current, it returns at once with
+   * them (`rollup()`), and loads the document, the update log and the rows in the background
+   * (`ready`): the KPIs are on screen before 60,000 records have been read. Otherwise it returns
+   * once everything is loaded and the buckets rebuilt.
+   */
+  static async open(db: PartnerKpiDb, room: string, tz: string): Promise<PartnerStore> {
+    const store = new PartnerStore(db, room, tz);
+    const marker = (await db.settings.get(ROLLUP_MARKER))?.value as RollupMarker | undefined;
+    const stored = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
+    if (stored) store.storedRollup = unpackRollup(tz, await db.rollup.toArray());
+    const loading = store.load().then(
+      () => store.finishLoading(),
+      (error: unknown) => store.finishLoading(error),
+    );
+    if (!stored) {
+      await loading;
+      await store.ready;
+    }
+    return store;
+  }
+
+  /** The partner's document; only after `ready`. */
+  get partnerDoc(): PartnerDoc {
+    if (!this.loadedDoc) throw new Error('The partner document is still loading: await store.ready first.');
+    return this.loadedDoc;
+  }
+
+  /** The KPI buckets of the partner's records, as current as the store knows them. */
+  rollup(): Rollup {
+    return this.rollupIndex?.rollup ?? this.storedRollup ?? emptyRollup(this.tz);
+  }
+
+  private async load(): Promise<void> {
+    const rows = await this.db.updates.where('room').equals(this.room).toArray();
+    const doc = new Y.Doc();
+    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
+    this.loadedDoc = openPartnerDoc(doc);
+    this.listen(this.loadedDoc);
+    if (rows.length > COMPACT_AFTER_UPDATES) await this.compact(rows.map((row) => row.seq!));
+    if (await this.db.settings.get(SEED_FROM_ROWS)) await this.seedFromRows();
+    await this.checkProjection(rows.length);
+    const { leads, deals } = await this.loadRows();
+    this.rollupIndex = RollupIndex.build(this.tz, leads.map(countable), deals.map(countable));
+    if (!this.storedRollup) await this.storeWholeRollup();
+  }
+
+  private listen(partnerDoc: PartnerDoc): void {
     const doc = partnerDoc.doc;
     const onUpdate = (update: Uint8Array) => {
       this.pending.updates.push(update);
@@ -90,21 +168,20 @@ export class PartnerStore {
     };
   }
 
-  /** Opens the partner's document from the update log, compacting it and checking the projection. */
-  static async open(db: PartnerKpiDb, room: string): Promise<PartnerStore> {
-    const rows = await db.updates.where('room').equals(room).toArray();
-    const doc = new Y.Doc();
-    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
-    const store = new PartnerStore(db, room, openPartnerDoc(doc));
-    if (rows.length > COMPACT_AFTER_UPDATES) await store.compact(rows.map((row) => row.seq!));
-    if (await db.settings.get(SEED_FROM_ROWS)) await store.seedFromRows();
-    await store.checkProjection(rows.length);
-    return store;
+  /** Writes every series of the rollup, replacing what is stored (first open, after a rebuild). */
+  private async storeWholeRollup(): Promise<void> {
+    const rollup = this.rollupIndex!.rollup;
+    takeChangedSeries(rollup);
+    await this.db.transaction('rw', [this.db.rollup, this.db.settings], async () => {
+      await this.db.rollup.clear();
+      await this.db.rollup.bulkPut(packRollup(rollup));
+      await this.db.settings.put({ key: ROLLUP_MARKER, value: { room: this.room, tz: this.tz, version: ROLLUP_VERSION } satisfies RollupMarker });
+    });
   }
 
   close(): void {
     this.stopListening();
-    this.partnerDoc.doc.destroy();
+    this.loadedDoc?.doc.destroy();
   }
 
   /** Called with the new rows after every change is stored. */
@@ -122,12 +199,14 @@ export class PartnerStore {
   // --- commands -------------------------------------------------------------------------------
 
   async createLead(input: unknown): Promise<WriteResult<Lead>> {
+    await this.ready;
     const checked = validate('lead', input);
     if (!checked.ok) return checked;
     return this.write(() => createLead(this.partnerDoc, checked.value), () => checked.value);
   }
 
   async createDeal(input: unknown, by: string): Promise<WriteResult<Deal>> {
+    await this.ready;
     const checked = validate('deal', input);
     if (!checked.ok) return checked;
     return this.write(() => createDeal(this.partnerDoc, checked.value, by), () => readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
@@ -135,6 +214,7 @@ export class PartnerStore {
 
   /** Applies `changes` to a lead if the result is valid; only the changed fields are written. */
   async updateLead(id: string, changes: Partial<Lead>): Promise<WriteResult<Lead>> {
+    await this.ready;
     const current = readLead(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
     const checked = validate('lead', { ...current, ...changes });
@@ -143,6 +223,7 @@ export class PartnerStore {
   }
 
   async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
+    await this.ready;
     const current = readDeal(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no deal ${id}.` }] };
     const merged = { ...current, ...changes };
@@ -160,6 +241,7 @@ export class PartnerStore {
    * partner, and the lead's status becomes converted.
    */
   async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
+    await this.ready;
     const lead = readLead(this.partnerDoc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
     const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
@@ -180,6 +262,7 @@ export class PartnerStore {
    * validated first; if any is invalid nothing is written.
    */
   async importRecords(leads: Lead[], deals: Deal[], by: string): Promise<WriteResult<{ leads: number; deals: number }>> {
+    await this.ready;
     const problems: Problem[] = [];
     for (const [kind, records] of [['lead', leads], ['deal', deals]] as const) {
       for (const record of records) {
@@ -208,10 +291,12 @@ export class PartnerStore {
   }
 
   async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
+    await this.ready;
     return this.write(() => deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
   }
 
   async deleteDeal(id: string, at: number): Promise<WriteResult<true>> {
+    await this.ready;
     return this.write(() => deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
   }
 
@@ -234,6 +319,7 @@ export class PartnerStore {
    * problems, and nothing was written.
    */
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
+    const started = performance.now();
     try {
       change();
     } catch (error) {
@@ -241,6 +327,8 @@ export class PartnerStore {
       throw error;
     }
     await this.settled();
+    // A user-timing entry per stored write: benchmarks read them (cheap, and kept out of the UI).
+    performance.measure(STORE_WRITE, { start: started, end: performance.now() });
     return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: result() };
   }
 
@@ -259,13 +347,18 @@ export class PartnerStore {
     this.pending = { updates: [], leads: new Set(), deals: new Set() };
     const leads = [...batch.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
     const deals = [...batch.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
+    // The buckets follow the rows: a quarantined record counts nowhere, as if deleted.
+    for (const lead of leads) this.rollupIndex?.upsertLead(countable(lead));
+    for (const deal of deals) this.rollupIndex?.upsertDeal(countable(deal));
+    const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup).map(([, series]) => packSeries(series)) : [];
     try {
-      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings], async () => {
+      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings, this.db.rollup], async () => {
         if (batch.updates.length > 0) {
           await this.db.updates.add({ room: this.room, update: batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates) });
         }
         if (leads.length) await this.db.leads.bulkPut(leads);
         if (deals.length) await this.db.deals.bulkPut(deals);
+        if (changedSeries.length) await this.db.rollup.bulkPut(changedSeries);
         await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
       });
       this.lastError = undefined;
@@ -274,6 +367,11 @@ export class PartnerStore {
       // Nothing is lost: the change stays in the document and in the pending batch, and is stored
       // with the next write that succeeds.
       this.lastError = describeStorageError(error);
+      // The buckets in memory already count the change; store those series with the next write.
+      for (const packed of changedSeries) {
+        const series = this.rollupIndex?.rollup.series.get(packed.key);
+        if (series) series.changed = true;
+      }
       this.pending.updates = [...batch.updates, ...this.pending.updates];
       for (const id of batch.leads) this.pending.leads.add(id);
       for (const id of batch.deals) this.pending.deals.add(id);
@@ -331,7 +429,17 @@ export class PartnerStore {
       await this.db.deals.bulkPut(deals.map((deal) => this.dealRow(deal.id) ?? deal));
       await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
     });
+    // The stored buckets were made from the old rows: have them rebuilt from the new ones.
+    this.storedRollup = undefined;
+    await this.db.settings.delete(ROLLUP_MARKER);
   }
+}
+
+/** A row as the KPIs count it: a quarantined record counts nowhere, exactly like a deleted one. */
+function countable<T extends { problems?: Problem[]; deletedAt?: number }>(row: T): T {
+  if (!row.problems) return row;
+  const { problems: _problems, ...record } = row;
+  return { ...record, deletedAt: row.deletedAt ?? 0 } as T;
 }
 
 function withoutProblems<T extends { problems?: Problem[] }>(row: T): Omit<T, 'problems'> {
