@@ -34,6 +34,8 @@ import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
 
 /** Name of the user-timing measure of each write, from the change to its being stored. */
 export const STORE_WRITE = 'partner-kpi:store-write';
+/** Name of the measure from a change to its being applied in memory (document, rows, KPI buckets). */
+export const STORE_APPLY = 'partner-kpi:store-apply';
 
 /** How the log is compacted: past this many updates, open() merges them into one. */
 const COMPACT_AFTER_UPDATES = 500;
@@ -80,6 +82,8 @@ export class PartnerStore {
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled: Promise<void> | undefined;
   private lastError: StorageError | undefined;
+  /** When the first change of the pending batch started (for the apply measure). */
+  private changeStartedAt: number | undefined;
   private stopListening: () => void = () => {};
   private loadedDoc: PartnerDoc | undefined;
   /** The KPI buckets of every projected record, kept current with every change (once loaded). */
@@ -320,6 +324,7 @@ export class PartnerStore {
    */
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
     const started = performance.now();
+    this.changeStartedAt ??= started;
     try {
       change();
     } catch (error) {
@@ -351,6 +356,8 @@ export class PartnerStore {
     for (const lead of leads) this.rollupIndex?.upsertLead(countable(lead));
     for (const deal of deals) this.rollupIndex?.upsertDeal(countable(deal));
     const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup).map(([, series]) => packSeries(series)) : [];
+    if (this.changeStartedAt !== undefined) performance.measure(STORE_APPLY, { start: this.changeStartedAt, end: performance.now() });
+    this.changeStartedAt = undefined;
     try {
       await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings, this.db.rollup], async () => {
         if (batch.updates.length > 0) {
