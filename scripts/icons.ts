@@ -8,6 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../test/e2e/harness';
 
 const BRAND = '#0f4c81';
 const BARS = 'M14 46V30h8v16zm14 0V20h8v26zm14 0V12h8v34z';
@@ -36,16 +37,6 @@ const ICONS: IconSpec[] = [
   { file: 'apple-touch-icon.png', size: 180, background: 'full', motifScale: 0.9 },
 ];
 
-/** Same flags as the end-to-end tests: no network chatter, no GPU, nothing from a previous profile. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 function iconSvg({ size, background, motifScale }: IconSpec): string {
   const backdrop = background === 'rounded' ? '<rect width="64" height="64" rx="14" fill="' + BRAND + '"/>' : '<rect width="64" height="64" fill="' + BRAND + '"/>';

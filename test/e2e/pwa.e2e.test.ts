@@ -6,35 +6,15 @@
  * The server is stopped rather than the context put offline: `context.setOffline(true)` does not stop
  * the service worker's own fetches, so it would not prove the precache is complete.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Locator, type Page } from 'playwright-core';
+import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createAppServer } from '../../server/app';
-
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const buildDir = join(root, 'build');
+import { ensureBuilt, launchBrowser, startServer } from './harness';
 
 /** Building the app takes 10–60 s here (a first build compiles the messages too); CI gets room. */
 const BUILD_TIMEOUT_MS = 180_000;
 /** Installing the service worker downloads and caches the whole shell. */
 const SERVICE_WORKER_TIMEOUT_MS = 30_000;
 
-/** No network chatter, no GPU, no first-run dialogs; the same flags as scripts/icons.ts. */
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 /** Resources the app shell consists of; anything else (data, sync) may fail offline. */
 const SHELL_RESOURCES = new Set(['document', 'script', 'stylesheet', 'image', 'font', 'manifest']);
@@ -121,56 +101,26 @@ afterEach(async () => {
 
 /** Serves build/ on a free port and opens a fresh Chromium profile on it. */
 async function startApp(): Promise<RunningApp> {
-  const server = createAppServer({ staticDir: buildDir });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  // Service workers need a secure context; http://localhost counts as one.
-  const origin = `http://localhost:${(server.address() as AddressInfo).port}`;
-  let serverRunning = true;
-  const stopServer = async () => {
-    if (!serverRunning) return;
-    serverRunning = false;
-    await closeServer(server);
-  };
-  cleanups.push(stopServer);
-
+  const server = await startServer();
+  cleanups.push(() => server.stop());
   // A persistent context, unlike the default incognito-like one, is installable and has the full
   // storage quota; a fresh directory keeps earlier runs' service workers out.
-  const userDataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-e2e-'));
-  cleanups.push(async () => rmSync(userDataDir, { recursive: true, force: true }));
-  const context: BrowserContext = await chromium.launchPersistentContext(userDataDir, {
-    executablePath: '/usr/bin/chromium',
-    args: CHROMIUM_ARGS,
-    viewport: { width: 360, height: 740 },
-  });
-  cleanups.push(() => context.close());
+  const browser = await launchBrowser({ width: 360, height: 740 });
+  cleanups.push(() => browser.close());
 
-  const page = context.pages()[0] ?? (await context.newPage());
+  const page = browser.context.pages()[0] ?? (await browser.context.newPage());
   const failedShellRequests: string[] = [];
   page.on('requestfailed', (request) => {
-    if (request.url().startsWith(origin) && SHELL_RESOURCES.has(request.resourceType())) {
+    if (request.url().startsWith(server.origin) && SHELL_RESOURCES.has(request.resourceType())) {
       failedShellRequests.push(`${request.resourceType()} ${request.url()}`);
     }
   });
-  return { app: new AppPage(page, origin), failedShellRequests, stopServer };
-}
-
-function closeServer(server: Server): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.close((error) => (error ? reject(error) : resolve()));
-    // Chromium keeps connections alive; without this, close() waits for them to time out.
-    server.closeAllConnections();
-  });
+  return { app: new AppPage(page, server.origin), failedShellRequests, stopServer: () => server.stop() };
 }
 
 describe('the installable offline app', () => {
-  beforeAll(() => {
-    // The service worker and its precache manifest exist only in a production build.
-    if (existsSync(join(buildDir, 'index.html')) && existsSync(join(buildDir, 'sw.js'))) return;
-    execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], {
-      cwd: root,
-      stdio: 'inherit',
-    });
-  }, BUILD_TIMEOUT_MS);
+  // The service worker and its precache manifest exist only in a production build.
+  beforeAll(() => ensureBuilt(), BUILD_TIMEOUT_MS);
 
   it('is installable: Chrome reports no installability errors', async () => {
     const { app } = await startApp();
