@@ -84,6 +84,8 @@ export class PartnerStore {
   private lastError: StorageError | undefined;
   /** When the first change of the pending batch started (for the apply measure). */
   private changeStartedAt: number | undefined;
+  /** Whether the projection marker says the rows match this room (written once, not on every save). */
+  private projectionMarked = false;
   private stopListening: () => void = () => {};
   private loadedDoc: PartnerDoc | undefined;
   /** The KPI buckets of every projected record, kept current with every change (once loaded). */
@@ -359,15 +361,20 @@ export class PartnerStore {
     if (this.changeStartedAt !== undefined) performance.measure(STORE_APPLY, { start: this.changeStartedAt, end: performance.now() });
     this.changeStartedAt = undefined;
     try {
-      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings, this.db.rollup], async () => {
+      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings, this.db.rollup], () => {
+        // All requests at once: IndexedDB runs them in order within the transaction, and one
+        // commit waits for them all (awaiting each in turn cost a round trip per table).
+        const writes: Promise<unknown>[] = [];
         if (batch.updates.length > 0) {
-          await this.db.updates.add({ room: this.room, update: batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates) });
+          writes.push(this.db.updates.add({ room: this.room, update: batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates) }));
         }
-        if (leads.length) await this.db.leads.bulkPut(leads);
-        if (deals.length) await this.db.deals.bulkPut(deals);
-        if (changedSeries.length) await this.db.rollup.bulkPut(changedSeries);
-        await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
+        if (leads.length) writes.push(this.db.leads.bulkPut(leads));
+        if (deals.length) writes.push(this.db.deals.bulkPut(deals));
+        if (changedSeries.length) writes.push(this.db.rollup.bulkPut(changedSeries));
+        if (!this.projectionMarked) writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } }));
+        return Promise.all(writes);
       });
+      this.projectionMarked = true;
       this.lastError = undefined;
       for (const listener of this.listeners) listener({ leads, deals });
     } catch (error) {
@@ -423,8 +430,10 @@ export class PartnerStore {
   private async checkProjection(updateCount: number): Promise<void> {
     const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as { room?: string; version?: number } | undefined;
     const current = marker?.room === this.room && marker.version === PROJECTION_VERSION;
+    this.projectionMarked = current;
     if (current || (updateCount === 0 && !marker)) return;
     await this.rebuildProjection();
+    this.projectionMarked = true;
   }
 
   async rebuildProjection(): Promise<void> {
