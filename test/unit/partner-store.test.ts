@@ -213,3 +213,24 @@ describe('partner store', () => {
     expect(describeStorageError(new Error('boom')).kind).toBe('unknown');
   });
 });
+
+describe('a database held by an older tab', () => {
+  it('waits, tells the session, and opens once the other tab lets go', async () => {
+    const name = `partner-store-test-blocked-${++names}`;
+    const older = new Dexie(name);
+    older.version(1).stores(SCHEMA_VERSIONS[1]);
+    await older.open();
+    // An old tab that does not close on a version change (as an old app version might not).
+    older.on('versionchange', () => false);
+
+    const { Session } = await import('../../src/lib/app/session.svelte');
+    const session = new Session({ db: new PartnerKpiDb(name) });
+    databases.push(session.db);
+    const started = session.start();
+    await expect.poll(() => session.blockedByOtherTab).toBe(true);
+    older.close();
+    await started;
+    expect(session.blockedByOtherTab).toBe(false);
+    expect(session.status).toBe('welcome');
+  });
+});

@@ -50,9 +50,18 @@ export class Session {
   /** The clock, injected so that tests and the demo can set "now". */
   readonly now: () => number;
 
+  /** Another tab keeps an older version of the database open: this one waits until it closes. */
+  blockedByOtherTab = $state(false);
+
   constructor(options: { db?: PartnerKpiDb; now?: () => number } = {}) {
     this.db = options.db ?? new PartnerKpiDb();
     this.now = options.now ?? (() => Date.now());
+    this.db.on('blocked', () => {
+      this.blockedByOtherTab = true;
+    });
+    this.db.on('ready', () => {
+      this.blockedByOtherTab = false;
+    });
   }
 
   /** The KPI buckets of the partner's records (read `version` to follow changes). */
