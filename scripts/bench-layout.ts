@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as Y from 'yjs';
-import { generateDemoProgram } from '../src/lib/demo/generate';
+import { generateDemoProgram, seededRandom } from '../src/lib/demo/generate';
 import type { Deal, Lead, StageChange } from '../src/lib/domain';
 import { createRecords, findRecordProblems, openPartnerDoc, readAll, updateDeal, updateLead, type PartnerDoc } from '../src/lib/sync/partner-doc';
 
@@ -34,17 +34,6 @@ const AGE_STAGE_CHANGES = 40_000;
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
-
-function seededRandom(start: number): () => number {
-  let state = start >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const median = (samples: number[]) => {
   const sorted = [...samples].sort((a, b) => a - b);

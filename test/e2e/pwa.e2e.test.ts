@@ -134,7 +134,9 @@ describe('the installable offline app', () => {
     const { app, failedShellRequests, stopServer } = await startApp();
     await app.open('/');
     await app.waitForServiceWorker();
-
+    // Requests the online page still has in flight (lazy chunks) would fail when the server stops
+    // and be mistaken for missing offline resources: stop only once the network is idle.
+    await app.page.waitForLoadState('networkidle');
     await stopServer();
 
     const reloaded = await app.reload();

@@ -99,7 +99,7 @@ const COMPANY_C = ['Pvt Ltd', 'Ltd', 'LLP', 'Industries', 'Group'];
 const DEAL_KINDS = ['Cloud migration', 'Annual licence', 'Security suite', 'Data platform', 'Support renewal', 'ERP rollout', 'Backup service', 'Analytics add-on'];
 
 /** mulberry32: a tiny, fast, seedable generator — good enough for demo data, not for secrets. */
-function seededRandom(seed: number): () => number {
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
