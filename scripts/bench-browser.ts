@@ -21,7 +21,31 @@ export const BROWSER_TARGETS = { openMs: 1000, saveP95Ms: 5 };
 const PARTNER = { id: 'p-sunrise', name: 'Sunrise Systems' };
 const SIZE = { deals: 20_000, leads: 40_000 };
 const OPEN_RUNS = 5;
-const SAVES = 60;
+const SAVES = 100;
+/** The first saves of a page (compiling, the projection marker) are left out of the figures. */
+const WARM_UP_SAVES = 5;
+
+/**
+ * Clicks the stage buttons in turn, each time waiting for the page to confirm the move; a string so
+ * that it runs in the page as written (no bundler helpers).
+ */
+const saveLoop = (saves: number) => `(async (saves, stages) => {
+  const confirmed = (text) => [...document.querySelectorAll('[role=status]')].some((status) => status.textContent.trim().startsWith(text));
+  const until = (test) => new Promise((resolve) => {
+    if (test()) return resolve();
+    const observer = new MutationObserver(() => { if (test()) { observer.disconnect(); resolve(); } });
+    observer.observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+  for (let save = 0; save < saves; save++) {
+    const stage = stages[save % stages.length];
+    const button = [...document.querySelectorAll('button')].find((candidate) => candidate.textContent.trim() === stage);
+    if (!button || button.disabled) continue;
+    button.click();
+    await until(() => confirmed('Moved to ' + stage));
+    // As a person would: the next tap comes after the page has painted the last one.
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  }
+})(${saves}, ['Proposal', 'Negotiation'])`;
 
 /** 20,000 deals and 40,000 leads, all of one partner (the demo program's records, moved to it). */
 function partnerDocument(): { leads: Lead[]; deals: Deal[] } {
@@ -74,18 +98,15 @@ export async function benchBrowser(): Promise<{ openSteps: string; openMs: numbe
     await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, OPEN_MARKS.rows, { timeout: 60_000 });
     const steps = await page.evaluate((names) => names.map((name) => [name, performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const), [...Object.values(OPEN_MARKS), KPIS_ON_SCREEN]);
 
-    // Saving a deal: move one open deal back and forth between two stages on its page.
+    // Saving a deal: move one open deal back and forth between two stages on its page. The clicks
+    // and the waits run in the page: Playwright's own polling (hit tests, layout reads, animation
+    // frames) would otherwise share the page's main thread and be counted in every save.
     const open = deals.find((deal) => deal.closedAt === undefined)!;
     await page.goto(`${server.origin}/deals/${open.id}`);
     await page.getByRole('heading', { name: 'Move to stage' }).waitFor();
+    await page.evaluate(saveLoop(WARM_UP_SAVES));
     await page.evaluate((names) => names.forEach((name) => performance.clearMeasures(name)), [STORE_WRITE, STORE_APPLY]);
-    for (let save = 0; save < SAVES; save++) {
-      const stage = save % 2 === 0 ? 'Proposal' : 'Negotiation';
-      const button = page.getByRole('button', { name: stage, exact: true });
-      if (await button.isDisabled()) continue;
-      await button.click();
-      await page.getByRole('status').filter({ hasText: `Moved to ${stage}` }).waitFor();
-    }
+    await page.evaluate(saveLoop(SAVES));
     const durations = (name: string) => page.evaluate((entries) => performance.getEntriesByName(entries).map((entry) => entry.duration), name);
     const saves = await durations(STORE_WRITE);
     const applies = await durations(STORE_APPLY);

@@ -1,3 +1,5 @@
+import { numberFormat } from './format';
+
 /** The change of a KPI against the previous period, for a card: text and whether it is good news. */
 export type Trend = 'up-good' | 'up-bad' | 'down-good' | 'down-bad' | 'flat';
 
@@ -17,7 +19,7 @@ export function changeOf(current: number | null, previous: number | null, kind: 
   const up = delta > 0;
   const trend: Trend = up === higherIsBetter ? (up ? 'up-good' : 'down-good') : up ? 'up-bad' : 'down-bad';
   const signed = (value: number, digits: number, unit: string) =>
-    `${value > 0 ? '+' : ''}${new Intl.NumberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
+    `${value > 0 ? '+' : ''}${numberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
   if (kind === 'ratio') return { text: signed(delta * 100, 1, ' pts'), trend };
   if (previous === 0) return { text: signed(current, 0, ''), trend };
   return { text: signed((delta / Math.abs(previous)) * 100, 0, '%'), trend };

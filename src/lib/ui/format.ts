@@ -5,10 +5,29 @@
  */
 import { minorDigits } from '../domain/money';
 
+// Making an Intl formatter costs far more than using one (a page of stage history made dozens per
+// render): each is made once per locale and options, and kept.
+const numberFormats = new Map<string, Intl.NumberFormat>();
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
+
+export function numberFormat(locale: string, options: Intl.NumberFormatOptions): Intl.NumberFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = numberFormats.get(key);
+  if (!format) numberFormats.set(key, (format = new Intl.NumberFormat(locale, options)));
+  return format;
+}
+
+function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale}|${JSON.stringify(options)}`;
+  let format = dateFormats.get(key);
+  if (!format) dateFormats.set(key, (format = new Intl.DateTimeFormat(locale, options)));
+  return format;
+}
+
 export function formatMoney(minor: number | null, currency: string, locale: string, options: { fractionDigits?: number } = {}): string {
   if (minor === null) return '—';
   const major = minor / 10 ** minorDigits(currency);
-  return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: options.fractionDigits ?? 0 }).format(major);
+  return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: options.fractionDigits ?? 0 }).format(major);
 }
 
 /** Short money for cards and charts: lakh (L) and crore (Cr) for INR, compact notation otherwise. */
@@ -17,29 +36,29 @@ export function formatMoneyShort(minor: number | null, currency: string, locale:
   const major = minor / 10 ** minorDigits(currency);
   if (currency === 'INR' && Math.abs(major) >= 100_000) {
     const [value, unit] = Math.abs(major) >= 10_000_000 ? [major / 10_000_000, 'Cr'] : [major / 100_000, 'L'];
-    const number = new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 1 }).format(value);
+    const number = numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 1 }).format(value);
     return `${number} ${unit}`;
   }
-  if (currency === 'INR') return new Intl.NumberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
-  return new Intl.NumberFormat(locale, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(major);
+  if (currency === 'INR') return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
+  return numberFormat(locale, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(major);
 }
 
 export function formatPercent(ratio: number | null, locale: string): string {
   if (ratio === null) return '—';
-  return new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
+  return numberFormat(locale, { style: 'percent', maximumFractionDigits: 1 }).format(ratio);
 }
 
 export function formatNumber(value: number | null, locale: string, maximumFractionDigits = 1): string {
   if (value === null) return '—';
-  return new Intl.NumberFormat(locale, { maximumFractionDigits }).format(value);
+  return numberFormat(locale, { maximumFractionDigits }).format(value);
 }
 
 export function formatDate(instant: number | undefined, locale: string, timeZone: string): string {
   if (instant === undefined) return '—';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone }).format(instant);
+  return dateFormat(locale, { dateStyle: 'medium', timeZone }).format(instant);
 }
 
 export function formatDateTime(instant: number | undefined, locale: string, timeZone: string): string {
   if (instant === undefined) return '—';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(instant);
+  return dateFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(instant);
 }
