@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createAppServer } from './app';
+import { startServer, type RunningServer } from './main';
 import { readConfig } from './config';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,14 +36,22 @@ try {
   process.exit(1);
 }
 buildIfNeeded();
-const server = createAppServer({ staticDir: buildDir });
-server.on('error', (error) => {
-  console.error(`partner-kpi: cannot listen on port ${config.port}: ${error.message}`);
+let running: RunningServer;
+try {
+  running = await startServer({ config, staticDir: buildDir });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  console.error(`partner-kpi: ${code === 'EADDRINUSE' ? `port ${config.port} is in use (set PORT)` : (error as Error).message}`);
   process.exit(1);
-});
-server.listen(config.port, config.host, () => {
-  console.log(`partner-kpi is running: http://localhost:${config.port}/  (health: /healthz)`);
-});
+}
+const url = `http://localhost:${config.port}/`;
+console.log(`partner-kpi is running: ${url}  (health: /healthz, metrics: /metrics, data: ${config.dataDir})`);
+if (running.demoUsers.length) {
+  const managers = running.demoUsers.filter((user) => user.role !== 'rep');
+  console.log(`Demo sign-in: open the URL and choose one of ${running.demoUsers.length} demo users, e.g.`);
+  for (const user of managers) console.log(`  ${user.name} — ${user.role.replace('_', ' ')}${user.partnerName ? `, ${user.partnerName}` : ''}`);
+  console.log(`  … and ${running.demoUsers.length - managers.length} reps`);
+}
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => void running.close().then(() => process.exit(0)));
 }

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext } from 'playwright-core';
-import { createAppServer } from '../../server/app';
+import { readConfig } from '../../server/config';
+import { startServer as startPartnerKpi } from '../../server/main';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const buildDir = join(root, 'build');
@@ -34,22 +35,31 @@ export function ensureBuilt(): void {
 
 export interface RunningServer {
   origin: string;
+  /** The server's data folder: pass it to `startServer` again to come back with the same data. */
+  dataDir: string;
   /** Stops the server and drops open connections: the device is then really offline. */
   stop(): Promise<void>;
 }
 
-export async function startServer(port = 0): Promise<RunningServer> {
-  const server: Server = createAppServer({ staticDir: buildDir });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+/**
+ * The whole server (app, sync, demo program seeded on first start) on `port` (0: a free one), with
+ * its data in `dataDir` (a fresh temp folder unless given; removed by `stop` only if made here).
+ */
+export async function startServer(port = 0, dataDir?: string): Promise<RunningServer> {
+  const ownDir = dataDir === undefined;
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'partner-kpi-e2e-data-'));
+  const config = readConfig({ PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dir, DEMO: 'on' });
+  const server = await startPartnerKpi({ config, staticDir: buildDir, log: () => {} });
+  const origin = server.origin.replace('localhost', '127.0.0.1');
   let stopped = false;
   return {
     origin,
+    dataDir: dir,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
+      await server.close();
+      if (ownDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }

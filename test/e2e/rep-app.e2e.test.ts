@@ -1,9 +1,10 @@
 /**
  * The partner rep's app, end to end, in the system Chromium against the production build served by
- * the real server: a day without signal, bad input, Hindi, CSV export and import into a fresh
- * profile, accessibility and a phone-sized screenshot of every screen.
+ * the real server (sync and the demo program included): a day without signal and its changes sent
+ * when the server is back, bad input, Hindi, CSV export and import on another device, accessibility
+ * and a phone-sized screenshot of every screen. Everyone signs in as one of the demo's people.
  */
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -13,6 +14,8 @@ import { RepApp } from './pages/rep-app';
 const SCREENSHOTS = join(root, 'test-results', 'screenshots');
 let server: RunningServer | undefined;
 let browsers: Browser[] = [];
+/** Cleanups of the current test, after its browsers and server are gone. */
+const afterThisTest: (() => void)[] = [];
 
 beforeAll(() => {
   ensureBuilt();
@@ -23,6 +26,7 @@ afterEach(async () => {
   browsers = [];
   await server?.stop();
   server = undefined;
+  for (const cleanup of afterThisTest.splice(0)) cleanup();
 });
 
 async function openApp(): Promise<RepApp> {
@@ -36,35 +40,56 @@ async function openApp(): Promise<RepApp> {
 }
 
 describe('the rep app', () => {
-  it('works a day without signal: log a lead, convert it, win the deal; after a reload everything is there and counted', async () => {
+  it('works a day without signal: log a lead, convert it, win the deal; after a reload everything is there and counted, and sent once the server is back', async () => {
+    // The server's data outlives this first server: it comes back with it below.
+    const dataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-e2e-data-'));
+    afterThisTest.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    server = await startServer(0, dataDir);
+    const { origin } = server;
     const app = await openApp();
-    await app.start('Northstar Tech', false);
-    await app.waitUntilOfflineReady();
-    await server!.stop();
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    await server.stop();
 
     await app.page.reload();
     const myMonth = app.section(/^My month/);
-    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('0');
+    const wonBefore = Number(await app.kpi('Deals won', myMonth).textContent());
+    const revenueBefore = await app.kpi('Revenue won', myMonth).textContent();
+    await app.syncSays(/All changes saved to server/);
 
     await app.logLead({ company: 'Ganga Textiles Pvt Ltd', contact: 'Meera Iyer', channel: 'Referral', phone: '+91 98765 43210' });
     await app.convertToDeal('420000');
     await app.markWon();
     await app.tab('Today');
-    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('1');
-    await expect(app.kpi('Revenue won', myMonth).textContent()).resolves.toBe('₹4.2 L');
+    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe(String(wonBefore + 1));
+    await expect(app.kpi('Revenue won', myMonth).textContent()).resolves.not.toBe(revenueBefore);
+    // The lead, the conversion and the win: three changes the server does not have.
+    await app.syncSays('3 changes not yet sent');
 
     await app.page.reload();
     await app.heading(/^Hello/).waitFor();
-    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe('1');
+    await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe(String(wonBefore + 1));
+    await app.syncSays('3 changes not yet sent');
     await app.tab('Leads');
     await expect(app.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
-    await app.tab('KPIs');
-    await expect(app.kpi('Close rate').textContent()).resolves.toBe('100%');
+    await app.tab('Deals');
+    await app.page.getByRole('region', { name: /^Won/ }).getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).waitFor();
+
+    // The server comes back (same port, same data): the changes are sent and stored.
+    server = await startServer(Number(new URL(origin).port), dataDir);
+    await app.syncSays('All changes saved to server');
+    const other = await openApp();
+    await other.signIn('Northstar Tech');
+    await other.tab('Leads');
+    await expect(other.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
   });
 
   it('shows every problem of invalid input next to its field and saves nothing', async () => {
     const app = await openApp();
-    await app.start('Northstar Tech', false);
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    const dealsBefore = await app.dealCount();
+    await app.tab('Today');
     await app.page.getByRole('link', { name: 'Log a deal' }).click();
     await app.page.getByLabel(/^Amount/).fill('-500');
     await app.page.getByLabel('Probability (%)').fill('150');
@@ -74,13 +99,14 @@ describe('the rep app', () => {
     await expect(app.errorFor(/^Amount/)).resolves.toMatch(/never negative/);
     await expect(app.errorFor('Channel')).resolves.toMatch(/Channel is required/);
     await expect(app.errorFor('Probability (%)')).resolves.toMatch(/between 0 and 100/);
-    await app.tab('Deals');
-    await expect(app.page.getByText('No deals').count()).resolves.toBe(6);
+    await expect(app.dealCount()).resolves.toBe(dealsBefore);
+    await expect(app.syncStatus.textContent()).resolves.toContain('All changes saved to server');
   });
 
   it('switches to Hindi: the text and the numbers change', async () => {
     const app = await openApp();
-    await app.start('Sunrise Systems', true);
+    await app.signIn('Sunrise Systems');
+    await app.waitForRecords();
     await app.tab('KPIs');
     await app.page.getByLabel('Period').selectOption({ label: 'Last 12 months' });
     const englishRevenue = await app.kpi('Revenue won').textContent();
@@ -95,11 +121,13 @@ describe('the rep app', () => {
     expect(hindiRevenue!.replace(/[०-९]/g, (digit) => String('०१२३४५६७८९'.indexOf(digit)))).toBe(englishRevenue);
     await expect(app.page.getByRole('heading', { level: 1 }).textContent()).resolves.toBe('KPI');
     await expect(app.page.locator('html').getAttribute('lang')).resolves.toBe('hi');
+    await expect(app.syncStatus.textContent()).resolves.toContain('सभी बदलाव सर्वर पर सहेजे गए');
   });
 
-  it('exports CSV, and importing it into a fresh profile gives the same KPIs', async () => {
+  it('exports CSV, and importing it on another device of the partner gives the same KPIs and changes nothing', async () => {
     const source = await openApp();
-    await source.start('BluePeak IT', true);
+    await source.signIn('BluePeak IT');
+    await source.waitForRecords();
     const kpisOf = async (app: RepApp) => {
       await app.tab('KPIs');
       await app.page.getByRole('radio', { name: 'BluePeak IT' }).check();
@@ -115,18 +143,23 @@ describe('the rep app', () => {
     expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe('id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at');
 
     const target = await openApp();
-    await target.start('BluePeak IT', false);
+    await target.signIn('BluePeak IT');
+    await target.waitForRecords();
     await target.tab('Settings');
     await target.page.getByLabel('leads.csv').setInputFiles(files['leads.csv']!);
     await target.page.getByLabel('deals.csv').setInputFiles(files['deals.csv']!);
     await target.page.getByRole('button', { name: 'Import', exact: true }).click();
     await target.page.getByRole('status').filter({ hasText: /^Imported/ }).waitFor();
     expect(await kpisOf(target)).toEqual(before);
+    // The same records again: nothing new to send.
+    await expect(target.syncStatus.textContent()).resolves.toContain('All changes saved to server');
   });
 
   it('refuses a bad CSV file whole, naming each bad line', async () => {
     const app = await openApp();
-    await app.start('Northstar Tech', false);
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    const leadsBefore = await app.leadCount();
     await app.tab('Settings');
     const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-bad-'));
     const path = join(folder, 'leads.csv');
@@ -140,13 +173,13 @@ describe('the rep app', () => {
     await app.page.getByLabel('leads.csv').setInputFiles(path);
     await app.page.getByRole('button', { name: 'Import', exact: true }).click();
     await expect(app.page.getByRole('alert').textContent()).resolves.toMatch(/leads\.csv:3: channel/);
-    await app.tab('Leads');
-    await expect(app.page.getByText('Leads shown: 0').count()).resolves.toBe(1);
+    await expect(app.leadCount()).resolves.toBe(leadsBefore);
   });
 
   it('has no serious accessibility problem on any screen, and a phone-sized screenshot of each', async () => {
     const app = await openApp();
-    await app.start('Sunrise Systems', true);
+    await app.signIn('Sunrise Systems');
+    await app.waitForRecords();
     const screens: [string, () => Promise<void>][] = [
       ['today', () => app.tab('Today')],
       ['leads', () => app.tab('Leads')],
@@ -168,6 +201,11 @@ describe('the rep app', () => {
         await app.page.getByRole('heading', { name: 'Pipeline by stage' }).waitFor();
       }],
       ['settings', () => app.tab('Settings')],
+      ['signin', async () => {
+        await app.open('/signin');
+        await app.heading('Sign in').waitFor();
+        await app.page.getByLabel('I am').waitFor();
+      }],
     ];
     const problems: Record<string, string[]> = {};
     for (const [name, show] of screens) {

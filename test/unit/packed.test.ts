@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
 import { RollupIndex, computeKpis, parsePeriod, takeChangedSeries } from '../../src/lib/kpi';
-import { packRollup, unpackRollup } from '../../src/lib/kpi/packed';
+import {
+  PACKED_ROLLUP_VERSION,
+  PackedRollupError,
+  decodePackedRollup,
+  encodePackedRollup,
+  packRollup,
+  unpackRollup,
+  type PackedSeries,
+} from '../../src/lib/kpi/packed';
 
 describe('packed rollup series', () => {
   const demo = generateDemoProgram({ seed: 9, stageLog: false });
@@ -27,5 +35,102 @@ describe('packed rollup series', () => {
     const changed = takeChangedSeries(index.rollup).map(([key]) => key);
     expect(changed).toEqual([`${deal.partnerId}|${deal.repId}|${deal.channel}`]);
     expect(takeChangedSeries(index.rollup)).toEqual([]);
+  });
+});
+
+describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => {
+  const demo = generateDemoProgram({ seed: 9, stageLog: false });
+  const tz = demo.program.timeZone;
+  const packed = packRollup(RollupIndex.build(tz, demo.leads, demo.deals).rollup);
+
+  /** A hand-made series with the awkward values: -0, NaN, fractions, negatives, huge sums. */
+  function oddSeries(): PackedSeries {
+    const counters = new Float64Array(2 * 21);
+    counters[0] = 1;
+    counters[3] = -0;
+    counters[5] = 2 ** 53 + 2;
+    counters[8] = Number.NaN;
+    counters[20] = 0.5;
+    counters[21] = -7;
+    counters[41] = Number.MAX_VALUE;
+    return { key: 'pé-1|r:1|referral', partnerId: 'pé-1', repId: 'r:1', channel: 'referral', days: Int32Array.from([-3, 20_000]), counters, conversions: [20_000, 0, 2, -3, 5, -1] };
+  }
+
+  it('round-trips every series exactly: keys, days, counters bit for bit, conversions', () => {
+    const series = [...packed, oddSeries()];
+    const back = decodePackedRollup(encodePackedRollup(series));
+    expect(back).toEqual(series);
+    const odd = back[back.length - 1]!;
+    expect(Object.is(odd.counters[3], -0)).toBe(true);
+    expect(Number.isNaN(odd.counters[8])).toBe(true);
+    expect(decodePackedRollup(encodePackedRollup([]))).toEqual([]);
+  });
+
+  it('gives the same KPIs after a round trip', () => {
+    const period = parsePeriod({ from: '2025-06-01', to: '2026-12-01', tz });
+    if (!period.ok) throw new Error('bad period');
+    const before = unpackRollup(tz, packed);
+    const after = unpackRollup(tz, decodePackedRollup(encodePackedRollup(packed)));
+    expect(computeKpis(after, { range: period.range, scope: { kind: 'all' } })).toEqual(computeKpis(before, { range: period.range, scope: { kind: 'all' } }));
+  });
+
+  it('starts with the version byte and refuses any other version', () => {
+    const bytes = encodePackedRollup(packed);
+    expect(bytes[0]).toBe(PACKED_ROLLUP_VERSION);
+    const future = bytes.slice();
+    future[0] = PACKED_ROLLUP_VERSION + 1;
+    expect(() => decodePackedRollup(future)).toThrow(new RegExp(`version ${PACKED_ROLLUP_VERSION + 1}`));
+  });
+
+  it('writes little-endian whatever the machine', () => {
+    const bytes = encodePackedRollup([{ key: 'p|r|paid', partnerId: 'p', repId: 'r', channel: 'paid', days: Int32Array.from([0x01020304]), counters: new Float64Array(21).fill(0).map((_, i) => (i === 0 ? 1 : 0)), conversions: [] }]);
+    // version, u32 series count = 1
+    expect([...bytes.subarray(0, 5)]).toEqual([PACKED_ROLLUP_VERSION, 1, 0, 0, 0]);
+    // after the header (channel, 2 ids with u16 lengths, three u32 counts): one f64 value 1.0, then the day
+    const blocks = 5 + 1 + 2 + 1 + 2 + 1 + 12;
+    expect([...bytes.subarray(blocks, blocks + 8)]).toEqual([0, 0, 0, 0, 0, 0, 0xf0, 0x3f]);
+    expect([...bytes.subarray(blocks + 8, blocks + 12)]).toEqual([4, 3, 2, 1]);
+    expect(bytes.length).toBe(blocks + 8 + 4 + 4);
+  });
+
+  it('refuses truncated input with a clear error, at every length', () => {
+    const bytes = encodePackedRollup([oddSeries(), packed[0]!]);
+    for (let length = 0; length < bytes.length; length++) {
+      expect(() => decodePackedRollup(bytes.subarray(0, length))).toThrow(/Packed rollup is truncated: .* needs \d+ bytes at offset \d+/);
+    }
+    expect(() => decodePackedRollup(bytes.subarray(0, 3))).toThrow(PackedRollupError);
+  });
+
+  it('refuses bytes after the end, an unknown channel and masks that do not match the values', () => {
+    const bytes = encodePackedRollup([oddSeries()]);
+    const longer = new Uint8Array(bytes.length + 2);
+    longer.set(bytes);
+    expect(() => decodePackedRollup(longer)).toThrow(/2 bytes after its end/);
+    const badChannel = bytes.slice();
+    badChannel[5] = 9;
+    expect(() => decodePackedRollup(badChannel)).toThrow(/unknown channel number 9/);
+    const badMask = bytes.slice();
+    const masksAt = bytes.length - 6 * 4 - 2 * 4;
+    badMask[masksAt] = badMask[masksAt]! ^ 0b10;
+    expect(() => decodePackedRollup(badMask)).toThrow(/masks/);
+  });
+
+  it('shares no memory with the bytes it decoded', () => {
+    const bytes = encodePackedRollup([oddSeries()]);
+    const decoded = decodePackedRollup(bytes);
+    bytes.fill(0xff, 5);
+    expect(decoded).toEqual([oddSeries()]);
+  });
+
+  it('refuses to encode a series it could not give back', () => {
+    const wrongWidth = { ...oddSeries(), counters: new Float64Array(20) };
+    expect(() => encodePackedRollup([wrongWidth])).toThrow(/20 counters for 2 days/);
+    expect(() => encodePackedRollup([{ ...oddSeries(), conversions: [1, 0, 1.5] }])).toThrow(/not a 32-bit integer/);
+    expect(() => encodePackedRollup([{ ...oddSeries(), conversions: [1, 0] }])).toThrow(/triples/);
+  });
+
+  it('is compact: a fraction of the dense counters (most counters of a day are zero)', () => {
+    const dense = packed.reduce((sum, series) => sum + series.counters.byteLength + series.days.byteLength, 0);
+    expect(encodePackedRollup(packed).length).toBeLessThan(dense / 4);
   });
 });

@@ -231,6 +231,6 @@ describe('a database held by an older tab', () => {
     older.close();
     await started;
     expect(session.blockedByOtherTab).toBe(false);
-    expect(session.status).toBe('welcome');
+    expect(session.status).toBe('signin');
   });
 });

@@ -1,16 +1,23 @@
 /**
  * The signed-in person on this device and their partner's data, as reactive state for the screens.
  *
- * Until sign-in exists, the person chooses their partner and rep at first start (the program's
- * directory — program settings, partners, reps — comes with the app as the demo program). The
- * records come from the partner store's projection; the KPIs from a rollup index kept current with
- * every stored change, so a save updates the KPIs without reading all records again.
+ * Who the person is comes from their sign-in token (its claims: user, role, program, partner),
+ * kept in the settings with the token, so a signed-in device starts and works offline until the
+ * token expires. The program's directory (program settings, partners, reps) comes with the app
+ * until the program document is synced (sign-in.ts). The records come from the partner store's
+ * projection; the KPIs from a rollup index kept current with every stored change, local or remote,
+ * so a save or another device's change updates the screens without reading all records again.
+ *
+ * Once the store is loaded, the partner's document is connected to its room on the sync server
+ * (sync/connection.ts); `sync` follows that connection for the header's indicator.
  */
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
-import type { Deal, Lead, Partner, Program, Rep } from '../domain/schema';
+import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
+import { connectRoom, type CloseReason, type RoomConnection, type SyncState } from '../sync/connection';
 import { OPEN_MARKS } from './marks';
+import { isExpired, isReadOnly, partnerRoom, syncUrlOf, type SignInRecord } from './sign-in';
 
 export interface Identity {
   programId: string;
@@ -24,16 +31,24 @@ export interface Directory {
   reps: Rep[];
 }
 
-const IDENTITY_KEY = 'identity';
+const SIGN_IN_KEY = 'signIn';
 const DIRECTORY_KEY = 'directory';
 
-export function partnerRoom(identity: Identity): string {
-  return `program/${identity.programId}/partner/${identity.partnerId}`;
+export interface SessionOptions {
+  db?: PartnerKpiDb;
+  /** The clock, injected so that tests and the demo can set "now". */
+  now?: () => number;
+  /** The sync endpoint (default: `/sync` on the server that served the app). */
+  syncUrl?: string;
+  /** The WebSocket constructor (default: the browser's). */
+  WebSocket?: typeof WebSocket;
 }
 
 export class Session {
-  status = $state<'loading' | 'welcome' | 'ready' | 'failed'>('loading');
+  status = $state<'loading' | 'signin' | 'ready' | 'failed'>('loading');
   failure = $state<string>('');
+  /** The token and its claims; undefined until signed in. */
+  signIn = $state.raw<SignInRecord | undefined>();
   identity = $state<Identity | undefined>();
   directory = $state<Directory | undefined>();
   /** Bumped after every stored change: screens that derive from records depend on it. */
@@ -45,15 +60,25 @@ export class Session {
   store: PartnerStore | undefined;
   /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
   rowsReady = $state(false);
+  /** How the partner's document stands with the server (sync SPEC.md C5); undefined until the records are loaded and it connects. */
+  sync = $state.raw<SyncState | undefined>();
+  /** Whether the device has a network, as the browser says (online/offline events). */
+  online = $state(true);
+  /** The token's expiry has passed by this device's clock (checked on open and when the network returns). */
+  tokenExpired = $state(false);
 
   readonly db: PartnerKpiDb;
-  /** The clock, injected so that tests and the demo can set "now". */
   readonly now: () => number;
 
   /** Another tab keeps an older version of the database open: this one waits until it closes. */
   blockedByOtherTab = $state(false);
 
-  constructor(options: { db?: PartnerKpiDb; now?: () => number } = {}) {
+  private connection: RoomConnection | undefined;
+  private stopRows: () => void = () => {};
+  private readonly options: SessionOptions;
+
+  constructor(options: SessionOptions = {}) {
+    this.options = options;
     this.db = options.db ?? new PartnerKpiDb();
     this.now = options.now ?? (() => Date.now());
     this.db.on('blocked', () => {
@@ -81,48 +106,130 @@ export class Session {
     return this.directory?.partners.find((partner) => partner.id === this.identity?.partnerId);
   }
 
+  get role(): Role | undefined {
+    return this.signIn?.claims.role;
+  }
+
+  /** The person's name for greetings and the header. */
+  get personName(): string {
+    return this.rep?.name ?? this.signIn?.name ?? this.signIn?.claims.userId ?? '';
+  }
+
+  /** Sees every rep's records of the partner, not only their own. */
   get isManager(): boolean {
-    return this.rep?.role === 'partner_manager';
+    return this.role === 'partner_manager' || this.role === 'vendor_manager';
+  }
+
+  /** Whether the person has records of their own in the partner's data (a vendor manager has none). */
+  get hasOwnRecords(): boolean {
+    return this.role !== 'vendor_manager';
+  }
+
+  /** May only look: the screens offer no editing (the server would drop the changes anyway). */
+  get readOnly(): boolean {
+    return this.role !== undefined && isReadOnly(this.role);
+  }
+
+  /** Local changes the server does not have yet (sync SPEC.md C2). */
+  get pendingChanges(): number {
+    return this.sync?.pendingChanges ?? 0;
+  }
+
+  /** Why the server will not sync, counting an expiry this device's clock knows of before the server says so. */
+  get closeReason(): CloseReason | undefined {
+    return this.sync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
   }
 
   async start(): Promise<void> {
     try {
-      const [identity, directory] = await Promise.all([this.db.settings.get(IDENTITY_KEY), this.db.settings.get(DIRECTORY_KEY)]);
-      if (!identity || !directory) {
-        this.status = 'welcome';
+      const [signIn, directory] = await Promise.all([this.db.settings.get(SIGN_IN_KEY), this.db.settings.get(DIRECTORY_KEY)]);
+      if (!signIn || !directory) {
+        this.status = 'signin';
         return;
       }
-      await this.openPartner(identity.value as Identity, directory.value as Directory);
+      await this.openPartner(signIn.value as SignInRecord, directory.value as Directory);
     } catch (error) {
       this.fail(error);
     }
   }
 
-  /** First start: who I am, and optionally the demo records of my partner. */
-  async choose(identity: Identity, directory: Directory, seed?: { leads: Lead[]; deals: Deal[] }): Promise<void> {
+  /** Whether signing in as `record` opens other data than this device holds now. */
+  replacesData(record: SignInRecord): boolean {
+    return this.store !== undefined && this.store.room !== partnerRoom(record.claims.programId, record.partnerId);
+  }
+
+  /**
+   * Signs in: keeps the token and the directory and opens the partner's data. A new token for the
+   * data already open (signing in again after an expiry) keeps everything, unsent changes included,
+   * and reconnects; a sign-in for other data replaces this device's (the caller warned first).
+   */
+  async signInWith(record: SignInRecord, directory: Directory): Promise<void> {
     try {
+      const sameData = this.store !== undefined && !this.replacesData(record);
+      if (this.store && !sameData) await this.removeLocalData();
       await this.db.settings.bulkPut([
-        { key: IDENTITY_KEY, value: identity },
+        { key: SIGN_IN_KEY, value: record },
         { key: DIRECTORY_KEY, value: directory },
       ]);
-      await this.openPartner(identity, directory, seed);
+      if (sameData && this.store) {
+        this.signIn = record;
+        this.identity = identityOf(record);
+        this.directory = directory;
+        this.tokenExpired = isExpired(record.claims, this.now());
+        if (this.rowsReady) this.connect(this.store);
+      } else {
+        await this.openPartner(record, directory);
+      }
     } catch (error) {
       this.fail(error);
     }
   }
 
-  private async openPartner(identity: Identity, directory: Directory, seed?: { leads: Lead[]; deals: Deal[] }): Promise<void> {
-    this.store?.close();
-    this.rowsReady = false;
-    const store = await PartnerStore.open(this.db, partnerRoom(identity), directory.program.timeZone);
-    performance.mark(OPEN_MARKS.document);
-    if (seed) {
-      const written = await store.importRecords(seed.leads, seed.deals, identity.repId);
-      if (!written.ok) throw new Error('storageError' in written ? written.storageError.message : 'the demo records are not valid');
+  /** Forgets the sign-in and removes every record from this device (the caller warned about unsent changes). */
+  async signOut(): Promise<void> {
+    try {
+      await this.removeLocalData();
+      this.status = 'signin';
+    } catch (error) {
+      this.fail(error);
     }
+  }
+
+  /** Removes this device's copy of the partner's data and loads it again from the server; the sign-in stays. */
+  async clearLocalData(): Promise<void> {
+    const record = this.signIn;
+    const directory = this.directory;
+    if (!record || !directory) return;
+    try {
+      await this.removeLocalData();
+      await this.db.settings.bulkPut([
+        { key: SIGN_IN_KEY, value: record },
+        { key: DIRECTORY_KEY, value: directory },
+      ]);
+      await this.openPartner(record, directory);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** The browser's network came or went. */
+  setOnline(online: boolean): void {
+    this.online = online;
+    if (this.signIn) this.tokenExpired = isExpired(this.signIn.claims, this.now());
+    this.connection?.setOnline(online && !this.tokenExpired);
+  }
+
+  private async openPartner(record: SignInRecord, directory: Directory): Promise<void> {
+    this.closePartner();
+    this.rowsReady = false;
+    const identity = identityOf(record);
+    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), directory.program.timeZone);
+    performance.mark(OPEN_MARKS.document);
     this.store = store;
+    this.signIn = record;
     this.identity = identity;
     this.directory = directory;
+    this.tokenExpired = isExpired(record.claims, this.now());
     // The KPIs can show now, from the stored buckets; the records follow.
     this.status = 'ready';
     await store.ready;
@@ -132,13 +239,70 @@ export class Session {
     const dealPositions = new Positions(deals);
     this.leads = leads;
     this.deals = deals;
-    store.subscribe((change) => {
+    // Local and remote changes alike: every stored change replaces its rows, so the screens follow
+    // another device's edits as they arrive.
+    this.stopRows = store.subscribe((change) => {
       this.leads = leadPositions.replace(this.leads, change.leads);
       this.deals = dealPositions.replace(this.deals, change.deals);
       this.version++;
     });
     this.rowsReady = true;
     // The buckets may have been rebuilt while loading.
+    this.version++;
+    // Only now: a remote change arriving before the rows were read would be missing from the lists.
+    this.connect(store);
+  }
+
+  private connect(store: PartnerStore): void {
+    this.connection?.destroy();
+    const record = this.signIn!;
+    const connection = connectRoom({
+      doc: store.partnerDoc.doc,
+      url: this.options.syncUrl ?? syncUrlOf(location),
+      room: store.room,
+      token: record.token,
+      now: this.now,
+      WebSocket: this.options.WebSocket,
+      ledger: store.syncLedger,
+      readOnly: isReadOnly(record.claims.role),
+      // An expired token would only be refused: wait for a new sign-in instead.
+      online: this.online && !this.tokenExpired,
+    });
+    this.connection = connection;
+    connection.subscribe((state) => {
+      this.sync = state;
+    });
+  }
+
+  private closePartner(): void {
+    this.connection?.destroy();
+    this.connection = undefined;
+    this.sync = undefined;
+    this.stopRows();
+    this.stopRows = () => {};
+    this.store?.close();
+    this.store = undefined;
+  }
+
+  /** Closes the partner's data and empties the database (records, update log, settings). */
+  private async removeLocalData(): Promise<void> {
+    const store = this.store;
+    this.connection?.destroy();
+    this.connection = undefined;
+    if (store) {
+      // Let a load or a save in progress finish, so that nothing is written after the clearing.
+      await store.ready.catch(() => {});
+      await store.settled();
+    }
+    this.closePartner();
+    await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
+    this.leads = [];
+    this.deals = [];
+    this.rowsReady = false;
+    this.signIn = undefined;
+    this.identity = undefined;
+    this.directory = undefined;
+    this.tokenExpired = false;
     this.version++;
   }
 
@@ -148,6 +312,9 @@ export class Session {
   }
 }
 
+function identityOf(record: SignInRecord): Identity {
+  return { programId: record.claims.programId, partnerId: record.partnerId, repId: record.claims.userId };
+}
 
 /**
  * Where each record is in a list, so that a change replaces its rows without scanning the list

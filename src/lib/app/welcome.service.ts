@@ -1,8 +1,9 @@
 /**
- * First start: the program's directory and, if wanted, a partner's demo records. Until sign-in
- * exists, the directory is the demo program's, generated on the device for the current month.
+ * The demo program as the app knows it: the same seed and end date as the server's demo
+ * (server/seed.ts imports DEMO_SEED from here), so the directory the app starts from (sign-in.ts)
+ * names the same partners and reps as the records the server syncs.
  */
-import type { Session, Directory } from './session.svelte';
+import type { Directory } from './session.svelte';
 import { formatDay, localDayOf } from '../kpi/calendar';
 
 export const DEMO_SEED = 1;
@@ -18,11 +19,4 @@ export type Demo = Awaited<ReturnType<typeof loadDemo>>;
 
 export function directoryOf(demo: Demo): Directory {
   return { program: demo.program, partners: demo.partners, reps: demo.reps };
-}
-
-export async function startAs(session: Session, demo: Demo, partnerId: string, repId: string, withDemoRecords: boolean): Promise<void> {
-  const seed = withDemoRecords
-    ? { leads: demo.leads.filter((lead) => lead.partnerId === partnerId), deals: demo.deals.filter((deal) => deal.partnerId === partnerId) }
-    : undefined;
-  await session.choose({ programId: demo.program.id, partnerId, repId }, directoryOf(demo), seed);
 }

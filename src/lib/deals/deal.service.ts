@@ -114,12 +114,39 @@ function formFields(session: Session, form: DealForm): { fields: Partial<Deal>; 
   return { fields, problems };
 }
 
-/** Saves a new deal (from a lead when given: it takes the lead's channel), or the changes to one. */
-export async function saveDeal(session: Session, form: DealForm, existing?: Deal, lead?: Lead): Promise<{ id: string } | { errors: FieldErrors }> {
+/** The deal fields each form field sets; a stage sets its whole stage group (sync SPEC.md S4). */
+const DEAL_FIELDS_OF: Record<keyof DealForm, (keyof Deal)[]> = {
+  title: ['title'],
+  amount: ['amount'],
+  channel: ['channel'],
+  stage: ['stage', 'probability', 'closedAt', 'lostReason'],
+  probability: ['probability'],
+  expectedClose: ['expectedCloseAt'],
+  closedOn: ['closedAt'],
+  lostReason: ['lostReason'],
+};
+
+/**
+ * Saves a new deal (from a lead when given: it takes the lead's channel), or the changes to one:
+ * only the fields of the `touched` form fields when given (the others may have been changed
+ * meanwhile by another device).
+ */
+export async function saveDeal(
+  session: Session,
+  form: DealForm,
+  existing?: Deal,
+  lead?: Lead,
+  touched?: ReadonlySet<keyof DealForm>,
+): Promise<{ id: string } | { errors: FieldErrors }> {
   const store = session.store!;
   const identity = session.identity!;
   const now = session.now();
-  const { fields, problems } = formFields(session, form);
+  const { fields: formValues, problems } = formFields(session, form);
+  const fields: Partial<Deal> = formValues;
+  if (existing && touched) {
+    const kept = new Set([...touched].flatMap((key) => DEAL_FIELDS_OF[key]));
+    for (const key of Object.keys(fields) as (keyof Deal)[]) if (!kept.has(key)) delete fields[key];
+  }
   const id = existing?.id ?? newId('D');
   const record: Record<string, unknown> = existing
     ? { ...existing, ...fields, updatedAt: now }

@@ -36,7 +36,7 @@ export function isOpenStage(stage: Stage): stage is OpenStage {
 }
 
 /** Ids are made on the device: short, URL- and CSV-safe, no spaces. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 /** Instants are epoch milliseconds between 1970 and 2100: anything else is a typo or a unit mix-up. */
 const LATEST_INSTANT = Date.UTC(2100, 0, 1);
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -32,11 +32,16 @@ function formFields(form: LeadForm) {
   };
 }
 
-/** Saves a new lead, or the changes to an existing one. Returns its id, or the errors by field. */
-export async function saveLead(session: Session, form: LeadForm, existing?: Lead): Promise<{ id: string } | { errors: FieldErrors }> {
+/**
+ * Saves a new lead, or the changes to an existing one: only the `touched` fields when given (the
+ * others may have been changed meanwhile by another device). Returns its id, or the errors by field.
+ */
+export async function saveLead(session: Session, form: LeadForm, existing?: Lead, touched?: ReadonlySet<keyof LeadForm>): Promise<{ id: string } | { errors: FieldErrors }> {
   const store = session.store!;
   if (existing) {
-    const result = await store.updateLead(existing.id, formFields(form) as Partial<Lead>);
+    const fields = formFields(form);
+    const changes = touched ? Object.fromEntries(Object.entries(fields).filter(([key]) => touched.has(key as keyof LeadForm))) : fields;
+    const result = await store.updateLead(existing.id, changes as Partial<Lead>);
     return result.ok ? { id: existing.id } : { errors: errorsOf(result) };
   }
   const identity = session.identity!;

@@ -15,6 +15,7 @@ import { Dexie, type EntityTable, type Table } from 'dexie';
 import type { Deal, Lead } from '../domain/schema';
 import type { Problem } from '../domain/validate';
 import type { PackedSeries } from '../kpi/packed';
+import type { LocalChange } from '../sync/pending-changes';
 
 export const DB_NAME = 'partner-kpi';
 
@@ -23,6 +24,11 @@ export interface UpdateRow {
   seq?: number;
   room: string;
   update: Uint8Array;
+  /**
+   * The marks of the local changes in this update that the sync server may not have yet (sync
+   * SPEC.md C3); absent for remote updates. Not indexed, so no schema version was needed.
+   */
+  localChanges?: LocalChange[];
 }
 
 /** A projected record: the record as the document says it is, with its problems if it is quarantined. */

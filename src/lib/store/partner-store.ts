@@ -2,11 +2,15 @@
  * A partner's data on the device: the partner's Yjs document (the source of truth), its update
  * log in IndexedDB, and the projected rows that the screens read.
  *
- * Every change, local or (later) remote, takes one path: one Y transaction → the document emits
- * its update and the ids of the records whose derived value changed → one IndexedDB transaction
- * stores the update and the new rows together. So the projection never disagrees with the log;
- * at start-up a projection marker is still compared with the log and the rows rebuilt if they
- * differ (an older app version, a failed write).
+ * Every change, local or remote (from the sync connection), takes one path: one Y transaction →
+ * the document emits its update and the ids of the records whose derived value changed → one
+ * IndexedDB transaction stores the update and the new rows together. So the projection never
+ * disagrees with the log; at start-up a projection marker is still compared with the log and the
+ * rows rebuilt if they differ (an older app version, a failed write).
+ *
+ * The store is also the sync connection's ledger (`syncLedger`, sync SPEC.md C1–C3): each local
+ * change's mark is stored in the update row that holds it, and the server's last acknowledged state
+ * in the settings, so the count of changes not yet on the server survives a reload.
  *
  * Writes are validated by the domain schema first: invalid input never reaches the document.
  */
@@ -28,9 +32,19 @@ import {
   updateLead,
   type PartnerDoc,
 } from '../sync/partner-doc';
+import {
+  isOnServer,
+  localChangeOf,
+  readServerState,
+  storeServerState,
+  type LocalChange,
+  type ServerState,
+  type SyncLedger,
+} from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
 import { RollupIndex, emptyRollup, takeChangedSeries, type Rollup } from '../kpi/buckets';
 import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
+import { countable } from '../kpi/countable';
 
 /** Name of the user-timing measure of each write, from the change to its being stored. */
 export const STORE_WRITE = 'partner-kpi:store-write';
@@ -40,6 +54,8 @@ export const STORE_APPLY = 'partner-kpi:store-apply';
 /** How the log is compacted: past this many updates, open() merges them into one. */
 const COMPACT_AFTER_UPDATES = 500;
 const PROJECTION_MARKER = 'projection';
+/** Settings key of what the sync server was last known to have of a room (C3). */
+export const serverStateKey = (room: string) => `sync:${room}`;
 const ROLLUP_MARKER = 'rollup';
 /** Bump when the buckets' shape or derivation changes: the stored rollup is then rebuilt. */
 const ROLLUP_VERSION = 1;
@@ -78,7 +94,11 @@ export interface RecordsChange {
 
 export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
-  private pending: { updates: Uint8Array[]; leads: Set<string>; deals: Set<string> } = { updates: [], leads: new Set(), deals: new Set() };
+  private pending: PendingBatch = emptyBatch();
+  /** Local changes the server was not known to have (C1–C3); loaded with the document. */
+  private localChanges: LocalChange[] = [];
+  private serverState: ServerState | undefined;
+  private readonly localChangeListeners = new Set<() => void>();
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled: Promise<void> | undefined;
   private lastError: StorageError | undefined;
@@ -145,12 +165,14 @@ export class PartnerStore {
   }
 
   private async load(): Promise<void> {
-    const rows = await this.db.updates.where('room').equals(this.room).toArray();
+    const [rows, saved] = await Promise.all([this.db.updates.where('room').equals(this.room).toArray(), this.db.settings.get(serverStateKey(this.room))]);
+    this.serverState = readServerState(saved?.value);
+    this.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, this.serverState?.stateVector));
     const doc = new Y.Doc();
     if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
     this.loadedDoc = openPartnerDoc(doc);
     this.listen(this.loadedDoc);
-    if (rows.length > COMPACT_AFTER_UPDATES) await this.compact(rows.map((row) => row.seq!));
+    if (rows.length > COMPACT_AFTER_UPDATES) await this.compact(rows.map((row) => row.seq!), [...this.localChanges]);
     if (await this.db.settings.get(SEED_FROM_ROWS)) await this.seedFromRows();
     await this.checkProjection(rows.length);
     const { leads, deals } = await this.loadRows();
@@ -160,8 +182,14 @@ export class PartnerStore {
 
   private listen(partnerDoc: PartnerDoc): void {
     const doc = partnerDoc.doc;
-    const onUpdate = (update: Uint8Array) => {
+    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
       this.pending.updates.push(update);
+      const change = localChangeOf(transaction);
+      if (change) {
+        this.pending.localChanges.push(change);
+        this.localChanges.push(change);
+        for (const listener of this.localChangeListeners) listener();
+      }
       this.scheduleFlush();
     };
     doc.on('update', onUpdate);
@@ -190,6 +218,28 @@ export class PartnerStore {
   close(): void {
     this.stopListening();
     this.loadedDoc?.doc.destroy();
+  }
+
+  /**
+   * The sync connection's ledger (C1–C3): the local changes not known to be on the server, and the
+   * server's last acknowledged state, both kept in IndexedDB. Complete once `ready` has resolved.
+   */
+  get syncLedger(): SyncLedger {
+    return {
+      localChanges: () => this.localChanges,
+      serverState: () => this.serverState,
+      remember: (state) => {
+        this.serverState = state;
+        this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
+        // Not in a write's transaction: if it is lost, the next open counts the changes this
+        // acknowledged as unsent until the next acknowledgement — too many, never too few.
+        this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
+      },
+      onLocalChange: (listener) => {
+        this.localChangeListeners.add(listener);
+        return () => this.localChangeListeners.delete(listener);
+      },
+    };
   }
 
   /** Called with the new rows after every change is stored. */
@@ -354,7 +404,7 @@ export class PartnerStore {
   private async flush(): Promise<void> {
     const batch = this.pending;
     if (batch.updates.length === 0 && batch.leads.size === 0 && batch.deals.size === 0) return;
-    this.pending = { updates: [], leads: new Set(), deals: new Set() };
+    this.pending = emptyBatch();
     const leads = [...batch.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
     const deals = [...batch.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
     // The buckets follow the rows: a quarantined record counts nowhere, as if deleted.
@@ -369,7 +419,9 @@ export class PartnerStore {
         // commit waits for them all (awaiting each in turn cost a round trip per table).
         const writes: Promise<unknown>[] = [];
         if (batch.updates.length > 0) {
-          writes.push(this.db.updates.add({ room: this.room, update: batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates) }));
+          const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates);
+          // A local change is stored with its mark or not at all (C3).
+          writes.push(this.db.updates.add({ room: this.room, update, ...(batch.localChanges.length ? { localChanges: batch.localChanges } : {}) }));
         }
         if (leads.length) writes.push(this.db.leads.bulkPut(leads));
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
@@ -391,6 +443,7 @@ export class PartnerStore {
         if (series) series.changed = true;
       }
       this.pending.updates = [...batch.updates, ...this.pending.updates];
+      this.pending.localChanges = [...batch.localChanges, ...this.pending.localChanges];
       for (const id of batch.leads) this.pending.leads.add(id);
       for (const id of batch.deals) this.pending.deals.add(id);
     }
@@ -410,12 +463,15 @@ export class PartnerStore {
     return problems.length ? { ...deal, problems } : deal;
   }
 
-  /** Replaces many small updates by one, in one transaction, so that the next open is fast. */
-  private async compact(seqs: number[]): Promise<void> {
+  /**
+   * Replaces many small updates by one, in one transaction, so that the next open is fast. The
+   * marks of local changes the server does not have yet move into the new row (C3).
+   */
+  private async compact(seqs: number[], unsent: LocalChange[]): Promise<void> {
     const state = Y.encodeStateAsUpdate(this.partnerDoc.doc);
     await this.db.transaction('rw', this.db.updates, async () => {
       await this.db.updates.bulkDelete(seqs);
-      await this.db.updates.add({ room: this.room, update: state });
+      await this.db.updates.add({ room: this.room, update: state, ...(unsent.length ? { localChanges: unsent } : {}) });
     });
   }
 
@@ -455,11 +511,16 @@ export class PartnerStore {
   }
 }
 
-/** A row as the KPIs count it: a quarantined record counts nowhere, exactly like a deleted one. */
-function countable<T extends { problems?: Problem[]; deletedAt?: number }>(row: T): T {
-  if (!row.problems) return row;
-  const { problems: _problems, ...record } = row;
-  return { ...record, deletedAt: row.deletedAt ?? 0 } as T;
+/** What one flush stores: updates (with the marks of the local changes among them) and changed record ids. */
+interface PendingBatch {
+  updates: Uint8Array[];
+  localChanges: LocalChange[];
+  leads: Set<string>;
+  deals: Set<string>;
+}
+
+function emptyBatch(): PendingBatch {
+  return { updates: [], localChanges: [], leads: new Set(), deals: new Set() };
 }
 
 function withoutProblems<T extends { problems?: Problem[] }>(row: T): Omit<T, 'problems'> {

@@ -62,3 +62,10 @@ export function formatDateTime(instant: number | undefined, locale: string, time
   if (instant === undefined) return '—';
   return dateFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(instant);
 }
+
+/** A moment of today as its time only, of another day with its date too (e.g. when the device last synced). */
+export function formatMoment(instant: number, now: number, locale: string, timeZone: string): string {
+  const day = dateFormat('en-CA', { dateStyle: 'short', timeZone });
+  if (day.format(instant) === day.format(now)) return dateFormat(locale, { timeStyle: 'short', timeZone }).format(instant);
+  return formatDateTime(instant, locale, timeZone);
+}

@@ -27,13 +27,57 @@ export class RepApp {
     await this.page.goto(new URL(path, this.origin).href);
   }
 
-  /** First start: who I am; with or without the partner's demo records. */
-  async start(partner: string, withDemoRecords: boolean): Promise<void> {
+  /**
+   * Signs in as one of the demo program's people: a partner (or 'Vendor (channel team)'), then the
+   * person (by default the first listed: the partner's manager), and for a vendor manager the
+   * partner to open. Then waits until the app works offline (past the service worker's one-time
+   * "Ready to work offline" notice, which would cover the bottom of a form) and the partner's data
+   * is synced from the server.
+   */
+  async signIn(partner: string, person?: string | RegExp, openPartner?: string): Promise<void> {
     await this.page.getByLabel('My partner company').selectOption({ label: partner });
-    const demo = this.page.getByLabel("Start with my partner's demo leads and deals");
-    if ((await demo.isChecked()) !== withDemoRecords) await demo.click();
-    await this.page.getByRole('button', { name: 'Start' }).click();
+    if (person !== undefined) {
+      const option = this.page.getByLabel('I am').getByRole('option', { name: person });
+      await this.page.getByLabel('I am').selectOption({ label: (await option.first().textContent()) ?? '' });
+    }
+    if (openPartner !== undefined) await this.page.getByLabel('Partner to open').selectOption({ label: openPartner });
+    await this.page.getByRole('button', { name: 'Sign in' }).click();
     await this.heading(/^Hello/).waitFor();
+    await this.waitUntilOfflineReady();
+    await this.heading(/^Hello/).waitFor();
+    // A read-only person (a vendor manager) has nothing to save: their data is "up to date".
+    await this.syncSays(/All changes saved to server|Up to date/);
+  }
+
+  /** The header's sync indicator (a live status inside the banner). */
+  get syncStatus(): Locator {
+    return this.page.getByRole('banner').getByRole('status');
+  }
+
+  /** Waits until the sync indicator says this. */
+  async syncSays(text: string | RegExp): Promise<void> {
+    await this.syncStatus.filter({ hasText: text }).waitFor();
+  }
+
+  /** Waits until the partner's records are on the device (the lead list has some), then goes back to Today. */
+  async waitForRecords(): Promise<void> {
+    await this.tab('Leads');
+    await this.page.getByText(/^Leads shown: [1-9]/).waitFor();
+    await this.tab('Today');
+  }
+
+  /** How many leads the Leads screen lists (with its filters as they are). */
+  async leadCount(): Promise<number> {
+    await this.tab('Leads');
+    const text = (await this.page.getByText(/^Leads shown: \d+/).textContent()) ?? '';
+    return Number(/\d+/.exec(text)?.[0]);
+  }
+
+  /** How many deals the Deals screen counts, over all stages. */
+  async dealCount(): Promise<number> {
+    await this.tab('Deals');
+    const headings = await this.page.getByRole('main').getByRole('heading', { level: 2 }).allTextContents();
+    return headings.reduce((sum, heading) => sum + Number(/(\d+) ·/.exec(heading)?.[1] ?? 0), 0);
   }
 
   heading(name: string | RegExp): Locator {

@@ -1,0 +1,114 @@
+/**
+ * The whole server in one process: storage, tokens, the sync endpoint, the rollup worker, metrics,
+ * the demo program and the built app. `npm start` and the integration tests both start it here.
+ */
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import { createAppServer } from './app';
+import { roomAccess, tokenFromRequest } from './auth/acl';
+import { loadTokenSecret } from './auth/secret';
+import { signToken, verifyToken } from './auth/tokens';
+import type { ServerConfig } from './config';
+import { createMetrics, RateMeter } from './metrics';
+import { RollupWorker } from './rollup/rollup-worker';
+import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
+import { openSqliteStorage } from './storage/sqlite-storage';
+import type { RoomStorage } from './storage/storage';
+import { SyncServer } from './sync/sync-server';
+import type { SyncLimits } from './sync/limits';
+import { updateTouchesRollups } from '../src/lib/sync/program-doc';
+
+/** How long a demo sign-in lasts: a week of field work offline before signing in again. */
+const DEMO_TOKEN_TTL = '7d';
+
+export interface RunningServer {
+  server: Server;
+  sync: SyncServer;
+  storage: RoomStorage;
+  origin: string;
+  /** The demo program's users (when the demo is on), for the sign-in choices. */
+  demoUsers: DemoUser[];
+  /** Signs a token with this server's secret (tests, the bench). */
+  secret: Uint8Array;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  config: ServerConfig;
+  /** Folder of the built app. */
+  staticDir: string;
+  storage?: RoomStorage;
+  limits?: Partial<SyncLimits>;
+  /** Delay between a partner's change and its rollup being written (tests set 0). */
+  rollupDelayMs?: number;
+  now?: () => number;
+  log?: (line: string) => void;
+}
+
+export async function startServer(options: StartOptions): Promise<RunningServer> {
+  const { config } = options;
+  const now = options.now ?? Date.now;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const storage = options.storage ?? openSqliteStorage(join(config.dataDir, 'partner-kpi.sqlite'));
+  const secret = loadTokenSecret({ tokenSecret: config.tokenSecret, dataDir: config.dataDir });
+  if (config.demo) {
+    const seeded = await seedIfEmpty(storage, { now: now() });
+    if (seeded) log(`Seeded the demo program (${seeded.length} demo users).`);
+  }
+  const updateRate = new RateMeter();
+  let rollups: RollupWorker | undefined;
+  const sync = new SyncServer({
+    storage,
+    verifyToken: (token) => verifyToken(token, secret, now()),
+    roomAccess,
+    tokenFromRequest,
+    allowedOrigins: config.allowedOrigins,
+    limits: options.limits,
+    // The program document's rollups are the server's: nobody else's update may touch them.
+    acceptUpdate: (room, update) => room.name.kind !== 'program' || !updateTouchesRollups(room.doc, update),
+    onStored: (room, update, origin) => {
+      updateRate.add(now());
+      rollups?.stored(room, origin);
+    },
+    now,
+    log,
+  });
+  rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log });
+  const demoUsers = config.demo ? await demoUsersOf(sync) : [];
+  const server = createAppServer({
+    staticDir: options.staticDir,
+    metrics: createMetrics(sync.counters, storage, updateRate, now),
+    demo: config.demo ? { users: demoUsers, signIn: (user) => signDemoUser(user, secret, now()) } : undefined,
+    upgrade: (req, socket, head) => sync.handleUpgrade(req, socket, head),
+  });
+  server.listen(config.port, config.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    sync,
+    storage,
+    origin: `http://localhost:${port}`,
+    demoUsers,
+    secret,
+    async close() {
+      const closed = new Promise((resolve) => server.close(resolve));
+      server.closeAllConnections();
+      rollups?.stop();
+      await rollups?.settled();
+      await sync.close();
+      await closed;
+      await storage.close();
+    },
+  };
+}
+
+async function signDemoUser(user: DemoUser, secret: Uint8Array, now: number): Promise<{ token: string; expiresAt: number }> {
+  const claims = { userId: user.userId, role: user.role, programId: user.programId, ...(user.partnerId ? { partnerId: user.partnerId } : {}) };
+  const token = await signToken(claims, secret, { ttl: DEMO_TOKEN_TTL, now });
+  const verified = await verifyToken(token, secret, now);
+  if (!verified.ok) throw new Error('a token just signed does not verify');
+  return { token, expiresAt: verified.expiresAt };
+}

@@ -1,0 +1,115 @@
+/**
+ * Keeps each partner's KPI buckets in its program document current: when a partner room stores a
+ * change, the partner's document is folded into buckets (after a short delay, so a burst of edits
+ * is folded once) and written into the program doc's `rollups` with the time of that sync. The
+ * write takes the program room's ordinary path: stored, then sent to the vendor's devices there.
+ */
+import { PartnerFold } from './fold';
+import { openProgramDoc, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
+import { programRoom, parseRoom } from '../rooms';
+import type { Room } from '../sync/room';
+import type { SyncServer } from '../sync/sync-server';
+
+export interface RollupWorkerOptions {
+  now: () => number;
+  /** Wait this long after a partner's change before folding (edits arriving meanwhile join in). */
+  delayMs: number;
+  log: (line: string) => void;
+}
+
+export class RollupWorker {
+  private readonly due = new Map<string, { timer: NodeJS.Timeout; room: Room; release: () => void; syncedAt: number }>();
+  /** The kept-current buckets of each partner room folded so far, while that room stays loaded. */
+  private readonly folds = new Map<Room, PartnerFold>();
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly sync: SyncServer,
+    private readonly options: RollupWorkerOptions,
+  ) {}
+
+  /** Called for every stored update. */
+  stored(room: Room, origin: unknown): void {
+    if (this.stopped || room.name.kind !== 'partner' || origin === ROLLUP_ORIGIN) return;
+    const syncedAt = this.options.now();
+    const pending = this.due.get(room.name.name);
+    if (pending) {
+      pending.syncedAt = syncedAt;
+      return;
+    }
+    // Holding the room keeps it loaded until it is folded, even if its last device leaves.
+    const release = room.hold();
+    const timer = setTimeout(() => this.runFold(room.name.name), this.options.delayMs);
+    this.due.set(room.name.name, { timer, room, release, syncedAt });
+  }
+
+  private runFold(name: string): void {
+    const job = this.due.get(name);
+    if (!job) return;
+    this.due.delete(name);
+    this.running = this.running.then(async () => {
+      try {
+        await this.write(job.room, job.syncedAt);
+      } catch (error) {
+        this.options.log(`rollup: could not fold ${name}: ${(error as Error).message}`);
+      } finally {
+        job.release();
+        this.sync.unloadIfIdle(job.room);
+      }
+    });
+  }
+
+  private async write(partner: Room, syncedAt: number): Promise<void> {
+    if (partner.name.kind !== 'partner') return;
+    const programName = parseRoom(programRoom(partner.name.programId))!;
+    const program = this.sync.room(programName);
+    const release = program.hold();
+    try {
+      await program.loaded;
+      const programDoc = openProgramDoc(program.doc);
+      const tz = readProgram(programDoc)?.timeZone;
+      if (!tz) {
+        this.options.log(`rollup: program ${partner.name.programId} has no time zone yet; ${partner.name.name} not folded`);
+        return;
+      }
+      writeRollup(programDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: this.fold(partner, tz).series() });
+      await program.settled();
+    } finally {
+      release();
+      this.sync.unloadIfIdle(program);
+    }
+  }
+
+  private fold(partner: Room, tz: string): PartnerFold {
+    const fold = this.folds.get(partner);
+    if (fold?.tz === tz) return fold;
+    fold?.close();
+    const made = new PartnerFold(partner.doc, tz);
+    this.folds.set(partner, made);
+    // An unloaded room takes its buckets with it.
+    partner.doc.once('destroy', () => {
+      made.close();
+      if (this.folds.get(partner) === made) this.folds.delete(partner);
+    });
+    return made;
+  }
+
+  /** Folds everything that is due now (shutdown, tests). */
+  flush(): void {
+    for (const [name, job] of this.due) {
+      clearTimeout(job.timer);
+      this.runFold(name);
+    }
+  }
+
+  /** Resolves when every fold started so far is written. */
+  settled(): Promise<void> {
+    return this.running;
+  }
+
+  stop(): void {
+    this.flush();
+    this.stopped = true;
+  }
+}

@@ -1,0 +1,193 @@
+/**
+ * Room storage in one SQLite file (better-sqlite3), the embedded default of the sync server.
+ *
+ * better-sqlite3 is synchronous: every method runs to completion before another can start, so a
+ * room's statements never interleave within this process and the in-memory byte total stays exact.
+ * One server process owns the file; a second one would share the rows but not that total.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { RoomStorage, StoredRoom } from './storage';
+
+/** Raise it with a migration step in `migrate` whenever the schema changes. */
+export const SQLITE_SCHEMA_VERSION = 1;
+
+/** How long a statement waits for another connection's lock (a backup, the sqlite3 shell) before failing. */
+const BUSY_TIMEOUT_MS = 5000;
+
+// AUTOINCREMENT, not a plain rowid: a plain rowid reuses the highest seq once compaction has deleted
+// it, and an update stored under a seq the snapshot already covers would be skipped by `load`.
+const SCHEMA_V1 = `
+  CREATE TABLE updates (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    room TEXT NOT NULL,
+    data BLOB NOT NULL
+  );
+  CREATE INDEX updates_by_room ON updates (room, seq);
+  CREATE TABLE snapshots (
+    room TEXT PRIMARY KEY,
+    data BLOB NOT NULL,
+    upto_seq INTEGER NOT NULL
+  );
+`;
+
+interface SnapshotRow {
+  data: Buffer;
+  upto_seq: number;
+}
+
+interface UpdateRow {
+  seq: number;
+  data: Buffer;
+}
+
+export function openSqliteStorage(file: string): RoomStorage {
+  return new SqliteRoomStorage(file);
+}
+
+export class SqliteRoomStorage implements RoomStorage {
+  private readonly db: Database.Database;
+  private readonly statements: Statements;
+  private closed = false;
+  private bytes: number;
+
+  constructor(readonly file: string) {
+    mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    try {
+      this.db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      const journalMode = this.db.pragma('journal_mode = WAL', { simple: true });
+      // With WAL, NORMAL syncs at checkpoints rather than at each commit: a commit survives a crash
+      // of this process at once, and the file never corrupts, but a power cut or OS crash may lose
+      // the last few commits. That is enough here: every client keeps its whole document and sends
+      // the server what it lacks on each reconnect (Yjs sync step 1/2), so such a loss heals itself,
+      // while FULL would add an fsync to every keystroke-sized update. Without WAL (a file system
+      // that cannot do it) NORMAL could corrupt the file on power loss, so fall back to FULL there.
+      this.db.pragma(`synchronous = ${journalMode === 'wal' ? 'NORMAL' : 'FULL'}`);
+      migrate(this.db, file);
+      this.statements = prepareStatements(this.db);
+    } catch (error) {
+      this.db.close();
+      throw error;
+    }
+    this.bytes = this.statements.totalBytes.get()!;
+  }
+
+  async load(room: string): Promise<StoredRoom> {
+    this.ensureOpen();
+    return this.statements.loadRoom(room);
+  }
+
+  async append(room: string, update: Uint8Array): Promise<number> {
+    this.ensureOpen();
+    // Autocommit: the row is committed (in the WAL) when `run` returns.
+    const { lastInsertRowid } = this.statements.insertUpdate.run(room, update);
+    this.bytes += update.byteLength;
+    return Number(lastInsertRowid);
+  }
+
+  async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1) throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
+    // IMMEDIATE takes the write lock before the first read, so the checks still hold at the delete.
+    this.bytes += this.statements.compactRoom.immediate(room, snapshot, uptoSeq);
+  }
+
+  async rooms(): Promise<string[]> {
+    this.ensureOpen();
+    return this.statements.rooms.all();
+  }
+
+  async bytesStored(): Promise<number> {
+    this.ensureOpen();
+    return this.bytes;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  private ensureOpen(): void {
+    if (this.closed) throw new Error(`Room storage ${this.file} is closed`);
+  }
+}
+
+function migrate(db: Database.Database, file: string): void {
+  db.transaction(() => {
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SQLITE_SCHEMA_VERSION) {
+      throw new Error(
+        `${file} has room storage schema version ${version}, newer than this server's ${SQLITE_SCHEMA_VERSION}: upgrade the server`,
+      );
+    }
+    if (version === SQLITE_SCHEMA_VERSION) return;
+    if (version < 1) db.exec(SCHEMA_V1);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+function prepareStatements(db: Database.Database) {
+  const snapshot = db.prepare<[string], SnapshotRow>('SELECT data, upto_seq FROM snapshots WHERE room = ?');
+  const updatesAfter = db.prepare<[string, number], UpdateRow>(
+    'SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq',
+  );
+  const lastUpdateSeq = db.prepare<[string], number | null>('SELECT MAX(seq) FROM updates WHERE room = ?').pluck();
+  const updateBytesUpTo = db
+    .prepare<[string, number], number>('SELECT COALESCE(SUM(LENGTH(data)), 0) FROM updates WHERE room = ? AND seq <= ?')
+    .pluck();
+  const deleteUpdatesUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE room = ? AND seq <= ?');
+  const upsertSnapshot = db.prepare<[string, Uint8Array, number]>(
+    `INSERT INTO snapshots (room, data, upto_seq) VALUES (?, ?, ?)
+     ON CONFLICT (room) DO UPDATE SET data = excluded.data, upto_seq = excluded.upto_seq`,
+  );
+
+  return {
+    insertUpdate: db.prepare<[string, Uint8Array]>('INSERT INTO updates (room, data) VALUES (?, ?)'),
+    rooms: db.prepare<[], string>('SELECT room FROM snapshots UNION SELECT room FROM updates ORDER BY room').pluck(),
+    totalBytes: db
+      .prepare<[], number>(
+        `SELECT (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM updates)
+              + (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM snapshots)`,
+      )
+      .pluck(),
+
+    // One read transaction, so that the snapshot and the updates after it are from the same moment
+    // even if another connection (a backup, the sqlite3 shell) writes in between.
+    loadRoom: db.transaction((room: string): StoredRoom => {
+      const stored = snapshot.get(room);
+      const uptoSeq = stored?.upto_seq ?? 0;
+      const rows = updatesAfter.all(room, uptoSeq);
+      const updates = rows.map((row) => toBytes(row.data));
+      if (stored) updates.unshift(toBytes(stored.data));
+      return { updates, lastSeq: rows.at(-1)?.seq ?? uptoSeq };
+    }),
+
+    // Returns the change in stored bytes, for the caller to apply once the transaction has committed.
+    compactRoom: db.transaction((room: string, merged: Uint8Array, uptoSeq: number): number => {
+      const stored = snapshot.get(room);
+      // A newer compaction already covers everything this one would; keep its snapshot.
+      if (stored && uptoSeq <= stored.upto_seq) return 0;
+      // A snapshot beyond the room's last seq would hide the updates appended next under it.
+      const lastSeq = lastUpdateSeq.get(room) ?? 0;
+      if (uptoSeq > lastSeq) throw new RangeError(`Cannot compact room "${room}" up to seq ${uptoSeq}: its last seq is ${lastSeq}`);
+      const removed = updateBytesUpTo.get(room, uptoSeq)!;
+      deleteUpdatesUpTo.run(room, uptoSeq);
+      upsertSnapshot.run(room, merged, uptoSeq);
+      return merged.byteLength - removed - (stored?.data.byteLength ?? 0);
+    }),
+  };
+}
+
+/**
+ * A plain Uint8Array over the same memory: a Buffer would compare unequal to an equal Uint8Array in
+ * deep-equality checks. better-sqlite3 gives every blob its own ArrayBuffer, so the view shows
+ * nothing else.
+ */
+function toBytes(buffer: Buffer): Uint8Array {
+  return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+}

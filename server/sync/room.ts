@@ -1,0 +1,177 @@
+/**
+ * One loaded room: its Y.Doc, the presence of the people in it, and its connections.
+ *
+ * Every change of the doc, from a client or from the server itself (rollups), takes one path:
+ * the doc emits the update → it is appended to storage → only then is it sent to the other
+ * connections and acknowledged to its sender. Appends run one after another, so the stored log and
+ * the broadcasts keep the order in which the doc applied the updates.
+ */
+import * as Y from 'yjs';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+import { MESSAGE_AWARENESS, MESSAGE_SYNC } from '../../src/lib/sync/protocol';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import type { RoomName } from '../rooms';
+import type { RoomStorage } from '../storage/storage';
+
+/** Past this many appended updates, the log is merged into one snapshot (a small, fast next load). */
+export const COMPACT_AFTER_UPDATES = 500;
+
+/** What a room needs of a connection. */
+export interface RoomMember {
+  /** Sends one encoded message; must not throw (a closed socket ignores it). */
+  send(message: Uint8Array): void;
+  /** Called after updates this member sent are stored, with the doc's state vector. */
+  saved(stateVector: Uint8Array): void;
+}
+
+export interface RoomEvents {
+  /** An update was stored (for metrics and the rollup worker). `origin` is its member, or another origin. */
+  stored?(room: Room, update: Uint8Array, origin: unknown): void;
+  /** Storing failed: the room stops accepting changes (its clients keep theirs and resend later). */
+  failed?(room: Room, error: unknown): void;
+}
+
+export class Room {
+  readonly doc = new Y.Doc({ gc: true });
+  readonly awareness = new awarenessProtocol.Awareness(this.doc);
+  readonly members = new Map<RoomMember, Set<number>>();
+  /** Resolves when the stored state is in the doc; nothing is answered before. */
+  readonly loaded: Promise<void>;
+  private writes: Promise<void> = Promise.resolve();
+  private lastSeq = 0;
+  private appendedSinceCompaction = 0;
+  private broken: unknown;
+  /** Other parts of the server that keep this room loaded (the rollup worker holds program rooms). */
+  private holds = 0;
+
+  constructor(
+    readonly name: RoomName,
+    private readonly storage: RoomStorage,
+    private readonly events: RoomEvents = {},
+  ) {
+    this.awareness.setLocalState(null);
+    this.loaded = this.load();
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.store(update, origin));
+    this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
+      const member = origin as RoomMember | undefined;
+      const ids = this.members.get(member as RoomMember);
+      if (ids) {
+        for (const id of added) ids.add(id);
+        for (const id of removed) ids.delete(id);
+      }
+      const changed = [...added, ...updated, ...removed];
+      // Presence goes to everyone, the sender too: the stock client closes a socket that has heard
+      // nothing for 30 s, and its own presence renewal every 15 s echoing back is what it hears.
+      this.broadcast(awarenessMessage(this.awareness, changed));
+    });
+  }
+
+  private async load(): Promise<void> {
+    const stored = await this.storage.load(this.name.name);
+    this.lastSeq = stored.lastSeq;
+    if (stored.updates.length > 0) {
+      // Applied with the storage as origin: `store` knows not to write them again.
+      Y.applyUpdate(this.doc, stored.updates.length === 1 ? stored.updates[0]! : Y.mergeUpdates(stored.updates), this.storage);
+    }
+  }
+
+  get memberCount(): number {
+    return this.members.size;
+  }
+
+  /** Whether the room can be unloaded: nobody in it, nothing holding it, every update stored. */
+  get idle(): boolean {
+    return this.members.size === 0 && this.holds === 0;
+  }
+
+  hold(): () => void {
+    this.holds++;
+    let released = false;
+    return () => {
+      if (!released) this.holds--;
+      released = true;
+    };
+  }
+
+  join(member: RoomMember): void {
+    this.members.set(member, new Set());
+  }
+
+  /** Removes a member and the presence it brought. */
+  leave(member: RoomMember): void {
+    const ids = this.members.get(member);
+    this.members.delete(member);
+    if (ids?.size) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null);
+  }
+
+  /** Applies a member's update; it is stored, then sent to the others. */
+  applyUpdate(update: Uint8Array, origin: RoomMember | symbol): void {
+    if (this.broken !== undefined) throw new Error(`Room ${this.name.name} cannot store changes: ${String(this.broken)}`);
+    Y.applyUpdate(this.doc, update, origin);
+  }
+
+  /** Resolves when every update applied so far is stored. */
+  settled(): Promise<void> {
+    return this.writes;
+  }
+
+  private store(update: Uint8Array, origin: unknown): void {
+    if (origin === this.storage) return;
+    this.writes = this.writes.then(async () => {
+      if (this.broken !== undefined) return;
+      try {
+        this.lastSeq = await this.storage.append(this.name.name, update);
+      } catch (error) {
+        this.broken = error;
+        this.events.failed?.(this, error);
+        return;
+      }
+      this.appendedSinceCompaction++;
+      this.broadcast(updateMessage(update), origin);
+      const member = this.members.has(origin as RoomMember) ? (origin as RoomMember) : undefined;
+      member?.saved(Y.encodeStateVector(this.doc));
+      this.events.stored?.(this, update, origin);
+      if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
+    });
+  }
+
+  /** Merges the stored log into one snapshot of the current state. */
+  private async compact(): Promise<void> {
+    // Every update applied to the doc has been appended by now (this runs in the write queue), so
+    // the snapshot covers exactly the log up to lastSeq.
+    const snapshot = Y.encodeStateAsUpdate(this.doc);
+    await this.storage.compact(this.name.name, snapshot, this.lastSeq);
+    this.appendedSinceCompaction = 0;
+  }
+
+  private broadcast(message: Uint8Array, except?: unknown): void {
+    for (const member of this.members.keys()) if (member !== except) member.send(message);
+  }
+
+  destroy(): void {
+    this.awareness.destroy();
+    this.doc.destroy();
+  }
+}
+
+interface AwarenessChange {
+  added: number[];
+  updated: number[];
+  removed: number[];
+}
+
+
+export function updateMessage(update: Uint8Array): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  syncProtocol.writeUpdate(encoder, update);
+  return encoding.toUint8Array(encoder);
+}
+
+export function awarenessMessage(awareness: awarenessProtocol.Awareness, clients: number[]): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+  encoding.writeVarUint8Array(encoder, awarenessProtocol.encodeAwarenessUpdate(awareness, clients));
+  return encoding.toUint8Array(encoder);
+}

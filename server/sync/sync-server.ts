@@ -1,0 +1,341 @@
+/**
+ * The sync endpoint: `ws(s)://HOST:PORT/sync/<room>`, speaking the y-websocket protocol so the stock
+ * y-websocket 3.1 client connects. In order, for each socket:
+ *
+ * 1. At the upgrade: the path names a room under /sync/, the Origin (when a browser sends one) is
+ *    this host or in ALLOWED_ORIGINS, and the address has a free connection slot.
+ * 2. After the upgrade: the token (subprotocol `bearer.<token>` or `?token=`) is verified — else
+ *    close 4401 — and the room name, parsed once, is allowed by the ACL — else close 4403. Close
+ *    codes rather than an HTTP 401 at the upgrade: the client retries forever after an HTTP error
+ *    and stops on 4400–4499.
+ * 3. The room's stored state is loaded before any message of the socket is answered.
+ * 4. Messages are handled one at a time; a read-only socket's sync step 2 and updates are dropped;
+ *    a malformed message or a flood closes that socket only.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as awarenessProtocol from 'y-protocols/awareness';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Access, TokenClaims } from '../auth/claims';
+import { parseRoom, type RoomName } from '../rooms';
+import type { RoomStorage } from '../storage/storage';
+import {
+  CLOSE_FORBIDDEN,
+  CLOSE_INVALID,
+  CLOSE_POLICY,
+  CLOSE_TRY_LATER,
+  CLOSE_UNAUTHORIZED,
+  MESSAGE_AUTH,
+  MESSAGE_AWARENESS,
+  MESSAGE_QUERY_AWARENESS,
+  MESSAGE_SAVED,
+  MESSAGE_SYNC,
+  SYNC_SUBPROTOCOL,
+} from '../../src/lib/sync/protocol';
+import { DEFAULT_LIMITS, TokenBucket, type SyncLimits } from './limits';
+import { Room, awarenessMessage, type RoomMember } from './room';
+
+const PATH_PREFIX = '/sync/';
+
+export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'expired' | 'invalid' };
+
+export interface SyncServerOptions {
+  storage: RoomStorage;
+  /** Verifies a token (signature, expiry, claims). */
+  verifyToken: (token: string) => Promise<TokenCheck>;
+  /** What the holder of `claims` may do in `room`. */
+  roomAccess: (claims: TokenClaims, room: RoomName) => Access;
+  /** The token a request carries, and whether it offered the app's subprotocol. */
+  tokenFromRequest: (req: IncomingMessage) => { token: string | undefined; protocol?: string };
+  /** Origins besides this host's own that may open sockets. */
+  allowedOrigins: readonly string[];
+  limits?: Partial<SyncLimits>;
+  /**
+   * Whether a writer's update may be applied to a room (the program doc's `rollups` are the
+   * server's alone). Called before the update touches the doc. A refused update closes the socket
+   * with 4403: dropping it alone would leave every later update of that client waiting on it
+   * forever (Yjs applies one client's updates in order).
+   */
+  acceptUpdate?: (room: Room, update: Uint8Array, claims: TokenClaims) => boolean;
+  /** Called after each stored update (metrics, the rollup worker). */
+  onStored?: (room: Room, update: Uint8Array, origin: unknown) => void;
+  now?: () => number;
+  /** One line per notable event; never given a token. */
+  log?: (line: string) => void;
+}
+
+export interface SyncCounters {
+  connections: number;
+  roomsLoaded: number;
+  updatesStored: number;
+  bytesReceived: number;
+  droppedReadOnly: number;
+  closedByCode: Map<number, number>;
+}
+
+export class SyncServer {
+  readonly rooms = new Map<string, Room>();
+  readonly counters: SyncCounters = { connections: 0, roomsLoaded: 0, updatesStored: 0, bytesReceived: 0, droppedReadOnly: 0, closedByCode: new Map() };
+  private readonly limits: SyncLimits;
+  private readonly wss: WebSocketServer;
+  private readonly perAddress = new Map<string, number>();
+  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly pinger: NodeJS.Timeout;
+  private readonly now: () => number;
+  private readonly log: (line: string) => void;
+  private closing = false;
+
+  constructor(private readonly options: SyncServerOptions) {
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.now = options.now ?? Date.now;
+    this.log = options.log ?? (() => {});
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: this.limits.maxMessageBytes,
+      // Answer with the app's subprotocol when offered; never echo the bearer token.
+      handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
+    });
+    this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
+    this.pinger.unref();
+  }
+
+  /** Takes an HTTP upgrade if it is for the sync endpoint; returns false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    const path = (req.url ?? '').split('?')[0]!;
+    if (!path.startsWith(PATH_PREFIX)) return false;
+    socket.on('error', (error) => this.log(`sync: socket error before upgrade: ${error.message}`));
+    if (this.closing) return this.refuseUpgrade(socket, 503, 'Service Unavailable');
+    if (!this.originAllowed(req)) return this.refuseUpgrade(socket, 403, 'Forbidden');
+    const address = req.socket.remoteAddress ?? 'unknown';
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const open = this.perAddress.get(address) ?? 0;
+      if (open >= this.limits.connectionsPerAddress) {
+        this.closeSocket(ws, CLOSE_TRY_LATER, 'too many connections from this address');
+        return;
+      }
+      this.perAddress.set(address, open + 1);
+      ws.once('close', () => {
+        const left = (this.perAddress.get(address) ?? 1) - 1;
+        if (left > 0) this.perAddress.set(address, left);
+        else this.perAddress.delete(address);
+      });
+      this.accept(ws, req, path.slice(PATH_PREFIX.length));
+    });
+    return true;
+  }
+
+  private refuseUpgrade(socket: Duplex, status: number, text: string): true {
+    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    return true;
+  }
+
+  private originAllowed(req: IncomingMessage): boolean {
+    const origin = req.headers.origin;
+    // Browsers always send an Origin; other clients (tests, the bench, a native app) may not, and
+    // could forge one anyway: the token, not the Origin, is what keeps them out.
+    if (origin === undefined) return true;
+    if (this.options.allowedOrigins.includes(origin)) return true;
+    const host = req.headers.host;
+    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+  }
+
+  private accept(ws: WebSocket, req: IncomingMessage, roomName: string): void {
+    this.counters.connections++;
+    const queue: Uint8Array[] = [];
+    let handle: ((message: Uint8Array) => Promise<void>) | undefined;
+    let chain = Promise.resolve();
+    const received = (data: Uint8Array) => {
+      chain = chain.then(() => handle?.(data)).catch((error: unknown) => {
+        if (error instanceof RefusedUpdate) return this.closeSocket(ws, CLOSE_FORBIDDEN, 'update not allowed');
+        this.log(`sync: closing a connection to ${roomName}: malformed message (${(error as Error).message})`);
+        this.closeSocket(ws, CLOSE_INVALID, 'malformed message');
+      });
+    };
+    ws.on('error', (error) => this.log(`sync: socket error: ${error.message}`));
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
+      const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      if (handle) received(message);
+      else queue.push(message);
+    });
+    this.alive.set(ws, true);
+    ws.on('pong', () => this.alive.set(ws, true));
+    ws.once('close', () => this.counters.connections--);
+
+    const { token, protocol } = this.options.tokenFromRequest(req);
+    void this.authorize(token, roomName).then(async (decision) => {
+      if (ws.readyState !== ws.OPEN) return;
+      if ('refuse' in decision) return this.closeSocket(ws, decision.refuse, decision.reason);
+      const room = this.room(decision.room);
+      const member = this.member(ws, protocol === SYNC_SUBPROTOCOL);
+      room.join(member);
+      ws.once('close', () => this.leave(room, member));
+      try {
+        await room.loaded;
+      } catch (error) {
+        this.log(`sync: room ${roomName} could not be loaded: ${(error as Error).message}`);
+        return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
+      }
+      if (ws.readyState !== ws.OPEN) return;
+      const messages = new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, this.now());
+      const bytes = new TokenBucket(this.limits.bytesPerSecond, this.limits.maxMessageBytes + this.limits.bytesPerSecond, this.now());
+      const readOnly = decision.access === 'read';
+      handle = async (message) => {
+        const now = this.now();
+        if (ws.readyState !== ws.OPEN) return;
+        if (!messages.take(1, now) || !bytes.take(message.byteLength, now)) {
+          this.log(`sync: closing a connection to ${roomName}: too many messages`);
+          return this.closeSocket(ws, CLOSE_POLICY, 'too many messages');
+        }
+        this.counters.bytesReceived += message.byteLength;
+        this.handleMessage(room, member, message, readOnly, decision.claims);
+      };
+      // Our state first (sync step 1) and who is here, as the stock server does.
+      member.send(syncStep1(room.doc));
+      const present = [...room.awareness.getStates().keys()];
+      if (present.length) member.send(awarenessMessage(room.awareness, present));
+      for (const message of queue.splice(0)) received(message);
+    });
+  }
+
+  private async authorize(token: string | undefined, roomName: string): Promise<{ room: RoomName; access: Access; claims: TokenClaims } | { refuse: number; reason: string }> {
+    if (!token) return { refuse: CLOSE_UNAUTHORIZED, reason: 'sign-in required' };
+    const checked = await this.options.verifyToken(token);
+    if (!checked.ok) return { refuse: CLOSE_UNAUTHORIZED, reason: checked.reason === 'expired' ? 'token expired' : 'invalid token' };
+    const room = parseRoom(roomName);
+    if (!room) return { refuse: CLOSE_FORBIDDEN, reason: 'no such room' };
+    const access = this.options.roomAccess(checked.claims, room);
+    if (access === 'none') return { refuse: CLOSE_FORBIDDEN, reason: 'room not allowed' };
+    return { room, access, claims: checked.claims };
+  }
+
+  private handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims): void {
+    const decoder = decoding.createDecoder(message);
+    const type = decoding.readVarUint(decoder);
+    switch (type) {
+      case MESSAGE_SYNC: {
+        const step = decoding.readVarUint(decoder);
+        if (step === syncProtocol.messageYjsSyncStep1) {
+          const encoder = encoding.createEncoder();
+          encoding.writeVarUint(encoder, MESSAGE_SYNC);
+          syncProtocol.writeSyncStep2(encoder, room.doc, decoding.readVarUint8Array(decoder));
+          member.send(encoding.toUint8Array(encoder));
+          member.saved(Y.encodeStateVector(room.doc));
+          return;
+        }
+        if (step !== syncProtocol.messageYjsSyncStep2 && step !== syncProtocol.messageYjsUpdate) throw new Error(`unknown sync step ${step}`);
+        const update = decoding.readVarUint8Array(decoder);
+        if (readOnly) {
+          this.counters.droppedReadOnly++;
+          return;
+        }
+        if (this.options.acceptUpdate && !this.options.acceptUpdate(room, update, claims)) {
+          this.log(`sync: refused an update of user ${claims.userId} to ${room.name.name} that writes where only the server may`);
+          throw new RefusedUpdate();
+        }
+        room.applyUpdate(update, member);
+        return;
+      }
+      case MESSAGE_AWARENESS:
+        awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(decoder), member);
+        return;
+      case MESSAGE_QUERY_AWARENESS:
+        member.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
+        return;
+      case MESSAGE_AUTH:
+        return;
+      default:
+        throw new Error(`unknown message type ${type}`);
+    }
+  }
+
+  private member(ws: WebSocket, acknowledges: boolean): RoomMember {
+    return {
+      send: (message) => {
+        if (ws.readyState === ws.OPEN) ws.send(message, (error) => error && this.log(`sync: send failed: ${error.message}`));
+      },
+      saved: (stateVector) => {
+        if (!acknowledges || ws.readyState !== ws.OPEN) return;
+        const encoder = encoding.createEncoder();
+        encoding.writeVarUint(encoder, MESSAGE_SAVED);
+        encoding.writeVarUint8Array(encoder, stateVector);
+        ws.send(encoding.toUint8Array(encoder));
+      },
+    };
+  }
+
+  /** The loaded room of that name, loading it when it is not. */
+  room(name: RoomName): Room {
+    let room = this.rooms.get(name.name);
+    if (!room) {
+      room = new Room(name, this.options.storage, {
+        stored: (stored, update, origin) => {
+          this.counters.updatesStored++;
+          this.options.onStored?.(stored, update, origin);
+        },
+        failed: (failed, error) => this.log(`sync: room ${failed.name.name} cannot store updates: ${(error as Error).message}`),
+      });
+      this.rooms.set(name.name, room);
+      this.counters.roomsLoaded = this.rooms.size;
+    }
+    return room;
+  }
+
+  private leave(room: Room, member: RoomMember): void {
+    room.leave(member);
+    this.unloadIfIdle(room);
+  }
+
+  /** Unloads a room nobody uses once its updates are stored. */
+  unloadIfIdle(room: Room): void {
+    if (!room.idle) return;
+    void room.settled().then(() => {
+      if (!room.idle || this.rooms.get(room.name.name) !== room) return;
+      this.rooms.delete(room.name.name);
+      this.counters.roomsLoaded = this.rooms.size;
+      room.destroy();
+    });
+  }
+
+  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+    this.counters.closedByCode.set(code, (this.counters.closedByCode.get(code) ?? 0) + 1);
+    ws.close(code, reason);
+    // A peer that ignores the close handshake is cut off.
+    setTimeout(() => ws.terminate(), 5_000).unref();
+  }
+
+  private ping(): void {
+    for (const ws of this.wss.clients) {
+      if (this.alive.get(ws) === false) {
+        ws.terminate();
+        continue;
+      }
+      this.alive.set(ws, false);
+      ws.ping();
+    }
+  }
+
+  /** Stops taking sockets, closes the open ones (clients reconnect later) and stores everything. */
+  async close(): Promise<void> {
+    this.closing = true;
+    clearInterval(this.pinger);
+    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    await Promise.all([...this.rooms.values()].map((room) => room.settled()));
+    for (const room of this.rooms.values()) room.destroy();
+    this.rooms.clear();
+    this.wss.close();
+  }
+}
+
+class RefusedUpdate extends Error {}
+
+function syncStep1(doc: Y.Doc): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  syncProtocol.writeSyncStep1(encoder, doc);
+  return encoding.toUint8Array(encoder);
+}

@@ -1,0 +1,566 @@
+/**
+ * The program document: one Y.Doc per program (room `program/<programId>`) holding the program,
+ * its partners, reps and vendor staff, the quarterly targets, and the KPI rollups that the server
+ * folds from each partner's document. Besides partner-doc.ts this is the only module that touches
+ * Y types; the rules it follows are numbered P1… in SPEC.md and the tests are named after them.
+ *
+ * Layout (P1): six top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`.
+ * Directory entries and targets are JSON text, one value per entry; a rollup is one small object
+ * holding its header and the encoded buckets as bytes (P5). Nothing here reads the clock.
+ */
+import * as Y from 'yjs';
+import { isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
+import { validate, type Problem } from '../domain/validate';
+import { decodePackedRollup, encodePackedRollup, PackedRollupError, unpackRollup, type PackedSeries } from '../kpi/packed';
+import type { Rollup } from '../kpi/buckets';
+
+/** Version of the layout described in SPEC.md (P1–P9); written to `meta.schemaVersion` by every write (P8). */
+export const PROGRAM_DOC_SCHEMA_VERSION = 1;
+
+/**
+ * What the buckets of a rollup entry mean (the derivation in kpi/buckets.ts). The server writes it
+ * in every entry's header; a reader skips entries of a later version, which it might misread, until
+ * it is updated (P6). Bump it together with any change to what a bucket counts.
+ */
+export const ROLLUP_ENTRY_VERSION = 1;
+
+/** The origin of every transaction the functions below make, except rollup writes. */
+export const PROGRAM_LOCAL_ORIGIN: unique symbol = Symbol('program-doc local edit');
+
+/**
+ * The origin of the server's rollup writes (P5): the server stores and broadcasts transactions of
+ * this origin as its own, while it checks every client update with `updateTouchesRollups` (P7).
+ */
+export const ROLLUP_ORIGIN: unique symbol = Symbol('program-doc server rollup');
+
+/** The name of the root map the server alone writes (P7). */
+const ROLLUPS = 'rollups';
+
+/** The domain's id rule (schema ID_PATTERN): never a '/', which separates the parts of a target key. */
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
+/** Instants are epoch milliseconds before 2100, as in the schema: anything later is a unit mix-up. */
+const LATEST_INSTANT = Date.UTC(2100, 0, 1);
+
+/** A member of the vendor's staff: signs in to see the whole program. */
+export interface StaffMember {
+  id: string;
+  name: string;
+  role: 'vendor_manager';
+  deletedAt?: number;
+}
+
+/** A partner's target for one quarter; money in minor units of the program currency. */
+export interface Target {
+  revenue: number;
+  deals: number;
+  setAt: number;
+  /** The user id of whoever set it. */
+  setBy: string;
+}
+
+export interface TargetEntry extends Target {
+  partnerId: string;
+  /** `YYYY-Qn`, a calendar quarter in the program's time zone. */
+  quarter: string;
+}
+
+/** A partner's rollup as the vendor's device reads it: the buckets and when the partner last synced. */
+export interface PartnerRollup {
+  lastSyncAt: number;
+  rollup: Rollup;
+}
+
+/** The value of a `rollups` entry (P5). */
+interface StoredRollup {
+  version: number;
+  tz: string;
+  lastSyncAt: number;
+  bytes: Uint8Array;
+}
+
+/** The keys changed by one transaction, per map (`meta` as a flag). */
+export interface ProgramChanged {
+  meta: boolean;
+  partners: Set<string>;
+  reps: Set<string>;
+  staff: Set<string>;
+  targets: Set<string>;
+  rollups: Set<string>;
+}
+
+export type ProgramChangedListener = (changed: ProgramChanged, origin: unknown) => void;
+
+type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups';
+
+export interface ProgramDoc {
+  readonly doc: Y.Doc;
+  /** Internal: everything outside src/lib/sync uses the functions below. */
+  readonly maps: Readonly<Record<'meta' | ListName, Y.Map<unknown>>>;
+  readonly listeners: Set<ProgramChangedListener>;
+  /** Stops observing the doc (the doc itself stays open). */
+  readonly close: () => void;
+}
+
+/** A write refused because its input is not valid, or because the document cannot take it. */
+export class ProgramDocError extends Error {
+  constructor(
+    message: string,
+    readonly problems: Problem[] = [],
+  ) {
+    super(problems.length ? `${message}: ${problems.map((problem) => `${problem.field || 'record'}: ${problem.message}`).join(' ')}` : message);
+    this.name = 'ProgramDocError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Opening and notifications
+
+/** Wraps a Y.Doc — new, or loaded from storage — as a program document. Opening writes nothing. */
+export function openProgramDoc(doc: Y.Doc = new Y.Doc()): ProgramDoc {
+  const maps = {
+    meta: doc.getMap<unknown>('meta'),
+    partners: doc.getMap<unknown>('partners'),
+    reps: doc.getMap<unknown>('reps'),
+    staff: doc.getMap<unknown>('staff'),
+    targets: doc.getMap<unknown>('targets'),
+    rollups: doc.getMap<unknown>(ROLLUPS),
+  };
+  const listeners = new Set<ProgramChangedListener>();
+  const nameOf = new Map<unknown, 'meta' | ListName>(Object.entries(maps).map(([name, map]) => [map, name as 'meta' | ListName]));
+  // `transaction.changed` already names the changed keys of each root map: no observers needed.
+  const afterTransaction = (transaction: Y.Transaction) => {
+    if (listeners.size === 0) return;
+    const changed: ProgramChanged = { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set() };
+    let changedAny = false;
+    for (const [type, keys] of transaction.changed) {
+      const name = nameOf.get(type);
+      if (name === undefined) continue;
+      if (name === 'meta') {
+        changed.meta = changedAny = true;
+        continue;
+      }
+      for (const key of keys) {
+        if (key === null) continue;
+        changed[name].add(key);
+        changedAny = true;
+      }
+    }
+    if (!changedAny) return;
+    for (const listener of [...listeners]) listener(changed, transaction.origin);
+  };
+  doc.on('afterTransaction', afterTransaction);
+  return {
+    doc,
+    maps,
+    listeners,
+    close: () => {
+      doc.off('afterTransaction', afterTransaction);
+      listeners.clear();
+    },
+  };
+}
+
+/**
+ * Calls `listener` after every transaction — local, remote, or the server's rollup writes
+ * (origin ROLLUP_ORIGIN) — that changed a key of the program document, with the changed keys per
+ * map (P9). Returns the unsubscribe function.
+ */
+export function onProgramChanged(pd: ProgramDoc, listener: ProgramChangedListener): () => void {
+  pd.listeners.add(listener);
+  return () => {
+    pd.listeners.delete(listener);
+  };
+}
+
+/** The layout version last written; 0 for a doc nobody has written to (P8). */
+export function programDocSchemaVersion(pd: ProgramDoc): number {
+  const version = pd.maps.meta.get('schemaVersion');
+  return typeof version === 'number' ? version : 0;
+}
+
+function transact(pd: ProgramDoc, origin: symbol, write: () => void) {
+  pd.doc.transact(() => {
+    if (programDocSchemaVersion(pd) < PROGRAM_DOC_SCHEMA_VERSION) pd.maps.meta.set('schemaVersion', PROGRAM_DOC_SCHEMA_VERSION);
+    write();
+  }, origin);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the directory
+
+/** A stored entry as an object: JSON text (what this version writes) or a plain object (P2). */
+function storedObject(value: unknown): Record<string, unknown> | undefined {
+  let parsed = value;
+  if (typeof value === 'string') {
+    try {
+      parsed = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && !(parsed instanceof Uint8Array) ? (parsed as Record<string, unknown>) : undefined;
+}
+
+const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+export function readProgram(pd: ProgramDoc): Program | undefined {
+  const result = validate('program', storedObject(pd.maps.meta.get('program')));
+  return result.ok ? result.value : undefined;
+}
+
+/** Every partner that reads back valid, deleted ones included (with `deletedAt`), by id (P2). */
+export function readPartners(pd: ProgramDoc): Partner[] {
+  const partners: Partner[] = [];
+  pd.maps.partners.forEach((value) => {
+    const result = validate('partner', storedObject(value));
+    if (result.ok) partners.push(result.value);
+  });
+  return partners.sort(byId);
+}
+
+/** Every rep and partner manager that reads back valid, deleted ones included, by id (P2). */
+export function readReps(pd: ProgramDoc): Rep[] {
+  const reps: Rep[] = [];
+  pd.maps.reps.forEach((value) => {
+    const result = validate('rep', storedObject(value));
+    if (result.ok) reps.push(result.value);
+  });
+  return reps.sort(byId);
+}
+
+function staffProblems(input: unknown): Problem[] {
+  const member = storedObject(input);
+  if (!member) return [{ field: '', message: 'A staff member must be an object.' }];
+  const problems: Problem[] = [];
+  if (typeof member['id'] !== 'string' || !ID_PATTERN.test(member['id'])) problems.push({ field: 'id', message: 'User id must be 1–64 letters, digits, "-", "_", "." or ":", starting with a letter or digit.' });
+  const name = member['name'];
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 120) problems.push({ field: 'name', message: 'Name must be 1–120 characters.' });
+  if (member['role'] !== 'vendor_manager') problems.push({ field: 'role', message: 'A staff member’s role must be vendor_manager.' });
+  if (member['deletedAt'] !== undefined && !isInstant(member['deletedAt'])) problems.push({ field: 'deletedAt', message: 'Deleted must be an instant (epoch milliseconds).' });
+  return problems;
+}
+
+function asStaffMember(input: unknown): StaffMember | undefined {
+  if (staffProblems(input).length) return undefined;
+  const member = storedObject(input)!;
+  const deletedAt = member['deletedAt'];
+  return { id: member['id'] as string, name: (member['name'] as string).trim(), role: 'vendor_manager', ...(typeof deletedAt === 'number' ? { deletedAt } : {}) };
+}
+
+/** Every vendor staff member that reads back valid, deleted ones included, by id (P2). */
+export function readStaff(pd: ProgramDoc): StaffMember[] {
+  const staff: StaffMember[] = [];
+  pd.maps.staff.forEach((value) => {
+    const member = asStaffMember(value);
+    if (member) staff.push(member);
+  });
+  return staff.sort(byId);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding the directory
+
+export interface ProgramDirectory {
+  program: Program;
+  partners: readonly Partner[];
+  reps: readonly Rep[];
+  staff: readonly StaffMember[];
+}
+
+function checked<T>(kind: string, id: unknown, result: { ok: true; value: T } | { ok: false; problems: Problem[] }): T {
+  if (!result.ok) throw new ProgramDocError(`The ${kind} ${String(id)} is not valid`, result.problems);
+  return result.value;
+}
+
+/**
+ * Writes a new program's directory in one transaction (the server's first start, tests). Every
+ * entry is validated first and nothing is written unless all pass; a partner must belong to the
+ * program, a rep to one of its partners, and user ids (reps and staff) must be unique. Refuses a
+ * document that already has a program: a document is never recreated (P3).
+ */
+export function initProgram(pd: ProgramDoc, directory: ProgramDirectory): void {
+  if (pd.maps.meta.has('program')) throw new ProgramDocError('This program document already has a program; a program document is never initialised twice');
+  const program = checked('program', directory.program.id, validate('program', directory.program));
+  const partners = directory.partners.map((partner) => checked('partner', partner.id, validate('partner', partner)));
+  const partnerIds = new Set<string>();
+  for (const partner of partners) {
+    if (partner.programId !== program.id) throw new ProgramDocError(`The partner ${partner.id} belongs to program ${partner.programId}, not ${program.id}`);
+    if (partnerIds.has(partner.id)) throw new ProgramDocError(`The partner id ${partner.id} appears twice`);
+    partnerIds.add(partner.id);
+  }
+  const reps = directory.reps.map((rep) => checked('rep', rep.id, validate('rep', rep)));
+  const userIds = new Set<string>();
+  for (const rep of reps) {
+    if (!partnerIds.has(rep.partnerId)) throw new ProgramDocError(`The rep ${rep.id} works for ${rep.partnerId}, which is not a partner of this program`);
+    if (rep.role === 'vendor_manager') throw new ProgramDocError(`The rep ${rep.id} has the role vendor_manager: vendor managers are staff`);
+    if (userIds.has(rep.id)) throw new ProgramDocError(`The user id ${rep.id} appears twice`);
+    userIds.add(rep.id);
+  }
+  const staff = directory.staff.map((member) => {
+    const problems = staffProblems(member);
+    if (problems.length) throw new ProgramDocError(`The staff member ${String(member.id)} is not valid`, problems);
+    if (userIds.has(member.id)) throw new ProgramDocError(`The user id ${member.id} appears twice`);
+    userIds.add(member.id);
+    return asStaffMember(member)!;
+  });
+  transact(pd, PROGRAM_LOCAL_ORIGIN, () => {
+    pd.maps.meta.set('program', JSON.stringify(program));
+    for (const partner of partners) pd.maps.partners.set(partner.id, JSON.stringify(partner));
+    for (const rep of reps) pd.maps.reps.set(rep.id, JSON.stringify(rep));
+    for (const member of staff) pd.maps.staff.set(member.id, JSON.stringify(member));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Targets (P4)
+
+function isInstant(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < LATEST_INSTANT;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+function targetProblems(target: unknown): Problem[] {
+  const value = storedObject(target);
+  if (!value) return [{ field: '', message: 'A target must be an object.' }];
+  const problems: Problem[] = [];
+  if (!isCount(value['revenue'])) problems.push({ field: 'revenue', message: `Revenue target must be a whole, non-negative number of minor units (got ${JSON.stringify(value['revenue'])}).` });
+  if (!isCount(value['deals'])) problems.push({ field: 'deals', message: `Deal target must be a whole, non-negative number of deals (got ${JSON.stringify(value['deals'])}).` });
+  if (!isInstant(value['setAt'])) problems.push({ field: 'setAt', message: 'Set at must be an instant (epoch milliseconds, 1970–2100).' });
+  if (typeof value['setBy'] !== 'string' || !ID_PATTERN.test(value['setBy'])) problems.push({ field: 'setBy', message: 'Set by must be a user id.' });
+  return problems;
+}
+
+/**
+ * Sets a partner's target for a quarter (`YYYY-Qn`), replacing the one there (P4): one key,
+ * `<partnerId>/<quarter>`, so concurrent settings of one target resolve like any same-key write.
+ * Throws a ProgramDocError, writing nothing, for a malformed quarter, an unknown partner, or
+ * amounts that are not non-negative integers. Setting the value already there writes nothing.
+ */
+export function setTarget(pd: ProgramDoc, partnerId: string, quarter: string, target: Target): void {
+  const problems: Problem[] = [];
+  if (!QUARTER_PATTERN.test(quarter)) problems.push({ field: 'quarter', message: `Quarter must look like 2026-Q3 (got ${JSON.stringify(quarter)}).` });
+  if (!ID_PATTERN.test(partnerId)) problems.push({ field: 'partnerId', message: `Partner id ${JSON.stringify(partnerId)} is not an id.` });
+  else if (!pd.maps.partners.has(partnerId)) problems.push({ field: 'partnerId', message: `There is no partner ${partnerId} in this program.` });
+  problems.push(...targetProblems(target));
+  if (problems.length) throw new ProgramDocError(`The target of ${partnerId} for ${quarter} was not set`, problems);
+  const key = `${partnerId}/${quarter}`;
+  const text = JSON.stringify({ revenue: target.revenue, deals: target.deals, setAt: target.setAt, setBy: target.setBy });
+  if (pd.maps.targets.get(key) === text) return;
+  transact(pd, PROGRAM_LOCAL_ORIGIN, () => pd.maps.targets.set(key, text));
+}
+
+/** Every target that reads back valid, by partner then quarter; malformed keys and values are left out (P4). */
+export function readTargets(pd: ProgramDoc): TargetEntry[] {
+  const targets: TargetEntry[] = [];
+  pd.maps.targets.forEach((value, key) => {
+    const parts = key.split('/');
+    const [partnerId, quarter] = parts;
+    if (parts.length !== 2 || !partnerId || !quarter || !ID_PATTERN.test(partnerId) || !QUARTER_PATTERN.test(quarter)) return;
+    if (targetProblems(value).length) return;
+    const target = storedObject(value)!;
+    targets.push({ partnerId, quarter, revenue: target['revenue'] as number, deals: target['deals'] as number, setAt: target['setAt'] as number, setBy: target['setBy'] as string });
+  });
+  return targets.sort((a, b) => (a.partnerId !== b.partnerId ? (a.partnerId < b.partnerId ? -1 : 1) : a.quarter < b.quarter ? -1 : a.quarter > b.quarter ? 1 : 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rollups (P5–P7)
+
+export interface RollupWrite {
+  /** When the partner's document last changed on the server: how fresh these figures are. */
+  lastSyncAt: number;
+  series: readonly PackedSeries[];
+  /** The zone the buckets were folded in; the program's time zone when not given. */
+  tz?: string;
+}
+
+/**
+ * Replaces a partner's rollup with one transaction of origin ROLLUP_ORIGIN (P5). For the server
+ * alone: a client's update that does this is refused (P7). Throws a ProgramDocError for a series of
+ * another partner (it would be counted twice), a bad `lastSyncAt`, or no time zone to record.
+ */
+export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrite): void {
+  if (!ID_PATTERN.test(partnerId)) throw new ProgramDocError(`Partner id ${JSON.stringify(partnerId)} is not an id`);
+  if (!isInstant(write.lastSyncAt)) throw new ProgramDocError(`The rollup of ${partnerId} needs lastSyncAt as an instant (epoch milliseconds), not ${String(write.lastSyncAt)}`);
+  const stranger = write.series.find((series) => series.partnerId !== partnerId);
+  if (stranger) throw new ProgramDocError(`The rollup of ${partnerId} holds a series of ${stranger.partnerId} (${stranger.key})`);
+  const tz = write.tz ?? readProgram(pd)?.timeZone;
+  if (tz === undefined || !isTimeZone(tz)) throw new ProgramDocError(`The rollup of ${partnerId} has no valid time zone: the program document has no program and none was given`);
+  const stored: StoredRollup = { version: ROLLUP_ENTRY_VERSION, tz, lastSyncAt: write.lastSyncAt, bytes: encodePackedRollup(write.series) };
+  transact(pd, ROLLUP_ORIGIN, () => pd.maps.rollups.set(partnerId, stored));
+}
+
+export type RollupProblemListener = (partnerId: string, reason: string) => void;
+
+function readRollupEntry(value: unknown, partnerId: string, programTz: string | undefined): PartnerRollup | string {
+  if (typeof value !== 'object' || value === null) return 'the entry is not a rollup object';
+  const entry = value as Partial<Record<keyof StoredRollup, unknown>>;
+  const { version, tz, lastSyncAt, bytes } = entry;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return `the entry has no valid version (${JSON.stringify(version)})`;
+  if (version > ROLLUP_ENTRY_VERSION) return `the entry was written by a newer server (rollup version ${version}; this app reads up to ${ROLLUP_ENTRY_VERSION})`;
+  if (typeof tz !== 'string' || !isTimeZone(tz)) return `the entry has no valid time zone (${JSON.stringify(tz)})`;
+  if (programTz !== undefined && tz !== programTz) return `the buckets are in ${tz} but the program is in ${programTz}; waiting for the server to fold them again`;
+  if (!isInstant(lastSyncAt)) return `the entry has no valid lastSyncAt (${JSON.stringify(lastSyncAt)})`;
+  if (!(bytes instanceof Uint8Array)) return 'the entry has no bytes';
+  let series: PackedSeries[];
+  try {
+    series = decodePackedRollup(bytes);
+  } catch (error) {
+    if (error instanceof PackedRollupError) return error.message;
+    throw error;
+  }
+  const stranger = series.find((one) => one.partnerId !== partnerId);
+  if (stranger) return `it holds a series of another partner (${stranger.key})`;
+  return { lastSyncAt, rollup: unpackRollup(tz, series) };
+}
+
+/**
+ * Every partner's rollup, by partner id (P6). An entry that cannot be read — not decodable, of a
+ * later version, in another time zone than the program's — is left out, not thrown on, and
+ * reported to `onProblem` with the reason; the other partners' figures still show.
+ */
+export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener): Map<string, PartnerRollup> {
+  const programTz = readProgram(pd)?.timeZone;
+  const rollups = new Map<string, PartnerRollup>();
+  pd.maps.rollups.forEach((value, partnerId) => {
+    const read = readRollupEntry(value, partnerId, programTz);
+    if (typeof read === 'string') onProblem?.(partnerId, read);
+    else rollups.set(partnerId, read);
+  });
+  return rollups;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Refusing clients' rollup writes (P7)
+
+type Verdict = 'yes' | 'no' | 'unknown';
+
+/** The struct of `doc` holding `id`, or undefined when the doc does not have it yet. */
+function structInDoc(doc: Y.Doc, id: Y.ID): Y.Item | Y.GC | undefined {
+  const structs = doc.store.clients.get(id.client);
+  if (!structs || id.clock >= Y.getState(doc.store, id.client)) return undefined;
+  return structs[Y.findIndexSS(structs, id.clock)];
+}
+
+/** Whether an integrated item sits, at any depth, inside the root map `rollups`. */
+function insideRollups(item: Y.Item, rollups: unknown): boolean {
+  let parent: unknown = item.parent;
+  while (parent instanceof Y.AbstractType) {
+    if (parent === rollups) return true;
+    const owner: Y.Item | null = parent._item;
+    if (!owner) return false;
+    parent = owner.parent;
+  }
+  return false;
+}
+
+/**
+ * Whether applying `update` to `doc` (the server's copy, before applying) would insert into or
+ * delete from the `rollups` map, at any depth (P7). Structs the doc already has and deletions of
+ * items already deleted change nothing and do not count: a client's full-state sync carries the
+ * deletions of every rollup the server ever replaced. A struct whose place cannot be told (it
+ * hangs from something neither the doc nor the update holds) counts as touching: refuse when
+ * unsure, since a client's update only ever builds on what the server sent it.
+ */
+export function updateTouchesRollups(doc: Y.Doc, update: Uint8Array): boolean {
+  const { structs, ds } = Y.decodeUpdate(update);
+  const rollups = doc.share.get(ROLLUPS);
+
+  // The update's own items by client, in clock order (as decoded), for finding one by id.
+  const byClient = new Map<number, Y.Item[]>();
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    let list = byClient.get(struct.id.client);
+    if (!list) byClient.set(struct.id.client, (list = []));
+    list.push(struct);
+  }
+  const itemInUpdate = (id: Y.ID): Y.Item | undefined => {
+    const list = byClient.get(id.client);
+    if (!list) return undefined;
+    let low = 0;
+    let high = list.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >> 1;
+      const item = list[middle]!;
+      if (id.clock < item.id.clock) high = middle - 1;
+      else if (id.clock >= item.id.clock + item.length) low = middle + 1;
+      else return item;
+    }
+    return undefined;
+  };
+
+  // Where a decoded item goes: a root name, or (for a nested type's child) the id of the type's
+  // item, or — when it has an origin — the parent of that neighbour. Followed iteratively: origin
+  // chains are as long as a run of typed text.
+  const verdicts = new Map<Y.Item, Verdict>();
+  const verdictOf = (start: Y.Item): Verdict => {
+    const path: Y.Item[] = [];
+    const seen = new Set<Y.Item>();
+    let current = start;
+    let verdict: Verdict;
+    for (;;) {
+      const known = verdicts.get(current);
+      if (known) {
+        verdict = known;
+        break;
+      }
+      path.push(current);
+      seen.add(current);
+      const parent: unknown = current.parent;
+      if (typeof parent === 'string') {
+        verdict = parent === ROLLUPS ? 'yes' : 'no';
+        break;
+      }
+      const link = parent instanceof Y.ID ? parent : (current.origin ?? current.rightOrigin);
+      if (!link) {
+        verdict = 'unknown';
+        break;
+      }
+      const next = itemInUpdate(link);
+      if (next) {
+        if (seen.has(next)) {
+          verdict = 'unknown';
+          break;
+        }
+        current = next;
+        continue;
+      }
+      const found = structInDoc(doc, link);
+      // An item hung from a garbage-collected struct is itself collected on arrival: it inserts nothing.
+      if (found instanceof Y.GC) verdict = 'no';
+      else if (found instanceof Y.Item) verdict = insideRollups(found, rollups) ? 'yes' : 'no';
+      else verdict = 'unknown';
+      break;
+    }
+    for (const item of path) verdicts.set(item, verdict);
+    return verdict;
+  };
+
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    const { client, clock } = struct.id;
+    if (clock + struct.length <= Y.getState(doc.store, client)) continue;
+    if (verdictOf(struct) !== 'no') return true;
+  }
+
+  if (!rollups) return false;
+  for (const [client, deletions] of ds.clients) {
+    const known = doc.store.clients.get(client);
+    if (!known) continue;
+    const state = Y.getState(doc.store, client);
+    for (const deletion of deletions) {
+      const end = Math.min(deletion.clock + deletion.len, state);
+      if (deletion.clock >= end) continue;
+      for (let index = Y.findIndexSS(known, deletion.clock); index < known.length; index++) {
+        const struct = known[index]!;
+        if (struct.id.clock >= end) break;
+        if (struct instanceof Y.Item && !struct.deleted && insideRollups(struct, rollups)) return true;
+      }
+    }
+  }
+  return false;
+}

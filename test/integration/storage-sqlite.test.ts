@@ -1,0 +1,70 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../../server/storage/sqlite-storage';
+import { describeRoomStorageContract } from './storage-contract';
+
+const tempDirs: string[] = [];
+function freshDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'partner-kpi-rooms-'));
+  tempDirs.push(dir);
+  return dir;
+}
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describeRoomStorageContract('SQLite storage', async () => {
+  const file = join(freshDir(), 'rooms.sqlite');
+  return { storage: openSqliteStorage(file), reopen: async () => openSqliteStorage(file) };
+});
+
+describe('SQLite storage file', () => {
+  it('creates its folder, and opens in WAL mode at the current schema version', async () => {
+    const file = join(freshDir(), 'data', 'sync', 'rooms.sqlite');
+    const storage = openSqliteStorage(file);
+    await storage.append('program/p1', new Uint8Array([1]));
+    await storage.close();
+    expect(existsSync(file)).toBe(true);
+
+    const db = new Database(file, { readonly: true });
+    try {
+      expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+      expect(db.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('refuses a file written by a newer schema version, and leaves it as it was', () => {
+    const file = join(freshDir(), 'rooms.sqlite');
+    const db = new Database(file);
+    db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION + 1}`);
+    db.close();
+
+    expect(() => openSqliteStorage(file)).toThrow(/newer than this server/);
+    const after = new Database(file, { readonly: true });
+    try {
+      expect(after.pragma('user_version', { simple: true })).toBe(SQLITE_SCHEMA_VERSION + 1);
+    } finally {
+      after.close();
+    }
+  });
+
+  it('commits an append before its promise resolves, as another connection sees', async () => {
+    const file = join(freshDir(), 'rooms.sqlite');
+    const storage = openSqliteStorage(file);
+    const reader = new Database(file, { readonly: true });
+    try {
+      const seq = await storage.append('program/p1/partner/x', new Uint8Array([4, 2]));
+      const row = reader.prepare<[number], { room: string; data: Buffer }>('SELECT room, data FROM updates WHERE seq = ?').get(seq);
+      expect(row?.room).toBe('program/p1/partner/x');
+      expect([...row!.data]).toEqual([4, 2]);
+    } finally {
+      reader.close();
+      await storage.close();
+    }
+  });
+});

@@ -1,0 +1,316 @@
+/**
+ * The sync server with the stock y-websocket client: offline edits converge, the vendor's rollups
+ * follow, a restart keeps everything, the room ACL holds for every role and room, and bad sockets
+ * are closed alone.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { WebSocket } from 'ws';
+import * as Y from 'yjs';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+import type { Deal } from '../../src/lib/domain/schema';
+import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
+import { initProgram, openProgramDoc, readRollups } from '../../src/lib/sync/program-doc';
+import type { TokenClaims } from '../../server/auth/claims';
+import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
+import { createHarness, untilDoc, type Harness } from './sync-harness';
+
+const PROGRAM = 'prog1';
+const PARTNER_ROOM = `program/${PROGRAM}/partner/p1`;
+const PROGRAM_ROOM = `program/${PROGRAM}`;
+const rep1: TokenClaims = { userId: 'r1', role: 'rep', programId: PROGRAM, partnerId: 'p1' };
+const rep2: TokenClaims = { userId: 'r2', role: 'rep', programId: PROGRAM, partnerId: 'p1' };
+const vendor: TokenClaims = { userId: 'v1', role: 'vendor_manager', programId: PROGRAM };
+const T0 = Date.UTC(2026, 10, 2, 9);
+
+function deal(overrides: Partial<Deal> = {}): Deal {
+  return {
+    id: 'D1',
+    partnerId: 'p1',
+    repId: 'r1',
+    title: 'Forty laptops',
+    channel: 'referral',
+    amount: 4_200_000_00,
+    currency: 'INR',
+    stage: 'proposal',
+    probability: 50,
+    createdAt: T0,
+    updatedAt: T0,
+    ...overrides,
+  } as Deal;
+}
+
+const sameState = (a: Y.Doc, b: Y.Doc) => Buffer.from(Y.encodeStateVector(a)).equals(Buffer.from(Y.encodeStateVector(b)));
+/** Resolves when both docs hold the same state, checked after every update of either. */
+const converged = (a: Y.Doc, b: Y.Doc) => Promise.race([untilDoc(a, () => sameState(a, b)), untilDoc(b, () => sameState(a, b))]);
+
+let harness: Harness;
+beforeEach(async () => {
+  harness = await createHarness();
+});
+afterEach(async () => {
+  await harness.cleanup();
+});
+
+describe('two reps of one partner, offline at times', () => {
+  async function twoReps() {
+    const a = harness.connect(PARTNER_ROOM, await harness.token(rep1));
+    const b = harness.connect(PARTNER_ROOM, await harness.token(rep2));
+    await Promise.all([a.synced, b.synced]);
+    createDeal(openPartnerDoc(a.doc), deal(), 'r1');
+    await converged(a.doc, b.doc);
+    a.provider.disconnect();
+    b.provider.disconnect();
+    return { a, b, da: openPartnerDoc(a.doc), db: openPartnerDoc(b.doc) };
+  }
+
+  it('keep both edits to different fields of one deal', async () => {
+    const { a, b, da, db } = await twoReps();
+    updateDeal(da, 'D1', { amount: 5_000_000_00, updatedAt: T0 + 1000 }, 'r1');
+    updateDeal(db, 'D1', { title: 'Forty-two laptops', updatedAt: T0 + 2000 }, 'r2');
+    a.provider.connect();
+    b.provider.connect();
+    await converged(a.doc, b.doc);
+    for (const doc of [da, db]) expect(readDeal(doc, 'D1')).toMatchObject({ amount: 5_000_000_00, title: 'Forty-two laptops' });
+  });
+
+  it('agree on one value when both edit the same field', async () => {
+    const { a, b, da, db } = await twoReps();
+    updateDeal(da, 'D1', { title: 'A', updatedAt: T0 + 1000 }, 'r1');
+    updateDeal(db, 'D1', { title: 'B', updatedAt: T0 + 2000 }, 'r2');
+    a.provider.connect();
+    b.provider.connect();
+    await converged(a.doc, b.doc);
+    const title = readDeal(da, 'D1')!.title;
+    expect(['A', 'B']).toContain(title);
+    expect(readDeal(db, 'D1')!.title).toBe(title);
+  });
+
+  it('let the later real-world action decide the stage, keeping both in the history', async () => {
+    const { a, b, da, db } = await twoReps();
+    updateDeal(da, 'D1', { stage: 'won', updatedAt: T0 + 5000 }, 'r1');
+    updateDeal(db, 'D1', { stage: 'lost', lostReason: 'price', updatedAt: T0 + 3000 }, 'r2');
+    b.provider.connect();
+    a.provider.connect();
+    await converged(a.doc, b.doc);
+    for (const doc of [da, db]) {
+      const merged = readDeal(doc, 'D1')!;
+      expect(merged.stage).toBe('won');
+      expect(merged.lostReason).toBeUndefined();
+      expect(merged.stageLog!.map((entry) => entry.stage)).toEqual(['proposal', 'lost', 'won']);
+    }
+  });
+});
+
+describe('the vendor', () => {
+  it("sees a partner's rollup follow its deals", async () => {
+    const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    await admin.synced;
+    initProgram(openProgramDoc(admin.doc), {
+      program: { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } },
+      partners: [{ id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 }],
+      reps: [],
+      staff: [],
+    });
+    const rep = harness.connect(PARTNER_ROOM, await harness.token(rep1));
+    await rep.synced;
+    createDeal(openPartnerDoc(rep.doc), deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }), 'r1');
+    const program = openProgramDoc(admin.doc);
+    await untilDoc(admin.doc, () => readRollups(program).has('p1'));
+    const rollup = readRollups(program).get('p1')!;
+    expect(rollup.lastSyncAt).toBeGreaterThan(0);
+    expect([...rollup.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
+  });
+
+  it("cannot write into the program document's rollups: that socket is closed, the others keep working", async () => {
+    const forger = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    const other = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    await Promise.all([forger.synced, other.synced]);
+    forger.doc.getMap('rollups').set('p1', 'forged');
+    expect(await forger.closed).toBe(4403);
+    other.doc.getMap('targets').set('p1/2026-Q4', JSON.stringify({ revenue: 1, deals: 1, setAt: T0, setBy: 'v1' }));
+    await untilSaved(harness, PROGRAM_ROOM, other.doc);
+    const stored = new Y.Doc();
+    for (const update of (await harness.server.storage.load(PROGRAM_ROOM)).updates) Y.applyUpdate(stored, update);
+    expect(stored.getMap('rollups').has('p1')).toBe(false);
+    expect(stored.getMap('targets').size).toBe(1);
+  });
+});
+
+describe('a server restart', () => {
+  it('keeps every stored change', async () => {
+    const a = harness.connect(PARTNER_ROOM, await harness.token(rep1));
+    await a.synced;
+    createDeal(openPartnerDoc(a.doc), deal(), 'r1');
+    await untilSaved(harness, PARTNER_ROOM, a.doc);
+    a.destroy();
+    await harness.server.close();
+    await harness.restart();
+    const b = harness.connect(PARTNER_ROOM, await harness.token(rep2));
+    await b.synced;
+    expect(readDeal(openPartnerDoc(b.doc), 'D1')).toMatchObject({ title: 'Forty laptops' });
+  });
+});
+
+async function until(test: () => boolean): Promise<void> {
+  while (!test()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Resolves when the server's stored log of `room` holds `doc`'s state. */
+async function untilSaved(h: Harness, room: string, doc: Y.Doc): Promise<void> {
+  const wanted = Y.encodeStateVector(doc);
+  for (;;) {
+    const loaded = h.server.sync.rooms.get(room);
+    if (loaded) await loaded.settled();
+    const stored = new Y.Doc();
+    for (const update of (await h.server.storage.load(room)).updates) Y.applyUpdate(stored, update);
+    if (Buffer.from(Y.encodeStateVector(stored)).equals(Buffer.from(wanted))) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+describe('the room ACL, through real sockets', () => {
+  const other = 'prog2';
+  const cases: [string, TokenClaims, string, 'write' | 'read' | 4403][] = [
+    ['rep, own partner', rep1, PARTNER_ROOM, 'write'],
+    ['rep, other partner', rep1, `program/${PROGRAM}/partner/p2`, 4403],
+    ['rep, own program', rep1, PROGRAM_ROOM, 'read'],
+    ['rep, other program', rep1, `program/${other}`, 4403],
+    ['rep, same partner id in another program', rep1, `program/${other}/partner/p1`, 4403],
+    ['partner manager, own partner', { ...rep1, role: 'partner_manager' }, PARTNER_ROOM, 'write'],
+    ['partner manager, other partner', { ...rep1, role: 'partner_manager' }, `program/${PROGRAM}/partner/p2`, 4403],
+    ['partner manager, own program', { ...rep1, role: 'partner_manager' }, PROGRAM_ROOM, 'read'],
+    ['vendor manager, a partner of own program', vendor, PARTNER_ROOM, 'read'],
+    ['vendor manager, own program', vendor, PROGRAM_ROOM, 'write'],
+    ['vendor manager, other program', vendor, `program/${other}`, 4403],
+    ['vendor manager, a partner of another program', vendor, `program/${other}/partner/p1`, 4403],
+    ['anyone, a room that is not one', vendor, `program/${PROGRAM}/secrets`, 4403],
+  ];
+
+  it.each(cases)('%s', async (_name, claims, room, expected) => {
+    const client = harness.connect(room, await harness.token(claims));
+    if (typeof expected === 'number') {
+      expect(await client.closed).toBe(expected);
+      return;
+    }
+    await client.synced;
+    const writer = harness.connect(room, await harness.token(room === PROGRAM_ROOM ? vendor : rep1));
+    await writer.synced;
+    // The client writes, then asks the server for what it lacks: the answer comes after the write
+    // was handled, so the write is either stored by then or dropped.
+    client.doc.getMap('probe').set('by', claims.userId);
+    if (expected === 'write') await untilSaved(harness, room, client.doc);
+    // Dropped: the client's first sync step 2, then the probe.
+    else await until(() => harness.server.sync.counters.droppedReadOnly >= 2);
+    const stored = new Y.Doc();
+    for (const update of (await harness.server.storage.load(room)).updates) Y.applyUpdate(stored, update);
+    expect(stored.getMap('probe').get('by')).toBe(expected === 'write' ? claims.userId : undefined);
+  });
+
+  it('drops a read-only write: never applied, stored or sent on', async () => {
+    const raw = await rawSocket(harness, PARTNER_ROOM, await harness.token(vendor));
+    const forged = new Y.Doc();
+    forged.getMap('deals').set('X', 'forged');
+    raw.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(forged))));
+    raw.send(syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, new Y.Doc())));
+    await raw.reply(syncProtocol.messageYjsSyncStep2);
+    expect(harness.server.sync.rooms.get(PARTNER_ROOM)!.doc.getMap('deals').has('X')).toBe(false);
+    expect((await harness.server.storage.load(PARTNER_ROOM)).updates).toEqual([]);
+    expect(harness.server.sync.counters.droppedReadOnly).toBe(1);
+    raw.ws.close();
+  });
+
+  it.each([
+    ['no token', undefined],
+    ['an expired token', async () => harness.token(rep1, { ttl: '1h', now: Date.now() - 3 * 3600_000 })],
+    ['a token signed with another secret', async () => harness.token(rep1, { secret: new Uint8Array(32).fill(7) })],
+    ['a token that is not one', async () => 'not.a.token'],
+  ])('closes with 4401 for %s', async (_name, make) => {
+    const client = harness.connect(PARTNER_ROOM, make ? await make() : undefined);
+    expect(await client.closed).toBe(4401);
+  });
+});
+
+describe('a bad socket is closed alone', () => {
+  async function twoGoodClients() {
+    const a = harness.connect(PARTNER_ROOM, await harness.token(rep1));
+    const b = harness.connect(PARTNER_ROOM, await harness.token(rep2));
+    await Promise.all([a.synced, b.synced]);
+    return { a, b };
+  }
+  async function othersKeepSyncing(a: Y.Doc, b: Y.Doc) {
+    a.getMap('meta').set('after', 'still syncing');
+    await untilDoc(b, () => b.getMap('meta').get('after') === 'still syncing');
+    expect(b.getMap('meta').get('after')).toBe('still syncing');
+  }
+
+  it('a malformed frame', async () => {
+    const { a, b } = await twoGoodClients();
+    const raw = await rawSocket(harness, PARTNER_ROOM, await harness.token(rep1));
+    raw.send(new Uint8Array([MESSAGE_SYNC, 2, 200, 1, 2, 3]));
+    expect(await raw.closed).toBe(1007);
+    await othersKeepSyncing(a.doc, b.doc);
+  });
+
+  it('an oversized message', async () => {
+    await harness.cleanup();
+    harness = await createHarness({ limits: { maxMessageBytes: 64 * 1024 } });
+    const { a, b } = await twoGoodClients();
+    const raw = await rawSocket(harness, PARTNER_ROOM, await harness.token(rep1));
+    raw.send(new Uint8Array(65 * 1024));
+    expect(await raw.closed).toBe(1009);
+    await othersKeepSyncing(a.doc, b.doc);
+  });
+
+  it('a message flood', async () => {
+    await harness.cleanup();
+    harness = await createHarness({ limits: { messagesPerSecond: 10, messageBurst: 20 } });
+    const { a, b } = await twoGoodClients();
+    const raw = await rawSocket(harness, PARTNER_ROOM, await harness.token(rep1));
+    const query = syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, new Y.Doc()));
+    for (let i = 0; i < 200; i++) raw.send(query);
+    expect(await raw.closed).toBe(1008);
+    await othersKeepSyncing(a.doc, b.doc);
+  });
+});
+
+function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A bare socket speaking the protocol by hand, to send what the stock client never would. */
+async function rawSocket(h: Harness, room: string, token: string) {
+  const ws = new WebSocket(`${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`);
+  const messages: Uint8Array[] = [];
+  const waiting: (() => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    messages.push(new Uint8Array(data));
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  ws.on('error', () => {});
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    closed,
+    send: (message: Uint8Array) => ws.readyState === ws.OPEN && ws.send(message),
+    /** Resolves when a sync message of `step` has arrived. */
+    async reply(step: number): Promise<void> {
+      for (;;) {
+        const found = messages.some((message) => {
+          const decoder = decoding.createDecoder(message);
+          return decoding.readVarUint(decoder) === MESSAGE_SYNC && decoding.readVarUint(decoder) === step;
+        });
+        if (found) return;
+        await new Promise<void>((wake) => waiting.push(wake));
+      }
+    },
+  };
+}
