@@ -16,6 +16,7 @@ import { generateDemoProgram } from '../src/lib/demo/generate';
 import type { Deal, Lead } from '../src/lib/domain';
 import { KPIS_ON_SCREEN, OPEN_MARKS, STORE_APPLY, STORE_WRITE } from '../src/lib/app/marks';
 import { ensureBuilt, launchBrowser, startServer } from '../test/e2e/harness';
+import { RepApp } from '../test/e2e/pages/rep-app';
 
 export const BROWSER_TARGETS = { openMs: 1000, saveP95Ms: 5 };
 const PARTNER = { id: 'p-sunrise', name: 'Sunrise Systems' };
@@ -80,11 +81,7 @@ export async function benchBrowser(): Promise<{ openSteps: string; openMs: numbe
   try {
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     await page.goto(server.origin);
-    await page.getByLabel('My partner company').selectOption({ label: PARTNER.name });
-    const demo = page.getByLabel("Start with my partner's demo leads and deals");
-    if (await demo.isChecked()) await demo.click();
-    await page.getByRole('button', { name: 'Start' }).click();
-    await page.getByRole('heading', { name: /^Hello/ }).waitFor();
+    await new RepApp(page).signIn(PARTNER.name, /partner manager/);
 
     await page.goto(`${server.origin}/settings`);
     await page.getByLabel('leads.csv').setInputFiles(join(folder, 'leads.csv'));

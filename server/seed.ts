@@ -120,7 +120,7 @@ export function programUsers(pd: ProgramDoc, programId: string): DemoUser[] {
 /**
  * The demo program as documents: the program document (program, partners, reps, the two vendor
  * staff, targets for the current quarter, and every partner's rollup folded with lastSyncAt = the
- * demo's `now`) and one partner document per partner holding its leads and deals. Pure apart from
+ * seeding instant, `options.now`, or else the demo's `now`) and one partner document per partner holding its leads and deals. Pure apart from
  * the Yjs client ids: the same options give the same records.
  */
 export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs {
@@ -136,13 +136,16 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   for (const lead of demo.leads) leadsOf.get(lead.partnerId)?.push(lead);
   for (const deal of demo.deals) dealsOf.get(deal.partnerId)?.push(deal);
 
+  // The demo's history runs to the end of today; the figures were synced when it was seeded, not
+  // then (a lastSyncAt in the future would read "just now" for hours).
+  const syncedAt = options.now ?? demo.now;
   const partnerUpdates = new Map<string, Uint8Array>();
   for (const partner of demo.partners) {
     const partnerDoc = openPartnerDoc();
     // Deals carry their stage logs, so `by` is only a fallback; the partner's manager made them.
     const manager = demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ?? demo.reps.find((rep) => rep.partnerId === partner.id);
     createRecords(partnerDoc, { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! }, manager?.id ?? partner.id);
-    writePartnerRollup(programDoc, partner.id, foldPartner(partnerDoc.doc, tz), demo.now);
+    writePartnerRollup(programDoc, partner.id, foldPartner(partnerDoc.doc, tz), syncedAt);
     partnerUpdates.set(partner.id, Y.encodeStateAsUpdate(partnerDoc.doc));
     partnerDoc.close();
   }

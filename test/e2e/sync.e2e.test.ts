@@ -3,13 +3,14 @@
  * program, demo sign-in), in the system Chromium on the production build. One device's change shows
  * live on the other; the header counts changes made offline and says when all are saved; signing
  * out warns with that count; a refused token keeps every change and offers to sign in again; a
- * vendor manager opens a partner read-only.
+ * vendor manager opens a partner read-only and switches partners without signing out.
  */
 import { randomBytes } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
 import { RepApp } from './pages/rep-app';
+import { VendorApp } from './pages/vendor-app';
 
 let server: RunningServer | undefined;
 let browsers: Browser[] = [];
@@ -127,14 +128,16 @@ describe('refused sign-ins', () => {
 });
 
 describe('read-only', () => {
-  it('a vendor manager opens a partner and is offered no editing', async () => {
-    const app = await openApp();
-    await app.signIn('Vendor (channel team)', undefined, 'Lotus Infotech');
-    await app.syncSays('Up to date');
-    await expect(app.page.getByRole('link', { name: 'Log a lead' }).count()).resolves.toBe(0);
-    await app.waitForRecords();
-
-    await app.tab('Leads');
+  it('a vendor manager opens a partner and is offered no editing, and switches to another without signing out', async () => {
+    server ??= await startServer();
+    const browser = await launchBrowser();
+    browsers.push(browser);
+    const app = new VendorApp(browser.context.pages()[0] ?? (await browser.context.newPage()), server.origin);
+    await app.open();
+    await app.signInAsVendor('Lotus Infotech');
+    await app.openPartnerPage('Lotus Infotech');
+    await app.openRecords('Leads');
+    await app.page.getByText(/^Leads shown: [1-9]/).waitFor();
     await expect(app.page.getByRole('link', { name: 'Log a lead' }).count()).resolves.toBe(0);
     await app.page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
     await app.page.getByText("You can view this partner's data but not change it.").waitFor();
@@ -146,7 +149,16 @@ describe('read-only', () => {
     await app.open('/deals/new');
     await app.page.getByText("You can view this partner's data but not change it.").waitFor();
     await expect(app.page.getByRole('button', { name: 'Save' }).count()).resolves.toBe(0);
-    await app.tab('Settings');
+    await app.vendorTab('Settings');
     await expect(app.page.getByRole('button', { name: 'Import', exact: true }).count()).resolves.toBe(0);
+
+    // Another partner: its own deals, read-only, and still signed in.
+    await app.openPartnerPage('Metro Digital');
+    await app.openRecords('Deals');
+    await expect(app.page.getByRole('link', { name: 'Log a deal' }).count()).resolves.toBe(0);
+    await app.page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
+    await app.page.getByText("You can view this partner's data but not change it.").waitFor();
+    await app.syncSays('Up to date');
+    await expect(app.page.getByRole('banner').textContent()).resolves.toContain('Anita Rao');
   });
 });

@@ -1,23 +1,33 @@
 /**
- * The signed-in person on this device and their partner's data, as reactive state for the screens.
+ * The signed-in person on this device, their program's document and their partner's data, as
+ * reactive state for the screens.
  *
  * Who the person is comes from their sign-in token (its claims: user, role, program, partner),
  * kept in the settings with the token, so a signed-in device starts and works offline until the
- * token expires. The program's directory (program settings, partners, reps) comes with the app
- * until the program document is synced (sign-in.ts). The records come from the partner store's
- * projection; the KPIs from a rollup index kept current with every stored change, local or remote,
- * so a save or another device's change updates the screens without reading all records again.
+ * token expires. The program's directory (program settings, partners, reps), its targets and every
+ * partner's KPI rollup come from the program document (room `program/<programId>`), synced for
+ * everyone and kept in IndexedDB (store/program-store.ts); until it has first synced, the directory
+ * the sign-in gave stands in (sign-in.ts). The records come from the partner store's projection;
+ * the KPIs from a rollup index kept current with every stored change, local or remote, so a save or
+ * another device's change updates the screens without reading all records again.
  *
- * Once the store is loaded, the partner's document is connected to its room on the sync server
- * (sync/connection.ts); `sync` follows that connection for the header's indicator.
+ * Both documents are connected to their rooms on the sync server (sync/connection.ts): the program
+ * document as soon as it is open, the partner's once its records are loaded. `sync` follows the
+ * partner's connection, `programSync` the program's, and `syncSummary` both, for the header.
+ * A vendor manager reads every partner of the program and can switch the opened one
+ * (`openPartnerAs`) without signing out; the partners' documents they opened stay in the update log,
+ * so each opens offline from its last synced state.
  */
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
-import { PartnerStore } from '../store/partner-store';
+import { PartnerStore, type WriteResult } from '../store/partner-store';
+import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
 import { connectRoom, type CloseReason, type RoomConnection, type SyncState } from '../sync/connection';
+import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
-import { isExpired, isReadOnly, partnerRoom, syncUrlOf, type SignInRecord } from './sign-in';
+import { combineSyncStates } from './sync-view';
+import { isExpired, isReadOnly, partnerRoom, programRoom, syncUrlOf, type SignInRecord } from './sign-in';
 
 export interface Identity {
   programId: string;
@@ -50,18 +60,25 @@ export class Session {
   /** The token and its claims; undefined until signed in. */
   signIn = $state.raw<SignInRecord | undefined>();
   identity = $state<Identity | undefined>();
+  /** The program document's directory once it has synced; the sign-in's until then. */
   directory = $state<Directory | undefined>();
   /** Bumped after every stored change: screens that derive from records depend on it. */
   version = $state(0);
+  /** Bumped after every stored change of the program document (targets, rollups, directory). */
+  programVersion = $state(0);
   /** Whether the browser promised to keep this site's storage (navigator.storage.persist). */
   storagePersisted = $state<boolean | undefined>();
   leads = $state.raw<LeadRow[]>([]);
   deals = $state.raw<DealRow[]>([]);
-  store: PartnerStore | undefined;
+  /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
+  store = $state.raw<PartnerStore | undefined>();
+  programStore: ProgramStore | undefined;
   /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
   rowsReady = $state(false);
   /** How the partner's document stands with the server (sync SPEC.md C5); undefined until the records are loaded and it connects. */
   sync = $state.raw<SyncState | undefined>();
+  /** How the program document stands with the server; undefined until it connects. */
+  programSync = $state.raw<SyncState | undefined>();
   /** Whether the device has a network, as the browser says (online/offline events). */
   online = $state(true);
   /** The token's expiry has passed by this device's clock (checked on open and when the network returns). */
@@ -74,7 +91,15 @@ export class Session {
   blockedByOtherTab = $state(false);
 
   private connection: RoomConnection | undefined;
+  private programConnection: RoomConnection | undefined;
+  /** The token the program connection offers: a new one (signing in again) needs a new connection. */
+  private programConnectionToken: string | undefined;
   private stopRows: () => void = () => {};
+  private stopProgram: () => void = () => {};
+  /** The directory the sign-in gave, standing in until the program document has a program. */
+  private signInDirectory: Directory | undefined;
+  /** Opening or switching the partner, one at a time: a later one waits for the one before. */
+  private opening: Promise<void> = Promise.resolve();
   private readonly options: SessionOptions;
 
   constructor(options: SessionOptions = {}) {
@@ -110,9 +135,15 @@ export class Session {
     return this.signIn?.claims.role;
   }
 
+  /** The vendor's staff member signed in, when the program document lists them. */
+  get staffMember(): StaffMember | undefined {
+    void this.programVersion;
+    return this.programStore?.staff().find((member) => member.id === this.signIn?.claims.userId);
+  }
+
   /** The person's name for greetings and the header. */
   get personName(): string {
-    return this.rep?.name ?? this.signIn?.name ?? this.signIn?.claims.userId ?? '';
+    return this.rep?.name ?? this.staffMember?.name ?? this.signIn?.name ?? this.signIn?.claims.userId ?? '';
   }
 
   /** Sees every rep's records of the partner, not only their own. */
@@ -120,24 +151,51 @@ export class Session {
     return this.role === 'partner_manager' || this.role === 'vendor_manager';
   }
 
+  /** A vendor manager: sees the whole program, opens any partner read-only, sets targets. */
+  get isVendor(): boolean {
+    return this.role === 'vendor_manager';
+  }
+
   /** Whether the person has records of their own in the partner's data (a vendor manager has none). */
   get hasOwnRecords(): boolean {
     return this.role !== 'vendor_manager';
   }
 
-  /** May only look: the screens offer no editing (the server would drop the changes anyway). */
+  /** May only look at the partner's data: the screens offer no editing (the server would drop the changes anyway). */
   get readOnly(): boolean {
     return this.role !== undefined && isReadOnly(this.role);
   }
 
-  /** Local changes the server does not have yet (sync SPEC.md C2). */
+  /** May write the program document (targets): a vendor manager alone; the server drops anyone else's changes. */
+  get canSetTargets(): boolean {
+    return this.role === 'vendor_manager';
+  }
+
+  /** Every partner's quarterly targets (follows the program document). */
+  get targets(): TargetEntry[] {
+    void this.programVersion;
+    return this.programStore?.targets() ?? [];
+  }
+
+  /** Every partner's KPI buckets as the server folded them, and the partners whose figures cannot be read. */
+  get partnerRollups(): ProgramRollups {
+    void this.programVersion;
+    return this.programStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+  }
+
+  /** Local changes the server does not have yet, in both documents (sync SPEC.md C2). */
   get pendingChanges(): number {
-    return this.sync?.pendingChanges ?? 0;
+    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0);
   }
 
   /** Why the server will not sync, counting an expiry this device's clock knows of before the server says so. */
   get closeReason(): CloseReason | undefined {
-    return this.sync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
+    return this.sync?.closeReason ?? this.programSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
+  }
+
+  /** Both connections as one, for the header: the least advanced status, every unsent change. */
+  get syncSummary(): SyncState | undefined {
+    return combineSyncStates([this.sync, this.programSync]);
   }
 
   async start(): Promise<void> {
@@ -155,6 +213,9 @@ export class Session {
 
   /** Whether signing in as `record` opens other data than this device holds now. */
   replacesData(record: SignInRecord): boolean {
+    if (this.programStore !== undefined && this.programStore.room !== programRoom(record.claims.programId)) return true;
+    // A vendor manager of this program keeps the documents: opening another partner is a switch, not a replacement.
+    if (this.role === 'vendor_manager' && record.claims.role === 'vendor_manager' && this.programStore !== undefined) return false;
     return this.store !== undefined && this.store.room !== partnerRoom(record.claims.programId, record.partnerId);
   }
 
@@ -171,11 +232,13 @@ export class Session {
         { key: SIGN_IN_KEY, value: record },
         { key: DIRECTORY_KEY, value: directory },
       ]);
-      if (sameData && this.store) {
+      if (sameData && this.store && this.store.room === partnerRoom(record.claims.programId, record.partnerId)) {
         this.signIn = record;
         this.identity = identityOf(record);
-        this.directory = directory;
+        this.signInDirectory = directory;
+        this.refreshDirectory();
         this.tokenExpired = isExpired(record.claims, this.now());
+        this.connectProgram();
         if (this.rowsReady) this.connect(this.store);
       } else {
         await this.openPartner(record, directory);
@@ -183,6 +246,47 @@ export class Session {
     } catch (error) {
       this.fail(error);
     }
+  }
+
+  /**
+   * A vendor manager opens another partner of the program, read-only, without signing out: the
+   * program document stays open; the partner's document is opened from its stored updates (so a
+   * partner opened before shows offline) and synced from its room.
+   */
+  async openPartnerAs(partnerId: string): Promise<void> {
+    const record = this.signIn;
+    const directory = this.signInDirectory;
+    if (!record || !directory || record.claims.role !== 'vendor_manager') return;
+    if (record.partnerId === partnerId && this.store) return this.opening;
+    const next: SignInRecord = { ...record, partnerId };
+    try {
+      await this.db.settings.put({ key: SIGN_IN_KEY, value: next });
+      await this.openPartner(next, directory);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** Closes the connections and the documents, keeping everything stored (as closing the tab does). */
+  async close(): Promise<void> {
+    await this.opening;
+    const program = this.programStore;
+    await this.closePartner();
+    await program?.settled();
+    this.closeProgram();
+  }
+
+  /** Resolves when the partner being opened (a sign-in, a switch, a new time zone) is open. */
+  async opened(): Promise<void> {
+    await this.opening;
+  }
+
+  /** Sets a partner's target for a quarter in the program document (a vendor manager's). */
+  async setTarget(partnerId: string, quarter: string, target: Omit<Target, 'setAt' | 'setBy'>): Promise<WriteResult<TargetEntry>> {
+    const store = this.programStore;
+    const userId = this.signIn?.claims.userId;
+    if (!store || !userId || !this.canSetTargets) return { ok: false, problems: [{ field: '', message: 'Only a vendor manager can set targets.' }] };
+    return store.setTarget(partnerId, quarter, { ...target, setAt: this.now(), setBy: userId });
   }
 
   /** Forgets the sign-in and removes every record from this device (the caller warned about unsent changes). */
@@ -198,7 +302,7 @@ export class Session {
   /** Removes this device's copy of the partner's data and loads it again from the server; the sign-in stays. */
   async clearLocalData(): Promise<void> {
     const record = this.signIn;
-    const directory = this.directory;
+    const directory = this.signInDirectory;
     if (!record || !directory) return;
     try {
       await this.removeLocalData();
@@ -216,20 +320,31 @@ export class Session {
   setOnline(online: boolean): void {
     this.online = online;
     if (this.signIn) this.tokenExpired = isExpired(this.signIn.claims, this.now());
+    this.programConnection?.setOnline(online && !this.tokenExpired);
     this.connection?.setOnline(online && !this.tokenExpired);
   }
 
-  private async openPartner(record: SignInRecord, directory: Directory): Promise<void> {
-    this.closePartner();
+  /** Opens the partner (and the program document, when it is not open yet); one opening at a time. */
+  private openPartner(record: SignInRecord, directory: Directory): Promise<void> {
+    const opened = this.opening.then(() => this.openPartnerNow(record, directory));
+    this.opening = opened.catch(() => {});
+    return opened;
+  }
+
+  private async openPartnerNow(record: SignInRecord, directory: Directory): Promise<void> {
+    await this.closePartner();
     this.rowsReady = false;
     const identity = identityOf(record);
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), directory.program.timeZone);
-    performance.mark(OPEN_MARKS.document);
-    this.store = store;
     this.signIn = record;
     this.identity = identity;
-    this.directory = directory;
+    this.signInDirectory = directory;
     this.tokenExpired = isExpired(record.claims, this.now());
+    await this.openProgram(identity.programId);
+    this.refreshDirectory();
+    const tz = this.directory!.program.timeZone;
+    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz);
+    performance.mark(OPEN_MARKS.document);
+    this.store = store;
     // The KPIs can show now, from the stored buckets; the records follow.
     this.status = 'ready';
     await store.ready;
@@ -253,6 +368,77 @@ export class Session {
     this.connect(store);
   }
 
+  /** Opens the program document from its stored updates and connects it; keeps it when it is already open. */
+  private async openProgram(programId: string): Promise<void> {
+    const room = programRoom(programId);
+    if (this.programStore?.room === room) {
+      // A new sign-in (a new token) for the same program reconnects with it; a partner switch does not.
+      if (this.programConnectionToken !== this.signIn?.token) this.connectProgram();
+      return;
+    }
+    this.closeProgram();
+    const store = await ProgramStore.open(this.db, room);
+    this.programStore = store;
+    this.stopProgram = store.subscribe((changed) => {
+      this.programVersion++;
+      if (changed.meta || changed.partners.size || changed.reps.size) this.refreshDirectory();
+    });
+    this.programVersion++;
+    this.connectProgram();
+  }
+
+  /**
+   * The directory from the program document once it has a program, the sign-in's until then. The
+   * partner's KPI buckets are days in the program's zone: if the document says another zone than
+   * the one they were built in, the partner is opened again in it.
+   */
+  private refreshDirectory(): void {
+    const fromDocument = this.programStore?.directory();
+    const directory = fromDocument ?? this.signInDirectory;
+    if (!directory) return;
+    this.directory = { program: directory.program, partners: directory.partners, reps: directory.reps };
+    if (fromDocument) this.reopenInProgramZone();
+  }
+
+  /**
+   * After the opening in progress (which may have started in the sign-in's zone), opens the partner
+   * again if its buckets are not in the program's zone.
+   */
+  private reopenInProgramZone(): void {
+    const reopened = this.opening.then(async () => {
+      const tz = this.programStore?.directory()?.program.timeZone;
+      const record = this.signIn;
+      const directory = this.signInDirectory;
+      if (!tz || !record || !directory || !this.store || this.store.tz === tz) return;
+      await this.openPartnerNow(record, directory);
+    });
+    this.opening = reopened.catch((error: unknown) => this.fail(error));
+  }
+
+  private connectProgram(): void {
+    const store = this.programStore;
+    const record = this.signIn;
+    if (!store || !record) return;
+    this.programConnection?.destroy();
+    const connection = connectRoom({
+      doc: store.programDoc.doc,
+      url: this.options.syncUrl ?? syncUrlOf(location),
+      room: store.room,
+      token: record.token,
+      now: this.now,
+      WebSocket: this.options.WebSocket,
+      ledger: store.syncLedger,
+      // Reps and partner managers read the program room; a vendor manager writes its targets.
+      readOnly: record.claims.role !== 'vendor_manager',
+      online: this.online && !this.tokenExpired,
+    });
+    this.programConnection = connection;
+    this.programConnectionToken = record.token;
+    connection.subscribe((state) => {
+      if (this.programConnection === connection) this.programSync = state;
+    });
+  }
+
   private connect(store: PartnerStore): void {
     this.connection?.destroy();
     const record = this.signIn!;
@@ -270,31 +456,48 @@ export class Session {
     });
     this.connection = connection;
     connection.subscribe((state) => {
-      this.sync = state;
+      if (this.connection === connection) this.sync = state;
     });
   }
 
-  private closePartner(): void {
+  /** Closes the partner's data, after what is on its way to IndexedDB is stored under its own room. */
+  private async closePartner(): Promise<void> {
     this.connection?.destroy();
     this.connection = undefined;
     this.sync = undefined;
     this.stopRows();
     this.stopRows = () => {};
-    this.store?.close();
-    this.store = undefined;
-  }
-
-  /** Closes the partner's data and empties the database (records, update log, settings). */
-  private async removeLocalData(): Promise<void> {
     const store = this.store;
-    this.connection?.destroy();
-    this.connection = undefined;
+    this.store = undefined;
     if (store) {
-      // Let a load or a save in progress finish, so that nothing is written after the clearing.
       await store.ready.catch(() => {});
       await store.settled();
+      store.close();
     }
-    this.closePartner();
+  }
+
+  private closeProgram(): void {
+    this.programConnection?.destroy();
+    this.programConnection = undefined;
+    this.programConnectionToken = undefined;
+    this.programSync = undefined;
+    this.stopProgram();
+    this.stopProgram = () => {};
+    this.programStore?.close();
+    this.programStore = undefined;
+  }
+
+  /** Closes both documents and empties the database (records, update logs, settings). */
+  private async removeLocalData(): Promise<void> {
+    await this.opening;
+    const program = this.programStore;
+    this.programConnection?.destroy();
+    this.programConnection = undefined;
+    this.programConnectionToken = undefined;
+    // Let a load or a save in progress finish, so that nothing is written after the clearing.
+    await this.closePartner();
+    if (program) await program.settled();
+    this.closeProgram();
     await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
     this.leads = [];
     this.deals = [];
@@ -302,8 +505,10 @@ export class Session {
     this.signIn = undefined;
     this.identity = undefined;
     this.directory = undefined;
+    this.signInDirectory = undefined;
     this.tokenExpired = false;
     this.version++;
+    this.programVersion++;
   }
 
   private fail(error: unknown): void {

@@ -68,6 +68,11 @@ export function isReadOnly(role: Role): boolean {
   return role === 'vendor_manager';
 }
 
+/** The program document's room: the directory, targets and every partner's rollup. */
+export function programRoom(programId: string): string {
+  return `program/${programId}`;
+}
+
 export function partnerRoom(programId: string, partnerId: string): string {
   return `program/${programId}/partner/${partnerId}`;
 }

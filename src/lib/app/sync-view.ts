@@ -52,3 +52,29 @@ export function syncView({ state, closeReason, readOnly, online, now, intl, time
       return view('warn', m.sync_offline(), whenApart);
   }
 }
+
+/** From least to most advanced: the one shown for several connections is the least advanced. */
+const STATUS_ORDER: Record<SyncState['status'], number> = { offline: 0, connecting: 1, syncing: 2, synced: 3 };
+
+/**
+ * Several rooms' connections (the partner's and the program's documents) as one state for the
+ * header: the least advanced status (the device is "synced" only when every room is), every room's
+ * unsent changes, the earliest "server had everything" time (what is certainly on the server), and
+ * the first refusal. Undefined when no connection is open yet.
+ */
+export function combineSyncStates(states: readonly (SyncState | undefined)[]): SyncState | undefined {
+  const open = states.filter((state): state is SyncState => state !== undefined);
+  const first = open[0];
+  if (!first) return undefined;
+  let status = first.status;
+  let pendingChanges = 0;
+  let lastSyncedAt: number | undefined;
+  let closeReason: CloseReason | undefined;
+  for (const state of open) {
+    if (STATUS_ORDER[state.status] < STATUS_ORDER[status]) status = state.status;
+    pendingChanges += state.pendingChanges;
+    if (state.lastSyncedAt !== undefined) lastSyncedAt = lastSyncedAt === undefined ? state.lastSyncedAt : Math.min(lastSyncedAt, state.lastSyncedAt);
+    closeReason ??= state.closeReason;
+  }
+  return { status, pendingChanges, lastSyncedAt, closeReason };
+}

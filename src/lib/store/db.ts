@@ -1,5 +1,6 @@
 /**
- * The device's IndexedDB database (Dexie): the Yjs update log of each partner document, the
+ * The device's IndexedDB database (Dexie): the Yjs update log of each document, by room (the
+ * partners' documents and the program's, program-store.ts), the
  * projected `leads` and `deals` that the screens read, and settings. The only module that knows
  * the IndexedDB schema; everything else goes through the repository.
  *

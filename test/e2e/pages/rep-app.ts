@@ -20,11 +20,12 @@ export interface AxeViolation {
 export class RepApp {
   constructor(
     readonly page: Page,
-    readonly origin: string,
+    /** The server's origin; without it, paths open on the origin the page is on (a script that navigated first). */
+    readonly origin?: string,
   ) {}
 
   async open(path = '/'): Promise<void> {
-    await this.page.goto(new URL(path, this.origin).href);
+    await this.page.goto(new URL(path, this.origin ?? this.page.url()).href);
   }
 
   /**

@@ -1,0 +1,260 @@
+/**
+ * The program's document on the device: the Y.Doc of room `program/<programId>` (the program, its
+ * partners and reps, vendor staff, quarterly targets and every partner's KPI rollup), its update
+ * log in IndexedDB, and what the screens read of it.
+ *
+ * It shares the `updates` table with the partner store, by room: the same log, the same marks of
+ * local changes (sync SPEC.md C3) and the same `sync:<room>` settings key, so the sync connection
+ * treats both rooms alike and the program's directory, targets and rollups are there offline from
+ * the last synced state. Every change, local (a vendor manager's target) or remote, takes one path:
+ * the document's update → one IndexedDB transaction → the listeners, told which keys changed.
+ *
+ * The screens do not read the Y.Doc: they read plain values (`directory`, `targets`, `rollups`)
+ * that this store derives and keeps until the part of the document they come from changes. No
+ * projection is stored: the whole program document is small (about 300 KB for the demo program)
+ * and opens from the log in a few milliseconds, while a stored copy of it would have to be kept in
+ * step with the log.
+ */
+import * as Y from 'yjs';
+import type { Partner, Program, Rep } from '../domain/schema';
+import {
+  onProgramChanged,
+  openProgramDoc,
+  ProgramDocError,
+  readPartners,
+  readProgram,
+  readReps,
+  readRollups,
+  readStaff,
+  readTargets,
+  setTarget,
+  type PartnerRollup,
+  type ProgramChanged,
+  type ProgramDoc,
+  type StaffMember,
+  type Target,
+  type TargetEntry,
+} from '../sync/program-doc';
+import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
+import type { PartnerKpiDb } from './db';
+import { describeStorageError, serverStateKey, type StorageError, type WriteResult } from './partner-store';
+
+/**
+ * Past this many stored updates, opening merges them into one. Each of the server's rollup writes
+ * replaces a partner's whole entry (tens of KB): the document's state stays the same size, since
+ * Yjs drops the replaced bytes, but the log keeps every write. Fifty writes is a few MB on a vendor
+ * manager's laptop and still a fast open; merging costs one encoding of a few hundred KB.
+ */
+const COMPACT_AFTER_UPDATES = 50;
+
+/** The program's directory as the screens read it. */
+export interface ProgramDirectory {
+  program: Program;
+  partners: Partner[];
+  reps: Rep[];
+}
+
+/** Every partner's KPI buckets as the server folded them, and the partners whose entry could not be read (why). */
+export interface ProgramRollups {
+  rollups: Map<string, PartnerRollup>;
+  problems: Map<string, string>;
+}
+
+const noChange = (): ProgramChanged => ({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set() });
+
+function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
+  into.meta ||= changed.meta;
+  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups'] as const) for (const key of changed[name]) into[name].add(key);
+}
+
+export class ProgramStore {
+  private readonly listeners = new Set<(changed: ProgramChanged) => void>();
+  private readonly localChangeListeners = new Set<() => void>();
+  private pendingUpdates: Uint8Array[] = [];
+  private pendingLocalChanges: LocalChange[] = [];
+  private pendingChanged = noChange();
+  private localChanges: LocalChange[] = [];
+  private serverState: ServerState | undefined;
+  private flushing: Promise<void> = Promise.resolve();
+  private flushScheduled: Promise<void> | undefined;
+  private lastError: StorageError | undefined;
+  private stopListening: () => void = () => {};
+  /** What the screens read, derived once per change of the part it comes from. */
+  private cached: { directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
+
+  private constructor(
+    private readonly db: PartnerKpiDb,
+    readonly room: string,
+    readonly programDoc: ProgramDoc,
+  ) {}
+
+  /** Opens the program's document from its stored updates (an empty document before the first sync). */
+  static async open(db: PartnerKpiDb, room: string): Promise<ProgramStore> {
+    const [rows, saved] = await Promise.all([db.updates.where('room').equals(room).toArray(), db.settings.get(serverStateKey(room))]);
+    const doc = new Y.Doc();
+    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
+    const store = new ProgramStore(db, room, openProgramDoc(doc));
+    store.serverState = readServerState(saved?.value);
+    store.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, store.serverState?.stateVector));
+    store.listen();
+    if (rows.length > COMPACT_AFTER_UPDATES) await store.compact(rows.map((row) => row.seq!));
+    return store;
+  }
+
+  private listen(): void {
+    const doc = this.programDoc.doc;
+    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      this.pendingUpdates.push(update);
+      const change = localChangeOf(transaction);
+      if (change) {
+        this.pendingLocalChanges.push(change);
+        this.localChanges.push(change);
+        for (const listener of this.localChangeListeners) listener();
+      }
+      this.scheduleFlush();
+    };
+    doc.on('update', onUpdate);
+    // Runs before the update event of the same transaction (SPEC P9): the values read after it are current.
+    const stopChanges = onProgramChanged(this.programDoc, (changed) => {
+      if (changed.meta || changed.partners.size || changed.reps.size) this.cached.directory = undefined;
+      if (changed.staff.size) this.cached.staff = undefined;
+      if (changed.targets.size) this.cached.targets = undefined;
+      // The zone of every rollup is checked against the program's (P6): a new program reads them again.
+      if (changed.rollups.size || changed.meta) this.cached.rollups = undefined;
+      addChanges(this.pendingChanged, changed);
+      this.scheduleFlush();
+    });
+    this.stopListening = () => {
+      doc.off('update', onUpdate);
+      stopChanges();
+    };
+  }
+
+  /** The program, its partners and reps (deleted ones included, with `deletedAt`); undefined until the document has a program. */
+  directory(): ProgramDirectory | undefined {
+    if (this.cached.directory === undefined) {
+      const program = readProgram(this.programDoc);
+      this.cached.directory = program ? { program, partners: readPartners(this.programDoc), reps: readReps(this.programDoc) } : null;
+    }
+    return this.cached.directory ?? undefined;
+  }
+
+  staff(): StaffMember[] {
+    return (this.cached.staff ??= readStaff(this.programDoc));
+  }
+
+  /** Every partner's quarterly targets, by partner then quarter. */
+  targets(): TargetEntry[] {
+    return (this.cached.targets ??= readTargets(this.programDoc));
+  }
+
+  /** Every partner's rollup (decoded once per change of the rollups: about 30 ms for the demo program). */
+  rollups(): ProgramRollups {
+    if (!this.cached.rollups) {
+      const problems = new Map<string, string>();
+      const rollups = readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason));
+      this.cached.rollups = { rollups, problems };
+    }
+    return this.cached.rollups;
+  }
+
+  /** Called with the changed keys after every change is stored, local or remote. */
+  subscribe(listener: (changed: ProgramChanged) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Sets a partner's target for a quarter (`YYYY-Qn`) and waits until it is stored on the device.
+   * The document refuses what its rules forbid (SPEC P4): the problems by field, nothing written.
+   * Only a vendor manager's connection may write the program room; anyone else's write would be
+   * dropped by the server, so the screens offer the form to vendor managers alone.
+   */
+  async setTarget(partnerId: string, quarter: string, target: Target): Promise<WriteResult<TargetEntry>> {
+    try {
+      setTarget(this.programDoc, partnerId, quarter, target);
+    } catch (error) {
+      if (error instanceof ProgramDocError) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
+      throw error;
+    }
+    await this.settled();
+    return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: { partnerId, quarter, ...target } };
+  }
+
+  /** The sync connection's ledger (C1–C3), kept in IndexedDB like the partner store's. */
+  get syncLedger(): SyncLedger {
+    return {
+      localChanges: () => this.localChanges,
+      serverState: () => this.serverState,
+      remember: (state) => {
+        this.serverState = state;
+        this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
+        // As in the partner store: if this is lost, the next open counts too many, never too few.
+        this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
+      },
+      onLocalChange: (listener) => {
+        this.localChangeListeners.add(listener);
+        return () => this.localChangeListeners.delete(listener);
+      },
+    };
+  }
+
+  /** The storage problem of the last write that could not be stored, while it is unsolved. */
+  get storageError(): StorageError | undefined {
+    return this.lastError;
+  }
+
+  /** Waits until every change so far is stored (or failed to be). */
+  async settled(): Promise<void> {
+    await this.flushScheduled;
+    await this.flushing;
+  }
+
+  close(): void {
+    this.stopListening();
+    this.listeners.clear();
+    this.programDoc.close();
+    this.programDoc.doc.destroy();
+  }
+
+  private scheduleFlush(): void {
+    // A transaction's changed keys and its update arrive together: one IndexedDB transaction for both.
+    this.flushScheduled ??= Promise.resolve().then(() => {
+      this.flushScheduled = undefined;
+      this.flushing = this.flushing.then(() => this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const updates = this.pendingUpdates;
+    const localChanges = this.pendingLocalChanges;
+    const changed = this.pendingChanged;
+    if (updates.length === 0) return;
+    this.pendingUpdates = [];
+    this.pendingLocalChanges = [];
+    this.pendingChanged = noChange();
+    try {
+      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+      // A local change is stored with its mark or not at all (C3).
+      await this.db.updates.add({ room: this.room, update, ...(localChanges.length ? { localChanges } : {}) });
+      this.lastError = undefined;
+      for (const listener of [...this.listeners]) listener(changed);
+    } catch (error) {
+      // Nothing is lost: the change stays in the document and is stored with the next write that works.
+      this.lastError = describeStorageError(error);
+      this.pendingUpdates = [...updates, ...this.pendingUpdates];
+      this.pendingLocalChanges = [...localChanges, ...this.pendingLocalChanges];
+      addChanges(this.pendingChanged, changed);
+    }
+  }
+
+  /** Replaces the stored updates by one; the marks of changes the server does not have move into it (C3). */
+  private async compact(seqs: number[]): Promise<void> {
+    const state = Y.encodeStateAsUpdate(this.programDoc.doc);
+    const unsent = [...this.localChanges];
+    await this.db.transaction('rw', this.db.updates, async () => {
+      await this.db.updates.bulkDelete(seqs);
+      await this.db.updates.add({ room: this.room, update: state, ...(unsent.length ? { localChanges: unsent } : {}) });
+    });
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * The vendor's figures from the program document's rollups: the partners' buckets added up
+ * (`mergeRollups`, sync SPEC.md "For the vendor's device"), the eight KPIs of the whole program or
+ * of one partner against the previous period, and each partner's facts for the attention rules.
+ * Pure: the rollups, the directory and `now` are parameters.
+ */
+import type { Partner } from '../domain/schema';
+import { emptyRollup, mergeRollups, type Rollup } from '../kpi/buckets';
+import { presetRange, type DayRange } from '../kpi/calendar';
+import { computeKpis, computeKpisWithPrevious, type KpiFigures } from '../kpi/kpis';
+import type { PartnerRollup, TargetEntry } from '../sync/program-doc';
+import { medianDealSuccess, type AttentionInput } from './attention';
+import { quarterOf, targetFor } from './targets';
+
+/** Every partner's buckets as one rollup (an empty one of the program's zone when there are none). */
+export function programRollup(rollups: ReadonlyMap<string, PartnerRollup>, tz: string): Rollup {
+  const all = [...rollups.values()].map((entry) => entry.rollup).filter((rollup) => rollup.tz === tz);
+  return all.length === 0 ? emptyRollup(tz) : mergeRollups(...all);
+}
+
+export interface PeriodFigures {
+  current: KpiFigures;
+  previous: KpiFigures;
+}
+
+/** The whole program's KPIs (scope `all`) for a period and the period before. */
+export function programFigures(rollup: Rollup, range: DayRange, previous: DayRange): PeriodFigures {
+  return computeKpisWithPrevious(rollup, { range, scope: { kind: 'all' } }, previous);
+}
+
+/** One partner's KPIs for a period and the period before. */
+export function partnerFigures(rollup: Rollup, partnerId: string, range: DayRange, previous: DayRange): PeriodFigures {
+  return computeKpisWithPrevious(rollup, { range, scope: { kind: 'partner', id: partnerId } }, previous);
+}
+
+/** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
+export interface QuarterFigures {
+  quarter: string;
+  revenueWon: number;
+  dealsWon: number;
+  openPipeline: number;
+}
+
+export function quarterFigures(rollup: Rollup, partnerId: string, now: number, tz: string): QuarterFigures {
+  const quarter = quarterOf(now, tz);
+  const figures = computeKpis(rollup, { range: quarter.range, scope: { kind: 'partner', id: partnerId } });
+  // The pipeline of a period ending at the quarter's end: every deal open now (created before then).
+  return { quarter: quarter.key, revenueWon: figures.revenue, dealsWon: figures.dealCount, openPipeline: figures.pipeline.value };
+}
+
+export interface AttentionInputsArgs {
+  rollup: Rollup;
+  /** The program's figures for the period (scope `all`), for the partners' median deal success. */
+  program: KpiFigures;
+  partners: readonly Pick<Partner, 'id' | 'deletedAt'>[];
+  lastSyncAt: ReadonlyMap<string, number>;
+  targets: readonly TargetEntry[];
+  range: DayRange;
+  previous: DayRange;
+  now: number;
+  tz: string;
+}
+
+/** The facts the attention rules judge, for every partner of the directory that is not deleted. */
+export function attentionInputs({ rollup, program, partners, lastSyncAt, targets, range, previous, now, tz }: AttentionInputsArgs): AttentionInput[] {
+  const median = medianDealSuccess(program.qualityScores);
+  const quarter = quarterOf(now, tz).key;
+  const twelveMonths = presetRange('last12Months', now, tz);
+  return partners
+    .filter((partner) => partner.deletedAt === undefined)
+    .map((partner) => {
+      const figures = partnerFigures(rollup, partner.id, range, previous);
+      const target = targetFor(targets, partner.id, quarter);
+      const input: AttentionInput = { partnerId: partner.id, now, ...figures, lastSyncAt: lastSyncAt.get(partner.id), medianDealSuccess: median };
+      if (target) {
+        const standing = quarterFigures(rollup, partner.id, now, tz);
+        const winRate = computeKpis(rollup, { range: twelveMonths, scope: { kind: 'partner', id: partner.id } }).winRate;
+        input.quarter = { quarter, targetRevenue: target.revenue, revenueWon: standing.revenueWon, openPipeline: standing.openPipeline, winRate };
+      }
+      return input;
+    });
+}
+
+/** Each partner's last sync, from the rollups. */
+export function lastSyncs(rollups: ReadonlyMap<string, PartnerRollup>): Map<string, number> {
+  return new Map([...rollups].map(([partnerId, entry]) => [partnerId, entry.lastSyncAt]));
+}

@@ -1,0 +1,99 @@
+/**
+ * The vendor console's state (src/lib/vendor/console.svelte.ts) over a real session: the program's
+ * figures, ranking and attention come from the rollups in the program document, and follow a rollup
+ * the server writes while the console is open. Fake socket and server, fake-indexeddb.
+ */
+import 'fake-indexeddb/auto';
+import { Dexie } from 'dexie';
+import { UnsecuredJWT } from 'jose';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Session, type Directory } from '../../src/lib/app/session.svelte';
+import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
+import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
+import { buildRollup } from '../../src/lib/kpi';
+import { packRollup } from '../../src/lib/kpi/packed';
+import { PartnerKpiDb } from '../../src/lib/store/db';
+import { initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
+import { VendorConsole } from '../../src/lib/vendor/console.svelte';
+import { deal } from '../factories/records';
+import { FakeNetwork, FakeSyncServer } from './fake-sync-socket';
+
+const NOW = Date.UTC(2026, 10, 28, 9, 30);
+const DAY = 86_400_000;
+const program = { id: 'demo', name: 'Acme', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const directory: Directory = {
+  program,
+  partners: [
+    { id: 'p1', programId: 'demo', name: 'Sunrise Systems', createdAt: 0 },
+    { id: 'p2', programId: 'demo', name: 'BluePeak IT', createdAt: 0 },
+  ],
+  reps: [],
+};
+
+const won = (partnerId: string, amount: number, daysAgo: number) =>
+  deal({ partnerId, repId: `${partnerId}-r1`, stage: 'won', amount, createdAt: NOW - (daysAgo + 20) * DAY, closedAt: NOW - daysAgo * DAY });
+
+const dbs: PartnerKpiDb[] = [];
+const sessions: Session[] = [];
+afterEach(async () => {
+  for (const session of sessions.splice(0)) await session.signOut();
+  for (const db of dbs.splice(0)) {
+    db.close();
+    await Dexie.delete(db.name);
+  }
+});
+
+async function vendorSession(net: FakeNetwork): Promise<Session> {
+  const db = new PartnerKpiDb(`vendor-console-${Date.now()}-${Math.random()}`);
+  dbs.push(db);
+  const session = new Session({ db, now: () => NOW, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
+  sessions.push(session);
+  const jwt = new UnsecuredJWT({ programId: 'demo', role: 'vendor_manager' }).setSubject('v-anita').setExpirationTime(Math.floor((NOW + DAY) / 1000)).encode();
+  const record: SignInRecord = { token: jwt, claims: claimsOf(jwt)!, partnerId: 'p1' };
+  await session.signInWith(record, directory);
+  return session;
+}
+
+describe('the vendor console', () => {
+  it('ranks the partners and says who needs attention, from the program document', async () => {
+    const net = new FakeNetwork();
+    const session = await vendorSession(net);
+    const server = new FakeSyncServer();
+    const pd = openProgramDoc(server.doc);
+    initProgram(pd, { program, partners: directory.partners, reps: [], staff: [] });
+    writeRollup(pd, 'p1', { lastSyncAt: NOW - 3_600_000, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 3)])) });
+    setTarget(pd, 'p1', '2026-Q4', { revenue: 5_000_00, deals: 5, setAt: NOW, setBy: 'v-anita' });
+    server.handshake(net.sockets.find((socket) => socket.url.endsWith('/program/demo'))!);
+    await session.programStore!.settled();
+
+    const vendor = new VendorConsole(session);
+    expect(vendor.figures?.current).toMatchObject({ dealCount: 2, revenue: 1_000_00 });
+    expect(vendor.ranking.map((row) => [row.rank, row.name, row.won, row.freshness.stale])).toEqual([
+      [1, 'Sunrise Systems', 2, false],
+      [null, 'BluePeak IT', 0, true],
+    ]);
+    // BluePeak has never synced; Sunrise's ₹4,000 left of its target has no pipeline at all.
+    expect(vendor.attention.map((entry) => [entry.partnerId, entry.reasons.map((reason) => reason.kind)])).toEqual([
+      ['p1', ['pipelineBelowTarget']],
+      ['p2', ['noFigures']],
+    ]);
+    expect(vendor.quarterFigures('p1')).toEqual({ quarter: '2026-Q4', revenueWon: 1_000_00, dealsWon: 2, openPipeline: 0 });
+  });
+
+  it('follows a rollup the server writes while it is open', async () => {
+    const net = new FakeNetwork();
+    const session = await vendorSession(net);
+    const server = new FakeSyncServer();
+    const socket = net.sockets.find((candidate) => candidate.url.endsWith('/program/demo'))!;
+    initProgram(openProgramDoc(server.doc), { program, partners: directory.partners, reps: [], staff: [] });
+    server.handshake(socket);
+    await session.programStore!.settled();
+    const vendor = new VendorConsole(session);
+    expect(vendor.figures?.current.dealCount).toBe(0);
+
+    server.change(socket, (doc) => writeRollup(openProgramDoc(doc), 'p2', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])) }));
+    await session.programStore!.settled();
+    expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
+    expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p2', won: 1, freshness: { amount: 0, unit: 'minute' } });
+  });
+});
