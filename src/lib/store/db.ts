@@ -1,8 +1,8 @@
 /**
  * The device's IndexedDB database (Dexie): the Yjs update log of each document, by room (the
- * partners' documents and the program's, program-store.ts), the
- * projected `leads` and `deals` that the screens read, and settings. The only module that knows
- * the IndexedDB schema; everything else goes through the repository.
+ * partners' documents and the program's, room-log.ts), the projected `leads` and `deals` that the
+ * screens read, and settings. The only module that knows the IndexedDB schema; everything else goes
+ * through the repository.
  *
  * Versions:
  * - 1: leads, deals and settings only (records kept as rows; no document).

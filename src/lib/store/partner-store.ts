@@ -8,13 +8,12 @@
  * disagrees with the log; at start-up a projection marker is still compared with the log and the
  * rows rebuilt if they differ (an older app version, a failed write).
  *
- * The store is also the sync connection's ledger (`syncLedger`, sync SPEC.md C1–C3): each local
- * change's mark is stored in the update row that holds it, and the server's last acknowledged state
- * in the settings, so the count of changes not yet on the server survives a reload.
+ * The update log, its batching and storage errors and the sync connection's ledger (`syncLedger`,
+ * sync SPEC.md C1–C3) are the room log's (room-log.ts); this store adds its rows and KPI buckets to
+ * each of the log's IndexedDB transactions.
  *
  * Writes are validated by the domain schema first: invalid input never reaches the document.
  */
-import * as Y from 'yjs';
 import type { Deal, Lead } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
 import {
@@ -32,19 +31,14 @@ import {
   updateLead,
   type PartnerDoc,
 } from '../sync/partner-doc';
-import {
-  isOnServer,
-  localChangeOf,
-  readServerState,
-  storeServerState,
-  type LocalChange,
-  type ServerState,
-  type SyncLedger,
-} from '../sync/pending-changes';
+import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
 import { RollupIndex, emptyRollup, takeChangedSeries, type Rollup } from '../kpi/buckets';
 import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
 import { countable } from '../kpi/countable';
+import { RoomLog, type FlushPart, type StorageError, type WriteResult } from './room-log';
+
+export { describeStorageError, serverStateKey, type StorageError, type WriteResult } from './room-log';
 
 /** Name of the user-timing measure of each write, from the change to its being stored. */
 export const STORE_WRITE = 'partner-kpi:store-write';
@@ -54,8 +48,6 @@ export const STORE_APPLY = 'partner-kpi:store-apply';
 /** How the log is compacted: past this many updates, open() merges them into one. */
 const COMPACT_AFTER_UPDATES = 500;
 const PROJECTION_MARKER = 'projection';
-/** Settings key of what the sync server was last known to have of a room (C3). */
-export const serverStateKey = (room: string) => `sync:${room}`;
 const ROLLUP_MARKER = 'rollup';
 /** Bump when the buckets' shape or derivation changes: the stored rollup is then rebuilt. */
 const ROLLUP_VERSION = 1;
@@ -68,25 +60,6 @@ interface RollupMarker {
 /** Bump when the projection's shape or derivation changes: rows are then rebuilt on open. */
 const PROJECTION_VERSION = 1;
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] } | { ok: false; storageError: StorageError };
-
-export interface StorageError {
-  kind: 'quota' | 'blocked' | 'unknown';
-  message: string;
-}
-
-export function describeStorageError(error: unknown): StorageError {
-  const name = (error as { name?: string; inner?: { name?: string } })?.name ?? '';
-  const inner = (error as { inner?: { name?: string } })?.inner?.name ?? '';
-  if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
-    return { kind: 'quota', message: 'This device is out of storage space. Free some space, then save again.' };
-  }
-  if (name === 'DatabaseClosedError' || name === 'VersionError' || name === 'BlockedError' || inner === 'VersionError') {
-    return { kind: 'blocked', message: 'The app is open in another tab with an older version. Close the other tab, then save again.' };
-  }
-  return { kind: 'unknown', message: `Could not save on this device (${name || 'unknown error'}).` };
-}
-
 export interface RecordsChange {
   leads: LeadRow[];
   deals: DealRow[];
@@ -94,21 +67,14 @@ export interface RecordsChange {
 
 export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
+  private readonly log: RoomLog;
+  /** The ids of the records changed since the last flush. */
   private pending: PendingBatch = emptyBatch();
-  /** Local changes the server was not known to have (C1–C3); loaded with the document. */
-  private localChanges: LocalChange[] = [];
-  private serverState: ServerState | undefined;
-  private readonly localChangeListeners = new Set<() => void>();
-  private flushing: Promise<void> = Promise.resolve();
-  private flushScheduled: Promise<void> | undefined;
-  private lastError: StorageError | undefined;
   /** When the first change of the pending batch started (for the apply measure). */
   private changeStartedAt: number | undefined;
-  /** When the last batch was committed to IndexedDB (for the write measure). */
-  private storedAt = 0;
   /** Whether the projection marker says the rows match this room (written once, not on every save). */
   private projectionMarked = false;
-  private stopListening: () => void = () => {};
+  private stopChanges: () => void = () => {};
   private loadedDoc: PartnerDoc | undefined;
   /** The KPI buckets of every projected record, kept current with every change (once loaded). */
   private rollupIndex: RollupIndex | undefined;
@@ -122,6 +88,11 @@ export class PartnerStore {
     readonly room: string,
     readonly tz: string,
   ) {
+    this.log = new RoomLog(db, room, COMPACT_AFTER_UPDATES, {
+      tables: [db.leads, db.deals, db.settings, db.rollup],
+      hasPending: () => this.pending.leads.size > 0 || this.pending.deals.size > 0,
+      take: () => this.takeRecords(),
+    });
     this.ready = new Promise((resolve, reject) => {
       this.finishLoading = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -165,43 +136,18 @@ export class PartnerStore {
   }
 
   private async load(): Promise<void> {
-    const [rows, saved] = await Promise.all([this.db.updates.where('room').equals(this.room).toArray(), this.db.settings.get(serverStateKey(this.room))]);
-    this.serverState = readServerState(saved?.value);
-    this.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, this.serverState?.stateVector));
-    const doc = new Y.Doc();
-    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
+    const { doc, storedUpdates } = await this.log.load();
     this.loadedDoc = openPartnerDoc(doc);
-    this.listen(this.loadedDoc);
-    if (rows.length > COMPACT_AFTER_UPDATES) await this.compact(rows.map((row) => row.seq!), [...this.localChanges]);
+    this.stopChanges = onRecordsChanged(this.loadedDoc, (changed) => {
+      for (const id of changed.leads) this.pending.leads.add(id);
+      for (const id of changed.deals) this.pending.deals.add(id);
+      this.log.scheduleFlush();
+    });
     if (await this.db.settings.get(SEED_FROM_ROWS)) await this.seedFromRows();
-    await this.checkProjection(rows.length);
+    await this.checkProjection(storedUpdates);
     const { leads, deals } = await this.loadRows();
     this.rollupIndex = RollupIndex.build(this.tz, leads.map(countable), deals.map(countable));
     if (!this.storedRollup) await this.storeWholeRollup();
-  }
-
-  private listen(partnerDoc: PartnerDoc): void {
-    const doc = partnerDoc.doc;
-    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
-      this.pending.updates.push(update);
-      const change = localChangeOf(transaction);
-      if (change) {
-        this.pending.localChanges.push(change);
-        this.localChanges.push(change);
-        for (const listener of this.localChangeListeners) listener();
-      }
-      this.scheduleFlush();
-    };
-    doc.on('update', onUpdate);
-    const stopChanges = onRecordsChanged(partnerDoc, (changed) => {
-      for (const id of changed.leads) this.pending.leads.add(id);
-      for (const id of changed.deals) this.pending.deals.add(id);
-      this.scheduleFlush();
-    });
-    this.stopListening = () => {
-      doc.off('update', onUpdate);
-      stopChanges();
-    };
   }
 
   /** Writes every series of the rollup, replacing what is stored (first open, after a rebuild). */
@@ -216,30 +162,13 @@ export class PartnerStore {
   }
 
   close(): void {
-    this.stopListening();
-    this.loadedDoc?.doc.destroy();
+    this.stopChanges();
+    this.log.close();
   }
 
-  /**
-   * The sync connection's ledger (C1–C3): the local changes not known to be on the server, and the
-   * server's last acknowledged state, both kept in IndexedDB. Complete once `ready` has resolved.
-   */
+  /** The sync connection's ledger (C1–C3, room-log.ts). Complete once `ready` has resolved. */
   get syncLedger(): SyncLedger {
-    return {
-      localChanges: () => this.localChanges,
-      serverState: () => this.serverState,
-      remember: (state) => {
-        this.serverState = state;
-        this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
-        // Not in a write's transaction: if it is lost, the next open counts the changes this
-        // acknowledged as unsent until the next acknowledgement — too many, never too few.
-        this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
-      },
-      onLocalChange: (listener) => {
-        this.localChangeListeners.add(listener);
-        return () => this.localChangeListeners.delete(listener);
-      },
-    };
+    return this.log.syncLedger;
   }
 
   /** Called with the new rows after every change is stored. */
@@ -360,50 +289,37 @@ export class PartnerStore {
 
   /** The storage problem of the last write that could not be stored, if it is still unsolved. */
   get storageError(): StorageError | undefined {
-    return this.lastError;
+    return this.log.storageError;
   }
 
   /** Waits until every change made so far is stored (or failed to be). */
-  async settled(): Promise<void> {
-    await this.flushScheduled;
-    await this.flushing;
+  settled(): Promise<void> {
+    return this.log.settled();
   }
 
   // --- persistence ----------------------------------------------------------------------------
 
   /**
-   * Runs one change of the document, then waits until it is stored. The document refuses a change
-   * that its own rules forbid (PartnerDocError, e.g. an id that exists): that is reported as
-   * problems, and nothing was written.
+   * Runs one change of the document, then waits until it is stored (RoomLog.write: a change the
+   * document refuses, PartnerDocError, is reported as problems and writes nothing).
    */
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
     const started = performance.now();
     this.changeStartedAt ??= started;
-    try {
-      change();
-    } catch (error) {
-      if (error instanceof PartnerDocError) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
-      throw error;
-    }
-    await this.settled();
+    const written = await this.log.write(change, result, PartnerDocError);
+    if ('problems' in written) return written;
     // A user-timing entry per stored write, from the change to the commit of its IndexedDB
     // transaction (the screens' own updates after that are not the store's): benchmarks read them.
-    performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.storedAt) });
-    return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: result() };
+    performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.log.storedAt) });
+    return written;
   }
 
-  private scheduleFlush(): void {
-    // The update event and the changed-records event of one transaction arrive together: store
-    // them in one IndexedDB transaction once the current task is done.
-    this.flushScheduled ??= Promise.resolve().then(() => {
-      this.flushScheduled = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
+  /**
+   * The store's part of one flush of the log: the rows of the changed records and the KPI series
+   * they changed, written in the same IndexedDB transaction as the update.
+   */
+  private takeRecords(): FlushPart {
     const batch = this.pending;
-    if (batch.updates.length === 0 && batch.leads.size === 0 && batch.deals.size === 0) return;
     this.pending = emptyBatch();
     const leads = [...batch.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
     const deals = [...batch.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
@@ -413,40 +329,29 @@ export class PartnerStore {
     const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup).map(([, series]) => packSeries(series)) : [];
     if (this.changeStartedAt !== undefined) performance.measure(STORE_APPLY, { start: this.changeStartedAt, end: performance.now() });
     this.changeStartedAt = undefined;
-    try {
-      await this.db.transaction('rw', [this.db.updates, this.db.leads, this.db.deals, this.db.settings, this.db.rollup], () => {
-        // All requests at once: IndexedDB runs them in order within the transaction, and one
-        // commit waits for them all (awaiting each in turn cost a round trip per table).
+    return {
+      writes: () => {
         const writes: Promise<unknown>[] = [];
-        if (batch.updates.length > 0) {
-          const update = batch.updates.length === 1 ? batch.updates[0]! : Y.mergeUpdates(batch.updates);
-          // A local change is stored with its mark or not at all (C3).
-          writes.push(this.db.updates.add({ room: this.room, update, ...(batch.localChanges.length ? { localChanges: batch.localChanges } : {}) }));
-        }
         if (leads.length) writes.push(this.db.leads.bulkPut(leads));
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
         if (changedSeries.length) writes.push(this.db.rollup.bulkPut(changedSeries));
         if (!this.projectionMarked) writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } }));
-        return Promise.all(writes);
-      });
-      this.storedAt = performance.now();
-      this.projectionMarked = true;
-      this.lastError = undefined;
-      for (const listener of this.listeners) listener({ leads, deals });
-    } catch (error) {
-      // Nothing is lost: the change stays in the document and in the pending batch, and is stored
-      // with the next write that succeeds.
-      this.lastError = describeStorageError(error);
-      // The buckets in memory already count the change; store those series with the next write.
-      for (const packed of changedSeries) {
-        const series = this.rollupIndex?.rollup.series.get(packed.key);
-        if (series) series.changed = true;
-      }
-      this.pending.updates = [...batch.updates, ...this.pending.updates];
-      this.pending.localChanges = [...batch.localChanges, ...this.pending.localChanges];
-      for (const id of batch.leads) this.pending.leads.add(id);
-      for (const id of batch.deals) this.pending.deals.add(id);
-    }
+        return writes;
+      },
+      stored: () => {
+        this.projectionMarked = true;
+        for (const listener of this.listeners) listener({ leads, deals });
+      },
+      failed: () => {
+        // The buckets in memory already count the change; store those series with the next write.
+        for (const packed of changedSeries) {
+          const series = this.rollupIndex?.rollup.series.get(packed.key);
+          if (series) series.changed = true;
+        }
+        for (const id of batch.leads) this.pending.leads.add(id);
+        for (const id of batch.deals) this.pending.deals.add(id);
+      },
+    };
   }
 
   private leadRow(id: string): LeadRow | undefined {
@@ -461,18 +366,6 @@ export class PartnerStore {
     if (!deal) return undefined;
     const problems = recordProblems(this.partnerDoc, 'deal', id);
     return problems.length ? { ...deal, problems } : deal;
-  }
-
-  /**
-   * Replaces many small updates by one, in one transaction, so that the next open is fast. The
-   * marks of local changes the server does not have yet move into the new row (C3).
-   */
-  private async compact(seqs: number[], unsent: LocalChange[]): Promise<void> {
-    const state = Y.encodeStateAsUpdate(this.partnerDoc.doc);
-    await this.db.transaction('rw', this.db.updates, async () => {
-      await this.db.updates.bulkDelete(seqs);
-      await this.db.updates.add({ room: this.room, update: state, ...(unsent.length ? { localChanges: unsent } : {}) });
-    });
   }
 
   /** Writes rows kept by a version-1 database into the document, once. */
@@ -511,16 +404,14 @@ export class PartnerStore {
   }
 }
 
-/** What one flush stores: updates (with the marks of the local changes among them) and changed record ids. */
+/** The records one flush stores the rows of (the log keeps the updates). */
 interface PendingBatch {
-  updates: Uint8Array[];
-  localChanges: LocalChange[];
   leads: Set<string>;
   deals: Set<string>;
 }
 
 function emptyBatch(): PendingBatch {
-  return { updates: [], localChanges: [], leads: new Set(), deals: new Set() };
+  return { leads: new Set(), deals: new Set() };
 }
 
 function withoutProblems<T extends { problems?: Problem[] }>(row: T): Omit<T, 'problems'> {

@@ -3,11 +3,12 @@
  * partners and reps, vendor staff, quarterly targets and every partner's KPI rollup), its update
  * log in IndexedDB, and what the screens read of it.
  *
- * It shares the `updates` table with the partner store, by room: the same log, the same marks of
- * local changes (sync SPEC.md C3) and the same `sync:<room>` settings key, so the sync connection
- * treats both rooms alike and the program's directory, targets and rollups are there offline from
- * the last synced state. Every change, local (a vendor manager's target) or remote, takes one path:
- * the document's update → one IndexedDB transaction → the listeners, told which keys changed.
+ * Its log is a room log like the partner store's (room-log.ts): the shared `updates` table, by room,
+ * the same marks of local changes (sync SPEC.md C3) and the same `sync:<room>` settings key, so the
+ * sync connection treats both rooms alike and the program's directory, targets and rollups are there
+ * offline from the last synced state. Every change, local (a vendor manager's target) or remote,
+ * takes one path: the document's update → one IndexedDB transaction → the listeners, told which
+ * keys changed.
  *
  * The screens do not read the Y.Doc: they read plain values (`directory`, `targets`, `rollups`)
  * that this store derives and keeps until the part of the document they come from changes. No
@@ -15,7 +16,6 @@
  * and opens from the log in a few milliseconds, while a stored copy of it would have to be kept in
  * step with the log.
  */
-import * as Y from 'yjs';
 import type { Partner, Program, Rep } from '../domain/schema';
 import {
   onProgramChanged,
@@ -35,9 +35,9 @@ import {
   type Target,
   type TargetEntry,
 } from '../sync/program-doc';
-import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
+import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
-import { describeStorageError, serverStateKey, type StorageError, type WriteResult } from './partner-store';
+import { RoomLog, type StorageError, type WriteResult } from './room-log';
 
 /**
  * Past this many stored updates, opening merges them into one. Each of the server's rollup writes
@@ -69,65 +69,55 @@ function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
 
 export class ProgramStore {
   private readonly listeners = new Set<(changed: ProgramChanged) => void>();
-  private readonly localChangeListeners = new Set<() => void>();
-  private pendingUpdates: Uint8Array[] = [];
-  private pendingLocalChanges: LocalChange[] = [];
+  private readonly log: RoomLog;
+  /** The keys changed by the updates not yet stored: the listeners hear of them once they are. */
   private pendingChanged = noChange();
-  private localChanges: LocalChange[] = [];
-  private serverState: ServerState | undefined;
-  private flushing: Promise<void> = Promise.resolve();
-  private flushScheduled: Promise<void> | undefined;
-  private lastError: StorageError | undefined;
-  private stopListening: () => void = () => {};
+  private stopChanges: () => void = () => {};
+  private loadedDoc!: ProgramDoc;
   /** What the screens read, derived once per change of the part it comes from. */
   private cached: { directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
 
   private constructor(
-    private readonly db: PartnerKpiDb,
+    db: PartnerKpiDb,
     readonly room: string,
-    readonly programDoc: ProgramDoc,
-  ) {}
+  ) {
+    this.log = new RoomLog(db, room, COMPACT_AFTER_UPDATES, {
+      take: () => {
+        const changed = this.pendingChanged;
+        this.pendingChanged = noChange();
+        return {
+          stored: () => {
+            for (const listener of [...this.listeners]) listener(changed);
+          },
+          failed: () => addChanges(this.pendingChanged, changed),
+        };
+      },
+    });
+  }
 
   /** Opens the program's document from its stored updates (an empty document before the first sync). */
   static async open(db: PartnerKpiDb, room: string): Promise<ProgramStore> {
-    const [rows, saved] = await Promise.all([db.updates.where('room').equals(room).toArray(), db.settings.get(serverStateKey(room))]);
-    const doc = new Y.Doc();
-    if (rows.length > 0) Y.applyUpdate(doc, Y.mergeUpdates(rows.map((row) => row.update)));
-    const store = new ProgramStore(db, room, openProgramDoc(doc));
-    store.serverState = readServerState(saved?.value);
-    store.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, store.serverState?.stateVector));
+    const store = new ProgramStore(db, room);
+    store.loadedDoc = openProgramDoc((await store.log.load()).doc);
     store.listen();
-    if (rows.length > COMPACT_AFTER_UPDATES) await store.compact(rows.map((row) => row.seq!));
     return store;
   }
 
   private listen(): void {
-    const doc = this.programDoc.doc;
-    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
-      this.pendingUpdates.push(update);
-      const change = localChangeOf(transaction);
-      if (change) {
-        this.pendingLocalChanges.push(change);
-        this.localChanges.push(change);
-        for (const listener of this.localChangeListeners) listener();
-      }
-      this.scheduleFlush();
-    };
-    doc.on('update', onUpdate);
     // Runs before the update event of the same transaction (SPEC P9): the values read after it are current.
-    const stopChanges = onProgramChanged(this.programDoc, (changed) => {
+    this.stopChanges = onProgramChanged(this.programDoc, (changed) => {
       if (changed.meta || changed.partners.size || changed.reps.size) this.cached.directory = undefined;
       if (changed.staff.size) this.cached.staff = undefined;
       if (changed.targets.size) this.cached.targets = undefined;
       // The zone of every rollup is checked against the program's (P6): a new program reads them again.
       if (changed.rollups.size || changed.meta) this.cached.rollups = undefined;
       addChanges(this.pendingChanged, changed);
-      this.scheduleFlush();
+      this.log.scheduleFlush();
     });
-    this.stopListening = () => {
-      doc.off('update', onUpdate);
-      stopChanges();
-    };
+  }
+
+  get programDoc(): ProgramDoc {
+    return this.loadedDoc;
   }
 
   /** The program, its partners and reps (deleted ones included, with `deletedAt`); undefined until the document has a program. */
@@ -171,90 +161,28 @@ export class ProgramStore {
    * dropped by the server, so the screens offer the form to vendor managers alone.
    */
   async setTarget(partnerId: string, quarter: string, target: Target): Promise<WriteResult<TargetEntry>> {
-    try {
-      setTarget(this.programDoc, partnerId, quarter, target);
-    } catch (error) {
-      if (error instanceof ProgramDocError) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
-      throw error;
-    }
-    await this.settled();
-    return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: { partnerId, quarter, ...target } };
+    return this.log.write(() => setTarget(this.programDoc, partnerId, quarter, target), () => ({ partnerId, quarter, ...target }), ProgramDocError);
   }
 
   /** The sync connection's ledger (C1–C3), kept in IndexedDB like the partner store's. */
   get syncLedger(): SyncLedger {
-    return {
-      localChanges: () => this.localChanges,
-      serverState: () => this.serverState,
-      remember: (state) => {
-        this.serverState = state;
-        this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
-        // As in the partner store: if this is lost, the next open counts too many, never too few.
-        this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
-      },
-      onLocalChange: (listener) => {
-        this.localChangeListeners.add(listener);
-        return () => this.localChangeListeners.delete(listener);
-      },
-    };
+    return this.log.syncLedger;
   }
 
   /** The storage problem of the last write that could not be stored, while it is unsolved. */
   get storageError(): StorageError | undefined {
-    return this.lastError;
+    return this.log.storageError;
   }
 
   /** Waits until every change so far is stored (or failed to be). */
-  async settled(): Promise<void> {
-    await this.flushScheduled;
-    await this.flushing;
+  settled(): Promise<void> {
+    return this.log.settled();
   }
 
   close(): void {
-    this.stopListening();
+    this.stopChanges();
     this.listeners.clear();
     this.programDoc.close();
-    this.programDoc.doc.destroy();
-  }
-
-  private scheduleFlush(): void {
-    // A transaction's changed keys and its update arrive together: one IndexedDB transaction for both.
-    this.flushScheduled ??= Promise.resolve().then(() => {
-      this.flushScheduled = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const updates = this.pendingUpdates;
-    const localChanges = this.pendingLocalChanges;
-    const changed = this.pendingChanged;
-    if (updates.length === 0) return;
-    this.pendingUpdates = [];
-    this.pendingLocalChanges = [];
-    this.pendingChanged = noChange();
-    try {
-      const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-      // A local change is stored with its mark or not at all (C3).
-      await this.db.updates.add({ room: this.room, update, ...(localChanges.length ? { localChanges } : {}) });
-      this.lastError = undefined;
-      for (const listener of [...this.listeners]) listener(changed);
-    } catch (error) {
-      // Nothing is lost: the change stays in the document and is stored with the next write that works.
-      this.lastError = describeStorageError(error);
-      this.pendingUpdates = [...updates, ...this.pendingUpdates];
-      this.pendingLocalChanges = [...localChanges, ...this.pendingLocalChanges];
-      addChanges(this.pendingChanged, changed);
-    }
-  }
-
-  /** Replaces the stored updates by one; the marks of changes the server does not have move into it (C3). */
-  private async compact(seqs: number[]): Promise<void> {
-    const state = Y.encodeStateAsUpdate(this.programDoc.doc);
-    const unsent = [...this.localChanges];
-    await this.db.transaction('rw', this.db.updates, async () => {
-      await this.db.updates.bulkDelete(seqs);
-      await this.db.updates.add({ room: this.room, update: state, ...(unsent.length ? { localChanges: unsent } : {}) });
-    });
+    this.log.close();
   }
 }
