@@ -4,23 +4,39 @@
  * indexed) with SQL over the same rows. A script, not a test: timings on shared machines vary, so
  * it prints medians and ratios for a person to read, and marks each target as met or missed.
  *
- * Also the rep app's figures in Chromium (scripts/bench-browser.ts) and the Today screen's
- * JavaScript size (scripts/bundle-size.ts).
+ * Also the rep app's figures in Chromium (scripts/bench-browser.ts), the Today screen's
+ * JavaScript size (scripts/bundle-size.ts), and the sync server under many devices' edits against a
+ * minimal relay (scripts/bench-sync.ts).
  *
- * Options: --sizes 100000,1000000  --runs 5  --skip-browser
+ * Options: --sizes 100000,1000000  --runs 5  --skip-browser  --skip-sync  --sync-only  --sync-updates 5000
  */
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { todayInitialJs } from './bundle-size';
 import { BROWSER_TARGETS, benchBrowser } from './bench-browser';
+import { benchSync } from './bench-sync';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
 
 const { values } = parseArgs({
-  options: { sizes: { type: 'string', default: '100000,1000000' }, runs: { type: 'string', default: '5' }, 'skip-browser': { type: 'boolean', default: false } },
+  options: {
+    sizes: { type: 'string', default: '100000,1000000' },
+    runs: { type: 'string', default: '5' },
+    'skip-browser': { type: 'boolean', default: false },
+    'skip-sync': { type: 'boolean', default: false },
+    'sync-only': { type: 'boolean', default: false },
+    'sync-updates': { type: 'string', default: '5000' },
+  },
 });
+const usageError = (message: string): never => {
+  console.error(message);
+  process.exit(2);
+};
+if (values['skip-sync'] && values['sync-only']) usageError('--skip-sync and --sync-only leave nothing to run: give one of them');
+const syncUpdates = Number(values['sync-updates']);
+if (!Number.isInteger(syncUpdates) || syncUpdates < 1) usageError(`--sync-updates must be a positive whole number, not ${values['sync-updates']}`);
 const sizes = values.sizes.split(',').map(Number);
 const runs = Math.max(5, Number(values.runs));
 
@@ -189,27 +205,33 @@ function benchSize(targetDeals: number) {
 }
 
 console.log(`partner-kpi benchmark — Node ${process.version}, ${runs} runs per figure`);
-try {
-  const today = todayInitialJs(fileURLToPath(new URL('..', import.meta.url)));
-  const kb = today.gzipBytes / 1024;
-  console.log(`\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`);
-} catch (error) {
-  console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
-}
-if (!values['skip-browser']) {
-  console.log('\n=== the rep app in headless Chromium ===');
+const syncOnly = values['sync-only'];
+// --sync-only: none of the app's figures, only the sync server's.
+if (!syncOnly) {
   try {
-    const browser = await benchBrowser();
-    console.log(`partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`);
-    console.log(`  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`);
-    console.log(`  (last open, ms after navigation: ${browser.openSteps})`);
-    console.log(`  save a deal, applied in memory p50     ${ms(browser.applyP50Ms).padStart(9)} ms`);
-    console.log(`  save a deal, applied in memory p95     ${ms(browser.applyP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.applyP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
-    console.log(`  save a deal, stored in IndexedDB p50   ${ms(browser.saveP50Ms).padStart(9)} ms`);
-    console.log(`  save a deal, stored in IndexedDB p95   ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+    const today = todayInitialJs(fileURLToPath(new URL('..', import.meta.url)));
+    const kb = today.gzipBytes / 1024;
+    console.log(`\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`);
   } catch (error) {
-    console.log(`  not measured: ${(error as Error).message}`);
+    console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
+  }
+  if (!values['skip-browser']) {
+    console.log('\n=== the rep app in headless Chromium ===');
+    try {
+      const browser = await benchBrowser();
+      console.log(`partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`);
+      console.log(`  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`);
+      console.log(`  (last open, ms after navigation: ${browser.openSteps})`);
+      console.log(`  save a deal, applied in memory p50     ${ms(browser.applyP50Ms).padStart(9)} ms`);
+      console.log(`  save a deal, applied in memory p95     ${ms(browser.applyP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.applyP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+      console.log(`  save a deal, stored in IndexedDB p50   ${ms(browser.saveP50Ms).padStart(9)} ms`);
+      console.log(`  save a deal, stored in IndexedDB p95   ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+    } catch (error) {
+      console.log(`  not measured: ${(error as Error).message}`);
+    }
   }
 }
-const allAgree = sizes.map(benchSize).every(Boolean);
-process.exitCode = allAgree ? 0 : 1;
+const allAgree = syncOnly || sizes.map(benchSize).every(Boolean);
+// After the engine: the sync run starts child processes and 1,000 sockets, which should not share the machine with it.
+const syncOk = values['skip-sync'] || (await benchSync({ updates: syncUpdates }));
+process.exitCode = allAgree && syncOk ? 0 : 1;

@@ -49,6 +49,10 @@ export class RollupWorker {
     if (!job) return;
     this.due.delete(name);
     this.running = this.running.then(async () => {
+      // Folds that fall due together (rooms loaded at once) must not hold the event loop between
+      // them: SQLite appends resolve without yielding, so without this no socket is read until
+      // the last fold is written.
+      await new Promise((resolve) => setImmediate(resolve));
       try {
         await this.write(job.room, job.syncedAt);
       } catch (error) {

@@ -42,17 +42,29 @@ const LATEST_INSTANT = Date.UTC(2100, 0, 1);
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE_PATTERN = /^\+?[0-9 ()./-]{5,24}$/;
 
+// Validation runs for every record read (a partner document holds tens of thousands): asking Intl
+// anew each time cost most of a deal's validation, so the answers are remembered. They are pure.
+const knownZones = new Map<string, boolean>();
+let currencies: Set<string> | undefined;
+
 export function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return zone.length > 0;
-  } catch {
-    return false;
+  let known = knownZones.get(zone);
+  if (known === undefined) {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: zone });
+      known = zone.length > 0;
+    } catch {
+      known = false;
+    }
+    // Bounded: bad input (a CSV column of junk) must not grow it without end.
+    if (knownZones.size < 1000) knownZones.set(zone, known);
   }
+  return known;
 }
 
 export function isCurrency(code: string): boolean {
-  return /^[A-Z]{3}$/.test(code) && Intl.supportedValuesOf('currency').includes(code);
+  currencies ??= new Set(Intl.supportedValuesOf('currency'));
+  return /^[A-Z]{3}$/.test(code) && currencies.has(code);
 }
 
 /** How one field is stored, checked and written to files. */
