@@ -23,7 +23,7 @@ import { PartnerStore, type WriteResult } from '../store/partner-store';
 import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
-import { connectRoom, type CloseReason, type RoomConnection, type SyncState } from '../sync/connection';
+import type { CloseReason, RoomConnection, SyncState } from '../sync/connection';
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
@@ -91,6 +91,14 @@ export class Session {
   blockedByOtherTab = $state(false);
 
   private connection: RoomConnection | undefined;
+  /**
+   * y-websocket and the sync protocol, loaded beside the first screen rather than in it (the Today
+   * screen's JavaScript budget): nothing is shown before the records are loaded anyway.
+   */
+  private readonly connections = import('../sync/connection');
+  /** Bumped to cancel a connection still waiting for that module. */
+  private connectionRequest = 0;
+  private programConnectionRequest = 0;
   private programConnection: RoomConnection | undefined;
   /** The token the program connection offers: a new one (signing in again) needs a new connection. */
   private programConnectionToken: string | undefined;
@@ -420,50 +428,61 @@ export class Session {
     const record = this.signIn;
     if (!store || !record) return;
     this.programConnection?.destroy();
-    const connection = connectRoom({
-      doc: store.programDoc.doc,
-      url: this.options.syncUrl ?? syncUrlOf(location),
-      room: store.room,
-      token: record.token,
-      now: this.now,
-      WebSocket: this.options.WebSocket,
-      ledger: store.syncLedger,
-      // Reps and partner managers read the program room; a vendor manager writes its targets.
-      readOnly: record.claims.role !== 'vendor_manager',
-      online: this.online && !this.tokenExpired,
-    });
-    this.programConnection = connection;
+    this.programConnection = undefined;
     this.programConnectionToken = record.token;
-    connection.subscribe((state) => {
-      if (this.programConnection === connection) this.programSync = state;
-    });
+    const request = ++this.programConnectionRequest;
+    void this.connections.then(({ connectRoom }) => {
+      if (request !== this.programConnectionRequest || this.programStore !== store) return;
+      const connection = connectRoom({
+        doc: store.programDoc.doc,
+        url: this.options.syncUrl ?? syncUrlOf(location),
+        room: store.room,
+        token: record.token,
+        now: this.now,
+        WebSocket: this.options.WebSocket,
+        ledger: store.syncLedger,
+        // Reps and partner managers read the program room; a vendor manager writes its targets.
+        readOnly: record.claims.role !== 'vendor_manager',
+        online: this.online && !this.tokenExpired,
+      });
+      this.programConnection = connection;
+      connection.subscribe((state) => {
+        if (this.programConnection === connection) this.programSync = state;
+      });
+    }, (error: unknown) => this.fail(error));
   }
 
   private connect(store: PartnerStore): void {
     this.connection?.destroy();
+    this.connection = undefined;
     const record = this.signIn!;
-    const connection = connectRoom({
-      doc: store.partnerDoc.doc,
-      url: this.options.syncUrl ?? syncUrlOf(location),
-      room: store.room,
-      token: record.token,
-      now: this.now,
-      WebSocket: this.options.WebSocket,
-      ledger: store.syncLedger,
-      readOnly: isReadOnly(record.claims.role),
-      // An expired token would only be refused: wait for a new sign-in instead.
-      online: this.online && !this.tokenExpired,
-    });
-    this.connection = connection;
-    connection.subscribe((state) => {
-      if (this.connection === connection) this.sync = state;
-    });
+    const request = ++this.connectionRequest;
+    void this.connections.then(({ connectRoom }) => {
+      if (request !== this.connectionRequest || this.store !== store) return;
+      const connection = connectRoom({
+        doc: store.partnerDoc.doc,
+        url: this.options.syncUrl ?? syncUrlOf(location),
+        room: store.room,
+        token: record.token,
+        now: this.now,
+        WebSocket: this.options.WebSocket,
+        ledger: store.syncLedger,
+        readOnly: isReadOnly(record.claims.role),
+        // An expired token would only be refused: wait for a new sign-in instead.
+        online: this.online && !this.tokenExpired,
+      });
+      this.connection = connection;
+      connection.subscribe((state) => {
+        if (this.connection === connection) this.sync = state;
+      });
+    }, (error: unknown) => this.fail(error));
   }
 
   /** Closes the partner's data, after what is on its way to IndexedDB is stored under its own room. */
   private async closePartner(): Promise<void> {
     this.connection?.destroy();
     this.connection = undefined;
+    this.connectionRequest++;
     this.sync = undefined;
     this.stopRows();
     this.stopRows = () => {};
@@ -479,6 +498,7 @@ export class Session {
   private closeProgram(): void {
     this.programConnection?.destroy();
     this.programConnection = undefined;
+    this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     this.programSync = undefined;
     this.stopProgram();
@@ -493,6 +513,7 @@ export class Session {
     const program = this.programStore;
     this.programConnection?.destroy();
     this.programConnection = undefined;
+    this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     // Let a load or a save in progress finish, so that nothing is written after the clearing.
     await this.closePartner();
