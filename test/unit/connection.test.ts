@@ -12,7 +12,7 @@ import { countUnsent, memoryLedger, readServerState, storeServerState, type Sync
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { PartnerStore, serverStateKey } from '../../src/lib/store/partner-store';
 import { lead } from '../factories/records';
-import { FakeNetwork, FakeSyncServer } from './fake-sync-socket';
+import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 
 const ROOM = 'program/demo/partner/p1';
 const URL = 'ws://partner-kpi.test/sync';

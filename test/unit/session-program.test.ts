@@ -14,7 +14,7 @@ import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { initProgram, openProgramDoc } from '../../src/lib/sync/program-doc';
 import { DEFAULT_STAGE_PROBABILITY, type Role } from '../../src/lib/domain';
-import { FakeNetwork, FakeSyncServer, type FakeSocket } from './fake-sync-socket';
+import { FakeNetwork, FakeSyncServer, type FakeSocket } from '../factories/fake-sync-socket';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;

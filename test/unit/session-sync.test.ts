@@ -14,7 +14,7 @@ import { PartnerKpiDb } from '../../src/lib/store/db';
 import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
 import { DEFAULT_STAGE_PROBABILITY, type Role } from '../../src/lib/domain';
 import { lead } from '../factories/records';
-import { FakeNetwork, FakeSyncServer } from './fake-sync-socket';
+import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;

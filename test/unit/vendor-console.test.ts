@@ -16,7 +16,7 @@ import { PartnerKpiDb } from '../../src/lib/store/db';
 import { initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
 import { VendorConsole } from '../../src/lib/vendor/console.svelte';
 import { deal } from '../factories/records';
-import { FakeNetwork, FakeSyncServer } from './fake-sync-socket';
+import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const DAY = 86_400_000;
