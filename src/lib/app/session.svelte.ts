@@ -23,7 +23,7 @@ import { PartnerStore, type WriteResult } from '../store/partner-store';
 import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
-import type { CloseReason, RoomConnection, SyncState } from '../sync/connection';
+import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../sync/connection';
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
@@ -431,25 +431,17 @@ export class Session {
     this.programConnection = undefined;
     this.programConnectionToken = record.token;
     const request = ++this.programConnectionRequest;
-    void this.connections.then(({ connectRoom }) => {
-      if (request !== this.programConnectionRequest || this.programStore !== store) return;
-      const connection = connectRoom({
-        doc: store.programDoc.doc,
-        url: this.options.syncUrl ?? syncUrlOf(location),
-        room: store.room,
-        token: record.token,
-        now: this.now,
-        WebSocket: this.options.WebSocket,
-        ledger: store.syncLedger,
-        // Reps and partner managers read the program room; a vendor manager writes its targets.
-        readOnly: record.claims.role !== 'vendor_manager',
-        online: this.online && !this.tokenExpired,
-      });
-      this.programConnection = connection;
-      connection.subscribe((state) => {
-        if (this.programConnection === connection) this.programSync = state;
-      });
-    }, (error: unknown) => this.fail(error));
+    this.connectWhenLoaded(
+      // Reps and partner managers read the program room; a vendor manager writes its targets.
+      { doc: store.programDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: record.claims.role !== 'vendor_manager' },
+      () => request === this.programConnectionRequest && this.programStore === store,
+      (connection) => {
+        this.programConnection = connection;
+        connection.subscribe((state) => {
+          if (this.programConnection === connection) this.programSync = state;
+        });
+      },
+    );
   }
 
   private connect(store: PartnerStore): void {
@@ -457,24 +449,36 @@ export class Session {
     this.connection = undefined;
     const record = this.signIn!;
     const request = ++this.connectionRequest;
+    this.connectWhenLoaded(
+      { doc: store.partnerDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: isReadOnly(record.claims.role) },
+      () => request === this.connectionRequest && this.store === store,
+      (connection) => {
+        this.connection = connection;
+        connection.subscribe((state) => {
+          if (this.connection === connection) this.sync = state;
+        });
+      },
+    );
+  }
+
+  /** Connects a room once the sync module is loaded, unless the request went stale meanwhile. */
+  private connectWhenLoaded(
+    room: Pick<ConnectOptions, 'doc' | 'room' | 'token' | 'ledger' | 'readOnly'>,
+    stillWanted: () => boolean,
+    adopt: (connection: RoomConnection) => void,
+  ): void {
     void this.connections.then(({ connectRoom }) => {
-      if (request !== this.connectionRequest || this.store !== store) return;
-      const connection = connectRoom({
-        doc: store.partnerDoc.doc,
-        url: this.options.syncUrl ?? syncUrlOf(location),
-        room: store.room,
-        token: record.token,
-        now: this.now,
-        WebSocket: this.options.WebSocket,
-        ledger: store.syncLedger,
-        readOnly: isReadOnly(record.claims.role),
-        // An expired token would only be refused: wait for a new sign-in instead.
-        online: this.online && !this.tokenExpired,
-      });
-      this.connection = connection;
-      connection.subscribe((state) => {
-        if (this.connection === connection) this.sync = state;
-      });
+      if (!stillWanted()) return;
+      adopt(
+        connectRoom({
+          ...room,
+          url: this.options.syncUrl ?? syncUrlOf(location),
+          now: this.now,
+          WebSocket: this.options.WebSocket,
+          // An expired token would only be refused: wait for a new sign-in instead.
+          online: this.online && !this.tokenExpired,
+        }),
+      );
     }, (error: unknown) => this.fail(error));
   }
 
