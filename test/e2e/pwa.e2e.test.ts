@@ -135,7 +135,9 @@ describe('the installable offline app', () => {
     await app.open('/');
     await app.waitForServiceWorker();
     // Requests the online page still has in flight (lazy chunks) would fail when the server stops
-    // and be mistaken for missing offline resources: stop only once the network is idle.
+    // and be mistaken for missing offline resources: stop only once the first screen (the sign-in,
+    // loaded once the database says nobody is signed in) is there and the network is idle.
+    await app.page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await app.page.waitForLoadState('networkidle');
     await stopServer();
 

@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connectRoom, type ConnectOptions, type RoomConnection, type SyncState } from '../../src/lib/sync/connection';
 import { countUnsent, memoryLedger, readServerState, storeServerState, type SyncLedger } from '../../src/lib/sync/pending-changes';
 import { PartnerKpiDb } from '../../src/lib/store/db';
-import { PartnerStore, serverStateKey } from '../../src/lib/store/partner-store';
+import { PartnerStore } from '../../src/lib/store/partner-store';
+import { serverStateKey } from '../../src/lib/store/room-log';
 import { lead } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 
@@ -115,6 +116,23 @@ describe('C5: status', () => {
     connection.setOnline(false);
     expect(connection.state.status).toBe('offline');
     expect(net.last.closedByDevice).toBe(true);
+  });
+
+  it('is offline while the server cannot be reached, whatever the browser says, and keeps trying until a socket opens', () => {
+    const { net, server, connection } = connect();
+    expect(connection.state.status).toBe('connecting');
+    net.last.closeFromServer(1006);
+    expect(connection.state).toMatchObject({ status: 'offline', closeReason: undefined });
+
+    connection.reconnect();
+    expect(net.sockets).toHaveLength(2);
+    expect(connection.state.status).toBe('connecting');
+    net.last.closeFromServer(1006);
+    expect(connection.state.status).toBe('offline');
+
+    connection.reconnect();
+    server.handshake(net.last);
+    expect(connection.state.status).toBe('synced');
   });
 
   it('is connecting, not offline, while it waits to try again after a dropped connection', () => {

@@ -76,6 +76,13 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
   /** The server refused (44xx): y-websocket stops, and so does this connection until it is replaced. */
   let refused = false;
   let closeReason: CloseReason | undefined;
+  /**
+   * The last attempt could not reach the server (its socket closed before it opened): the device
+   * says it is offline while it keeps trying, whatever the browser's `navigator.onLine` claims (a
+   * phone on a network without internet, a server that is down). Cleared when a socket opens, and
+   * when the browser reports the network back or someone asks to reconnect (a fresh attempt).
+   */
+  let unreachable = false;
   let serverState: ServerState | undefined = ledger.serverState();
   const listeners = new Set<(state: SyncState) => void>();
 
@@ -95,7 +102,7 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
   const pendingNow = () => (readOnly ? 0 : countUnsent(ledger.localChanges(), serverState?.stateVector));
 
   function statusOf(pendingChanges: number): SyncStatus {
-    if (destroyed || refused || !online || !provider.shouldConnect) return 'offline';
+    if (destroyed || refused || !online || unreachable || !provider.shouldConnect) return 'offline';
     if (!provider.wsconnected) return 'connecting';
     if (!provider.synced || pendingChanges > 0) return 'syncing';
     return 'synced';
@@ -129,9 +136,16 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
     changed();
   }
 
-  provider.on('status', changed);
+  provider.on('status', ({ status }) => {
+    if (status === 'connected') unreachable = false;
+    changed();
+  });
   provider.on('sync', changed);
-  provider.on('connection-close', changed);
+  provider.on('connection-close', () => {
+    // Runs before y-websocket marks the socket closed: `wsconnected` still says whether it had opened.
+    if (!provider.wsconnected) unreachable = true;
+    changed();
+  });
   provider.on('closed', ({ code }) => {
     refused = true;
     closeReason = code === CLOSE_UNAUTHORIZED ? 'expired-token' : code === CLOSE_FORBIDDEN ? 'forbidden' : undefined;
@@ -153,6 +167,7 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
     },
     setOnline(value) {
       online = value;
+      unreachable = false;
       if (!destroyed && !refused) {
         if (online) provider.connect();
         else provider.disconnect();
@@ -161,6 +176,7 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
     },
     reconnect() {
       if (destroyed || refused || !online) return;
+      unreachable = false;
       if (provider.ws === null) provider.connect();
       changed();
     },
