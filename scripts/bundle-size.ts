@@ -1,7 +1,7 @@
 /**
  * The gzipped JavaScript a phone downloads before the Today screen shows: the client entry, the root
  * layout and the Today page, with everything they import statically (lazy chunks — charts, CSV,
- * the demo generator — are not counted). Reads the build manifest, so it needs `npm run build`.
+ * the demo generator — are not counted). Reads the build output, so it needs `npm run build`.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -13,14 +13,25 @@ interface ManifestChunk {
 }
 
 const CLIENT = '.svelte-kit/output/client';
-/** Manifest keys of the client entry, the root layout (node 0) and the Today page (node 2). */
-const TODAY_ENTRIES = [/client-optimized\/app\.js$/, /client-optimized\/nodes\/0\.js$/, /client-optimized\/nodes\/2\.js$/];
+const GENERATED_APP = '.svelte-kit/generated/client-optimized/app.js';
+
+/**
+ * The node index of the page at `/`, read from SvelteKit's generated route dictionary
+ * (`"/": [3]`, or `[~3]` when the page has no load): node numbers shift as routes and layouts are added.
+ */
+function todayNode(root: string): number {
+  const app = readFileSync(join(root, GENERATED_APP), 'utf8');
+  const match = /"\/":\s*\[~?(\d+)/.exec(app);
+  if (!match) throw new Error(`No route "/" in ${GENERATED_APP}: run npm run build first.`);
+  return Number(match[1]);
+}
 
 export function todayInitialJs(root: string): { files: number; gzipBytes: number } {
   const manifest = JSON.parse(readFileSync(join(root, CLIENT, '.vite/manifest.json'), 'utf8')) as Record<string, ManifestChunk>;
+  const entries = ['app.js', 'nodes/0.js', `nodes/${todayNode(root)}.js`].map((name) => `client-optimized/${name}`);
   const keys = Object.keys(manifest);
-  const pending = keys.filter((key) => TODAY_ENTRIES.some((pattern) => pattern.test(key)));
-  if (pending.length !== TODAY_ENTRIES.length) throw new Error('The build manifest has no Today screen entries: run npm run build first.');
+  const pending = keys.filter((key) => entries.some((entry) => key.endsWith(entry)));
+  if (pending.length !== entries.length) throw new Error('The build manifest has no Today screen entries: run npm run build first.');
   const seen = new Set<string>();
   while (pending.length) {
     const key = pending.pop()!;

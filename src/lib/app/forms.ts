@@ -4,7 +4,7 @@
  */
 import type { Problem } from '../domain/validate';
 import { formFieldLabel, problemText } from './problem-text';
-import type { WriteResult } from '../store/partner-store';
+import type { WriteResult } from '../store/write-result';
 import { parseDay, startOfLocalDay } from '../kpi/calendar';
 import { formatDay, localDayOf } from '../kpi/calendar';
 

@@ -19,7 +19,8 @@
  * so each opens offline from its last synced state.
  */
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
-import { PartnerStore, type WriteResult } from '../store/partner-store';
+import { PartnerStore } from '../store/partner-store';
+import type { WriteResult } from '../store/write-result';
 import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
@@ -347,14 +348,20 @@ export class Session {
     this.identity = identity;
     this.signInDirectory = directory;
     this.tokenExpired = isExpired(record.claims, this.now());
-    await this.openProgram(identity.programId);
+    // The program document opens beside the partner's stored KPIs, not before them: until it is
+    // open, the directory the sign-in gave stands in (and names the zone of the buckets).
+    const programOpened = this.openProgram(identity.programId);
+    programOpened.catch(() => {}); // awaited below, unless the partner fails to open first
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz);
     performance.mark(OPEN_MARKS.document);
     this.store = store;
-    // The KPIs can show now, from the stored buckets; the records follow.
+    // The KPIs can show now, from the stored buckets; the program's targets and the records follow.
     this.status = 'ready';
+    await programOpened;
+    // The program document's directory, once it has one (the partner is opened again if its zone differs).
+    this.refreshDirectory();
     await store.ready;
     const { leads, deals } = await store.loadRows();
     performance.mark(OPEN_MARKS.rows);

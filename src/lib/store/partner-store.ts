@@ -16,29 +16,24 @@
  */
 import type { Deal, Lead } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
-import {
-  createDeal,
-  createLead,
-  deleteRecord,
-  onRecordsChanged,
-  openPartnerDoc,
-  PartnerDocError,
-  readAll,
-  readDeal,
-  readLead,
-  recordProblems,
-  updateDeal,
-  updateLead,
-  type PartnerDoc,
-} from '../sync/partner-doc';
+import type { PartnerDoc } from '../sync/partner-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
 import { RollupIndex, emptyRollup, takeChangedSeries, type Rollup } from '../kpi/buckets';
 import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
 import { countable } from '../kpi/countable';
-import { RoomLog, type FlushPart, type StorageError, type WriteResult } from './room-log';
+import type { FlushPart, RoomLog } from './room-log';
+import type { StorageError, WriteResult } from './write-result';
 
-export { describeStorageError, serverStateKey, type StorageError, type WriteResult } from './room-log';
+export { describeStorageError, type StorageError, type WriteResult } from './write-result';
+
+type PartnerDocs = typeof import('../sync/partner-doc');
+
+/**
+ * The document engine (Yjs, the partner document's rules, the update log), loaded while the KPIs
+ * show from the stored buckets rather than before them: the Today screen needs none of it to show.
+ */
+const loadEngine = () => Promise.all([import('../sync/partner-doc'), import('./room-log')]);
 
 /** Name of the user-timing measure of each write, from the change to its being stored. */
 export const STORE_WRITE = 'partner-kpi:store-write';
@@ -67,7 +62,10 @@ export interface RecordsChange {
 
 export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
-  private readonly log: RoomLog;
+  /** The update log, once the engine is loaded (`ready`). */
+  private log: RoomLog | undefined;
+  /** The partner document's functions, once the engine is loaded. */
+  private docs!: PartnerDocs;
   /** The ids of the records changed since the last flush. */
   private pending: PendingBatch = emptyBatch();
   /** When the first change of the pending batch started (for the apply measure). */
@@ -88,11 +86,6 @@ export class PartnerStore {
     readonly room: string,
     readonly tz: string,
   ) {
-    this.log = new RoomLog(db, room, COMPACT_AFTER_UPDATES, {
-      tables: [db.leads, db.deals, db.settings, db.rollup],
-      hasPending: () => this.pending.leads.size > 0 || this.pending.deals.size > 0,
-      take: () => this.takeRecords(),
-    });
     this.ready = new Promise((resolve, reject) => {
       this.finishLoading = (error) => (error === undefined ? resolve() : reject(error));
     });
@@ -136,12 +129,20 @@ export class PartnerStore {
   }
 
   private async load(): Promise<void> {
+    const [docs, logs] = await loadEngine();
+    this.docs = docs;
+    const db = this.db;
+    this.log = new logs.RoomLog(db, this.room, COMPACT_AFTER_UPDATES, {
+      tables: [db.leads, db.deals, db.settings, db.rollup],
+      hasPending: () => this.pending.leads.size > 0 || this.pending.deals.size > 0,
+      take: () => this.takeRecords(),
+    });
     const { doc, storedUpdates } = await this.log.load();
-    this.loadedDoc = openPartnerDoc(doc);
-    this.stopChanges = onRecordsChanged(this.loadedDoc, (changed) => {
+    this.loadedDoc = this.docs.openPartnerDoc(doc);
+    this.stopChanges = this.docs.onRecordsChanged(this.loadedDoc, (changed) => {
       for (const id of changed.leads) this.pending.leads.add(id);
       for (const id of changed.deals) this.pending.deals.add(id);
-      this.log.scheduleFlush();
+      this.engineLog.scheduleFlush();
     });
     if (await this.db.settings.get(SEED_FROM_ROWS)) await this.seedFromRows();
     await this.checkProjection(storedUpdates);
@@ -163,12 +164,18 @@ export class PartnerStore {
 
   close(): void {
     this.stopChanges();
-    this.log.close();
+    this.log?.close();
   }
 
-  /** The sync connection's ledger (C1–C3, room-log.ts). Complete once `ready` has resolved. */
+  /** The update log; only after `ready`. */
+  private get engineLog(): RoomLog {
+    if (!this.log) throw new Error('The partner document is still loading: await store.ready first.');
+    return this.log;
+  }
+
+  /** The sync connection's ledger (C1–C3, room-log.ts); only after `ready`. */
   get syncLedger(): SyncLedger {
-    return this.log.syncLedger;
+    return this.engineLog.syncLedger;
   }
 
   /** Called with the new rows after every change is stored. */
@@ -189,37 +196,37 @@ export class PartnerStore {
     await this.ready;
     const checked = validate('lead', input);
     if (!checked.ok) return checked;
-    return this.write(() => createLead(this.partnerDoc, checked.value), () => checked.value);
+    return this.write(() => this.docs.createLead(this.partnerDoc, checked.value), () => checked.value);
   }
 
   async createDeal(input: unknown, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
     const checked = validate('deal', input);
     if (!checked.ok) return checked;
-    return this.write(() => createDeal(this.partnerDoc, checked.value, by), () => readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
+    return this.write(() => this.docs.createDeal(this.partnerDoc, checked.value, by), () => this.docs.readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
   }
 
   /** Applies `changes` to a lead if the result is valid; only the changed fields are written. */
   async updateLead(id: string, changes: Partial<Lead>): Promise<WriteResult<Lead>> {
     await this.ready;
-    const current = readLead(this.partnerDoc, id);
+    const current = this.docs.readLead(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
     const checked = validate('lead', { ...current, ...changes });
     if (!checked.ok) return checked;
-    return this.write(() => updateLead(this.partnerDoc, id, changedFields(current, checked.value)), () => checked.value);
+    return this.write(() => this.docs.updateLead(this.partnerDoc, id, changedFields(current, checked.value)), () => checked.value);
   }
 
   async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
-    const current = readDeal(this.partnerDoc, id);
+    const current = this.docs.readDeal(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no deal ${id}.` }] };
     const merged = { ...current, ...changes };
     for (const key of Object.keys(changes) as (keyof Deal)[]) if (changes[key] === undefined) delete merged[key];
     const checked = validate('deal', merged);
     if (!checked.ok) return checked;
     return this.write(
-      () => updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
-      () => readDeal(this.partnerDoc, id) ?? checked.value,
+      () => this.docs.updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
+      () => this.docs.readDeal(this.partnerDoc, id) ?? checked.value,
     );
   }
 
@@ -229,17 +236,17 @@ export class PartnerStore {
    */
   async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
-    const lead = readLead(this.partnerDoc, leadId);
+    const lead = this.docs.readLead(this.partnerDoc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
     const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
     if (!checked.ok) return checked;
     return this.write(
       () =>
         this.partnerDoc.doc.transact(() => {
-          createDeal(this.partnerDoc, checked.value, by);
-          updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) });
+          this.docs.createDeal(this.partnerDoc, checked.value, by);
+          this.docs.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) });
         }),
-      () => readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
+      () => this.docs.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
     );
   }
 
@@ -260,18 +267,18 @@ export class PartnerStore {
     if (problems.length) return { ok: false, problems };
     return this.write(() => this.partnerDoc.doc.transact(() => {
       for (const lead of leads) {
-        const current = readLead(this.partnerDoc, lead.id);
-        if (!current) createLead(this.partnerDoc, lead);
-        else updateLead(this.partnerDoc, lead.id, changedFields(current, lead));
+        const current = this.docs.readLead(this.partnerDoc, lead.id);
+        if (!current) this.docs.createLead(this.partnerDoc, lead);
+        else this.docs.updateLead(this.partnerDoc, lead.id, changedFields(current, lead));
       }
       for (const deal of deals) {
-        const current = readDeal(this.partnerDoc, deal.id);
-        if (!current) createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
+        const current = this.docs.readDeal(this.partnerDoc, deal.id);
+        if (!current) this.docs.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
         else {
           const { stageLog: _log, ...next } = deal;
           const { stageLog: _currentLog, ...before } = current;
           const changes = changedFields(before as Deal, next as Deal);
-          if (Object.keys(changes).length) updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
+          if (Object.keys(changes).length) this.docs.updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
         }
       }
     }), () => ({ leads: leads.length, deals: deals.length }));
@@ -279,22 +286,22 @@ export class PartnerStore {
 
   async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
+    return this.write(() => this.docs.deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
   }
 
   async deleteDeal(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
+    return this.write(() => this.docs.deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
   }
 
   /** The storage problem of the last write that could not be stored, if it is still unsolved. */
   get storageError(): StorageError | undefined {
-    return this.log.storageError;
+    return this.log?.storageError;
   }
 
-  /** Waits until every change made so far is stored (or failed to be). */
+  /** Waits until every change made so far is stored (or failed to be); nothing is written before the log is loaded. */
   settled(): Promise<void> {
-    return this.log.settled();
+    return this.log?.settled() ?? Promise.resolve();
   }
 
   // --- persistence ----------------------------------------------------------------------------
@@ -306,11 +313,11 @@ export class PartnerStore {
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
     const started = performance.now();
     this.changeStartedAt ??= started;
-    const written = await this.log.write(change, result, PartnerDocError);
+    const written = await this.engineLog.write(change, result, this.docs.PartnerDocError);
     if ('problems' in written) return written;
     // A user-timing entry per stored write, from the change to the commit of its IndexedDB
     // transaction (the screens' own updates after that are not the store's): benchmarks read them.
-    performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.log.storedAt) });
+    performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.engineLog.storedAt) });
     return written;
   }
 
@@ -355,16 +362,16 @@ export class PartnerStore {
   }
 
   private leadRow(id: string): LeadRow | undefined {
-    const lead = readLead(this.partnerDoc, id);
+    const lead = this.docs.readLead(this.partnerDoc, id);
     if (!lead) return undefined;
-    const problems = recordProblems(this.partnerDoc, 'lead', id);
+    const problems = this.docs.recordProblems(this.partnerDoc, 'lead', id);
     return problems.length ? { ...lead, problems } : lead;
   }
 
   private dealRow(id: string): DealRow | undefined {
-    const deal = readDeal(this.partnerDoc, id);
+    const deal = this.docs.readDeal(this.partnerDoc, id);
     if (!deal) return undefined;
-    const problems = recordProblems(this.partnerDoc, 'deal', id);
+    const problems = this.docs.recordProblems(this.partnerDoc, 'deal', id);
     return problems.length ? { ...deal, problems } : deal;
   }
 
@@ -372,8 +379,8 @@ export class PartnerStore {
   private async seedFromRows(): Promise<void> {
     const { leads, deals } = await this.loadRows();
     this.partnerDoc.doc.transact(() => {
-      for (const lead of leads) if (!readLead(this.partnerDoc, lead.id)) createLead(this.partnerDoc, withoutProblems(lead));
-      for (const deal of deals) if (!readDeal(this.partnerDoc, deal.id)) createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
+      for (const lead of leads) if (!this.docs.readLead(this.partnerDoc, lead.id)) this.docs.createLead(this.partnerDoc, withoutProblems(lead));
+      for (const deal of deals) if (!this.docs.readDeal(this.partnerDoc, deal.id)) this.docs.createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
     });
     await this.settled();
     await this.db.settings.delete(SEED_FROM_ROWS);
@@ -390,7 +397,7 @@ export class PartnerStore {
   }
 
   async rebuildProjection(): Promise<void> {
-    const { leads, deals } = readAll(this.partnerDoc);
+    const { leads, deals } = this.docs.readAll(this.partnerDoc);
     await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
       await this.db.leads.clear();
       await this.db.deals.clear();

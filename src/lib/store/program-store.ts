@@ -17,27 +17,16 @@
  * step with the log.
  */
 import type { Partner, Program, Rep } from '../domain/schema';
-import {
-  onProgramChanged,
-  openProgramDoc,
-  ProgramDocError,
-  readPartners,
-  readProgram,
-  readReps,
-  readRollups,
-  readStaff,
-  readTargets,
-  setTarget,
-  type PartnerRollup,
-  type ProgramChanged,
-  type ProgramDoc,
-  type StaffMember,
-  type Target,
-  type TargetEntry,
-} from '../sync/program-doc';
+import type { PartnerRollup, ProgramChanged, ProgramDoc, StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
-import { RoomLog, type StorageError, type WriteResult } from './room-log';
+import type { RoomLog } from './room-log';
+import type { StorageError, WriteResult } from './write-result';
+
+type ProgramDocs = typeof import('../sync/program-doc');
+
+/** The document engine (Yjs, the program document's rules, the update log), loaded when the store opens. */
+const loadEngine = () => Promise.all([import('../sync/program-doc'), import('./room-log')]);
 
 /**
  * Past this many stored updates, opening merges them into one. Each of the server's rollup writes
@@ -70,6 +59,7 @@ function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
 export class ProgramStore {
   private readonly listeners = new Set<(changed: ProgramChanged) => void>();
   private readonly log: RoomLog;
+  private readonly docs: ProgramDocs;
   /** The keys changed by the updates not yet stored: the listeners hear of them once they are. */
   private pendingChanged = noChange();
   private stopChanges: () => void = () => {};
@@ -80,8 +70,10 @@ export class ProgramStore {
   private constructor(
     db: PartnerKpiDb,
     readonly room: string,
+    [docs, logs]: Awaited<ReturnType<typeof loadEngine>>,
   ) {
-    this.log = new RoomLog(db, room, COMPACT_AFTER_UPDATES, {
+    this.docs = docs;
+    this.log = new logs.RoomLog(db, room, COMPACT_AFTER_UPDATES, {
       take: () => {
         const changed = this.pendingChanged;
         this.pendingChanged = noChange();
@@ -97,15 +89,15 @@ export class ProgramStore {
 
   /** Opens the program's document from its stored updates (an empty document before the first sync). */
   static async open(db: PartnerKpiDb, room: string): Promise<ProgramStore> {
-    const store = new ProgramStore(db, room);
-    store.loadedDoc = openProgramDoc((await store.log.load()).doc);
+    const store = new ProgramStore(db, room, await loadEngine());
+    store.loadedDoc = store.docs.openProgramDoc((await store.log.load()).doc);
     store.listen();
     return store;
   }
 
   private listen(): void {
     // Runs before the update event of the same transaction (SPEC P9): the values read after it are current.
-    this.stopChanges = onProgramChanged(this.programDoc, (changed) => {
+    this.stopChanges = this.docs.onProgramChanged(this.programDoc, (changed) => {
       if (changed.meta || changed.partners.size || changed.reps.size) this.cached.directory = undefined;
       if (changed.staff.size) this.cached.staff = undefined;
       if (changed.targets.size) this.cached.targets = undefined;
@@ -123,26 +115,26 @@ export class ProgramStore {
   /** The program, its partners and reps (deleted ones included, with `deletedAt`); undefined until the document has a program. */
   directory(): ProgramDirectory | undefined {
     if (this.cached.directory === undefined) {
-      const program = readProgram(this.programDoc);
-      this.cached.directory = program ? { program, partners: readPartners(this.programDoc), reps: readReps(this.programDoc) } : null;
+      const program = this.docs.readProgram(this.programDoc);
+      this.cached.directory = program ? { program, partners: this.docs.readPartners(this.programDoc), reps: this.docs.readReps(this.programDoc) } : null;
     }
     return this.cached.directory ?? undefined;
   }
 
   staff(): StaffMember[] {
-    return (this.cached.staff ??= readStaff(this.programDoc));
+    return (this.cached.staff ??= this.docs.readStaff(this.programDoc));
   }
 
   /** Every partner's quarterly targets, by partner then quarter. */
   targets(): TargetEntry[] {
-    return (this.cached.targets ??= readTargets(this.programDoc));
+    return (this.cached.targets ??= this.docs.readTargets(this.programDoc));
   }
 
   /** Every partner's rollup (decoded once per change of the rollups: about 30 ms for the demo program). */
   rollups(): ProgramRollups {
     if (!this.cached.rollups) {
       const problems = new Map<string, string>();
-      const rollups = readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason));
+      const rollups = this.docs.readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason));
       this.cached.rollups = { rollups, problems };
     }
     return this.cached.rollups;
@@ -161,7 +153,7 @@ export class ProgramStore {
    * dropped by the server, so the screens offer the form to vendor managers alone.
    */
   async setTarget(partnerId: string, quarter: string, target: Target): Promise<WriteResult<TargetEntry>> {
-    return this.log.write(() => setTarget(this.programDoc, partnerId, quarter, target), () => ({ partnerId, quarter, ...target }), ProgramDocError);
+    return this.log.write(() => this.docs.setTarget(this.programDoc, partnerId, quarter, target), () => ({ partnerId, quarter, ...target }), this.docs.ProgramDocError);
   }
 
   /** The sync connection's ledger (C1–C3), kept in IndexedDB like the partner store's. */

@@ -18,25 +18,7 @@ import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
 import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
-
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] } | { ok: false; storageError: StorageError };
-
-export interface StorageError {
-  kind: 'quota' | 'blocked' | 'unknown';
-  message: string;
-}
-
-export function describeStorageError(error: unknown): StorageError {
-  const name = (error as { name?: string; inner?: { name?: string } })?.name ?? '';
-  const inner = (error as { inner?: { name?: string } })?.inner?.name ?? '';
-  if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
-    return { kind: 'quota', message: 'This device is out of storage space. Free some space, then save again.' };
-  }
-  if (name === 'DatabaseClosedError' || name === 'VersionError' || name === 'BlockedError' || inner === 'VersionError') {
-    return { kind: 'blocked', message: 'The app is open in another tab with an older version. Close the other tab, then save again.' };
-  }
-  return { kind: 'unknown', message: `Could not save on this device (${name || 'unknown error'}).` };
-}
+import { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
 /** Settings key of what the sync server was last known to have of a room (C3). */
 export const serverStateKey = (room: string) => `sync:${room}`;
