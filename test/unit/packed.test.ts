@@ -6,7 +6,11 @@ import {
   PackedRollupError,
   decodePackedRollup,
   encodePackedRollup,
+  CHUNK_DAYS,
+  chunkOf,
   packRollup,
+  packRollupChunks,
+  packSeriesChunks,
   unpackRollup,
   type PackedSeries,
 } from '../../src/lib/kpi/packed';
@@ -27,14 +31,49 @@ describe('packed rollup series', () => {
     }
   });
 
-  it('knows which series a change touched, so only those are stored again', () => {
+  it('knows which series and days a change touched, so only those are stored again', () => {
     const index = RollupIndex.build(tz, demo.leads, demo.deals);
     takeChangedSeries(index.rollup);
     const deal = demo.deals.find((d) => d.closedAt === undefined)!;
     index.upsertDeal({ ...deal, amount: deal.amount + 100 });
-    const changed = takeChangedSeries(index.rollup).map(([key]) => key);
-    expect(changed).toEqual([`${deal.partnerId}|${deal.repId}|${deal.channel}`]);
+    const changed = takeChangedSeries(index.rollup);
+    expect(changed.map(({ key }) => key)).toEqual([`${deal.partnerId}|${deal.repId}|${deal.channel}`]);
+    const { series, days } = changed[0]!;
+    expect(days.size).toBeGreaterThan(0);
+    expect(days.size).toBeLessThan(series.days.size);
     expect(takeChangedSeries(index.rollup)).toEqual([]);
+  });
+
+  it('stores a series in chunks of days that unpack to the same rollup, and a change rewrites only its chunks', () => {
+    const index = RollupIndex.build(tz, demo.leads, demo.deals);
+    const chunks = structuredClone(packRollupChunks(index.rollup));
+    expect(chunks.length).toBeGreaterThan(index.rollup.series.size);
+    for (const chunk of chunks) {
+      expect(new Set(Array.from(chunk.days, chunkOf)).size).toBe(1);
+      expect(chunk.key).toBe(`${chunk.partnerId}|${chunk.repId}|${chunk.channel}@${chunkOf(chunk.days[0]!)}`);
+    }
+    const strip = (rollup: ReturnType<typeof unpackRollup>) =>
+      [...rollup.series].map(([key, s]) => [key, s.partnerId, s.repId, s.channel, [...s.days.values()].sort((a, b) => a.day - b.day)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(strip(unpackRollup(tz, chunks))).toEqual(strip(index.rollup));
+
+    takeChangedSeries(index.rollup);
+    const deal = demo.deals.find((d) => d.closedAt === undefined)!;
+    index.upsertDeal({ ...deal, amount: deal.amount + 100 });
+    const [change] = takeChangedSeries(index.rollup);
+    const { series, days } = change!;
+    const rewritten = packSeriesChunks(series, days);
+    expect(rewritten.map((chunk) => chunk.key).sort()).toEqual([...new Set([...days].map(chunkOf))].map((chunk) => `${deal.partnerId}|${deal.repId}|${deal.channel}@${chunk}`).sort());
+    // Replacing the stored chunks by the rewritten ones gives the changed rollup.
+    const stored = new Map(chunks.map((chunk) => [chunk.key, chunk]));
+    for (const chunk of rewritten) stored.set(chunk.key, chunk);
+    expect(strip(unpackRollup(tz, [...stored.values()]))).toEqual(strip(index.rollup));
+  });
+
+  it('puts negative days (before 1970) in their own chunks', () => {
+    expect(chunkOf(-1)).toBe(-1);
+    expect(chunkOf(0)).toBe(0);
+    expect(chunkOf(CHUNK_DAYS - 1)).toBe(0);
+    expect(chunkOf(CHUNK_DAYS)).toBe(1);
   });
 });
 

@@ -4,20 +4,36 @@
  */
 import type { FieldErrors } from './forms';
 
+/**
+ * An action shows as busy (its controls disabled) only once it has taken this long. A save on the
+ * device is done in a few milliseconds: disabling and re-enabling every control around it would
+ * re-render the page twice for nothing, and the rendering would delay the save's own commit.
+ * A second action while one runs is refused either way.
+ */
+export const SHOW_BUSY_AFTER_MS = 150;
+
 export class PageAction {
+  /** Whether the running action has taken long enough to show (controls disabled). */
   busy = $state(false);
   errors = $state<FieldErrors>({});
   /** The confirmation of the last action that worked ('' when none or when it failed). */
   done = $state('');
+  private running = false;
 
-  /** Runs an action that returns its errors by field (none when it worked). */
+  /** Runs an action that returns its errors by field (none when it worked); false when refused or failed. */
   async run(action: () => Promise<FieldErrors>, confirmation: string): Promise<boolean> {
-    this.busy = true;
-    this.done = '';
-    this.errors = await action();
-    this.busy = false;
+    if (this.running) return false;
+    this.running = true;
+    const showBusy = setTimeout(() => (this.busy = true), SHOW_BUSY_AFTER_MS);
+    try {
+      this.errors = await action();
+    } finally {
+      clearTimeout(showBusy);
+      this.running = false;
+      this.busy = false;
+    }
     const worked = Object.keys(this.errors).length === 0;
-    if (worked) this.done = confirmation;
+    this.done = worked ? confirmation : '';
     return worked;
   }
 }

@@ -61,8 +61,8 @@ export interface Series {
   days: Map<number, Bucket>;
   /** Running totals for queries, derived from `days`; dropped whenever a bucket changes. */
   index?: SeriesIndex | undefined;
-  /** Set whenever a bucket changes, until `takeChangedSeries` collects it (to store it again). */
-  changed?: boolean;
+  /** The days whose buckets changed since `takeChangedSeries` last collected them (to store them again). */
+  changedDays?: Set<number> | undefined;
 }
 
 /** Rollup buckets of one time zone, by series key. */
@@ -130,7 +130,7 @@ function seriesIn(rollup: Rollup, partnerId: string, repId: string, channel: Cha
 /** The bucket of a day, about to be changed: every change goes through here, so the index is dropped here. */
 function bucketOf(series: Series, day: number): Bucket {
   series.index = undefined;
-  series.changed = true;
+  (series.changedDays ??= new Set()).add(day);
   let bucket = series.days.get(day);
   if (!bucket) series.days.set(day, (bucket = emptyBucket(day)));
   return bucket;
@@ -140,15 +140,28 @@ function bucketIn(rollup: Rollup, day: number, partnerId: string, repId: string,
   return bucketOf(seriesIn(rollup, partnerId, repId, channel), day);
 }
 
-/** The series changed since the last call, by key (and marks them unchanged). */
-export function takeChangedSeries(rollup: Rollup): [string, Series][] {
-  const changed: [string, Series][] = [];
-  for (const entry of rollup.series) {
-    if (!entry[1].changed) continue;
-    entry[1].changed = false;
-    changed.push(entry);
+/** A series changed since the last `takeChangedSeries`, and the days of it that changed. */
+export interface SeriesChange {
+  key: string;
+  series: Series;
+  days: Set<number>;
+}
+
+/** The series changed since the last call, with their changed days (and marks them unchanged). */
+export function takeChangedSeries(rollup: Rollup): SeriesChange[] {
+  const changed: SeriesChange[] = [];
+  for (const [key, series] of rollup.series) {
+    if (!series.changedDays) continue;
+    changed.push({ key, series, days: series.changedDays });
+    series.changedDays = undefined;
   }
   return changed;
+}
+
+/** Marks days of a series as changed again (their storing failed: store them with the next change). */
+export function markChanged(series: Series, days: Iterable<number>): void {
+  const changed = (series.changedDays ??= new Set());
+  for (const day of days) changed.add(day);
 }
 
 /** The query index of a series, built when first needed after a change. */

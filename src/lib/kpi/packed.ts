@@ -24,8 +24,8 @@ export interface PackedSeries {
   conversions: number[];
 }
 
-export function packSeries(series: Series): PackedSeries {
-  const buckets = [...series.days.values()];
+/** Packs a series' buckets (or only those of `buckets`) under `key` (the series key by default). */
+export function packSeries(series: Series, buckets: Bucket[] = [...series.days.values()], key = seriesKey(series.partnerId, series.repId, series.channel)): PackedSeries {
   const days = new Int32Array(buckets.length);
   const counters = new Float64Array(buckets.length * WIDTH);
   const conversions: number[] = [];
@@ -40,7 +40,7 @@ export function packSeries(series: Series): PackedSeries {
     }
     for (let i = 0; i < bucket.converted.length; i += 2) conversions.push(bucket.day, bucket.converted[i]!, bucket.converted[i + 1]!);
   });
-  return { key: seriesKey(series.partnerId, series.repId, series.channel), partnerId: series.partnerId, repId: series.repId, channel: series.channel, days, counters, conversions };
+  return { key, partnerId: series.partnerId, repId: series.repId, channel: series.channel, days, counters, conversions };
 }
 
 export function unpackSeries(packed: PackedSeries): Series {
@@ -61,11 +61,56 @@ export function unpackSeries(packed: PackedSeries): Series {
 }
 
 export function packRollup(rollup: Rollup): PackedSeries[] {
-  return [...rollup.series.values()].map(packSeries);
+  return [...rollup.series.values()].map((series) => packSeries(series));
 }
 
+/**
+ * Unpacks stored series into a rollup. Several entries of one series (its chunks, packRollupChunks)
+ * are merged into one series.
+ */
 export function unpackRollup(tz: string, packed: PackedSeries[]): Rollup {
-  return { tz, series: new Map(packed.map((series) => [series.key, unpackSeries(series)])) };
+  const rollup: Rollup = { tz, series: new Map() };
+  for (const entry of packed) {
+    const key = seriesKey(entry.partnerId, entry.repId, entry.channel);
+    const unpacked = unpackSeries(entry);
+    const series = rollup.series.get(key);
+    if (!series) rollup.series.set(key, unpacked);
+    else for (const [day, bucket] of unpacked.days) series.days.set(day, bucket);
+  }
+  return rollup;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chunks: how a device stores its rollup
+//
+// A series holds every day of a rep's channel, often a thousand days and 60–90 KB packed. Stored
+// whole, every saved deal would write its series' whole history again. Stored in chunks of
+// CHUNK_DAYS days (one IndexedDB row each, keyed `<series key>@<chunk>`), a save writes only the
+// chunks of the days it changed: a few KB.
+
+/** Days per stored chunk of a series. */
+export const CHUNK_DAYS = 32;
+
+export const chunkOf = (day: number): number => Math.floor(day / CHUNK_DAYS);
+
+/** The series' buckets in chunks, every chunk or only those of `days`, one packed entry each. */
+export function packSeriesChunks(series: Series, days?: Iterable<number>): PackedSeries[] {
+  const wanted = days === undefined ? undefined : new Set([...days].map(chunkOf));
+  const chunks = new Map<number, Bucket[]>();
+  for (const bucket of series.days.values()) {
+    const chunk = chunkOf(bucket.day);
+    if (wanted && !wanted.has(chunk)) continue;
+    let buckets = chunks.get(chunk);
+    if (!buckets) chunks.set(chunk, (buckets = []));
+    buckets.push(bucket);
+  }
+  const key = seriesKey(series.partnerId, series.repId, series.channel);
+  return [...chunks].map(([chunk, buckets]) => packSeries(series, buckets, `${key}@${chunk}`));
+}
+
+/** Every series of a rollup in chunks (what a device stores after building its rollup). */
+export function packRollupChunks(rollup: Rollup): PackedSeries[] {
+  return [...rollup.series.values()].flatMap((series) => packSeriesChunks(series));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,8 +19,8 @@ import { validate, type Problem } from '../domain/validate';
 import type { PartnerDoc } from '../sync/partner-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
-import { RollupIndex, emptyRollup, takeChangedSeries, type Rollup } from '../kpi/buckets';
-import { packRollup, packSeries, unpackRollup } from '../kpi/packed';
+import { RollupIndex, emptyRollup, markChanged, takeChangedSeries, type Rollup } from '../kpi/buckets';
+import { packRollupChunks, packSeriesChunks, unpackRollup } from '../kpi/packed';
 import { countable } from '../kpi/countable';
 import type { FlushPart, RoomLog } from './room-log';
 import type { StorageError, WriteResult } from './write-result';
@@ -44,8 +44,11 @@ export const STORE_APPLY = 'partner-kpi:store-apply';
 const COMPACT_AFTER_UPDATES = 500;
 const PROJECTION_MARKER = 'projection';
 const ROLLUP_MARKER = 'rollup';
-/** Bump when the buckets' shape or derivation changes: the stored rollup is then rebuilt. */
-const ROLLUP_VERSION = 1;
+/**
+ * Bump when the buckets' shape, their derivation or how they are stored changes: the stored rollup
+ * is then rebuilt. 2: stored in chunks of days (kpi/packed.ts), no longer one row per series.
+ */
+const ROLLUP_VERSION = 2;
 
 interface RollupMarker {
   room: string;
@@ -157,7 +160,7 @@ export class PartnerStore {
     takeChangedSeries(rollup);
     await this.db.transaction('rw', [this.db.rollup, this.db.settings], async () => {
       await this.db.rollup.clear();
-      await this.db.rollup.bulkPut(packRollup(rollup));
+      await this.db.rollup.bulkPut(packRollupChunks(rollup));
       await this.db.settings.put({ key: ROLLUP_MARKER, value: { room: this.room, tz: this.tz, version: ROLLUP_VERSION } satisfies RollupMarker });
     });
   }
@@ -333,7 +336,9 @@ export class PartnerStore {
     // The buckets follow the rows: a quarantined record counts nowhere, as if deleted.
     for (const lead of leads) this.rollupIndex?.upsertLead(countable(lead));
     for (const deal of deals) this.rollupIndex?.upsertDeal(countable(deal));
-    const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup).map(([, series]) => packSeries(series)) : [];
+    // Only the chunks of the days that changed: a few KB, not the series' whole history.
+    const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup) : [];
+    const changedChunks = changedSeries.flatMap(({ series, days }) => packSeriesChunks(series, days));
     if (this.changeStartedAt !== undefined) performance.measure(STORE_APPLY, { start: this.changeStartedAt, end: performance.now() });
     this.changeStartedAt = undefined;
     return {
@@ -341,7 +346,7 @@ export class PartnerStore {
         const writes: Promise<unknown>[] = [];
         if (leads.length) writes.push(this.db.leads.bulkPut(leads));
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
-        if (changedSeries.length) writes.push(this.db.rollup.bulkPut(changedSeries));
+        if (changedChunks.length) writes.push(this.db.rollup.bulkPut(changedChunks));
         if (!this.projectionMarked) writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } }));
         return writes;
       },
@@ -350,11 +355,8 @@ export class PartnerStore {
         for (const listener of this.listeners) listener({ leads, deals });
       },
       failed: () => {
-        // The buckets in memory already count the change; store those series with the next write.
-        for (const packed of changedSeries) {
-          const series = this.rollupIndex?.rollup.series.get(packed.key);
-          if (series) series.changed = true;
-        }
+        // The buckets in memory already count the change; store those days with the next write.
+        for (const { series, days } of changedSeries) markChanged(series, days);
         for (const id of batch.leads) this.pending.leads.add(id);
         for (const id of batch.deals) this.pending.deals.add(id);
       },

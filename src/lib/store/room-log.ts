@@ -20,6 +20,9 @@ import { isOnServer, localChangeOf, readServerState, storeServerState, type Loca
 import type { PartnerKpiDb } from './db';
 import { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
+/** How long the server's acknowledged state waits before it is stored (storeServerStateSoon). */
+const SERVER_STATE_WRITE_DELAY_MS = 500;
+
 /** Settings key of what the sync server was last known to have of a room (C3). */
 export const serverStateKey = (room: string) => `sync:${room}`;
 
@@ -60,6 +63,7 @@ export class RoomLog {
   private lastError: StorageError | undefined;
   private committedAt = 0;
   private stopListening: () => void = () => {};
+  private serverStateWrite: ReturnType<typeof setTimeout> | undefined;
 
   /** Past `compactAfter` stored updates, opening merges them into one. */
   constructor(
@@ -105,6 +109,29 @@ export class RoomLog {
   close(): void {
     this.stopListening();
     this.loadedDoc?.destroy();
+    if (this.serverStateWrite !== undefined) {
+      clearTimeout(this.serverStateWrite);
+      this.storeServerStateNow();
+    }
+  }
+
+  /**
+   * Stores the server's last acknowledged state a moment after it arrives, the latest of a burst
+   * once. An acknowledgement follows every save a few milliseconds later: in an IndexedDB
+   * transaction of its own each time, it would queue between one save and the next. Not in a
+   * write's transaction either: if it is lost, the next open counts the changes it acknowledged as
+   * unsent until the next acknowledgement — too many, never too few.
+   */
+  private storeServerStateSoon(): void {
+    this.serverStateWrite ??= setTimeout(() => {
+      this.serverStateWrite = undefined;
+      this.storeServerStateNow();
+    }, SERVER_STATE_WRITE_DELAY_MS);
+  }
+
+  private storeServerStateNow(): void {
+    const state = this.serverState;
+    if (state) this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
   }
 
   /**
@@ -118,9 +145,7 @@ export class RoomLog {
       remember: (state) => {
         this.serverState = state;
         this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
-        // Not in a write's transaction: if it is lost, the next open counts the changes this
-        // acknowledged as unsent until the next acknowledgement — too many, never too few.
-        this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
+        this.storeServerStateSoon();
       },
       onLocalChange: (listener) => {
         this.localChangeListeners.add(listener);
@@ -179,7 +204,7 @@ export class RoomLog {
     this.pendingLocalChanges = [];
     const part = this.hook.take();
     try {
-      await this.db.transaction('rw', [this.db.updates, ...(this.hook.tables ?? [])], () => {
+      await this.db.transaction('rw', [this.db.updates, ...(this.hook.tables ?? [])], (transaction) => {
         // All requests at once: IndexedDB runs them in order within the transaction, and one
         // commit waits for them all (awaiting each in turn cost a round trip per table).
         const writes: Promise<unknown>[] = [];
@@ -189,6 +214,10 @@ export class RoomLog {
           writes.push(this.db.updates.add({ room: this.room, update, ...(localChanges.length ? { localChanges } : {}) }));
         }
         if (part.writes) writes.push(...part.writes());
+        // Nothing more is asked of this transaction: IndexedDB may commit as soon as the writes are
+        // done, instead of after the page has handled each write's success, which a busy page (the
+        // screens following the change) would delay.
+        transaction.idbtrans.commit();
         return Promise.all(writes);
       });
       this.committedAt = performance.now();
