@@ -9,8 +9,10 @@
  * - 2: the Yjs update log (`updates`) becomes the source of truth and the rows its projection;
  *      indexes for the screens' queries. Upgrading keeps the version-1 rows; the repository then
  *      writes them into the partner document once (see `SEED_FROM_ROWS`).
- * - 3: `rollup`, the KPI buckets of the projected records, one packed series per row, kept with the
- *      rows; so the KPIs show before the records are read. Built from the rows on first open.
+ * - 3: `rollup`, the KPI buckets of the projected records, kept with the rows; so the KPIs show
+ *      before the records are read. Built from the rows on first open. A row is 32 days of one
+ *      series (kpi/packed.ts, packSeriesChunks), so that a save rewrites a few KB; the partner
+ *      store's rollup marker says which layout the rows have and rebuilds them when it changes.
  */
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import type { Deal, Lead } from '../domain/schema';
