@@ -206,7 +206,8 @@ class ServerProcess {
     const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       // --expose-gc: memory is read after a collection, so garbage does not count as connections.
-      execArgv: ['--import', 'tsx', '--expose-gc'],
+      // BENCH_SERVER_CPU_PROFILE=<dir>: each server process writes a V8 CPU profile there (Chrome DevTools opens it).
+      execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROFILE}`] : [])],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerProcess(child);

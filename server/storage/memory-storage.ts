@@ -20,6 +20,20 @@ export function createMemoryStorage(): RoomStorage {
     if (closed) throw new Error('Room storage (memory) is closed');
   }
 
+  function appendMany(room: string, updates: readonly Uint8Array[]): number {
+    ensureOpen();
+    if (updates.length === 0) throw new RangeError(`Nothing to append to room "${room}"`);
+    // All or nothing, as in a transaction: check every update before storing the first.
+    if (!updates.every((update) => update instanceof Uint8Array)) throw new TypeError(`An update for room "${room}" is not bytes`);
+    let stored = rooms.get(room);
+    if (!stored) rooms.set(room, (stored = { snapshot: undefined, updates: [] }));
+    for (const update of updates) {
+      stored.updates.push({ seq: ++lastSeq, data: update.slice() });
+      bytes += update.byteLength;
+    }
+    return lastSeq;
+  }
+
   return {
     async load(room: string): Promise<StoredRoom> {
       ensureOpen();
@@ -32,13 +46,11 @@ export function createMemoryStorage(): RoomStorage {
     },
 
     async append(room: string, update: Uint8Array): Promise<number> {
-      ensureOpen();
-      let stored = rooms.get(room);
-      if (!stored) rooms.set(room, (stored = { snapshot: undefined, updates: [] }));
-      const seq = ++lastSeq;
-      stored.updates.push({ seq, data: update.slice() });
-      bytes += update.byteLength;
-      return seq;
+      return appendMany(room, [update]);
+    },
+
+    async appendMany(room: string, updates: readonly Uint8Array[]): Promise<number> {
+      return appendMany(room, updates);
     },
 
     async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {

@@ -87,6 +87,15 @@ export class SqliteRoomStorage implements RoomStorage {
     return Number(lastInsertRowid);
   }
 
+  async appendMany(room: string, updates: readonly Uint8Array[]): Promise<number> {
+    this.ensureOpen();
+    if (updates.length === 0) throw new RangeError(`Nothing to append to room "${room}"`);
+    // One transaction, one commit: under load the sync server stores a burst of updates at once.
+    const lastSeq = this.statements.insertUpdates(room, updates);
+    for (const update of updates) this.bytes += update.byteLength;
+    return lastSeq;
+  }
+
   async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {
     this.ensureOpen();
     if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1) throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
@@ -146,8 +155,15 @@ function prepareStatements(db: Database.Database) {
      ON CONFLICT (room) DO UPDATE SET data = excluded.data, upto_seq = excluded.upto_seq`,
   );
 
+  const insertUpdate = db.prepare<[string, Uint8Array]>('INSERT INTO updates (room, data) VALUES (?, ?)');
+
   return {
-    insertUpdate: db.prepare<[string, Uint8Array]>('INSERT INTO updates (room, data) VALUES (?, ?)'),
+    insertUpdate,
+    insertUpdates: db.transaction((room: string, updates: readonly Uint8Array[]): number => {
+      let lastSeq = 0;
+      for (const update of updates) lastSeq = Number(insertUpdate.run(room, update).lastInsertRowid);
+      return lastSeq;
+    }),
     rooms: db.prepare<[], string>('SELECT room FROM snapshots UNION SELECT room FROM updates ORDER BY room').pluck(),
     totalBytes: db
       .prepare<[], number>(

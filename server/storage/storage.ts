@@ -20,6 +20,12 @@ export interface RoomStorage {
   /** Appends one update; resolves once it is durable (so it may then be broadcast). Returns its seq. */
   append(room: string, update: Uint8Array): Promise<number>;
   /**
+   * Appends several updates in this order in one transaction: all are stored or none. Resolves once
+   * they are durable and returns the seq of the last (seqs increase in the order given). An empty
+   * list is refused (a RangeError): there would be no seq to return.
+   */
+  appendMany(room: string, updates: readonly Uint8Array[]): Promise<number>;
+  /**
    * Replaces the room's updates up to and including `uptoSeq` by `snapshot` (the merged state),
    * in one transaction; updates appended after `uptoSeq` are kept, after it. A compaction that is
    * not newer than the stored snapshot changes nothing (two compactions may race); an `uptoSeq`

@@ -3,8 +3,9 @@
  *
  * Every change of the doc, from a client or from the server itself (rollups), takes one path:
  * the doc emits the update → it is appended to storage → only then is it sent to the other
- * connections and acknowledged to its sender. Appends run one after another, so the stored log and
- * the broadcasts keep the order in which the doc applied the updates.
+ * connections and acknowledged to its sender. The updates of one event-loop turn are appended
+ * together, in one transaction; appends run one after another, so the stored log and the
+ * broadcasts keep the order in which the doc applied the updates.
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -116,24 +117,46 @@ export class Room {
     return this.writes;
   }
 
+  /**
+   * Stores the doc's updates (not those loaded from storage), together: the updates applied while the
+   * event loop was busy — from any number of sockets — wait for the end of that turn (setImmediate)
+   * and are appended in one transaction, after the writes before them. Under load that is one commit
+   * for dozens of updates instead of one each.
+   */
   private store(update: Uint8Array, origin: unknown): void {
     if (origin === this.storage) return;
-    this.writes = this.writes.then(async () => {
-      if (this.broken !== undefined) return;
-      try {
-        this.lastSeq = await this.storage.append(this.name.name, update);
-      } catch (error) {
-        this.broken = error;
-        this.events.failed?.(this, error);
-        return;
-      }
-      this.appendedSinceCompaction++;
-      this.send(update, origin);
-      const member = this.members.has(origin as RoomMember) ? (origin as RoomMember) : undefined;
-      member?.saved(Y.encodeStateVector(this.doc));
-      this.events.stored?.(this, update, origin);
-      if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
-    });
+    this.unstored.push({ update, origin });
+    if (this.unstored.length > 1) return;
+    this.writes = this.writes
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
+      .then(() => this.storeBatch());
+  }
+
+  /** Updates the doc has applied that are not stored yet, in the order it applied them. */
+  private unstored: { update: Uint8Array; origin: unknown }[] = [];
+
+  private async storeBatch(): Promise<void> {
+    const batch = this.unstored;
+    this.unstored = [];
+    if (this.broken !== undefined || batch.length === 0) return;
+    // What the doc holds now is exactly what is stored once this batch is: every update applied
+    // before is stored already, and every one applied after joins the next batch.
+    const stateVector = Y.encodeStateVector(this.doc);
+    try {
+      this.lastSeq = await this.storage.appendMany(this.name.name, batch.map((item) => item.update));
+    } catch (error) {
+      this.broken = error;
+      this.events.failed?.(this, error);
+      return;
+    }
+    this.appendedSinceCompaction += batch.length;
+    this.broadcastStored(batch);
+    // One acknowledgement per sender, however many of its updates the batch held.
+    const senders = new Set<RoomMember>();
+    for (const { origin } of batch) if (this.members.has(origin as RoomMember)) senders.add(origin as RoomMember);
+    for (const sender of senders) sender.saved(stateVector);
+    for (const { update, origin } of batch) this.events.stored?.(this, update, origin);
+    if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
   }
 
   /** Merges the stored log into one snapshot of the current state. */
@@ -146,22 +169,11 @@ export class Room {
   }
 
   /**
-   * Sends a stored update on. Updates stored while the event loop was busy go out together, merged
-   * into one message per socket: under load (a hundred clients editing) the cost is one socket
-   * write per message, so fewer, larger messages keep latency flat. Alone, an update goes at once
+   * Sends stored updates on. A batch goes as one message per socket, merged: under load the cost is
+   * one socket write per message, so fewer, larger messages keep latency flat. Alone, an update goes
    * to everyone but its sender; merged, it goes to everyone (a client ignores what it has).
    */
-  private send(update: Uint8Array, origin: unknown): void {
-    this.outbox.push({ update, origin });
-    if (this.outbox.length === 1) setImmediate(() => this.sendOutbox());
-  }
-
-  private outbox: { update: Uint8Array; origin: unknown }[] = [];
-
-  private sendOutbox(): void {
-    const batch = this.outbox;
-    this.outbox = [];
-    if (batch.length === 0) return;
+  private broadcastStored(batch: { update: Uint8Array; origin: unknown }[]): void {
     if (batch.length === 1) this.broadcast(updateMessage(batch[0]!.update), batch[0]!.origin);
     else this.broadcast(updateMessage(Y.mergeUpdates(batch.map((item) => item.update))));
   }
@@ -171,7 +183,6 @@ export class Room {
   }
 
   destroy(): void {
-    this.sendOutbox();
     this.awareness.destroy();
     this.doc.destroy();
   }

@@ -75,6 +75,37 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       expect(loaded.lastSeq).toBe(seqs.at(-1));
     });
 
+    it('appends a batch in one call, in order, after what was appended before, and returns the last seq', async () => {
+      const first = await storage.append(PARTNER_X, bytes(1));
+      const last = await storage.appendMany(PARTNER_X, [bytes(2), patterned(1000, 3), bytes(4)]);
+      await storage.appendMany(PARTNER_Y, [bytes(9)]);
+      expect(last).toBeGreaterThan(first);
+      const loaded = await storage.load(PARTNER_X);
+      expect(loaded.lastSeq).toBe(last);
+      expect(loaded.updates).toHaveLength(4);
+      [bytes(1), bytes(2), patterned(1000, 3), bytes(4)].forEach((update, i) => expectSameBytes(loaded.updates[i], update));
+      const next = await storage.append(PARTNER_X, bytes(5));
+      expect(next).toBeGreaterThan(last);
+      await storage.compact(PARTNER_X, bytes(50), last);
+      expect((await storage.load(PARTNER_X)).updates).toEqual([bytes(50), bytes(5)]);
+      expect(await storage.bytesStored()).toBe(2 + 1);
+    });
+
+    it('stores all of a batch or none of it: a bad update in the middle leaves the room as it was', async () => {
+      await storage.append(PARTNER_X, bytes(1));
+      const before = await storage.load(PARTNER_X);
+      const bytesBefore = await storage.bytesStored();
+      const notBytes = undefined as unknown as Uint8Array;
+      await expect(storage.appendMany(PARTNER_X, [bytes(2), notBytes, bytes(3)])).rejects.toThrow();
+      expectSameRoom(await storage.load(PARTNER_X), before);
+      expect(await storage.bytesStored()).toBe(bytesBefore);
+    });
+
+    it('refuses an empty batch', async () => {
+      await expect(storage.appendMany(PARTNER_X, [])).rejects.toThrow(RangeError);
+      expect(await storage.rooms()).toEqual([]);
+    });
+
     it('keeps its own copy of an update', async () => {
       const update = bytes(1, 2, 3);
       await storage.append(PROGRAM, update);
@@ -252,6 +283,7 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       await storage.close();
       await expect(storage.load(PROGRAM)).rejects.toThrow(/closed/);
       await expect(storage.append(PROGRAM, bytes(2))).rejects.toThrow(/closed/);
+      await expect(storage.appendMany(PROGRAM, [bytes(2), bytes(3)])).rejects.toThrow(/closed/);
       await expect(storage.compact(PROGRAM, bytes(1), 1)).rejects.toThrow(/closed/);
       await expect(storage.rooms()).rejects.toThrow(/closed/);
       await expect(storage.bytesStored()).rejects.toThrow(/closed/);
