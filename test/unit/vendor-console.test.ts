@@ -43,10 +43,10 @@ afterEach(async () => {
   }
 });
 
-async function vendorSession(net: FakeNetwork): Promise<Session> {
+async function vendorSession(net: FakeNetwork, now: () => number = () => NOW): Promise<Session> {
   const db = new PartnerKpiDb(`vendor-console-${Date.now()}-${Math.random()}`);
   dbs.push(db);
-  const session = new Session({ db, now: () => NOW, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
+  const session = new Session({ db, now, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
   sessions.push(session);
   const jwt = new UnsecuredJWT({ programId: 'demo', role: 'vendor_manager' }).setSubject('v-anita').setExpirationTime(Math.floor((NOW + DAY) / 1000)).encode();
   const record: SignInRecord = { token: jwt, claims: claimsOf(jwt)!, partnerId: 'p1' };
@@ -95,5 +95,26 @@ describe('the vendor console', () => {
     await session.programStore!.settled();
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
     expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p2', won: 1, freshness: { amount: 0, unit: 'minute' } });
+  });
+
+  it('says how fresh each partner\'s figures are by the session\'s clock as it moves on', async () => {
+    const net = new FakeNetwork();
+    let clock = NOW;
+    const session = await vendorSession(net, () => clock);
+    const server = new FakeSyncServer();
+    const socket = net.sockets.find((candidate) => candidate.url.endsWith('/program/demo'))!;
+    initProgram(openProgramDoc(server.doc), { program, partners: directory.partners, reps: [], staff: [] });
+    writeRollup(openProgramDoc(server.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 500_00, 1)])) });
+    server.handshake(socket);
+    await session.programStore!.settled();
+    const vendor = new VendorConsole(session);
+    expect(vendor.ranking[0]!.freshness).toMatchObject({ amount: 0, unit: 'minute', stale: false });
+
+    clock = NOW + 2 * 3_600_000;
+    session.tick();
+    expect(vendor.ranking[0]!.freshness).toMatchObject({ amount: 2, unit: 'hour', stale: false });
+    clock = NOW + 4 * DAY;
+    session.tick();
+    expect(vendor.ranking[0]!.freshness.stale).toBe(true);
   });
 });

@@ -86,7 +86,10 @@ export class Session {
   tokenExpired = $state(false);
 
   readonly db: PartnerKpiDb;
+  /** The clock (injected: tests and the demo set "now"); not reactive: screens read `currentTime`. */
   readonly now: () => number;
+  /** Bumped by `tick()` (the layout, every minute). */
+  private clockTicks = $state(0);
 
   /** Another tab keeps an older version of the database open: this one waits until it closes. */
   blockedByOtherTab = $state(false);
@@ -121,6 +124,20 @@ export class Session {
     this.db.on('ready', () => {
       this.blockedByOtherTab = false;
     });
+  }
+
+  /**
+   * The time, as reactive state: what a screen derives from it ("2 h ago", this month's range,
+   * overdue deals) follows it while the screen stays open, a minute at a time.
+   */
+  get currentTime(): number {
+    void this.clockTicks;
+    return this.now();
+  }
+
+  /** The clock moved on: screens that read `currentTime` update. */
+  tick(): void {
+    this.clockTicks++;
   }
 
   /** The KPI buckets of the partner's records (read `version` to follow changes). */

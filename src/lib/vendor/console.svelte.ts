@@ -37,7 +37,7 @@ export class VendorConsole {
   );
 
   /** The chosen period and the one before it, or why a custom range is wrong. */
-  readonly ranges = $derived.by((): { range: DayRange; previous: DayRange } | { error: string } => selectedRanges(this.selection, this.session.now(), this.tz));
+  readonly ranges = $derived.by((): { range: DayRange; previous: DayRange } | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz));
 
   /** Every partner's buckets added up: recomputed only when the server writes a rollup. */
   readonly rollup = $derived.by(() => programRollup(this.session.partnerRollups.rollups, this.tz));
@@ -54,7 +54,7 @@ export class VendorConsole {
       partners: this.session.directory?.partners ?? [],
       lastSyncAt: this.lastSyncAt,
       unavailable: this.session.partnerRollups.problems,
-      now: this.session.now(),
+      now: this.session.currentTime,
     });
   });
 
@@ -69,7 +69,7 @@ export class VendorConsole {
         targets: this.session.targets,
         range: this.ranges.range,
         previous: this.ranges.previous,
-        now: this.session.now(),
+        now: this.session.currentTime,
         tz: this.tz,
       }),
     );
@@ -77,7 +77,7 @@ export class VendorConsole {
 
   /** The current quarter in the program's zone. */
   get quarter(): Quarter {
-    return quarterOf(this.session.now(), this.tz);
+    return quarterOf(this.session.currentTime, this.tz);
   }
 
   partnerName(partnerId: string): string {
@@ -91,7 +91,7 @@ export class VendorConsole {
 
   /** One partner's quarter so far (revenue and deals won, open pipeline). */
   quarterFigures(partnerId: string): QuarterFigures {
-    return quarterFigures(this.rollup, partnerId, this.session.now(), this.tz);
+    return quarterFigures(this.rollup, partnerId, this.session.currentTime, this.tz);
   }
 
   target(partnerId: string, quarter: string): TargetEntry | undefined {
