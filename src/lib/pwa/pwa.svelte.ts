@@ -24,6 +24,11 @@ export interface ServiceWorkerUpdatesOptions {
  * phone never navigates: check once an hour so that the update banner still appears.
  */
 const UPDATE_CHECK_INTERVAL_MS = 60 * 60 * 1000;
+/**
+ * "Ready to work offline" is news, not a question: it goes by itself after this long (OK hides it
+ * sooner), so that on a phone it does not keep covering the bottom of a form.
+ */
+export const OFFLINE_READY_NOTICE_MS = 6000;
 
 export class ServiceWorkerUpdates {
   /** A new version is installed and waiting for the person to reload. */
@@ -60,6 +65,7 @@ export class ServiceWorkerUpdates {
       },
       onOfflineReady: () => {
         this.offlineReady = true;
+        setTimeout(() => (this.offlineReady = false), OFFLINE_READY_NOTICE_MS);
       },
       // The new worker now controls this page. Reload only if this page asked for the update: when
       // another tab applied it, this one may be in the middle of an edit, so it asks instead.
