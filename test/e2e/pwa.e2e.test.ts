@@ -47,9 +47,13 @@ class AppPage {
     return this.page.getByRole('main');
   }
 
-  /** Waits until the app has started; true then, a timeout error otherwise. */
+  /**
+   * Waits until the app has started and shows its first screen (in a fresh profile, the sign-in,
+   * loaded once the database says nobody is signed in); true then, a timeout error otherwise.
+   */
   async appears(): Promise<boolean> {
     await this.main.waitFor({ state: 'visible' });
+    await this.page.getByRole('heading', { name: 'Sign in' }).waitFor();
     return true;
   }
 
@@ -112,7 +116,7 @@ async function startApp(): Promise<RunningApp> {
   const failedShellRequests: string[] = [];
   page.on('requestfailed', (request) => {
     if (request.url().startsWith(server.origin) && SHELL_RESOURCES.has(request.resourceType())) {
-      failedShellRequests.push(`${request.resourceType()} ${request.url()}`);
+      failedShellRequests.push(`${request.resourceType()} ${request.url()} (${request.failure()?.errorText ?? 'failed'})`);
     }
   });
   return { app: new AppPage(page, server.origin), failedShellRequests, stopServer: () => server.stop() };
@@ -135,9 +139,10 @@ describe('the installable offline app', () => {
     await app.open('/');
     await app.waitForServiceWorker();
     // Requests the online page still has in flight (lazy chunks) would fail when the server stops
-    // and be mistaken for missing offline resources: stop only once the first screen (the sign-in,
-    // loaded once the database says nobody is signed in) is there and the network is idle.
-    await app.page.getByRole('heading', { name: 'Sign in' }).waitFor();
+    // and be mistaken for missing offline resources: stop only once the first screen is there and
+    // the network is idle. (Each load below also waits for its first screen before the next
+    // navigation, which would abort the lazy chunks still on their way.)
+    await app.appears();
     await app.page.waitForLoadState('networkidle');
     await stopServer();
 
