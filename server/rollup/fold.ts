@@ -9,42 +9,95 @@ import type * as Y from 'yjs';
 import { RollupIndex } from '../../src/lib/kpi/buckets';
 import { countable } from '../../src/lib/kpi/countable';
 import { packRollup, type PackedSeries } from '../../src/lib/kpi/packed';
-import { onRecordsChanged, openPartnerDoc, readAll, readDeal, readLead, recordProblems, type PartnerDoc } from '../../src/lib/sync/partner-doc';
+import type { Deal, Lead } from '../../src/lib/domain/schema';
+import { onRecordsChanged, openPartnerDoc, readAll, readDeal, readLead, recordIds, recordProblems, type PartnerDoc } from '../../src/lib/sync/partner-doc';
 import { writeRollup, type ProgramDoc } from '../../src/lib/sync/program-doc';
+
+/** Waits for the event loop to run what is waiting (sockets, timers) before the next slice. */
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Records read between two turns of the event loop while a fold is built (~50 µs a record). */
+const BUILD_SLICE = 200;
 
 /**
  * A partner document's buckets in time zone `tz`, kept current as the document changes: built once
- * (~5 µs a record), then only the records a transaction touched are counted again — a partner with
- * 60,000 records is not refolded on every edit. Records are counted exactly as the partner's own
- * device counts them: deleted and quarantined ones (any `recordProblems`, SPEC S9) count nowhere,
- * so the vendor and the partner see the same figures.
+ * (~50 µs a record, mostly reading and checking it), then only the records a transaction touched are
+ * counted again — a partner with 60,000 records is not refolded on every edit. Records are counted
+ * exactly as the partner's own device counts them: deleted and quarantined ones (any
+ * `recordProblems`, SPEC S9) count nowhere, so the vendor and the partner see the same figures.
  */
 export class PartnerFold {
   private readonly pd: PartnerDoc;
-  private readonly index: RollupIndex;
+  private index: RollupIndex;
   private readonly stop: () => void;
+  /** While `build` reads the records: the ones changed meanwhile, counted again once it is done. */
+  private changedWhileBuilding: { leads: Set<string>; deals: Set<string> } | undefined;
 
-  constructor(
+  private constructor(
     readonly doc: Y.Doc,
     readonly tz: string,
   ) {
     this.pd = openPartnerDoc(doc);
-    const { leads, deals } = readAll(this.pd);
-    this.index = RollupIndex.build(
-      tz,
+    this.index = new RollupIndex(tz);
+    this.stop = onRecordsChanged(this.pd, (changed) => {
+      if (this.changedWhileBuilding) {
+        for (const id of changed.leads) this.changedWhileBuilding.leads.add(id);
+        for (const id of changed.deals) this.changedWhileBuilding.deals.add(id);
+      } else {
+        this.recount(changed.leads, changed.deals);
+      }
+    });
+  }
+
+  /** The fold, built from every record at once (the seed, tests). */
+  static of(doc: Y.Doc, tz: string): PartnerFold {
+    const fold = new PartnerFold(doc, tz);
+    const { leads, deals } = readAll(fold.pd);
+    fold.index = fold.indexOf(leads, deals);
+    return fold;
+  }
+
+  /**
+   * The fold, built reading `slice` records at a time and letting the event loop run between
+   * slices (`between`): read at once, a partner's records would hold the sync server — every room's
+   * edits — for as long as that takes (a few hundred records: tens of milliseconds). Changes that
+   * arrive meanwhile are counted once the fold is built.
+   */
+  static async build(doc: Y.Doc, tz: string, { between = nextTurn, slice = BUILD_SLICE }: { between?: () => Promise<void>; slice?: number } = {}): Promise<PartnerFold> {
+    const fold = new PartnerFold(doc, tz);
+    const changed = (fold.changedWhileBuilding = { leads: new Set<string>(), deals: new Set<string>() });
+    try {
+      const leads = await readInSlices(recordIds(fold.pd, 'lead'), (id) => readLead(fold.pd, id), slice, between);
+      const deals = await readInSlices(recordIds(fold.pd, 'deal'), (id) => readDeal(fold.pd, id), slice, between);
+      fold.index = fold.indexOf(leads, deals);
+    } catch (error) {
+      fold.close();
+      throw error;
+    } finally {
+      fold.changedWhileBuilding = undefined;
+    }
+    // Read before it changed, or created after its slice was read: count it as it is now.
+    fold.recount(changed.leads, changed.deals);
+    return fold;
+  }
+
+  private indexOf(leads: Lead[], deals: Deal[]): RollupIndex {
+    return RollupIndex.build(
+      this.tz,
       leads.map((lead) => this.counted('lead', lead)),
       deals.map((deal) => this.counted('deal', deal)),
     );
-    this.stop = onRecordsChanged(this.pd, (changed) => {
-      for (const id of changed.leads) {
-        const lead = readLead(this.pd, id);
-        if (lead) this.index.upsertLead(this.counted('lead', lead));
-      }
-      for (const id of changed.deals) {
-        const deal = readDeal(this.pd, id);
-        if (deal) this.index.upsertDeal(this.counted('deal', deal));
-      }
-    });
+  }
+
+  private recount(leadIds: Iterable<string>, dealIds: Iterable<string>): void {
+    for (const id of leadIds) {
+      const lead = readLead(this.pd, id);
+      if (lead) this.index.upsertLead(this.counted('lead', lead));
+    }
+    for (const id of dealIds) {
+      const deal = readDeal(this.pd, id);
+      if (deal) this.index.upsertDeal(this.counted('deal', deal));
+    }
   }
 
   /** recordProblems, not validate: it also flags unreadable stage entries, as the device's rows do. */
@@ -63,9 +116,20 @@ export class PartnerFold {
   }
 }
 
+/** Reads the records of `ids`, `slice` of them between two awaits of `between`. */
+async function readInSlices<T>(ids: string[], read: (id: string) => T | undefined, slice: number, between: () => Promise<void>): Promise<T[]> {
+  const records: T[] = [];
+  for (let i = 0; i < ids.length; i++) {
+    if (i > 0 && i % slice === 0) await between();
+    const record = read(ids[i]!);
+    if (record !== undefined) records.push(record);
+  }
+  return records;
+}
+
 /** The buckets of every lead and deal of a partner's document in time zone `tz`, packed, once. */
 export function foldPartner(partnerDoc: Y.Doc, tz: string): PackedSeries[] {
-  const fold = new PartnerFold(partnerDoc, tz);
+  const fold = PartnerFold.of(partnerDoc, tz);
   try {
     return fold.series();
   } finally {

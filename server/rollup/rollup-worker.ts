@@ -19,8 +19,8 @@ export interface RollupWorkerOptions {
 
 export class RollupWorker {
   private readonly due = new Map<string, { timer: NodeJS.Timeout; room: Room; release: () => void; syncedAt: number }>();
-  /** The kept-current buckets of each partner room folded so far, while that room stays loaded. */
-  private readonly folds = new Map<Room, PartnerFold>();
+  /** The kept-current buckets of each partner room folded so far (or being built), while that room stays loaded. */
+  private readonly folds = new Map<Room, { tz: string; fold: Promise<PartnerFold> }>();
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -77,7 +77,8 @@ export class RollupWorker {
         this.options.log(`rollup: program ${partner.name.programId} has no time zone yet; ${partner.name.name} not folded`);
         return;
       }
-      writeRollup(programDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: this.fold(partner, tz).series() });
+      const fold = await this.fold(partner, tz);
+      writeRollup(programDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: fold.series() });
       await program.settled();
     } finally {
       release();
@@ -85,16 +86,19 @@ export class RollupWorker {
     }
   }
 
-  private fold(partner: Room, tz: string): PartnerFold {
-    const fold = this.folds.get(partner);
-    if (fold?.tz === tz) return fold;
-    fold?.close();
-    const made = new PartnerFold(partner.doc, tz);
-    this.folds.set(partner, made);
+  private fold(partner: Room, tz: string): Promise<PartnerFold> {
+    const kept = this.folds.get(partner);
+    if (kept?.tz === tz) return kept.fold;
+    void kept?.fold.then((fold) => fold.close(), () => {});
+    const made = PartnerFold.build(partner.doc, tz);
+    const entry = { tz, fold: made };
+    this.folds.set(partner, entry);
+    // A fold that could not be built is tried afresh next time (the write logs why).
+    made.catch(() => this.folds.get(partner) === entry && this.folds.delete(partner));
     // An unloaded room takes its buckets with it.
     partner.doc.once('destroy', () => {
-      made.close();
-      if (this.folds.get(partner) === made) this.folds.delete(partner);
+      void made.then((fold) => fold.close(), () => {});
+      if (this.folds.get(partner) === entry) this.folds.delete(partner);
     });
     return made;
   }

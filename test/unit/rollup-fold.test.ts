@@ -134,7 +134,7 @@ describe('PartnerFold', () => {
   it('kept current through edits, equals a fold made afresh', () => {
     const partner = demo.partners[1]!;
     const pd = partnerDocOf(partner.id);
-    const fold = new PartnerFold(pd.doc, tz);
+    const fold = PartnerFold.of(pd.doc, tz);
     const deals = demo.deals.filter((deal) => deal.partnerId === partner.id);
     const open = deals.filter((deal) => deal.closedAt === undefined).slice(0, 3);
     expect(open.length).toBe(3);
@@ -145,6 +145,37 @@ describe('PartnerFold', () => {
     const lead = demo.leads.find((one) => one.partnerId === partner.id)!;
     updateLead(pd, lead.id, { channel: lead.channel === 'referral' ? 'paid' : 'referral' });
     expect(readDeal(pd, open[0]!.id)!.stage).toBe('won');
+    const kept = unpackRollup(tz, fold.series());
+    const fresh = folded(pd.doc);
+    for (const period of PERIODS) {
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })));
+    }
+    fold.close();
+  });
+
+  it('built a slice at a time, with edits arriving between slices, equals a fold made afresh', async () => {
+    const partner = demo.partners[2]!;
+    const pd = partnerDocOf(partner.id);
+    const deals = demo.deals.filter((deal) => deal.partnerId === partner.id && deal.closedAt === undefined);
+    const leads = demo.leads.filter((lead) => lead.partnerId === partner.id);
+    expect(leads.length).toBeGreaterThan(100);
+    const at = Date.UTC(2026, 5, 20);
+    // Between slices, as other sockets' edits would: records already read, and not yet read, change.
+    const edits = [
+      () => updateDeal(pd, deals.at(-1)!.id, { stage: 'won', updatedAt: at }, 'tester'),
+      () => updateLead(pd, leads[0]!.id, { channel: leads[0]!.channel === 'referral' ? 'paid' : 'referral' }),
+      () => deleteRecord(pd, 'deal', deals[0]!.id, at),
+    ];
+    let slices = 0;
+    const fold = await PartnerFold.build(pd.doc, tz, {
+      slice: 50,
+      between: async () => {
+        slices++;
+        edits.shift()?.();
+      },
+    });
+    expect(slices).toBeGreaterThanOrEqual(2);
+    updateDeal(pd, deals[1]!.id, { amount: deals[1]!.amount * 2, updatedAt: at }, 'tester');
     const kept = unpackRollup(tz, fold.series());
     const fresh = folded(pd.doc);
     for (const period of PERIODS) {

@@ -213,6 +213,13 @@ function stageValues(map: Y.Map<unknown>, extras: RecordExtras | undefined): unk
 /** An id never contains the key separator: anything else names an override or stage key, not a record. */
 const isRecordId = (id: string) => !id.includes('/');
 
+/** The ids of the records of a kind that the doc holds, for reading them a few at a time (readAll reads all at once). */
+export function recordIds(pd: PartnerDoc, kind: SyncedKind): string[] {
+  const ids: string[] = [];
+  for (const key of pd.maps[kind].keys()) if (isRecordId(key)) ids.push(key);
+  return ids;
+}
+
 export function readLead(pd: PartnerDoc, id: string): Lead | undefined {
   if (!isRecordId(id)) return undefined;
   const map = pd.maps.lead;
