@@ -15,8 +15,15 @@ import * as awarenessProtocol from 'y-protocols/awareness';
 import type { RoomName } from '../rooms';
 import type { RoomStorage } from '../storage/storage';
 
-/** Past this many appended updates, the log is merged into one snapshot (a small, fast next load). */
+/**
+ * Past this many appended updates, the log is merged into one snapshot (a small, fast next load),
+ * once the room has been quiet for COMPACT_WHEN_QUIET_MS: merging encodes the whole room, which in
+ * a busy room would hold every edit waiting behind it. A room that is never quiet is merged anyway
+ * past COMPACT_AT_MOST_AFTER updates.
+ */
 export const COMPACT_AFTER_UPDATES = 500;
+export const COMPACT_WHEN_QUIET_MS = 1000;
+export const COMPACT_AT_MOST_AFTER = 10 * COMPACT_AFTER_UPDATES;
 
 /** What a room needs of a connection. */
 export interface RoomMember {
@@ -156,8 +163,24 @@ export class Room {
     for (const { origin } of batch) if (this.members.has(origin as RoomMember)) senders.add(origin as RoomMember);
     for (const sender of senders) sender.saved(stateVector);
     for (const { update, origin } of batch) this.events.stored?.(this, update, origin);
-    if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
+    if (this.appendedSinceCompaction >= COMPACT_AT_MOST_AFTER) await this.compact();
+    else if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) this.compactWhenQuiet();
   }
+
+  private quietTimer: NodeJS.Timeout | undefined;
+
+  /** Merges the log once no update has been stored for COMPACT_WHEN_QUIET_MS (each batch restarts the wait). */
+  private compactWhenQuiet(): void {
+    clearTimeout(this.quietTimer);
+    this.quietTimer = setTimeout(() => {
+      this.quietTimer = undefined;
+      this.writes = this.writes.then(async () => {
+        if (this.broken === undefined && !this.destroyed && this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
+      });
+    }, COMPACT_WHEN_QUIET_MS);
+  }
+
+  private destroyed = false;
 
   /** Merges the stored log into one snapshot of the current state. */
   private async compact(): Promise<void> {
@@ -183,6 +206,8 @@ export class Room {
   }
 
   destroy(): void {
+    this.destroyed = true;
+    clearTimeout(this.quietTimer);
     this.awareness.destroy();
     this.doc.destroy();
   }
