@@ -49,6 +49,11 @@ export class Room {
   private writes: Promise<void> = Promise.resolve();
   private lastSeq = 0;
   private appendedSinceCompaction = 0;
+  /** Updates the doc has applied that are not stored yet, in the order it applied them. */
+  private unstored: { update: Uint8Array; origin: unknown }[] = [];
+  /** Waits for a quiet moment to merge the log (compactWhenQuiet). */
+  private quietTimer: NodeJS.Timeout | undefined;
+  private destroyed = false;
   private broken: unknown;
   /** Other parts of the server that keep this room loaded (the rollup worker holds program rooms). */
   private holds = 0;
@@ -139,9 +144,6 @@ export class Room {
       .then(() => this.storeBatch());
   }
 
-  /** Updates the doc has applied that are not stored yet, in the order it applied them. */
-  private unstored: { update: Uint8Array; origin: unknown }[] = [];
-
   private async storeBatch(): Promise<void> {
     const batch = this.unstored;
     this.unstored = [];
@@ -167,8 +169,6 @@ export class Room {
     else if (this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) this.compactWhenQuiet();
   }
 
-  private quietTimer: NodeJS.Timeout | undefined;
-
   /** Merges the log once no update has been stored for COMPACT_WHEN_QUIET_MS (each batch restarts the wait). */
   private compactWhenQuiet(): void {
     clearTimeout(this.quietTimer);
@@ -179,8 +179,6 @@ export class Room {
       });
     }, COMPACT_WHEN_QUIET_MS);
   }
-
-  private destroyed = false;
 
   /** Merges the stored log into one snapshot of the current state. */
   private async compact(): Promise<void> {
