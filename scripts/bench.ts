@@ -222,10 +222,11 @@ if (!syncOnly) {
       console.log(`partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`);
       console.log(`  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`);
       console.log(`  (last open, ms after navigation: ${browser.openSteps})`);
-      console.log(`  save a deal, applied in memory p50     ${ms(browser.applyP50Ms).padStart(9)} ms`);
-      console.log(`  save a deal, applied in memory p95     ${ms(browser.applyP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.applyP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
-      console.log(`  save a deal, stored in IndexedDB p50   ${ms(browser.saveP50Ms).padStart(9)} ms`);
-      console.log(`  save a deal, stored in IndexedDB p95   ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+      console.log(`  save a deal, stored (offline) p50      ${ms(browser.saveP50Ms).padStart(9)} ms`);
+      console.log(`  save a deal, stored (offline) p95      ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
+      console.log(`  save a deal, stored (online) p50       ${ms(browser.onlineSaveP50Ms).padStart(9)} ms  (the bench's server shares the 2 cores)`);
+      console.log(`  save a deal, stored (online) p95       ${ms(browser.onlineSaveP95Ms).padStart(9)} ms`);
+      console.log(`  baseline: a bare IndexedDB commit of one row p50 ${ms(browser.floorP50Ms)} ms, p95 ${ms(browser.floorP95Ms)} ms (same page, same run)`);
     } catch (error) {
       console.log(`  not measured: ${(error as Error).message}`);
     }

@@ -32,6 +32,15 @@ afterEach(async () => {
 const newLead = lead({ id: 'L1', partnerId: 'p1', repId: 'r1', channel: 'referral', createdAt: Date.UTC(2026, 0, 5) });
 const openDeal = deal({ id: 'D1', partnerId: 'p1', repId: 'r1', stage: 'proposal', probability: 50, amount: 40_000, createdAt: Date.UTC(2026, 0, 6), updatedAt: Date.UTC(2026, 0, 6) });
 
+/** Dexie's transactions of `db` (the rows' and buckets', not the log's) fail as on a full disk, until the returned function is called. */
+function failDexieTransactions(db: PartnerKpiDb): () => void {
+  const original = db.transaction;
+  (db as unknown as { transaction: unknown }).transaction = () => Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
+  return () => {
+    db.transaction = original;
+  };
+}
+
 describe('partner store', () => {
   it('stores a valid lead in the document, the update log and the projection together', async () => {
     const db = freshDb();
@@ -160,29 +169,72 @@ describe('partner store', () => {
     expect(await db.updates.count()).toBe(updates);
   });
 
-  it('keeps a change that could not be stored and stores it with the next write that can', async () => {
+  it('keeps a change whose update could not be stored and stores it with the next write that can', async () => {
     const db = freshDb();
     const store = await openStore(db);
-    const original = db.transaction.bind(db);
-    let failNext = true;
-    // The next IndexedDB transaction fails as a full disk would.
-    (db as unknown as { transaction: unknown }).transaction = (...args: unknown[]) => {
-      if (failNext) {
-        failNext = false;
-        return Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
-      }
-      return (original as (...a: unknown[]) => unknown)(...args);
+    // The next row added to the log fails as a full disk would.
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function () {
+      IDBObjectStore.prototype.add = add;
+      throw new DOMException('disk full', 'QuotaExceededError');
     };
-    const failed = await store.createLead(newLead);
-    expect(!failed.ok && 'storageError' in failed && failed.storageError.kind).toBe('quota');
+    try {
+      const failed = await store.createLead(newLead);
+      expect(!failed.ok && 'storageError' in failed && failed.storageError.kind).toBe('quota');
+    } finally {
+      IDBObjectStore.prototype.add = add;
+    }
+    // Neither the update nor the rows: the rows never get ahead of the log.
+    expect(await db.updates.count()).toBe(0);
     expect(await db.leads.count()).toBe(0);
     const next = await store.createDeal(openDeal, 'r1');
     expect(next.ok).toBe(true);
+    expect(store.storageError).toBeUndefined();
     expect((await db.leads.toArray()).map((row) => row.id)).toEqual(['L1']);
     store.close();
     const reopened = await openStore(db);
     expect((await reopened.loadRows()).leads).toHaveLength(1);
     reopened.close();
+  });
+
+  it('keeps rows that could not be stored and stores them with the next write that can', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    const release = failDexieTransactions(db);
+    const failed = await store.createLead(newLead);
+    expect(!failed.ok && 'storageError' in failed && failed.storageError.kind).toBe('quota');
+    // The update is stored (the change is safe); its rows wait for the next write.
+    expect(await db.updates.where('room').equals(ROOM).count()).toBe(1);
+    expect(await db.leads.count()).toBe(0);
+    release();
+    expect((await store.createDeal(openDeal, 'r1')).ok).toBe(true);
+    expect(store.storageError).toBeUndefined();
+    expect((await db.leads.toArray()).map((row) => row.id)).toEqual(['L1']);
+    store.close();
+  });
+
+  it('rebuilds rows left behind the log when the app stopped between the two commits', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    const release = failDexieTransactions(db);
+    await store.createDeal(openDeal, 'r1');
+    // As if the app stopped here: the deal's update is stored, its row and buckets are not.
+    store.close();
+    release();
+    expect(await db.deals.count()).toBe(0);
+    const reopened = await openStore(db);
+    expect((await reopened.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
+    const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
+    if (!period.ok) throw new Error('bad period');
+    expect(computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    reopened.close();
+    // Rows that match the log are not rebuilt: a reopen finds the marker current.
+    const rows = await db.deals.get('D1');
+    await db.deals.put({ ...rows!, title: 'kept as stored' });
+    const again = await openStore(db);
+    expect((await db.deals.get('D1'))?.title).toBe('kept as stored');
+    again.close();
   });
 
   it('keeps the KPI buckets with the rows, and opens with them before the records are read', async () => {

@@ -1,6 +1,6 @@
 /** User-timing marks the app sets for benchmarks (scripts/bench-browser.ts reads them). */
 export const KPIS_ON_SCREEN = 'partner-kpi:kpis-on-screen';
-export { STORE_APPLY, STORE_WRITE } from '../store/partner-store';
+export { STORE_WRITE } from '../store/partner-store';
 
 /** Steps of opening the partner's data, in order (marks of the time each ended). */
 export const OPEN_MARKS = {

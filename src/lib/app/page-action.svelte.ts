@@ -7,8 +7,9 @@ import type { FieldErrors } from './forms';
 /**
  * An action shows as busy (its controls disabled) only once it has taken this long. A save on the
  * device is done in a few milliseconds: disabling and re-enabling every control around it would
- * re-render the page twice for nothing, and the rendering would delay the save's own commit.
- * A second action while one runs is refused either way.
+ * flash them and re-render the page twice for nothing (and a render queued between the change and
+ * its commit delays the moment the page hears of the commit). A second action while one runs is
+ * refused either way.
  */
 export const SHOW_BUSY_AFTER_MS = 150;
 

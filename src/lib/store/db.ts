@@ -91,3 +91,19 @@ export class PartnerKpiDb extends Dexie {
 
 /** Setting: rows from before the update log exist and must be written into the document. */
 export const SEED_FROM_ROWS = 'seedDocumentFromRows';
+
+/**
+ * Adds one row to `updates` in a transaction of its own, straight on IndexedDB (the update log's
+ * hot path: room-log.ts). Rejects with the transaction's error, e.g. a QuotaExceededError.
+ */
+export async function appendRow(db: PartnerKpiDb, row: UpdateRow): Promise<void> {
+  // Closed by another tab's upgrade: reopening says why it cannot (Dexie's VersionError).
+  if (!db.isOpen()) await db.open();
+  return new Promise((resolve, reject) => {
+    const transaction = db.backendDB().transaction('updates', 'readwrite', { durability: 'relaxed' });
+    transaction.oncomplete = () => resolve();
+    transaction.onabort = () => reject(transaction.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+    transaction.objectStore('updates').add(row);
+    transaction.commit();
+  });
+}

@@ -3,14 +3,16 @@
  * log in IndexedDB, and the projected rows that the screens read.
  *
  * Every change, local or remote (from the sync connection), takes one path: one Y transaction →
- * the document emits its update and the ids of the records whose derived value changed → one
- * IndexedDB transaction stores the update and the new rows together. So the projection never
- * disagrees with the log; at start-up a projection marker is still compared with the log and the
- * rows rebuilt if they differ (an older app version, a failed write).
+ * the document emits its update and the ids of the records whose derived value changed → the
+ * update is stored (then the change is safe) → the new rows and KPI buckets are stored, with a
+ * projection marker that holds the document's state vector. The rows are never ahead of the log;
+ * they can be behind it only if the app stopped between the two commits, and the marker tells: at
+ * start-up it is compared with the log and the rows rebuilt if they differ (that, an older app
+ * version, a failed write).
  *
  * The update log, its batching and storage errors and the sync connection's ledger (`syncLedger`,
- * sync SPEC.md C1–C3) are the room log's (room-log.ts); this store adds its rows and KPI buckets to
- * each of the log's IndexedDB transactions.
+ * sync SPEC.md C1–C3) are the room log's (room-log.ts); this store gives it the rows and buckets to
+ * store after each of its updates.
  *
  * Writes are validated by the domain schema first: invalid input never reaches the document.
  */
@@ -35,10 +37,8 @@ type PartnerDocs = typeof import('../sync/partner-doc');
  */
 const loadEngine = () => Promise.all([import('../sync/partner-doc'), import('./room-log')]);
 
-/** Name of the user-timing measure of each write, from the change to its being stored. */
+/** Name of the user-timing measure of each write, from the change to its update's commit (the change is then safe). */
 export const STORE_WRITE = 'partner-kpi:store-write';
-/** Name of the measure from a change to its being applied in memory (document, rows, KPI buckets). */
-export const STORE_APPLY = 'partner-kpi:store-apply';
 
 /** How the log is compacted: past this many updates, open() merges them into one. */
 const COMPACT_AFTER_UPDATES = 500;
@@ -55,8 +55,19 @@ interface RollupMarker {
   tz: string;
   version: number;
 }
-/** Bump when the projection's shape or derivation changes: rows are then rebuilt on open. */
-const PROJECTION_VERSION = 1;
+/**
+ * Bump when the projection's shape or derivation changes: rows are then rebuilt on open.
+ * 2: the marker holds the document's state vector, written with every projection write: the rows
+ * are stored in a transaction after the update's (room-log.ts), and a mismatch means they are behind.
+ */
+const PROJECTION_VERSION = 2;
+
+interface ProjectionMarker {
+  room: string;
+  version: number;
+  /** The document's state vector as the rows project it. */
+  stateVector: Uint8Array;
+}
 
 export interface RecordsChange {
   leads: LeadRow[];
@@ -71,10 +82,6 @@ export class PartnerStore {
   private docs!: PartnerDocs;
   /** The ids of the records changed since the last flush. */
   private pending: PendingBatch = emptyBatch();
-  /** When the first change of the pending batch started (for the apply measure). */
-  private changeStartedAt: number | undefined;
-  /** Whether the projection marker says the rows match this room (written once, not on every save). */
-  private projectionMarked = false;
   private stopChanges: () => void = () => {};
   private loadedDoc: PartnerDoc | undefined;
   /** The KPI buckets of every projected record, kept current with every change (once loaded). */
@@ -315,11 +322,10 @@ export class PartnerStore {
    */
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
     const started = performance.now();
-    this.changeStartedAt ??= started;
     const written = await this.engineLog.write(change, result, this.docs.PartnerDocError);
     if ('problems' in written) return written;
-    // A user-timing entry per stored write, from the change to the commit of its IndexedDB
-    // transaction (the screens' own updates after that are not the store's): benchmarks read them.
+    // A user-timing entry per stored write, from the change to the commit of its update (the rows
+    // and the screens follow it; they are rebuilt from the log if lost): benchmarks read them.
     performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.engineLog.storedAt) });
     return written;
   }
@@ -339,19 +345,17 @@ export class PartnerStore {
     // Only the chunks of the days that changed: a few KB, not the series' whole history.
     const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup) : [];
     const changedChunks = changedSeries.flatMap(({ series, days }) => packSeriesChunks(series, days));
-    if (this.changeStartedAt !== undefined) performance.measure(STORE_APPLY, { start: this.changeStartedAt, end: performance.now() });
-    this.changeStartedAt = undefined;
+    const marker = this.projectionMarker();
     return {
       writes: () => {
         const writes: Promise<unknown>[] = [];
         if (leads.length) writes.push(this.db.leads.bulkPut(leads));
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
         if (changedChunks.length) writes.push(this.db.rollup.bulkPut(changedChunks));
-        if (!this.projectionMarked) writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } }));
+        writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: marker }));
         return writes;
       },
       stored: () => {
-        this.projectionMarked = true;
         for (const listener of this.listeners) listener({ leads, deals });
       },
       failed: () => {
@@ -388,14 +392,21 @@ export class PartnerStore {
     await this.db.settings.delete(SEED_FROM_ROWS);
   }
 
-  /** Rebuilds the projected rows from the document when they may disagree with it. */
+  /** What the projection marker says of rows that project the document as it is now. */
+  private projectionMarker(): ProjectionMarker {
+    return { room: this.room, version: PROJECTION_VERSION, stateVector: this.engineLog.stateVector() };
+  }
+
+  /**
+   * Rebuilds the projected rows from the document when they may disagree with it: another room's
+   * rows, an older projection, or rows behind the log (the app stopped between the update's commit
+   * and the rows').
+   */
   private async checkProjection(updateCount: number): Promise<void> {
-    const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as { room?: string; version?: number } | undefined;
-    const current = marker?.room === this.room && marker.version === PROJECTION_VERSION;
-    this.projectionMarked = current;
+    const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as Partial<ProjectionMarker> | undefined;
+    const current = marker?.room === this.room && marker.version === PROJECTION_VERSION && this.engineLog.isAt(marker.stateVector);
     if (current || (updateCount === 0 && !marker)) return;
     await this.rebuildProjection();
-    this.projectionMarked = true;
   }
 
   async rebuildProjection(): Promise<void> {
@@ -405,7 +416,7 @@ export class PartnerStore {
       await this.db.deals.clear();
       await this.db.leads.bulkPut(leads.map((lead) => this.leadRow(lead.id) ?? lead));
       await this.db.deals.bulkPut(deals.map((deal) => this.dealRow(deal.id) ?? deal));
-      await this.db.settings.put({ key: PROJECTION_MARKER, value: { room: this.room, version: PROJECTION_VERSION } });
+      await this.db.settings.put({ key: PROJECTION_MARKER, value: this.projectionMarker() });
     });
     // The stored buckets were made from the old rows: have them rebuilt from the new ones.
     this.storedRollup = undefined;

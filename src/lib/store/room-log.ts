@@ -5,8 +5,10 @@
  *
  * Rows of every room live in the one `updates` table. Opening merges the room's rows into a new
  * Y.Doc; every update of the doc after that, local or remote (from the sync connection), is stored:
- * the updates of one task as one row, in one IndexedDB transaction with whatever the store adds to
- * it (`FlushHook`), so the store's own rows never disagree with the log.
+ * a write's update at once, in an IndexedDB transaction of its own (the save waits for that commit
+ * alone), other updates of one task together as one row; then whatever the store adds
+ * (`FlushHook`) in a second transaction. The store's rows are never ahead of the log, and a store
+ * that keeps `stateVector()` with them knows on its next open whether they are behind.
  *
  * The log is also the sync connection's ledger (`syncLedger`, sync SPEC.md C1–C3): each local
  * change's mark is stored in the update row that holds it, and the server's last acknowledged state
@@ -17,7 +19,7 @@ import * as Y from 'yjs';
 import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
 import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
-import type { PartnerKpiDb } from './db';
+import { appendRow, type PartnerKpiDb, type UpdateRow } from './db';
 import { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
 /** How long the server's acknowledged state waits before it is stored (storeServerStateSoon). */
@@ -26,13 +28,13 @@ const SERVER_STATE_WRITE_DELAY_MS = 500;
 /** Settings key of what the sync server was last known to have of a room (C3). */
 export const serverStateKey = (room: string) => `sync:${room}`;
 
-/** What a store stores with its room's updates, in the same IndexedDB transaction. */
+/** What a store stores after its room's updates, in an IndexedDB transaction once they are stored. */
 export interface FlushHook {
   /** The tables its writes touch besides `updates`. */
   readonly tables?: Table[];
   /** Whether it has something to store even when no update is pending. */
   hasPending?(): boolean;
-  /** Takes what it has pending for one flush, before the flush's transaction starts. */
+  /** Takes what it has pending for one flush, once the flush's updates are stored. */
   take(): FlushPart;
 }
 
@@ -60,8 +62,15 @@ export class RoomLog {
   private readonly localChangeListeners = new Set<() => void>();
   private flushing: Promise<void> = Promise.resolve();
   private flushScheduled: Promise<void> | undefined;
-  private lastError: StorageError | undefined;
+  /** Why the updates, or the store's part, could not be stored, while that is so. */
+  private logError: StorageError | undefined;
+  private partError: StorageError | undefined;
   private committedAt = 0;
+  /** Whether a write's change is running (its updates are stored as they come: onUpdate). */
+  private writing = false;
+  /** Rows of updates issued so far, and the last of them issued before a failure was known. */
+  private attempts = 0;
+  private failedAttempt = 0;
   private stopListening: () => void = () => {};
   private serverStateWrite: ReturnType<typeof setTimeout> | undefined;
 
@@ -97,12 +106,21 @@ export class RoomLog {
       if (change) {
         this.pendingLocalChanges.push(change);
         this.localChanges.push(change);
-        for (const listener of this.localChangeListeners) listener();
       }
-      this.scheduleFlush();
+      // A write's update is stored at once, before anyone else hears of it (the sync connection
+      // sending it, the sync status counting it); other updates, such as a burst arriving from the
+      // server, once the task is done, together.
+      if (this.writing) this.flush();
+      else this.scheduleFlush();
+      if (change) void this.flushing.then(() => this.notifyLocalChange());
     };
     doc.on('update', onUpdate);
     this.stopListening = () => doc.off('update', onUpdate);
+  }
+
+  /** Tells the ledger's listeners (the sync status) of a local change, once it is stored. */
+  private notifyLocalChange(): void {
+    for (const listener of this.localChangeListeners) listener();
   }
 
   /** Stops storing the doc's updates and destroys the doc. */
@@ -160,19 +178,23 @@ export class RoomLog {
    * reported as problems, and nothing was written.
    */
   async write<T>(change: () => void, result: () => T, refusal: RefusalClass): Promise<WriteResult<T>> {
+    this.writing = true;
     try {
       change();
     } catch (error) {
       if (error instanceof refusal) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
       throw error;
+    } finally {
+      this.writing = false;
     }
     await this.settled();
-    return this.lastError ? { ok: false, storageError: this.lastError } : { ok: true, value: result() };
+    const storageError = this.storageError;
+    return storageError ? { ok: false, storageError } : { ok: true, value: result() };
   }
 
   /** The storage problem of the last write that could not be stored, while it is unsolved. */
   get storageError(): StorageError | undefined {
-    return this.lastError;
+    return this.logError ?? this.partError;
   }
 
   /** When the last flush was committed to IndexedDB (`performance.now()`; 0 before the first). */
@@ -189,48 +211,99 @@ export class RoomLog {
   /** Stores what is pending once the current task is done; the store calls it on its own change events. */
   scheduleFlush(): void {
     // The update event and the store's own change event of one transaction arrive together: store
-    // them in one IndexedDB transaction once the current task is done.
+    // them together once the current task is done.
     this.flushScheduled ??= Promise.resolve().then(() => {
       this.flushScheduled = undefined;
-      this.flushing = this.flushing.then(() => this.flush());
+      this.flush();
     });
   }
 
-  private async flush(): Promise<void> {
+  /**
+   * Stores what is pending, in two IndexedDB transactions. The updates first, in a transaction of
+   * their own, issued now: once it commits the change is safe, whatever happens next. Then the
+   * store's part (its rows, its buckets), prepared and stored once the first has committed. So the
+   * update's commit waits neither for the projection's writes nor for the page's work of preparing
+   * them (the page's main thread has to be free to hear of the commit). The store's part carries
+   * the document's state vector (`stateVector`): if the app stops between the two commits, the store
+   * sees on its next open that its rows are behind the log, and rebuilds them.
+   */
+  private flush(): void {
     const updates = this.pendingUpdates;
     const localChanges = this.pendingLocalChanges;
     if (updates.length === 0 && !this.hook.hasPending?.()) return;
     this.pendingUpdates = [];
     this.pendingLocalChanges = [];
-    const part = this.hook.take();
-    try {
-      await this.db.transaction('rw', [this.db.updates, ...(this.hook.tables ?? [])], (transaction) => {
-        // All requests at once: IndexedDB runs them in order within the transaction, and one
-        // commit waits for them all (awaiting each in turn cost a round trip per table).
-        const writes: Promise<unknown>[] = [];
-        if (updates.length > 0) {
-          const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
-          // A local change is stored with its mark or not at all (C3).
-          writes.push(this.db.updates.add({ room: this.room, update, ...(localChanges.length ? { localChanges } : {}) }));
+    const logged = updates.length > 0 ? this.storeUpdates(updates, localChanges) : Promise.resolve(true);
+    this.flushing = this.flushing.then(async () => {
+      // What the store has pending stays with it until the updates are stored.
+      if (!(await logged)) return;
+      // An earlier flush may have taken it all meanwhile; and rows never go ahead of the updates
+      // that failed to be stored (they go with the flush that stores those).
+      if ((updates.length === 0 && !this.hook.hasPending?.()) || this.pendingUpdates.length > 0) return;
+      const part = this.hook.take();
+      try {
+        const writes = part.writes;
+        if (writes && this.hook.tables?.length) {
+          await this.db.transaction('rw', this.hook.tables, (transaction) => {
+            // All requests at once: IndexedDB runs them in order within the transaction, and one
+            // commit waits for them all (awaiting each in turn cost a round trip per table).
+            const requests = writes();
+            // Nothing more is asked of this transaction: IndexedDB may commit as soon as the writes
+            // are done, instead of after the page has handled each write's success.
+            transaction.idbtrans.commit();
+            return Promise.all(requests);
+          });
         }
-        if (part.writes) writes.push(...part.writes());
-        // Nothing more is asked of this transaction: IndexedDB may commit as soon as the writes are
-        // done, instead of after the page has handled each write's success, which a busy page (the
-        // screens following the change) would delay.
-        transaction.idbtrans.commit();
-        return Promise.all(writes);
-      });
-      this.committedAt = performance.now();
-      this.lastError = undefined;
-      part.stored();
-    } catch (error) {
-      // Nothing is lost: the change stays in the document and in the pending batch, and is stored
-      // with the next write that succeeds.
-      this.lastError = describeStorageError(error);
-      this.pendingUpdates = [...updates, ...this.pendingUpdates];
-      this.pendingLocalChanges = [...localChanges, ...this.pendingLocalChanges];
-      part.failed();
-    }
+        // A part takes everything the store has pending: nothing of it is left unstored now.
+        this.partError = undefined;
+        part.stored();
+      } catch (error) {
+        this.partError = describeStorageError(error);
+        part.failed();
+      }
+    });
+  }
+
+  /**
+   * Adds one row of the updates to the log, in a transaction of its own; resolves with whether it
+   * was stored. Straight on IndexedDB: this is the commit a save waits for, and Dexie's layers cost
+   * a millisecond of the page's main thread before the request is even sent. Transactions on one
+   * table run in the order they were made, so rows stay in order even with several in flight.
+   */
+  private storeUpdates(updates: Uint8Array[], localChanges: LocalChange[]): Promise<boolean> {
+    const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+    // A local change is stored with its mark or not at all (C3).
+    const row: UpdateRow = { room: this.room, update, ...(localChanges.length ? { localChanges } : {}) };
+    const attempt = ++this.attempts;
+    return appendRow(this.db, row).then(
+      () => {
+        this.committedAt = performance.now();
+        // Cleared only by a row issued after the last failure: that one held what had failed.
+        if (attempt > this.failedAttempt) this.logError = undefined;
+        return true;
+      },
+      (error: unknown) => {
+        // Nothing is lost: the change stays in the document and goes with the next row stored.
+        this.logError = describeStorageError(error);
+        this.failedAttempt = this.attempts;
+        this.pendingUpdates = [...updates, ...this.pendingUpdates];
+        this.pendingLocalChanges = [...localChanges, ...this.pendingLocalChanges];
+        return false;
+      },
+    );
+  }
+
+  /** The document's state vector: what a store keeps with its part to know later that it matches the log. */
+  stateVector(): Uint8Array {
+    return Y.encodeStateVector(this.loadedDoc!);
+  }
+
+  /** Whether a state vector kept by `stateVector()` is the loaded document's (its stored log's). */
+  isAt(stateVector: unknown): boolean {
+    if (!(stateVector instanceof Uint8Array)) return false;
+    const kept = Y.decodeStateVector(stateVector);
+    const current = Y.decodeStateVector(this.stateVector());
+    return kept.size === current.size && [...current].every(([client, clock]) => kept.get(client) === clock);
   }
 
   /**
