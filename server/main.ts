@@ -43,6 +43,8 @@ export interface StartOptions {
   limits?: Partial<SyncLimits>;
   /** Delay between a partner's change and its rollup being written (tests set 0). */
   rollupDelayMs?: number;
+  /** How long a room nobody uses stays loaded (SyncServerOptions.keepIdleRoomMs). */
+  keepIdleRoomMs?: number;
   now?: () => number;
   log?: (line: string) => void;
 }
@@ -66,6 +68,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     tokenFromRequest,
     allowedOrigins: config.allowedOrigins,
     limits: options.limits,
+    keepIdleRoomMs: options.keepIdleRoomMs,
     // The program document's rollups are the server's: nobody else's update may touch them.
     acceptUpdate: (room, update) => room.name.kind !== 'program' || !updateTouchesRollups(room.doc, update),
     onStored: (room, update, origin) => {
