@@ -28,6 +28,15 @@ async function until(test: () => boolean | Promise<boolean>): Promise<void> {
   while (!(await test())) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** A rep's client in ROOM that has made one edit, once the server has stored it. */
+async function storedEdit(harness: Harness) {
+  const client = harness.connect(ROOM, await harness.token(rep));
+  await client.synced;
+  client.doc.getMap('deals').set('D1', 'x');
+  await until(async () => (await harness.server.storage.load(ROOM)).updates.length === 1);
+  return client;
+}
+
 /** Opens a socket; resolves with how the upgrade ended (open, or the HTTP status of a refusal). */
 function open(url: string, options: { origin?: string; protocols?: string[] } = {}) {
   const ws = new WebSocket(url, options.protocols ?? [], options.origin ? { origin: options.origin } : {});
@@ -102,10 +111,7 @@ describe("the app's subprotocol", () => {
 
   it('sends no "saved" messages to a stock client', async () => {
     harness = await createHarness();
-    const client = harness.connect(ROOM, await harness.token(rep));
-    await client.synced;
-    client.doc.getMap('deals').set('D1', 'x');
-    await until(async () => (await harness!.server.storage.load(ROOM)).updates.length === 1);
+    const client = await storedEdit(harness);
     // The stock client would log "Unable to compute message" for an unknown type; it got none.
     expect(client.provider.wsconnected).toBe(true);
     expect(harness.server.sync.counters.closedByCode.size).toBe(0);
@@ -115,10 +121,7 @@ describe("the app's subprotocol", () => {
 describe('rooms', () => {
   it('are unloaded once their last client leaves and their updates are stored', async () => {
     harness = await createHarness({ keepIdleRoomMs: 0 });
-    const client = harness.connect(ROOM, await harness.token(rep));
-    await client.synced;
-    client.doc.getMap('deals').set('D1', 'x');
-    await until(async () => (await harness!.server.storage.load(ROOM)).updates.length === 1);
+    const client = await storedEdit(harness);
     expect(harness.server.sync.rooms.has(ROOM)).toBe(true);
     client.destroy();
     await until(() => !harness!.server.sync.rooms.has(ROOM));
@@ -130,10 +133,7 @@ describe('rooms', () => {
 
   it('stay loaded for a while after their last client leaves, so a reconnect finds them as they were', async () => {
     harness = await createHarness({ keepIdleRoomMs: 400 });
-    const client = harness.connect(ROOM, await harness.token(rep));
-    await client.synced;
-    client.doc.getMap('deals').set('D1', 'x');
-    await until(async () => (await harness!.server.storage.load(ROOM)).updates.length === 1);
+    const client = await storedEdit(harness);
     const loaded = harness.server.sync.rooms.get(ROOM);
     client.destroy();
     // The phone comes back within the wait: the same room, not read again from storage.
@@ -172,10 +172,7 @@ describe('HTTP', () => {
   it('/metrics reports connections, rooms, updates and bytes stored', async () => {
     // Rooms unloaded at once: the program room the rollup worker loaded is not counted.
     harness = await createHarness({ keepIdleRoomMs: 0 });
-    const client = harness.connect(ROOM, await harness.token(rep));
-    await client.synced;
-    client.doc.getMap('deals').set('D1', 'x');
-    await until(async () => (await harness!.server.storage.load(ROOM)).updates.length === 1);
+    const client = await storedEdit(harness);
     const text = await (await fetch(`${harness.server.origin}/metrics`)).text();
     expect(text).toMatch(/^partner_kpi_sync_connections 1$/m);
     expect(text).toMatch(/^partner_kpi_sync_rooms_loaded 1$/m);
