@@ -146,6 +146,20 @@ describe('partner store', () => {
     reopened.close();
   });
 
+  it('takes rows marked by the previous app version as they are, without rebuilding them', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createLead(newLead);
+    store.close();
+    await db.settings.put({ key: 'projection', value: { room: ROOM, version: 1 } });
+    const row = await db.leads.get('L1');
+    await db.leads.put({ ...row!, company: 'kept as stored' });
+    const reopened = await openStore(db);
+    expect((await db.leads.get('L1'))?.company).toBe('kept as stored');
+    expect((await db.settings.get('projection'))?.value).toMatchObject({ room: ROOM, version: 2, stateVector: expect.any(Uint8Array) });
+    reopened.close();
+  });
+
   it('upgrades a version-1 database: its rows are kept and written into the document once', async () => {
     const name = `partner-store-test-v1-${++names}`;
     const v1 = new Dexie(name);

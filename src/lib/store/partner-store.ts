@@ -59,6 +59,7 @@ interface RollupMarker {
  * Bump when the projection's shape or derivation changes: rows are then rebuilt on open.
  * 2: the marker holds the document's state vector, written with every projection write: the rows
  * are stored in a transaction after the update's (room-log.ts), and a mismatch means they are behind.
+ * Version-1 rows are kept (checkProjection): only the marker changed.
  */
 const PROJECTION_VERSION = 2;
 
@@ -404,6 +405,12 @@ export class PartnerStore {
    */
   private async checkProjection(updateCount: number): Promise<void> {
     const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as Partial<ProjectionMarker> | undefined;
+    if (marker?.room === this.room && marker.version === 1) {
+      // Version 1 stored the rows in their update's own transaction: they match the log. Only the
+      // marker changed; it is written now, before any write can come between.
+      await this.db.settings.put({ key: PROJECTION_MARKER, value: this.projectionMarker() });
+      return;
+    }
     const current = marker?.room === this.room && marker.version === PROJECTION_VERSION && this.engineLog.isAt(marker.stateVector);
     if (current || (updateCount === 0 && !marker)) return;
     await this.rebuildProjection();
