@@ -140,6 +140,8 @@ describe('rooms', () => {
     const again = harness.connect(ROOM, await harness.token(rep));
     await again.synced;
     expect(again.doc.getMap('deals').get('D1')).toBe('x');
+    // What must not happen has no event to wait for: past the wait set when the first client
+    // left, the room someone uses again is still the one loaded.
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(harness.server.sync.rooms.get(ROOM)).toBe(loaded);
     // Gone for longer than the wait: unloaded.

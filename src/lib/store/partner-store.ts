@@ -406,7 +406,7 @@ export class PartnerStore {
   private async checkProjection(updateCount: number): Promise<void> {
     const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as Partial<ProjectionMarker> | undefined;
     if (marker?.room === this.room && marker.version === 1) {
-      // Version 1 stored the rows in their update's own transaction: they match the log. Only the
+      // Version 1 stored the rows in the same transaction as their update: they match the log. Only the
       // marker changed; it is written now, before any write can come between.
       await this.db.settings.put({ key: PROJECTION_MARKER, value: this.projectionMarker() });
       return;
