@@ -265,7 +265,7 @@ export class Session {
         this.refreshDirectory();
         this.tokenExpired = isExpired(record.claims, this.now());
         this.connectProgram();
-        if (this.rowsReady) this.connect(this.store);
+        if (this.rowsReady) await this.connect(this.store);
       } else {
         await this.openPartner(record, directory);
       }
@@ -397,7 +397,7 @@ export class Session {
     // The buckets may have been rebuilt while loading.
     this.version++;
     // Only now: a remote change arriving before the rows were read would be missing from the lists.
-    this.connect(store);
+    await this.connect(store);
   }
 
   /** Opens the program document from its stored updates and connects it; keeps it when it is already open. */
@@ -455,7 +455,7 @@ export class Session {
     this.programConnection = undefined;
     this.programConnectionToken = record.token;
     const request = ++this.programConnectionRequest;
-    this.connectWhenLoaded(
+    void this.connectWhenLoaded(
       // Reps and partner managers read the program room; a vendor manager writes its targets.
       { doc: store.programDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: record.claims.role !== 'vendor_manager' },
       () => request === this.programConnectionRequest && this.programStore === store,
@@ -468,12 +468,13 @@ export class Session {
     );
   }
 
-  private connect(store: PartnerStore): void {
+  /** Connects the partner's document to its room; resolves once the connection is made. */
+  private connect(store: PartnerStore): Promise<void> {
     this.connection?.destroy();
     this.connection = undefined;
     const record = this.signIn!;
     const request = ++this.connectionRequest;
-    this.connectWhenLoaded(
+    return this.connectWhenLoaded(
       { doc: store.partnerDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: isReadOnly(record.claims.role) },
       () => request === this.connectionRequest && this.store === store,
       (connection) => {
@@ -485,13 +486,16 @@ export class Session {
     );
   }
 
-  /** Connects a room once the sync module is loaded, unless the request went stale meanwhile. */
+  /**
+   * Connects a room once the sync module is loaded, unless the request went stale meanwhile;
+   * resolves once that is done (requests made before it are done too: one module, in order).
+   */
   private connectWhenLoaded(
     room: Pick<ConnectOptions, 'doc' | 'room' | 'token' | 'ledger' | 'readOnly'>,
     stillWanted: () => boolean,
     adopt: (connection: RoomConnection) => void,
-  ): void {
-    void this.connections.then(({ connectRoom }) => {
+  ): Promise<void> {
+    return this.connections.then(({ connectRoom }) => {
       if (!stillWanted()) return;
       adopt(
         connectRoom({
