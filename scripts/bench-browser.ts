@@ -3,9 +3,9 @@
  * server: a partner document of 20,000 deals and 40,000 leads (imported through Settings → CSV, the
  * app's own path), then
  * - opening it from IndexedDB to KPIs on screen (a reload; the app's `kpis-on-screen` mark),
- * - saving a deal (stage changes on deals' pages, ten deals in turn), from the change to its update's commit in
- *   IndexedDB (`store-write`): with the device offline, as a rep in the field — the figure with a
- *   budget — and online. Online, the bench's sync server runs on this machine's two cores beside
+ * - saving a deal (stage changes on deals' pages, ten deals in turn), from the change to when its
+ *   update was safe, in the journal or in IndexedDB (`store-write`): with the device offline, as a
+ *   rep in the field — the figure with a budget — and online. Online, the bench's sync server runs on this machine's two cores beside
  *   the browser (a partner's first change after the room loads has it fold the 60,000 records), so
  *   that figure measures the server too; a phone shares its cores with no server.
  * Budgets: open ≤ 1 s, save p95 ≤ 5 ms. Needs `npm run build` and /usr/bin/chromium.
@@ -82,6 +82,41 @@ const bareTransactions = (count: number) => `(async (count) => {
   return durations;
 })(${count})`;
 
+/**
+ * The other baseline: a bare journal append like a save's (src/lib/store/journal-worker.ts): a
+ * dedicated worker writes one record to a file of the Origin Private File System through a sync
+ * access handle and answers with when it was written; timed from the page's message to that moment.
+ */
+const bareJournalAppends = (count: number) => `(async (count) => {
+  const source = \`
+    let handle, size = 0;
+    onmessage = async (event) => {
+      if (event.data === 'open') {
+        const root = await navigator.storage.getDirectory();
+        handle = await (await root.getFileHandle('bench-bare-journal', { create: true })).createSyncAccessHandle();
+        handle.truncate(0);
+        return postMessage('opened');
+      }
+      if (event.data === 'close') { handle.close(); return postMessage('closed'); }
+      size += handle.write(event.data, { at: size });
+      postMessage(performance.timeOrigin + performance.now());
+      handle.flush();
+    };\`;
+  const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
+  const ask = (message) => new Promise((resolve) => { worker.onmessage = (event) => resolve(event.data); worker.postMessage(message); });
+  await ask('open');
+  const durations = [];
+  for (let i = 0; i < count; i++) {
+    const started = performance.now();
+    const at = await ask(new Uint8Array(320));
+    durations.push(at - performance.timeOrigin - started);
+    await new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 0)));
+  }
+  await ask('close');
+  worker.terminate();
+  return durations;
+})(${count})`;
+
 /** 20,000 deals and 40,000 leads, all of one partner (the demo program's records, moved to it). */
 function partnerDocument(): { leads: Lead[]; deals: Deal[] } {
   const demo = generateDemoProgram({ seed: 7, leadsPerRepMonth: 60, stageLog: true });
@@ -127,7 +162,20 @@ async function kpisOnScreenAfterReload(page: Page): Promise<number> {
   return page.waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, KPIS_ON_SCREEN, { timeout: 60_000 }).then((handle) => handle.jsonValue() as Promise<number>);
 }
 
-export async function benchBrowser(): Promise<{ openSteps: string; openMs: number; saveP50Ms: number; saveP95Ms: number; onlineSaveP50Ms: number; onlineSaveP95Ms: number; floorP50Ms: number; floorP95Ms: number; leads: number; deals: number }> {
+export async function benchBrowser(): Promise<{
+  openSteps: string;
+  openMs: number;
+  saveP50Ms: number;
+  saveP95Ms: number;
+  onlineSaveP50Ms: number;
+  onlineSaveP95Ms: number;
+  floorP50Ms: number;
+  floorP95Ms: number;
+  journalFloorP50Ms: number;
+  journalFloorP95Ms: number;
+  leads: number;
+  deals: number;
+}> {
   ensureBuilt();
   const { leads, deals } = partnerDocument();
   const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-bench-'));
@@ -163,6 +211,7 @@ export async function benchBrowser(): Promise<{ openSteps: string; openMs: numbe
     await browser.context.setOffline(true);
     const offline = await measuredSaves(page, open.slice(1 + DEALS_SAVED, 1 + 2 * DEALS_SAVED));
     const floor = (await page.evaluate(bareTransactions(SAVES))) as number[];
+    const journalFloor = (await page.evaluate(bareJournalAppends(SAVES))) as number[];
     return {
       openSteps: steps.map(([name, at]) => `${name.replace('partner-kpi:', '')} ${Math.round(at)}`).join(', '),
       openMs: percentile(opens, 50),
@@ -172,6 +221,8 @@ export async function benchBrowser(): Promise<{ openSteps: string; openMs: numbe
       onlineSaveP95Ms: percentile(online, 95),
       floorP50Ms: percentile(floor, 50),
       floorP95Ms: percentile(floor, 95),
+      journalFloorP50Ms: percentile(journalFloor, 50),
+      journalFloorP95Ms: percentile(journalFloor, 95),
       leads: leads.length,
       deals: deals.length,
     };

@@ -227,6 +227,7 @@ if (!syncOnly) {
       console.log(`  save a deal, stored (online) p50       ${ms(browser.onlineSaveP50Ms).padStart(9)} ms  (the bench's server shares the 2 cores)`);
       console.log(`  save a deal, stored (online) p95       ${ms(browser.onlineSaveP95Ms).padStart(9)} ms`);
       console.log(`  baseline: a bare IndexedDB commit of one row p50 ${ms(browser.floorP50Ms)} ms, p95 ${ms(browser.floorP95Ms)} ms (same page, same run)`);
+      console.log(`  baseline: a bare journal append from a worker p50 ${ms(browser.journalFloorP50Ms)} ms, p95 ${ms(browser.journalFloorP95Ms)} ms (same page, same run)`);
     } catch (error) {
       console.log(`  not measured: ${(error as Error).message}`);
     }

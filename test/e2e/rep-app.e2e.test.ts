@@ -10,6 +10,11 @@ import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, launchBrowser, root, startServer, type Browser, type RunningServer } from './harness';
 import { RepApp } from './pages/rep-app';
+import * as Y from 'yjs';
+import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
+import { encodeRecord } from '../../src/lib/store/journal-file';
+import { partnerRoom } from '../../src/lib/app/sign-in';
+import { lead } from '../factories/records';
 
 const SCREENSHOTS = join(root, 'test-results', 'screenshots');
 let server: RunningServer | undefined;
@@ -82,6 +87,52 @@ describe('the rep app', () => {
     await other.signIn('Northstar Tech');
     await other.tab('Leads');
     await expect(other.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+  });
+
+  it('keeps a save that reached only the journal when the app stopped before IndexedDB had it', async () => {
+    const app = await openApp();
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    const leadsBefore = await app.leadCount();
+    // What a tab that stopped between the two writes of a save leaves: a journal file of its own in
+    // the Origin Private File System, here with a lead the IndexedDB log never had.
+    const partnerDoc = openPartnerDoc(new Y.Doc());
+    createLead(partnerDoc, lead({ id: 'L-journal-1', partnerId: 'p-northstar', repId: 'northstar-r1', company: 'Journal Kept Traders', createdAt: Date.now() }));
+    const update = Y.encodeStateAsUpdate(partnerDoc.doc);
+    const record = encodeRecord({ update, localChanges: [{ client: partnerDoc.doc.clientID, clock: Y.getState(partnerDoc.doc.store, partnerDoc.doc.clientID) }] });
+    const folder = `journal/${encodeURIComponent(partnerRoom('demo', 'p-northstar'))}`;
+    await app.page.evaluate(
+      async ({ folder, bytes }) => {
+        let directory = await navigator.storage.getDirectory();
+        for (const name of folder.split('/')) directory = await directory.getDirectoryHandle(name, { create: true });
+        const writable = await (await directory.getFileHandle('stopped-tab.journal', { create: true })).createWritable();
+        await writable.write(new Uint8Array(bytes));
+        await writable.close();
+      },
+      { folder, bytes: [...record] },
+    );
+
+    // On the Leads screen, where leadCount left it.
+    await app.page.reload();
+    await app.heading('Leads').waitFor();
+    expect(await app.leadCount()).toBe(leadsBefore + 1);
+    await app.page.getByLabel('Search').fill('Journal Kept');
+    await app.page.getByRole('link', { name: /Journal Kept Traders/ }).waitFor();
+    // Replayed into the log, the file is removed; the lead stays without it.
+    const files = () => app.page.evaluate(async (folder) => {
+      let directory = await navigator.storage.getDirectory();
+      for (const name of folder.split('/')) directory = await directory.getDirectoryHandle(name);
+      const names: string[] = [];
+      for await (const name of (directory as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+      return names;
+    }, folder);
+    await expect.poll(files).not.toContain('stopped-tab.journal');
+    await app.page.reload();
+    await app.heading('Leads').waitFor();
+    await app.page.getByLabel('Search').fill('');
+    expect(await app.leadCount()).toBe(leadsBefore + 1);
+    // Sent to the server as the device's own change.
+    await app.syncSays(/All changes saved to server/);
   });
 
   it('shows every problem of invalid input next to its field and saves nothing', async () => {

@@ -85,9 +85,19 @@ describe('sync between devices', () => {
     expect(await dismissed).toBe('1 change has not been sent to the server yet and will be lost. Sign out anyway?');
     await expect(app.page.getByRole('heading', { name: 'Settings', level: 1 }).count()).resolves.toBe(1);
 
+    // The lead was saved to this tab's journal too (src/lib/store/journal.ts): that goes as well.
+    const storageFolders = () =>
+      app.page.evaluate(async () => {
+        const names: string[] = [];
+        const root = (await navigator.storage.getDirectory()) as unknown as { keys(): AsyncIterable<string> };
+        for await (const name of root.keys()) names.push(name);
+        return names;
+      });
+    expect(await storageFolders()).toContain('journal');
     app.page.once('dialog', (dialog) => void dialog.accept());
     await app.page.getByRole('button', { name: 'Sign out' }).click();
     await app.heading('Sign in').waitFor();
+    expect(await storageFolders()).not.toContain('journal');
     await app.page.context().setOffline(false);
     await app.open('/leads');
     await app.heading('Sign in').waitFor();

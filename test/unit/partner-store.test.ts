@@ -5,6 +5,7 @@ import { PartnerKpiDb, SCHEMA_VERSIONS } from '../../src/lib/store/db';
 import { PartnerStore, describeStorageError } from '../../src/lib/store/partner-store';
 import { deal, lead } from '../factories/records';
 import { computeKpis, parsePeriod } from '../../src/lib/kpi';
+import { memoryJournals, type MemoryJournals } from '../factories/memory-journal';
 
 const ROOM = 'program/demo/partner/p1';
 const TZ = 'Asia/Kolkata';
@@ -15,9 +16,9 @@ function freshDb(): PartnerKpiDb {
   databases.push(db);
   return db;
 }
-/** Opens the store and waits until the document and rows are loaded too. */
-async function openStore(db: PartnerKpiDb): Promise<PartnerStore> {
-  const store = await PartnerStore.open(db, ROOM, TZ);
+/** Opens the store (with the journals given, else none can be opened here) and waits until the document and rows are loaded too. */
+async function openStore(db: PartnerKpiDb, journals?: MemoryJournals): Promise<PartnerStore> {
+  const store = await PartnerStore.open(db, ROOM, TZ, journals?.open);
   await store.ready;
   return store;
 }
@@ -38,6 +39,18 @@ function failDexieTransactions(db: PartnerKpiDb): () => void {
   (db as unknown as { transaction: unknown }).transaction = () => Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
   return () => {
     db.transaction = original;
+  };
+}
+
+/** The next row added to the update log fails as a full disk would; the returned function undoes it if no row was added. */
+function failNextLogRow(): () => void {
+  const add = IDBObjectStore.prototype.add;
+  IDBObjectStore.prototype.add = function () {
+    IDBObjectStore.prototype.add = add;
+    throw new DOMException('disk full', 'QuotaExceededError');
+  };
+  return () => {
+    IDBObjectStore.prototype.add = add;
   };
 }
 
@@ -186,17 +199,12 @@ describe('partner store', () => {
   it('keeps a change whose update could not be stored and stores it with the next write that can', async () => {
     const db = freshDb();
     const store = await openStore(db);
-    // The next row added to the log fails as a full disk would.
-    const add = IDBObjectStore.prototype.add;
-    IDBObjectStore.prototype.add = function () {
-      IDBObjectStore.prototype.add = add;
-      throw new DOMException('disk full', 'QuotaExceededError');
-    };
+    const restore = failNextLogRow();
     try {
       const failed = await store.createLead(newLead);
       expect(!failed.ok && 'storageError' in failed && failed.storageError.kind).toBe('quota');
     } finally {
-      IDBObjectStore.prototype.add = add;
+      restore();
     }
     // Neither the update nor the rows: the rows never get ahead of the log.
     expect(await db.updates.count()).toBe(0);
@@ -277,6 +285,124 @@ describe('partner store', () => {
     expect(describeStorageError(new DOMException('x', 'QuotaExceededError')).kind).toBe('quota');
     expect(describeStorageError({ name: 'VersionError' }).message).toMatch(/another tab/);
     expect(describeStorageError(new Error('boom')).kind).toBe('unknown');
+  });
+});
+
+/** Saves the open deal while the log's next row fails: the deal reaches the journal only. */
+async function saveToJournalOnly(store: PartnerStore): Promise<void> {
+  const restore = failNextLogRow();
+  try {
+    await store.createDeal(openDeal, 'r1');
+  } finally {
+    restore();
+  }
+}
+
+describe('partner store with a write-ahead journal', () => {
+  const january = () => {
+    const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
+    if (!period.ok) throw new Error('bad period');
+    return period.range;
+  };
+
+  it('hands each save’s update and its mark to the journal, and lets the journal go once the log has it', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    const [file] = journals.records(ROOM);
+    expect(file).toHaveLength(1);
+    expect(file![0]!.localChanges).toEqual(store.syncLedger.localChanges());
+    const [row] = await db.updates.toArray();
+    expect(file![0]!.update).toEqual(row!.update);
+    expect(journals.opened[0]!.dropped).toEqual([1]);
+    await store.close();
+    // Closed with everything in the log: its file is gone.
+    expect(journals.files(ROOM).size).toBe(0);
+  });
+
+  it('recovers a save that reached the journal but not the log when the tab stopped', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    await saveToJournalOnly(store);
+    const [mark] = store.syncLedger.localChanges().slice(-1);
+    // The tab stops here: the deal is in its journal only.
+    journals.opened[0]!.crash();
+    expect(await db.updates.count()).toBe(1);
+
+    const reopened = await openStore(db, journals);
+    expect((await reopened.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
+    expect(computeKpis(reopened.rollup(), { range: january(), scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    // Stored in the log with its mark (the sync status counts it as not on the server yet), and the stopped tab's file removed.
+    expect(await db.updates.count()).toBe(2);
+    expect(reopened.syncLedger.localChanges()).toContainEqual(mark);
+    expect([...journals.files(ROOM).keys()]).toEqual(['tab-2.journal']);
+    await reopened.close();
+
+    // The log alone has it now.
+    const again = await openStore(db);
+    expect((await again.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
+    expect(again.syncLedger.localChanges()).toContainEqual(mark);
+    again.close();
+  });
+
+  it('replays a stopped tab’s records the log already has without changing anything', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    journals.opened[0]!.crash();
+    const reopened = await openStore(db, journals);
+    expect(await db.updates.count()).toBe(1);
+    expect(reopened.syncLedger.localChanges()).toHaveLength(1);
+    expect(journals.files(ROOM).size).toBe(1);
+    reopened.close();
+  });
+
+  it('leaves a file another open tab holds alone', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const first = await openStore(db, journals);
+    expect((await first.createLead(newLead)).ok).toBe(true);
+    const second = await openStore(db, journals);
+    expect(journals.records(ROOM).map((records) => records.length)).toEqual([1, 0]);
+    first.close();
+    second.close();
+  });
+
+  it('looks again for a file that was held at open, as a reloaded page’s is for a moment', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const first = await openStore(db, journals);
+    await saveToJournalOnly(first);
+    // The next page opens while the first still holds its file; the first goes a moment later.
+    const second = await openStore(db, journals);
+    expect(await db.deals.count()).toBe(0);
+    journals.opened[0]!.crash();
+    await expect.poll(async () => (await db.deals.toArray()).map((row) => row.id), { timeout: 3_000 }).toEqual(['D1']);
+    second.close();
+  });
+
+  it('saves to IndexedDB alone when the journal cannot take a record', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    journals.opened[0]!.failAppends = true;
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    expect(await db.updates.count()).toBe(1);
+    expect(store.storageError).toBeUndefined();
+    store.close();
+  });
+
+  it('opens without a journal when none can be opened', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM, TZ, () => Promise.reject(new Error('no OPFS here')));
+    await store.ready;
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    expect(await db.leads.count()).toBe(1);
+    store.close();
   });
 });
 

@@ -20,6 +20,7 @@
  */
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
+import { removeJournals } from '../store/journal';
 import type { WriteResult } from '../store/write-result';
 import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
@@ -523,7 +524,7 @@ export class Session {
     if (store) {
       await store.ready.catch(() => {});
       await store.settled();
-      store.close();
+      await store.close();
     }
   }
 
@@ -552,6 +553,8 @@ export class Session {
     if (program) await program.settled();
     this.closeProgram();
     await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
+    // Saves still in a journal would come back with the next sign-in of the room.
+    await removeJournals();
     this.leads = [];
     this.deals = [];
     this.rowsReady = false;

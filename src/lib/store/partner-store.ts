@@ -4,7 +4,7 @@
  *
  * Every change, local or remote (from the sync connection), takes one path: one Y transaction →
  * the document emits its update and the ids of the records whose derived value changed → the
- * update is stored (then the change is safe) → the new rows and KPI buckets are stored, with a
+ * update is stored (in the write-ahead journal and the log: then the change is safe) → the new rows and KPI buckets are stored, with a
  * projection marker that holds the document's state vector. The rows are never ahead of the log;
  * they can be behind it only if the app stopped between the two commits, and the marker tells: at
  * start-up it is compared with the log and the rows rebuilt if they differ (that, an older app
@@ -25,6 +25,7 @@ import { RollupIndex, emptyRollup, markChanged, takeChangedSeries, type Rollup }
 import { packRollupChunks, packSeriesChunks, unpackRollup } from '../kpi/packed';
 import { countable } from '../kpi/countable';
 import type { FlushPart, RoomLog } from './room-log';
+import { openFileJournal, type OpenJournal } from './journal';
 import type { StorageError, WriteResult } from './write-result';
 
 export { describeStorageError, type StorageError, type WriteResult } from './write-result';
@@ -37,7 +38,10 @@ type PartnerDocs = typeof import('../sync/partner-doc');
  */
 const loadEngine = () => Promise.all([import('../sync/partner-doc'), import('./room-log')]);
 
-/** Name of the user-timing measure of each write, from the change to its update's commit (the change is then safe). */
+/**
+ * Name of the user-timing measure of each write, from the change to when its update was safe: the
+ * first of its journal write and its IndexedDB commit (room-log.ts `storedAt`).
+ */
 export const STORE_WRITE = 'partner-kpi:store-write';
 
 /** How the log is compacted: past this many updates, open() merges them into one. */
@@ -96,6 +100,7 @@ export class PartnerStore {
     private readonly db: PartnerKpiDb,
     readonly room: string,
     readonly tz: string,
+    private readonly openJournal: OpenJournal,
   ) {
     this.ready = new Promise((resolve, reject) => {
       this.finishLoading = (error) => (error === undefined ? resolve() : reject(error));
@@ -110,10 +115,12 @@ export class PartnerStore {
    * Opens the partner's data. When the stored KPI buckets are current, it returns at once with
    * them (`rollup()`), and loads the document, the update log and the rows in the background
    * (`ready`): the KPIs are on screen before 60,000 records have been read. Otherwise it returns
-   * once everything is loaded and the buckets rebuilt.
+   * once everything is loaded and the buckets rebuilt. Saves go to the write-ahead journal that
+   * `openJournal` opens (journal.ts; by default the Origin Private File System's, where the browser
+   * has one).
    */
-  static async open(db: PartnerKpiDb, room: string, tz: string): Promise<PartnerStore> {
-    const store = new PartnerStore(db, room, tz);
+  static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal): Promise<PartnerStore> {
+    const store = new PartnerStore(db, room, tz, openJournal);
     const marker = (await db.settings.get(ROLLUP_MARKER))?.value as RollupMarker | undefined;
     const stored = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
     if (stored) store.storedRollup = unpackRollup(tz, await db.rollup.toArray());
@@ -143,11 +150,17 @@ export class PartnerStore {
     const [docs, logs] = await loadEngine();
     this.docs = docs;
     const db = this.db;
-    this.log = new logs.RoomLog(db, this.room, COMPACT_AFTER_UPDATES, {
-      tables: [db.leads, db.deals, db.settings, db.rollup],
-      hasPending: () => this.pending.leads.size > 0 || this.pending.deals.size > 0,
-      take: () => this.takeRecords(),
-    });
+    this.log = new logs.RoomLog(
+      db,
+      this.room,
+      COMPACT_AFTER_UPDATES,
+      {
+        tables: [db.leads, db.deals, db.settings, db.rollup],
+        hasPending: () => this.pending.leads.size > 0 || this.pending.deals.size > 0,
+        take: () => this.takeRecords(),
+      },
+      this.openJournal,
+    );
     const { doc, storedUpdates } = await this.log.load();
     this.loadedDoc = this.docs.openPartnerDoc(doc);
     this.stopChanges = this.docs.onRecordsChanged(this.loadedDoc, (changed) => {
@@ -160,6 +173,8 @@ export class PartnerStore {
     const { leads, deals } = await this.loadRows();
     this.rollupIndex = RollupIndex.build(this.tz, leads.map(countable), deals.map(countable));
     if (!this.storedRollup) await this.storeWholeRollup();
+    // Saves a stopped tab left in its journal only: their rows and buckets follow like any change's.
+    await this.log.recoverJournal();
   }
 
   /** Writes every series of the rollup, replacing what is stored (first open, after a rebuild). */
@@ -173,9 +188,10 @@ export class PartnerStore {
     });
   }
 
-  close(): void {
+  /** Stops following the document; resolves once its journal is closed. */
+  close(): Promise<void> {
     this.stopChanges();
-    this.log?.close();
+    return this.log?.close() ?? Promise.resolve();
   }
 
   /** The update log; only after `ready`. */
@@ -325,8 +341,8 @@ export class PartnerStore {
     const started = performance.now();
     const written = await this.engineLog.write(change, result, this.docs.PartnerDocError);
     if ('problems' in written) return written;
-    // A user-timing entry per stored write, from the change to the commit of its update (the rows
-    // and the screens follow it; they are rebuilt from the log if lost): benchmarks read them.
+    // A user-timing entry per stored write, from the change to when its update was safe, in the
+    // journal or the log (the rows and the screens follow; they are rebuilt if lost): benchmarks read them.
     performance.measure(STORE_WRITE, { start: started, end: Math.max(started, this.engineLog.storedAt) });
     return written;
   }

@@ -175,6 +175,6 @@ export class ProgramStore {
     this.stopChanges();
     this.listeners.clear();
     this.programDoc.close();
-    this.log.close();
+    void this.log.close();
   }
 }

@@ -5,10 +5,12 @@
  *
  * Rows of every room live in the one `updates` table. Opening merges the room's rows into a new
  * Y.Doc; every update of the doc after that, local or remote (from the sync connection), is stored:
- * a write's update at once, in an IndexedDB transaction of its own (the save waits for that commit
- * alone), other updates of one task together as one row; then whatever the store adds
- * (`FlushHook`) in a second transaction. The store's rows are never ahead of the log, and a store
- * that keeps `stateVector()` with them knows on its next open whether they are behind.
+ * a write's update at once, in an IndexedDB transaction of its own and, where there is one, in the
+ * room's write-ahead journal (journal.ts; the save is safe when the first of the two has it), other
+ * updates of one task together as one row; then whatever the store adds (`FlushHook`) in a second
+ * transaction. The store's rows are never ahead of the log, and a store that keeps `stateVector()`
+ * with them knows on its next open whether they are behind. Saves that reached only the journal of
+ * a tab that stopped are replayed into the log by `recoverJournal`.
  *
  * The log is also the sync connection's ledger (`syncLedger`, sync SPEC.md C1–C3): each local
  * change's mark is stored in the update row that holds it, and the server's last acknowledged state
@@ -20,6 +22,7 @@ import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
 import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
 import { appendRow, type PartnerKpiDb, type UpdateRow } from './db';
+import type { Journal, OpenJournal } from './journal';
 import { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
 /** How long the server's acknowledged state waits before it is stored (storeServerStateSoon). */
@@ -48,6 +51,12 @@ export interface FlushPart {
   failed(): void;
 }
 
+/** When to look again for journal files another tab held at open (recoverJournal). */
+const JOURNAL_CLAIM_RETRY_MS = [1_000, 5_000];
+
+/** The origin of the transaction that replays a journal's records (recoverJournal). */
+const RECOVERED = Symbol('recovered from the journal');
+
 /** The class of a document's refusal: a change its own rules forbid, with the problems by field. */
 type RefusalClass = abstract new (...args: never[]) => Error & { readonly problems: Problem[] };
 
@@ -61,11 +70,20 @@ export class RoomLog {
   private serverState: ServerState | undefined;
   private readonly localChangeListeners = new Set<() => void>();
   private flushing: Promise<void> = Promise.resolve();
+  /** The journal's last record handed to IndexedDB with a row (journalUpdate; 0: none). */
+  private journalSeq = 0;
   private flushScheduled: Promise<void> | undefined;
   /** Why the updates, or the store's part, could not be stored, while that is so. */
   private logError: StorageError | undefined;
   private partError: StorageError | undefined;
-  private committedAt = 0;
+  /** When the last write's update was safe (journal or log), once known: `storedAt`. */
+  private safeAt = 0;
+  /** Resolves once the last write's `safeAt` is known. */
+  private safeKnown: Promise<void> = Promise.resolve();
+  private journal: Journal | undefined;
+  private claimRetries = 0;
+  private claimRetry: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
   /** Whether a write's change is running (its updates are stored as they come: onUpdate). */
   private writing = false;
   /** Rows of updates issued so far, and the last of them issued before a failure was known. */
@@ -74,12 +92,13 @@ export class RoomLog {
   private stopListening: () => void = () => {};
   private serverStateWrite: ReturnType<typeof setTimeout> | undefined;
 
-  /** Past `compactAfter` stored updates, opening merges them into one. */
+  /** Past `compactAfter` stored updates, opening merges them into one. Writes go to the journal `openJournal` opens, if any. */
   constructor(
     private readonly db: PartnerKpiDb,
     readonly room: string,
     private readonly compactAfter: number,
     private readonly hook: FlushHook,
+    private readonly openJournal?: OpenJournal,
   ) {}
 
   /**
@@ -88,6 +107,8 @@ export class RoomLog {
    * were stored before that.
    */
   async load(): Promise<{ doc: Y.Doc; storedUpdates: number }> {
+    // A journal that cannot be opened leaves saves to IndexedDB alone.
+    const journal = this.openJournal?.(this.room).catch(() => undefined);
     const [rows, saved] = await Promise.all([this.db.updates.where('room').equals(this.room).toArray(), this.db.settings.get(serverStateKey(this.room))]);
     this.serverState = readServerState(saved?.value);
     this.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, this.serverState?.stateVector));
@@ -96,7 +117,37 @@ export class RoomLog {
     this.loadedDoc = doc;
     this.listen(doc);
     if (rows.length > this.compactAfter) await this.compact(rows.map((row) => row.seq!));
+    this.journal = await journal;
     return { doc, storedUpdates: rows.length };
+  }
+
+  /**
+   * Replays the saves that reached only the journal of a tab that stopped (journal.ts): each
+   * record is applied to the document — one the log already has changes nothing — and what is new
+   * is stored like any update, with the marks of its local changes; then the files are removed.
+   * The store calls it once it follows the document's changes, so that its rows follow too.
+   */
+  async recoverJournal(): Promise<void> {
+    const journal = this.journal;
+    const doc = this.loadedDoc;
+    if (!journal || !doc || this.closed) return;
+    const { orphans, held } = await journal.claimOrphans().catch(() => ({ orphans: [], held: 0 }));
+    // A file still held may be a reloaded page's, let go a moment after this page opened: look again.
+    if (held > 0 && this.claimRetries < JOURNAL_CLAIM_RETRY_MS.length) {
+      this.claimRetry = setTimeout(() => void this.recoverJournal(), JOURNAL_CLAIM_RETRY_MS[this.claimRetries++]);
+    }
+    if (orphans.length === 0) return;
+    const records = orphans.flatMap((orphan) => orphan.records);
+    const before = new Map<number, number>();
+    for (const { client } of records.flatMap((record) => record.localChanges)) before.set(client, Y.getState(doc.store, client));
+    Y.applyUpdate(doc, Y.mergeUpdates(records.map((record) => record.update)), RECOVERED);
+    // The marks of the changes the log did not have go into the row that now stores them (C3).
+    const recovered = records.flatMap((record) => record.localChanges).filter(({ client, clock }) => clock > before.get(client)! && clock <= Y.getState(doc.store, client));
+    this.pendingLocalChanges.push(...recovered);
+    this.localChanges.push(...recovered);
+    await this.settled();
+    if (recovered.length) this.notifyLocalChange();
+    if (!this.storageError) await journal.release(orphans.map((orphan) => orphan.name)).catch(() => {});
   }
 
   private listen(doc: Y.Doc): void {
@@ -123,14 +174,19 @@ export class RoomLog {
     for (const listener of this.localChangeListeners) listener();
   }
 
-  /** Stops storing the doc's updates and destroys the doc. */
-  close(): void {
+  /** Stops storing the doc's updates and destroys the doc; resolves once the journal is closed too. */
+  close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.claimRetry);
     this.stopListening();
     this.loadedDoc?.destroy();
     if (this.serverStateWrite !== undefined) {
       clearTimeout(this.serverStateWrite);
       this.storeServerStateNow();
     }
+    const journal = this.journal;
+    // The journal's file goes if the log has everything in it; otherwise the next open replays it.
+    return journal ? this.settled().then(() => journal.close(this.logError === undefined && this.pendingUpdates.length === 0)) : Promise.resolve();
   }
 
   /**
@@ -197,15 +253,19 @@ export class RoomLog {
     return this.logError ?? this.partError;
   }
 
-  /** When the last flush was committed to IndexedDB (`performance.now()`; 0 before the first). */
+  /**
+   * When the last write's update was safe: written to the journal or committed to IndexedDB,
+   * whichever was first (`performance.now()`; 0 before the first). Known once the write is settled.
+   */
   get storedAt(): number {
-    return this.committedAt;
+    return this.safeAt;
   }
 
   /** Waits until every change made so far is stored (or failed to be). */
   async settled(): Promise<void> {
     await this.flushScheduled;
     await this.flushing;
+    await this.safeKnown;
   }
 
   /** Stores what is pending once the current task is done; the store calls it on its own change events. */
@@ -233,10 +293,14 @@ export class RoomLog {
     if (updates.length === 0 && !this.hook.hasPending?.()) return;
     this.pendingUpdates = [];
     this.pendingLocalChanges = [];
-    const logged = updates.length > 0 ? this.storeUpdates(updates, localChanges) : Promise.resolve(true);
+    const update = updates.length === 0 ? undefined : updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+    // A write's update goes to the journal first (a message to its worker), then to IndexedDB.
+    const journaled = this.writing && update ? this.journalUpdate(update, localChanges) : undefined;
+    const logged = update ? this.storeUpdate(update, localChanges, journaled?.seq) : Promise.resolve(0);
+    if (this.writing) this.noteSafeTime(logged, journaled?.durable);
     this.flushing = this.flushing.then(async () => {
       // What the store has pending stays with it until the updates are stored.
-      if (!(await logged)) return;
+      if ((await logged) === undefined) return;
       // An earlier flush may have taken it all meanwhile; and rows never go ahead of the updates
       // that failed to be stored (they go with the flush that stores those).
       if ((updates.length === 0 && !this.hook.hasPending?.()) || this.pendingUpdates.length > 0) return;
@@ -264,31 +328,52 @@ export class RoomLog {
     });
   }
 
+  /** Hands a write's update to the journal, if there is one; `durable` never rejects (undefined: not journaled). */
+  private journalUpdate(update: Uint8Array, localChanges: LocalChange[]): { seq: number; durable: Promise<number | undefined> } | undefined {
+    if (!this.journal) return undefined;
+    const { seq, durable } = this.journal.append({ update, localChanges });
+    return { seq, durable: durable.catch(() => undefined) };
+  }
+
+  /** The write's update is safe at the first of its journal write and its IndexedDB commit. */
+  private noteSafeTime(logged: Promise<number | undefined>, journaled: Promise<number | undefined> | undefined): void {
+    this.safeKnown = Promise.all([logged, journaled]).then((times) => {
+      const known = times.filter((time): time is number => time !== undefined);
+      if (known.length) this.safeAt = Math.min(...known);
+    });
+  }
+
   /**
-   * Adds one row of the updates to the log, in a transaction of its own; resolves with whether it
-   * was stored. Straight on IndexedDB: this is the commit a save waits for, and Dexie's layers cost
-   * a millisecond of the page's main thread before the request is even sent. Transactions on one
-   * table run in the order they were made, so rows stay in order even with several in flight.
+   * Adds one row of updates to the log, in a transaction of its own; resolves with when it
+   * committed, or undefined if it failed. Straight on IndexedDB: this is the commit a save waits
+   * for, and Dexie's layers cost a millisecond of the page's main thread before the request is even
+   * sent. Transactions on one table run in the order they were made, so rows stay in order even
+   * with several in flight. `journalSeq`: the journal's last record in this row, which, once the
+   * log has everything, the journal may let go.
    */
-  private storeUpdates(updates: Uint8Array[], localChanges: LocalChange[]): Promise<boolean> {
-    const update = updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+  private storeUpdate(update: Uint8Array, localChanges: LocalChange[], journalSeq: number | undefined): Promise<number | undefined> {
     // A local change is stored with its mark or not at all (C3).
     const row: UpdateRow = { room: this.room, update, ...(localChanges.length ? { localChanges } : {}) };
     const attempt = ++this.attempts;
+    if (journalSeq !== undefined) this.journalSeq = journalSeq;
+    const journalThrough = this.journalSeq;
     return appendRow(this.db, row).then(
       () => {
-        this.committedAt = performance.now();
+        const committedAt = performance.now();
         // Cleared only by a row issued after the last failure: that one held what had failed.
-        if (attempt > this.failedAttempt) this.logError = undefined;
-        return true;
+        if (attempt > this.failedAttempt) {
+          this.logError = undefined;
+          if (journalThrough > 0 && this.pendingUpdates.length === 0) this.journal?.drop(journalThrough);
+        }
+        return committedAt;
       },
       (error: unknown) => {
         // Nothing is lost: the change stays in the document and goes with the next row stored.
         this.logError = describeStorageError(error);
         this.failedAttempt = this.attempts;
-        this.pendingUpdates = [...updates, ...this.pendingUpdates];
+        this.pendingUpdates = [update, ...this.pendingUpdates];
         this.pendingLocalChanges = [...localChanges, ...this.pendingLocalChanges];
-        return false;
+        return undefined;
       },
     );
   }
