@@ -8,6 +8,8 @@ import {
   encodePackedRollup,
   CHUNK_DAYS,
   chunkOf,
+  storeChunk,
+  unpackStoredChunks,
   packRollup,
   packRollupChunks,
   packSeriesChunks,
@@ -67,6 +69,19 @@ describe('packed rollup series', () => {
     const stored = new Map(chunks.map((chunk) => [chunk.key, chunk]));
     for (const chunk of rewritten) stored.set(chunk.key, chunk);
     expect(strip(unpackRollup(tz, [...stored.values()]))).toEqual(strip(index.rollup));
+  });
+
+  it('stores chunks as bytes, a fraction of the packed arrays, that read back to the same rollup', () => {
+    const index = RollupIndex.build(tz, demo.leads, demo.deals);
+    const chunks = packRollupChunks(index.rollup);
+    const stored = structuredClone(chunks.map(storeChunk));
+    expect(stored.map((row) => row.key)).toEqual(chunks.map((chunk) => chunk.key));
+    const bytes = (rows: { bytes: Uint8Array }[]) => rows.reduce((sum, row) => sum + row.bytes.byteLength, 0);
+    expect(bytes(stored)).toBeLessThan(chunks.reduce((sum, chunk) => sum + chunk.counters.byteLength + chunk.days.byteLength, 0) / 3);
+    const strip = (rollup: ReturnType<typeof unpackRollup>) =>
+      [...rollup.series].map(([key, s]) => [key, [...s.days.values()].sort((a, b) => a.day - b.day)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+    expect(strip(unpackStoredChunks(tz, stored))).toEqual(strip(index.rollup));
+    expect(() => unpackStoredChunks(tz, [{ key: 'k', bytes: stored[0]!.bytes.slice(0, 9) }])).toThrow(PackedRollupError);
   });
 
   it('puts negative days (before 1970) in their own chunks', () => {

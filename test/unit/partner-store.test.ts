@@ -281,6 +281,21 @@ describe('partner store', () => {
     reopened.close();
   });
 
+  it('rebuilds stored KPI buckets it cannot read, and shows the KPIs all the same', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createDeal(openDeal, 'r1');
+    await store.close();
+    const [chunk] = await db.rollup.toArray();
+    await db.rollup.put({ key: chunk!.key, bytes: chunk!.bytes.slice(0, 7) });
+    const reopened = await PartnerStore.open(db, ROOM, TZ);
+    const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
+    if (!period.ok) throw new Error('bad period');
+    expect(computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    expect((await db.rollup.get(chunk!.key))?.bytes.length).toBeGreaterThan(7);
+    await reopened.close();
+  });
+
   it('names storage problems in words a person understands', () => {
     expect(describeStorageError(new DOMException('x', 'QuotaExceededError')).kind).toBe('quota');
     expect(describeStorageError({ name: 'VersionError' }).message).toMatch(/another tab/);

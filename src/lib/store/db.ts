@@ -11,13 +11,14 @@
  *      writes them into the partner document once (see `SEED_FROM_ROWS`).
  * - 3: `rollup`, the KPI buckets of the projected records, kept with the rows; so the KPIs show
  *      before the records are read. Built from the rows on first open. A row is 32 days of one
- *      series (kpi/packed.ts, packSeriesChunks), so that a save rewrites a few KB; the partner
- *      store's rollup marker says which layout the rows have and rebuilds them when it changes.
+ *      series (kpi/packed.ts, packSeriesChunks), in the packed binary form (StoredChunk), so that a
+ *      save rewrites a few KB and opening reads little; the partner store's rollup marker says which
+ *      layout the rows have and rebuilds them when it changes (no schema version needed).
  */
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import type { Deal, Lead } from '../domain/schema';
 import type { Problem } from '../domain/validate';
-import type { PackedSeries } from '../kpi/packed';
+import type { StoredChunk } from '../kpi/packed';
 import type { LocalChange } from '../sync/pending-changes';
 
 export const DB_NAME = 'partner-kpi';
@@ -69,7 +70,7 @@ export class PartnerKpiDb extends Dexie {
   leads!: Table<LeadRow, string>;
   deals!: Table<DealRow, string>;
   settings!: Table<SettingRow, string>;
-  rollup!: Table<PackedSeries, string>;
+  rollup!: Table<StoredChunk, string>;
 
   constructor(name = DB_NAME, options?: ConstructorParameters<typeof Dexie>[1]) {
     // 'relaxed': a commit returns once the data is with the operating system, not after it is
