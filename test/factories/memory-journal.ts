@@ -52,6 +52,8 @@ export interface MemoryJournal extends Journal {
   crash(): void;
   /** Appends fail from now on (as on a full disk). */
   failAppends: boolean;
+  /** Appends are never answered from now on (a worker that hangs). */
+  hangAppends: boolean;
   readonly dropped: number[];
 }
 
@@ -76,10 +78,12 @@ export function memoryJournals(): MemoryJournals {
     let lastSeq = 0;
     const journal: MemoryJournal = {
       failAppends: false,
+      hangAppends: false,
       dropped: [],
       append(record) {
         const mine = ++seq;
         if (journal.failAppends) return { seq: mine, durable: Promise.reject(new Error('disk full')) };
+        if (journal.hangAppends) return { seq: mine, durable: new Promise<number>(() => {}) };
         file.append(record);
         lastSeq = mine;
         return { seq: mine, durable: Promise.resolve(performance.now()) };

@@ -411,6 +411,16 @@ describe('partner store with a write-ahead journal', () => {
     store.close();
   });
 
+  it('does not hold a save up for a journal that does not answer: IndexedDB has it', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    journals.opened[0]!.hangAppends = true;
+    expect((await store.createLead(newLead)).ok).toBe(true);
+    expect(await db.updates.count()).toBe(1);
+    store.close();
+  });
+
   it('opens without a journal when none can be opened', async () => {
     const db = freshDb();
     const store = await PartnerStore.open(db, ROOM, TZ, () => Promise.reject(new Error('no OPFS here')));

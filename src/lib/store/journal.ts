@@ -66,7 +66,7 @@ export type JournalReply = { id: number; ok: true; value?: unknown } | { id: num
 /** The folder of the Origin Private File System that holds the journals, a folder per room. */
 export const JOURNAL_FOLDER = 'journal';
 
-/** An append the worker has not written within this is taken as failed: the save waits for IndexedDB alone. */
+/** A worker that has not written an append within this is taken as broken: saves go to IndexedDB alone. */
 const APPEND_TIMEOUT_MS = 5_000;
 /** A worker that has not opened its file by then is given up (the room opens without a journal). */
 const OPEN_TIMEOUT_MS = 5_000;
@@ -122,13 +122,16 @@ class WorkerJournal implements Journal {
     };
   }
 
+  /** Asks the worker; one that does not answer within `timeoutMs` is taken as broken from then on. */
   call(request: JournalRequest, timeoutMs?: number): Promise<unknown> {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
         this.calls.delete(id);
-        reject(new Error(`The journal did not answer a ${request.type} within ${timeoutMs} ms.`));
+        const error = new Error(`The journal did not answer a ${request.type} within ${timeoutMs} ms.`);
+        reject(error);
+        this.fail(error);
       }, timeoutMs);
       const done = () => clearTimeout(timer);
       this.calls.set(id, {

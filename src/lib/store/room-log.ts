@@ -54,6 +54,16 @@ export interface FlushPart {
 /** When to look again for journal files another tab held at open (recoverJournal). */
 const JOURNAL_CLAIM_RETRY_MS = [1_000, 5_000];
 
+/** How long a settled write waits for the journal's answer once IndexedDB has its update (noteSafeTime). */
+const JOURNAL_ANSWER_AFTER_COMMIT_MS = 100;
+
+/** What `promise` resolves with within `ms`, else undefined. */
+function withinMs<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 /** The origin of the transaction that replays a journal's records (recoverJournal). */
 const RECOVERED = Symbol('recovered from the journal');
 
@@ -335,10 +345,15 @@ export class RoomLog {
     return { seq, durable: durable.catch(() => undefined) };
   }
 
-  /** The write's update is safe at the first of its journal write and its IndexedDB commit. */
+  /**
+   * The write's update is safe at the first of its journal write and its IndexedDB commit. A
+   * journal that has not answered a moment after the commit is not waited for any longer: the
+   * write is settled, and its time is the commit's.
+   */
   private noteSafeTime(logged: Promise<number | undefined>, journaled: Promise<number | undefined> | undefined): void {
-    this.safeKnown = Promise.all([logged, journaled]).then((times) => {
-      const known = times.filter((time): time is number => time !== undefined);
+    this.safeKnown = logged.then(async (committedAt) => {
+      const journalAt = journaled && (await withinMs(journaled, JOURNAL_ANSWER_AFTER_COMMIT_MS));
+      const known = [committedAt, journalAt].filter((time): time is number => time !== undefined);
       if (known.length) this.safeAt = Math.min(...known);
     });
   }
