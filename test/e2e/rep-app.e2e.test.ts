@@ -62,7 +62,7 @@ describe('the rep app', () => {
     const revenueBefore = await app.kpi('Revenue won', myMonth).textContent();
     await app.syncSays(/All changes saved to server/);
 
-    await app.logLead({ company: 'Ganga Textiles Pvt Ltd', contact: 'Meera Iyer', channel: 'Referral', phone: '+91 98765 43210' });
+    await app.logLead({ company: 'Kaveri Handlooms Pvt Ltd', contact: 'Meera Iyer', channel: 'Referral', phone: '+91 98765 43210' });
     await app.convertToDeal('420000');
     await app.markWon();
     await app.tab('Today');
@@ -76,9 +76,9 @@ describe('the rep app', () => {
     await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe(String(wonBefore + 1));
     await app.syncSays('3 changes not yet sent');
     await app.tab('Leads');
-    await expect(app.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+    await expect(app.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
     await app.tab('Deals');
-    await app.page.getByRole('region', { name: /^Won/ }).getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).waitFor();
+    await app.page.getByRole('region', { name: /^Won/ }).getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).waitFor();
 
     // The server comes back (same port, same data): the changes are sent and stored.
     server = await startServer(Number(new URL(origin).port), dataDir);
@@ -86,7 +86,7 @@ describe('the rep app', () => {
     const other = await openApp();
     await other.signIn('Northstar Tech');
     await other.tab('Leads');
-    await expect(other.page.getByRole('link', { name: /Ganga Textiles Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+    await expect(other.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
   });
 
   it('keeps a save that reached only the journal when the app stopped before IndexedDB had it', async () => {
