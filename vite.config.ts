@@ -49,6 +49,10 @@ export default defineConfig({
       registerType: 'prompt',
       // src/lib/pwa/pwa.svelte.ts registers the worker through `virtual:pwa-register`.
       injectRegister: false,
+      // SvelteKit's relative base would register `./sw.js` with scope `./`: from a first visit at a
+      // deep link (/deals/D1) that is /deals/sw.js, which does not exist. The worker is at the root.
+      base: '/',
+      scope: '/',
       // SvelteKit renders no index.html through Vite, so nothing would inject the link: src/app.html has it.
       manifest: {
         id: '/',

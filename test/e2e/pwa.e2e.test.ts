@@ -158,4 +158,11 @@ describe('the installable offline app', () => {
 
     expect(failedShellRequests).toEqual([]);
   });
+
+  it('installs its service worker for the whole app from a first visit at a deep link', async () => {
+    const { app } = await startApp();
+    await app.open('/deals/D000001');
+    await app.waitForServiceWorker();
+    expect(await app.page.evaluate(async () => (await navigator.serviceWorker.ready).scope)).toBe(new URL('/', app.page.url()).href);
+  });
 });
