@@ -5,9 +5,10 @@
  * - opening it from IndexedDB to KPIs on screen (a reload; the app's `kpis-on-screen` mark),
  * - saving a deal (stage changes on deals' pages, ten deals in turn), from the change to when its
  *   update was safe, in the journal or in IndexedDB (`store-write`): with the device offline, as a
- *   rep in the field — the figure with a budget — and online. Online, the bench's sync server runs on this machine's two cores beside
- *   the browser (a partner's first change after the room loads has it fold the 60,000 records), so
- *   that figure measures the server too; a phone shares its cores with no server.
+ *   rep in the field — the figure with a budget — and online. Online, the bench's sync server runs
+ *   on this machine's two cores beside the browser (a partner's first change after the room loads
+ *   has it fold the 60,000 records), so that figure measures the server too; a phone shares its
+ *   cores with no server.
  * Budgets: open ≤ 1 s, save p95 ≤ 5 ms. Needs `npm run build` and /usr/bin/chromium.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,7 +101,7 @@ const bareJournalAppends = (count: number) => `(async (count) => {
       if (event.data === 'close') { handle.close(); return postMessage('closed'); }
       size += handle.write(event.data, { at: size });
       postMessage(performance.timeOrigin + performance.now());
-      handle.flush();
+      handle.flush(); // after answering, as the app's worker does
     };\`;
   const worker = new Worker(URL.createObjectURL(new Blob([source], { type: 'text/javascript' })));
   const ask = (message) => new Promise((resolve) => { worker.onmessage = (event) => resolve(event.data); worker.postMessage(message); });

@@ -67,10 +67,10 @@ describe('journal file', () => {
     const handle = new MemoryHandle();
     const file = new JournalFile(handle);
     file.append(record(1, 1_000));
-    file.drop();
+    expect(file.drop()).toBe(false);
     expect(readRecords(handle)).toHaveLength(1);
     while (file.bytes < JournalFile.DROP_AFTER_BYTES) file.append(record(2, 1_000));
-    file.drop();
+    expect(file.drop()).toBe(true);
     expect(handle.getSize()).toBe(0);
     file.append(record(3));
     expect(readRecords(handle)).toEqual([record(3)]);

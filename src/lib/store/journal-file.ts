@@ -14,6 +14,9 @@
  */
 import type { LocalChange } from '../sync/pending-changes';
 
+/** The folder of the Origin Private File System that holds the journals, a folder per room. */
+export const JOURNAL_FOLDER = 'journal';
+
 /** One save's Yjs update and the marks of the local changes in it (sync SPEC.md C3). */
 export interface JournalRecord {
   update: Uint8Array;
@@ -140,12 +143,13 @@ export class JournalFile {
     this.handle.flush();
   }
 
-  /** Every record appended so far is stored elsewhere: empties the file once it is large enough to matter. */
-  drop(): void {
-    if (this.size < JournalFile.DROP_AFTER_BYTES) return;
+  /** Every record appended so far is stored elsewhere: empties the file once it is large enough to matter. Says whether it did. */
+  drop(): boolean {
+    if (this.size < JournalFile.DROP_AFTER_BYTES) return false;
     this.handle.truncate(0);
     this.handle.flush();
     this.size = 0;
+    return true;
   }
 
   get bytes(): number {

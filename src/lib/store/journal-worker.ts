@@ -4,8 +4,8 @@
  * once the operating system has each, flushing it to the disk right after), and claims the files of
  * tabs that are gone. Files live in OPFS under `journal/<room>/`.
  */
-import { JournalFile, readRecords, type SyncHandle } from './journal-file';
-import { JOURNAL_FOLDER, type Claim, type JournalReply, type JournalRequest } from './journal';
+import { JOURNAL_FOLDER, JournalFile, readRecords, type SyncHandle } from './journal-file';
+import type { Claim, JournalReply, JournalRequest } from './journal';
 
 /** The part of a file handle used here; `createSyncAccessHandle` is typed only in worker scopes. */
 type FileHandle = FileSystemFileHandle & { createSyncAccessHandle(): Promise<SyncHandle> };
@@ -36,8 +36,7 @@ async function handle(request: JournalRequest): Promise<unknown> {
     }
     case 'drop': {
       // Only when nothing was appended after what the page says is stored.
-      if (request.seq === lastSeq) opened().drop();
-      return undefined;
+      return request.seq === lastSeq && opened().drop();
     }
     case 'claim':
       return claim();

@@ -15,7 +15,7 @@
  * what they held. Where the browser has no OPFS sync handles, no journal is opened and saves
  * wait for IndexedDB alone.
  */
-import type { JournalRecord } from './journal-file';
+import { JOURNAL_FOLDER, JournalFile, type JournalRecord } from './journal-file';
 
 export type { JournalRecord } from './journal-file';
 
@@ -63,9 +63,6 @@ export type JournalRequest =
 /** The worker's answer to request `id`: its result, or why it failed. */
 export type JournalReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
 
-/** The folder of the Origin Private File System that holds the journals, a folder per room. */
-export const JOURNAL_FOLDER = 'journal';
-
 /** A worker that has not written an append within this is taken as broken: saves go to IndexedDB alone. */
 const APPEND_TIMEOUT_MS = 5_000;
 /** A worker that has not opened its file by then is given up (the room opens without a journal). */
@@ -106,6 +103,8 @@ class WorkerJournal implements Journal {
   private seq = 0;
   private readonly calls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private broken: Error | undefined;
+  /** Bytes appended since the file was last emptied, about: below the worker's threshold a drop does nothing. */
+  private appendedBytes = 0;
 
   constructor(private readonly worker: Worker) {
     worker.onmessage = (event: MessageEvent<JournalReply>) => {
@@ -144,13 +143,20 @@ class WorkerJournal implements Journal {
 
   append(record: JournalRecord): { seq: number; durable: Promise<number> } {
     const seq = ++this.seq;
+    this.appendedBytes += record.update.byteLength;
     // The worker's clock starts elsewhere: it answers in epoch milliseconds (timeOrigin + now).
     const durable = this.call({ type: 'append', seq, record }, APPEND_TIMEOUT_MS).then((at) => (at as number) - performance.timeOrigin);
     return { seq, durable };
   }
 
   drop(seq: number): void {
-    this.call({ type: 'drop', seq }).catch(() => {});
+    // No message a save for nothing: the worker empties its file only past this size.
+    if (this.appendedBytes < JournalFile.DROP_AFTER_BYTES) return;
+    this.call({ type: 'drop', seq })
+      .then((emptied) => {
+        if (emptied === true) this.appendedBytes = 0;
+      })
+      .catch(() => {});
   }
 
   async claimOrphans(): Promise<Claim> {

@@ -4,11 +4,11 @@
  *
  * Every change, local or remote (from the sync connection), takes one path: one Y transaction →
  * the document emits its update and the ids of the records whose derived value changed → the
- * update is stored (in the write-ahead journal and the log: then the change is safe) → the new rows and KPI buckets are stored, with a
- * projection marker that holds the document's state vector. The rows are never ahead of the log;
- * they can be behind it only if the app stopped between the two commits, and the marker tells: at
- * start-up it is compared with the log and the rows rebuilt if they differ (that, an older app
- * version, a failed write).
+ * update is stored (a local change's in the write-ahead journal and the log: then it is safe) →
+ * the new rows and KPI buckets are stored, with a projection marker that holds the document's
+ * state vector. The rows are never ahead of the log; they can be behind it only if the app
+ * stopped between the two commits, and the marker tells: at start-up it is compared with the log
+ * and the rows rebuilt if they differ (that, an older app version, a failed write).
  *
  * The update log, its batching and storage errors and the sync connection's ledger (`syncLedger`,
  * sync SPEC.md C1–C3) are the room log's (room-log.ts); this store gives it the rows and buckets to
