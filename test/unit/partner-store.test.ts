@@ -6,6 +6,7 @@ import { PartnerStore, describeStorageError } from '../../src/lib/store/partner-
 import { deal, lead } from '../factories/records';
 import { computeKpis, parsePeriod } from '../../src/lib/kpi';
 import { memoryJournals, type MemoryJournals } from '../factories/memory-journal';
+import { JournalFile } from '../../src/lib/store/journal-file';
 
 const ROOM = 'program/demo/partner/p1';
 const TZ = 'Asia/Kolkata';
@@ -373,6 +374,21 @@ describe('partner store with a write-ahead journal', () => {
     expect(await db.updates.count()).toBe(1);
     expect(reopened.syncLedger.localChanges()).toHaveLength(1);
     expect(journals.files(ROOM).size).toBe(1);
+    reopened.close();
+  });
+
+  it('opens all the same when a stopped tab left a record that is not an update, and keeps that file', async () => {
+    const db = freshDb();
+    const journals = memoryJournals();
+    const store = await openStore(db, journals);
+    await saveToJournalOnly(store);
+    const handle = [...journals.files(ROOM).values()][0]!;
+    new JournalFile(handle).append({ update: new Uint8Array([250, 1, 2, 3]), localChanges: [] });
+    journals.opened[0]!.crash();
+    const reopened = await openStore(db, journals);
+    // The good record is replayed; the file stays for a later app version that can read the other.
+    expect((await reopened.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
+    expect(journals.files(ROOM).size).toBe(2);
     reopened.close();
   });
 

@@ -150,14 +150,23 @@ export class RoomLog {
     const records = orphans.flatMap((orphan) => orphan.records);
     const before = new Map<number, number>();
     for (const { client } of records.flatMap((record) => record.localChanges)) before.set(client, Y.getState(doc.store, client));
-    Y.applyUpdate(doc, Y.mergeUpdates(records.map((record) => record.update)), RECOVERED);
+    // A record that is not a Yjs update (another app version's, say) is skipped, and its file kept:
+    // the room opens all the same.
+    let unreadable = 0;
+    for (const record of records) {
+      try {
+        Y.applyUpdate(doc, record.update, RECOVERED);
+      } catch {
+        unreadable++;
+      }
+    }
     // The marks of the changes the log did not have go into the row that now stores them (C3).
     const recovered = records.flatMap((record) => record.localChanges).filter(({ client, clock }) => clock > before.get(client)! && clock <= Y.getState(doc.store, client));
     this.pendingLocalChanges.push(...recovered);
     this.localChanges.push(...recovered);
     await this.settled();
     if (recovered.length) this.notifyLocalChange();
-    if (!this.storageError) await journal.release(orphans.map((orphan) => orphan.name)).catch(() => {});
+    if (!this.storageError && unreadable === 0) await journal.release(orphans.map((orphan) => orphan.name)).catch(() => {});
   }
 
   private listen(doc: Y.Doc): void {
