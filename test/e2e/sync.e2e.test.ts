@@ -11,6 +11,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
 import { RepApp } from './pages/rep-app';
 import { VendorApp } from './pages/vendor-app';
+import type { Page } from 'playwright-core';
 
 let server: RunningServer | undefined;
 let browsers: Browser[] = [];
@@ -22,6 +23,16 @@ afterEach(async () => {
   await server?.stop();
   server = undefined;
 });
+
+/** The top folders of the origin's private file system (the save journals are under `journal`: src/lib/store/journal.ts). */
+function storageFolders(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const names: string[] = [];
+    const root = (await navigator.storage.getDirectory()) as unknown as { keys(): AsyncIterable<string> };
+    for await (const name of root.keys()) names.push(name);
+    return names;
+  });
+}
 
 async function openApp(path = '/'): Promise<RepApp> {
   server ??= await startServer();
@@ -85,19 +96,12 @@ describe('sync between devices', () => {
     expect(await dismissed).toBe('1 change has not been sent to the server yet and will be lost. Sign out anyway?');
     await expect(app.page.getByRole('heading', { name: 'Settings', level: 1 }).count()).resolves.toBe(1);
 
-    // The lead was saved to this tab's journal too (src/lib/store/journal.ts): that goes as well.
-    const storageFolders = () =>
-      app.page.evaluate(async () => {
-        const names: string[] = [];
-        const root = (await navigator.storage.getDirectory()) as unknown as { keys(): AsyncIterable<string> };
-        for await (const name of root.keys()) names.push(name);
-        return names;
-      });
-    expect(await storageFolders()).toContain('journal');
+    // The lead was saved to this tab's journal too: that goes as well.
+    expect(await storageFolders(app.page)).toContain('journal');
     app.page.once('dialog', (dialog) => void dialog.accept());
     await app.page.getByRole('button', { name: 'Sign out' }).click();
     await app.heading('Sign in').waitFor();
-    expect(await storageFolders()).not.toContain('journal');
+    expect(await storageFolders(app.page)).not.toContain('journal');
     await app.page.context().setOffline(false);
     await app.open('/leads');
     await app.heading('Sign in').waitFor();
@@ -170,5 +174,7 @@ describe('read-only', () => {
     await app.page.getByText("You can view this partner's data but not change it.").waitFor();
     await app.syncSays('Up to date');
     await expect(app.page.getByRole('banner').textContent()).resolves.toContain('Anita Rao');
+    // Nothing to save, so no journal of saves either.
+    expect(await storageFolders(app.page)).not.toContain('journal');
   });
 });

@@ -20,7 +20,7 @@
  */
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
-import { removeJournals } from '../store/journal';
+import { noJournal, removeJournals } from '../store/journal';
 import type { WriteResult } from '../store/write-result';
 import { ProgramStore, type ProgramRollups } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
@@ -372,7 +372,8 @@ export class Session {
     programOpened.catch(() => {}); // awaited below, unless the partner fails to open first
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz);
+    // Someone who only reads the partner's data saves nothing: no journal worker for them.
+    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined);
     performance.mark(OPEN_MARKS.document);
     this.store = store;
     // The KPIs can show now, from the stored buckets; the program's targets and the records follow.

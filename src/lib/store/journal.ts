@@ -51,6 +51,9 @@ export interface Journal {
 /** Opens a room's journal; `undefined` where there can be none (no OPFS, a private window). */
 export type OpenJournal = (room: string) => Promise<Journal | undefined>;
 
+/** No journal: for data the person only reads (a vendor manager's view of a partner). */
+export const noJournal: OpenJournal = async () => undefined;
+
 /** What the page asks of the worker. */
 export type JournalRequest =
   | { type: 'open'; room: string }
