@@ -416,24 +416,17 @@ describe('partner store with a write-ahead journal', () => {
     second.close();
   });
 
-  it('saves to IndexedDB alone when the journal cannot take a record', async () => {
+  it.each([
+    ['cannot take a record', 'failAppends'],
+    ['does not answer', 'hangAppends'],
+  ] as const)('saves to IndexedDB alone, without waiting, when the journal %s', async (_, failure) => {
     const db = freshDb();
     const journals = memoryJournals();
     const store = await openStore(db, journals);
-    journals.opened[0]!.failAppends = true;
+    journals.opened[0]![failure] = true;
     expect((await store.createLead(newLead)).ok).toBe(true);
     expect(await db.updates.count()).toBe(1);
     expect(store.storageError).toBeUndefined();
-    store.close();
-  });
-
-  it('does not hold a save up for a journal that does not answer: IndexedDB has it', async () => {
-    const db = freshDb();
-    const journals = memoryJournals();
-    const store = await openStore(db, journals);
-    journals.opened[0]!.hangAppends = true;
-    expect((await store.createLead(newLead)).ok).toBe(true);
-    expect(await db.updates.count()).toBe(1);
     store.close();
   });
 

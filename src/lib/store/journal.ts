@@ -66,10 +66,11 @@ export type JournalRequest =
 /** The worker's answer to request `id`: its result, or why it failed. */
 export type JournalReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
 
-/** A worker that has not written an append within this is taken as broken: saves go to IndexedDB alone. */
-const APPEND_TIMEOUT_MS = 5_000;
-/** A worker that has not opened its file by then is given up (the room opens without a journal). */
-const OPEN_TIMEOUT_MS = 5_000;
+/**
+ * A worker that has not answered an open, an append or a close within this is taken as broken:
+ * the room opens without a journal, or saves go to IndexedDB alone from then on.
+ */
+const ANSWER_TIMEOUT_MS = 5_000;
 
 /**
  * Removes every journal file of this device (signing out removes the data): call it once the
@@ -93,7 +94,7 @@ export const openFileJournal: OpenJournal = async (room) => {
   }
   const journal = new WorkerJournal(worker);
   try {
-    await journal.call({ type: 'open', room }, OPEN_TIMEOUT_MS);
+    await journal.call({ type: 'open', room }, ANSWER_TIMEOUT_MS);
     return journal;
   } catch {
     journal.stop();
@@ -148,7 +149,7 @@ class WorkerJournal implements Journal {
     const seq = ++this.seq;
     this.appendedBytes += record.update.byteLength;
     // The worker's clock starts elsewhere: it answers in epoch milliseconds (timeOrigin + now).
-    const durable = this.call({ type: 'append', seq, record }, APPEND_TIMEOUT_MS).then((at) => (at as number) - performance.timeOrigin);
+    const durable = this.call({ type: 'append', seq, record }, ANSWER_TIMEOUT_MS).then((at) => (at as number) - performance.timeOrigin);
     return { seq, durable };
   }
 
@@ -171,7 +172,7 @@ class WorkerJournal implements Journal {
   }
 
   async close(empty: boolean): Promise<void> {
-    await this.call({ type: 'close', empty }, OPEN_TIMEOUT_MS).catch(() => {});
+    await this.call({ type: 'close', empty }, ANSWER_TIMEOUT_MS).catch(() => {});
     this.stop();
   }
 

@@ -299,9 +299,9 @@ export class RoomLog {
 
   /**
    * Stores what is pending, in two IndexedDB transactions. The updates first, in a transaction of
-   * their own, issued now: once it commits the change is safe, whatever happens next. Then the
-   * store's part (its rows, its buckets), prepared and stored once the first has committed. So the
-   * update's commit waits neither for the projection's writes nor for the page's work of preparing
+   * their own, issued now (a write's also handed to the journal): once it commits, or the journal
+   * has it, the change is safe, whatever happens next. Then the store's part (its rows, its
+   * buckets), prepared and stored once the first has committed. So the update's commit waits neither for the projection's writes nor for the page's work of preparing
    * them (the page's main thread has to be free to hear of the commit). The store's part carries
    * the document's state vector (`stateVector`): if the app stops between the two commits, the store
    * sees on its next open that its rows are behind the log, and rebuilds them.
@@ -369,9 +369,9 @@ export class RoomLog {
 
   /**
    * Adds one row of updates to the log, in a transaction of its own; resolves with when it
-   * committed, or undefined if it failed. Straight on IndexedDB: this is the commit a save waits
-   * for, and Dexie's layers cost a millisecond of the page's main thread before the request is even
-   * sent. Transactions on one table run in the order they were made, so rows stay in order even
+   * committed, or undefined if it failed. Straight on IndexedDB: a save is safe at this commit when
+   * there is no journal (or it is slower), and Dexie's layers cost a millisecond of the page's main
+   * thread before the request is even sent. Transactions on one table run in the order they were made, so rows stay in order even
    * with several in flight. `journalSeq`: the journal's last record in this row, which, once the
    * log has everything, the journal may let go.
    */
