@@ -5,6 +5,23 @@
  * `file:line: what is wrong` for every bad line, so a person can fix the file in one pass. Columns
  * are derived from the schema module's field tables; the header may list them in any order.
  * Export writes numbers as numbers and guards text cells against spreadsheet formula injection.
+ *
+ * The formula guard (text, email and phone cells; see `guardText` and `unguardText`):
+ * - A spreadsheet may start a cell at the start of ours or right after a `,` `;` tab, line feed or
+ *   carriage return in it (a semicolon locale, a reader that ignores quotes, a line break). Each of
+ *   those places is a *segment start*.
+ * - A segment start *runs as a formula* when, after skipping blanks, invisible characters (Unicode
+ *   white space, control and format characters such as U+200B, U+FEFF, U+2060, default-ignorable
+ *   characters) and `"`, it reaches `=`, `+`, `-`, `@`, any of their compatibility forms (full-width
+ *   `＝＋－＠`, small and super/subscript forms: whatever NFKC maps to them), the minus sign U+2212,
+ *   a tab or a carriage return.
+ * - Export puts one `'` at every segment start that runs as a formula or that begins with `'`
+ *   itself, deciding from the last segment to the first (a `'` already put after a line break also
+ *   stops the segment before it from running as a formula).
+ * - Import removes the `'` at a segment start exactly when what follows it runs as a formula or
+ *   begins with `'`: precisely the apostrophes export puts there. So export then import gives back
+ *   every string byte for byte (`'=SUM(A1)` ⇄ `''=SUM(A1)`, `Acme;=1+1` ⇄ `Acme;'=1+1`), and an
+ *   apostrophe a person typed before ordinary text (`Rock,'n roll`) is kept.
  */
 import { parse } from 'csv-parse/browser/esm/sync';
 import { stringify } from 'csv-stringify/browser/esm/sync';
@@ -21,8 +38,76 @@ export const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => 
 
 export type ImportResult<T> = { ok: true; records: T[] } | { ok: false; errors: string[] };
 
-/** A cell that a spreadsheet would run as a formula starts with one of these. */
-const FORMULA_TRIGGERS = /^[=+\-@\t\r]/;
+// ------------------------------------------------------------------------------------------------
+// The formula guard (see the module comment for the rule)
+
+/** After one of these a spreadsheet may start a new cell (or line) in the middle of ours. */
+const SEPARATORS = new Set([',', ';', '\t', '\n', '\r']);
+/** What a spreadsheet may trim, or a person not see, before a formula's first character; and `"`. */
+const SKIPPED = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Z}\p{Default_Ignorable_Code_Point}\u2800"]$/u;
+const MINUS_SIGN = '\u2212';
+
+function isTrigger(char: string): boolean {
+  return char === '\t' || char === '\r' || char === MINUS_SIGN || /^[=+\-@]/.test(char.normalize('NFKC'));
+}
+
+/** Where a spreadsheet may start a cell inside `text`: its start and right after each separator. */
+function segmentStarts(text: string): number[] {
+  const starts = [0];
+  for (let index = 0; index < text.length; index++) if (SEPARATORS.has(text[index]!)) starts.push(index + 1);
+  return starts;
+}
+
+/**
+ * Whether `text` from `from` on runs as a formula: skipped characters, then a trigger. `guarded`
+ * holds later segment starts that export puts a `'` at: the `'` ends the skipping there.
+ */
+function runsAsFormula(text: string, from: number, guarded?: ReadonlySet<number>): boolean {
+  let index = from;
+  while (index < text.length) {
+    if (index !== from && guarded?.has(index)) return false;
+    const char = String.fromCodePoint(text.codePointAt(index)!);
+    if (isTrigger(char)) return true;
+    if (!SKIPPED.test(char)) return false;
+    index += char.length;
+  }
+  return false;
+}
+
+/** A text cell as exported: a `'` at each segment start that runs as a formula or begins with `'`. */
+export function guardText(text: string): string {
+  const starts = segmentStarts(text);
+  const guarded = new Set<number>();
+  // From the last segment to the first: what follows a start is then final when it is looked at.
+  for (let k = starts.length - 1; k >= 0; k--) {
+    const start = starts[k]!;
+    if (text[start] === "'" || runsAsFormula(text, start, guarded)) guarded.add(start);
+  }
+  if (guarded.size === 0) return text;
+  let out = '';
+  let last = 0;
+  for (const start of starts) {
+    if (!guarded.has(start)) continue;
+    out += `${text.slice(last, start)}'`;
+    last = start;
+  }
+  return out + text.slice(last);
+}
+
+/** The inverse of `guardText`: drops the `'` at each segment start that export would have put there. */
+export function unguardText(cell: string): string {
+  const added = segmentStarts(cell).filter(
+    (start) => cell[start] === "'" && (cell[start + 1] === "'" || runsAsFormula(cell, start + 1)),
+  );
+  if (added.length === 0) return cell;
+  let out = '';
+  let last = 0;
+  for (const start of added) {
+    out += cell.slice(last, start);
+    last = start + 1;
+  }
+  return out + cell.slice(last);
+}
 
 // ------------------------------------------------------------------------------------------------
 // Instants in files: ISO 8601 with an offset. A time without an offset is ambiguous and refused.
@@ -107,11 +192,6 @@ function readTable(text: string, fileName: string, columns: readonly string[]): 
   return { rows, errors };
 }
 
-/** Undoes the export's formula guard: a leading ' before a trigger character was added by us. */
-function unguard(textValue: string): string {
-  return textValue.startsWith("'") && FORMULA_TRIGGERS.test(textValue.slice(1)) ? textValue.slice(1) : textValue;
-}
-
 type Cell = { value: unknown } | { error: string };
 
 const converted = (result: number | string): Cell => (typeof result === 'number' ? { value: result } : { error: result });
@@ -131,7 +211,7 @@ function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): C
     case 'text':
     case 'email':
     case 'phone':
-      return { value: unguard(raw) };
+      return { value: unguardText(raw) };
     default:
       return { value: raw.trim() };
   }
@@ -214,10 +294,6 @@ export function importDealsCsv(text: string, fileName = 'deals.csv'): ImportResu
 // ------------------------------------------------------------------------------------------------
 // Export
 
-function guard(textValue: string): string {
-  return FORMULA_TRIGGERS.test(textValue) ? `'${textValue}` : textValue;
-}
-
 function exportCell(spec: FieldSpec, value: unknown, tz: string, currency: string): string | number {
   if (value === undefined || value === null) return '';
   switch (spec.kind) {
@@ -232,7 +308,7 @@ function exportCell(spec: FieldSpec, value: unknown, tz: string, currency: strin
     case 'text':
     case 'email':
     case 'phone':
-      return guard(String(value));
+      return guardText(String(value));
     default:
       return String(value);
   }
@@ -246,7 +322,8 @@ function exportFile<T extends object>(records: Iterable<T>, fields: Record<strin
     const currency = typeof values['currency'] === 'string' ? values['currency'] : 'INR';
     rows.push(columns.map((field) => exportCell(fields[field]!, values[field], tz, currency)));
   }
-  return stringify(rows, { record_delimiter: '\n' });
+  // A carriage return alone is a line break to a spreadsheet too: quote it like a line feed.
+  return stringify(rows, { record_delimiter: '\n', quoted_match: /\r/ });
 }
 
 /** leads.csv text for these leads (deleted ones left out), instants written in time zone `tz`. */
