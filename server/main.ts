@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { createAppServer } from './app';
 import { roomAccess, tokenFromRequest } from './auth/acl';
+import { RevocationList } from './auth/revocations';
 import { loadTokenSecret } from './auth/secret';
 import { signToken, verifyToken } from './auth/tokens';
 import type { ServerConfig } from './config';
@@ -15,10 +16,18 @@ import { createMetrics, RateMeter } from './metrics';
 import { RollupWorker } from './rollup/rollup-worker';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
 import { openSqliteStorage } from './storage/sqlite-storage';
-import type { RoomStorage } from './storage/storage';
+import type { ServerStorage } from './storage/storage';
 import { SyncServer } from './sync/sync-server';
 import type { SyncLimits } from './sync/limits';
-import { updateTouchesRollups } from '../src/lib/sync/program-doc';
+import { PROGRAM_DOC_ROOTS, updateTouchesRollups } from '../src/lib/sync/program-doc';
+import { PARTNER_DOC_ROOTS } from '../src/lib/sync/partner-doc';
+import type { UpdateRules } from './sync/update-check';
+
+/** The root types a client may write in each kind of room: the documents' layouts. */
+const UPDATE_RULES: Record<'program' | 'partner', UpdateRules> = {
+  program: { roots: new Set(PROGRAM_DOC_ROOTS) },
+  partner: { roots: new Set(PARTNER_DOC_ROOTS) },
+};
 
 /** How long a demo sign-in lasts: a week of field work offline before signing in again. */
 const DEMO_TOKEN_TTL = '7d';
@@ -26,7 +35,7 @@ const DEMO_TOKEN_TTL = '7d';
 export interface RunningServer {
   server: Server;
   sync: SyncServer;
-  storage: RoomStorage;
+  storage: ServerStorage;
   origin: string;
   /** The demo program's users (when the demo is on), for the sign-in choices. */
   demoUsers: DemoUser[];
@@ -39,8 +48,10 @@ export interface StartOptions {
   config: ServerConfig;
   /** Folder of the built app. */
   staticDir: string;
-  storage?: RoomStorage;
+  storage?: ServerStorage;
   limits?: Partial<SyncLimits>;
+  /** How often open sockets' tokens are checked for expiry and revocation (SyncServerOptions.sessionCheckMs). */
+  sessionCheckMs?: number;
   /** Delay between a partner's change and its rollup being written (tests set 0). */
   rollupDelayMs?: number;
   /** How long a room nobody uses stays loaded (SyncServerOptions.keepIdleRoomMs). */
@@ -59,12 +70,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     const seeded = await seedIfEmpty(storage, { now: now() });
     if (seeded) log(`Seeded the demo program (${seeded.length} demo users).`);
   }
+  const revocations = new RevocationList(storage);
+  await revocations.refresh();
   const updateRate = new RateMeter();
   let rollups: RollupWorker | undefined;
   const sync = new SyncServer({
     storage,
     verifyToken: (token) => verifyToken(token, secret, now()),
     roomAccess,
+    updateRules: (room) => UPDATE_RULES[room.kind],
+    revocations,
+    sessionCheckMs: options.sessionCheckMs,
     tokenFromRequest,
     allowedOrigins: config.allowedOrigins,
     limits: options.limits,

@@ -57,6 +57,10 @@ export function createMetrics(counters: SyncCounters, storage: RoomStorage, upda
   gauge('partner_kpi_sync_updates_per_second', 'Updates stored per second, averaged over the last minute.', () => updateRate.perSecond(now()));
   gauge('partner_kpi_sync_bytes_received_total', 'Bytes of sync messages received.', () => counters.bytesReceived);
   gauge('partner_kpi_sync_read_only_writes_dropped_total', 'Writes of read-only connections dropped.', () => counters.droppedReadOnly);
+  gauge('partner_kpi_sync_updates_refused_total', 'Writers\' updates refused (malformed, out of bounds, or poisonous); each closed its sender.', () => counters.updatesRefused);
+  gauge('partner_kpi_sync_rooms_broken_total', 'Rooms dropped and reloaded from storage after their document failed.', () => counters.roomsBroken);
+  gauge('partner_kpi_sync_compactions_total', 'Room logs merged into a proven snapshot.', () => counters.compactions);
+  gauge('partner_kpi_sync_compactions_failed_total', 'Compactions whose snapshot failed its proof; the log was kept.', () => counters.compactionsFailed);
   gauge('partner_kpi_storage_bytes', 'Bytes of document updates and snapshots stored.', () => storage.bytesStored());
   return registry;
 }

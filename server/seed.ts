@@ -145,7 +145,7 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
     // Deals carry their stage logs, so `by` is only a fallback; the partner's manager made them.
     const manager = demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ?? demo.reps.find((rep) => rep.partnerId === partner.id);
     createRecords(partnerDoc, { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! }, manager?.id ?? partner.id);
-    writePartnerRollup(programDoc, partner.id, foldPartner(partnerDoc.doc, tz), syncedAt);
+    writePartnerRollup(programDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
     partnerUpdates.set(partner.id, Y.encodeStateAsUpdate(partnerDoc.doc));
     partnerDoc.close();
   }

@@ -5,6 +5,7 @@
  * tests need no fake timers. Tokens are bearer secrets: nothing here logs or echoes one, and errors
  * never quote one.
  */
+import { randomBytes } from 'node:crypto';
 import { errors, jwtVerify, SignJWT, type JWTPayload } from 'jose';
 import * as v from 'valibot';
 import { ID_PATTERN, ROLES, type Role } from '../../src/lib/domain/schema';
@@ -15,7 +16,7 @@ export const TOKEN_AUDIENCE = 'partner-kpi-sync';
 const ALGORITHM = 'HS256';
 /** Device clocks in the field drift; half a minute absorbs that without stretching a token's life much. */
 export const CLOCK_TOLERANCE_SECONDS = 30;
-/** There is no revocation yet, so a token may not outlive a year. */
+/** Revocation (revocations.ts) ends a token early; no token outlives a year all the same. */
 export const MAX_TTL_SECONDS = 365 * 24 * 60 * 60;
 /** HS256 is only as strong as its key: below 256 bits it is guessable offline from any one token. */
 const MIN_SECRET_BYTES = 32;
@@ -112,10 +113,20 @@ export async function signToken(claims: TokenClaims, secret: Uint8Array, options
     .setAudience(TOKEN_AUDIENCE)
     .setIssuedAt(issuedAt)
     .setExpirationTime(issuedAt + ttlSeconds(options.ttl))
+    // The token's own id, so that one token can be revoked without its holder's others.
+    .setJti(randomBytes(12).toString('hex'))
     .sign(secret);
 }
 
-export type VerifiedToken = { ok: true; claims: TokenClaims; expiresAt: number } | { ok: false; reason: 'expired' | 'invalid' };
+/** A genuine token: its claims, its id (absent in tokens signed before ids were), when it was issued and expires (epoch ms). */
+export interface TokenFacts {
+  claims: TokenClaims;
+  tokenId?: string;
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export type VerifiedToken = ({ ok: true } & TokenFacts) | { ok: false; reason: 'expired' | 'invalid' };
 
 /** Rebuilds the claims from the payload, keeping a key only when the token has it (so "absent" stays absent). */
 function claimsInput(payload: JWTPayload): Record<string, unknown> {
@@ -147,5 +158,6 @@ export async function verifyToken(token: string, secret: Uint8Array, now: number
   }
   const checked = checkClaims(claimsInput(payload));
   if (!checked.ok || payload.exp === undefined) return { ok: false, reason: 'invalid' };
-  return { ok: true, claims: checked.claims, expiresAt: payload.exp * 1000 };
+  const tokenId = typeof payload.jti === 'string' ? { tokenId: payload.jti } : {};
+  return { ok: true, claims: checked.claims, ...tokenId, issuedAt: (payload.iat ?? 0) * 1000, expiresAt: payload.exp * 1000 };
 }

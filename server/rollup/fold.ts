@@ -25,6 +25,8 @@ const BUILD_SLICE = 200;
  * counted again — a partner with 60,000 records is not refolded on every edit. Records are counted
  * exactly as the partner's own device counts them: deleted and quarantined ones (any
  * `recordProblems`, SPEC S9) count nowhere, so the vendor and the partner see the same figures.
+ * Given the room's `partnerId`, a record that names another partner is quarantined too: a rep's
+ * phone can write anything into its own room, but never into another partner's figures.
  */
 export class PartnerFold {
   private readonly pd: PartnerDoc;
@@ -36,6 +38,7 @@ export class PartnerFold {
   private constructor(
     readonly doc: Y.Doc,
     readonly tz: string,
+    readonly partnerId: string | undefined,
   ) {
     this.pd = openPartnerDoc(doc);
     this.index = new RollupIndex(tz);
@@ -50,8 +53,8 @@ export class PartnerFold {
   }
 
   /** The fold, built from every record at once (the seed, tests). */
-  static of(doc: Y.Doc, tz: string): PartnerFold {
-    const fold = new PartnerFold(doc, tz);
+  static of(doc: Y.Doc, tz: string, partnerId?: string): PartnerFold {
+    const fold = new PartnerFold(doc, tz, partnerId);
     const { leads, deals } = readAll(fold.pd);
     fold.index = RollupIndex.build(
       tz,
@@ -67,8 +70,12 @@ export class PartnerFold {
    * edits — for as long as that takes (a few hundred records: tens of milliseconds). Changes that
    * arrive meanwhile are counted once the fold is built.
    */
-  static async build(doc: Y.Doc, tz: string, { between = nextTurn, slice = BUILD_SLICE }: { between?: () => Promise<void>; slice?: number } = {}): Promise<PartnerFold> {
-    const fold = new PartnerFold(doc, tz);
+  static async build(
+    doc: Y.Doc,
+    tz: string,
+    { between = nextTurn, slice = BUILD_SLICE, partnerId }: { between?: () => Promise<void>; slice?: number; partnerId?: string } = {},
+  ): Promise<PartnerFold> {
+    const fold = new PartnerFold(doc, tz, partnerId);
     const changed = (fold.changedWhileBuilding = { leads: new Set<string>(), deals: new Set<string>() });
     try {
       // Reading and checking a record is the slow part (~50 µs); adding it to the buckets is not.
@@ -108,8 +115,11 @@ export class PartnerFold {
   }
 
   /** recordProblems, not validate: it also flags unreadable stage entries, as the device's rows do. */
-  private counted<T extends { id: string; deletedAt?: number }>(kind: 'lead' | 'deal', record: T): T {
+  private counted<T extends { id: string; partnerId: string; deletedAt?: number }>(kind: 'lead' | 'deal', record: T): T {
     const problems = recordProblems(this.pd, kind, record.id);
+    if (this.partnerId !== undefined && record.partnerId !== this.partnerId) {
+      problems.push({ field: 'partnerId', message: `The record names partner ${record.partnerId}, not ${this.partnerId}, whose document holds it.` });
+    }
     return problems.length ? countable({ ...record, problems }) : record;
   }
 
@@ -135,8 +145,8 @@ async function readInSlices<T>(ids: string[], read: (id: string) => T | undefine
 }
 
 /** The buckets of every lead and deal of a partner's document in time zone `tz`, packed, once. */
-export function foldPartner(partnerDoc: Y.Doc, tz: string): PackedSeries[] {
-  const fold = PartnerFold.of(partnerDoc, tz);
+export function foldPartner(partnerDoc: Y.Doc, tz: string, partnerId?: string): PackedSeries[] {
+  const fold = PartnerFold.of(partnerDoc, tz, partnerId);
   try {
     return fold.series();
   } finally {

@@ -90,7 +90,8 @@ export class RollupWorker {
     const kept = this.folds.get(partner);
     if (kept?.tz === tz) return kept.fold;
     void kept?.fold.then((fold) => fold.close(), () => {});
-    const made = PartnerFold.build(partner.doc, tz);
+    const partnerId = partner.name.kind === 'partner' ? partner.name.partnerId : undefined;
+    const made = PartnerFold.build(partner.doc, tz, { partnerId });
     const entry = { tz, fold: made };
     this.folds.set(partner, entry);
     // A fold that could not be built is tried afresh next time (the write logs why).

@@ -2,15 +2,16 @@
  * Room storage in memory, with the same behaviour as the SQLite one (the same contract tests pass),
  * for unit tests of the sync server. Nothing survives `close`.
  */
-import type { RoomStorage, StoredRoom } from './storage';
+import type { Revocation, ServerStorage, StoredRoom } from './storage';
 
 interface MemoryRoom {
   snapshot: { data: Uint8Array; uptoSeq: number } | undefined;
   updates: { seq: number; data: Uint8Array }[];
 }
 
-export function createMemoryStorage(): RoomStorage {
+export function createMemoryStorage(): ServerStorage {
   const rooms = new Map<string, MemoryRoom>();
+  const revocations: Revocation[] = [];
   // One counter for all rooms, like SQLite's AUTOINCREMENT: seqs are never reused, even after compaction.
   let lastSeq = 0;
   let bytes = 0;
@@ -35,6 +36,16 @@ export function createMemoryStorage(): RoomStorage {
   }
 
   return {
+    async revoke(subject: string, revokedAt: number): Promise<number> {
+      ensureOpen();
+      const seq = revocations.length + 1;
+      revocations.push({ seq, subject, revokedAt });
+      return seq;
+    },
+    async revocationsAfter(afterSeq: number): Promise<Revocation[]> {
+      ensureOpen();
+      return revocations.filter((revocation) => revocation.seq > afterSeq).map((revocation) => ({ ...revocation }));
+    },
     async load(room: string): Promise<StoredRoom> {
       ensureOpen();
       const stored = rooms.get(room);

@@ -8,10 +8,10 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { RoomStorage, StoredRoom } from './storage';
+import type { Revocation, ServerStorage, StoredRoom } from './storage';
 
 /** Raise it with a migration step in `migrate` whenever the schema changes. */
-export const SQLITE_SCHEMA_VERSION = 1;
+export const SQLITE_SCHEMA_VERSION = 2;
 
 /** How long a statement waits for another connection's lock (a backup, the sqlite3 shell) before failing. */
 const BUSY_TIMEOUT_MS = 5000;
@@ -32,6 +32,15 @@ const SCHEMA_V1 = `
   );
 `;
 
+// Version 2: token revocations, read by every server instance that shares the file.
+const SCHEMA_V2 = `
+  CREATE TABLE revocations (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    subject TEXT NOT NULL,
+    revoked_at INTEGER NOT NULL
+  );
+`;
+
 interface SnapshotRow {
   data: Buffer;
   upto_seq: number;
@@ -42,11 +51,11 @@ interface UpdateRow {
   data: Buffer;
 }
 
-export function openSqliteStorage(file: string): RoomStorage {
+export function openSqliteStorage(file: string): ServerStorage {
   return new SqliteRoomStorage(file);
 }
 
-export class SqliteRoomStorage implements RoomStorage {
+export class SqliteRoomStorage implements ServerStorage {
   private readonly db: Database.Database;
   private readonly statements: Statements;
   private closed = false;
@@ -103,6 +112,16 @@ export class SqliteRoomStorage implements RoomStorage {
     this.bytes += this.statements.compactRoom.immediate(room, snapshot, uptoSeq);
   }
 
+  async revoke(subject: string, revokedAt: number): Promise<number> {
+    this.ensureOpen();
+    return Number(this.statements.insertRevocation.run(subject, revokedAt).lastInsertRowid);
+  }
+
+  async revocationsAfter(afterSeq: number): Promise<Revocation[]> {
+    this.ensureOpen();
+    return this.statements.revocationsAfter.all(afterSeq).map((row) => ({ seq: row.seq, subject: row.subject, revokedAt: row.revoked_at }));
+  }
+
   async rooms(): Promise<string[]> {
     this.ensureOpen();
     return this.statements.rooms.all();
@@ -134,6 +153,7 @@ function migrate(db: Database.Database, file: string): void {
     }
     if (version === SQLITE_SCHEMA_VERSION) return;
     if (version < 1) db.exec(SCHEMA_V1);
+    if (version < 2) db.exec(SCHEMA_V2);
     db.pragma(`user_version = ${SQLITE_SCHEMA_VERSION}`);
   }).immediate();
 }
@@ -158,6 +178,8 @@ function prepareStatements(db: Database.Database) {
   const insertUpdate = db.prepare<[string, Uint8Array]>('INSERT INTO updates (room, data) VALUES (?, ?)');
 
   return {
+    insertRevocation: db.prepare<[string, number]>('INSERT INTO revocations (subject, revoked_at) VALUES (?, ?)'),
+    revocationsAfter: db.prepare<[number], { seq: number; subject: string; revoked_at: number }>('SELECT seq, subject, revoked_at FROM revocations WHERE seq > ? ORDER BY seq'),
     insertUpdate,
     insertUpdates: db.transaction((room: string, updates: readonly Uint8Array[]): number => {
       let lastSeq = 0;

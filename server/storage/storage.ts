@@ -39,3 +39,24 @@ export interface RoomStorage {
   /** Closes the storage; closing it again does nothing. */
   close(): Promise<void>;
 }
+
+/** One revocation: tokens of `subject` (a user id, or one token's id) issued at or before `revokedAt` are void. */
+export interface Revocation {
+  seq: number;
+  subject: string;
+  revokedAt: number;
+}
+
+/**
+ * Where revocations are kept, beside the rooms, so that every server instance sharing the storage
+ * sees them (each polls `revocationsAfter` with the last seq it has).
+ */
+export interface RevocationStore {
+  /** Records a revocation; resolves once it is durable. Returns its seq. */
+  revoke(subject: string, revokedAt: number): Promise<number>;
+  /** The revocations recorded after `afterSeq`, oldest first. */
+  revocationsAfter(afterSeq: number): Promise<Revocation[]>;
+}
+
+/** Everything the server keeps. */
+export type ServerStorage = RoomStorage & RevocationStore;

@@ -15,8 +15,25 @@ export interface SyncLimits {
   messageBurst: number;
   /** Sustained bytes per second per connection, after a burst of one largest message. */
   bytesPerSecond: number;
-  /** Open sockets per remote address: a shop's wifi may put a dozen phones behind one address. */
+  /**
+   * Open sockets per remote address. Mobile carriers put thousands of phones behind one address
+   * (carrier-grade NAT), so this only stops one machine from holding every socket the server has;
+   * the per-user limit is the one that bites.
+   */
   connectionsPerAddress: number;
+  /** Sockets of one address still waiting for their token check (a few ms each): a flood of sign-ins. */
+  unauthorizedPerAddress: number;
+  /**
+   * Bytes a socket may send before its token is checked: the client's hello (sync step 1 and
+   * presence) is a few hundred bytes. The socket is paused meanwhile, so little more arrives.
+   */
+  unauthorizedBytes: number;
+  /** Open sockets per user: two rooms per app tab, a few tabs and devices, and reconnects overlapping. */
+  connectionsPerUser: number;
+  /** Sustained messages per second over all of one user's sockets: more sockets do not buy more. */
+  userMessagesPerSecond: number;
+  /** Sustained bytes per second over all of one user's sockets. */
+  userBytesPerSecond: number;
   /** How often dead peers are looked for (a ping; a socket that missed the last pong is dropped). */
   pingIntervalMs: number;
 }
@@ -26,7 +43,12 @@ export const DEFAULT_LIMITS: SyncLimits = {
   messagesPerSecond: 200,
   messageBurst: 1000,
   bytesPerSecond: 1024 * 1024,
-  connectionsPerAddress: 64,
+  connectionsPerAddress: 4096,
+  unauthorizedPerAddress: 256,
+  unauthorizedBytes: 64 * 1024,
+  connectionsPerUser: 32,
+  userMessagesPerSecond: 400,
+  userBytesPerSecond: 2 * 1024 * 1024,
   pingIntervalMs: 25_000,
 };
 

@@ -6,6 +6,12 @@
  * connections and acknowledged to its sender. The updates of one event-loop turn are appended
  * together, in one transaction; appends run one after another, so the stored log and the
  * broadcasts keep the order in which the doc applied the updates.
+ *
+ * A client's update reaches the doc only once it has passed update-check.ts and has been applied
+ * to the room's scratch copy, a second document kept equal to the live one: what throws there, or
+ * leaves the copy unable to emit, is refused and the copy is made again from the live doc. Should
+ * the live doc fail all the same, the room reports itself broken; the server then closes its
+ * connections and drops it, and the next connection loads it from the stored log, the truth.
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -14,6 +20,7 @@ import { MESSAGE_AWARENESS, MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { RoomName } from '../rooms';
 import type { RoomStorage } from '../storage/storage';
+import { applyChecked, checkUpdate, copyDoc, type UpdateRules } from './update-check';
 
 /**
  * Past this many appended updates, the log is merged into one snapshot (a small, fast next load),
@@ -31,6 +38,8 @@ export interface RoomMember {
   send(message: Uint8Array): void;
   /** Called after updates this member sent are stored, with the doc's state vector. */
   saved(stateVector: Uint8Array): void;
+  /** Ends the connection (the room is being dropped). */
+  close(code: number, reason: string): void;
 }
 
 export interface RoomEvents {
@@ -38,10 +47,24 @@ export interface RoomEvents {
   stored?(room: Room, update: Uint8Array, origin: unknown): void;
   /** Storing failed: the room stops accepting changes (its clients keep theirs and resend later). */
   failed?(room: Room, error: unknown): void;
+  /**
+   * The live doc failed to apply what its scratch copy had taken: it may never emit again. The room
+   * takes no more changes; the server should close its connections and drop it (it loads afresh).
+   */
+  broken?(room: Room, reason: string): void;
+  /** A compaction was tried: `problem` says why its snapshot was not proven (the log was kept). */
+  compacted?(room: Room, problem: string | undefined): void;
 }
+
+/** Why a client's update was not applied; the sender should be closed, nobody told it was saved. */
+export type UpdateOutcome = { ok: true } | { ok: false; reason: string; forbidden?: true };
 
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
+  /** Equal to `doc` at every turn's end; a client's update is tried here first. */
+  private scratch = new Y.Doc({ gc: true });
+  /** Set while an update already in `scratch` is applied to `doc`. */
+  private applyingProven = false;
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly members = new Map<RoomMember, Set<number>>();
   /** Resolves when the stored state is in the doc; nothing is answered before. */
@@ -61,11 +84,16 @@ export class Room {
   constructor(
     readonly name: RoomName,
     private readonly storage: RoomStorage,
+    private readonly rules: UpdateRules,
     private readonly events: RoomEvents = {},
   ) {
     this.awareness.setLocalState(null);
     this.loaded = this.load();
-    this.doc.on('update', (update: Uint8Array, origin: unknown) => this.store(update, origin));
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      // The server's own writes (rollups) reach the scratch copy here; a client's are in it already.
+      if (!this.applyingProven && origin !== this.storage) Y.applyUpdate(this.scratch, update, origin);
+      this.store(update, origin);
+    });
     this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
       const member = origin as RoomMember | undefined;
       const ids = this.members.get(member as RoomMember);
@@ -84,8 +112,10 @@ export class Room {
     const stored = await this.storage.load(this.name.name);
     this.lastSeq = stored.lastSeq;
     if (stored.updates.length > 0) {
+      const state = stored.updates.length === 1 ? stored.updates[0]! : Y.mergeUpdates(stored.updates);
       // Applied with the storage as origin: `store` knows not to write them again.
-      Y.applyUpdate(this.doc, stored.updates.length === 1 ? stored.updates[0]! : Y.mergeUpdates(stored.updates), this.storage);
+      const problem = applyChecked(this.doc, state, this.storage) ?? applyChecked(this.scratch, state, this.storage);
+      if (problem) throw new Error(`the stored log of ${this.name.name} does not load: ${problem}`);
     }
   }
 
@@ -118,15 +148,58 @@ export class Room {
     if (ids?.size) awarenessProtocol.removeAwarenessStates(this.awareness, [...ids], null);
   }
 
-  /** Applies a member's update; it is stored, then sent to the others. */
-  applyUpdate(update: Uint8Array, origin: RoomMember | symbol): void {
-    if (this.broken !== undefined) throw new Error(`Room ${this.name.name} cannot store changes: ${String(this.broken)}`);
-    Y.applyUpdate(this.doc, update, origin);
+  /**
+   * Applies a member's update once it has passed checkUpdate, `allowed` and the scratch copy; it
+   * is then stored, and only then sent to the others. A refused update changes nothing.
+   */
+  applyUpdate(update: Uint8Array, origin: RoomMember | symbol, allowed?: () => boolean): UpdateOutcome {
+    if (this.broken !== undefined) return { ok: false, reason: `room ${this.name.name} cannot store changes: ${String(this.broken)}` };
+    const checked = checkUpdate(this.scratch, update, this.rules);
+    if (!checked.ok) return checked;
+    // A rule of the caller's (who may write what), asked only of an update within bounds.
+    if (allowed && !allowed()) return { ok: false, reason: 'it writes where only the server may', forbidden: true };
+    const before = pendingBytes(this.scratch);
+    const problem = applyChecked(this.scratch, update, origin);
+    // Structs waiting for others the server never had: an honest client sends what they build on
+    // with them (or in its sync step 2 after reconnecting), so new waiting ones are hostile or lost.
+    const pending = problem === undefined && pendingBytes(this.scratch) > before;
+    if (problem !== undefined || pending) {
+      this.scratch.destroy();
+      this.scratch = copyDoc(this.doc);
+      return { ok: false, reason: problem ?? 'it builds on changes the server does not have' };
+    }
+    this.applyingProven = true;
+    let failure: string | undefined;
+    try {
+      failure = applyChecked(this.doc, update, origin);
+    } finally {
+      this.applyingProven = false;
+    }
+    if (failure !== undefined) {
+      this.broken = failure;
+      this.events.broken?.(this, failure);
+      return { ok: false, reason: `the room failed to apply it: ${failure}` };
+    }
+    return { ok: true };
+  }
+
+  /** Whether the room has stopped taking changes (storage failed, or the live doc did). */
+  get isBroken(): boolean {
+    return this.broken !== undefined;
   }
 
   /** Resolves when every update applied so far is stored. */
   settled(): Promise<void> {
     return this.writes;
+  }
+
+  /**
+   * Resolves once everything the doc holds now is stored, so that what was read from it may be
+   * said to be stored (a sync step 2 answer, an acknowledgement); rejects if the room broke first.
+   */
+  async whenStored(): Promise<void> {
+    await this.writes;
+    if (this.broken !== undefined) throw new Error(`room ${this.name.name} cannot store changes: ${String(this.broken)}`);
   }
 
   /**
@@ -180,13 +253,20 @@ export class Room {
     }, COMPACT_WHEN_QUIET_MS);
   }
 
-  /** Merges the stored log into one snapshot of the current state. */
+  /**
+   * Merges the stored log into one snapshot, proven before anything is deleted: the snapshot is
+   * made from the stored log itself (never from the live doc, which may be in a state Yjs cannot
+   * encode faithfully), and must load into a fresh document holding exactly the state (state vector
+   * and deletions) the log loads into. A snapshot that fails is not stored; the log stays.
+   */
   private async compact(): Promise<void> {
-    // Every update applied to the doc has been appended by now (this runs in the write queue), so
-    // the snapshot covers exactly the log up to lastSeq.
-    const snapshot = Y.encodeStateAsUpdate(this.doc);
-    await this.storage.compact(this.name.name, snapshot, this.lastSeq);
     this.appendedSinceCompaction = 0;
+    const stored = await this.storage.load(this.name.name);
+    if (stored.updates.length < 2) return;
+    const proven = proveSnapshot(stored.updates);
+    if (typeof proven === 'string') return this.events.compacted?.(this, proven);
+    await this.storage.compact(this.name.name, proven.snapshot, stored.lastSeq);
+    this.events.compacted?.(this, undefined);
   }
 
   /**
@@ -208,6 +288,39 @@ export class Room {
     clearTimeout(this.quietTimer);
     this.awareness.destroy();
     this.doc.destroy();
+    this.scratch.destroy();
+  }
+}
+
+/** How much of a doc waits for structs it does not have (0: nothing). */
+function pendingBytes(doc: Y.Doc): number {
+  return doc.store.pendingStructs?.update.byteLength ?? 0;
+}
+
+/**
+ * One snapshot of a stored log, or why there cannot be one: the log must load, its encoded state
+ * must load into a fresh document, and both must hold the same state vector and deletions.
+ */
+export function proveSnapshot(updates: readonly Uint8Array[]): { snapshot: Uint8Array } | string {
+  const fromLog = new Y.Doc({ gc: true });
+  const fromSnapshot = new Y.Doc({ gc: true });
+  try {
+    let merged: Uint8Array;
+    try {
+      merged = Y.mergeUpdates(updates as Uint8Array[]);
+    } catch (error) {
+      return `the log cannot be merged: ${(error as Error).message}`;
+    }
+    const logProblem = applyChecked(fromLog, merged, null);
+    if (logProblem) return `the log does not load: ${logProblem}`;
+    const snapshot = Y.encodeStateAsUpdate(fromLog);
+    const snapshotProblem = applyChecked(fromSnapshot, snapshot, null);
+    if (snapshotProblem) return `the snapshot does not load: ${snapshotProblem}`;
+    if (!Y.equalSnapshots(Y.snapshot(fromLog), Y.snapshot(fromSnapshot))) return 'the snapshot does not hold the state of the log';
+    return { snapshot };
+  } finally {
+    fromLog.destroy();
+    fromSnapshot.destroy();
   }
 }
 

@@ -4,13 +4,20 @@
  *
  * 1. At the upgrade: the path names a room under /sync/, the Origin (when a browser sends one) is
  *    this host or in ALLOWED_ORIGINS, and the address has a free connection slot.
- * 2. After the upgrade: the token (subprotocol `bearer.<token>` or `?token=`) is verified — else
- *    close 4401 — and the room name, parsed once, is allowed by the ACL — else close 4403. Close
- *    codes rather than an HTTP 401 at the upgrade: the client retries forever after an HTTP error
- *    and stops on 4400–4499.
- * 3. The room's stored state is loaded before any message of the socket is answered.
- * 4. Messages are handled one at a time; a read-only socket's sync step 2 and updates are dropped;
- *    a malformed message or a flood closes that socket only.
+ * 2. After the upgrade the socket is paused: nothing it sends is read until it is authorized, so an
+ *    unauthenticated peer costs a few KB however large the frames it sends.
+ * 3. The token (subprotocol `bearer.<token>` or `?token=`) is verified and not revoked — else close
+ *    4401 — the room name, parsed once, is allowed by the ACL — else close 4403 — and the user has a
+ *    free connection slot. Close codes rather than an HTTP 401 at the upgrade: the client retries
+ *    forever after an HTTP error and stops on 4400–4499. A refused socket is cut off at once.
+ * 4. The room's stored state is loaded before any message of the socket is answered.
+ * 5. Messages are handled one at a time, within the connection's and the user's rates; a
+ *    read-only socket's sync step 2 and updates are dropped; a writer's update goes through the
+ *    room's checks (room.ts) and one that is refused closes that socket only.
+ * 6. What the server says is stored, is: a sync step 2 answer and an acknowledgement are sent once
+ *    everything they include is stored.
+ * 7. Open sockets are checked about twice a second: an expired or revoked token closes its socket
+ *    with 4401, which the app answers by signing in again, keeping its unsent changes.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -21,6 +28,8 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Access, TokenClaims } from '../auth/claims';
+import type { RevocationList } from '../auth/revocations';
+import type { TokenFacts } from '../auth/tokens';
 import { parseRoom, type RoomName } from '../rooms';
 import type { RoomStorage } from '../storage/storage';
 import {
@@ -38,10 +47,11 @@ import {
 } from '../../src/lib/sync/protocol';
 import { DEFAULT_LIMITS, TokenBucket, type SyncLimits } from './limits';
 import { Room, awarenessMessage, type RoomMember } from './room';
+import type { UpdateRules } from './update-check';
 
 const PATH_PREFIX = '/sync/';
 
-export type TokenCheck = { ok: true; claims: TokenClaims } | { ok: false; reason: 'expired' | 'invalid' };
+export type TokenCheck = ({ ok: true } & TokenFacts) | { ok: false; reason: 'expired' | 'invalid' };
 
 export interface SyncServerOptions {
   storage: RoomStorage;
@@ -49,6 +59,12 @@ export interface SyncServerOptions {
   verifyToken: (token: string) => Promise<TokenCheck>;
   /** What the holder of `claims` may do in `room`. */
   roomAccess: (claims: TokenClaims, room: RoomName) => Access;
+  /** What a writer's update may touch in `room` (its root types). */
+  updateRules: (room: RoomName) => UpdateRules;
+  /** Revoked tokens; checked at connect and, refreshed, on open sockets. */
+  revocations?: RevocationList;
+  /** How often open sockets' tokens are checked for expiry and revocation (default 500 ms). */
+  sessionCheckMs?: number;
   /** The token a request carries, and whether it offered the app's subprotocol. */
   tokenFromRequest: (req: IncomingMessage) => { token: string | undefined; protocol?: string };
   /** Origins besides this host's own that may open sockets. */
@@ -81,15 +97,42 @@ export interface SyncCounters {
   updatesStored: number;
   bytesReceived: number;
   droppedReadOnly: number;
+  updatesRefused: number;
+  roomsBroken: number;
+  compactions: number;
+  compactionsFailed: number;
   closedByCode: Map<number, number>;
+}
+
+/** An authorized socket: what its token said, for the checks on open sockets. */
+interface Session extends TokenFacts {
+  ws: WebSocket;
 }
 
 export class SyncServer {
   readonly rooms = new Map<string, Room>();
-  readonly counters: SyncCounters = { connections: 0, roomsLoaded: 0, updatesStored: 0, bytesReceived: 0, droppedReadOnly: 0, closedByCode: new Map() };
+  readonly counters: SyncCounters = {
+    connections: 0,
+    roomsLoaded: 0,
+    updatesStored: 0,
+    bytesReceived: 0,
+    droppedReadOnly: 0,
+    updatesRefused: 0,
+    roomsBroken: 0,
+    compactions: 0,
+    compactionsFailed: 0,
+    closedByCode: new Map(),
+  };
   private readonly limits: SyncLimits;
   private readonly wss: WebSocketServer;
   private readonly perAddress = new Map<string, number>();
+  /** Sockets of each address still waiting for their token to be checked. */
+  private readonly unauthorizedPerAddress = new Map<string, number>();
+  /** Each signed-in user's open sockets and the rates they share. */
+  private readonly perUser = new Map<string, { sockets: number; messages: TokenBucket; bytes: TokenBucket }>();
+  private readonly sessions = new Set<Session>();
+  private readonly sessionChecker: NodeJS.Timeout;
+  private sweeping: Promise<void> = Promise.resolve();
   private readonly alive = new WeakMap<WebSocket, boolean>();
   private readonly pinger: NodeJS.Timeout;
   private readonly now: () => number;
@@ -110,6 +153,8 @@ export class SyncServer {
     });
     this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
     this.pinger.unref();
+    this.sessionChecker = setInterval(() => void this.checkSessions(), options.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS);
+    this.sessionChecker.unref();
   }
 
   /** Takes an HTTP upgrade if it is for the sync endpoint; returns false for other paths. */
@@ -121,18 +166,17 @@ export class SyncServer {
     if (!this.originAllowed(req)) return this.refuseUpgrade(socket, 403, 'Forbidden');
     const address = req.socket.remoteAddress ?? 'unknown';
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      // Read nothing more until the token is checked (accept resumes it).
+      ws.pause();
       const open = this.perAddress.get(address) ?? 0;
-      if (open >= this.limits.connectionsPerAddress) {
-        this.closeSocket(ws, CLOSE_TRY_LATER, 'too many connections from this address');
+      const waiting = this.unauthorizedPerAddress.get(address) ?? 0;
+      if (open >= this.limits.connectionsPerAddress || waiting >= this.limits.unauthorizedPerAddress) {
+        this.cutOff(ws, CLOSE_TRY_LATER, 'too many connections from this address');
         return;
       }
       this.perAddress.set(address, open + 1);
-      ws.once('close', () => {
-        const left = (this.perAddress.get(address) ?? 1) - 1;
-        if (left > 0) this.perAddress.set(address, left);
-        else this.perAddress.delete(address);
-      });
-      this.accept(ws, req, path.slice(PATH_PREFIX.length));
+      ws.once('close', () => decrement(this.perAddress, address));
+      this.accept(ws, req, address, path.slice(PATH_PREFIX.length));
     });
     return true;
   }
@@ -152,14 +196,29 @@ export class SyncServer {
     return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, roomName: string): void {
+  private accept(ws: WebSocket, req: IncomingMessage, address: string, roomName: string): void {
     this.counters.connections++;
+    this.unauthorizedPerAddress.set(address, (this.unauthorizedPerAddress.get(address) ?? 0) + 1);
+    let authorizing = true;
+    const authorized = () => {
+      if (authorizing) decrement(this.unauthorizedPerAddress, address);
+      authorizing = false;
+    };
+    ws.once('close', authorized);
+    // What a paused socket still delivers (the rest of what was read with the upgrade) waits here,
+    // bounded: a few messages of a few KB, the size of a client's hello.
     const queue: Uint8Array[] = [];
+    let queuedBytes = 0;
     let handle: ((message: Uint8Array) => Promise<void>) | undefined;
     let chain = Promise.resolve();
     const received = (data: Uint8Array) => {
       chain = chain.then(() => handle?.(data)).catch((error: unknown) => {
-        if (error instanceof RefusedUpdate) return this.closeSocket(ws, CLOSE_FORBIDDEN, 'update not allowed');
+        if (error instanceof RefusedUpdate) {
+          this.counters.updatesRefused++;
+          this.log(`sync: refused an update to ${roomName}: ${error.message}`);
+          return this.closeSocket(ws, error.forbidden ? CLOSE_FORBIDDEN : CLOSE_INVALID, error.forbidden ? 'update not allowed' : 'update refused');
+        }
+        if (error instanceof RoomUnavailable) return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
         this.log(`sync: closing a connection to ${roomName}: malformed message (${(error as Error).message})`);
         this.closeSocket(ws, CLOSE_INVALID, 'malformed message');
       });
@@ -168,8 +227,11 @@ export class SyncServer {
     ws.on('message', (data: Buffer, isBinary) => {
       if (!isBinary) return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
       const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-      if (handle) received(message);
-      else queue.push(message);
+      if (handle) return received(message);
+      if (!authorizing) return;
+      queuedBytes += message.byteLength;
+      if (queuedBytes > this.limits.unauthorizedBytes) return this.cutOff(ws, CLOSE_POLICY, 'too much sent before sign-in');
+      queue.push(message);
     });
     this.alive.set(ws, true);
     ws.on('pong', () => this.alive.set(ws, true));
@@ -178,15 +240,24 @@ export class SyncServer {
     const { token, protocol } = this.options.tokenFromRequest(req);
     void this.authorize(token, roomName).then(async (decision) => {
       if (ws.readyState !== ws.OPEN) return;
-      if ('refuse' in decision) return this.closeSocket(ws, decision.refuse, decision.reason);
+      if ('refuse' in decision) return this.cutOff(ws, decision.refuse, decision.reason);
+      const user = this.userSlot(decision.facts.claims.userId);
+      if (!user) return this.cutOff(ws, CLOSE_TRY_LATER, 'too many connections for this user');
+      ws.once('close', () => this.releaseUserSlot(decision.facts.claims.userId));
+      const session: Session = { ...decision.facts, ws };
+      this.sessions.add(session);
+      ws.once('close', () => this.sessions.delete(session));
+      authorized();
       const room = this.room(decision.room);
       const member = this.member(ws, protocol === SYNC_SUBPROTOCOL);
       room.join(member);
       ws.once('close', () => this.leave(room, member));
+      ws.resume();
       try {
         await room.loaded;
       } catch (error) {
         this.log(`sync: room ${roomName} could not be loaded: ${(error as Error).message}`);
+        this.dropRoom(room);
         return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
       }
       if (ws.readyState !== ws.OPEN) return;
@@ -196,12 +267,13 @@ export class SyncServer {
       handle = async (message) => {
         const now = this.now();
         if (ws.readyState !== ws.OPEN) return;
-        if (!messages.take(1, now) || !bytes.take(message.byteLength, now)) {
+        const withinRates = messages.take(1, now) && bytes.take(message.byteLength, now) && user.messages.take(1, now) && user.bytes.take(message.byteLength, now);
+        if (!withinRates) {
           this.log(`sync: closing a connection to ${roomName}: too many messages`);
           return this.closeSocket(ws, CLOSE_POLICY, 'too many messages');
         }
         this.counters.bytesReceived += message.byteLength;
-        this.handleMessage(room, member, message, readOnly, decision.claims);
+        await this.handleMessage(room, member, message, readOnly, decision.facts.claims);
       };
       // Our state first (sync step 1) and who is here, as the stock server does.
       member.send(syncStep1(room.doc));
@@ -211,18 +283,46 @@ export class SyncServer {
     });
   }
 
-  private async authorize(token: string | undefined, roomName: string): Promise<{ room: RoomName; access: Access; claims: TokenClaims } | { refuse: number; reason: string }> {
+  /** A slot for one more socket of `userId` with the rates all its sockets share, or undefined when it has none left. */
+  private userSlot(userId: string) {
+    let user = this.perUser.get(userId);
+    if (!user) {
+      const now = this.now();
+      user = {
+        sockets: 0,
+        messages: new TokenBucket(this.limits.userMessagesPerSecond, this.limits.messageBurst, now),
+        bytes: new TokenBucket(this.limits.userBytesPerSecond, this.limits.maxMessageBytes + this.limits.userBytesPerSecond, now),
+      };
+      this.perUser.set(userId, user);
+    }
+    if (user.sockets >= this.limits.connectionsPerUser) return undefined;
+    user.sockets++;
+    return user;
+  }
+
+  private releaseUserSlot(userId: string): void {
+    const user = this.perUser.get(userId);
+    if (!user) return;
+    user.sockets--;
+    // Forgetting an idle user's buckets also forgets what it spent: its next socket starts full,
+    // as any new connection does.
+    if (user.sockets <= 0) this.perUser.delete(userId);
+  }
+
+  private async authorize(token: string | undefined, roomName: string): Promise<{ room: RoomName; access: Access; facts: TokenFacts } | { refuse: number; reason: string }> {
     if (!token) return { refuse: CLOSE_UNAUTHORIZED, reason: 'sign-in required' };
     const checked = await this.options.verifyToken(token);
     if (!checked.ok) return { refuse: CLOSE_UNAUTHORIZED, reason: checked.reason === 'expired' ? 'token expired' : 'invalid token' };
+    if (this.options.revocations?.isRevoked(checked)) return { refuse: CLOSE_UNAUTHORIZED, reason: 'token revoked' };
     const room = parseRoom(roomName);
     if (!room) return { refuse: CLOSE_FORBIDDEN, reason: 'no such room' };
     const access = this.options.roomAccess(checked.claims, room);
     if (access === 'none') return { refuse: CLOSE_FORBIDDEN, reason: 'room not allowed' };
-    return { room, access, claims: checked.claims };
+    const { ok: _ok, ...facts } = checked;
+    return { room, access, facts };
   }
 
-  private handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims): void {
+  private async handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims): Promise<void> {
     const decoder = decoding.createDecoder(message);
     const type = decoding.readVarUint(decoder);
     switch (type) {
@@ -232,8 +332,16 @@ export class SyncServer {
           const encoder = encoding.createEncoder();
           encoding.writeVarUint(encoder, MESSAGE_SYNC);
           syncProtocol.writeSyncStep2(encoder, room.doc, decoding.readVarUint8Array(decoder));
-          member.send(encoding.toUint8Array(encoder));
-          member.saved(Y.encodeStateVector(room.doc));
+          const answer = encoding.toUint8Array(encoder);
+          const stateVector = Y.encodeStateVector(room.doc);
+          // The doc may hold updates of this turn not stored yet: answer once they are.
+          try {
+            await room.whenStored();
+          } catch {
+            throw new RoomUnavailable();
+          }
+          member.send(answer);
+          member.saved(stateVector);
           return;
         }
         if (step !== syncProtocol.messageYjsSyncStep2 && step !== syncProtocol.messageYjsUpdate) throw new Error(`unknown sync step ${step}`);
@@ -242,11 +350,9 @@ export class SyncServer {
           this.counters.droppedReadOnly++;
           return;
         }
-        if (this.options.acceptUpdate && !this.options.acceptUpdate(room, update, claims)) {
-          this.log(`sync: refused an update of user ${claims.userId} to ${room.name.name} that writes where only the server may`);
-          throw new RefusedUpdate();
-        }
-        room.applyUpdate(update, member);
+        const allowed = this.options.acceptUpdate ? () => this.options.acceptUpdate!(room, update, claims) : undefined;
+        const outcome = room.applyUpdate(update, member, allowed);
+        if (!outcome.ok) throw new RefusedUpdate(`user ${claims.userId}: ${outcome.reason}`, outcome.forbidden === true);
         return;
       }
       case MESSAGE_AWARENESS:
@@ -264,6 +370,7 @@ export class SyncServer {
 
   private member(ws: WebSocket, acknowledges: boolean): RoomMember {
     return {
+      close: (code, reason) => this.closeSocket(ws, code, reason),
       send: (message) => {
         if (ws.readyState === ws.OPEN) ws.send(message, (error) => error && this.log(`sync: send failed: ${error.message}`));
       },
@@ -281,12 +388,22 @@ export class SyncServer {
   room(name: RoomName): Room {
     let room = this.rooms.get(name.name);
     if (!room) {
-      room = new Room(name, this.options.storage, {
+      room = new Room(name, this.options.storage, this.options.updateRules(name), {
         stored: (stored, update, origin) => {
           this.counters.updatesStored++;
           this.options.onStored?.(stored, update, origin);
         },
         failed: (failed, error) => this.log(`sync: room ${failed.name.name} cannot store updates: ${(error as Error).message}`),
+        broken: (broken, reason) => {
+          this.counters.roomsBroken++;
+          this.log(`sync: room ${broken.name.name} failed to apply an update its checks passed (${reason}); reloading it from storage`);
+          this.dropRoom(broken);
+        },
+        compacted: (compacted, problem) => {
+          if (problem === undefined) return void this.counters.compactions++;
+          this.counters.compactionsFailed++;
+          this.log(`sync: room ${compacted.name.name} not compacted, its log is kept: ${problem}`);
+        },
       });
       this.rooms.set(name.name, room);
       this.counters.roomsLoaded = this.rooms.size;
@@ -322,11 +439,51 @@ export class SyncServer {
     this.idleTimers.set(room, timer);
   }
 
+  /**
+   * Drops a room whose doc cannot be trusted (or could not be loaded): its connections are closed
+   * with a code after which clients reconnect, and the next connection loads it from storage.
+   */
+  private dropRoom(room: Room): void {
+    if (this.rooms.get(room.name.name) !== room) return;
+    this.rooms.delete(room.name.name);
+    this.counters.roomsLoaded = this.rooms.size;
+    clearTimeout(this.idleTimers.get(room));
+    this.idleTimers.delete(room);
+    for (const member of [...room.members.keys()]) member.close(CLOSE_TRY_LATER, 'room reloading');
+    void room.settled().then(() => room.destroy());
+  }
+
+  /** Closes expired and revoked sessions; runs every `sessionCheckMs`, and when a test calls it. */
+  checkSessions(): Promise<void> {
+    this.sweeping = this.sweeping.then(async () => {
+      try {
+        await this.options.revocations?.refresh();
+      } catch (error) {
+        this.log(`sync: could not read revocations: ${(error as Error).message}`);
+      }
+      const now = this.now();
+      for (const session of this.sessions) {
+        const reason = session.expiresAt <= now ? 'token expired' : this.options.revocations?.isRevoked(session) ? 'token revoked' : undefined;
+        if (reason === undefined) continue;
+        this.sessions.delete(session);
+        this.closeSocket(session.ws, CLOSE_UNAUTHORIZED, reason);
+      }
+    });
+    return this.sweeping;
+  }
+
   private closeSocket(ws: WebSocket, code: number, reason: string): void {
     this.counters.closedByCode.set(code, (this.counters.closedByCode.get(code) ?? 0) + 1);
     ws.close(code, reason);
     // A peer that ignores the close handshake is cut off.
     setTimeout(() => ws.terminate(), 5_000).unref();
+  }
+
+  /** Closes a socket that was never authorized: it is paused, so it is cut off once the close frame is out. */
+  private cutOff(ws: WebSocket, code: number, reason: string): void {
+    this.counters.closedByCode.set(code, (this.counters.closedByCode.get(code) ?? 0) + 1);
+    ws.close(code, reason);
+    setTimeout(() => ws.terminate(), CUT_OFF_AFTER_MS).unref();
   }
 
   private ping(): void {
@@ -344,9 +501,14 @@ export class SyncServer {
   async close(): Promise<void> {
     this.closing = true;
     clearInterval(this.pinger);
+    clearInterval(this.sessionChecker);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
-    for (const ws of this.wss.clients) ws.close(1001, 'server shutting down');
+    for (const ws of this.wss.clients) {
+      ws.close(1001, 'server shutting down');
+      // A socket still paused for its token check must read the peer's answer to close.
+      ws.resume();
+    }
     await Promise.all([...this.rooms.values()].map((room) => room.settled()));
     for (const room of this.rooms.values()) room.destroy();
     this.rooms.clear();
@@ -356,8 +518,27 @@ export class SyncServer {
 
 /** See SyncServerOptions.keepIdleRoomMs. */
 export const DEFAULT_KEEP_IDLE_ROOM_MS = 30_000;
+/** Revocation takes effect on open sockets within a second: checked twice as often. */
+export const DEFAULT_SESSION_CHECK_MS = 500;
+/** Long enough for a refused socket's close frame to leave; the peer's answer is not waited for. */
+const CUT_OFF_AFTER_MS = 250;
 
-class RefusedUpdate extends Error {}
+class RefusedUpdate extends Error {
+  constructor(
+    message: string,
+    readonly forbidden: boolean,
+  ) {
+    super(message);
+  }
+}
+
+class RoomUnavailable extends Error {}
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
 
 function syncStep1(doc: Y.Doc): Uint8Array {
   const encoder = encoding.createEncoder();

@@ -5,12 +5,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
 import { readConfig } from '../../server/config';
 import { startServer, type RunningServer, type StartOptions } from '../../server/main';
 import { signToken } from '../../server/auth/tokens';
+import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import type { TokenClaims } from '../../server/auth/claims';
 
 export interface Harness {
@@ -96,4 +99,44 @@ export function untilDoc(doc: Y.Doc, test: () => boolean): Promise<void> {
     };
     doc.on('update', check);
   });
+}
+
+export function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+/** A bare socket speaking the protocol by hand, to send what the stock client never would. */
+export async function rawSocket(h: Harness, room: string, token: string) {
+  const ws = new WebSocket(`${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`);
+  const messages: Uint8Array[] = [];
+  const waiting: (() => void)[] = [];
+  ws.on('message', (data: Buffer) => {
+    messages.push(new Uint8Array(data));
+    waiting.splice(0).forEach((wake) => wake());
+  });
+  ws.on('error', () => {});
+  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  return {
+    ws,
+    closed,
+    send: (message: Uint8Array) => ws.readyState === ws.OPEN && ws.send(message),
+    /** How many sync messages of `step` have arrived. */
+    syncSteps: (step: number) => messages.filter((message) => isSyncStep(message, step)).length,
+    /** Resolves when a sync message of `step` has arrived. */
+    async reply(step: number): Promise<void> {
+      while (!messages.some((message) => isSyncStep(message, step))) await new Promise<void>((wake) => waiting.push(wake));
+    },
+  };
+}
+
+function isSyncStep(message: Uint8Array, step: number): boolean {
+  const decoder = decoding.createDecoder(message);
+  return decoding.readVarUint(decoder) === MESSAGE_SYNC && decoding.readVarUint(decoder) === step;
 }

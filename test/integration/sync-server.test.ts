@@ -14,7 +14,7 @@ import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/
 import { initProgram, openProgramDoc, readRollups } from '../../src/lib/sync/program-doc';
 import type { TokenClaims } from '../../server/auth/claims';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
-import { createHarness, untilDoc, type Harness } from './sync-harness';
+import { createHarness, rawSocket, syncMessage, untilDoc, type Harness } from './sync-harness';
 
 const PROGRAM = 'prog1';
 const PARTNER_ROOM = `program/${PROGRAM}/partner/p1`;
@@ -199,13 +199,13 @@ describe('the room ACL, through real sockets', () => {
     await writer.synced;
     // The client writes, then asks the server for what it lacks: the answer comes after the write
     // was handled, so the write is either stored by then or dropped.
-    client.doc.getMap('probe').set('by', claims.userId);
+    client.doc.getMap('meta').set('probe', claims.userId);
     if (expected === 'write') await untilSaved(harness, room, client.doc);
     // Dropped: the client's first sync step 2, then the probe.
     else await until(() => harness.server.sync.counters.droppedReadOnly >= 2);
     const stored = new Y.Doc();
     for (const update of (await harness.server.storage.load(room)).updates) Y.applyUpdate(stored, update);
-    expect(stored.getMap('probe').get('by')).toBe(expected === 'write' ? claims.userId : undefined);
+    expect(stored.getMap('meta').get('probe')).toBe(expected === 'write' ? claims.userId : undefined);
   });
 
   it('drops a read-only write: never applied, stored or sent on', async () => {
@@ -274,43 +274,3 @@ describe('a bad socket is closed alone', () => {
     await othersKeepSyncing(a.doc, b.doc);
   });
 });
-
-function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  write(encoder);
-  return encoding.toUint8Array(encoder);
-}
-
-/** A bare socket speaking the protocol by hand, to send what the stock client never would. */
-async function rawSocket(h: Harness, room: string, token: string) {
-  const ws = new WebSocket(`${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`);
-  const messages: Uint8Array[] = [];
-  const waiting: (() => void)[] = [];
-  ws.on('message', (data: Buffer) => {
-    messages.push(new Uint8Array(data));
-    waiting.splice(0).forEach((wake) => wake());
-  });
-  ws.on('error', () => {});
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve);
-    ws.once('error', reject);
-  });
-  return {
-    ws,
-    closed,
-    send: (message: Uint8Array) => ws.readyState === ws.OPEN && ws.send(message),
-    /** Resolves when a sync message of `step` has arrived. */
-    async reply(step: number): Promise<void> {
-      for (;;) {
-        const found = messages.some((message) => {
-          const decoder = decoding.createDecoder(message);
-          return decoding.readVarUint(decoder) === MESSAGE_SYNC && decoding.readVarUint(decoder) === step;
-        });
-        if (found) return;
-        await new Promise<void>((wake) => waiting.push(wake));
-      }
-    },
-  };
-}

@@ -183,4 +183,21 @@ describe('PartnerFold', () => {
     }
     fold.close();
   });
+
+  it("quarantines a record that names another partner, and folds the partner's own records all the same", () => {
+    const [partner, competitor] = [demo.partners[0]!, demo.partners[1]!];
+    const own = demo.deals.filter((deal) => deal.partnerId === partner.id);
+    const strays = demo.deals.filter((deal) => deal.partnerId === competitor.id && deal.stage === 'won').slice(0, 3);
+    expect(strays).toHaveLength(3);
+    // A rep's phone wrote three of the competitor's deals into its own partner's room.
+    const pd = openPartnerDoc();
+    createRecords(pd, { leads: demo.leads.filter((lead) => lead.partnerId === partner.id), deals: [...own, ...strays] }, 'seed');
+    const series = foldPartner(pd.doc, tz, partner.id);
+    expect(new Set(series.map((one) => one.partnerId))).toEqual(new Set([partner.id]));
+    const kept = unpackRollup(tz, series);
+    const fresh = buildRollup(tz, demo.leads.filter((lead) => lead.partnerId === partner.id), own);
+    for (const period of PERIODS) {
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })));
+    }
+  });
 });

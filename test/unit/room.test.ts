@@ -13,6 +13,7 @@ import type { RoomStorage } from '../../server/storage/storage';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 
 const NAME = { kind: 'partner', programId: 'p1', partnerId: 'x', name: 'program/p1/partner/x' } as const;
+const RULES = { roots: new Set(['records', 'meta']) };
 
 /** Memory storage that counts its write calls, and can be made to fail. */
 function countingStorage(): RoomStorage & { batches: number[]; failWith?: Error } {
@@ -46,6 +47,11 @@ class Member implements RoomMember {
     this.acks.push(stateVector);
   }
 
+  readonly closes: number[] = [];
+  close(code: number): void {
+    this.closes.push(code);
+  }
+
   /** An edit of its own doc, as the update it would send. */
   edit(key: string): Uint8Array {
     let update: Uint8Array | undefined;
@@ -72,7 +78,7 @@ const covers = (stateVector: Uint8Array, doc: Y.Doc) => {
 async function openRoom(storage: RoomStorage) {
   const failures: unknown[] = [];
   const stored: Uint8Array[] = [];
-  const room = new Room(NAME, storage, { stored: (_room, update) => stored.push(update), failed: (_room, error) => failures.push(error) });
+  const room = new Room(NAME, storage, RULES, { stored: (_room, update) => stored.push(update), failed: (_room, error) => failures.push(error) });
   await room.loaded;
   const a = new Member();
   const b = new Member();
@@ -136,7 +142,7 @@ describe('a room of the sync server', () => {
     await room.settled();
     expect(failures).toEqual([storage.failWith]);
     expect([a.acks.length, b.sent.length]).toEqual([0, 0]);
-    expect(() => room.applyUpdate(a.edit('a2'), a)).toThrow(/cannot store/);
+    expect(room.applyUpdate(a.edit('a2'), a)).toEqual({ ok: false, reason: expect.stringMatching(/cannot store/) });
     room.destroy();
   });
 });

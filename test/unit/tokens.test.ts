@@ -31,7 +31,17 @@ describe('signToken and verifyToken', () => {
   it.each([rep, manager, vendor])('round-trips the claims of a $role, with the expiry', async (claims) => {
     const token = await signToken(claims, secret, { ttl: '8h', now: NOW });
     const verified = await verifyToken(token, secret, NOW + HOUR);
-    expect(verified).toEqual({ ok: true, claims, expiresAt: Math.floor(NOW / 1000) * 1000 + 8 * HOUR });
+    expect(verified).toEqual({ ok: true, claims, tokenId: expect.stringMatching(/^[0-9a-f]{24}$/), issuedAt: Math.floor(NOW / 1000) * 1000, expiresAt: Math.floor(NOW / 1000) * 1000 + 8 * HOUR });
+  });
+
+  it('gives every token an id of its own, so that one token can be revoked alone', async () => {
+    const ids = new Set<string | undefined>();
+    for (let i = 0; i < 20; i++) {
+      const verified = await verifyToken(await signToken(rep, secret, { ttl: '8h', now: NOW }), secret, NOW);
+      ids.add(verified.ok ? verified.tokenId : undefined);
+    }
+    expect(ids.size).toBe(20);
+    expect(ids.has(undefined)).toBe(false);
   });
 
   it('keeps "absent" absent: a vendor manager has no partnerId key at all', async () => {
@@ -52,6 +62,7 @@ describe('signToken and verifyToken', () => {
       aud: TOKEN_AUDIENCE,
       iat: NOW / 1000,
       exp: NOW / 1000 + 30 * 60,
+      jti: expect.stringMatching(/^[0-9a-f]{24}$/),
     });
   });
 

@@ -41,6 +41,9 @@ import {
  */
 export const PARTNER_DOC_SCHEMA_VERSION = 1;
 
+/** The top-level types of the layout (S1); the server refuses a client's write to any other. */
+export const PARTNER_DOC_ROOTS = ['leads', 'deals', 'meta'] as const;
+
 /** The origin of every transaction made by the functions below, so listeners can tell local edits from remote ones. */
 export const LOCAL_ORIGIN: unique symbol = Symbol('partner-doc local edit');
 

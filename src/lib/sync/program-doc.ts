@@ -36,6 +36,9 @@ export const ROLLUP_ORIGIN: unique symbol = Symbol('program-doc server rollup');
 /** The name of the root map the server alone writes (P7). */
 const ROLLUPS = 'rollups';
 
+/** The top-level types of the layout (P1); the server refuses a client's write to any other. */
+export const PROGRAM_DOC_ROOTS = ['meta', 'partners', 'reps', 'staff', 'targets', ROLLUPS] as const;
+
 /** The domain's id rule (schema ID_PATTERN): never a '/', which separates the parts of a target key. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
