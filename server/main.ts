@@ -94,7 +94,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     now,
     log,
   });
-  rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log });
+  rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) });
+  // Folds that were due when the process last stopped (killed, crashed) are done now.
+  rollups.foldBehind(await storage.unfolded());
   const demoUsers = config.demo ? await demoUsersOf(sync) : [];
   const server = createAppServer({
     staticDir: options.staticDir,

@@ -12,7 +12,7 @@ import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
 import { initProgram, openProgramDoc, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
 import { foldPartner, writePartnerRollup } from './rollup/fold';
 import { parseRoom, partnerRoom, programRoom } from './rooms';
-import type { RoomStorage } from './storage/storage';
+import type { FoldStore, RoomStorage } from './storage/storage';
 import type { SyncServer } from './sync/sync-server';
 
 /** The seed of the app's demo (src/lib/app/welcome.service.ts DEMO_SEED): the same records on both. */
@@ -162,11 +162,15 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
  * written first, so an interrupted seed leaves the directory. `now` defaults to the clock: this
  * runs once, at start-up.
  */
-export async function seedIfEmpty(storage: RoomStorage, options: DemoDocsOptions = {}): Promise<DemoUser[] | undefined> {
+export async function seedIfEmpty(storage: RoomStorage & FoldStore, options: DemoDocsOptions = {}): Promise<DemoUser[] | undefined> {
   if ((await storage.rooms()).length > 0) return undefined;
   const docs = demoProgramDocs({ ...options, now: options.now ?? Date.now() });
   await storage.append(programRoom(docs.programId), docs.programUpdate);
-  for (const [partnerId, update] of docs.partnerUpdates) await storage.append(partnerRoom(docs.programId, partnerId), update);
+  for (const [partnerId, update] of docs.partnerUpdates) {
+    const room = partnerRoom(docs.programId, partnerId);
+    // The program document above already holds this room's rollup.
+    await storage.markFolded(room, await storage.append(room, update));
+  }
   return docs.users;
 }
 

@@ -3,6 +3,10 @@
  * change, the partner's document is folded into buckets (after a short delay, so a burst of edits
  * is folded once) and written into the program doc's `rollups` with the time of that sync. The
  * write takes the program room's ordinary path: stored, then sent to the vendor's devices there.
+ *
+ * Due folds live in memory, so each written fold is recorded in storage with the partner room's
+ * stored seq it covers (`markFolded`); on start the server folds every partner room stored beyond
+ * its last fold (`foldBehind`): a fold the process did not live to write is not lost.
  */
 import { PartnerFold } from './fold';
 import { openProgramDoc, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
@@ -12,6 +16,8 @@ import type { SyncServer } from '../sync/sync-server';
 
 export interface RollupWorkerOptions {
   now: () => number;
+  /** Records that a partner room's rollup covers its stored updates up to `seq` (FoldStore). */
+  markFolded?: (room: string, seq: number) => Promise<void>;
   /** Wait this long after a partner's change before folding (edits arriving meanwhile join in). */
   delayMs: number;
   log: (line: string) => void;
@@ -64,8 +70,37 @@ export class RollupWorker {
     });
   }
 
+  /**
+   * Folds these rooms, one at a time (each is loaded for its fold and unloaded after): the partner
+   * rooms whose stored updates are ahead of their last written fold. Their partners' last sync is
+   * not known any more; the time of this fold stands for it.
+   */
+  foldBehind(names: readonly string[]): void {
+    for (const name of names) {
+      const parsed = parseRoom(name);
+      if (parsed?.kind !== 'partner') continue;
+      this.running = this.running.then(async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        if (this.stopped) return;
+        const room = this.sync.room(parsed);
+        const release = room.hold();
+        try {
+          await room.loaded;
+          await this.write(room, this.options.now());
+        } catch (error) {
+          this.options.log(`rollup: could not fold ${name} on start: ${(error as Error).message}`);
+        } finally {
+          release();
+          this.sync.unloadIfIdle(room);
+        }
+      });
+    }
+  }
+
   private async write(partner: Room, syncedAt: number): Promise<void> {
     if (partner.name.kind !== 'partner') return;
+    // Everything stored up to here is in the doc the fold reads (it may hold more, not less).
+    const foldedSeq = partner.storedSeq;
     const programName = parseRoom(programRoom(partner.name.programId))!;
     const program = this.sync.room(programName);
     const release = program.hold();
@@ -79,7 +114,8 @@ export class RollupWorker {
       }
       const fold = await this.fold(partner, tz);
       writeRollup(programDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: fold.series() });
-      await program.settled();
+      await program.whenStored();
+      await this.options.markFolded?.(partner.name.name, foldedSeq);
     } finally {
       release();
       this.sync.unloadIfIdle(program);

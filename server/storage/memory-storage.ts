@@ -12,6 +12,7 @@ interface MemoryRoom {
 export function createMemoryStorage(): ServerStorage {
   const rooms = new Map<string, MemoryRoom>();
   const revocations: Revocation[] = [];
+  const folded = new Map<string, number>();
   // One counter for all rooms, like SQLite's AUTOINCREMENT: seqs are never reused, even after compaction.
   let lastSeq = 0;
   let bytes = 0;
@@ -35,7 +36,17 @@ export function createMemoryStorage(): ServerStorage {
     return lastSeq;
   }
 
+  const lastSeqOf = (stored: MemoryRoom) => stored.updates.at(-1)?.seq ?? stored.snapshot?.uptoSeq ?? 0;
+
   return {
+    async markFolded(room: string, seq: number): Promise<void> {
+      ensureOpen();
+      folded.set(room, Math.max(seq, folded.get(room) ?? 0));
+    },
+    async unfolded(): Promise<string[]> {
+      ensureOpen();
+      return [...rooms].filter(([room, stored]) => lastSeqOf(stored) > (folded.get(room) ?? 0)).map(([room]) => room).sort();
+    },
     async revoke(subject: string, revokedAt: number): Promise<number> {
       ensureOpen();
       const seq = revocations.length + 1;

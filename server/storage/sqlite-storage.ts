@@ -32,12 +32,17 @@ const SCHEMA_V1 = `
   );
 `;
 
-// Version 2: token revocations, read by every server instance that shares the file.
+// Version 2: token revocations, read by every server instance that shares the file, and how far
+// each partner room's rollup was folded.
 const SCHEMA_V2 = `
   CREATE TABLE revocations (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     subject TEXT NOT NULL,
     revoked_at INTEGER NOT NULL
+  );
+  CREATE TABLE folds (
+    room TEXT PRIMARY KEY,
+    folded_seq INTEGER NOT NULL
   );
 `;
 
@@ -122,6 +127,16 @@ export class SqliteRoomStorage implements ServerStorage {
     return this.statements.revocationsAfter.all(afterSeq).map((row) => ({ seq: row.seq, subject: row.subject, revokedAt: row.revoked_at }));
   }
 
+  async markFolded(room: string, seq: number): Promise<void> {
+    this.ensureOpen();
+    this.statements.markFolded.run(room, seq);
+  }
+
+  async unfolded(): Promise<string[]> {
+    this.ensureOpen();
+    return this.statements.unfolded.all();
+  }
+
   async rooms(): Promise<string[]> {
     this.ensureOpen();
     return this.statements.rooms.all();
@@ -178,6 +193,23 @@ function prepareStatements(db: Database.Database) {
   const insertUpdate = db.prepare<[string, Uint8Array]>('INSERT INTO updates (room, data) VALUES (?, ?)');
 
   return {
+    // A fold records the seq it read up to; an older one finishing late never moves it back.
+    markFolded: db.prepare<[string, number]>(
+      `INSERT INTO folds (room, folded_seq) VALUES (?, ?)
+       ON CONFLICT (room) DO UPDATE SET folded_seq = MAX(folded_seq, excluded.folded_seq)`,
+    ),
+    unfolded: db
+      .prepare<[], string>(
+        `SELECT stored.room FROM (
+           SELECT room, MAX(seq) AS last FROM updates GROUP BY room
+           UNION ALL SELECT room, upto_seq FROM snapshots
+         ) AS stored
+         LEFT JOIN folds ON folds.room = stored.room
+         GROUP BY stored.room
+         HAVING MAX(stored.last) > COALESCE(MAX(folds.folded_seq), 0)
+         ORDER BY stored.room`,
+      )
+      .pluck(),
     insertRevocation: db.prepare<[string, number]>('INSERT INTO revocations (subject, revoked_at) VALUES (?, ?)'),
     revocationsAfter: db.prepare<[number], { seq: number; subject: string; revoked_at: number }>('SELECT seq, subject, revoked_at FROM revocations WHERE seq > ? ORDER BY seq'),
     insertUpdate,

@@ -58,5 +58,16 @@ export interface RevocationStore {
   revocationsAfter(afterSeq: number): Promise<Revocation[]>;
 }
 
+/**
+ * Up to which stored update each partner room's rollup was last folded, so that a fold the process
+ * did not live to write is done on the next start (the due folds themselves live in memory).
+ */
+export interface FoldStore {
+  /** Records that `room`'s rollup holds everything stored in it up to `seq`. */
+  markFolded(room: string, seq: number): Promise<void>;
+  /** The rooms with updates stored after their last fold, or never folded, by name. */
+  unfolded(): Promise<string[]>;
+}
+
 /** Everything the server keeps. */
-export type ServerStorage = RoomStorage & RevocationStore;
+export type ServerStorage = RoomStorage & RevocationStore & FoldStore;

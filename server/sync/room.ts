@@ -119,6 +119,11 @@ export class Room {
     }
   }
 
+  /** The seq of the last update of this room in storage: everything up to it is in the doc. */
+  get storedSeq(): number {
+    return this.lastSeq;
+  }
+
   get memberCount(): number {
     return this.members.size;
   }

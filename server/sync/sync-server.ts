@@ -26,7 +26,7 @@ import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { WebSocketServer, type WebSocket } from 'ws';
+import { WebSocketServer, type RawData } from 'ws';
 import type { Access, TokenClaims } from '../auth/claims';
 import type { RevocationList } from '../auth/revocations';
 import type { TokenFacts } from '../auth/tokens';
@@ -104,9 +104,39 @@ export interface SyncCounters {
   closedByCode: Map<number, number>;
 }
 
+/**
+ * What the server uses of a socket: a `ws` WebSocket has it all; tests connect in-memory ones
+ * (`connect`), so that the same server code runs under schedules no real network gives at will.
+ */
+export interface SyncSocket {
+  readonly OPEN: number;
+  readonly readyState: number;
+  send(message: Uint8Array, done?: (error?: Error) => void): void;
+  close(code: number, reason: string): void;
+  terminate(): void;
+  /** Stops reading from the peer (until `resume`): what it sends meanwhile waits in its own buffers. */
+  pause(): void;
+  resume(): void;
+  ping(): void;
+  on(event: 'message', listener: (data: RawData, isBinary: boolean) => void): this;
+  on(event: 'error', listener: (error: Error) => void): this;
+  on(event: 'pong', listener: () => void): this;
+  once(event: 'close', listener: () => void): this;
+}
+
+/** Who connects to which room: what the upgrade request says, once read. */
+export interface SyncRequest {
+  token: string | undefined;
+  /** The subprotocol the client offered and the server answered with, if any. */
+  protocol?: string;
+  address: string;
+  /** The room name as given (parsed and checked by the server). */
+  room: string;
+}
+
 /** An authorized socket: what its token said, for the checks on open sockets. */
 interface Session extends TokenFacts {
-  ws: WebSocket;
+  ws: SyncSocket;
 }
 
 export class SyncServer {
@@ -133,7 +163,9 @@ export class SyncServer {
   private readonly sessions = new Set<Session>();
   private readonly sessionChecker: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
-  private readonly alive = new WeakMap<WebSocket, boolean>();
+  private readonly alive = new WeakMap<SyncSocket, boolean>();
+  /** Every open socket, real or in-memory. */
+  private readonly sockets = new Set<SyncSocket>();
   private readonly pinger: NodeJS.Timeout;
   private readonly now: () => number;
   private readonly log: (line: string) => void;
@@ -165,20 +197,29 @@ export class SyncServer {
     if (this.closing) return this.refuseUpgrade(socket, 503, 'Service Unavailable');
     if (!this.originAllowed(req)) return this.refuseUpgrade(socket, 403, 'Forbidden');
     const address = req.socket.remoteAddress ?? 'unknown';
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      // Read nothing more until the token is checked (accept resumes it).
-      ws.pause();
-      const open = this.perAddress.get(address) ?? 0;
-      const waiting = this.unauthorizedPerAddress.get(address) ?? 0;
-      if (open >= this.limits.connectionsPerAddress || waiting >= this.limits.unauthorizedPerAddress) {
-        this.cutOff(ws, CLOSE_TRY_LATER, 'too many connections from this address');
-        return;
-      }
-      this.perAddress.set(address, open + 1);
-      ws.once('close', () => decrement(this.perAddress, address));
-      this.accept(ws, req, address, path.slice(PATH_PREFIX.length));
-    });
+    const { token, protocol } = this.options.tokenFromRequest(req);
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, { token, ...(protocol ? { protocol } : {}), address, room: path.slice(PATH_PREFIX.length) }));
     return true;
+  }
+
+  /** Takes a socket that has just opened (the upgrade's, or an in-memory one) for `request.room`. */
+  connect(ws: SyncSocket, request: SyncRequest): void {
+    // Read nothing more until the token is checked (accept resumes it).
+    ws.pause();
+    const { address } = request;
+    const open = this.perAddress.get(address) ?? 0;
+    const waiting = this.unauthorizedPerAddress.get(address) ?? 0;
+    if (this.closing || open >= this.limits.connectionsPerAddress || waiting >= this.limits.unauthorizedPerAddress) {
+      this.cutOff(ws, CLOSE_TRY_LATER, this.closing ? 'server shutting down' : 'too many connections from this address');
+      return;
+    }
+    this.perAddress.set(address, open + 1);
+    this.sockets.add(ws);
+    ws.once('close', () => {
+      decrement(this.perAddress, address);
+      this.sockets.delete(ws);
+    });
+    this.accept(ws, request);
   }
 
   private refuseUpgrade(socket: Duplex, status: number, text: string): true {
@@ -196,7 +237,7 @@ export class SyncServer {
     return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
-  private accept(ws: WebSocket, req: IncomingMessage, address: string, roomName: string): void {
+  private accept(ws: SyncSocket, { token, protocol, address, room: roomName }: SyncRequest): void {
     this.counters.connections++;
     this.unauthorizedPerAddress.set(address, (this.unauthorizedPerAddress.get(address) ?? 0) + 1);
     let authorizing = true;
@@ -224,8 +265,8 @@ export class SyncServer {
       });
     };
     ws.on('error', (error) => this.log(`sync: socket error: ${error.message}`));
-    ws.on('message', (data: Buffer, isBinary) => {
-      if (!isBinary) return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
+    ws.on('message', (data, isBinary) => {
+      if (!isBinary || !(data instanceof Uint8Array)) return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
       const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (handle) return received(message);
       if (!authorizing) return;
@@ -237,7 +278,6 @@ export class SyncServer {
     ws.on('pong', () => this.alive.set(ws, true));
     ws.once('close', () => this.counters.connections--);
 
-    const { token, protocol } = this.options.tokenFromRequest(req);
     void this.authorize(token, roomName).then(async (decision) => {
       if (ws.readyState !== ws.OPEN) return;
       if ('refuse' in decision) return this.cutOff(ws, decision.refuse, decision.reason);
@@ -368,7 +408,7 @@ export class SyncServer {
     }
   }
 
-  private member(ws: WebSocket, acknowledges: boolean): RoomMember {
+  private member(ws: SyncSocket, acknowledges: boolean): RoomMember {
     return {
       close: (code, reason) => this.closeSocket(ws, code, reason),
       send: (message) => {
@@ -472,7 +512,7 @@ export class SyncServer {
     return this.sweeping;
   }
 
-  private closeSocket(ws: WebSocket, code: number, reason: string): void {
+  private closeSocket(ws: SyncSocket, code: number, reason: string): void {
     this.counters.closedByCode.set(code, (this.counters.closedByCode.get(code) ?? 0) + 1);
     ws.close(code, reason);
     // A peer that ignores the close handshake is cut off.
@@ -480,14 +520,14 @@ export class SyncServer {
   }
 
   /** Closes a socket that was never authorized: it is paused, so it is cut off once the close frame is out. */
-  private cutOff(ws: WebSocket, code: number, reason: string): void {
+  private cutOff(ws: SyncSocket, code: number, reason: string): void {
     this.counters.closedByCode.set(code, (this.counters.closedByCode.get(code) ?? 0) + 1);
     ws.close(code, reason);
     setTimeout(() => ws.terminate(), CUT_OFF_AFTER_MS).unref();
   }
 
   private ping(): void {
-    for (const ws of this.wss.clients) {
+    for (const ws of this.sockets) {
       if (this.alive.get(ws) === false) {
         ws.terminate();
         continue;
@@ -504,7 +544,7 @@ export class SyncServer {
     clearInterval(this.sessionChecker);
     for (const timer of this.idleTimers.values()) clearTimeout(timer);
     this.idleTimers.clear();
-    for (const ws of this.wss.clients) {
+    for (const ws of this.sockets) {
       ws.close(1001, 'server shutting down');
       // A socket still paused for its token check must read the peer's answer to close.
       ws.resume();

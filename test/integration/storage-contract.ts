@@ -1,16 +1,17 @@
 /**
- * What every RoomStorage adapter must do, whatever keeps the bytes (memory, SQLite, Postgres).
+ * What every ServerStorage adapter must do, whatever keeps the bytes (memory, SQLite, Postgres):
+ * rooms' update logs, token revocations and how far each room was folded.
  * An adapter's test file calls `describeRoomStorageContract` with a function that opens a fresh,
  * empty storage for each test, and, for an adapter that persists, a way to open the same data again.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import type { RoomStorage, StoredRoom } from '../../server/storage/storage';
+import type { ServerStorage, StoredRoom } from '../../server/storage/storage';
 
 export interface OpenedRoomStorage {
-  storage: RoomStorage;
+  storage: ServerStorage;
   /** Opens the same data again, after `storage` has been closed. */
-  reopen?: () => Promise<RoomStorage>;
+  reopen?: () => Promise<ServerStorage>;
 }
 
 const PROGRAM = 'program/p1';
@@ -42,9 +43,9 @@ function expectSameRoom(actual: StoredRoom, expected: StoredRoom): void {
 
 export function describeRoomStorageContract(name: string, open: () => Promise<OpenedRoomStorage>): void {
   describe(`${name}: room storage contract`, () => {
-    let storage: RoomStorage;
-    let reopen: (() => Promise<RoomStorage>) | undefined;
-    const opened: RoomStorage[] = [];
+    let storage: ServerStorage;
+    let reopen: (() => Promise<ServerStorage>) | undefined;
+    const opened: ServerStorage[] = [];
 
     beforeEach(async () => {
       ({ storage, reopen } = await open());
@@ -276,6 +277,36 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       expectSameRoom(await again.load(PROGRAM), program);
       expect(await again.bytesStored()).toBe(stored);
       expect(await again.append(PARTNER_X, bytes(3))).toBeGreaterThan(Math.max(partnerX.lastSeq, program.lastSeq));
+    });
+
+    it('keeps revocations in order, each once, and gives those after a seq', async () => {
+      const first = await storage.revoke('r1', 1000);
+      const second = await storage.revoke('0f3a9c', 2000);
+      expect(second).toBeGreaterThan(first);
+      expect(await storage.revocationsAfter(0)).toEqual([
+        { seq: first, subject: 'r1', revokedAt: 1000 },
+        { seq: second, subject: '0f3a9c', revokedAt: 2000 },
+      ]);
+      expect(await storage.revocationsAfter(first)).toEqual([{ seq: second, subject: '0f3a9c', revokedAt: 2000 }]);
+      expect(await storage.revocationsAfter(second)).toEqual([]);
+    });
+
+    it('lists the rooms stored beyond their last fold, compacted ones too, and never moves a fold back', async () => {
+      expect(await storage.unfolded()).toEqual([]);
+      const x1 = await storage.append(PARTNER_X, bytes(1));
+      const y1 = await storage.append(PARTNER_Y, bytes(2));
+      expect(await storage.unfolded()).toEqual([PARTNER_X, PARTNER_Y]);
+      await storage.markFolded(PARTNER_X, x1);
+      await storage.markFolded(PARTNER_Y, y1);
+      expect(await storage.unfolded()).toEqual([]);
+      const x2 = await storage.append(PARTNER_X, bytes(3));
+      expect(await storage.unfolded()).toEqual([PARTNER_X]);
+      await storage.compact(PARTNER_X, bytes(1, 3), x2);
+      expect(await storage.unfolded()).toEqual([PARTNER_X]);
+      await storage.markFolded(PARTNER_X, x2);
+      // A slower, older fold finishing last does not take the record back.
+      await storage.markFolded(PARTNER_X, x1);
+      expect(await storage.unfolded()).toEqual([]);
     });
 
     it('rejects every call after close, and may be closed twice', async () => {

@@ -14,6 +14,8 @@ import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/
 import { initProgram, openProgramDoc, readRollups } from '../../src/lib/sync/program-doc';
 import type { TokenClaims } from '../../server/auth/claims';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
+import { join } from 'node:path';
+import { openSqliteStorage } from '../../server/storage/sqlite-storage';
 import { createHarness, rawSocket, syncMessage, untilDoc, type Harness } from './sync-harness';
 
 const PROGRAM = 'prog1';
@@ -123,6 +125,32 @@ describe('the vendor', () => {
     expect([...rollup.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
   });
 
+  it('sees the rollup of a partner whose fold the server did not live to write: folded on the next start', async () => {
+    await harness.server.close();
+    // What a server killed between storing a partner's deal and folding it leaves behind.
+    const storage = openSqliteStorage(join(harness.dataDir, 'partner-kpi.sqlite'));
+    const program = openProgramDoc();
+    initProgram(program, {
+      program: { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } },
+      partners: [{ id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 }],
+      reps: [],
+      staff: [],
+    });
+    await storage.append(PROGRAM_ROOM, Y.encodeStateAsUpdate(program.doc));
+    const partner = openPartnerDoc();
+    createDeal(partner, deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }), 'r1');
+    await storage.append(PARTNER_ROOM, Y.encodeStateAsUpdate(partner.doc));
+    expect(await storage.unfolded()).toEqual([PROGRAM_ROOM, PARTNER_ROOM]);
+    await storage.close();
+
+    await harness.restart();
+    const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    const seen = openProgramDoc(admin.doc);
+    await untilDoc(admin.doc, () => readRollups(seen).has('p1'));
+    expect([...readRollups(seen).get('p1')!.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
+    await until(async () => !(await harness.server.storage.unfolded()).includes(PARTNER_ROOM));
+  });
+
   it("cannot write into the program document's rollups: that socket is closed, the others keep working", async () => {
     const forger = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     const other = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
@@ -153,8 +181,8 @@ describe('a server restart', () => {
   });
 });
 
-async function until(test: () => boolean): Promise<void> {
-  while (!test()) await new Promise((resolve) => setImmediate(resolve));
+async function until(test: () => boolean | Promise<boolean>): Promise<void> {
+  while (!(await test())) await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** Resolves when the server's stored log of `room` holds `doc`'s state. */

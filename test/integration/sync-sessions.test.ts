@@ -1,5 +1,5 @@
 /**
- * The sync server's hold on who is connected, through real sockets: a token stops working on open
+ * The sync server's hold on who is connected, through real sockets (rules: server/sync/SPEC.md): a token stops working on open
  * sockets when it expires or is revoked (`npm run token -- --revoke` included); a socket that has
  * not shown a valid token costs the server a few KB whatever it sends; limits count per user as
  * well as per address; what the server answers as stored, is stored; a room whose document fails
@@ -35,7 +35,7 @@ async function storedDeals(h: Harness): Promise<string[]> {
   return [...doc.getMap('deals').keys()].sort();
 }
 
-describe('tokens on open sockets', () => {
+describe('R2 — tokens on open sockets', () => {
   it('closes a socket with 4401 once its token expires, and nothing it sends after is stored', async () => {
     let clock = Date.UTC(2026, 11, 6, 9);
     harness = await createHarness({ now: () => clock, sessionCheckMs: 60_000 });
@@ -105,7 +105,7 @@ describe('tokens on open sockets', () => {
   });
 });
 
-describe('before a token is shown', () => {
+describe('R1 — before a token is shown', () => {
   it('reads almost nothing of what an unauthenticated socket sends, and cuts it off at once', async () => {
     harness = await createHarness();
     const sockets: Socket[] = [];
@@ -133,7 +133,7 @@ describe('before a token is shown', () => {
   });
 });
 
-describe('limits per user', () => {
+describe('R9 — limits per user', () => {
   it('closes a user’s socket past its connection limit with 1013, and takes another user’s', async () => {
     harness = await createHarness({ limits: { connectionsPerUser: 2 } });
     const token = await harness.token(rep1);
@@ -169,7 +169,7 @@ describe('limits per user', () => {
   });
 });
 
-describe('what the server says is stored', () => {
+describe('R6 — what the server says is stored', () => {
   it('answers a sync step 1 only once everything in its answer is stored', async () => {
     const inner = createMemoryStorage();
     let open: () => void = () => {};
@@ -199,7 +199,7 @@ describe('what the server says is stored', () => {
   });
 });
 
-describe('a room whose document fails', () => {
+describe('R7 — a room whose document fails', () => {
   it('is reloaded from its stored log; its clients reconnect and every later edit is stored', async () => {
     harness = await createHarness();
     const a = harness.connect(ROOM, await harness.token(rep1));

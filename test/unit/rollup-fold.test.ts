@@ -184,7 +184,7 @@ describe('PartnerFold', () => {
     fold.close();
   });
 
-  it("quarantines a record that names another partner, and folds the partner's own records all the same", () => {
+  it("R10: quarantines a record that names another partner, and folds the partner's own records all the same", () => {
     const [partner, competitor] = [demo.partners[0]!, demo.partners[1]!];
     const own = demo.deals.filter((deal) => deal.partnerId === partner.id);
     const strays = demo.deals.filter((deal) => deal.partnerId === competitor.id && deal.stage === 'won').slice(0, 3);

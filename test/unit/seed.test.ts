@@ -97,6 +97,8 @@ describe('seedIfEmpty', () => {
     const stored = await storage.load(programRoom('demo'));
     expect(stored.updates).toHaveLength(1);
     expect(readPartners(programDoc(stored.updates[0]!))).toHaveLength(demo.partners.length);
+    // The seeded program document holds every partner's rollup: nothing is left to fold on start.
+    expect(await storage.unfolded()).toEqual([programRoom('demo')]);
     const bytes = await storage.bytesStored();
 
     expect(await seedIfEmpty(storage, OPTIONS)).toBeUndefined();

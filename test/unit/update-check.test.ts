@@ -128,7 +128,7 @@ async function storedDeals(storage: ReturnType<typeof createMemoryStorage>): Pro
   return [...doc.getMap('deals').keys()].sort();
 }
 
-describe('checkUpdate', () => {
+describe('R3 — checkUpdate bounds every update first', () => {
   it.each(CORPUS)('refuses %s', (_what, update) => {
     const doc = new Y.Doc();
     doc.getMap('meta').set('k', 'v');
@@ -157,7 +157,7 @@ describe('checkUpdate', () => {
   });
 });
 
-describe('a room given poisoning updates', () => {
+describe('R4, R5 — a room given poisoning updates', () => {
   it.each(CORPUS)('refuses %s, stores and tells nothing, and goes on storing and relaying honest edits', async (_what, poison) => {
     const storage = createMemoryStorage();
     const room = new Room(NAME, storage, RULES);
@@ -199,7 +199,7 @@ describe('a room given poisoning updates', () => {
     reloaded.destroy();
   });
 
-  it('reports itself broken, and takes nothing more, when its live doc fails where the scratch copy did not', async () => {
+  it('R7: reports itself broken, and takes nothing more, when its live doc fails where the scratch copy did not', async () => {
     const storage = createMemoryStorage();
     const broken: string[] = [];
     const room = new Room(NAME, storage, RULES, { broken: (_room, reason) => broken.push(reason) });
@@ -221,7 +221,7 @@ describe('a room given poisoning updates', () => {
   });
 });
 
-describe('proveSnapshot', () => {
+describe('R8 — proveSnapshot', () => {
   it('makes a snapshot that loads into the same state as the log', () => {
     const device = new Y.Doc();
     const updates = Array.from({ length: 30 }, (_, i) => honestEdit(device, `D${i % 7}`));
@@ -237,7 +237,7 @@ describe('proveSnapshot', () => {
     expect(proveSnapshot([honestEdit(device, 'D1'), POISON])).toMatch(/does not load|cannot be merged/);
   });
 
-  it('replaces a long log by a proven snapshot, and keeps a log whose snapshot fails its proof', async () => {
+  it('replaces a long log by a proven snapshot, and keeps a log whose snapshot fails its proof', { timeout: 30_000 }, async () => {
     for (const poisoned of [false, true]) {
       const inner = createMemoryStorage();
       let loads = 0;
