@@ -43,7 +43,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { WebSocket, type RawData } from 'ws';
 import { signToken } from '../server/auth/tokens';
-import { partnerRoom, programRoom } from '../server/rooms';
+import { partnerRoom, programRoom, rollupsRoom } from '../src/lib/sync/rooms';
 import { DEFAULT_LIMITS } from '../server/sync/limits';
 import { CHANNELS, DEFAULT_STAGE_PROBABILITY, type Deal, type Partner, type Program, type Rep, type Stage } from '../src/lib/domain/schema';
 import { createDeal, createRecords, openPartnerDoc, readDeal, updateDeal, type PartnerDoc } from '../src/lib/sync/partner-doc';
@@ -601,22 +601,26 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
     const tally = new Tally(updates, scenario.clientsPerRoom);
     const now = Date.now();
 
-    // The vendor's console on the program room (ours only: the relay has no rollups). It writes the
-    // program — whose time zone the rollup worker needs — and stays, receiving the rollups.
+    // The vendor's console (ours only: the relay has no rollups). It writes the program — whose time
+    // zone the rollup worker needs — and stays on the rollups room, receiving the rollups.
     let vendor: SyncClient | undefined;
     if (kind === 'ours') {
       const token = await signToken({ userId: 'v-bench', role: 'vendor_manager', programId: PROGRAM_ID }, secret, { ttl: '1h' });
-      vendor = new SyncClient(programRoom(PROGRAM_ID), { index: -1, userId: 'v-bench', dealId: '', token }, true, undefined, 'program');
-      clients.push(vendor);
-      await vendor.connect(base);
+      const admin = new SyncClient(programRoom(PROGRAM_ID), { index: -1, userId: 'v-bench', dealId: '', token }, true, undefined, 'program');
+      clients.push(admin);
+      await admin.connect(base);
       const program: Program = { id: PROGRAM_ID, name: 'Bench program', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
       const partners: Partner[] = rooms.map((room) => ({ id: room.partnerId, programId: PROGRAM_ID, name: `Partner ${room.partnerId}`, createdAt: now - 400 * DAY }));
       const reps: Rep[] = rooms.flatMap((room) => room.clients.map((client) => ({ id: client.userId, partnerId: room.partnerId, name: `Rep ${client.userId}`, role: 'rep' as const, createdAt: now - 400 * DAY })));
-      const pd = openProgramDoc(vendor.doc);
+      const pd = openProgramDoc(admin.doc);
       initProgram(pd, { program, partners, reps, staff: [{ id: 'v-bench', name: 'Bench vendor', role: 'vendor_manager' }] });
       pd.close();
-      vendor.sendUpdate(Y.encodeStateAsUpdate(vendor.doc));
-      await vendor.roundTrip();
+      admin.sendUpdate(Y.encodeStateAsUpdate(admin.doc));
+      await admin.roundTrip();
+      // The rollups arrive in their own room, which the server alone writes.
+      vendor = new SyncClient(rollupsRoom(PROGRAM_ID), { index: -1, userId: 'v-bench', dealId: '', token }, true, undefined, 'program');
+      clients.push(vendor);
+      await vendor.connect(base);
     }
 
     // Each rep made their own deal on their own device (a doc of its own, so it holds just that

@@ -14,19 +14,27 @@ import { signToken, verifyToken } from './auth/tokens';
 import type { ServerConfig } from './config';
 import { createMetrics, RateMeter } from './metrics';
 import { RollupWorker } from './rollup/rollup-worker';
+import { ChannelWorker } from './channels/channel-worker';
+import { upgradeProgramRooms } from './channels/upgrade';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
 import { openSqliteStorage } from './storage/sqlite-storage';
 import type { ServerStorage } from './storage/storage';
 import { SyncServer } from './sync/sync-server';
 import type { SyncLimits } from './sync/limits';
-import { PROGRAM_DOC_ROOTS, updateTouchesRollups } from '../src/lib/sync/program-doc';
+import { PROGRAM_CLIENT_ROOTS } from '../src/lib/sync/program-doc';
+import type { RoomKind } from '../src/lib/sync/rooms';
 import { PARTNER_DOC_ROOTS } from '../src/lib/sync/partner-doc';
 import type { UpdateRules } from './sync/update-check';
 
-/** The root types a client may write in each kind of room: the documents' layouts. */
-const UPDATE_RULES: Record<'program' | 'partner', UpdateRules> = {
-  program: { roots: new Set(PROGRAM_DOC_ROOTS) },
+/**
+ * The root types a client may write in each kind of room: the documents' layouts. Nobody writes the
+ * rooms only the server writes (the ACL gives every client read access at most).
+ */
+const UPDATE_RULES: Record<RoomKind, UpdateRules> = {
+  program: { roots: new Set(PROGRAM_CLIENT_ROOTS) },
   partner: { roots: new Set(PARTNER_DOC_ROOTS) },
+  rollups: { roots: new Set() },
+  channel: { roots: new Set() },
 };
 
 /** How long a demo sign-in lasts: a week of field work offline before signing in again. */
@@ -74,6 +82,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   await revocations.refresh();
   const updateRate = new RateMeter();
   let rollups: RollupWorker | undefined;
+  let channels: ChannelWorker | undefined;
   const sync = new SyncServer({
     storage,
     verifyToken: (token) => verifyToken(token, secret, now()),
@@ -85,16 +94,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     allowedOrigins: config.allowedOrigins,
     limits: options.limits,
     keepIdleRoomMs: options.keepIdleRoomMs,
-    // The program document's rollups are the server's: nobody else's update may touch them.
-    acceptUpdate: (room, update) => room.name.kind !== 'program' || !updateTouchesRollups(room.doc, update),
     onStored: (room, update, origin) => {
       updateRate.add(now());
       rollups?.stored(room, origin);
     },
+    onRoomOpened: (room) => channels?.opened(room),
     now,
     log,
   });
   rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) });
+  channels = new ChannelWorker(sync, { delayMs: options.rollupDelayMs ?? 1000, log });
+  await upgradeProgramRooms(sync, storage, channels, log);
   // Folds that were due when the process last stopped (killed, crashed) are done now.
   rollups.foldBehind(await storage.unfolded());
   const demoUsers = config.demo ? await demoUsersOf(sync) : [];
@@ -118,7 +128,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
       rollups?.stop();
+      channels?.stop();
       await rollups?.settled();
+      await channels?.settled();
       await sync.close();
       await closed;
       await storage.close();

@@ -9,9 +9,9 @@ import type { Deal, Lead, Partner, Rep, Role } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
 import { addMonths, DAY_MS, formatDay, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';
 import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
-import { initProgram, openProgramDoc, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
+import { copyProgramSettings, initProgram, openProgramDoc, projectPartnerView, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
 import { foldPartner, writePartnerRollup } from './rollup/fold';
-import { parseRoom, partnerRoom, programRoom } from './rooms';
+import { channelRoom, parseRoom, partnerRoom, programRoom, rollupsRoom } from '../src/lib/sync/rooms';
 import type { FoldStore, RoomStorage } from './storage/storage';
 import type { SyncServer } from './sync/sync-server';
 
@@ -51,8 +51,13 @@ export interface DemoDocsOptions {
 
 export interface DemoProgramDocs {
   programId: string;
+  /** The vendor's program document (room `program/<id>`). */
   programUpdate: Uint8Array;
+  /** Every partner's KPI buckets, with the program's settings (room `program/<id>/rollups`). */
+  rollupsUpdate: Uint8Array;
   partnerUpdates: Map<string, Uint8Array>;
+  /** What each partner may read of the program (room `program/<id>/partner/<partner>/channel`). */
+  channelUpdates: Map<string, Uint8Array>;
   users: DemoUser[];
 }
 
@@ -130,6 +135,8 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   const programDoc = openProgramDoc();
   initProgram(programDoc, { program: demo.program, partners: demo.partners, reps: demo.reps, staff: DEMO_STAFF });
   demoTargets(programDoc, demo);
+  const rollupsDoc = openProgramDoc();
+  copyProgramSettings(programDoc, rollupsDoc);
 
   const leadsOf = new Map<string, Lead[]>(demo.partners.map((partner) => [partner.id, []]));
   const dealsOf = new Map<string, Deal[]>(demo.partners.map((partner) => [partner.id, []]));
@@ -145,14 +152,23 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
     // Deals carry their stage logs, so `by` is only a fallback; the partner's manager made them.
     const manager = demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ?? demo.reps.find((rep) => rep.partnerId === partner.id);
     createRecords(partnerDoc, { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! }, manager?.id ?? partner.id);
-    writePartnerRollup(programDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
+    writePartnerRollup(rollupsDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
     partnerUpdates.set(partner.id, Y.encodeStateAsUpdate(partnerDoc.doc));
     partnerDoc.close();
   }
+  const channelUpdates = new Map<string, Uint8Array>();
+  for (const partner of demo.partners) {
+    const channel = openProgramDoc();
+    projectPartnerView(programDoc, channel, partner.id);
+    channelUpdates.set(partner.id, Y.encodeStateAsUpdate(channel.doc));
+    channel.close();
+  }
   const users = programUsers(programDoc, programId);
   const programUpdate = Y.encodeStateAsUpdate(programDoc.doc);
+  const rollupsUpdate = Y.encodeStateAsUpdate(rollupsDoc.doc);
   programDoc.close();
-  return { programId, programUpdate, partnerUpdates, users };
+  rollupsDoc.close();
+  return { programId, programUpdate, rollupsUpdate, partnerUpdates, channelUpdates, users };
 }
 
 /**
@@ -166,10 +182,12 @@ export async function seedIfEmpty(storage: RoomStorage & FoldStore, options: Dem
   if ((await storage.rooms()).length > 0) return undefined;
   const docs = demoProgramDocs({ ...options, now: options.now ?? Date.now() });
   await storage.append(programRoom(docs.programId), docs.programUpdate);
+  await storage.append(rollupsRoom(docs.programId), docs.rollupsUpdate);
   for (const [partnerId, update] of docs.partnerUpdates) {
     const room = partnerRoom(docs.programId, partnerId);
-    // The program document above already holds this room's rollup.
+    // The rollups room above already holds this room's rollup.
     await storage.markFolded(room, await storage.append(room, update));
+    await storage.append(channelRoom(docs.programId, partnerId), docs.channelUpdates.get(partnerId)!);
   }
   return docs.users;
 }

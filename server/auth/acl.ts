@@ -1,14 +1,21 @@
 /**
  * Who may do what in which room, from nothing but the token's claims and the parsed room name.
+ * Partners of one program are often competitors: nothing of one partner may reach another.
  *
- *   rep, partner_manager   write their own partner's room, read their program's room
- *   vendor_manager         write their program's room, read every partner room of that program
+ *   room                                   rep, partner_manager        vendor_manager
+ *   program/<p>                            none                        write
+ *   program/<p>/rollups                    none                        read   (the server writes)
+ *   program/<p>/partner/<own>              write                       read
+ *   program/<p>/partner/<own>/channel      read                        read   (the server writes)
+ *   program/<p>/partner/<other>[/channel]  none                        read
+ *   another program                        none                        none
  *
- * Everything else — another program, another partner, a claim set that does not fit its role — is
- * `none`. Deny is the default: each grant below is spelled out.
+ * Everything else — a claim set that does not fit its role, a room of another shape — is `none`.
+ * Deny is the default: each grant below is spelled out. The rooms the server writes (rollups,
+ * channels) are read-only for everyone, so no client's write ever reaches them.
  */
 import type { IncomingMessage } from 'node:http';
-import type { RoomName } from '../rooms';
+import type { RoomName } from '../../src/lib/sync/rooms';
 import type { Access, TokenClaims } from './claims';
 
 export function roomAccess(claims: TokenClaims, room: RoomName): Access {
@@ -17,8 +24,9 @@ export function roomAccess(claims: TokenClaims, room: RoomName): Access {
     case 'rep':
     case 'partner_manager':
       if (claims.partnerId === undefined) return 'none';
-      if (room.kind === 'program') return 'read';
-      return room.partnerId === claims.partnerId ? 'write' : 'none';
+      if (room.kind === 'partner') return room.partnerId === claims.partnerId ? 'write' : 'none';
+      if (room.kind === 'channel') return room.partnerId === claims.partnerId ? 'read' : 'none';
+      return 'none';
     case 'vendor_manager':
       // verifyToken never yields this, but a vendor manager bound to a partner is not one we know.
       if (claims.partnerId !== undefined) return 'none';

@@ -1,16 +1,18 @@
 /**
- * Keeps each partner's KPI buckets in its program document current: when a partner room stores a
- * change, the partner's document is folded into buckets (after a short delay, so a burst of edits
- * is folded once) and written into the program doc's `rollups` with the time of that sync. The
- * write takes the program room's ordinary path: stored, then sent to the vendor's devices there.
+ * Keeps each partner's KPI buckets in the program's rollups room (`program/<p>/rollups`, written by
+ * the server alone, read by vendor staff) current: when a partner room stores a change, the
+ * partner's document is folded into buckets (after a short delay, so a burst of edits is folded
+ * once) and written into the rollups document's `rollups` with the time of that sync, beside a copy
+ * of the program's settings (their zone is the buckets'). The write takes the room's ordinary
+ * path: stored, then sent to the vendor's devices there.
  *
  * Due folds live in memory, so each written fold is recorded in storage with the partner room's
  * stored seq it covers (`markFolded`); on start the server folds every partner room stored beyond
  * its last fold (`foldBehind`): a fold the process did not live to write is not lost.
  */
 import { PartnerFold } from './fold';
-import { openProgramDoc, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
-import { programRoom, parseRoom } from '../rooms';
+import { copyProgramSettings, openProgramDoc, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
+import { programRoom, parseRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { Room } from '../sync/room';
 import type { SyncServer } from '../sync/sync-server';
 
@@ -101,24 +103,29 @@ export class RollupWorker {
     if (partner.name.kind !== 'partner') return;
     // Everything stored up to here is in the doc the fold reads (it may hold more, not less).
     const foldedSeq = partner.storedSeq;
-    const programName = parseRoom(programRoom(partner.name.programId))!;
-    const program = this.sync.room(programName);
-    const release = program.hold();
+    const program = this.sync.room(parseRoom(programRoom(partner.name.programId))!);
+    const rollups = this.sync.room(parseRoom(rollupsRoom(partner.name.programId))!);
+    const releases = [program.hold(), rollups.hold()];
+    const programDoc = openProgramDoc(program.doc);
+    const rollupsDoc = openProgramDoc(rollups.doc);
     try {
-      await program.loaded;
-      const programDoc = openProgramDoc(program.doc);
+      await Promise.all([program.loaded, rollups.loaded]);
       const tz = readProgram(programDoc)?.timeZone;
       if (!tz) {
         this.options.log(`rollup: program ${partner.name.programId} has no time zone yet; ${partner.name.name} not folded`);
         return;
       }
       const fold = await this.fold(partner, tz);
-      writeRollup(programDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: fold.series() });
-      await program.whenStored();
+      copyProgramSettings(programDoc, rollupsDoc);
+      writeRollup(rollupsDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: fold.series() });
+      await rollups.whenStored();
       await this.options.markFolded?.(partner.name.name, foldedSeq);
     } finally {
-      release();
+      programDoc.close();
+      rollupsDoc.close();
+      for (const release of releases) release();
       this.sync.unloadIfIdle(program);
+      this.sync.unloadIfIdle(rollups);
     }
   }
 

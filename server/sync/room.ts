@@ -18,7 +18,7 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import { MESSAGE_AWARENESS, MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import * as awarenessProtocol from 'y-protocols/awareness';
-import type { RoomName } from '../rooms';
+import type { RoomName } from '../../src/lib/sync/rooms';
 import type { RoomStorage } from '../storage/storage';
 import { applyChecked, checkUpdate, copyDoc, type UpdateRules } from './update-check';
 
@@ -57,7 +57,7 @@ export interface RoomEvents {
 }
 
 /** Why a client's update was not applied; the sender should be closed, nobody told it was saved. */
-export type UpdateOutcome = { ok: true } | { ok: false; reason: string; forbidden?: true };
+export type UpdateOutcome = { ok: true } | { ok: false; reason: string };
 
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
@@ -154,15 +154,13 @@ export class Room {
   }
 
   /**
-   * Applies a member's update once it has passed checkUpdate, `allowed` and the scratch copy; it
-   * is then stored, and only then sent to the others. A refused update changes nothing.
+   * Applies a member's update once it has passed checkUpdate and the scratch copy; it is then
+   * stored, and only then sent to the others. A refused update changes nothing.
    */
-  applyUpdate(update: Uint8Array, origin: RoomMember | symbol, allowed?: () => boolean): UpdateOutcome {
+  applyUpdate(update: Uint8Array, origin: RoomMember | symbol): UpdateOutcome {
     if (this.broken !== undefined) return { ok: false, reason: `room ${this.name.name} cannot store changes: ${String(this.broken)}` };
     const checked = checkUpdate(this.scratch, update, this.rules);
     if (!checked.ok) return checked;
-    // A rule of the caller's (who may write what), asked only of an update within bounds.
-    if (allowed && !allowed()) return { ok: false, reason: 'it writes where only the server may', forbidden: true };
     const before = pendingBytes(this.scratch);
     const problem = applyChecked(this.scratch, update, origin);
     // Structs waiting for others the server never had: an honest client sends what they build on

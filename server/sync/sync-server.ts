@@ -30,7 +30,7 @@ import { WebSocketServer, type RawData } from 'ws';
 import type { Access, TokenClaims } from '../auth/claims';
 import type { RevocationList } from '../auth/revocations';
 import type { TokenFacts } from '../auth/tokens';
-import { parseRoom, type RoomName } from '../rooms';
+import { parseRoom, type RoomName } from '../../src/lib/sync/rooms';
 import type { RoomStorage } from '../storage/storage';
 import {
   CLOSE_FORBIDDEN,
@@ -70,15 +70,10 @@ export interface SyncServerOptions {
   /** Origins besides this host's own that may open sockets. */
   allowedOrigins: readonly string[];
   limits?: Partial<SyncLimits>;
-  /**
-   * Whether a writer's update may be applied to a room (the program doc's `rollups` are the
-   * server's alone). Called before the update touches the doc. A refused update closes the socket
-   * with 4403: dropping it alone would leave every later update of that client waiting on it
-   * forever (Yjs applies one client's updates in order).
-   */
-  acceptUpdate?: (room: Room, update: Uint8Array, claims: TokenClaims) => boolean;
   /** Called after each stored update (metrics, the rollup worker). */
   onStored?: (room: Room, update: Uint8Array, origin: unknown) => void;
+  /** Called for each room as it is created, before its stored state is loaded (the channel worker watches program rooms). */
+  onRoomOpened?: (room: Room) => void;
   /**
    * How long a room nobody uses stays loaded (default 30 s; 0: unloaded as soon as its updates are
    * stored). Phones in the field drop and reconnect often: each reload of a partner's room reads
@@ -257,7 +252,7 @@ export class SyncServer {
         if (error instanceof RefusedUpdate) {
           this.counters.updatesRefused++;
           this.log(`sync: refused an update to ${roomName}: ${error.message}`);
-          return this.closeSocket(ws, error.forbidden ? CLOSE_FORBIDDEN : CLOSE_INVALID, error.forbidden ? 'update not allowed' : 'update refused');
+          return this.closeSocket(ws, CLOSE_INVALID, 'update refused');
         }
         if (error instanceof RoomUnavailable) return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
         this.log(`sync: closing a connection to ${roomName}: malformed message (${(error as Error).message})`);
@@ -390,9 +385,8 @@ export class SyncServer {
           this.counters.droppedReadOnly++;
           return;
         }
-        const allowed = this.options.acceptUpdate ? () => this.options.acceptUpdate!(room, update, claims) : undefined;
-        const outcome = room.applyUpdate(update, member, allowed);
-        if (!outcome.ok) throw new RefusedUpdate(`user ${claims.userId}: ${outcome.reason}`, outcome.forbidden === true);
+        const outcome = room.applyUpdate(update, member);
+        if (!outcome.ok) throw new RefusedUpdate(`user ${claims.userId}: ${outcome.reason}`);
         return;
       }
       case MESSAGE_AWARENESS:
@@ -447,6 +441,7 @@ export class SyncServer {
       });
       this.rooms.set(name.name, room);
       this.counters.roomsLoaded = this.rooms.size;
+      this.options.onRoomOpened?.(room);
     }
     return room;
   }
@@ -563,14 +558,7 @@ export const DEFAULT_SESSION_CHECK_MS = 500;
 /** Long enough for a refused socket's close frame to leave; the peer's answer is not waited for. */
 const CUT_OFF_AFTER_MS = 250;
 
-class RefusedUpdate extends Error {
-  constructor(
-    message: string,
-    readonly forbidden: boolean,
-  ) {
-    super(message);
-  }
-}
+class RefusedUpdate extends Error {}
 
 class RoomUnavailable extends Error {}
 

@@ -13,7 +13,7 @@ import { RepApp } from './pages/rep-app';
 import * as Y from 'yjs';
 import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
 import { encodeRecord } from '../../src/lib/store/journal-file';
-import { partnerRoom } from '../../src/lib/app/sign-in';
+import { partnerRoom } from '../../src/lib/sync/rooms';
 import { lead } from '../factories/records';
 
 const SCREENSHOTS = join(root, 'test-results', 'screenshots');

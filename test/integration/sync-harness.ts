@@ -126,6 +126,8 @@ export async function rawSocket(h: Harness, room: string, token: string) {
   return {
     ws,
     closed,
+    /** Every message received so far. */
+    messages,
     send: (message: Uint8Array) => ws.readyState === ws.OPEN && ws.send(message),
     /** How many sync messages of `step` have arrived. */
     syncSteps: (step: number) => messages.filter((message) => isSyncStep(message, step)).length,

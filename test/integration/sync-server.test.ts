@@ -11,7 +11,7 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import type { Deal } from '../../src/lib/domain/schema';
 import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
-import { initProgram, openProgramDoc, readRollups } from '../../src/lib/sync/program-doc';
+import { initProgram, openProgramDoc, readPartners, readReps, readRollups, readStaff, readTargets, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
 import type { TokenClaims } from '../../server/auth/claims';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import { join } from 'node:path';
@@ -21,10 +21,12 @@ import { createHarness, rawSocket, syncMessage, untilDoc, type Harness } from '.
 const PROGRAM = 'prog1';
 const PARTNER_ROOM = `program/${PROGRAM}/partner/p1`;
 const PROGRAM_ROOM = `program/${PROGRAM}`;
+const ROLLUPS_ROOM = `program/${PROGRAM}/rollups`;
 const rep1: TokenClaims = { userId: 'r1', role: 'rep', programId: PROGRAM, partnerId: 'p1' };
 const rep2: TokenClaims = { userId: 'r2', role: 'rep', programId: PROGRAM, partnerId: 'p1' };
 const vendor: TokenClaims = { userId: 'v1', role: 'vendor_manager', programId: PROGRAM };
 const T0 = Date.UTC(2026, 10, 2, 9);
+const PROGRAM_SETTINGS = { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } };
 
 function deal(overrides: Partial<Deal> = {}): Deal {
   return {
@@ -110,7 +112,7 @@ describe('the vendor', () => {
     const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     await admin.synced;
     initProgram(openProgramDoc(admin.doc), {
-      program: { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } },
+      program: PROGRAM_SETTINGS,
       partners: [{ id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 }],
       reps: [],
       staff: [],
@@ -118,9 +120,12 @@ describe('the vendor', () => {
     const rep = harness.connect(PARTNER_ROOM, await harness.token(rep1));
     await rep.synced;
     createDeal(openPartnerDoc(rep.doc), deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }), 'r1');
-    const program = openProgramDoc(admin.doc);
-    await untilDoc(admin.doc, () => readRollups(program).has('p1'));
-    const rollup = readRollups(program).get('p1')!;
+    // In the rollups room, which the server alone writes; never in the program document.
+    const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
+    const seen = openProgramDoc(rollups.doc);
+    await untilDoc(rollups.doc, () => readRollups(seen).has('p1'));
+    expect(readRollups(openProgramDoc(admin.doc)).size).toBe(0);
+    const rollup = readRollups(seen).get('p1')!;
     expect(rollup.lastSyncAt).toBeGreaterThan(0);
     expect([...rollup.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
   });
@@ -131,7 +136,7 @@ describe('the vendor', () => {
     const storage = openSqliteStorage(join(harness.dataDir, 'partner-kpi.sqlite'));
     const program = openProgramDoc();
     initProgram(program, {
-      program: { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } },
+      program: PROGRAM_SETTINGS,
       partners: [{ id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 }],
       reps: [],
       staff: [],
@@ -144,25 +149,93 @@ describe('the vendor', () => {
     await storage.close();
 
     await harness.restart();
-    const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
-    const seen = openProgramDoc(admin.doc);
-    await untilDoc(admin.doc, () => readRollups(seen).has('p1'));
+    const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
+    const seen = openProgramDoc(rollups.doc);
+    await untilDoc(rollups.doc, () => readRollups(seen).has('p1'));
     expect([...readRollups(seen).get('p1')!.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
     await until(async () => !(await harness.server.storage.unfolded()).includes(PARTNER_ROOM));
   });
 
-  it("cannot write into the program document's rollups: that socket is closed, the others keep working", async () => {
+  it('P7: upgrades a program stored by an older server on start: rollups to their room, every partner’s channel written', async () => {
+    await harness.server.close();
+    const storage = openSqliteStorage(join(harness.dataDir, 'partner-kpi.sqlite'));
+    const program = openProgramDoc();
+    initProgram(program, {
+      program: PROGRAM_SETTINGS,
+      partners: [
+        { id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 },
+        { id: 'p2', programId: PROGRAM, name: 'BluePeak', createdAt: T0 },
+      ],
+      reps: [{ id: 'r1', partnerId: 'p1', name: 'Asha', role: 'rep', createdAt: T0 }],
+      staff: [],
+    });
+    // The old layout: the rollups in the program document, which every partner could read.
+    writeRollup(program, 'p1', { lastSyncAt: T0, series: [] });
+    writeRollup(program, 'p2', { lastSyncAt: T0, series: [] });
+    await storage.append(PROGRAM_ROOM, Y.encodeStateAsUpdate(program.doc));
+    await storage.close();
+
+    await harness.restart();
+    const stored = openProgramDoc(await storedDoc(PROGRAM_ROOM));
+    expect(readRollups(stored).size).toBe(0);
+    expect(readPartners(stored)).toHaveLength(2);
+    const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
+    await rollups.synced;
+    expect([...readRollups(openProgramDoc(rollups.doc)).keys()].sort()).toEqual(['p1', 'p2']);
+    const own = harness.connect(`program/${PROGRAM}/partner/p1/channel`, await harness.token(rep1));
+    const channel = openProgramDoc(own.doc);
+    await untilDoc(own.doc, () => readPartners(channel).length === 1);
+    expect(readPartners(channel).map((one) => one.id)).toEqual(['p1']);
+    expect(readRollups(channel).size).toBe(0);
+  });
+
+  it("cannot write rollups anywhere: not in the program document (that socket is closed), not in the rollups room (read-only)", async () => {
     const forger = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     const other = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
-    await Promise.all([forger.synced, other.synced]);
+    const reader = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
+    await Promise.all([forger.synced, other.synced, reader.synced]);
     forger.doc.getMap('rollups').set('p1', 'forged');
-    expect(await forger.closed).toBe(4403);
+    expect(await forger.closed).toBe(1007);
+    reader.doc.getMap('rollups').set('p1', 'forged');
     other.doc.getMap('targets').set('p1/2026-Q4', JSON.stringify({ revenue: 1, deals: 1, setAt: T0, setBy: 'v1' }));
     await untilSaved(harness, PROGRAM_ROOM, other.doc);
+    await until(() => harness.server.sync.counters.droppedReadOnly >= 1);
     const stored = new Y.Doc();
     for (const update of (await harness.server.storage.load(PROGRAM_ROOM)).updates) Y.applyUpdate(stored, update);
     expect(stored.getMap('rollups').has('p1')).toBe(false);
     expect(stored.getMap('targets').size).toBe(1);
+    expect((await harness.server.storage.load(ROLLUPS_ROOM)).updates).toEqual([]);
+  });
+
+  it("shares with each partner, in its channel, its own entry, people and targets, as the vendor changes them", async () => {
+    const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    await admin.synced;
+    const program = openProgramDoc(admin.doc);
+    initProgram(program, {
+      program: PROGRAM_SETTINGS,
+      partners: [
+        { id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 },
+        { id: 'p2', programId: PROGRAM, name: 'BluePeak', createdAt: T0 },
+      ],
+      reps: [
+        { id: 'r1', partnerId: 'p1', name: 'Asha', role: 'rep', createdAt: T0 },
+        { id: 'r9', partnerId: 'p2', name: 'Vikram', role: 'rep', createdAt: T0 },
+      ],
+      staff: [{ id: 'v1', name: 'Anita', role: 'vendor_manager' }],
+    });
+    const own = harness.connect(`program/${PROGRAM}/partner/p1/channel`, await harness.token(rep1));
+    const channel = openProgramDoc(own.doc);
+    await untilDoc(own.doc, () => readPartners(channel).length === 1 && readReps(channel).length === 1);
+    expect(readPartners(channel).map((one) => one.name)).toEqual(['Sunrise']);
+    expect(readReps(channel).map((one) => one.name)).toEqual(['Asha']);
+    expect(readStaff(channel)).toEqual([]);
+    // The vendor sets two targets offline-style in its own document; p1's channel gets its own only.
+    setTarget(program, 'p1', '2026-Q4', { revenue: 100, deals: 1, setAt: T0, setBy: 'v1' });
+    setTarget(program, 'p2', '2026-Q4', { revenue: 200, deals: 2, setAt: T0, setBy: 'v1' });
+    await untilDoc(own.doc, () => readTargets(channel).length === 1);
+    expect(readTargets(channel).map((target) => [target.partnerId, target.revenue])).toEqual([['p1', 100]]);
+    const bytes = Buffer.concat((await harness.server.storage.load(`program/${PROGRAM}/partner/p1/channel`)).updates).toString('latin1');
+    for (const secret of ['p2', 'BluePeak', 'Vikram', 'r9', 'Anita']) expect(bytes).not.toContain(secret);
   });
 });
 
@@ -186,6 +259,13 @@ async function until(test: () => boolean | Promise<boolean>): Promise<void> {
 }
 
 /** Resolves when the server's stored log of `room` holds `doc`'s state. */
+/** A room's stored state, as a fresh document. */
+async function storedDoc(room: string): Promise<Y.Doc> {
+  const doc = new Y.Doc();
+  for (const update of (await harness.server.storage.load(room)).updates) Y.applyUpdate(doc, update);
+  return doc;
+}
+
 async function untilSaved(h: Harness, room: string, doc: Y.Doc): Promise<void> {
   const wanted = Y.encodeStateVector(doc);
   for (;;) {
@@ -203,12 +283,18 @@ describe('the room ACL, through real sockets', () => {
   const cases: [string, TokenClaims, string, 'write' | 'read' | 4403][] = [
     ['rep, own partner', rep1, PARTNER_ROOM, 'write'],
     ['rep, other partner', rep1, `program/${PROGRAM}/partner/p2`, 4403],
-    ['rep, own program', rep1, PROGRAM_ROOM, 'read'],
+    ['rep, own program', rep1, PROGRAM_ROOM, 4403],
+    ['rep, own program\'s rollups', rep1, ROLLUPS_ROOM, 4403],
+    ['rep, own channel', rep1, `program/${PROGRAM}/partner/p1/channel`, 'read'],
+    ['rep, other partner\'s channel', rep1, `program/${PROGRAM}/partner/p2/channel`, 4403],
     ['rep, other program', rep1, `program/${other}`, 4403],
     ['rep, same partner id in another program', rep1, `program/${other}/partner/p1`, 4403],
     ['partner manager, own partner', { ...rep1, role: 'partner_manager' }, PARTNER_ROOM, 'write'],
     ['partner manager, other partner', { ...rep1, role: 'partner_manager' }, `program/${PROGRAM}/partner/p2`, 4403],
-    ['partner manager, own program', { ...rep1, role: 'partner_manager' }, PROGRAM_ROOM, 'read'],
+    ['partner manager, own program', { ...rep1, role: 'partner_manager' }, PROGRAM_ROOM, 4403],
+    ['partner manager, own channel', { ...rep1, role: 'partner_manager' }, `program/${PROGRAM}/partner/p1/channel`, 'read'],
+    ['vendor manager, a partner\'s channel', vendor, `program/${PROGRAM}/partner/p1/channel`, 'read'],
+    ['vendor manager, the rollups', vendor, ROLLUPS_ROOM, 'read'],
     ['vendor manager, a partner of own program', vendor, PARTNER_ROOM, 'read'],
     ['vendor manager, own program', vendor, PROGRAM_ROOM, 'write'],
     ['vendor manager, other program', vendor, `program/${other}`, 4403],
@@ -223,7 +309,7 @@ describe('the room ACL, through real sockets', () => {
       return;
     }
     await client.synced;
-    const writer = harness.connect(room, await harness.token(room === PROGRAM_ROOM ? vendor : rep1));
+    const writer = harness.connect(room, await harness.token(room === PROGRAM_ROOM || room === ROLLUPS_ROOM ? vendor : rep1));
     await writer.synced;
     // The client writes, then asks the server for what it lacks: the answer comes after the write
     // was handled, so the write is either stored by then or dropped.

@@ -3,7 +3,7 @@ import { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { APP_PROTOCOL, BEARER_PROTOCOL_PREFIX, roomAccess, tokenFromRequest } from '../../server/auth/acl';
 import type { Access, TokenClaims } from '../../server/auth/claims';
-import { parseRoom, type RoomName } from '../../server/rooms';
+import { parseRoom, type RoomName } from '../../src/lib/sync/rooms';
 
 const room = (name: string): RoomName => {
   const parsed = parseRoom(name);
@@ -19,17 +19,23 @@ const claimsOf: Record<TokenClaims['role'], TokenClaims> = {
 
 const ROOMS = {
   'own program': 'program/prog-1',
+  'own rollups': 'program/prog-1/rollups',
   'foreign program': 'program/prog-2',
+  'foreign rollups': 'program/prog-2/rollups',
   'own partner': 'program/prog-1/partner/p1',
+  'own channel': 'program/prog-1/partner/p1/channel',
   'foreign partner': 'program/prog-1/partner/p2',
+  'foreign channel': 'program/prog-1/partner/p2/channel',
   'own partner id in a foreign program': 'program/prog-2/partner/p1',
+  'own channel id in a foreign program': 'program/prog-2/partner/p1/channel',
 } as const;
 
-// role             own program  foreign program  own partner  foreign partner  own partner id, foreign program
-const MATRIX: [TokenClaims['role'], Access, Access, Access, Access, Access][] = [
-  ['rep',             'read',      'none',          'write',     'none',          'none'],
-  ['partner_manager', 'read',      'none',          'write',     'none',          'none'],
-  ['vendor_manager',  'write',     'none',          'read',      'read',          'none'],
+// The README's and server/auth/acl.ts's matrix; partners of one program are competitors.
+// role             program  rollups  foreign  f.rollups  partner  channel  f.partner  f.channel  p1@prog-2  channel@prog-2
+const MATRIX: [TokenClaims['role'], ...Access[]][] = [
+  ['rep',             'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none'],
+  ['partner_manager', 'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none'],
+  ['vendor_manager',  'write', 'read',  'none',  'none',    'read',  'read',  'read',    'read',    'none',    'none'],
 ];
 
 describe('roomAccess', () => {

@@ -11,7 +11,7 @@ import { connectRoom, type ConnectOptions, type RoomConnection, type SyncState }
 import { countUnsent, memoryLedger, readServerState, storeServerState, type SyncLedger } from '../../src/lib/sync/pending-changes';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { PartnerStore } from '../../src/lib/store/partner-store';
-import { serverStateKey } from '../../src/lib/store/room-log';
+import { serverStateKey } from '../../src/lib/store/db';
 import { lead } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 

@@ -25,7 +25,6 @@ import {
   readStaff,
   readTargets,
   setTarget,
-  updateTouchesRollups,
   writeRollup,
   type ProgramChanged,
   type ProgramDoc,
@@ -316,85 +315,6 @@ describe('P6 — reading rollups', () => {
   });
 });
 
-describe('P7 — nobody else writes rollups (updateTouchesRollups)', () => {
-  /** The server's copy with p1's rollup, and a vendor's device synced with it. */
-  function serverAndVendor() {
-    const server = seeded(10);
-    writeRollup(server, 'p1', { lastSyncAt: BASE_INSTANT, series: packRollup(p1Records().rollup) });
-    const vendor = replica(20, Y.encodeStateAsUpdate(server.doc));
-    return { server, vendor };
-  }
-
-  it('is true for a rollup insert', () => {
-    const { server, vendor } = serverAndVendor();
-    const update = updatesOf(vendor, () => writeRollup(vendor, 'p2', { lastSyncAt: BASE_INSTANT, series: [] }));
-    expect(updateTouchesRollups(server.doc, update)).toBe(true);
-  });
-
-  it('is true for a rollup overwrite (the item has an origin, no parent of its own)', () => {
-    const { server, vendor } = serverAndVendor();
-    const update = updatesOf(vendor, () => writeRollup(vendor, 'p1', { lastSyncAt: BASE_INSTANT + 1, series: [] }));
-    expect(Y.decodeUpdate(update).structs.every((struct) => !(struct instanceof Y.Item) || struct.parent === null)).toBe(true);
-    expect(updateTouchesRollups(server.doc, update)).toBe(true);
-  });
-
-  it('is true for a rollup delete', () => {
-    const { server, vendor } = serverAndVendor();
-    const update = updatesOf(vendor, () => vendor.doc.transact(() => vendor.maps.rollups.delete('p1'), REMOTE));
-    expect(Y.decodeUpdate(update).structs).toEqual([]);
-    expect(updateTouchesRollups(server.doc, update)).toBe(true);
-  });
-
-  it('is false for a target edit, a new one or an overwrite', () => {
-    const { server, vendor } = serverAndVendor();
-    const first = updatesOf(vendor, () => setTarget(vendor, 'p1', '2026-Q1', target(10)));
-    expect(updateTouchesRollups(server.doc, first)).toBe(false);
-    Y.applyUpdate(server.doc, first, REMOTE);
-    const second = updatesOf(vendor, () => setTarget(vendor, 'p1', '2026-Q1', target(20)));
-    expect(updateTouchesRollups(server.doc, second)).toBe(false);
-  });
-
-  it('is false for a vendor’s full-state sync that repeats the deletions of rollups the server replaced', () => {
-    const { server, vendor } = serverAndVendor();
-    for (let i = 1; i <= 3; i++) writeRollup(server, 'p1', { lastSyncAt: BASE_INSTANT + i, series: [] });
-    send(server, vendor);
-    setTarget(vendor, 'p2', '2026-Q2', target(7));
-    const step2 = Y.encodeStateAsUpdate(vendor.doc, Y.encodeStateVector(server.doc));
-    expect(Y.decodeUpdate(step2).ds.clients.get(server.doc.clientID)?.length).toBeGreaterThan(0);
-    expect(updateTouchesRollups(server.doc, step2)).toBe(false);
-    // …and the same sync with a rollup write in it is refused.
-    writeRollup(vendor, 'p2', { lastSyncAt: BASE_INSTANT, series: [] });
-    expect(updateTouchesRollups(server.doc, Y.encodeStateAsUpdate(vendor.doc, Y.encodeStateVector(server.doc)))).toBe(true);
-  });
-
-  it('is true for an insert into a type nested in rollups, and for an insert chained to one in the same update', () => {
-    const { server, vendor } = serverAndVendor();
-    // Only a foreign writer nests types there; the server has it already (written past the check).
-    const nested = updatesOf(server, () => server.maps.rollups.set('odd', new Y.Map<unknown>()));
-    Y.applyUpdate(vendor.doc, nested, REMOTE);
-    const inner = updatesOf(vendor, () => (vendor.maps.rollups.get('odd') as Y.Map<unknown>).set('a', 1));
-    expect(updateTouchesRollups(server.doc, inner)).toBe(true);
-    const chained = updatesOf(vendor, () => {
-      vendor.doc.transact(() => vendor.maps.rollups.set('p3', { version: 1 }), REMOTE);
-      vendor.doc.transact(() => vendor.maps.rollups.set('p3', { version: 2 }), REMOTE);
-    });
-    expect(updateTouchesRollups(server.doc, chained)).toBe(true);
-  });
-
-  it('counts an update whose place cannot be told as touching (refuse when unsure)', () => {
-    const { server, vendor } = serverAndVendor();
-    setTarget(vendor, 'p1', '2026-Q1', target(1));
-    // The overwrite hangs from the first target item, which the server never received.
-    const orphan = updatesOf(vendor, () => setTarget(vendor, 'p1', '2026-Q1', target(2)));
-    expect(updateTouchesRollups(server.doc, orphan)).toBe(true);
-  });
-
-  it('is false for structs and deletions the server already has', () => {
-    const { server } = serverAndVendor();
-    expect(updateTouchesRollups(server.doc, Y.encodeStateAsUpdate(server.doc))).toBe(false);
-  });
-});
-
 describe('P8 — schema version', () => {
   it('is stamped by writes, not by opening', () => {
     const pd = replica(1);
@@ -440,7 +360,6 @@ describe('replicas', () => {
     writeRollup(server, 'p1', { lastSyncAt: BASE_INSTANT, series: packRollup(p1Records().rollup) });
     for (const vendor of [vendorA, vendorB]) {
       const step2 = Y.encodeStateAsUpdate(vendor.doc, Y.encodeStateVector(server.doc));
-      expect(updateTouchesRollups(server.doc, step2)).toBe(false);
       Y.applyUpdate(server.doc, step2, REMOTE);
     }
     send(server, vendorA);

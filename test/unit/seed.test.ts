@@ -10,7 +10,7 @@ import { buildRollup, computeKpis, formatDay, localDayOf, mergeRollups, parsePer
 import { openPartnerDoc, readAll } from '../../src/lib/sync/partner-doc';
 import { openProgramDoc, readPartners, readProgram, readReps, readRollups, readStaff, readTargets } from '../../src/lib/sync/program-doc';
 import { DEMO_SEED, demoProgramDocs, seedIfEmpty } from '../../server/seed';
-import { partnerRoom, programRoom } from '../../server/rooms';
+import { channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import { createMemoryStorage } from '../../server/storage/memory-storage';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
@@ -75,8 +75,9 @@ describe('demoProgramDocs', () => {
     }
   });
 
-  it('folds every partner’s rollup into the program doc, as of the seeding instant', () => {
-    const rollups = readRollups(programDoc());
+  it('folds every partner’s rollup into the rollups document, as of the seeding instant; the program doc holds none', () => {
+    expect(readRollups(programDoc()).size).toBe(0);
+    const rollups = readRollups(programDoc(docs.rollupsUpdate));
     expect([...rollups.keys()].sort()).toEqual(demo.partners.map((partner) => partner.id).sort());
     for (const entry of rollups.values()) expect(entry.lastSyncAt).toBe(NOW);
     const parsed = parsePeriod({ from: '2026-01-01', to: '2026-12-01', tz: demo.program.timeZone });
@@ -87,18 +88,40 @@ describe('demoProgramDocs', () => {
   });
 });
 
+describe('the partners’ channels (sync SPEC P7)', () => {
+  it('give each partner the program, its own entry, people and targets, and nothing of another partner', () => {
+    expect([...docs.channelUpdates.keys()].sort()).toEqual(demo.partners.map((partner) => partner.id).sort());
+    for (const [partnerId, update] of docs.channelUpdates) {
+      const channel = programDoc(update);
+      expect(readProgram(channel)).toEqual(demo.program);
+      expect(readPartners(channel).map((partner) => partner.id)).toEqual([partnerId]);
+      expect(readReps(channel).map((rep) => rep.id).sort()).toEqual(demo.reps.filter((rep) => rep.partnerId === partnerId).map((rep) => rep.id).sort());
+      expect(readStaff(channel)).toEqual([]);
+      expect(readTargets(channel).every((target) => target.partnerId === partnerId)).toBe(true);
+      expect(readRollups(channel).size).toBe(0);
+      const text = Buffer.from(update).toString('latin1');
+      for (const other of demo.partners.filter((one) => one.id !== partnerId)) {
+        expect(text).not.toContain(other.id);
+        expect(text).not.toContain(other.name);
+      }
+    }
+  });
+});
+
 describe('seedIfEmpty', () => {
   it('seeds an empty storage once, one update per room; the second call does nothing', async () => {
     const storage = createMemoryStorage();
     const users = await seedIfEmpty(storage, OPTIONS);
     expect(users).toEqual(docs.users);
     const rooms = await storage.rooms();
-    expect(rooms.sort()).toEqual([programRoom('demo'), ...demo.partners.map((partner) => partnerRoom('demo', partner.id))].sort());
+    expect(rooms.sort()).toEqual(
+      [programRoom('demo'), rollupsRoom('demo'), ...demo.partners.flatMap((partner) => [partnerRoom('demo', partner.id), channelRoom('demo', partner.id)])].sort(),
+    );
     const stored = await storage.load(programRoom('demo'));
     expect(stored.updates).toHaveLength(1);
     expect(readPartners(programDoc(stored.updates[0]!))).toHaveLength(demo.partners.length);
     // The seeded program document holds every partner's rollup: nothing is left to fold on start.
-    expect(await storage.unfolded()).toEqual([programRoom('demo')]);
+    expect((await storage.unfolded()).filter((room) => room.includes('/partner/') && !room.endsWith('/channel'))).toEqual([]);
     const bytes = await storage.bytesStored();
 
     expect(await seedIfEmpty(storage, OPTIONS)).toBeUndefined();

@@ -1,6 +1,7 @@
 /**
- * The session with the program document: connected for everyone (read-only for a partner's
- * people), the directory taken from it once it syncs and kept offline, a vendor manager's targets
+ * The session with the program-level document: the program document for a vendor manager, the
+ * partner's channel (read-only) for a partner's people, the directory taken from it once it syncs
+ * and kept offline, a vendor manager's targets
  * counted until the server stores them, a vendor manager switching partners without signing out,
  * and the partner opened again when the program's zone differs from the sign-in's. Real stores
  * over fake-indexeddb; the fake socket and server of the connection tests.
@@ -12,7 +13,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Session, type Directory } from '../../src/lib/app/session.svelte';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
-import { initProgram, openProgramDoc } from '../../src/lib/sync/program-doc';
+import * as Y from 'yjs';
+import { initProgram, openProgramDoc, projectPartnerView } from '../../src/lib/sync/program-doc';
 import { DEFAULT_STAGE_PROBABILITY, type Role } from '../../src/lib/domain';
 import { FakeNetwork, FakeSyncServer, type FakeSocket } from '../factories/fake-sync-socket';
 
@@ -39,6 +41,13 @@ function programServer(options: { readOnly?: boolean; timeZone?: string } = {}):
     staff: [{ id: 'v-anita', name: 'Anita Rao', role: 'vendor_manager' }],
   });
   return server;
+}
+
+/** The server's channel room of partner p1: what it may read of the program (sync SPEC P7). */
+function channelServer(options: { timeZone?: string } = {}): FakeSyncServer {
+  const channel = new FakeSyncServer({ readOnly: true });
+  projectPartnerView(openProgramDoc(programServer(options).doc), openProgramDoc(channel.doc), 'p1');
+  return channel;
 }
 
 function signIn(role: Role = 'rep', partnerId = 'p1'): SignInRecord {
@@ -68,18 +77,20 @@ function newSession(net: FakeNetwork, db = new PartnerKpiDb(`session-program-${D
 }
 
 const programSockets = (net: FakeNetwork): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo'));
+const channelSockets = (net: FakeNetwork): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo/partner/p1/channel'));
 const partnerSockets = (net: FakeNetwork, partnerId: string): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith(`/partner/${partnerId}`));
 
-describe('the program document on the device', () => {
-  it('is connected for a rep, read-only, and its directory replaces the sign-in’s once synced', async () => {
+describe('the program-level document on the device', () => {
+  it('is the partner’s channel for a rep, read-only, and its directory replaces the sign-in’s once synced', async () => {
     const net = new FakeNetwork();
     const session = newSession(net);
     await session.signInWith(signIn(), signInDirectory);
-    expect(programSockets(net)).toHaveLength(1);
+    expect(channelSockets(net)).toHaveLength(1);
+    expect(programSockets(net)).toHaveLength(0);
     expect(session.partner?.name).toBe('p1');
 
-    const server = programServer({ readOnly: true });
-    server.handshake(programSockets(net)[0]!);
+    const server = channelServer();
+    server.handshake(channelSockets(net)[0]!);
     await session.programStore!.settled();
     expect(session.partner?.name).toBe('Sunrise Systems');
     expect(session.personName).toBe('Asha Rao');
@@ -96,7 +107,7 @@ describe('the program document on the device', () => {
     const db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`);
     const session = newSession(net, db);
     await session.signInWith(signIn(), signInDirectory);
-    programServer({ readOnly: true }).handshake(programSockets(net)[0]!);
+    channelServer().handshake(channelSockets(net)[0]!);
     await session.programStore!.settled();
     await session.store!.settled();
 
@@ -110,7 +121,24 @@ describe('the program document on the device', () => {
     expect(reloaded.status).toBe('ready');
     expect(offline.sockets).toHaveLength(0);
     expect(reloaded.partner?.name).toBe('Sunrise Systems');
-    expect(reloaded.directory?.partners.map((partner) => partner.name).sort()).toEqual(['BluePeak IT', 'Sunrise Systems']);
+    // Its own partner alone: the channel names no other partner.
+    expect(reloaded.directory?.partners.map((partner) => partner.name)).toEqual(['Sunrise Systems']);
+  });
+
+  it('drops, on a partner’s device, the program document an older version kept; its own data stays', async () => {
+    const net = new FakeNetwork();
+    const db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`);
+    dbs.push(db);
+    // What an older version stored: the whole program document, every partner named in it.
+    const old = programServer();
+    await db.updates.bulkAdd([{ room: 'program/demo', update: Y.encodeStateAsUpdate(old.doc) }]);
+    await db.settings.put({ key: 'sync:program/demo', value: 'kept' });
+    const session = newSession(net, db);
+    await session.signInWith(signIn(), signInDirectory);
+    await session.opened();
+    expect(await db.updates.where('room').equals('program/demo').count()).toBe(0);
+    expect(await db.settings.get('sync:program/demo')).toBeUndefined();
+    expect(session.status).toBe('ready');
   });
 
   it('opens the partner again in the program’s zone when it differs from the sign-in’s', async () => {
@@ -118,7 +146,7 @@ describe('the program document on the device', () => {
     const session = newSession(net);
     await session.signInWith(signIn(), signInDirectory);
     expect(session.store?.tz).toBe('Asia/Kolkata');
-    programServer({ readOnly: true, timeZone: 'Europe/Berlin' }).handshake(programSockets(net)[0]!);
+    channelServer({ timeZone: 'Europe/Berlin' }).handshake(channelSockets(net)[0]!);
     await session.programStore!.settled();
     await session.opened();
     expect(session.store?.tz).toBe('Europe/Berlin');
@@ -151,7 +179,7 @@ describe('targets', () => {
     const net = new FakeNetwork();
     const session = newSession(net);
     await session.signInWith(signIn(), signInDirectory);
-    programServer({ readOnly: true }).handshake(programSockets(net)[0]!);
+    channelServer().handshake(channelSockets(net)[0]!);
     await session.programStore!.settled();
     expect(session.canSetTargets).toBe(false);
     const refused = await session.setTarget('p1', '2026-Q4', { revenue: 1, deals: 1 });

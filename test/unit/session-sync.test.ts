@@ -190,8 +190,8 @@ describe('clearing the data on this device', () => {
     expect(session.status).toBe('ready');
     expect(session.identity?.repId).toBe('r1');
     expect(session.leads).toEqual([]);
-    // The partner's room again (the program document reconnects too, in its own room).
-    expect(net.sockets.filter((socket) => socket.url.includes('/partner/'))).toHaveLength(2);
+    // The partner's room again (the partner's channel reconnects too, in its own room).
+    expect(net.sockets.filter((socket) => socket.url.endsWith('/partner/p1'))).toHaveLength(2);
     server.handshake(net.last);
     await session.store!.settled();
     expect(session.leads.map((row) => row.id)).toEqual(['L1']);

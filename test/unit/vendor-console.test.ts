@@ -1,7 +1,8 @@
 /**
  * The vendor console's state (src/lib/vendor/console.svelte.ts) over a real session: the program's
- * figures, ranking and attention come from the rollups in the program document, and follow a rollup
- * the server writes while the console is open. Fake socket and server, fake-indexeddb.
+ * figures, ranking and attention come from the rollups room (targets from the program document),
+ * and follow a rollup the server writes while the console is open. Fake socket and server,
+ * fake-indexeddb.
  */
 import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
@@ -13,7 +14,7 @@ import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 import { buildRollup } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
 import { PartnerKpiDb } from '../../src/lib/store/db';
-import { initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
+import { copyProgramSettings, initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
 import { VendorConsole } from '../../src/lib/vendor/console.svelte';
 import { deal } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
@@ -54,17 +55,32 @@ async function vendorSession(net: FakeNetwork, now: () => number = () => NOW): P
   return session;
 }
 
+/** The program room and the rollups room, as the server has them, and the session's sockets to each. */
+function servers(net: FakeNetwork) {
+  const program = new FakeSyncServer();
+  const rollups = new FakeSyncServer({ readOnly: true });
+  const programDoc = openProgramDoc(program.doc);
+  initProgram(programDoc, { program: directory.program, partners: directory.partners, reps: [], staff: [] });
+  copyProgramSettings(programDoc, openProgramDoc(rollups.doc));
+  return {
+    program,
+    rollups,
+    programSocket: net.sockets.find((socket) => socket.url.endsWith('/program/demo'))!,
+    rollupsSocket: net.sockets.find((socket) => socket.url.endsWith('/program/demo/rollups'))!,
+  };
+}
+
 describe('the vendor console', () => {
   it('ranks the partners and says who needs attention, from the program document', async () => {
     const net = new FakeNetwork();
     const session = await vendorSession(net);
-    const server = new FakeSyncServer();
-    const pd = openProgramDoc(server.doc);
-    initProgram(pd, { program, partners: directory.partners, reps: [], staff: [] });
-    writeRollup(pd, 'p1', { lastSyncAt: NOW - 3_600_000, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 3)])) });
-    setTarget(pd, 'p1', '2026-Q4', { revenue: 5_000_00, deals: 5, setAt: NOW, setBy: 'v-anita' });
-    server.handshake(net.sockets.find((socket) => socket.url.endsWith('/program/demo'))!);
+    const room = servers(net);
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW - 3_600_000, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 3)])) });
+    setTarget(openProgramDoc(room.program.doc), 'p1', '2026-Q4', { revenue: 5_000_00, deals: 5, setAt: NOW, setBy: 'v-anita' });
+    room.program.handshake(room.programSocket);
+    room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
+    await session.rollupStore!.settled();
 
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current).toMatchObject({ dealCount: 2, revenue: 1_000_00 });
@@ -83,16 +99,16 @@ describe('the vendor console', () => {
   it('follows a rollup the server writes while it is open', async () => {
     const net = new FakeNetwork();
     const session = await vendorSession(net);
-    const server = new FakeSyncServer();
-    const socket = net.sockets.find((candidate) => candidate.url.endsWith('/program/demo'))!;
-    initProgram(openProgramDoc(server.doc), { program, partners: directory.partners, reps: [], staff: [] });
-    server.handshake(socket);
+    const room = servers(net);
+    room.program.handshake(room.programSocket);
+    room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
+    await session.rollupStore!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current.dealCount).toBe(0);
 
-    server.change(socket, (doc) => writeRollup(openProgramDoc(doc), 'p2', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])) }));
-    await session.programStore!.settled();
+    room.rollups.change(room.rollupsSocket, (doc) => writeRollup(openProgramDoc(doc), 'p2', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])) }));
+    await session.rollupStore!.settled();
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
     expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p2', won: 1, freshness: { amount: 0, unit: 'minute' } });
   });
@@ -101,12 +117,12 @@ describe('the vendor console', () => {
     const net = new FakeNetwork();
     let clock = NOW;
     const session = await vendorSession(net, () => clock);
-    const server = new FakeSyncServer();
-    const socket = net.sockets.find((candidate) => candidate.url.endsWith('/program/demo'))!;
-    initProgram(openProgramDoc(server.doc), { program, partners: directory.partners, reps: [], staff: [] });
-    writeRollup(openProgramDoc(server.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 500_00, 1)])) });
-    server.handshake(socket);
+    const room = servers(net);
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 500_00, 1)])) });
+    room.program.handshake(room.programSocket);
+    room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
+    await session.rollupStore!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.ranking[0]!.freshness).toMatchObject({ amount: 0, unit: 'minute', stale: false });
 

@@ -4,21 +4,24 @@
  *
  * Who the person is comes from their sign-in token (its claims: user, role, program, partner),
  * kept in the settings with the token, so a signed-in device starts and works offline until the
- * token expires. The program's directory (program settings, partners, reps), its targets and every
- * partner's KPI rollup come from the program document (room `program/<programId>`), synced for
- * everyone and kept in IndexedDB (store/program-store.ts); until it has first synced, the directory
- * the sign-in gave stands in (sign-in.ts). The records come from the partner store's projection;
- * the KPIs from a rollup index kept current with every stored change, local or remote, so a save or
- * another device's change updates the screens without reading all records again.
+ * token expires. The program's directory (program settings, partners, reps) and its targets come
+ * from a program-level document kept in IndexedDB (store/program-store.ts): for vendor staff the
+ * program document itself (room `program/<programId>`), for a partner's people their partner's
+ * channel (`…/partner/<partnerId>/channel`), which holds only what they may read (sync SPEC P7).
+ * Vendor staff also keep every partner's KPI rollup, from the rollups room. Until the program-level
+ * document has first synced, the directory the sign-in gave stands in (sign-in.ts). The records
+ * come from the partner store's projection; the KPIs from a rollup index kept current with every
+ * stored change, local or remote, so a save or another device's change updates the screens
+ * without reading all records again.
  *
- * Both documents are connected to their rooms on the sync server (sync/connection.ts): the program
- * document as soon as it is open, the partner's once its records are loaded. `sync` follows the
- * partner's connection, `programSync` the program's, and `syncSummary` both, for the header.
+ * Every document is connected to its room on the sync server (sync/connection.ts): the program-level
+ * ones as soon as they are open, the partner's once its records are loaded. `sync` follows the
+ * partner's connection, `programSync` the program-level ones, and `syncSummary` all, for the header.
  * A vendor manager reads every partner of the program and can switch the opened one
  * (`openPartnerAs`) without signing out; the partners' documents they opened stay in the update log,
  * so each opens offline from its last synced state.
  */
-import { PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
+import { dropRoom, PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
 import { noJournal, removeJournals } from '../store/journal';
 import type { WriteResult } from '../store/write-result';
@@ -29,7 +32,8 @@ import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
-import { isExpired, isReadOnly, partnerRoom, programRoom, syncUrlOf, type SignInRecord } from './sign-in';
+import { channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
+import { isExpired, isReadOnly, type SignInRecord } from './sign-in';
 
 export interface Identity {
   programId: string;
@@ -75,12 +79,16 @@ export class Session {
   /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
   store = $state.raw<PartnerStore | undefined>();
   programStore: ProgramStore | undefined;
+  /** Every partner's KPI rollup (vendor staff only; undefined for a partner's people). */
+  rollupStore: ProgramStore | undefined;
   /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
   rowsReady = $state(false);
   /** How the partner's document stands with the server (sync SPEC.md C5); undefined until the records are loaded and it connects. */
   sync = $state.raw<SyncState | undefined>();
-  /** How the program document stands with the server; undefined until it connects. */
+  /** How the program document (or the partner's channel) stands with the server; undefined until it connects. */
   programSync = $state.raw<SyncState | undefined>();
+  /** How the rollups document stands with the server (vendor staff); undefined until it connects. */
+  rollupSync = $state.raw<SyncState | undefined>();
   /** Whether the device has a network, as the browser says (online/offline events). */
   online = $state(true);
   /** The token's expiry has passed by this device's clock (checked on open and when the network returns). */
@@ -105,6 +113,7 @@ export class Session {
   private connectionRequest = 0;
   private programConnectionRequest = 0;
   private programConnection: RoomConnection | undefined;
+  private rollupConnection: RoomConnection | undefined;
   /** The token the program connection offers: a new one (signing in again) needs a new connection. */
   private programConnectionToken: string | undefined;
   private stopRows: () => void = () => {};
@@ -207,22 +216,22 @@ export class Session {
   /** Every partner's KPI buckets as the server folded them, and the partners whose figures cannot be read. */
   get partnerRollups(): ProgramRollups {
     void this.programVersion;
-    return this.programStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+    return this.rollupStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
   }
 
-  /** Local changes the server does not have yet, in both documents (sync SPEC.md C2). */
+  /** Local changes the server does not have yet, in every document (sync SPEC.md C2). */
   get pendingChanges(): number {
-    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0);
+    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0) + (this.rollupSync?.pendingChanges ?? 0);
   }
 
   /** Why the server will not sync, counting an expiry this device's clock knows of before the server says so. */
   get closeReason(): CloseReason | undefined {
-    return this.sync?.closeReason ?? this.programSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
+    return this.sync?.closeReason ?? this.programSync?.closeReason ?? this.rollupSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
   }
 
-  /** Both connections as one, for the header: the least advanced status, every unsent change. */
+  /** Every connection as one, for the header: the least advanced status, every unsent change. */
   get syncSummary(): SyncState | undefined {
-    return combineSyncStates([this.sync, this.programSync]);
+    return combineSyncStates([this.sync, this.programSync, this.rollupSync]);
   }
 
   async start(): Promise<void> {
@@ -240,7 +249,7 @@ export class Session {
 
   /** Whether signing in as `record` opens other data than this device holds now. */
   replacesData(record: SignInRecord): boolean {
-    if (this.programStore !== undefined && this.programStore.room !== programRoom(record.claims.programId)) return true;
+    if (this.programStore !== undefined && this.programStore.room !== programLevelRoom(record)) return true;
     // A vendor manager of this program keeps the documents: opening another partner is a switch, not a replacement.
     if (this.role === 'vendor_manager' && record.claims.role === 'vendor_manager' && this.programStore !== undefined) return false;
     return this.store !== undefined && this.store.room !== partnerRoom(record.claims.programId, record.partnerId);
@@ -297,9 +306,9 @@ export class Session {
   /** Closes the connections and the documents, keeping everything stored (as closing the tab does). */
   async close(): Promise<void> {
     await this.opening;
-    const program = this.programStore;
+    const stores = [this.programStore, this.rollupStore];
     await this.closePartner();
-    await program?.settled();
+    for (const store of stores) await store?.settled();
     this.closeProgram();
   }
 
@@ -348,6 +357,7 @@ export class Session {
     this.online = online;
     if (this.signIn) this.tokenExpired = isExpired(this.signIn.claims, this.now());
     this.programConnection?.setOnline(online && !this.tokenExpired);
+    this.rollupConnection?.setOnline(online && !this.tokenExpired);
     this.connection?.setOnline(online && !this.tokenExpired);
   }
 
@@ -368,7 +378,7 @@ export class Session {
     this.tokenExpired = isExpired(record.claims, this.now());
     // The program document opens beside the partner's stored KPIs, not before them: until it is
     // open, the directory the sign-in gave stands in (and names the zone of the buckets).
-    const programOpened = this.openProgram(identity.programId);
+    const programOpened = this.openProgram(record);
     programOpened.catch(() => {}); // awaited below, unless the partner fails to open first
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
@@ -402,21 +412,32 @@ export class Session {
     await this.connect(store);
   }
 
-  /** Opens the program document from its stored updates and connects it; keeps it when it is already open. */
-  private async openProgram(programId: string): Promise<void> {
-    const room = programRoom(programId);
+  /**
+   * Opens the program-level documents from their stored updates and connects them (the program
+   * document or the partner's channel; for vendor staff the rollups too); keeps them when they are
+   * open already. A partner's device drops a program document an older version kept (P7).
+   */
+  private async openProgram(record: SignInRecord): Promise<void> {
+    const room = programLevelRoom(record);
     if (this.programStore?.room === room) {
       // A new sign-in (a new token) for the same program reconnects with it; a partner switch does not.
       if (this.programConnectionToken !== this.signIn?.token) this.connectProgram();
       return;
     }
     this.closeProgram();
-    const store = await ProgramStore.open(this.db, room);
+    const vendor = record.claims.role === 'vendor_manager';
+    if (!vendor) await dropRoom(this.db, programRoom(record.claims.programId));
+    const [store, rollups] = await Promise.all([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
     this.programStore = store;
-    this.stopProgram = store.subscribe((changed) => {
-      this.programVersion++;
-      if (changed.meta || changed.partners.size || changed.reps.size) this.refreshDirectory();
-    });
+    this.rollupStore = rollups;
+    const stops = [
+      store.subscribe((changed) => {
+        this.programVersion++;
+        if (changed.meta || changed.partners.size || changed.reps.size) this.refreshDirectory();
+      }),
+      rollups?.subscribe(() => this.programVersion++),
+    ];
+    this.stopProgram = () => stops.forEach((stop) => stop?.());
     this.programVersion++;
     this.connectProgram();
   }
@@ -451,20 +472,35 @@ export class Session {
 
   private connectProgram(): void {
     const store = this.programStore;
+    const rollups = this.rollupStore;
     const record = this.signIn;
     if (!store || !record) return;
     this.programConnection?.destroy();
     this.programConnection = undefined;
+    this.rollupConnection?.destroy();
+    this.rollupConnection = undefined;
     this.programConnectionToken = record.token;
     const request = ++this.programConnectionRequest;
+    const stillWanted = () => request === this.programConnectionRequest && this.programStore === store;
     void this.connectWhenLoaded(
-      // Reps and partner managers read the program room; a vendor manager writes its targets.
+      // A vendor manager writes the program document (targets); a partner's channel is read-only.
       { doc: store.programDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: record.claims.role !== 'vendor_manager' },
-      () => request === this.programConnectionRequest && this.programStore === store,
+      stillWanted,
       (connection) => {
         this.programConnection = connection;
         connection.subscribe((state) => {
           if (this.programConnection === connection) this.programSync = state;
+        });
+      },
+    );
+    if (!rollups) return;
+    void this.connectWhenLoaded(
+      { doc: rollups.programDoc.doc, room: rollups.room, token: record.token, ledger: rollups.syncLedger, readOnly: true },
+      stillWanted,
+      (connection) => {
+        this.rollupConnection = connection;
+        connection.subscribe((state) => {
+          if (this.rollupConnection === connection) this.rollupSync = state;
         });
       },
     );
@@ -532,26 +568,35 @@ export class Session {
   private closeProgram(): void {
     this.programConnection?.destroy();
     this.programConnection = undefined;
+    this.rollupConnection?.destroy();
+    this.rollupConnection = undefined;
     this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     this.programSync = undefined;
+    this.rollupSync = undefined;
     this.stopProgram();
     this.stopProgram = () => {};
     this.programStore?.close();
     this.programStore = undefined;
+    this.rollupStore?.close();
+    this.rollupStore = undefined;
   }
 
   /** Closes both documents and empties the database (records, update logs, settings). */
   private async removeLocalData(): Promise<void> {
     await this.opening;
     const program = this.programStore;
+    const rollups = this.rollupStore;
     this.programConnection?.destroy();
     this.programConnection = undefined;
+    this.rollupConnection?.destroy();
+    this.rollupConnection = undefined;
     this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     // Let a load or a save in progress finish, so that nothing is written after the clearing.
     await this.closePartner();
     if (program) await program.settled();
+    if (rollups) await rollups.settled();
     this.closeProgram();
     await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
     // Saves still in a journal would come back with the next sign-in of the room.
@@ -572,6 +617,12 @@ export class Session {
     this.failure = error instanceof Error ? error.message : String(error);
     this.status = 'failed';
   }
+}
+
+/** The program-level room this person keeps: the program document for vendor staff, their partner's channel for a partner's people. */
+function programLevelRoom(record: SignInRecord): string {
+  const { programId, role } = record.claims;
+  return role === 'vendor_manager' ? programRoom(programId) : channelRoom(programId, record.partnerId);
 }
 
 function identityOf(record: SignInRecord): Identity {

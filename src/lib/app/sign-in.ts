@@ -68,19 +68,6 @@ export function isReadOnly(role: Role): boolean {
   return role === 'vendor_manager';
 }
 
-/** The program document's room: the directory, targets and every partner's rollup. */
-export function programRoom(programId: string): string {
-  return `program/${programId}`;
-}
-
-export function partnerRoom(programId: string, partnerId: string): string {
-  return `program/${programId}/partner/${partnerId}`;
-}
-
-/** The sync endpoint of the server that served the app. */
-export function syncUrlOf(location: { protocol: string; host: string }): string {
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/sync`;
-}
 
 export type Fetch = typeof fetch;
 

@@ -108,3 +108,18 @@ export async function appendRow(db: PartnerKpiDb, row: UpdateRow): Promise<void>
     transaction.commit();
   });
 }
+
+/** The settings key of a room's sync ledger: what the server acknowledged (sync SPEC.md C3). */
+export const serverStateKey = (room: string) => `sync:${room}`;
+
+/**
+ * Forgets everything this device holds of a room: its update log and its sync ledger (an upgrade
+ * dropping a document this person may no longer hold: sync SPEC P7). Nothing else is touched.
+ */
+export async function dropRoom(db: PartnerKpiDb, room: string): Promise<number> {
+  return db.transaction('rw', db.updates, db.settings, async () => {
+    const removed = await db.updates.where('room').equals(room).delete();
+    await db.settings.delete(serverStateKey(room));
+    return removed;
+  });
+}

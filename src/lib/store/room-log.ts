@@ -21,15 +21,13 @@ import * as Y from 'yjs';
 import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
 import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
-import { appendRow, type PartnerKpiDb, type UpdateRow } from './db';
+import { appendRow, serverStateKey, type PartnerKpiDb, type UpdateRow } from './db';
 import type { Journal, OpenJournal } from './journal';
 import { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
 /** How long the server's acknowledged state waits before it is stored (storeServerStateSoon). */
 const SERVER_STATE_WRITE_DELAY_MS = 500;
 
-/** Settings key of what the sync server was last known to have of a room (C3). */
-export const serverStateKey = (room: string) => `sync:${room}`;
 
 /** What a store stores after its room's updates, in an IndexedDB transaction once they are stored. */
 export interface FlushHook {

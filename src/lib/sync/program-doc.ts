@@ -28,16 +28,19 @@ export const ROLLUP_ENTRY_VERSION = 1;
 export const PROGRAM_LOCAL_ORIGIN: unique symbol = Symbol('program-doc local edit');
 
 /**
- * The origin of the server's rollup writes (P5): the server stores and broadcasts transactions of
- * this origin as its own, while it checks every client update with `updateTouchesRollups` (P7).
+ * The origin of the server's own writes (P5, P7): rollups, and what it copies into the rooms only
+ * it writes.
  */
 export const ROLLUP_ORIGIN: unique symbol = Symbol('program-doc server rollup');
 
-/** The name of the root map the server alone writes (P7). */
+/** The name of the root map of rollups (P5). */
 const ROLLUPS = 'rollups';
 
-/** The top-level types of the layout (P1); the server refuses a client's write to any other. */
-export const PROGRAM_DOC_ROOTS = ['meta', 'partners', 'reps', 'staff', 'targets', ROLLUPS] as const;
+/**
+ * The top-level types a client may write (P1, P7): the server refuses a client's write to any
+ * other; `rollups` are written only by the server, in rooms no client writes.
+ */
+export const PROGRAM_CLIENT_ROOTS = ['meta', 'partners', 'reps', 'staff', 'targets'] as const;
 
 /** The domain's id rule (schema ID_PATTERN): never a '/', which separates the parts of a target key. */
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
@@ -383,8 +386,8 @@ export interface RollupWrite {
 
 /**
  * Replaces a partner's rollup with one transaction of origin ROLLUP_ORIGIN (P5). For the server
- * alone: a client's update that does this is refused (P7). Throws a ProgramDocError for a series of
- * another partner (it would be counted twice), a bad `lastSyncAt`, or no time zone to record.
+ * alone, in the rollups room (P7). Throws a ProgramDocError for a series of another partner (it
+ * would be counted twice), a bad `lastSyncAt`, or no time zone to record.
  */
 export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrite): void {
   if (!ID_PATTERN.test(partnerId)) throw new ProgramDocError(`Partner id ${JSON.stringify(partnerId)} is not an id`);
@@ -438,132 +441,108 @@ export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener): 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Refusing clients' rollup writes (P7)
+// The rooms only the server writes (P7): copies of parts of the program document
 
-type Verdict = 'yes' | 'no' | 'unknown';
+type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups';
 
-/** The struct of `doc` holding `id`, or undefined when the doc does not have it yet. */
-function structInDoc(doc: Y.Doc, id: Y.ID): Y.Item | Y.GC | undefined {
-  const structs = doc.store.clients.get(id.client);
-  if (!structs || id.clock >= Y.getState(doc.store, id.client)) return undefined;
-  return structs[Y.findIndexSS(structs, id.clock)];
+/** Makes `map` of `to` hold exactly `wanted` (raw values, compared as JSON); returns whether anything differed. */
+function plannedWrites(to: ProgramDoc, map: EntryMap, wanted: ReadonlyMap<string, unknown>, keep: (key: string) => boolean = () => false): (() => void)[] {
+  const target = to.maps[map];
+  const writes: (() => void)[] = [];
+  target.forEach((_value, key) => {
+    if (!wanted.has(key) && !keep(key)) writes.push(() => target.delete(key));
+  });
+  for (const [key, value] of wanted) {
+    if (JSON.stringify(target.get(key)) !== JSON.stringify(value)) writes.push(() => target.set(key, value));
+  }
+  return writes;
 }
 
-/** Whether an integrated item sits, at any depth, inside the root map `rollups`. */
-function insideRollups(item: Y.Item, rollups: unknown): boolean {
-  let parent: unknown = item.parent;
-  while (parent instanceof Y.AbstractType) {
-    if (parent === rollups) return true;
-    const owner: Y.Item | null = parent._item;
-    if (!owner) return false;
-    parent = owner.parent;
-  }
-  return false;
+function applyWrites(to: ProgramDoc, writes: (() => void)[]): boolean {
+  if (writes.length === 0) return false;
+  transact(to, ROLLUP_ORIGIN, () => {
+    for (const write of writes) write();
+  });
+  return true;
+}
+
+/** The program's settings as stored (`meta.program`), for a copy; undefined before the program exists. */
+function programEntry(program: ProgramDoc): Map<string, unknown> {
+  const value = program.maps.meta.get('program');
+  return new Map(value === undefined ? [] : [['program', value]]);
 }
 
 /**
- * Whether applying `update` to `doc` (the server's copy, before applying) would insert into or
- * delete from the `rollups` map, at any depth (P7). Structs the doc already has and deletions of
- * items already deleted change nothing and do not count: a client's full-state sync carries the
- * deletions of every rollup the server ever replaced. A struct whose place cannot be told (it
- * hangs from something neither the doc nor the update holds) counts as touching: refuse when
- * unsure, since a client's update only ever builds on what the server sent it.
+ * Makes `view` — the channel room of partner `partnerId` — hold exactly what that partner may read
+ * of `program` (P7): the program's settings, the partner's own entry, its people and its targets;
+ * no other partner's anything, no staff, no rollups. Writes only what differs, in one transaction
+ * of origin ROLLUP_ORIGIN, and says whether it wrote. Keys it does not hold any more are deleted:
+ * only the server writes this document, so no one's offline edit can be lost that way.
  */
-export function updateTouchesRollups(doc: Y.Doc, update: Uint8Array): boolean {
-  const { structs, ds } = Y.decodeUpdate(update);
-  const rollups = doc.share.get(ROLLUPS);
+export function projectPartnerView(program: ProgramDoc, view: ProgramDoc, partnerId: string): boolean {
+  const partner = program.maps.partners.get(partnerId);
+  const reps = new Map<string, unknown>();
+  program.maps.reps.forEach((value, id) => {
+    if (storedObject(value)?.['partnerId'] === partnerId) reps.set(id, value);
+  });
+  const targets = new Map<string, unknown>();
+  program.maps.targets.forEach((value, key) => {
+    if (key.startsWith(`${partnerId}/`)) targets.set(key, value);
+  });
+  return applyWrites(view, [
+    ...plannedWrites(view, 'meta', programEntry(program), (key) => key === 'schemaVersion'),
+    ...plannedWrites(view, 'partners', new Map(partner === undefined ? [] : [[partnerId, partner]])),
+    ...plannedWrites(view, 'reps', reps),
+    ...plannedWrites(view, 'targets', targets),
+    ...plannedWrites(view, 'rollups', new Map()),
+  ]);
+}
 
-  // The update's own items by client, in clock order (as decoded), for finding one by id.
-  const byClient = new Map<number, Y.Item[]>();
-  for (const struct of structs) {
-    if (!(struct instanceof Y.Item)) continue;
-    let list = byClient.get(struct.id.client);
-    if (!list) byClient.set(struct.id.client, (list = []));
-    list.push(struct);
-  }
-  const itemInUpdate = (id: Y.ID): Y.Item | undefined => {
-    const list = byClient.get(id.client);
-    if (!list) return undefined;
-    let low = 0;
-    let high = list.length - 1;
-    while (low <= high) {
-      const middle = (low + high) >> 1;
-      const item = list[middle]!;
-      if (id.clock < item.id.clock) high = middle - 1;
-      else if (id.clock >= item.id.clock + item.length) low = middle + 1;
-      else return item;
-    }
-    return undefined;
-  };
+/**
+ * Copies the program's settings into `rollupsDoc` (the rollups room, P7), where `readRollups`
+ * checks each entry's zone against them. Writes only when they differ; says whether it wrote.
+ */
+export function copyProgramSettings(program: ProgramDoc, rollupsDoc: ProgramDoc): boolean {
+  return applyWrites(rollupsDoc, plannedWrites(rollupsDoc, 'meta', programEntry(program), (key) => key === 'schemaVersion'));
+}
 
-  // Where a decoded item goes: a root name, or (for a nested type's child) the id of the type's
-  // item, or — when it has an origin — the parent of that neighbour. Followed iteratively: origin
-  // chains are as long as a run of typed text.
-  const verdicts = new Map<Y.Item, Verdict>();
-  const verdictOf = (start: Y.Item): Verdict => {
-    const path: Y.Item[] = [];
-    const seen = new Set<Y.Item>();
-    let current = start;
-    let verdict: Verdict;
-    for (;;) {
-      const known = verdicts.get(current);
-      if (known) {
-        verdict = known;
-        break;
-      }
-      path.push(current);
-      seen.add(current);
-      const parent: unknown = current.parent;
-      if (typeof parent === 'string') {
-        verdict = parent === ROLLUPS ? 'yes' : 'no';
-        break;
-      }
-      const link = parent instanceof Y.ID ? parent : (current.origin ?? current.rightOrigin);
-      if (!link) {
-        verdict = 'unknown';
-        break;
-      }
-      const next = itemInUpdate(link);
-      if (next) {
-        if (seen.has(next)) {
-          verdict = 'unknown';
-          break;
-        }
-        current = next;
-        continue;
-      }
-      const found = structInDoc(doc, link);
-      // An item hung from a garbage-collected struct is itself collected on arrival: it inserts nothing.
-      if (found instanceof Y.GC) verdict = 'no';
-      else if (found instanceof Y.Item) verdict = insideRollups(found, rollups) ? 'yes' : 'no';
-      else verdict = 'unknown';
-      break;
-    }
-    for (const item of path) verdicts.set(item, verdict);
-    return verdict;
-  };
+/**
+ * Moves the rollups an older server wrote into the program document to `rollupsDoc` (keeping an
+ * entry already there, which is newer), then deletes them from the program document: only the
+ * server ever wrote that map. Says how many entries the program document held.
+ */
+export function moveRollups(program: ProgramDoc, rollupsDoc: ProgramDoc): number {
+  const held = [...program.maps.rollups.entries()];
+  if (held.length === 0) return 0;
+  applyWrites(rollupsDoc, held.filter(([partnerId]) => !rollupsDoc.maps.rollups.has(partnerId)).map(([partnerId, value]) => () => rollupsDoc.maps.rollups.set(partnerId, value)));
+  applyWrites(program, held.map(([partnerId]) => () => program.maps.rollups.delete(partnerId)));
+  return held.length;
+}
 
-  for (const struct of structs) {
-    if (!(struct instanceof Y.Item)) continue;
-    const { client, clock } = struct.id;
-    if (clock + struct.length <= Y.getState(doc.store, client)) continue;
-    if (verdictOf(struct) !== 'no') return true;
-  }
-
-  if (!rollups) return false;
-  for (const [client, deletions] of ds.clients) {
-    const known = doc.store.clients.get(client);
-    if (!known) continue;
-    const state = Y.getState(doc.store, client);
-    for (const deletion of deletions) {
-      const end = Math.min(deletion.clock + deletion.len, state);
-      if (deletion.clock >= end) continue;
-      for (let index = Y.findIndexSS(known, deletion.clock); index < known.length; index++) {
-        const struct = known[index]!;
-        if (struct.id.clock >= end) break;
-        if (struct instanceof Y.Item && !struct.deleted && insideRollups(struct, rollups)) return true;
-      }
+/** The partners whose channel a change of the program document touches (P7): each changed key's partner; all of them for `meta`. */
+export function partnersTouched(program: ProgramDoc, changed: ProgramChanged, repPartners: Map<string, string>): Set<string> | 'all' {
+  if (changed.meta) return 'all';
+  const touched = new Set<string>(changed.partners);
+  for (const key of changed.targets) touched.add(key.split('/')[0]!);
+  for (const repId of changed.reps) {
+    // A rep moved to another partner leaves the old partner's channel too.
+    const before = repPartners.get(repId);
+    if (before !== undefined) touched.add(before);
+    const now = storedObject(program.maps.reps.get(repId))?.['partnerId'];
+    if (typeof now === 'string') {
+      touched.add(now);
+      repPartners.set(repId, now);
     }
   }
-  return false;
+  return touched;
+}
+
+/** Which partner each rep works for, as the program document says now (for `partnersTouched`). */
+export function repPartnersOf(program: ProgramDoc): Map<string, string> {
+  const repPartners = new Map<string, string>();
+  program.maps.reps.forEach((value, repId) => {
+    const partnerId = storedObject(value)?.['partnerId'];
+    if (typeof partnerId === 'string') repPartners.set(repId, partnerId);
+  });
+  return repPartners;
 }
