@@ -5,3 +5,4 @@ export * from './report';
 export * from './stats';
 export * from './packed';
 export * from './pipeline-history';
+export * from './benchmark';
