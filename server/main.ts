@@ -16,6 +16,8 @@ import { createMetrics, RateMeter } from './metrics';
 import { RollupWorker } from './rollup/rollup-worker';
 import { ChannelWorker } from './channels/channel-worker';
 import { upgradeProgramRooms } from './channels/upgrade';
+import { BenchmarkWorker } from './channels/benchmark-worker';
+import { ROLLUP_ORIGIN } from '../src/lib/sync/program-doc';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
 import { openSqliteStorage } from './storage/sqlite-storage';
 import type { ServerStorage } from './storage/storage';
@@ -34,6 +36,7 @@ const UPDATE_RULES: Record<RoomKind, UpdateRules> = {
   program: { roots: new Set(PROGRAM_CLIENT_ROOTS) },
   partner: { roots: new Set(PARTNER_DOC_ROOTS) },
   rollups: { roots: new Set() },
+  benchmark: { roots: new Set() },
   channel: { roots: new Set() },
 };
 
@@ -49,6 +52,8 @@ export interface RunningServer {
   demoUsers: DemoUser[];
   /** Signs a token with this server's secret (tests, the bench). */
   secret: Uint8Array;
+  /** Runs what the workers have due (folds, channels, the benchmark) now, and resolves once it is written (tests). */
+  settled(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -83,6 +88,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const updateRate = new RateMeter();
   let rollups: RollupWorker | undefined;
   let channels: ChannelWorker | undefined;
+  let benchmarks: BenchmarkWorker | undefined;
   const sync = new SyncServer({
     storage,
     verifyToken: (token) => verifyToken(token, secret, now()),
@@ -97,14 +103,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     onStored: (room, update, origin) => {
       updateRate.add(now());
       rollups?.stored(room, origin);
+      if (room.name.kind === 'rollups' && origin === ROLLUP_ORIGIN) benchmarks?.schedule(room.name.programId);
     },
     onRoomOpened: (room) => channels?.opened(room),
     now,
     log,
   });
-  rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) });
-  channels = new ChannelWorker(sync, { delayMs: options.rollupDelayMs ?? 1000, log });
-  await upgradeProgramRooms(sync, storage, channels, log);
+  // The server's own writers, in the order their work feeds each other (folds → benchmark).
+  const workers = {
+    rollups: (rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) })),
+    channels: (channels = new ChannelWorker(sync, { delayMs: options.rollupDelayMs ?? 1000, log })),
+    benchmarks: (benchmarks = new BenchmarkWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log })),
+  };
+  await upgradeProgramRooms(sync, storage, workers, log);
   // Folds that were due when the process last stopped (killed, crashed) are done now.
   rollups.foldBehind(await storage.unfolded());
   const demoUsers = config.demo ? await demoUsersOf(sync) : [];
@@ -124,13 +135,19 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     origin: `http://localhost:${port}`,
     demoUsers,
     secret,
+    async settled() {
+      for (const worker of Object.values(workers)) {
+        worker.flush();
+        await worker.settled();
+      }
+    },
     async close() {
       const closed = new Promise((resolve) => server.close(resolve));
       server.closeAllConnections();
-      rollups?.stop();
-      channels?.stop();
-      await rollups?.settled();
-      await channels?.settled();
+      for (const worker of Object.values(workers)) {
+        worker.stop();
+        await worker.settled();
+      }
       await sync.close();
       await closed;
       await storage.close();

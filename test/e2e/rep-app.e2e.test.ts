@@ -135,6 +135,20 @@ describe('the rep app', () => {
     await app.syncSays(/All changes saved to server/);
   });
 
+  it('shows where the partner stands in the program, from aggregates that name no other partner', async () => {
+    const app = await openApp();
+    await app.signIn('Sunrise Systems');
+    await app.waitForRecords();
+    const standing = app.section(/^Where you stand in the program/);
+    await standing.getByText('program median').first().waitFor();
+    const text = await standing.innerText();
+    expect(text).toMatch(/Win rate\s+(yours .+ · program median .+ · top quarter from|not enough partners to compare)/);
+    for (const other of ['BluePeak IT', 'Kaveri Solutions', 'Lotus Infotech', 'Metro Digital', 'Northstar Tech']) expect(text).not.toContain(other);
+    await app.tab('KPIs');
+    await app.page.getByRole('radio', { name: /Sunrise Systems/ }).check();
+    await app.section(/^Where you stand in the program/).getByText('program median').first().waitFor();
+  });
+
   it('shows every problem of invalid input next to its field and saves nothing', async () => {
     const app = await openApp();
     await app.signIn('Northstar Tech');

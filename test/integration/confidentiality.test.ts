@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
 import { openPartnerDoc, readAll } from '../../src/lib/sync/partner-doc';
-import { openProgramDoc, readPartners, readReps } from '../../src/lib/sync/program-doc';
-import { channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { openProgramDoc, readBenchmark, readPartners, readReps } from '../../src/lib/sync/program-doc';
+import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calendar';
+import { benchmarkRoom, channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { TokenClaims } from '../../server/auth/claims';
 import { createHarness, rawSocket, syncMessage, type Harness } from './sync-harness';
 
@@ -29,6 +30,8 @@ async function docOf(room: string): Promise<Y.Doc> {
 
 beforeAll(async () => {
   harness = await createHarness({ demo: true });
+  // The benchmark is published on start: wait for it, so that what is checked is what partners get.
+  await harness.server.settled();
   const program = openProgramDoc(await docOf(programRoom(PROGRAM)));
   const partners = readPartners(program);
   partnerIds = partners.map((partner) => partner.id);
@@ -40,7 +43,7 @@ beforeAll(async () => {
     for (const deal of deals) names.add(deal.id).add(deal.title);
     namesOf.set(partner.id, names);
   }
-  everyRoom = [programRoom(PROGRAM), rollupsRoom(PROGRAM), ...partnerIds.flatMap((id) => [partnerRoom(PROGRAM, id), channelRoom(PROGRAM, id)])];
+  everyRoom = [programRoom(PROGRAM), rollupsRoom(PROGRAM), benchmarkRoom(PROGRAM), ...partnerIds.flatMap((id) => [partnerRoom(PROGRAM, id), channelRoom(PROGRAM, id)])];
 }, 60_000);
 
 afterAll(() => harness.cleanup());
@@ -87,15 +90,15 @@ describe('P7 — no partner learns anything of another from the server', () => {
         const claims: TokenClaims = { userId: person.userId, role: person.role, programId: PROGRAM, partnerId };
         for (const room of everyRoom) {
           const { bytes, refused } = await received(claims, room);
-          const own = room === partnerRoom(PROGRAM, partnerId) || room === channelRoom(PROGRAM, partnerId);
-          expect(refused, `${person.userId} in ${room}`).toBe(own ? undefined : 4403);
+          const readable = room === partnerRoom(PROGRAM, partnerId) || room === channelRoom(PROGRAM, partnerId) || room === benchmarkRoom(PROGRAM);
+          expect(refused, `${person.userId} in ${room}`).toBe(readable ? undefined : 4403);
           expect(othersNamed(bytes, partnerId), `${person.userId} in ${room}`).toEqual([]);
-          if (own) opened++;
+          if (readable) opened++;
         }
       }
     }
-    // The guard: each person read its own two rooms, and the check had names to look for.
-    expect(opened).toBe(people * 2);
+    // The guard: each person read its own two rooms and the benchmark, and the check had names to look for.
+    expect(opened).toBe(people * 3);
     expect(partnerIds.length).toBeGreaterThanOrEqual(5);
     expect([...namesOf.values()].every((names) => names.size > 50)).toBe(true);
   });
@@ -104,5 +107,21 @@ describe('P7 — no partner learns anything of another from the server', () => {
     const staff = harness.server.demoUsers.find((user) => user.role === 'vendor_manager')!;
     const { bytes } = await received({ userId: staff.userId, role: 'vendor_manager', programId: PROGRAM }, programRoom(PROGRAM));
     expect(othersNamed(bytes, partnerIds[0]!).length).toBeGreaterThan(0);
+  });
+
+  it('publishes the program benchmark for the app’s periods, which every partner reads, from the partners’ rollups', async () => {
+    const rep = harness.server.demoUsers.find((user) => user.role === 'rep')!;
+    const client = harness.connect(benchmarkRoom(PROGRAM), await harness.token({ userId: rep.userId, role: rep.role, programId: PROGRAM, partnerId: rep.partnerId! }));
+    await client.synced;
+    const pd = openProgramDoc(client.doc);
+    const tz = 'Asia/Kolkata'; // the demo program's zone
+    for (const preset of PERIOD_PRESETS) {
+      const range = presetRange(preset, Date.now(), tz);
+      const published = readBenchmark(pd, { from: formatDay(range.fromDay), to: formatDay(range.toDay), tz });
+      expect(published, preset).toBeDefined();
+    }
+    const lastYear = presetRange('last12Months', Date.now(), tz);
+    const figure = readBenchmark(pd, { from: formatDay(lastYear.fromDay), to: formatDay(lastYear.toDay), tz })!.metrics.winRate;
+    expect(figure).toMatchObject({ partners: partnerIds.length });
   });
 });

@@ -6,6 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import {
+  benchmarkKey,
   copyProgramSettings,
   initProgram,
   moveRollups,
@@ -14,6 +15,7 @@ import {
   partnersTouched,
   projectPartnerView,
   readPartners,
+  readBenchmark,
   readProgram,
   readReps,
   readRollups,
@@ -22,6 +24,7 @@ import {
   repPartnersOf,
   ROLLUP_ORIGIN,
   setTarget,
+  writeBenchmarks,
   writeRollup,
   type ProgramChanged,
   type ProgramDoc,
@@ -132,5 +135,38 @@ describe('P7 — rollups in their own room', () => {
     ]);
     expect(moveRollups(pd, rollups)).toBe(0);
     expect(copyProgramSettings(pd, rollups)).toBe(false);
+  });
+});
+
+describe('P7 — the program benchmark, in its own room', () => {
+  const period = { from: '2026-11-01', to: '2026-12-01', tz: 'Asia/Kolkata' };
+  const published = {
+    period,
+    metrics: {
+      winRate: { partners: 6, lowerQuartile: 0.2, median: 0.3, upperQuartile: 0.4 },
+      averageDealSize: { partners: 6, lowerQuartile: 100, median: 200, upperQuartile: 300 },
+      closeRate: { partners: 3, notEnough: true as const },
+      dealVelocity: { partners: 6, lowerQuartile: 1, median: 2, upperQuartile: 3 },
+      averageCycleDays: { partners: 6, lowerQuartile: 10, median: 20, upperQuartile: 30 },
+      qualityScore: { partners: 6, lowerQuartile: 10, median: 40, upperQuartile: 70 },
+    },
+  };
+
+  it('is read back by its period alone, written once, and a period no longer published goes', () => {
+    const pd = openProgramDoc(new Y.Doc());
+    expect(writeBenchmarks(pd, [published])).toBe(true);
+    expect(readBenchmark(pd, period)).toEqual(published);
+    expect(readBenchmark(pd, { ...period, to: '2026-12-02' })).toBeUndefined();
+    expect(writeBenchmarks(pd, [published])).toBe(false);
+    const next = { ...published, period: { ...period, from: '2026-12-01', to: '2027-01-01' } };
+    writeBenchmarks(pd, [next]);
+    expect(readBenchmark(pd, period)).toBeUndefined();
+    expect(readBenchmark(pd, next.period)).toEqual(next);
+  });
+
+  it('reads nothing from an entry that does not decode (another version, tampered)', () => {
+    const pd = openProgramDoc(new Y.Doc());
+    pd.maps.benchmark.set(benchmarkKey(period), JSON.stringify({ version: 99 }));
+    expect(readBenchmark(pd, period)).toBeUndefined();
   });
 });

@@ -97,12 +97,12 @@ const period = (() => {
 })();
 
 describe('P1 — layout', () => {
-  it('has the six maps with JSON text entries and rollups as {version, tz, lastSyncAt, bytes}', () => {
+  it('has the seven maps with JSON text entries and rollups as {version, tz, lastSyncAt, bytes}', () => {
     const pd = seeded();
     setTarget(pd, 'p1', '2026-Q1', target(5_000_000_00));
     writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 5, series: packRollup(p1Records().rollup) });
     const json = pd.doc.toJSON() as Record<string, Record<string, unknown>>;
-    expect(Object.keys(json).sort()).toEqual(['meta', 'partners', 'reps', 'rollups', 'staff', 'targets']);
+    expect(Object.keys(json).sort()).toEqual(['benchmark', 'meta', 'partners', 'reps', 'rollups', 'staff', 'targets']);
     expect(json['meta']!['schemaVersion']).toBe(PROGRAM_DOC_SCHEMA_VERSION);
     expect(JSON.parse(json['meta']!['program'] as string)).toEqual(program);
     expect(Object.keys(json['partners']!).sort()).toEqual(['p1', 'p2']);
@@ -341,7 +341,7 @@ describe('P9 — transactions and notifications', () => {
     send(other, pd);
     expect(seen.map(([, origin]) => origin)).toEqual([PROGRAM_LOCAL_ORIGIN, PROGRAM_LOCAL_ORIGIN, ROLLUP_ORIGIN, REMOTE]);
     expect(seen[0]![0]).toMatchObject({ meta: true, partners: new Set(['p1', 'p2']), staff: new Set(['v-anita']) });
-    expect(seen[1]![0]).toEqual({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(['p1/2026-Q1']), rollups: new Set() });
+    expect(seen[1]![0]).toEqual({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(['p1/2026-Q1']), rollups: new Set(), benchmark: new Set() });
     expect(seen[2]![0].rollups).toEqual(new Set(['p1']));
     expect(seen[3]![0].targets).toEqual(new Set(['p2/2026-Q3']));
     stop();

@@ -80,7 +80,7 @@ describe('the vendor console', () => {
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
-    await session.rollupStore!.settled();
+    await session.figuresStore!.settled();
 
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current).toMatchObject({ dealCount: 2, revenue: 1_000_00 });
@@ -103,12 +103,12 @@ describe('the vendor console', () => {
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
-    await session.rollupStore!.settled();
+    await session.figuresStore!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current.dealCount).toBe(0);
 
     room.rollups.change(room.rollupsSocket, (doc) => writeRollup(openProgramDoc(doc), 'p2', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])) }));
-    await session.rollupStore!.settled();
+    await session.figuresStore!.settled();
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
     expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p2', won: 1, freshness: { amount: 0, unit: 'minute' } });
   });
@@ -122,7 +122,7 @@ describe('the vendor console', () => {
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
-    await session.rollupStore!.settled();
+    await session.figuresStore!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.ranking[0]!.freshness).toMatchObject({ amount: 0, unit: 'minute', stale: false });
 

@@ -8,7 +8,8 @@
  * from a program-level document kept in IndexedDB (store/program-store.ts): for vendor staff the
  * program document itself (room `program/<programId>`), for a partner's people their partner's
  * channel (`…/partner/<partnerId>/channel`), which holds only what they may read (sync SPEC P7).
- * Vendor staff also keep every partner's KPI rollup, from the rollups room. Until the program-level
+ * Vendor staff also keep every partner's KPI rollup, from the rollups room; a partner's people the
+ * program benchmark, from the benchmark room. Until the program-level
  * document has first synced, the directory the sign-in gave stands in (sign-in.ts). The records
  * come from the partner store's projection; the KPIs from a rollup index kept current with every
  * stored change, local or remote, so a save or another device's change updates the screens
@@ -32,7 +33,9 @@ import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
-import { channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
+import { benchmarkRoom, channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
+import type { Benchmark } from '../kpi/benchmark';
+import { formatDay, type DayRange } from '../kpi/calendar';
 import { isExpired, isReadOnly, type SignInRecord } from './sign-in';
 
 export interface Identity {
@@ -79,16 +82,19 @@ export class Session {
   /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
   store = $state.raw<PartnerStore | undefined>();
   programStore: ProgramStore | undefined;
-  /** Every partner's KPI rollup (vendor staff only; undefined for a partner's people). */
-  rollupStore: ProgramStore | undefined;
+  /**
+   * The figures the server publishes for this person (P7): every partner's KPI rollup for vendor
+   * staff (the rollups room), the program benchmark for a partner's people (the benchmark room).
+   */
+  figuresStore: ProgramStore | undefined;
   /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
   rowsReady = $state(false);
   /** How the partner's document stands with the server (sync SPEC.md C5); undefined until the records are loaded and it connects. */
   sync = $state.raw<SyncState | undefined>();
   /** How the program document (or the partner's channel) stands with the server; undefined until it connects. */
   programSync = $state.raw<SyncState | undefined>();
-  /** How the rollups document stands with the server (vendor staff); undefined until it connects. */
-  rollupSync = $state.raw<SyncState | undefined>();
+  /** How the figures document stands with the server; undefined until it connects. */
+  figuresSync = $state.raw<SyncState | undefined>();
   /** Whether the device has a network, as the browser says (online/offline events). */
   online = $state(true);
   /** The token's expiry has passed by this device's clock (checked on open and when the network returns). */
@@ -113,7 +119,7 @@ export class Session {
   private connectionRequest = 0;
   private programConnectionRequest = 0;
   private programConnection: RoomConnection | undefined;
-  private rollupConnection: RoomConnection | undefined;
+  private figuresConnection: RoomConnection | undefined;
   /** The token the program connection offers: a new one (signing in again) needs a new connection. */
   private programConnectionToken: string | undefined;
   private stopRows: () => void = () => {};
@@ -216,22 +222,29 @@ export class Session {
   /** Every partner's KPI buckets as the server folded them, and the partners whose figures cannot be read. */
   get partnerRollups(): ProgramRollups {
     void this.programVersion;
-    return this.rollupStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+    return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+  }
+
+  /** The program benchmark published for exactly this range (a partner's people; P7), if any. */
+  benchmark(range: DayRange): Benchmark | undefined {
+    void this.programVersion;
+    const tz = this.program?.timeZone;
+    return tz ? this.figuresStore?.benchmark({ from: formatDay(range.fromDay), to: formatDay(range.toDay), tz }) : undefined;
   }
 
   /** Local changes the server does not have yet, in every document (sync SPEC.md C2). */
   get pendingChanges(): number {
-    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0) + (this.rollupSync?.pendingChanges ?? 0);
+    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0) + (this.figuresSync?.pendingChanges ?? 0);
   }
 
   /** Why the server will not sync, counting an expiry this device's clock knows of before the server says so. */
   get closeReason(): CloseReason | undefined {
-    return this.sync?.closeReason ?? this.programSync?.closeReason ?? this.rollupSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
+    return this.sync?.closeReason ?? this.programSync?.closeReason ?? this.figuresSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
   }
 
   /** Every connection as one, for the header: the least advanced status, every unsent change. */
   get syncSummary(): SyncState | undefined {
-    return combineSyncStates([this.sync, this.programSync, this.rollupSync]);
+    return combineSyncStates([this.sync, this.programSync, this.figuresSync]);
   }
 
   async start(): Promise<void> {
@@ -306,7 +319,7 @@ export class Session {
   /** Closes the connections and the documents, keeping everything stored (as closing the tab does). */
   async close(): Promise<void> {
     await this.opening;
-    const stores = [this.programStore, this.rollupStore];
+    const stores = [this.programStore, this.figuresStore];
     await this.closePartner();
     for (const store of stores) await store?.settled();
     this.closeProgram();
@@ -357,7 +370,7 @@ export class Session {
     this.online = online;
     if (this.signIn) this.tokenExpired = isExpired(this.signIn.claims, this.now());
     this.programConnection?.setOnline(online && !this.tokenExpired);
-    this.rollupConnection?.setOnline(online && !this.tokenExpired);
+    this.figuresConnection?.setOnline(online && !this.tokenExpired);
     this.connection?.setOnline(online && !this.tokenExpired);
   }
 
@@ -414,8 +427,7 @@ export class Session {
 
   /**
    * Opens the program-level documents from their stored updates and connects them (the program
-   * document or the partner's channel; for vendor staff the rollups too); keeps them when they are
-   * open already. A partner's device drops a program document an older version kept (P7).
+   * document or the partner's channel, and the figures); keeps them when they are open already. A partner's device drops a program document an older version kept (P7).
    */
   private async openProgram(record: SignInRecord): Promise<void> {
     const room = programLevelRoom(record);
@@ -427,17 +439,18 @@ export class Session {
     this.closeProgram();
     const vendor = record.claims.role === 'vendor_manager';
     if (!vendor) await dropRoom(this.db, programRoom(record.claims.programId));
-    const [store, rollups] = await Promise.all([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
+    const figuresRoom = vendor ? rollupsRoom(record.claims.programId) : benchmarkRoom(record.claims.programId);
+    const [store, figures] = await Promise.all([ProgramStore.open(this.db, room), ProgramStore.open(this.db, figuresRoom)]);
     this.programStore = store;
-    this.rollupStore = rollups;
+    this.figuresStore = figures;
     const stops = [
       store.subscribe((changed) => {
         this.programVersion++;
         if (changed.meta || changed.partners.size || changed.reps.size) this.refreshDirectory();
       }),
-      rollups?.subscribe(() => this.programVersion++),
+      figures.subscribe(() => this.programVersion++),
     ];
-    this.stopProgram = () => stops.forEach((stop) => stop?.());
+    this.stopProgram = () => stops.forEach((stop) => stop());
     this.programVersion++;
     this.connectProgram();
   }
@@ -472,13 +485,13 @@ export class Session {
 
   private connectProgram(): void {
     const store = this.programStore;
-    const rollups = this.rollupStore;
+    const figures = this.figuresStore;
     const record = this.signIn;
     if (!store || !record) return;
     this.programConnection?.destroy();
     this.programConnection = undefined;
-    this.rollupConnection?.destroy();
-    this.rollupConnection = undefined;
+    this.figuresConnection?.destroy();
+    this.figuresConnection = undefined;
     this.programConnectionToken = record.token;
     const request = ++this.programConnectionRequest;
     const stillWanted = () => request === this.programConnectionRequest && this.programStore === store;
@@ -493,14 +506,15 @@ export class Session {
         });
       },
     );
-    if (!rollups) return;
+    if (!figures) return;
+    // Written by the server alone: read-only for everyone.
     void this.connectWhenLoaded(
-      { doc: rollups.programDoc.doc, room: rollups.room, token: record.token, ledger: rollups.syncLedger, readOnly: true },
+      { doc: figures.programDoc.doc, room: figures.room, token: record.token, ledger: figures.syncLedger, readOnly: true },
       stillWanted,
       (connection) => {
-        this.rollupConnection = connection;
+        this.figuresConnection = connection;
         connection.subscribe((state) => {
-          if (this.rollupConnection === connection) this.rollupSync = state;
+          if (this.figuresConnection === connection) this.figuresSync = state;
         });
       },
     );
@@ -568,35 +582,35 @@ export class Session {
   private closeProgram(): void {
     this.programConnection?.destroy();
     this.programConnection = undefined;
-    this.rollupConnection?.destroy();
-    this.rollupConnection = undefined;
+    this.figuresConnection?.destroy();
+    this.figuresConnection = undefined;
     this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     this.programSync = undefined;
-    this.rollupSync = undefined;
+    this.figuresSync = undefined;
     this.stopProgram();
     this.stopProgram = () => {};
     this.programStore?.close();
     this.programStore = undefined;
-    this.rollupStore?.close();
-    this.rollupStore = undefined;
+    this.figuresStore?.close();
+    this.figuresStore = undefined;
   }
 
   /** Closes both documents and empties the database (records, update logs, settings). */
   private async removeLocalData(): Promise<void> {
     await this.opening;
     const program = this.programStore;
-    const rollups = this.rollupStore;
+    const figures = this.figuresStore;
     this.programConnection?.destroy();
     this.programConnection = undefined;
-    this.rollupConnection?.destroy();
-    this.rollupConnection = undefined;
+    this.figuresConnection?.destroy();
+    this.figuresConnection = undefined;
     this.programConnectionRequest++;
     this.programConnectionToken = undefined;
     // Let a load or a save in progress finish, so that nothing is written after the clearing.
     await this.closePartner();
     if (program) await program.settled();
-    if (rollups) await rollups.settled();
+    if (figures) await figures.settled();
     this.closeProgram();
     await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
     // Saves still in a journal would come back with the next sign-in of the room.

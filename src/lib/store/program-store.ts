@@ -17,6 +17,8 @@
  * step with the log.
  */
 import type { Partner, Program, Rep } from '../domain/schema';
+import type { Benchmark } from '../kpi/benchmark';
+import type { Period } from '../kpi/calendar';
 import type { PartnerRollup, ProgramChanged, ProgramDoc, StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
@@ -49,11 +51,9 @@ export interface ProgramRollups {
   problems: Map<string, string>;
 }
 
-const noChange = (): ProgramChanged => ({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set() });
-
 function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
   into.meta ||= changed.meta;
-  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups'] as const) for (const key of changed[name]) into[name].add(key);
+  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups', 'benchmark'] as const) for (const key of changed[name]) into[name].add(key);
 }
 
 export class ProgramStore {
@@ -61,7 +61,7 @@ export class ProgramStore {
   private readonly log: RoomLog;
   private readonly docs: ProgramDocs;
   /** The keys changed by the updates not yet stored: the listeners hear of them once they are. */
-  private pendingChanged = noChange();
+  private pendingChanged: ProgramChanged;
   private stopChanges: () => void = () => {};
   private loadedDoc!: ProgramDoc;
   /** What the screens read, derived once per change of the part it comes from. */
@@ -73,10 +73,11 @@ export class ProgramStore {
     [docs, logs]: Awaited<ReturnType<typeof loadEngine>>,
   ) {
     this.docs = docs;
+    this.pendingChanged = docs.noProgramChange();
     this.log = new logs.RoomLog(db, room, COMPACT_AFTER_UPDATES, {
       take: () => {
         const changed = this.pendingChanged;
-        this.pendingChanged = noChange();
+        this.pendingChanged = this.docs.noProgramChange();
         return {
           stored: () => {
             for (const listener of [...this.listeners]) listener(changed);
@@ -138,6 +139,11 @@ export class ProgramStore {
       this.cached.rollups = { rollups, problems };
     }
     return this.cached.rollups;
+  }
+
+  /** The program benchmark published for exactly this period, if any (the benchmark room, P7). */
+  benchmark(period: Period): Benchmark | undefined {
+    return this.docs.readBenchmark(this.programDoc, period);
   }
 
   /** Called with the changed keys after every change is stored, local or remote. */

@@ -4,7 +4,8 @@
  * folds from each partner's document. Besides partner-doc.ts this is the only module that touches
  * Y types; the rules it follows are numbered P1… in SPEC.md and the tests are named after them.
  *
- * Layout (P1): six top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`.
+ * Layout (P1): seven top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`,
+ * `benchmark`.
  * Directory entries and targets are JSON text, one value per entry; a rollup is one small object
  * holding its header and the encoded buckets as bytes (P5). Nothing here reads the clock.
  */
@@ -13,6 +14,8 @@ import { isTimeZone, type Partner, type Program, type Rep } from '../domain/sche
 import { validate, type Problem } from '../domain/validate';
 import { decodePackedRollup, encodePackedRollup, PackedRollupError, unpackRollup, type PackedSeries } from '../kpi/packed';
 import type { Rollup } from '../kpi/buckets';
+import { decodeBenchmark, encodeBenchmark, type Benchmark } from '../kpi/benchmark';
+import type { Period } from '../kpi/calendar';
 
 /** Version of the layout described in SPEC.md (P1–P9); written to `meta.schemaVersion` by every write (P8). */
 export const PROGRAM_DOC_SCHEMA_VERSION = 1;
@@ -93,11 +96,12 @@ export interface ProgramChanged {
   staff: Set<string>;
   targets: Set<string>;
   rollups: Set<string>;
+  benchmark: Set<string>;
 }
 
 export type ProgramChangedListener = (changed: ProgramChanged, origin: unknown) => void;
 
-type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups';
+type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups' | 'benchmark';
 
 export interface ProgramDoc {
   readonly doc: Y.Doc;
@@ -106,6 +110,11 @@ export interface ProgramDoc {
   readonly listeners: Set<ProgramChangedListener>;
   /** Stops observing the doc (the doc itself stays open). */
   readonly close: () => void;
+}
+
+/** A change of nothing, to add changes to. */
+export function noProgramChange(): ProgramChanged {
+  return { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set(), benchmark: new Set() };
 }
 
 /** A write refused because its input is not valid, or because the document cannot take it. */
@@ -131,13 +140,14 @@ export function openProgramDoc(doc: Y.Doc = new Y.Doc()): ProgramDoc {
     staff: doc.getMap<unknown>('staff'),
     targets: doc.getMap<unknown>('targets'),
     rollups: doc.getMap<unknown>(ROLLUPS),
+    benchmark: doc.getMap<unknown>('benchmark'),
   };
   const listeners = new Set<ProgramChangedListener>();
   const nameOf = new Map<unknown, 'meta' | ListName>(Object.entries(maps).map(([name, map]) => [map, name as 'meta' | ListName]));
   // `transaction.changed` already names the changed keys of each root map: no observers needed.
   const afterTransaction = (transaction: Y.Transaction) => {
     if (listeners.size === 0) return;
-    const changed: ProgramChanged = { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set() };
+    const changed = noProgramChange();
     let changedAny = false;
     for (const [type, keys] of transaction.changed) {
       const name = nameOf.get(type);
@@ -443,7 +453,7 @@ export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener): 
 // ---------------------------------------------------------------------------------------------
 // The rooms only the server writes (P7): copies of parts of the program document
 
-type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups';
+type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups' | 'benchmark';
 
 /** Makes `map` of `to` hold exactly `wanted` (raw values, compared as JSON); returns whether anything differed. */
 function plannedWrites(to: ProgramDoc, map: EntryMap, wanted: ReadonlyMap<string, unknown>, keep: (key: string) => boolean = () => false): (() => void)[] {
@@ -545,4 +555,28 @@ export function repPartnersOf(program: ProgramDoc): Map<string, string> {
     if (typeof partnerId === 'string') repPartners.set(repId, partnerId);
   });
   return repPartners;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The program benchmark (P7): in the benchmark room, by period
+
+/** The key of a period's benchmark: its first and end days (`2026-12-01..2027-01-01`) and zone. */
+export function benchmarkKey(period: Period): string {
+  return `${period.from}..${period.to} ${period.tz}`;
+}
+
+/**
+ * Makes the benchmark document hold exactly these periods' benchmarks (the server's, P7): each as
+ * JSON text under `benchmarkKey`, written only when it differs; periods no longer published go.
+ * Says whether it wrote.
+ */
+export function writeBenchmarks(pd: ProgramDoc, benchmarks: readonly Benchmark[]): boolean {
+  const wanted = new Map<string, unknown>(benchmarks.map((benchmark) => [benchmarkKey(benchmark.period), JSON.stringify(encodeBenchmark(benchmark))]));
+  return applyWrites(pd, plannedWrites(pd, 'benchmark', wanted));
+}
+
+/** The published benchmark of exactly this period, or undefined (none, or one this app cannot read). */
+export function readBenchmark(pd: ProgramDoc, period: Period): Benchmark | undefined {
+  const value = pd.maps.benchmark.get(benchmarkKey(period));
+  return value === undefined ? undefined : decodeBenchmark(value);
 }
