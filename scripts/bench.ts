@@ -16,6 +16,7 @@ import { parseArgs } from 'node:util';
 import { todayInitialJs } from './bundle-size';
 import { BROWSER_TARGETS, benchBrowser } from './bench-browser';
 import { benchSync } from './bench-sync';
+import { benchStorm } from './bench-storm';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
@@ -235,5 +236,5 @@ if (!syncOnly) {
 }
 const allAgree = syncOnly || sizes.map(benchSize).every(Boolean);
 // After the engine: the sync run starts child processes and 1,000 sockets, which should not share the machine with it.
-const syncOk = values['skip-sync'] || (await benchSync({ updates: syncUpdates }));
+const syncOk = values['skip-sync'] || ((await benchSync({ updates: syncUpdates })) && (await benchStorm()));
 process.exitCode = allAgree && syncOk ? 0 : 1;

@@ -65,6 +65,8 @@ export interface StartOptions {
   limits?: Partial<SyncLimits>;
   /** How often open sockets' tokens are checked for expiry and revocation (SyncServerOptions.sessionCheckMs). */
   sessionCheckMs?: number;
+  /** SyncServerOptions.cacheWholeState (the bench turns it off to compare). */
+  cacheWholeState?: boolean;
   /** Delay between a partner's change and its rollup being written (tests set 0). */
   rollupDelayMs?: number;
   /** How long a room nobody uses stays loaded (SyncServerOptions.keepIdleRoomMs). */
@@ -96,6 +98,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     updateRules: (room) => UPDATE_RULES[room.kind],
     revocations,
     sessionCheckMs: options.sessionCheckMs,
+    cacheWholeState: options.cacheWholeState,
     tokenFromRequest,
     allowedOrigins: config.allowedOrigins,
     limits: options.limits,

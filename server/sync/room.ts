@@ -65,6 +65,12 @@ export class Room {
   private scratch = new Y.Doc({ gc: true });
   /** Set while an update already in `scratch` is applied to `doc`. */
   private applyingProven = false;
+  /**
+   * The whole state as a sync step 2 answer, made once per state: in a reconnect storm hundreds of
+   * clients with empty documents ask for it at once, and encoding a partner of 60,000 records each
+   * time would hold the event loop for each of them. Dropped at every change of the doc.
+   */
+  private wholeStateAnswer: Uint8Array | undefined;
   readonly awareness = new awarenessProtocol.Awareness(this.doc);
   readonly members = new Map<RoomMember, Set<number>>();
   /** Resolves when the stored state is in the doc; nothing is answered before. */
@@ -90,6 +96,7 @@ export class Room {
     this.awareness.setLocalState(null);
     this.loaded = this.load();
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      this.wholeStateAnswer = undefined;
       // The server's own writes (rollups) reach the scratch copy here; a client's are in it already.
       if (!this.applyingProven && origin !== this.storage) Y.applyUpdate(this.scratch, update, origin);
       this.store(update, origin);
@@ -184,6 +191,21 @@ export class Room {
       return { ok: false, reason: `the room failed to apply it: ${failure}` };
     }
     return { ok: true };
+  }
+
+  /**
+   * The sync step 2 message answering a client whose state vector is `stateVector`: for a client
+   * that has nothing, the whole state, encoded once per state (`wholeStateAnswer`).
+   */
+  syncStep2Answer(stateVector: Uint8Array, { cache = true } = {}): Uint8Array {
+    const empty = Y.decodeStateVector(stateVector).size === 0;
+    if (empty && cache && this.wholeStateAnswer) return this.wholeStateAnswer;
+    const encoder = encoding.createEncoder();
+    encoding.writeVarUint(encoder, MESSAGE_SYNC);
+    syncProtocol.writeSyncStep2(encoder, this.doc, stateVector);
+    const answer = encoding.toUint8Array(encoder);
+    if (empty && cache) this.wholeStateAnswer = answer;
+    return answer;
   }
 
   /** Whether the room has stopped taking changes (storage failed, or the live doc did). */

@@ -65,6 +65,8 @@ export interface SyncServerOptions {
   revocations?: RevocationList;
   /** How often open sockets' tokens are checked for expiry and revocation (default 500 ms). */
   sessionCheckMs?: number;
+  /** Whether a room's whole state is encoded once for every client that has nothing (default true; the bench compares). */
+  cacheWholeState?: boolean;
   /** The token a request carries, and whether it offered the app's subprotocol. */
   tokenFromRequest: (req: IncomingMessage) => { token: string | undefined; protocol?: string };
   /** Origins besides this host's own that may open sockets. */
@@ -364,10 +366,7 @@ export class SyncServer {
       case MESSAGE_SYNC: {
         const step = decoding.readVarUint(decoder);
         if (step === syncProtocol.messageYjsSyncStep1) {
-          const encoder = encoding.createEncoder();
-          encoding.writeVarUint(encoder, MESSAGE_SYNC);
-          syncProtocol.writeSyncStep2(encoder, room.doc, decoding.readVarUint8Array(decoder));
-          const answer = encoding.toUint8Array(encoder);
+          const answer = room.syncStep2Answer(decoding.readVarUint8Array(decoder), { cache: this.options.cacheWholeState !== false });
           const stateVector = Y.encodeStateVector(room.doc);
           // The doc may hold updates of this turn not stored yet: answer once they are.
           try {

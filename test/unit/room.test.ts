@@ -145,4 +145,27 @@ describe('a room of the sync server', () => {
     expect(room.applyUpdate(a.edit('a2'), a)).toEqual({ ok: false, reason: expect.stringMatching(/cannot store/) });
     room.destroy();
   });
+
+  it('encodes its whole state once for every client that has nothing, and again after a change', async () => {
+    const storage = countingStorage();
+    const { room, a } = await openRoom(storage);
+    room.applyUpdate(a.edit('a1'), a);
+    await room.settled();
+    const empty = Y.encodeStateVector(new Y.Doc());
+    const first = room.syncStep2Answer(empty);
+    expect(room.syncStep2Answer(empty)).toBe(first);
+    expect(room.syncStep2Answer(empty, { cache: false })).not.toBe(first);
+    expect(room.syncStep2Answer(empty, { cache: false })).toEqual(first);
+    room.applyUpdate(a.edit('a2'), a);
+    const second = room.syncStep2Answer(empty);
+    expect(second).not.toBe(first);
+    const copy = new Y.Doc();
+    const member = new Member();
+    member.send(second);
+    member.received(copy);
+    expect(copy.getMap('records').toJSON()).toEqual({ a1: 'a1', a2: 'a2' });
+    // A client that has something gets what it lacks, never the cached whole.
+    expect(room.syncStep2Answer(Y.encodeStateVector(a.doc))).not.toBe(second);
+    room.destroy();
+  });
 });
