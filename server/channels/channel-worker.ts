@@ -86,6 +86,9 @@ export class ChannelWorker {
         try {
           await channel.loaded;
           if (projectPartnerView(pd, view, partnerId)) await channel.whenStored();
+        } catch (error) {
+          // The other partners' channels are written all the same; this one at its next change or start.
+          this.options.log(`channels: could not write ${name.name}: ${(error as Error).message}`);
         } finally {
           view.close();
           release();

@@ -100,7 +100,8 @@ export class RollupWorker {
   }
 
   private async write(partner: Room, syncedAt: number): Promise<void> {
-    if (partner.name.kind !== 'partner') return;
+    // A room dropped meanwhile (reloaded from storage) is folded when its next change is stored.
+    if (partner.name.kind !== 'partner' || partner.doc.isDestroyed) return;
     // Everything stored up to here is in the doc the fold reads (it may hold more, not less).
     const foldedSeq = partner.storedSeq;
     const program = this.sync.room(parseRoom(programRoom(partner.name.programId))!);

@@ -20,7 +20,7 @@ import { MESSAGE_AWARENESS, MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { RoomName } from '../../src/lib/sync/rooms';
 import type { RoomStorage } from '../storage/storage';
-import { applyChecked, checkUpdate, copyDoc, type UpdateRules } from './update-check';
+import { applyChecked, checkUpdate, copyDoc, rootsChanged, type UpdateRules } from './update-check';
 
 /**
  * Past this many appended updates, the log is merged into one snapshot (a small, fast next load),
@@ -57,7 +57,8 @@ export interface RoomEvents {
 }
 
 /** Why a client's update was not applied; the sender should be closed, nobody told it was saved. */
-export type UpdateOutcome = { ok: true } | { ok: false; reason: string };
+/** `ahead`: the update builds on changes the server does not have (see UpdateCheck); nothing was touched. */
+export type UpdateOutcome = { ok: true } | { ok: false; reason: string; ahead?: true };
 
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
@@ -169,7 +170,20 @@ export class Room {
     const checked = checkUpdate(this.scratch, update, this.rules);
     if (!checked.ok) return checked;
     const before = pendingBytes(this.scratch);
-    const problem = applyChecked(this.scratch, update, origin);
+    // What the update did, not what it said: an item with an origin goes where its neighbour is.
+    const touched = new Set<string>();
+    const watch = (transaction: Y.Transaction) => {
+      for (const root of rootsChanged(this.scratch, transaction)) touched.add(root);
+    };
+    this.scratch.on('afterTransaction', watch);
+    let problem: string | undefined;
+    try {
+      problem = applyChecked(this.scratch, update, origin);
+    } finally {
+      this.scratch.off('afterTransaction', watch);
+    }
+    const outside = [...touched].filter((root) => !this.rules.roots.has(root));
+    if (problem === undefined && outside.length > 0) problem = `it changed ${outside.join(', ')}, which is not this room's layout`;
     // Structs waiting for others the server never had: an honest client sends what they build on
     // with them (or in its sync step 2 after reconnecting), so new waiting ones are hostile or lost.
     const pending = problem === undefined && pendingBytes(this.scratch) > before;
@@ -286,12 +300,18 @@ export class Room {
    */
   private async compact(): Promise<void> {
     this.appendedSinceCompaction = 0;
-    const stored = await this.storage.load(this.name.name);
-    if (stored.updates.length < 2) return;
-    const proven = proveSnapshot(stored.updates);
-    if (typeof proven === 'string') return this.events.compacted?.(this, proven);
-    await this.storage.compact(this.name.name, proven.snapshot, stored.lastSeq);
-    this.events.compacted?.(this, undefined);
+    // A compaction that fails (the storage busy or gone) keeps the log and must not stop the room:
+    // it runs in the write queue, which every later store waits for.
+    try {
+      const stored = await this.storage.load(this.name.name);
+      if (stored.updates.length < 2) return;
+      const proven = proveSnapshot(stored.updates);
+      if (typeof proven === 'string') return this.events.compacted?.(this, proven);
+      await this.storage.compact(this.name.name, proven.snapshot, stored.lastSeq);
+      this.events.compacted?.(this, undefined);
+    } catch (error) {
+      this.events.compacted?.(this, `storage failed: ${(error as Error).message}`);
+    }
   }
 
   /**

@@ -131,6 +131,13 @@ export interface SyncRequest {
   room: string;
 }
 
+/** A writer's sync handshake: done once its sync step 2 is applied; its updates that came early, meanwhile. */
+interface Handshake {
+  done: boolean;
+  held: Uint8Array[];
+  heldBytes: number;
+}
+
 /** An authorized socket: what its token said, for the checks on open sockets. */
 interface Session extends TokenFacts {
   ws: SyncSocket;
@@ -301,6 +308,7 @@ export class SyncServer {
       const messages = new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, this.now());
       const bytes = new TokenBucket(this.limits.bytesPerSecond, this.limits.maxMessageBytes + this.limits.bytesPerSecond, this.now());
       const readOnly = decision.access === 'read';
+      const handshake: Handshake = { done: false, held: [], heldBytes: 0 };
       handle = async (message) => {
         const now = this.now();
         if (ws.readyState !== ws.OPEN) return;
@@ -310,7 +318,7 @@ export class SyncServer {
           return this.closeSocket(ws, CLOSE_POLICY, 'too many messages');
         }
         this.counters.bytesReceived += message.byteLength;
-        await this.handleMessage(room, member, message, readOnly, decision.facts.claims);
+        await this.handleMessage(room, member, message, readOnly, decision.facts.claims, handshake);
       };
       // Our state first (sync step 1) and who is here, as the stock server does.
       member.send(syncStep1(room.doc));
@@ -359,7 +367,7 @@ export class SyncServer {
     return { room, access, facts };
   }
 
-  private async handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims): Promise<void> {
+  private async handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims, handshake: Handshake): Promise<void> {
     const decoder = decoding.createDecoder(message);
     const type = decoding.readVarUint(decoder);
     switch (type) {
@@ -385,12 +393,33 @@ export class SyncServer {
           return;
         }
         const outcome = room.applyUpdate(update, member);
+        if (!outcome.ok && outcome.ahead && !handshake.done) {
+          // A device sends its edits as soon as its socket opens, before the handshake brings what
+          // they build on (its sync step 2): held until then, within one message's worth of bytes.
+          handshake.heldBytes += update.byteLength;
+          if (handshake.heldBytes > this.limits.maxMessageBytes) throw new RefusedUpdate(`user ${claims.userId}: too much sent before its sync step 2`);
+          handshake.held.push(update);
+          return;
+        }
         if (!outcome.ok) throw new RefusedUpdate(`user ${claims.userId}: ${outcome.reason}`);
+        if (step === syncProtocol.messageYjsSyncStep2 && !handshake.done) {
+          handshake.done = true;
+          for (const held of handshake.held.splice(0)) {
+            const retried = room.applyUpdate(held, member);
+            if (!retried.ok) throw new RefusedUpdate(`user ${claims.userId}: ${retried.reason}`);
+          }
+        }
         return;
       }
-      case MESSAGE_AWARENESS:
-        awarenessProtocol.applyAwarenessUpdate(room.awareness, decoding.readVarUint8Array(decoder), member);
+      case MESSAGE_AWARENESS: {
+        const presence = decoding.readVarUint8Array(decoder);
+        // Presence is relayed to everyone in the room: a reader (every partner in the benchmark room)
+        // sends none, and a writer's is a few hundred bytes.
+        if (readOnly) return;
+        if (presence.byteLength > MAX_PRESENCE_BYTES) throw new Error(`presence of ${presence.byteLength} bytes (at most ${MAX_PRESENCE_BYTES})`);
+        awarenessProtocol.applyAwarenessUpdate(room.awareness, presence, member);
         return;
+      }
       case MESSAGE_QUERY_AWARENESS:
         member.send(awarenessMessage(room.awareness, [...room.awareness.getStates().keys()]));
         return;
@@ -426,7 +455,11 @@ export class SyncServer {
           this.counters.updatesStored++;
           this.options.onStored?.(stored, update, origin);
         },
-        failed: (failed, error) => this.log(`sync: room ${failed.name.name} cannot store updates: ${(error as Error).message}`),
+        failed: (failed, error) => {
+          // Its clients keep their changes and send them again when they reconnect to a room loaded afresh.
+          this.log(`sync: room ${failed.name.name} cannot store updates, reloading it: ${(error as Error).message}`);
+          this.dropRoom(failed);
+        },
         broken: (broken, reason) => {
           this.counters.roomsBroken++;
           this.log(`sync: room ${broken.name.name} failed to apply an update its checks passed (${reason}); reloading it from storage`);
@@ -457,12 +490,15 @@ export class SyncServer {
     this.idleTimers.delete(room);
     const unload = () => {
       this.idleTimers.delete(room);
-      void room.settled().then(() => {
-        if (!room.idle || this.rooms.get(room.name.name) !== room) return;
-        this.rooms.delete(room.name.name);
-        this.counters.roomsLoaded = this.rooms.size;
-        room.destroy();
-      });
+      void room.settled().then(
+        () => {
+          if (!room.idle || this.rooms.get(room.name.name) !== room) return;
+          this.rooms.delete(room.name.name);
+          this.counters.roomsLoaded = this.rooms.size;
+          room.destroy();
+        },
+        (error: unknown) => this.log(`sync: room ${room.name.name} not unloaded: ${(error as Error).message}`),
+      );
     };
     const keep = this.options.keepIdleRoomMs ?? DEFAULT_KEEP_IDLE_ROOM_MS;
     if (keep <= 0) return unload();
@@ -484,7 +520,10 @@ export class SyncServer {
     clearTimeout(this.idleTimers.get(room));
     this.idleTimers.delete(room);
     for (const member of [...room.members.keys()]) member.close(CLOSE_TRY_LATER, 'room reloading');
-    void room.settled().then(() => room.destroy());
+    void room.settled().then(
+      () => room.destroy(),
+      () => room.destroy(),
+    );
   }
 
   /** Closes expired and revoked sessions; runs every `sessionCheckMs`, and when a test calls it. */
@@ -554,6 +593,8 @@ export class SyncServer {
 export const DEFAULT_KEEP_IDLE_ROOM_MS = 30_000;
 /** Revocation takes effect on open sockets within a second: checked twice as often. */
 export const DEFAULT_SESSION_CHECK_MS = 500;
+/** A device's presence (its user and cursor) is a few hundred bytes; far more is not presence. */
+const MAX_PRESENCE_BYTES = 16 * 1024;
 /** Long enough for a refused socket's close frame to leave; the peer's answer is not waited for. */
 const CUT_OFF_AFTER_MS = 250;
 

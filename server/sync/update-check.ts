@@ -27,7 +27,12 @@ export const MAX_CLOCK = 2 ** 40;
  */
 export const MAX_STRUCTS = 2_000_000;
 
-export type UpdateCheck = { ok: true; structs: number } | { ok: false; reason: string };
+/**
+ * `ahead`: the update builds on, or deletes, changes the server does not have (yet). From an honest
+ * client that happens only before its sync handshake is done (its step 2 brings what is missing);
+ * after it, such an update is refused like any other.
+ */
+export type UpdateCheck = { ok: true; structs: number } | { ok: false; reason: string; ahead?: true };
 
 export interface UpdateRules {
   /** The root types a client may write into (the room's layout); anything else is refused. */
@@ -53,33 +58,59 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
   const { structs, ds } = decoded;
   if (structs.length > MAX_STRUCTS) return { ok: false, reason: `${structs.length} structs in one update (at most ${MAX_STRUCTS})` };
 
-  // Where each client's structs in this update end: deletions may reach that far.
-  const ends = new Map<number, number>();
+  // How far each client's clocks are covered, by the doc and then by this update's structs in a row.
+  const covered = new Map<number, number>();
+  const coveredOf = (client: number) => covered.get(client) ?? Y.getState(doc.store, client);
   for (const struct of structs) {
     const { client, clock } = struct.id;
     if (!isClient(client)) return { ok: false, reason: `client id ${client} is not a 32-bit client id` };
     if (!Number.isSafeInteger(struct.length) || struct.length < 1) return { ok: false, reason: `a struct of client ${client} at clock ${clock} has length ${struct.length}` };
     if (!isClock(clock) || clock + struct.length > MAX_CLOCK) return { ok: false, reason: `a struct of client ${client} reaches clock ${clock} + ${struct.length}, past ${MAX_CLOCK}` };
-    ends.set(client, Math.max(ends.get(client) ?? 0, clock + struct.length));
+    if (clock > coveredOf(client)) return { ok: false, reason: `client ${client} jumps from clock ${coveredOf(client)} to ${clock}`, ahead: true };
+    covered.set(client, Math.max(coveredOf(client), clock + struct.length));
     if (!(struct instanceof Y.Item)) continue;
     if (!isId(struct.origin) || !isId(struct.rightOrigin)) return { ok: false, reason: `an item of client ${client} at clock ${clock} has an origin out of bounds` };
     const parent: unknown = struct.parent;
     if (parent instanceof Y.ID && !isId(parent)) return { ok: false, reason: `an item of client ${client} at clock ${clock} has a parent out of bounds` };
     if (typeof parent === 'string' && !rules.roots.has(parent)) return { ok: false, reason: `an item of client ${client} at clock ${clock} writes into "${parent}", which is not part of this room's layout` };
+    // Every root of every layout is a map: an item placed at a root without a key is a list item.
+    if (typeof parent === 'string' && struct.parentSub === null) return { ok: false, reason: `an item of client ${client} at clock ${clock} is not a map entry of "${parent}"` };
     if (struct.content instanceof Y.ContentDoc) return { ok: false, reason: `an item of client ${client} at clock ${clock} holds a sub-document` };
+  }
+  // What the items build on (their neighbours and parents) must exist, in the doc or the update.
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    for (const id of [struct.origin, struct.rightOrigin, struct.parent instanceof Y.ID ? struct.parent : null]) {
+      if (id !== null && id.clock >= coveredOf(id.client)) return { ok: false, reason: `an item of client ${struct.id.client} builds on clock ${id.clock} of client ${id.client}, which the server does not have`, ahead: true };
+    }
   }
 
   for (const [client, deletions] of ds.clients) {
     if (!isClient(client)) return { ok: false, reason: `a deletion names client id ${client}, not a 32-bit client id` };
-    const known = Math.max(Y.getState(doc.store, client), ends.get(client) ?? 0);
     for (const { clock, len } of deletions) {
       if (!Number.isSafeInteger(len) || len < 1 || !isClock(clock) || clock + len > MAX_CLOCK) return { ok: false, reason: `a deletion of client ${client} at clock ${clock} has length ${len}` };
       // Honest clients delete only what they have, and they have only what the server sent them or
       // what they send with it. A deletion ahead of that would wait and take someone's later write.
-      if (clock + len > known) return { ok: false, reason: `a deletion of client ${client} reaches clock ${clock + len}, which nobody has written yet (state ${known})` };
+      if (clock + len > coveredOf(client)) return { ok: false, reason: `a deletion of client ${client} reaches clock ${clock + len}, which the server does not have (state ${coveredOf(client)})`, ahead: true };
     }
   }
   return { ok: true, structs: structs.length };
+}
+
+/**
+ * The root types a transaction changed, by name: where its items went and what it deleted,
+ * whatever the update said about parents (an item with an origin inherits its neighbour's).
+ */
+export function rootsChanged(doc: Y.Doc, transaction: Y.Transaction): Set<string> {
+  const names = new Map<unknown, string>();
+  for (const [name, type] of doc.share) names.set(type, name);
+  const roots = new Set<string>();
+  for (const type of transaction.changed.keys()) {
+    let root = type;
+    while (root._item !== null && root._item.parent instanceof Y.AbstractType) root = root._item.parent;
+    roots.add(names.get(root) ?? '(a type that is not a root)');
+  }
+  return roots;
 }
 
 /**

@@ -14,7 +14,9 @@ import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
 import type { TokenClaims } from '../../server/auth/claims';
 import { createMemoryStorage } from '../../server/storage/memory-storage';
-import { MESSAGE_QUERY_AWARENESS } from '../../src/lib/sync/protocol';
+import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS } from '../../src/lib/sync/protocol';
+import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
+import * as encoding from 'lib0/encoding';
 import { createHarness, rawSocket, syncMessage, untilDoc, type Harness } from './sync-harness';
 
 const ROOM = 'program/prog1/partner/p1';
@@ -196,6 +198,62 @@ describe('R6 — what the server says is stored', () => {
     open();
     await reader.reply(syncProtocol.messageYjsSyncStep2);
     expect((await inner.load(ROOM)).updates).toHaveLength(1);
+  });
+});
+
+describe('R5 — an edit that arrives before the handshake', () => {
+  it('is held until the device’s sync step 2 brings what it builds on; after the handshake the same would be refused', async () => {
+    harness = await createHarness();
+    // A device that made two edits offline; the second builds on the first, which the server lacks.
+    const device = new Y.Doc();
+    device.getMap('deals').set('D1', 'first');
+    const before = Y.encodeStateVector(device);
+    device.getMap('deals').set('D1', 'second');
+    const second = Y.encodeStateAsUpdate(device, before);
+    const socket = await rawSocket(harness, ROOM, await harness.token(rep1));
+    // As y-websocket does: a local edit goes out as soon as the socket is open…
+    socket.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, second)));
+    // …and the device's step 2 (everything the server lacks) once the server's step 1 has arrived.
+    await socket.reply(syncProtocol.messageYjsSyncStep1);
+    socket.send(syncMessage((encoder) => syncProtocol.writeSyncStep2(encoder, device, Y.encodeStateVector(new Y.Doc()))));
+    await until(async () => (await storedDeals(harness!)).includes('D1'));
+    const stored = new Y.Doc();
+    for (const update of (await harness.server.storage.load(ROOM)).updates) Y.applyUpdate(stored, update);
+    expect(stored.getMap('deals').get('D1')).toBe('second');
+    expect(socket.ws.readyState).toBe(WebSocket.OPEN);
+
+    // Handshake done: an edit building on something nobody sent is hostile or lost: refused.
+    const stranger = new Y.Doc();
+    stranger.getMap('deals').set('D2', 'one');
+    const from = Y.encodeStateVector(stranger);
+    stranger.getMap('deals').set('D2', 'two');
+    socket.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(stranger, from))));
+    expect(await socket.closed).toBe(1007);
+    expect(await storedDeals(harness)).toEqual(['D1']);
+  });
+});
+
+describe('R9 — presence', () => {
+  it('relays no reader’s presence, and closes a writer whose presence is not presence', async () => {
+    harness = await createHarness();
+    const writer = await rawSocket(harness, ROOM, await harness.token(rep1));
+    const reader = await rawSocket(harness, ROOM, await harness.token({ userId: 'v1', role: 'vendor_manager', programId: 'prog1' }));
+    const presence = (client: number, state: Record<string, string>) => {
+      const doc = new Y.Doc();
+      doc.clientID = client;
+      const awareness = new Awareness(doc);
+      awareness.setLocalState(state);
+      const encoder = encoding.createEncoder();
+      encoding.writeVarUint(encoder, MESSAGE_AWARENESS);
+      encoding.writeVarUint8Array(encoder, encodeAwarenessUpdate(awareness, [client]));
+      return encoding.toUint8Array(encoder);
+    };
+    reader.send(presence(11, { user: 'vendor' }));
+    writer.send(presence(22, { user: 'rep' }));
+    await until(() => harness!.server.sync.rooms.get(ROOM)?.awareness.getStates().has(22) === true);
+    expect(harness.server.sync.rooms.get(ROOM)!.awareness.getStates().has(11)).toBe(false);
+    writer.send(presence(22, { user: 'x'.repeat(64 * 1024) }));
+    expect(await writer.closed).toBe(1007);
   });
 });
 

@@ -36,6 +36,16 @@ function itemUpdate({ client = 4242, clock = 0, root = 'meta', key = 'k', ref, c
   return encoding.toUint8Array(encoder);
 }
 
+/** An item of content "any" placed at root `root` with no key, as a Y.Array insert writes it. */
+function listItemAtRoot(root: string): Uint8Array {
+  const doc = new Y.Doc();
+  doc.clientID = 4242;
+  let update: Uint8Array | undefined;
+  doc.once('update', (u: Uint8Array) => (update = u));
+  doc.getArray(root).insert(0, ['x']);
+  return update!;
+}
+
 /** A GC struct (ref 0) of `length` at `clock`. */
 function gcUpdate(client: number, clock: number, length: number): Uint8Array {
   const encoder = encoding.createEncoder();
@@ -86,6 +96,7 @@ const CORPUS: [string, Uint8Array][] = [
   ['a deletion of length 2^53', deleteOnly([[4242, 0, 2 ** 53]])],
   ['a deletion of clocks nobody has written yet', deleteOnly([[7, 0, 5]])],
   ['a write into a root the layout does not have', itemUpdate({ root: 'rollups', ref: 8, content: anyContent('forged') })],
+  ['an item at a root that is not a map entry (a list item)', listItemAtRoot('deals')],
   ['a sub-document', itemUpdate({ ref: 9, content: (e) => { encoding.writeVarString(e, 'guid'); encoding.writeAny(e, {}); } })],
   ['bytes that are no update', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])],
   ['a truncated update', POISON.subarray(0, 9)],
@@ -179,6 +190,30 @@ describe('R4, R5 — a room given poisoning updates', () => {
     for (const message of other.sent) Y.applyUpdate(relayed, updateOf(message));
     expect(relayed.getMap('deals').size).toBe(20);
     expect(room.isBroken).toBe(false);
+    room.destroy();
+  });
+
+  it('refuses an overwrite that lands outside the layout through its origin, whatever its parent says', async () => {
+    // A room holding what an older server wrote there (rollups), which its clients may not write.
+    const legacy = new Y.Doc();
+    legacy.getMap('rollups').set('p1', 'from the server');
+    const storage = createMemoryStorage();
+    await storage.append(NAME.name, Y.encodeStateAsUpdate(legacy));
+    const room = new Room(NAME, storage, RULES);
+    await room.loaded;
+    const attacker = new Y.Doc();
+    Y.applyUpdate(attacker, Y.encodeStateAsUpdate(room.doc));
+    let forged: Uint8Array | undefined;
+    attacker.once('update', (u: Uint8Array) => (forged = u));
+    // Overwriting a key: the item names its predecessor as origin and leaves its parent out.
+    attacker.getMap('rollups').set('p1', 'forged');
+    expect(checkUpdate(room.doc, forged!, RULES).ok).toBe(true);
+    expect(room.applyUpdate(forged!, new Member())).toEqual({ ok: false, reason: expect.stringMatching(/changed rollups/) });
+    expect(room.doc.getMap('rollups').get('p1')).toBe('from the server');
+    const member = new Member();
+    expect(room.applyUpdate(honestEdit(new Y.Doc(), 'D1'), member).ok).toBe(true);
+    await room.whenStored();
+    expect(await storedDeals(storage)).toEqual(['D1']);
     room.destroy();
   });
 

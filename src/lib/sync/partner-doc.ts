@@ -123,7 +123,8 @@ export function openPartnerDoc(doc: Y.Doc = new Y.Doc()): PartnerDoc {
   const observer = (kind: SyncedKind) => (event: Y.YMapEvent<unknown>) => {
     const map = maps[kind];
     const changed = kind === 'lead' ? pending.leads : pending.deals;
-    for (const key of event.keysChanged) changed.add(indexKey(index[kind], key, map.has(key)));
+    // keysChanged holds null for an item that is not a map entry (a malformed update): not a record.
+    for (const key of event.keysChanged as Set<string | null>) if (typeof key === 'string') changed.add(indexKey(index[kind], key, map.has(key)));
   };
   const observeLeads = observer('lead');
   const observeDeals = observer('deal');
