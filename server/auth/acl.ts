@@ -5,7 +5,6 @@
  *   room                                   rep, partner_manager        vendor_manager
  *   program/<p>                            none                        write
  *   program/<p>/rollups                    none                        read   (the server writes)
- *   program/<p>/benchmark                  read                        read   (the server writes)
  *   program/<p>/partner/<own>              write                       read
  *   program/<p>/partner/<own>/channel      read                        read   (the server writes)
  *   program/<p>/partner/<other>[/channel]  none                        read
@@ -13,7 +12,7 @@
  *
  * Everything else — a claim set that does not fit its role, a room of another shape — is `none`.
  * Deny is the default: each grant below is spelled out. The rooms the server writes (rollups,
- * benchmark, channels) are read-only for everyone, so no client's write ever reaches them.
+ * channels) are read-only for everyone, so no client's write ever reaches them.
  */
 import type { IncomingMessage } from 'node:http';
 import type { RoomName } from '../../src/lib/sync/rooms';
@@ -27,7 +26,6 @@ export function roomAccess(claims: TokenClaims, room: RoomName): Access {
       if (claims.partnerId === undefined) return 'none';
       if (room.kind === 'partner') return room.partnerId === claims.partnerId ? 'write' : 'none';
       if (room.kind === 'channel') return room.partnerId === claims.partnerId ? 'read' : 'none';
-      if (room.kind === 'benchmark') return 'read';
       return 'none';
     case 'vendor_manager':
       // verifyToken never yields this, but a vendor manager bound to a partner is not one we know.

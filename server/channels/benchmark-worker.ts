@@ -1,16 +1,17 @@
 /**
- * Publishes the program benchmark (sync SPEC P7) in the benchmark room (`program/<p>/benchmark`),
- * which the server alone writes and every partner of the program reads: for each period the app
- * offers (this month, last month, this quarter, the last 12 months, as of now in the program's
- * zone), the median and quartiles of the partners' figures, computed from the rollups
- * (src/lib/kpi/benchmark.ts), never any one partner's figure. Written again after the rollups
- * change (after a short delay, so a burst of folds is one write) and every hour (the periods move
- * with the calendar); a write that would change nothing writes nothing.
+ * Publishes the program benchmark (sync SPEC P7, V1) into each partner's channel, which the server
+ * alone writes and that partner alone reads: for each period the app offers (this month, last
+ * month, this quarter, the last 12 months, as of now in the program's zone), the median and
+ * quartiles of the *other* partners' figures, computed from the rollups (src/lib/kpi/benchmark.ts).
+ * A partner's own figure never enters what it sees, so it cannot slide the aggregates over its
+ * competitors' figures. Written again after the rollups change (after a short delay, so a burst of
+ * folds is one write) and every hour (the periods move with the calendar); a channel whose
+ * benchmark would not change is not written.
  */
-import { computeBenchmark } from '../../src/lib/kpi/benchmark';
+import { computeBenchmarksForEach, type Benchmark } from '../../src/lib/kpi/benchmark';
 import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calendar';
-import { openProgramDoc, readProgram, readRollups, writeBenchmarks } from '../../src/lib/sync/program-doc';
-import { benchmarkRoom, parseRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { openProgramDoc, readPartners, readProgram, readRollups, writeBenchmarks } from '../../src/lib/sync/program-doc';
+import { channelRoom, parseRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { SyncServer } from '../sync/sync-server';
 
 /** The periods move with the calendar: a program whose partners are quiet still gets next month's. */
@@ -56,28 +57,55 @@ export class BenchmarkWorker {
   }
 
   private async publish(programId: string): Promise<void> {
+    const perPartner = await this.compute(programId);
+    for (const [partnerId, benchmarks] of perPartner) {
+      // One channel at a time, letting sockets be read between them: a program may have a thousand.
+      await new Promise((resolve) => setImmediate(resolve));
+      const name = parseRoom(channelRoom(programId, partnerId));
+      if (!name) continue;
+      const channel = this.sync.room(name);
+      const release = channel.hold();
+      const view = openProgramDoc(channel.doc);
+      try {
+        await channel.loaded;
+        if (writeBenchmarks(view, benchmarks)) await channel.whenStored();
+      } catch (error) {
+        this.options.log(`benchmark: could not write ${name.name}: ${(error as Error).message}`);
+      } finally {
+        view.close();
+        release();
+        this.sync.unloadIfIdle(channel);
+      }
+    }
+  }
+
+  /** Every partner's benchmarks of the app's periods, from the rollups (each without its own figure). */
+  private async compute(programId: string): Promise<Map<string, Benchmark[]>> {
+    const program = this.sync.room(parseRoom(programRoom(programId))!);
     const rollups = this.sync.room(parseRoom(rollupsRoom(programId))!);
-    const benchmark = this.sync.room(parseRoom(benchmarkRoom(programId))!);
-    const releases = [rollups.hold(), benchmark.hold()];
+    const releases = [program.hold(), rollups.hold()];
+    const programDoc = openProgramDoc(program.doc);
     const rollupsDoc = openProgramDoc(rollups.doc);
-    const benchmarkDoc = openProgramDoc(benchmark.doc);
     try {
-      await Promise.all([rollups.loaded, benchmark.loaded]);
+      await Promise.all([program.loaded, rollups.loaded]);
+      const perPartner = new Map<string, Benchmark[]>();
       const tz = readProgram(rollupsDoc)?.timeZone;
-      if (!tz) return;
+      if (!tz) return perPartner;
       const byPartner = new Map([...readRollups(rollupsDoc)].map(([partnerId, entry]) => [partnerId, entry.rollup]));
+      const viewers = readPartners(programDoc).map((partner) => partner.id);
       const now = this.options.now();
-      const benchmarks = PERIOD_PRESETS.map((preset) => {
+      for (const preset of PERIOD_PRESETS) {
         const range = presetRange(preset, now, tz);
-        return computeBenchmark(byPartner, { period: { from: formatDay(range.fromDay), to: formatDay(range.toDay), tz } });
-      });
-      if (writeBenchmarks(benchmarkDoc, benchmarks)) await benchmark.whenStored();
+        const each = computeBenchmarksForEach(byPartner, { period: { from: formatDay(range.fromDay), to: formatDay(range.toDay), tz } }, viewers);
+        for (const [partnerId, benchmark] of each) perPartner.set(partnerId, [...(perPartner.get(partnerId) ?? []), benchmark]);
+      }
+      return perPartner;
     } finally {
+      programDoc.close();
       rollupsDoc.close();
-      benchmarkDoc.close();
       for (const release of releases) release();
+      this.sync.unloadIfIdle(program);
       this.sync.unloadIfIdle(rollups);
-      this.sync.unloadIfIdle(benchmark);
     }
   }
 

@@ -413,7 +413,7 @@ export class SyncServer {
       }
       case MESSAGE_AWARENESS: {
         const presence = decoding.readVarUint8Array(decoder);
-        // Presence is relayed to everyone in the room: a reader (every partner in the benchmark room)
+        // Presence is relayed to everyone in the room: a reader (a vendor manager in a partner room)
         // sends none, and a writer's is a few hundred bytes.
         if (readOnly) return;
         if (presence.byteLength > MAX_PRESENCE_BYTES) throw new Error(`presence of ${presence.byteLength} bytes (at most ${MAX_PRESENCE_BYTES})`);

@@ -11,7 +11,7 @@ import * as syncProtocol from 'y-protocols/sync';
 import { openPartnerDoc, readAll } from '../../src/lib/sync/partner-doc';
 import { openProgramDoc, readBenchmark, readPartners, readReps } from '../../src/lib/sync/program-doc';
 import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calendar';
-import { benchmarkRoom, channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { TokenClaims } from '../../server/auth/claims';
 import { createHarness, rawSocket, syncMessage, type Harness } from './sync-harness';
 
@@ -43,7 +43,7 @@ beforeAll(async () => {
     for (const deal of deals) names.add(deal.id).add(deal.title);
     namesOf.set(partner.id, names);
   }
-  everyRoom = [programRoom(PROGRAM), rollupsRoom(PROGRAM), benchmarkRoom(PROGRAM), ...partnerIds.flatMap((id) => [partnerRoom(PROGRAM, id), channelRoom(PROGRAM, id)])];
+  everyRoom = [programRoom(PROGRAM), rollupsRoom(PROGRAM), ...partnerIds.flatMap((id) => [partnerRoom(PROGRAM, id), channelRoom(PROGRAM, id)])];
 }, 60_000);
 
 afterAll(() => harness.cleanup());
@@ -90,15 +90,15 @@ describe('P7 — no partner learns anything of another from the server', () => {
         const claims: TokenClaims = { userId: person.userId, role: person.role, programId: PROGRAM, partnerId };
         for (const room of everyRoom) {
           const { bytes, refused } = await received(claims, room);
-          const readable = room === partnerRoom(PROGRAM, partnerId) || room === channelRoom(PROGRAM, partnerId) || room === benchmarkRoom(PROGRAM);
+          const readable = room === partnerRoom(PROGRAM, partnerId) || room === channelRoom(PROGRAM, partnerId);
           expect(refused, `${person.userId} in ${room}`).toBe(readable ? undefined : 4403);
           expect(othersNamed(bytes, partnerId), `${person.userId} in ${room}`).toEqual([]);
           if (readable) opened++;
         }
       }
     }
-    // The guard: each person read its own two rooms and the benchmark, and the check had names to look for.
-    expect(opened).toBe(people * 3);
+    // The guard: each person read its own two rooms, and the check had names to look for.
+    expect(opened).toBe(people * 2);
     expect(partnerIds.length).toBeGreaterThanOrEqual(5);
     expect([...namesOf.values()].every((names) => names.size > 50)).toBe(true);
   });
@@ -109,9 +109,9 @@ describe('P7 — no partner learns anything of another from the server', () => {
     expect(othersNamed(bytes, partnerIds[0]!).length).toBeGreaterThan(0);
   });
 
-  it('publishes the program benchmark for the app’s periods, which every partner reads, from the partners’ rollups', async () => {
+  it('publishes to each partner, in its channel, the benchmark of the app’s periods over the other partners', async () => {
     const rep = harness.server.demoUsers.find((user) => user.role === 'rep')!;
-    const client = harness.connect(benchmarkRoom(PROGRAM), await harness.token({ userId: rep.userId, role: rep.role, programId: PROGRAM, partnerId: rep.partnerId! }));
+    const client = harness.connect(channelRoom(PROGRAM, rep.partnerId!), await harness.token({ userId: rep.userId, role: rep.role, programId: PROGRAM, partnerId: rep.partnerId! }));
     await client.synced;
     const pd = openProgramDoc(client.doc);
     const tz = 'Asia/Kolkata'; // the demo program's zone
@@ -122,6 +122,7 @@ describe('P7 — no partner learns anything of another from the server', () => {
     }
     const lastYear = presetRange('last12Months', Date.now(), tz);
     const figure = readBenchmark(pd, { from: formatDay(lastYear.fromDay), to: formatDay(lastYear.toDay), tz })!.metrics.winRate;
-    expect(figure).toMatchObject({ partners: partnerIds.length });
+    // Its own figure left out: the other five partners.
+    expect(figure).toMatchObject({ partners: partnerIds.length - 1 });
   });
 });

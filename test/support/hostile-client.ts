@@ -1010,7 +1010,6 @@ const ROOM_KEYS = Object.keys(FUZZ_ROOMS) as RoomKey[];
 const READERS: readonly { how: string; room: string; claims: (userId: string) => TokenClaims }[] = [
   { how: 'a vendor manager in a partner room', room: FUZZ_ROOMS.p1, claims: (userId) => vendorClaims(userId) },
   { how: "a rep in its partner's channel", room: 'program/prog1/partner/p1/channel', claims: (userId) => repClaims(userId, 'p1') },
-  { how: 'a rep in the benchmark room', room: 'program/prog1/benchmark', claims: (userId) => repClaims(userId, 'p1') },
   { how: 'a vendor manager in the rollups room', room: 'program/prog1/rollups', claims: (userId) => vendorClaims(userId) },
 ];
 

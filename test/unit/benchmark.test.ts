@@ -14,6 +14,7 @@ import {
   benchmarkPosition,
   buildRollup,
   computeBenchmark,
+  computeBenchmarksForEach,
   computeKpis,
   decodeBenchmark,
   encodeBenchmark,
@@ -455,5 +456,25 @@ describe('encodeBenchmark / decodeBenchmark', () => {
       expect(() => decodeBenchmark(value)).not.toThrow();
       expect(decodeBenchmark(value)).toBeUndefined();
     }
+  });
+});
+
+describe('computeBenchmarksForEach — each partner sees the others', () => {
+  it('leaves the viewer’s own figure out, so moving it cannot move what it sees', () => {
+    const rollups = rollupsOf(EIGHT);
+    const each = computeBenchmarksForEach(rollups, { period: MARCH });
+    expect([...each.keys()].sort()).toEqual(EIGHT.map((plan) => plan.id).sort());
+    const others = new Map([...rollups].filter(([id]) => id !== 'p1'));
+    expect(each.get('p1')).toEqual(computeBenchmark(others, { period: MARCH }));
+    // p1 turns its March around (all won, large): what it sees does not change at all.
+    const moved = rollupsOf(EIGHT.map((plan) => (plan.id === 'p1' ? { ...plan, wins: [9_000_00, 9_000_00], losses: 0 } : plan)));
+    expect(computeBenchmarksForEach(moved, { period: MARCH }).get('p1')!.metrics.winRate).toEqual(each.get('p1')!.metrics.winRate);
+    expect(published(each.get('p1')!.metrics.winRate).partners).toBe(7);
+  });
+
+  it('gives a partner without a rollup the aggregates of all the others', () => {
+    const rollups = rollupsOf(EIGHT);
+    const each = computeBenchmarksForEach(rollups, { period: MARCH }, ['p9']);
+    expect(each.get('p9')).toEqual(computeBenchmark(rollups, { period: MARCH }));
   });
 });

@@ -8,8 +8,8 @@
  * from a program-level document kept in IndexedDB (store/program-store.ts): for vendor staff the
  * program document itself (room `program/<programId>`), for a partner's people their partner's
  * channel (`…/partner/<partnerId>/channel`), which holds only what they may read (sync SPEC P7).
- * Vendor staff also keep every partner's KPI rollup, from the rollups room; a partner's people the
- * program benchmark, from the benchmark room. Until the program-level
+ * Vendor staff also keep every partner's KPI rollup, from the rollups room; a partner's channel
+ * also holds the program benchmark as that partner sees it. Until the program-level
  * document has first synced, the directory the sign-in gave stands in (sign-in.ts). The records
  * come from the partner store's projection; the KPIs from a rollup index kept current with every
  * stored change, local or remote, so a save or another device's change updates the screens
@@ -33,7 +33,7 @@ import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
-import { benchmarkRoom, channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
+import { channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
 import type { Benchmark } from '../kpi/benchmark';
 import { formatDay, type DayRange } from '../kpi/calendar';
 import { isExpired, isReadOnly, type SignInRecord } from './sign-in';
@@ -82,10 +82,7 @@ export class Session {
   /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
   store = $state.raw<PartnerStore | undefined>();
   programStore: ProgramStore | undefined;
-  /**
-   * The figures the server publishes for this person (P7): every partner's KPI rollup for vendor
-   * staff (the rollups room), the program benchmark for a partner's people (the benchmark room).
-   */
+  /** Every partner's KPI rollup, for vendor staff (the rollups room, P7); undefined for a partner's people. */
   figuresStore: ProgramStore | undefined;
   /** Whether the records (not only the KPIs) are loaded: lists and forms wait for them. */
   rowsReady = $state(false);
@@ -225,11 +222,11 @@ export class Session {
     return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
   }
 
-  /** The program benchmark published for exactly this range (a partner's people; P7), if any. */
+  /** The program benchmark published for exactly this range in the partner's channel (V1), if any. */
   benchmark(range: DayRange): Benchmark | undefined {
     void this.programVersion;
     const tz = this.program?.timeZone;
-    return tz ? this.figuresStore?.benchmark({ from: formatDay(range.fromDay), to: formatDay(range.toDay), tz }) : undefined;
+    return tz ? this.programStore?.benchmark({ from: formatDay(range.fromDay), to: formatDay(range.toDay), tz }) : undefined;
   }
 
   /** Local changes the server does not have yet, in every document (sync SPEC.md C2). */
@@ -439,8 +436,7 @@ export class Session {
     this.closeProgram();
     const vendor = record.claims.role === 'vendor_manager';
     if (!vendor) await dropRoom(this.db, programRoom(record.claims.programId));
-    const figuresRoom = vendor ? rollupsRoom(record.claims.programId) : benchmarkRoom(record.claims.programId);
-    const [store, figures] = await Promise.all([ProgramStore.open(this.db, room), ProgramStore.open(this.db, figuresRoom)]);
+    const [store, figures] = await Promise.all([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
     this.programStore = store;
     this.figuresStore = figures;
     const stops = [
@@ -448,9 +444,9 @@ export class Session {
         this.programVersion++;
         if (changed.meta || changed.partners.size || changed.reps.size) this.refreshDirectory();
       }),
-      figures.subscribe(() => this.programVersion++),
+      figures?.subscribe(() => this.programVersion++),
     ];
-    this.stopProgram = () => stops.forEach((stop) => stop());
+    this.stopProgram = () => stops.forEach((stop) => stop?.());
     this.programVersion++;
     this.connectProgram();
   }

@@ -208,14 +208,34 @@ export function benchmarkFiguresByPartner(rollups: ReadonlyMap<string, Rollup>, 
  * or of their series. Throws a RangeError for a period that is not valid (see `parsePeriod`).
  */
 export function computeBenchmark(rollups: ReadonlyMap<string, Rollup>, query: BenchmarkQuery): Benchmark {
-  const byPartner = [...benchmarkFiguresByPartner(rollups, query.period).values()];
+  return aggregate([...benchmarkFiguresByPartner(rollups, query.period).values()], query.period);
+}
+
+/**
+ * The benchmark each of `viewers` (default: the partners with a rollup) sees: the aggregates of the
+ * *other* partners' figures, by partner id (at least MIN_PARTNERS_FOR_BENCHMARK others per KPI). A partner's own figure never enters what it
+ * sees, so moving its own figure (a run of made-up lost deals, then won ones) cannot slide the
+ * quartiles over the others' figures one by one: with everyone's figures in, five partners' type-7
+ * quartiles are the 2nd, 3rd and 4th values, and a partner that puts itself first, then last, reads
+ * all four competitors' figures in two publications. Quality scores stay relative to the maxima
+ * of every partner (KPI 7), its own included.
+ */
+export function computeBenchmarksForEach(rollups: ReadonlyMap<string, Rollup>, query: BenchmarkQuery, viewers: Iterable<string> = rollups.keys()): Map<string, Benchmark> {
+  const byPartner = benchmarkFiguresByPartner(rollups, query.period);
+  const benchmarks = new Map<string, Benchmark>();
+  for (const partnerId of viewers) {
+    benchmarks.set(partnerId, aggregate([...byPartner].filter(([id]) => id !== partnerId).map(([, figures]) => figures), query.period));
+  }
+  return benchmarks;
+}
+
+function aggregate(byPartner: readonly PartnerBenchmarkFigures[], { from, to, tz }: Period): Benchmark {
   const metrics = Object.fromEntries(
     BENCHMARK_METRICS.map((metric) => {
       const values = byPartner.map((figures) => figures[metric]).filter((value): value is number => value !== null);
       return [metric, benchmarkFigure(values)];
     }),
   ) as Record<BenchmarkMetric, BenchmarkFigure>;
-  const { from, to, tz } = query.period;
   return { period: { from, to, tz }, metrics };
 }
 

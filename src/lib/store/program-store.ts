@@ -141,7 +141,7 @@ export class ProgramStore {
     return this.cached.rollups;
   }
 
-  /** The program benchmark published for exactly this period, if any (the benchmark room, P7). */
+  /** The program benchmark published for exactly this period, if any (a partner's channel, V1). */
   benchmark(period: Period): Benchmark | undefined {
     return this.docs.readBenchmark(this.programDoc, period);
   }

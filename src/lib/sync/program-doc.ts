@@ -558,7 +558,7 @@ export function repPartnersOf(program: ProgramDoc): Map<string, string> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The program benchmark (P7): in the benchmark room, by period
+// The program benchmark (V1): in a partner's channel, by period
 
 /** The key of a period's benchmark: its first and end days (`2026-12-01..2027-01-01`) and zone. */
 export function benchmarkKey(period: Period): string {
@@ -566,7 +566,7 @@ export function benchmarkKey(period: Period): string {
 }
 
 /**
- * Makes the benchmark document hold exactly these periods' benchmarks (the server's, P7): each as
+ * Makes a partner's channel hold exactly these periods' benchmarks (the server's, V1): each as
  * JSON text under `benchmarkKey`, written only when it differs; periods no longer published go.
  * Says whether it wrote.
  */

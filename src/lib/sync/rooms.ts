@@ -6,14 +6,12 @@
  *                                                     staff, targets (vendor staff only)
  *   program/<programId>/rollups                       every partner's KPI buckets (written by the
  *                                                     server alone; vendor staff read it)
- *   program/<programId>/benchmark                     the program benchmark: aggregates of the
- *                                                     partners' figures that name none (written
- *                                                     by the server alone; everyone reads it)
  *   program/<programId>/partner/<partnerId>           one partner's leads and deals
  *   program/<programId>/partner/<partnerId>/channel   what the vendor shares with that partner: the
  *                                                     program's settings, the partner's own entry,
  *                                                     people and targets (written by the server
- *                                                     alone, from the program document)
+ *                                                     alone, from the program document), and
+ *                                                     the program benchmark as that partner sees it
  *
  * Ids follow the domain's id rule (1–64 letters, digits, '-', '_', '.', ':'; a letter or digit
  * first), so a name has exactly one reading.
@@ -23,7 +21,6 @@ import { ID_PATTERN } from '../domain/schema';
 export type RoomName =
   | { kind: 'program'; programId: string; name: string }
   | { kind: 'rollups'; programId: string; name: string }
-  | { kind: 'benchmark'; programId: string; name: string }
   | { kind: 'partner'; programId: string; partnerId: string; name: string }
   | { kind: 'channel'; programId: string; partnerId: string; name: string };
 
@@ -31,13 +28,13 @@ export type RoomKind = RoomName['kind'];
 
 /** The domain's id rule without its anchors, to embed in the room pattern. */
 const ID = ID_PATTERN.source.slice(1, -1);
-const ROOM = new RegExp(`^program/(${ID})(?:/(rollups|benchmark)|/partner/(${ID})(/channel)?)?$`);
+const ROOM = new RegExp(`^program/(${ID})(?:/(rollups)|/partner/(${ID})(/channel)?)?$`);
 
 /** The room a name stands for, or undefined for anything that is not exactly one of the shapes above. */
 export function parseRoom(name: string): RoomName | undefined {
   const match = ROOM.exec(name);
   if (!match) return undefined;
-  const [, programId, programPart, partnerId, channel] = match as unknown as [string, string, 'rollups' | 'benchmark' | undefined, string | undefined, string | undefined];
+  const [, programId, programPart, partnerId, channel] = match as unknown as [string, string, 'rollups' | undefined, string | undefined, string | undefined];
   if (programPart) return { kind: programPart, programId, name };
   if (partnerId === undefined) return { kind: 'program', programId, name };
   return { kind: channel ? 'channel' : 'partner', programId, partnerId, name };
@@ -45,7 +42,6 @@ export function parseRoom(name: string): RoomName | undefined {
 
 export const programRoom = (programId: string) => `program/${programId}`;
 export const rollupsRoom = (programId: string) => `program/${programId}/rollups`;
-export const benchmarkRoom = (programId: string) => `program/${programId}/benchmark`;
 export const partnerRoom = (programId: string, partnerId: string) => `program/${programId}/partner/${partnerId}`;
 export const channelRoom = (programId: string, partnerId: string) => `program/${programId}/partner/${partnerId}/channel`;
 
