@@ -13,6 +13,7 @@ import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calend
 import { openProgramDoc, readPartners, readProgram, readRollups, writeBenchmarks } from '../../src/lib/sync/program-doc';
 import { channelRoom, parseRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { SyncServer } from '../sync/sync-server';
+import { writeServerView } from './server-view';
 
 /** The periods move with the calendar: a program whose partners are quiet still gets next month's. */
 const REPUBLISH_EVERY_MS = 60 * 60 * 1000;
@@ -63,19 +64,9 @@ export class BenchmarkWorker {
       await new Promise((resolve) => setImmediate(resolve));
       const name = parseRoom(channelRoom(programId, partnerId));
       if (!name) continue;
-      const channel = this.sync.room(name);
-      const release = channel.hold();
-      const view = openProgramDoc(channel.doc);
-      try {
-        await channel.loaded;
-        if (writeBenchmarks(view, benchmarks)) await channel.whenStored();
-      } catch (error) {
-        this.options.log(`benchmark: could not write ${name.name}: ${(error as Error).message}`);
-      } finally {
-        view.close();
-        release();
-        this.sync.unloadIfIdle(channel);
-      }
+      await writeServerView(this.sync, name, (view) => writeBenchmarks(view, benchmarks)).catch((error: unknown) =>
+        this.options.log(`benchmark: could not write ${name.name}: ${(error as Error).message}`),
+      );
     }
   }
 

@@ -8,6 +8,7 @@
 import { onProgramChanged, openProgramDoc, partnersTouched, projectPartnerView, readPartners, repPartnersOf, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
 import { channelRoom, parseRoom, programRoom } from '../../src/lib/sync/rooms';
 import type { Room } from '../sync/room';
+import { writeServerView } from './server-view';
 import type { SyncServer } from '../sync/sync-server';
 
 export interface ChannelWorkerOptions {
@@ -80,20 +81,10 @@ export class ChannelWorker {
         await new Promise((resolve) => setImmediate(resolve));
         const name = parseRoom(channelRoom(programId, partnerId));
         if (!name) continue;
-        const channel = this.sync.room(name);
-        const release = channel.hold();
-        const view = openProgramDoc(channel.doc);
-        try {
-          await channel.loaded;
-          if (projectPartnerView(pd, view, partnerId)) await channel.whenStored();
-        } catch (error) {
-          // The other partners' channels are written all the same; this one at its next change or start.
-          this.options.log(`channels: could not write ${name.name}: ${(error as Error).message}`);
-        } finally {
-          view.close();
-          release();
-          this.sync.unloadIfIdle(channel);
-        }
+        // The other partners' channels are written all the same; a failed one at its next change or start.
+        await writeServerView(this.sync, name, (view) => projectPartnerView(pd, view, partnerId)).catch((error: unknown) =>
+          this.options.log(`channels: could not write ${name.name}: ${(error as Error).message}`),
+        );
       }
     } finally {
       pd.close();

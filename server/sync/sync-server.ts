@@ -478,6 +478,22 @@ export class SyncServer {
     return room;
   }
 
+  /**
+   * Runs `use` on the room of that name once its stored state is loaded, keeping it loaded
+   * meanwhile, and unloads it afterwards if nobody else uses it (the server's own writers).
+   */
+  async withRoom<T>(name: RoomName, use: (room: Room) => T | Promise<T>): Promise<T> {
+    const room = this.room(name);
+    const release = room.hold();
+    try {
+      await room.loaded;
+      return await use(room);
+    } finally {
+      release();
+      this.unloadIfIdle(room);
+    }
+  }
+
   private leave(room: Room, member: RoomMember): void {
     room.leave(member);
     this.unloadIfIdle(room);
