@@ -350,7 +350,7 @@ export class SyncServer {
     if (!user) return;
     user.sockets--;
     // Forgetting an idle user's buckets also forgets what it spent: its next socket starts full,
-    // as any new connection does.
+    // like every new connection.
     if (user.sockets <= 0) this.perUser.delete(userId);
   }
 
