@@ -436,7 +436,15 @@ export class Session {
     this.closeProgram();
     const vendor = record.claims.role === 'vendor_manager';
     if (!vendor) await dropRoom(this.db, programRoom(record.claims.programId));
-    const [store, figures] = await Promise.all([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
+    const opened = await Promise.allSettled([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
+    const failed = opened.find((result) => result.status === 'rejected');
+    if (failed) {
+      // The one that did open is closed again, not left holding its document.
+      for (const result of opened) if (result.status === 'fulfilled') result.value?.close();
+      throw failed.reason;
+    }
+    const [store, figures] = opened.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+    if (!store) throw new Error(`the program document ${room} did not open`);
     this.programStore = store;
     this.figuresStore = figures;
     const stops = [
