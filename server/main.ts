@@ -36,6 +36,7 @@ const UPDATE_RULES: Record<RoomKind, UpdateRules> = {
   program: { roots: new Set(PROGRAM_CLIENT_ROOTS) },
   partner: { roots: new Set(PARTNER_DOC_ROOTS) },
   rollups: { roots: new Set() },
+  rollupDays: { roots: new Set() },
   channel: { roots: new Set() },
 };
 

@@ -9,9 +9,9 @@ import type { Deal, Lead, Partner, Rep, Role } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
 import { addMonths, DAY_MS, formatDay, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';
 import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
-import { copyProgramSettings, initProgram, openProgramDoc, projectPartnerView, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
+import { copyProgramSettings, initProgram, openProgramDoc, projectFigures, projectPartnerView, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
 import { foldPartner, writePartnerRollup } from './rollup/fold';
-import { channelRoom, parseRoom, partnerRoom, programRoom, rollupsRoom } from '../src/lib/sync/rooms';
+import { channelRoom, parseRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../src/lib/sync/rooms';
 import type { FoldStore, RoomStorage } from './storage/storage';
 import type { SyncServer } from './sync/sync-server';
 
@@ -53,8 +53,10 @@ export interface DemoProgramDocs {
   programId: string;
   /** The vendor's program document (room `program/<id>`). */
   programUpdate: Uint8Array;
-  /** Every partner's KPI buckets, with the program's settings (room `program/<id>/rollups`). */
+  /** The vendor's figures: the program's buckets by day, every partner's by month (room `program/<id>/rollups`). */
   rollupsUpdate: Uint8Array;
+  /** The partners' buckets by day, the server's alone (`program/<p>/rollups/days`). */
+  rollupDaysUpdate: Uint8Array;
   partnerUpdates: Map<string, Uint8Array>;
   /** What each partner may read of the program (room `program/<id>/partner/<partner>/channel`). */
   channelUpdates: Map<string, Uint8Array>;
@@ -136,7 +138,9 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   initProgram(programDoc, { program: demo.program, partners: demo.partners, reps: demo.reps, staff: DEMO_STAFF });
   demoTargets(programDoc, demo);
   const rollupsDoc = openProgramDoc();
+  const daysDoc = openProgramDoc();
   copyProgramSettings(programDoc, rollupsDoc);
+  copyProgramSettings(programDoc, daysDoc);
 
   const leadsOf = new Map<string, Lead[]>(demo.partners.map((partner) => [partner.id, []]));
   const dealsOf = new Map<string, Deal[]>(demo.partners.map((partner) => [partner.id, []]));
@@ -152,7 +156,7 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
     // Deals carry their stage logs, so `by` is only a fallback; the partner's manager made them.
     const manager = demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ?? demo.reps.find((rep) => rep.partnerId === partner.id);
     createRecords(partnerDoc, { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! }, manager?.id ?? partner.id);
-    writePartnerRollup(rollupsDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
+    writePartnerRollup(daysDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
     partnerUpdates.set(partner.id, Y.encodeStateAsUpdate(partnerDoc.doc));
     partnerDoc.close();
   }
@@ -165,10 +169,13 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   }
   const users = programUsers(programDoc, programId);
   const programUpdate = Y.encodeStateAsUpdate(programDoc.doc);
+  projectFigures(daysDoc, rollupsDoc);
   const rollupsUpdate = Y.encodeStateAsUpdate(rollupsDoc.doc);
+  const rollupDaysUpdate = Y.encodeStateAsUpdate(daysDoc.doc);
   programDoc.close();
   rollupsDoc.close();
-  return { programId, programUpdate, rollupsUpdate, partnerUpdates, channelUpdates, users };
+  daysDoc.close();
+  return { programId, programUpdate, rollupsUpdate, rollupDaysUpdate, partnerUpdates, channelUpdates, users };
 }
 
 /**
@@ -182,6 +189,7 @@ export async function seedIfEmpty(storage: RoomStorage & FoldStore, options: Dem
   if ((await storage.rooms()).length > 0) return undefined;
   const docs = demoProgramDocs({ ...options, now: options.now ?? Date.now() });
   await storage.append(programRoom(docs.programId), docs.programUpdate);
+  await storage.append(rollupDaysRoom(docs.programId), docs.rollupDaysUpdate);
   await storage.append(rollupsRoom(docs.programId), docs.rollupsUpdate);
   for (const [partnerId, update] of docs.partnerUpdates) {
     const room = partnerRoom(docs.programId, partnerId);

@@ -5,6 +5,7 @@
  *   room                                   rep, partner_manager        vendor_manager
  *   program/<p>                            none                        write
  *   program/<p>/rollups                    none                        read   (the server writes)
+ *   program/<p>/rollups/days               none                        none   (the server's alone)
  *   program/<p>/partner/<own>              write                       read
  *   program/<p>/partner/<own>/channel      read                        read   (the server writes)
  *   program/<p>/partner/<other>[/channel]  none                        read
@@ -30,6 +31,7 @@ export function roomAccess(claims: TokenClaims, room: RoomName): Access {
     case 'vendor_manager':
       // verifyToken never yields this, but a vendor manager bound to a partner is not one we know.
       if (claims.partnerId !== undefined) return 'none';
+      if (room.kind === 'rollupDays') return 'none';
       return room.kind === 'program' ? 'write' : 'read';
     default:
       return 'none';

@@ -9,6 +9,7 @@ import type * as Y from 'yjs';
 import { RollupIndex } from '../../src/lib/kpi/buckets';
 import { countable } from '../../src/lib/kpi/countable';
 import { packRollup, type PackedSeries } from '../../src/lib/kpi/packed';
+import { takeChangedSeries, type Rollup } from '../../src/lib/kpi/buckets';
 import type { Deal, Lead } from '../../src/lib/domain/schema';
 import { onRecordsChanged, openPartnerDoc, readAll, readDeal, readLead, recordIds, recordProblems, type PartnerDoc } from '../../src/lib/sync/partner-doc';
 import { writeRollup, type ProgramDoc } from '../../src/lib/sync/program-doc';
@@ -125,6 +126,27 @@ export class PartnerFold {
 
   series(): PackedSeries[] {
     return packRollup(this.index.rollup);
+  }
+
+  /** The buckets as they stand, kept current: read them, never change them. */
+  rollup(): Rollup {
+    return this.index.rollup;
+  }
+
+  /** Days given back by `unwritten`, to be taken again. */
+  private readonly notWritten = new Set<number>();
+
+  /** The days whose buckets changed since the last call (every day, the first time), forgotten here. */
+  takeChangedDays(): Set<number> {
+    const days = new Set(this.notWritten);
+    this.notWritten.clear();
+    for (const change of takeChangedSeries(this.index.rollup)) for (const day of change.days) days.add(day);
+    return days;
+  }
+
+  /** Gives back days taken by `takeChangedDays` whose write failed. */
+  unwritten(days: Iterable<number>): void {
+    for (const day of days) this.notWritten.add(day);
   }
 
   close(): void {

@@ -1,18 +1,22 @@
 /**
- * Keeps each partner's KPI buckets in the program's rollups room (`program/<p>/rollups`, written by
- * the server alone, read by vendor staff) current: when a partner room stores a change, the
- * partner's document is folded into buckets (after a short delay, so a burst of edits is folded
- * once) and written into the rollups document's `rollups` with the time of that sync, beside a copy
- * of the program's settings (their zone is the buckets'). The write takes the room's ordinary
- * path: stored, then sent to the vendor's devices there.
+ * Keeps the program's KPI buckets current: when a partner room stores a change, the partner's
+ * document is folded into buckets (after a short delay, so a burst of edits is folded once) and
+ * written, with the time of that sync, into the server's room of days (`program/<p>/rollups/days`:
+ * every partner's buckets by day and the program's totals, of which only the changed chunks are
+ * written), and what changed of it is copied into the vendor's rollups room (`program/<p>/rollups`:
+ * the program's buckets by day, every partner's by month), beside a copy of the program's settings
+ * (their zone is the buckets'). The writes take the rooms' ordinary path: stored, then sent to the
+ * vendor's devices.
  *
  * Due folds live in memory, so each written fold is recorded in storage with the partner room's
  * stored seq it covers (`markFolded`); on start the server folds every partner room stored beyond
  * its last fold (`foldBehind`): a fold the process did not live to write is not lost.
  */
+import type * as Y from 'yjs';
 import { PartnerFold } from './fold';
-import { copyProgramSettings, openProgramDoc, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
-import { programRoom, parseRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { copyProgramSettings, projectFigures, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
+import { programRoom, parseRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { withProgramDocs } from '../channels/server-view';
 import type { Room } from '../sync/room';
 import type { SyncServer } from '../sync/sync-server';
 
@@ -29,6 +33,8 @@ export class RollupWorker {
   private readonly due = new Map<string, { timer: NodeJS.Timeout; room: Room; release: () => void; syncedAt: number }>();
   /** The kept-current buckets of each partner room folded so far (or being built), while that room stays loaded. */
   private readonly folds = new Map<Room, { tz: string; fold: Promise<PartnerFold> }>();
+  /** The room-of-days document each fold was last written into. */
+  private readonly writtenTo = new WeakMap<PartnerFold, Y.Doc>();
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
 
@@ -102,32 +108,34 @@ export class RollupWorker {
   private async write(partner: Room, syncedAt: number): Promise<void> {
     // A room dropped meanwhile (reloaded from storage) is folded when its next change is stored.
     if (partner.name.kind !== 'partner' || partner.doc.isDestroyed) return;
+    const { programId, partnerId } = partner.name;
     // Everything stored up to here is in the doc the fold reads (it may hold more, not less).
     const foldedSeq = partner.storedSeq;
-    const program = this.sync.room(parseRoom(programRoom(partner.name.programId))!);
-    const rollups = this.sync.room(parseRoom(rollupsRoom(partner.name.programId))!);
-    const releases = [program.hold(), rollups.hold()];
-    const programDoc = openProgramDoc(program.doc);
-    const rollupsDoc = openProgramDoc(rollups.doc);
-    try {
-      await Promise.all([program.loaded, rollups.loaded]);
-      const tz = readProgram(programDoc)?.timeZone;
+    const rooms = [programRoom(programId), rollupDaysRoom(programId), rollupsRoom(programId)].map((name) => parseRoom(name)!);
+    const written = await withProgramDocs(this.sync, rooms, async ([program, days, figures], [, daysRoom]) => {
+      const tz = readProgram(program!)?.timeZone;
       if (!tz) {
-        this.options.log(`rollup: program ${partner.name.programId} has no time zone yet; ${partner.name.name} not folded`);
-        return;
+        this.options.log(`rollup: program ${programId} has no time zone yet; ${partner.name.name} not folded`);
+        return false;
       }
       const fold = await this.fold(partner, tz);
-      copyProgramSettings(programDoc, rollupsDoc);
-      writeRollup(rollupsDoc, partner.name.partnerId, { lastSyncAt: syncedAt, series: fold.series() });
-      await rollups.whenStored();
-      await this.options.markFolded?.(partner.name.name, foldedSeq);
-    } finally {
-      programDoc.close();
-      rollupsDoc.close();
-      for (const release of releases) release();
-      this.sync.unloadIfIdle(program);
-      this.sync.unloadIfIdle(rollups);
-    }
+      copyProgramSettings(program!, days!);
+      // Only the days changed since the fold was last written into this very document (a room
+      // reloaded since, from storage, may lack that write: then every day).
+      const changedDays = fold.takeChangedDays();
+      let chunks: Set<number>;
+      try {
+        const since = this.writtenTo.get(fold) === daysRoom!.doc ? { days: changedDays } : {};
+        chunks = writeRollup(days!, partnerId, { lastSyncAt: syncedAt, rollup: fold.rollup(), ...since });
+      } catch (error) {
+        fold.unwritten(changedDays);
+        throw error;
+      }
+      this.writtenTo.set(fold, daysRoom!.doc);
+      projectFigures(days!, figures!, { partnerIds: [partnerId], chunks });
+      return true;
+    });
+    if (written) await this.options.markFolded?.(partner.name.name, foldedSeq);
   }
 
   private fold(partner: Room, tz: string): Promise<PartnerFold> {

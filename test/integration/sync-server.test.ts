@@ -11,7 +11,8 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import type { Deal } from '../../src/lib/domain/schema';
 import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
-import { initProgram, openProgramDoc, readPartners, readReps, readRollups, readStaff, readTargets, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
+import { ROLLUP_ENTRY_VERSION, initProgram, openProgramDoc, readPartners, readReps, readRollups, readStaff, readTargets, readTotals, setTarget } from '../../src/lib/sync/program-doc';
+import { encodePackedRollup } from '../../src/lib/kpi/packed';
 import type { TokenClaims } from '../../server/auth/claims';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import { join } from 'node:path';
@@ -170,8 +171,11 @@ describe('the vendor', () => {
       staff: [],
     });
     // The old layout: the rollups in the program document, which every partner could read.
-    writeRollup(program, 'p1', { lastSyncAt: T0, series: [] });
-    writeRollup(program, 'p2', { lastSyncAt: T0, series: [] });
+    const oldEntry = (lastSyncAt: number) => ({ version: 1, tz: PROGRAM_SETTINGS.timeZone, lastSyncAt, bytes: encodePackedRollup([]) });
+    program.doc.transact(() => {
+      program.maps.rollups.set('p1', oldEntry(T0));
+      program.maps.rollups.set('p2', oldEntry(T0 + 1));
+    });
     await storage.append(PROGRAM_ROOM, Y.encodeStateAsUpdate(program.doc));
     await storage.close();
 
@@ -181,7 +185,13 @@ describe('the vendor', () => {
     expect(readPartners(stored)).toHaveLength(2);
     const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
     await rollups.synced;
-    expect([...readRollups(openProgramDoc(rollups.doc)).keys()].sort()).toEqual(['p1', 'p2']);
+    // Rewritten in the current layout: by month for the vendor, by day in the server's own room.
+    expect([...readRollups(openProgramDoc(rollups.doc))].map(([id, entry]) => [id, entry.lastSyncAt]).sort()).toEqual([
+      ['p1', T0],
+      ['p2', T0 + 1],
+    ]);
+    expect(openProgramDoc(rollups.doc).maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION });
+    expect('rollup' in readTotals(openProgramDoc(rollups.doc))).toBe(true);
     const own = harness.connect(`program/${PROGRAM}/partner/p1/channel`, await harness.token(rep1));
     const channel = openProgramDoc(own.doc);
     await untilDoc(own.doc, () => readPartners(channel).length === 1);

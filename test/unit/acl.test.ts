@@ -28,14 +28,15 @@ const ROOMS = {
   'foreign channel': 'program/prog-1/partner/p2/channel',
   'own partner id in a foreign program': 'program/prog-2/partner/p1',
   'own channel id in a foreign program': 'program/prog-2/partner/p1/channel',
+  'own rollups by day': 'program/prog-1/rollups/days',
 } as const;
 
 // The README's and server/auth/acl.ts's matrix; partners of one program are competitors.
-// role             program  rollups  foreign  f.rollups  partner  channel  f.partner  f.channel  p1@prog-2  channel@prog-2
+// role             program  rollups  foreign  f.rollups  partner  channel  f.partner  f.channel  p1@prog-2  channel@prog-2  rollups/days
 const MATRIX: [TokenClaims['role'], ...Access[]][] = [
-  ['rep',             'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none'],
-  ['partner_manager', 'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none'],
-  ['vendor_manager',  'write', 'read',  'none',  'none',    'read',  'read',  'read',    'read',    'none',    'none'],
+  ['rep',             'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none',         'none'],
+  ['partner_manager', 'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none',         'none'],
+  ['vendor_manager',  'write', 'read',  'none',  'none',    'read',  'read',  'read',    'read',    'none',    'none',         'none'],
 ];
 
 describe('roomAccess', () => {

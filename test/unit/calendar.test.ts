@@ -27,8 +27,10 @@ describe('calendar days in a time zone', () => {
     expect(!bad.ok && bad.problems.map((p) => p.field)).toEqual(['tz', 'to']);
   });
 
-  it('takes the previous period of the same number of days, ending where the period starts', () => {
-    expect(previousRange(range('2026-01-01', '2026-04-01') as { fromDay: number; toDay: number })).toEqual(range('2025-10-03', '2026-01-01'));
+  it('takes the previous period ending where the period starts: as many whole months, or else as many days', () => {
+    expect(previousRange(range('2026-01-01', '2026-04-01') as { fromDay: number; toDay: number })).toEqual(range('2025-10-01', '2026-01-01'));
+    expect(previousRange(range('2026-03-01', '2026-04-01') as { fromDay: number; toDay: number })).toEqual(range('2026-02-01', '2026-03-01'));
+    expect(previousRange(range('2026-01-10', '2026-04-01') as { fromDay: number; toDay: number })).toEqual(range('2025-10-21', '2026-01-10'));
   });
 
   it('turns presets into whole calendar months at `now` in the zone', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
 import { RollupIndex, computeKpis, parsePeriod, takeChangedSeries } from '../../src/lib/kpi';
 import {
+  PACKED_ROLLUP_COMPACT,
   PACKED_ROLLUP_VERSION,
   PackedRollupError,
   decodePackedRollup,
@@ -132,8 +133,8 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
     const bytes = encodePackedRollup(packed);
     expect(bytes[0]).toBe(PACKED_ROLLUP_VERSION);
     const future = bytes.slice();
-    future[0] = PACKED_ROLLUP_VERSION + 1;
-    expect(() => decodePackedRollup(future)).toThrow(new RegExp(`version ${PACKED_ROLLUP_VERSION + 1}`));
+    future[0] = PACKED_ROLLUP_COMPACT + 1;
+    expect(() => decodePackedRollup(future)).toThrow(new RegExp(`version ${PACKED_ROLLUP_COMPACT + 1}`));
   });
 
   it('writes little-endian whatever the machine', () => {
@@ -186,5 +187,59 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
   it('is compact: a fraction of the dense counters (most counters of a day are zero)', () => {
     const dense = packed.reduce((sum, series) => sum + series.counters.byteLength + series.days.byteLength, 0);
     expect(encodePackedRollup(packed).length).toBeLessThan(dense / 4);
+  });
+});
+
+describe('packed rollup bytes, compact form (varints)', () => {
+  const demo = generateDemoProgram({ seed: 9, stageLog: false });
+  const packed = packRollup(RollupIndex.build(demo.program.timeZone, demo.leads, demo.deals).rollup);
+  const integers: PackedSeries = {
+    key: 'p|r|paid',
+    partnerId: 'p',
+    repId: 'r',
+    channel: 'paid',
+    days: Int32Array.from([-40_000, -3, 20_000, 2 ** 31 - 1]),
+    counters: new Float64Array(4 * 21).map((_, i) => (i % 7 === 0 ? (i % 2 ? -1 : 1) * (2 ** 52 - 1 - i) : i % 5 === 0 ? i : 0)),
+    conversions: [20_000, 0, 2, -3, 5, -1, 2 ** 31 - 1, -(2 ** 31), 1],
+  };
+
+  it('round-trips every series exactly, at about a third of the bytes of the fixed-width form', () => {
+    const bytes = encodePackedRollup(packed, { compact: true });
+    expect(bytes[0]).toBe(PACKED_ROLLUP_COMPACT);
+    expect(decodePackedRollup(bytes)).toEqual(packed);
+    expect(bytes.length).toBeLessThan(encodePackedRollup(packed).length / 2);
+    expect(decodePackedRollup(encodePackedRollup([integers], { compact: true }))).toEqual([integers]);
+    expect(decodePackedRollup(encodePackedRollup([], { compact: true }))).toEqual([]);
+  });
+
+  it('falls back to the fixed-width form for values that are not safe integers (-0, NaN, fractions)', () => {
+    const counters = new Float64Array(21);
+    for (const odd of [-0, Number.NaN, 0.5, 2 ** 52, 2 ** 53 + 2]) {
+      counters[4] = odd;
+      const series = { ...integers, days: Int32Array.from([1]), counters, conversions: [] };
+      const bytes = encodePackedRollup([series], { compact: true });
+      expect(bytes[0]).toBe(PACKED_ROLLUP_VERSION);
+      expect(Object.is(decodePackedRollup(bytes)[0]!.counters[4], odd)).toBe(true);
+    }
+  });
+
+  it('refuses truncated input, bytes after the end, an unknown channel and an overlong mask, with a clear error', () => {
+    const bytes = encodePackedRollup([integers, packed[0]!], { compact: true });
+    for (let length = 1; length < bytes.length; length++) {
+      expect(() => decodePackedRollup(bytes.subarray(0, length))).toThrow(PackedRollupError);
+    }
+    const longer = new Uint8Array(bytes.length + 1);
+    longer.set(bytes);
+    expect(() => decodePackedRollup(longer)).toThrow(/1 bytes after its end/);
+    // version, series count, then the channel of the first series
+    const badChannel = bytes.slice();
+    badChannel[2] = 9;
+    expect(() => decodePackedRollup(badChannel)).toThrow(/unknown channel number 9/);
+    const one = encodePackedRollup([{ ...integers, days: Int32Array.from([1]), counters: new Float64Array(21), conversions: [] }], { compact: true });
+    // … ids 'p' and 'r', 1 day, day 1 (zigzag 2), mask 0: set the mask's bit 25 (four varint bytes)
+    const maskAt = one.length - 2;
+    expect([...one.subarray(maskAt - 1)]).toEqual([2, 0, 0]);
+    const overlong = Uint8Array.from([...one.subarray(0, maskAt), 0x80, 0x80, 0x80, 0x10, 0]);
+    expect(() => decodePackedRollup(overlong)).toThrow(/beyond the 21 of a day/);
   });
 });

@@ -6,8 +6,10 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { DEFAULT_STAGE_PROBABILITY, type Partner, type Program, type Rep } from '../../src/lib/domain';
-import { buildRollup, computeKpis, parsePeriod } from '../../src/lib/kpi';
-import { packRollup } from '../../src/lib/kpi/packed';
+import fc from 'fast-check';
+import { generateDemoProgram } from '../../src/lib/demo/generate';
+import { RollupIndex, buildRollup, computeKpis, mergeRollups, parseDay, parsePeriod, takeChangedSeries, withoutReps, type Rollup } from '../../src/lib/kpi';
+import { CHUNK_DAYS, chunkOf, encodePackedRollup, packRollup } from '../../src/lib/kpi/packed';
 import {
   PROGRAM_DOC_SCHEMA_VERSION,
   PROGRAM_LOCAL_ORIGIN,
@@ -25,6 +27,9 @@ import {
   readStaff,
   readTargets,
   setTarget,
+  projectFigures,
+  readTotals,
+  upgradeRollups,
   writeRollup,
   type ProgramChanged,
   type ProgramDoc,
@@ -97,12 +102,12 @@ const period = (() => {
 })();
 
 describe('P1 — layout', () => {
-  it('has the seven maps with JSON text entries and rollups as {version, tz, lastSyncAt, bytes}', () => {
+  it('has the nine maps with JSON text entries, rollup headers as {version, tz, lastSyncAt, chunks, months} and chunks as bytes', () => {
     const pd = seeded();
     setTarget(pd, 'p1', '2026-Q1', target(5_000_000_00));
     writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 5, series: packRollup(p1Records().rollup) });
     const json = pd.doc.toJSON() as Record<string, Record<string, unknown>>;
-    expect(Object.keys(json).sort()).toEqual(['benchmark', 'meta', 'partners', 'reps', 'rollups', 'staff', 'targets']);
+    expect(Object.keys(json).sort()).toEqual(['benchmark', 'meta', 'partners', 'reps', 'rollupChunks', 'rollups', 'staff', 'targets', 'totals']);
     expect(json['meta']!['schemaVersion']).toBe(PROGRAM_DOC_SCHEMA_VERSION);
     expect(JSON.parse(json['meta']!['program'] as string)).toEqual(program);
     expect(Object.keys(json['partners']!).sort()).toEqual(['p1', 'p2']);
@@ -111,17 +116,23 @@ describe('P1 — layout', () => {
     expect(JSON.parse(json['staff']!['v-anita'] as string)).toEqual(staff[0]);
     expect(JSON.parse(json['targets']!['p1/2026-Q1'] as string)).toEqual(target(5_000_000_00));
     const entry = pd.maps.rollups.get('p1') as Record<string, unknown>;
-    expect(Object.keys(entry).sort()).toEqual(['bytes', 'lastSyncAt', 'tz', 'version']);
-    expect(entry['bytes']).toBeInstanceOf(Uint8Array);
-    expect(entry).toMatchObject({ version: ROLLUP_ENTRY_VERSION, tz: TZ, lastSyncAt: BASE_INSTANT + 5 });
+    expect(Object.keys(entry).sort()).toEqual(['chunks', 'lastSyncAt', 'months', 'tz', 'version']);
+    expect(entry['months']).toBeInstanceOf(Uint8Array);
+    // The records span days BASE … BASE + 30: one or two chunks.
+    const chunks = [...new Set([0, 2, 3, 4, 9, 20, 30].map((days) => chunkOf(Math.floor((BASE_INSTANT + days * DAY_MS) / DAY_MS))))];
+    expect(entry).toEqual({ version: ROLLUP_ENTRY_VERSION, tz: TZ, lastSyncAt: BASE_INSTANT + 5, chunks: expect.arrayContaining(chunks), months: expect.any(Uint8Array) });
+    expect(Object.keys(json['totals']!).sort()).toEqual([...(entry['chunks'] as number[]).map(String), 'zone'].sort());
+    expect(Object.keys(json['rollupChunks']!).sort()).toEqual((entry['chunks'] as number[]).map((chunk) => `p1@${chunk}`).sort());
+    for (const chunk of entry['chunks'] as number[]) expect(pd.maps.rollupChunks.get(`p1@${chunk}`)).toBeInstanceOf(Uint8Array);
   });
 
   it('carries the rollup bytes through an update as bytes (no base64)', () => {
     const pd = seeded();
     const series = packRollup(p1Records().rollup);
     const update = updatesOf(pd, () => writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT, series }));
-    const bytes = (pd.maps.rollups.get('p1') as { bytes: Uint8Array }).bytes;
-    expect(update.length).toBeLessThan(bytes.length + 120);
+    let bytes = (pd.maps.rollups.get('p1') as { months: Uint8Array }).months.length;
+    for (const map of [pd.maps.rollupChunks, pd.maps.totals]) map.forEach((value) => (bytes += value instanceof Uint8Array ? value.length : 0));
+    expect(update.length).toBeLessThan(bytes + 300);
   });
 });
 
@@ -257,10 +268,40 @@ describe('P5 — rollups are the server’s', () => {
     expect([...read.keys()]).toEqual(['p1']);
     expect(read.get('p1')!.lastSyncAt).toBe(BASE_INSTANT + 123);
     expect(read.get('p1')!.rollup.tz).toBe(TZ);
-    for (const scope of [{ kind: 'all' } as const, { kind: 'rep', id: 'p1-r2' } as const]) {
-      expect(computeKpis(read.get('p1')!.rollup, { range: period, scope })).toEqual(computeKpis(rollup, { range: period, scope }));
+    // The vendor keeps partner × channel × day: partner and program figures are the same, reps are gone.
+    for (const scope of [{ kind: 'all' } as const, { kind: 'partner', id: 'p1' } as const]) {
+      const { qualityScores, ...figures } = computeKpis(read.get('p1')!.rollup, { range: period, scope });
+      const { qualityScores: expectedScores, ...expected } = computeKpis(rollup, { range: period, scope });
+      expect(figures).toEqual(expected);
+      if (scope.kind === 'all') expect(qualityScores).toEqual(expectedScores);
     }
+    expect([...read.get('p1')!.rollup.series.values()].map((series) => series.repId)).toEqual(['', '']);
     expect(computeKpis(read.get('p1')!.rollup, { range: period, scope: { kind: 'all' } }).dealCount).toBe(1);
+  });
+
+  it('writes only the chunks whose buckets changed', () => {
+    const pd = seeded();
+    const { leads, deals } = p1Records();
+    writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT, series: packRollup(buildRollup(TZ, leads, deals)) });
+    const changed: ProgramChanged[] = [];
+    onProgramChanged(pd, (change) => changed.push(change));
+    // A lead 200 days later: a new chunk, and the header that names it; the other chunks stay.
+    const later = lead({ id: 'L9', partnerId: 'p1', repId: 'p1-r1', channel: 'referral', createdAt: BASE_INSTANT + 200 * DAY_MS });
+    const update = updatesOf(pd, () => writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 1, series: packRollup(buildRollup(TZ, [...leads, later], deals)) }));
+    const chunk = chunkOf(Math.floor(later.createdAt / DAY_MS));
+    expect(changed).toHaveLength(1);
+    expect(changed[0]!.rollupChunks).toEqual(new Set([`p1@${chunk}`]));
+    expect(changed[0]!.totals).toEqual(new Set([String(chunk)]));
+    expect(changed[0]!.rollups).toEqual(new Set(['p1']));
+    expect(update.length).toBeLessThan(600);
+    // Nothing changed: nothing written.
+    writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 1, series: packRollup(buildRollup(TZ, [...leads, later], deals)) });
+    expect(changed).toHaveLength(1);
+    // The lead deleted again: its chunk goes.
+    writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 2, series: packRollup(buildRollup(TZ, leads, deals)) });
+    expect(pd.maps.rollupChunks.has(`p1@${chunk}`)).toBe(false);
+    expect(computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(computeKpis(buildRollup(TZ, leads, deals), { range: period, scope: { kind: 'all' } }).prospects);
+    expect(CHUNK_DAYS).toBe(32);
   });
 
   it('replaces the entry whole, with origin ROLLUP_ORIGIN, and the state does not grow with rewrites', () => {
@@ -292,9 +333,14 @@ describe('P6 — reading rollups', () => {
     const pd = seeded();
     const series = packRollup(p1Records().rollup);
     writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT, series });
-    const good = pd.maps.rollups.get('p1') as { bytes: Uint8Array };
+    const good = { bytes: encodePackedRollup(series) };
+    const { months } = pd.maps.rollups.get('p1') as { months: Uint8Array };
     pd.doc.transact(() => {
       pd.maps.rollups.set('p2', { version: 1, tz: TZ, lastSyncAt: BASE_INSTANT, bytes: good.bytes.subarray(0, 40) });
+      // Version 2: months cut short, months of another partner, no months.
+      pd.maps.rollups.set('p8', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [], months: months.subarray(0, months.length - 1) });
+      pd.maps.rollups.set('p9', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [], months });
+      pd.maps.rollups.set('p10', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [] });
       pd.maps.rollups.set('p3', { version: ROLLUP_ENTRY_VERSION + 1, tz: TZ, lastSyncAt: BASE_INSTANT, bytes: good.bytes });
       pd.maps.rollups.set('p4', { version: 1, tz: 'UTC', lastSyncAt: BASE_INSTANT, bytes: good.bytes });
       pd.maps.rollups.set('p5', 'text');
@@ -304,7 +350,10 @@ describe('P6 — reading rollups', () => {
     const problems = new Map<string, string>();
     const read = readRollups(pd, (partnerId, reason) => problems.set(partnerId, reason));
     expect([...read.keys()]).toEqual(['p1']);
-    expect([...problems.keys()].sort()).toEqual(['p2', 'p3', 'p4', 'p5', 'p6', 'p7']);
+    expect([...problems.keys()].sort()).toEqual(['p10', 'p2', 'p3', 'p4', 'p5', 'p6', 'p7', 'p8', 'p9']);
+    expect(problems.get('p8')).toMatch(/the buckets by month: Packed rollup is truncated/);
+    expect(problems.get('p9')).toMatch(/another partner \(p1\|\|/);
+    expect(problems.get('p10')).toMatch(/the buckets by month has no bytes/);
     expect(problems.get('p2')).toMatch(/truncated/);
     expect(problems.get('p3')).toMatch(/newer server/);
     expect(problems.get('p4')).toMatch(/in UTC but the program is in Asia\/Kolkata/);
@@ -312,6 +361,109 @@ describe('P6 — reading rollups', () => {
     expect(problems.get('p6')).toMatch(/another partner/);
     expect(problems.get('p7')).toMatch(/no bytes/);
     expect(() => readRollups(pd)).not.toThrow();
+  });
+});
+
+describe('P5 — the program’s totals', () => {
+  const demo = generateDemoProgram({ seed: 4, stageLog: false });
+  const recordsOf = (partnerId: string, keep: (id: string) => boolean) => ({
+    leads: demo.leads.filter((one) => one.partnerId === partnerId && keep(one.id)),
+    deals: demo.deals.filter((one) => one.partnerId === partnerId && keep(one.id)),
+  });
+
+  it('are always the sum of the partners’ buckets by day, however their rollups are rewritten; the vendor’s copy reads the same', () => {
+    const ids = demo.partners.map((partner) => partner.id);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 200 }), (writes, start, length) => {
+        const days = openProgramDoc();
+        initProgram(days, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+        const current = new Map<string, Rollup>();
+        writes.forEach(([partnerId, variant], i) => {
+          // Variants keep a different share of the partner's records: writes add and take away.
+          const { leads, deals } = recordsOf(partnerId, (id) => variant === 0 || id.charCodeAt(id.length - 1) % (variant + 1) !== 0);
+          const rollup = buildRollup(demo.program.timeZone, leads, deals);
+          writeRollup(days, partnerId, { lastSyncAt: BASE_INSTANT + i, rollup });
+          current.set(partnerId, rollup);
+        });
+        const figures = openProgramDoc();
+        projectFigures(days, figures);
+        expect(figures.maps.rollupChunks.size).toBe(0);
+        const range = { fromDay: parseDay('2025-06-01')! + start, toDay: parseDay('2025-06-01')! + start + length };
+        const expected = computeKpis(mergeRollups(...[...current.values()].map((rollup) => withoutReps(rollup))), { range, scope: { kind: 'all' } });
+        for (const pd of [days, figures]) {
+          const totals = readTotals(pd);
+          if (!('rollup' in totals)) throw new Error(totals.problem);
+          const { qualityScores, needsAttention, ...figuresOf } = computeKpis(totals.rollup, { range, scope: { kind: 'all' } });
+          const { qualityScores: _scores, needsAttention: _attention, ...expectedOf } = expected;
+          expect(figuresOf).toEqual(expectedOf);
+          expect(qualityScores.length).toBeLessThanOrEqual(1);
+          expect(needsAttention.length).toBeLessThanOrEqual(1);
+        }
+        expect([...readRollups(figures).keys()].sort()).toEqual([...current.keys()].sort());
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('told which days changed since the last write, make again only their chunks and months, and come to what a full write does', () => {
+    const partnerId = demo.partners[2]!.id;
+    const { leads, deals } = recordsOf(partnerId, () => true);
+    const index = RollupIndex.build(demo.program.timeZone, leads, deals);
+    const told = openProgramDoc();
+    const full = openProgramDoc();
+    for (const pd of [told, full]) initProgram(pd, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+    takeChangedSeries(index.rollup);
+    writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(deals.length - 1), fc.integer({ min: -40, max: 40 }), fc.boolean()), { minLength: 1, maxLength: 6 }), (edits) => {
+        for (const [at, shift, amountOnly] of edits) {
+          const deal = deals[at]!;
+          const moved = amountOnly ? { ...deal, amount: deal.amount + 1 } : { ...deal, createdAt: deal.createdAt + shift * DAY_MS, ...(deal.closedAt === undefined ? {} : { closedAt: deal.closedAt + shift * DAY_MS }) };
+          deals[at] = moved;
+          index.upsertDeal(moved);
+        }
+        const days = new Set(takeChangedSeries(index.rollup).flatMap((change) => [...change.days]));
+        const changed = writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup, days });
+        writeRollup(full, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
+        for (const chunk of changed) expect(days.size === 0 || [...days].some((day) => chunkOf(day) === chunk)).toBe(true);
+        for (const map of ['rollups', 'rollupChunks', 'totals'] as const) expect(told.maps[map].toJSON()).toEqual(full.maps[map].toJSON());
+      }),
+      { numRuns: 30 },
+    );
+  });
+
+  it('follow the program’s zone: a fold in a new zone sums again the partners folded in it; the others wait for their fold', () => {
+    const days = seeded();
+    writeRollup(days, 'p1', { lastSyncAt: BASE_INSTANT, rollup: p1Records().rollup });
+    days.maps.meta.set('program', JSON.stringify({ ...program, timeZone: 'UTC' }));
+    expect(readTotals(days)).toEqual({ problem: expect.stringMatching(/in Asia\/Kolkata but the program is in UTC/) });
+    const p2 = buildRollup('UTC', [lead({ id: 'L7', partnerId: 'p2', repId: 'p2-r1', channel: 'paid', createdAt: BASE_INSTANT })], []);
+    writeRollup(days, 'p2', { lastSyncAt: BASE_INSTANT, rollup: p2 });
+    const totals = readTotals(days);
+    if (!('rollup' in totals)) throw new Error(totals.problem);
+    expect(computeKpis(totals.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(1);
+    writeRollup(days, 'p1', { lastSyncAt: BASE_INSTANT + 1, rollup: buildRollup('UTC', p1Records().leads, p1Records().deals) });
+    const again = readTotals(days);
+    if (!('rollup' in again)) throw new Error(again.problem);
+    expect(computeKpis(again.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(1 + computeKpis(p1Records().rollup, { range: period, scope: { kind: 'all' } }).prospects);
+  });
+});
+
+describe('P5 — rollups an older server wrote', () => {
+  it('upgradeRollups rewrites whole version-1 entries in chunks, with their sync instant and the same figures', () => {
+    const pd = seeded();
+    const { rollup } = p1Records();
+    pd.doc.transact(() => pd.maps.rollups.set('p1', { version: 1, tz: TZ, lastSyncAt: BASE_INSTANT + 7, bytes: encodePackedRollup(packRollup(rollup)) }), REMOTE);
+    const before = computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } });
+    const days = seeded(9);
+    expect(upgradeRollups(pd, days)).toBe(1);
+    expect(days.maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION, lastSyncAt: BASE_INSTANT + 7 });
+    expect(upgradeRollups(pd, days)).toBe(0);
+    projectFigures(days, pd);
+    expect(pd.maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION, lastSyncAt: BASE_INSTANT + 7 });
+    expect(computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } })).toEqual(before);
+    const totals = readTotals(pd);
+    expect('rollup' in totals && computeKpis(totals.rollup, { range: period, scope: { kind: 'all' } }).revenue).toBe(before.revenue);
   });
 });
 
@@ -341,7 +493,7 @@ describe('P9 — transactions and notifications', () => {
     send(other, pd);
     expect(seen.map(([, origin]) => origin)).toEqual([PROGRAM_LOCAL_ORIGIN, PROGRAM_LOCAL_ORIGIN, ROLLUP_ORIGIN, REMOTE]);
     expect(seen[0]![0]).toMatchObject({ meta: true, partners: new Set(['p1', 'p2']), staff: new Set(['v-anita']) });
-    expect(seen[1]![0]).toEqual({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(['p1/2026-Q1']), rollups: new Set(), benchmark: new Set() });
+    expect(seen[1]![0]).toEqual({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(['p1/2026-Q1']), rollups: new Set(), rollupChunks: new Set(), totals: new Set(), benchmark: new Set() });
     expect(seen[2]![0].rollups).toEqual(new Set(['p1']));
     expect(seen[3]![0].targets).toEqual(new Set(['p2/2026-Q3']));
     stop();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { channelRoom, parseRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { channelRoom, parseRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 
 const ID_64 = `a${'b'.repeat(63)}`;
 
@@ -22,7 +22,9 @@ describe('parseRoom', () => {
     expect(parseRoom('program/prog-1/partner/p1/channel')).toEqual({ kind: 'channel', programId: 'prog-1', partnerId: 'p1', name: 'program/prog-1/partner/p1/channel' });
     expect(parseRoom(rollupsRoom('prog-1'))).toMatchObject({ kind: 'rollups' });
     expect(parseRoom(channelRoom('prog-1', 'p1'))).toMatchObject({ kind: 'channel', partnerId: 'p1' });
-    for (const name of ['program/prog-1/rollups/x', 'program/prog-1/partner/p1/channel/x', 'program/prog-1/channel', 'program/prog-1/partner/p1/rollups']) expect(parseRoom(name)).toBeUndefined();
+    expect(parseRoom('program/prog-1/rollups/days')).toEqual({ kind: 'rollupDays', programId: 'prog-1', name: 'program/prog-1/rollups/days' });
+    expect(parseRoom(rollupDaysRoom('prog-1'))).toMatchObject({ kind: 'rollupDays' });
+    for (const name of ['program/prog-1/rollups/x', 'program/prog-1/rollups/days/x', 'program/prog-1/days', 'program/prog-1/partner/p1/channel/x', 'program/prog-1/channel', 'program/prog-1/partner/p1/rollups']) expect(parseRoom(name)).toBeUndefined();
   });
 
   it('accepts ids of 1 and of 64 characters', () => {

@@ -10,7 +10,7 @@ import { buildRollup, computeKpis, formatDay, localDayOf, mergeRollups, parsePer
 import { openPartnerDoc, readAll } from '../../src/lib/sync/partner-doc';
 import { openProgramDoc, readPartners, readProgram, readReps, readRollups, readStaff, readTargets } from '../../src/lib/sync/program-doc';
 import { DEMO_SEED, demoProgramDocs, seedIfEmpty } from '../../server/seed';
-import { channelRoom, partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { channelRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import { createMemoryStorage } from '../../server/storage/memory-storage';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
@@ -115,7 +115,7 @@ describe('seedIfEmpty', () => {
     expect(users).toEqual(docs.users);
     const rooms = await storage.rooms();
     expect(rooms.sort()).toEqual(
-      [programRoom('demo'), rollupsRoom('demo'), ...demo.partners.flatMap((partner) => [partnerRoom('demo', partner.id), channelRoom('demo', partner.id)])].sort(),
+      [programRoom('demo'), rollupsRoom('demo'), rollupDaysRoom('demo'), ...demo.partners.flatMap((partner) => [partnerRoom('demo', partner.id), channelRoom('demo', partner.id)])].sort(),
     );
     const stored = await storage.load(programRoom('demo'));
     expect(stored.updates).toHaveLength(1);

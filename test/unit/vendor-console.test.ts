@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Session, type Directory } from '../../src/lib/app/session.svelte';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
-import { buildRollup } from '../../src/lib/kpi';
+import { buildRollup, parseDay } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { copyProgramSettings, initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
@@ -94,6 +94,27 @@ describe('the vendor console', () => {
       ['p2', ['noFigures']],
     ]);
     expect(vendor.quarterFigures('p1')).toEqual({ quarter: '2026-Q4', revenueWon: 1_000_00, dealsWon: 2, openPipeline: 0 });
+  });
+
+  it('takes the program’s figures of any period from its buckets by day; compares partners over the whole months that cover it', async () => {
+    const net = new FakeNetwork();
+    const session = await vendorSession(net);
+    const room = servers(net);
+    // Won 2 and 10 days before 28 Nov: the 26th and the 18th.
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 10)])) });
+    room.program.handshake(room.programSocket);
+    room.rollups.handshake(room.rollupsSocket);
+    await session.programStore!.settled();
+    await session.figuresStore!.settled();
+    const vendor = new VendorConsole(session);
+    vendor.selection = { choice: 'custom', from: '2026-11-20', to: '2026-11-27' };
+    expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 900_00 });
+    expect(vendor.partnerRanges).toMatchObject({ widened: true, range: { fromDay: parseDay('2026-11-01'), toDay: parseDay('2026-12-01') } });
+    expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p1', won: 2, revenue: 1_000_00 });
+    expect(vendor.partnerFigures('p1')?.current).toMatchObject({ dealCount: 2 });
+    vendor.selection = { choice: 'thisMonth', from: '', to: '' };
+    expect(vendor.partnerRanges).toMatchObject({ widened: false });
+    expect(vendor.figures?.current).toMatchObject({ dealCount: 2, revenue: 1_000_00 });
   });
 
   it('follows a rollup the server writes while it is open', async () => {

@@ -1,5 +1,7 @@
 /** User-timing marks the app sets for benchmarks (scripts/bench-browser.ts reads them). */
 export const KPIS_ON_SCREEN = 'partner-kpi:kpis-on-screen';
+/** The vendor console's program KPIs on screen (scripts/bench-program.ts reads it). */
+export const PROGRAM_KPIS_ON_SCREEN = 'partner-kpi:program-kpis-on-screen';
 export { STORE_WRITE } from '../store/partner-store';
 
 /** Steps of opening the partner's data, in order (marks of the time each ended). */

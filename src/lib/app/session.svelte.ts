@@ -216,10 +216,10 @@ export class Session {
     return this.programStore?.targets() ?? [];
   }
 
-  /** Every partner's KPI buckets as the server folded them, and the partners whose figures cannot be read. */
+  /** The KPI buckets as the server folded them (every partner's by month, the program's by day), and the partners whose figures cannot be read. */
   get partnerRollups(): ProgramRollups {
     void this.programVersion;
-    return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+    return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map(), totals: { problem: 'not signed in as vendor staff' } };
   }
 
   /** The program benchmark published for exactly this range in the partner's channel (V1), if any. */

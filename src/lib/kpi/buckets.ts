@@ -184,6 +184,50 @@ export function mergeRollups(...rollups: Rollup[]): Rollup {
   return merged;
 }
 
+/** Whether a bucket counts nothing at all (what is left of one whose records were subtracted again). */
+export function isEmptyBucket(bucket: Bucket): boolean {
+  if (bucket.converted.length > 0) return false;
+  if (bucket.leads || bucket.deals || bucket.prospects || bucket.won || bucket.wonAmount || bucket.wonCycleMs || bucket.lost || bucket.lostToCompetitor || bucket.overdue) return false;
+  return bucket.openCount.every((n) => n === 0) && bucket.openAmount.every((n) => n === 0) && bucket.openWeighted.every((n) => n === 0);
+}
+
+/**
+ * target += source × sign, bucket by bucket, every series of `source` counted under `as` (one
+ * partner and rep id for all: the program's total) or its own ids. Buckets and series that come to
+ * nothing are dropped, so adding and then subtracting the same rollup leaves `target` as it was.
+ */
+export function addRollup(target: Rollup, source: Rollup, sign: 1 | -1, as?: { partnerId: string; repId: string }): void {
+  if (target.tz !== source.tz) throw new Error(`Cannot add rollups of ${source.tz} to ${target.tz}`);
+  for (const series of source.series.values()) {
+    const into = seriesIn(target, as?.partnerId ?? series.partnerId, as?.repId ?? series.repId, series.channel);
+    for (const bucket of series.days.values()) {
+      const sum = bucketOf(into, bucket.day);
+      addBucket(sum, bucket, sign);
+      if (isEmptyBucket(sum)) into.days.delete(bucket.day);
+    }
+    into.index = undefined;
+    if (into.days.size === 0) target.series.delete(seriesKey(into.partnerId, into.repId, into.channel));
+  }
+}
+
+/**
+ * The rollup with its reps summed away: one series per partner × channel (rep id ''), as the
+ * vendor keeps it (only the days `keep` says, when given). Partner and program figures are the same
+ * as the input's (buckets only add up); rep figures are not there any more.
+ */
+export function withoutReps(rollup: Rollup, keep?: (day: number) => boolean): Rollup {
+  const merged = emptyRollup(rollup.tz);
+  for (const series of rollup.series.values()) {
+    let target: Series | undefined;
+    for (const bucket of series.days.values()) {
+      if (keep && !keep(bucket.day)) continue;
+      target ??= seriesIn(merged, series.partnerId, '', series.channel);
+      addBucket(bucketOf(target, bucket.day), bucket);
+    }
+  }
+  return merged;
+}
+
 /**
  * Keeps a rollup up to date as leads and deals are added, changed or deleted, one record at a time:
  * a change subtracts the record's old contribution and adds its new one, so the cost of an update
@@ -306,7 +350,8 @@ export class RollupIndex {
   }
 }
 
-function addConversion(bucket: Bucket, lag: number, count: number): void {
+/** Adds `count` conversions of lag `lag` to a bucket (a pair that sums to zero goes). */
+export function addConversion(bucket: Bucket, lag: number, count: number): void {
   const pairs = bucket.converted;
   for (let i = 0; i < pairs.length; i += 2) {
     if (pairs[i] !== lag) continue;

@@ -103,8 +103,28 @@ export function parsePeriod(period: Period): { ok: true; range: DayRange } | { o
   return { ok: true, range: { fromDay, toDay } };
 }
 
-/** The previous period: the same number of days, ending where `range` starts. */
+/** Whether a range starts and ends on the first day of a month (whole calendar months). */
+export function isWholeMonths(range: DayRange): boolean {
+  return monthStart(range.fromDay) === range.fromDay && monthStart(range.toDay) === range.toDay;
+}
+
+/** The whole calendar months that cover a range. */
+export function coveringMonths(range: DayRange): DayRange {
+  return { fromDay: monthStart(range.fromDay), toDay: monthStart(range.toDay) === range.toDay ? range.toDay : nextMonthStart(range.toDay) };
+}
+
+/**
+ * The previous period, ending where `range` starts: as many whole months before it when `range`
+ * is whole months (December against November, a quarter against the one before), otherwise the
+ * same number of days.
+ */
 export function previousRange(range: DayRange): DayRange {
+  if (isWholeMonths(range)) {
+    const from = new Date(range.fromDay * DAY_MS);
+    const to = new Date(range.toDay * DAY_MS);
+    const months = (to.getUTCFullYear() - from.getUTCFullYear()) * 12 + to.getUTCMonth() - from.getUTCMonth();
+    return { fromDay: addMonths(range.fromDay, -months), toDay: range.fromDay };
+  }
   const length = range.toDay - range.fromDay;
   return { fromDay: range.fromDay - length, toDay: range.fromDay };
 }

@@ -6,3 +6,4 @@ export * from './stats';
 export * from './packed';
 export * from './pipeline-history';
 export * from './benchmark';
+export * from './months';

@@ -339,10 +339,14 @@ function encodeSeries(series: PackedSeries, utf8: TextEncoder): EncodedSeries {
  * no Buffer, and little-endian whatever the machine. Throws a PackedRollupError for a series that
  * is not well formed (counters not WIDTH a day, an unknown channel, a conversion that is not an
  * integer) rather than storing something that would decode differently.
+ *
+ * `compact` writes the varint form below instead, about a third of the bytes, when every value is
+ * an integer below 2^52 (counters of records are); otherwise, the form above.
  */
-export function encodePackedRollup(series: readonly PackedSeries[]): Uint8Array {
+export function encodePackedRollup(series: readonly PackedSeries[], { compact = false }: { compact?: boolean } = {}): Uint8Array {
   const utf8 = new TextEncoder();
   const encoded = series.map((one) => encodeSeries(one, utf8));
+  if (compact && encoded.every((one) => one.values.every(fitsVarint))) return encodeCompact(encoded);
   let length = HEADER_BYTES;
   for (const one of encoded) {
     const rows = one.series.days.length;
@@ -379,7 +383,8 @@ export function encodePackedRollup(series: readonly PackedSeries[]): Uint8Array 
 export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
   const input = new Reader(bytes);
   const version = input.u8('the version');
-  if (version !== PACKED_ROLLUP_VERSION) throw new PackedRollupError(`Packed rollup has version ${version}; this app reads version ${PACKED_ROLLUP_VERSION}`);
+  if (version === PACKED_ROLLUP_COMPACT) return decodeCompact(bytes);
+  if (version !== PACKED_ROLLUP_VERSION) throw new PackedRollupError(`Packed rollup has version ${version}; this app reads versions ${PACKED_ROLLUP_VERSION} and ${PACKED_ROLLUP_COMPACT}`);
   const count = input.u32('the number of series');
   // Each series takes at least its fixed header: refuse an absurd count before allocating for it.
   input.need(count * SERIES_FIXED_BYTES, `${count} series headers`);
@@ -435,5 +440,174 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
     };
   });
   if (input.offset !== bytes.length) throw new PackedRollupError(`Packed rollup has ${bytes.length - input.offset} bytes after its end (offset ${input.offset})`);
+  return series;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The compact form (version 2): the same content in variable-length integers
+//
+// The server's rollup rooms hold a program's every partner: there, bytes are what counts. Every
+// integer below is a LEB128 varint, "signed" ones zigzag-mapped first (n ≥ 0 → 2n, n < 0 →
+// −2n − 1); all are safe integers.
+//
+//   u8      version (PACKED_ROLLUP_COMPACT)
+//   uint    number of series
+//   per series:
+//     uint    channel, as its index in CHANNELS
+//     uint    byte length, then the UTF-8 bytes of partnerId; the same for repId
+//     uint    days (rows)
+//     per row: signed day − the previous row's day (the first: the day itself), uint mask, then
+//              one signed value per bit of the mask, in WIDTH order
+//     uint    conversion triples, then per triple: signed day, signed lag, signed count
+
+export const PACKED_ROLLUP_COMPACT = 2;
+
+/** Whether a value round-trips through a zigzag varint: an integer below 2^52 (zigzag doubles it), not -0. */
+const fitsVarint = (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 52 && !Object.is(value, -0);
+
+class VarWriter {
+  private bytes = new Uint8Array(256);
+  length = 0;
+
+  private room(extra: number) {
+    if (this.length + extra <= this.bytes.length) return;
+    const grown = new Uint8Array(Math.max(this.bytes.length * 2, this.length + extra));
+    grown.set(this.bytes.subarray(0, this.length));
+    this.bytes = grown;
+  }
+
+  u8(value: number) {
+    this.room(1);
+    this.bytes[this.length++] = value;
+  }
+
+  uint(value: number) {
+    this.room(8);
+    while (value >= 0x80) {
+      this.bytes[this.length++] = (value % 0x80) | 0x80;
+      value = Math.floor(value / 0x80);
+    }
+    this.bytes[this.length++] = value;
+  }
+
+  int(value: number) {
+    this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
+  }
+
+  raw(bytes: Uint8Array) {
+    this.uint(bytes.length);
+    this.room(bytes.length);
+    this.bytes.set(bytes, this.length);
+    this.length += bytes.length;
+  }
+
+  done(): Uint8Array {
+    return this.bytes.slice(0, this.length);
+  }
+}
+
+class VarReader {
+  offset = 1;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  get left(): number {
+    return this.bytes.length - this.offset;
+  }
+
+  uint(what: string): number {
+    let value = 0;
+    let scale = 1;
+    for (;;) {
+      if (this.offset >= this.bytes.length) throw new PackedRollupError(`Packed rollup is truncated: ${what} runs past the end (offset ${this.offset})`);
+      const byte = this.bytes[this.offset++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      scale *= 0x80;
+      if (scale > 2 ** 56) throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
+    }
+    if (!Number.isSafeInteger(value)) throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
+    return value;
+  }
+
+  int(what: string): number {
+    const value = this.uint(what);
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
+
+  text(what: string, utf8: TextDecoder): string {
+    const length = this.uint(`the length of ${what}`);
+    if (length > this.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.left} remain`);
+    const slice = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    try {
+      return utf8.decode(slice);
+    } catch {
+      throw new PackedRollupError(`Packed rollup: ${what} is not UTF-8`);
+    }
+  }
+}
+
+function encodeCompact(encoded: readonly EncodedSeries[]): Uint8Array {
+  const out = new VarWriter();
+  out.u8(PACKED_ROLLUP_COMPACT);
+  out.uint(encoded.length);
+  for (const one of encoded) {
+    out.uint(one.channel);
+    out.raw(one.partnerId);
+    out.raw(one.repId);
+    const days = one.series.days;
+    out.uint(days.length);
+    let next = 0;
+    for (let row = 0; row < days.length; row++) {
+      out.int(days[row]! - (row === 0 ? 0 : days[row - 1]!));
+      const mask = one.masks[row]!;
+      out.uint(mask);
+      for (let column = 0; column < WIDTH; column++) if ((mask >>> column) & 1) out.int(one.values[next++]!);
+    }
+    out.uint(one.conversions.length / 3);
+    for (const value of one.conversions) out.int(value);
+  }
+  return out.done();
+}
+
+function decodeCompact(bytes: Uint8Array): PackedSeries[] {
+  const input = new VarReader(bytes);
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const count = input.uint('the number of series');
+  // Each series takes at least five bytes: refuse an absurd count before allocating for it.
+  if (count * 5 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${count} series in ${input.left} bytes`);
+  const series: PackedSeries[] = [];
+  for (let i = 0; i < count; i++) {
+    const channelIndex = input.uint(`the channel of series ${i}`);
+    const channel = CHANNELS[channelIndex];
+    if (channel === undefined) throw new PackedRollupError(`Packed rollup: series ${i} has unknown channel number ${channelIndex}`);
+    const partnerId = input.text(`the partner id of series ${i}`, utf8);
+    const repId = input.text(`the rep id of series ${i}`, utf8);
+    const what = `series ${i} (${partnerId}|${repId}|${channel})`;
+    const rows = input.uint(`the day count of ${what}`);
+    if (rows * 2 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} claims ${rows} days in ${input.left} bytes`);
+    const days = new Int32Array(rows);
+    const counters = new Float64Array(rows * WIDTH);
+    let day = 0;
+    for (let row = 0; row < rows; row++) {
+      day += input.int(`a day of ${what}`);
+      if (day !== (day | 0)) throw new PackedRollupError(`Packed rollup: ${what} has day ${day}, beyond 32 bits`);
+      days[row] = day;
+      const mask = input.uint(`a mask of ${what}`);
+      if (mask >= 2 ** WIDTH) throw new PackedRollupError(`Packed rollup: ${what} marks a counter beyond the ${WIDTH} of a day`);
+      for (let column = 0; column < WIDTH; column++) if (Math.floor(mask / 2 ** column) % 2 === 1) counters[row * WIDTH + column] = input.int(`a value of ${what}`);
+    }
+    const triples = input.uint(`the conversion count of ${what}`);
+    if (triples * 3 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} claims ${triples} conversions in ${input.left} bytes`);
+    const conversions: number[] = [];
+    for (let j = 0; j < triples * 3; j++) {
+      const value = input.int(`a conversion of ${what}`);
+      if (value !== (value | 0)) throw new PackedRollupError(`Packed rollup: a conversion of ${what} is not a 32-bit integer`);
+      conversions.push(value);
+    }
+    series.push({ key: seriesKey(partnerId, repId, channel), partnerId, repId, channel, days, counters, conversions });
+  }
+  if (input.left !== 0) throw new PackedRollupError(`Packed rollup has ${input.left} bytes after its end (offset ${input.offset})`);
   return series;
 }

@@ -18,8 +18,9 @@
  */
 import type { Partner, Program, Rep } from '../domain/schema';
 import type { Benchmark } from '../kpi/benchmark';
+import type { Rollup } from '../kpi/buckets';
 import type { Period } from '../kpi/calendar';
-import type { PartnerRollup, ProgramChanged, ProgramDoc, StaffMember, Target, TargetEntry } from '../sync/program-doc';
+import type { PartnerRollup, ProgramChanged, ProgramDoc, RollupReadCache, StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
 import type { RoomLog } from './room-log';
@@ -45,15 +46,19 @@ export interface ProgramDirectory {
   reps: Rep[];
 }
 
-/** Every partner's KPI buckets as the server folded them, and the partners whose entry could not be read (why). */
+/**
+ * The KPI buckets as the server folded them: every partner's by month, the partners whose entry
+ * could not be read (why), and the whole program's by day (or why not).
+ */
 export interface ProgramRollups {
   rollups: Map<string, PartnerRollup>;
   problems: Map<string, string>;
+  totals: { rollup: Rollup } | { problem: string };
 }
 
 function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
   into.meta ||= changed.meta;
-  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups', 'benchmark'] as const) for (const key of changed[name]) into[name].add(key);
+  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups', 'rollupChunks', 'totals', 'benchmark'] as const) for (const key of changed[name]) into[name].add(key);
 }
 
 export class ProgramStore {
@@ -65,6 +70,8 @@ export class ProgramStore {
   private stopChanges: () => void = () => {};
   private loadedDoc!: ProgramDoc;
   /** What the screens read, derived once per change of the part it comes from. */
+  /** Each partner's entry as last decoded, by the stored value it was decoded from (readRollups). */
+  private readonly decoded: RollupReadCache = { entries: new Map() };
   private cached: { directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
 
   private constructor(
@@ -103,7 +110,7 @@ export class ProgramStore {
       if (changed.staff.size) this.cached.staff = undefined;
       if (changed.targets.size) this.cached.targets = undefined;
       // The zone of every rollup is checked against the program's (P6): a new program reads them again.
-      if (changed.rollups.size || changed.meta) this.cached.rollups = undefined;
+      if (changed.rollups.size || changed.totals.size || changed.meta) this.cached.rollups = undefined;
       addChanges(this.pendingChanged, changed);
       this.log.scheduleFlush();
     });
@@ -131,12 +138,15 @@ export class ProgramStore {
     return (this.cached.targets ??= this.docs.readTargets(this.programDoc));
   }
 
-  /** Every partner's rollup (decoded once per change of the rollups: about 30 ms for the demo program). */
+  /**
+   * Every partner's rollup and the program's totals, read again after a change of either; a
+   * partner's entry is decoded again only when the server rewrote it.
+   */
   rollups(): ProgramRollups {
     if (!this.cached.rollups) {
       const problems = new Map<string, string>();
-      const rollups = this.docs.readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason));
-      this.cached.rollups = { rollups, problems };
+      const rollups = this.docs.readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason), this.decoded);
+      this.cached.rollups = { rollups, problems, totals: this.docs.readTotals(this.programDoc) };
     }
     return this.cached.rollups;
   }

@@ -4,16 +4,20 @@
  * folds from each partner's document. Besides partner-doc.ts this is the only module that touches
  * Y types; the rules it follows are numbered P1… in SPEC.md and the tests are named after them.
  *
- * Layout (P1): seven top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`,
- * `benchmark`.
- * Directory entries and targets are JSON text, one value per entry; a rollup is one small object
- * holding its header and the encoded buckets as bytes (P5). Nothing here reads the clock.
+ * Layout (P1): nine top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`,
+ * `rollupChunks`, `totals`, `benchmark`.
+ * Directory entries and targets are JSON text, one value per entry. A partner's rollup (P5) is a
+ * header object in `rollups` holding its buckets by month as bytes, and its buckets by day in one
+ * `rollupChunks` entry per time chunk; `totals` holds the whole program's buckets by day, by
+ * chunk. Nothing here reads the clock.
  */
 import * as Y from 'yjs';
 import { isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
-import { decodePackedRollup, encodePackedRollup, PackedRollupError, unpackRollup, type PackedSeries } from '../kpi/packed';
-import type { Rollup } from '../kpi/buckets';
+import { chunkOf, decodePackedRollup, encodePackedRollup, PackedRollupError, packRollup, packSeries, packSeriesChunks, unpackRollup, unpackSeries, type PackedSeries } from '../kpi/packed';
+import { addRollup, emptyRollup, withoutReps, type Rollup } from '../kpi/buckets';
+import { byMonth } from '../kpi/months';
+import { monthStart } from '../kpi/calendar';
 import { decodeBenchmark, encodeBenchmark, type Benchmark } from '../kpi/benchmark';
 import type { Period } from '../kpi/calendar';
 
@@ -25,7 +29,7 @@ export const PROGRAM_DOC_SCHEMA_VERSION = 1;
  * in every entry's header; a reader skips entries of a later version, which it might misread, until
  * it is updated (P6). Bump it together with any change to what a bucket counts.
  */
-export const ROLLUP_ENTRY_VERSION = 1;
+export const ROLLUP_ENTRY_VERSION = 2;
 
 /** The origin of every transaction the functions below make, except rollup writes. */
 export const PROGRAM_LOCAL_ORIGIN: unique symbol = Symbol('program-doc local edit');
@@ -36,8 +40,12 @@ export const PROGRAM_LOCAL_ORIGIN: unique symbol = Symbol('program-doc local edi
  */
 export const ROLLUP_ORIGIN: unique symbol = Symbol('program-doc server rollup');
 
-/** The name of the root map of rollups (P5). */
+/** The name of the root map of rollup headers (P5). */
 const ROLLUPS = 'rollups';
+/** The name of the root map of rollup chunks (P5): `<partnerId>@<chunk>` → bytes. */
+const ROLLUP_CHUNKS = 'rollupChunks';
+/** The name of the root map of the program's buckets (P5): `<chunk>` → bytes, and `zone`. */
+const TOTALS = 'totals';
 
 /**
  * The top-level types a client may write (P1, P7): the server refuses a client's write to any
@@ -74,18 +82,27 @@ export interface TargetEntry extends Target {
   quarter: string;
 }
 
-/** A partner's rollup as the vendor's device reads it: the buckets and when the partner last synced. */
+/**
+ * A partner's rollup as the vendor's device reads it: its buckets by month (partner × channel; exact
+ * for periods of whole months, kpi/months.ts) and when the partner last synced.
+ */
 export interface PartnerRollup {
   lastSyncAt: number;
   rollup: Rollup;
 }
 
-/** The value of a `rollups` entry (P5). */
+/**
+ * The value of a `rollups` entry (P5): the header of a partner's rollup. Version 2 holds its
+ * buckets by month (`months`) and names the chunks that hold them by day (`rollupChunks`);
+ * version 1, an older server's, held every bucket by day in `bytes`, rep by rep.
+ */
 interface StoredRollup {
   version: number;
   tz: string;
   lastSyncAt: number;
-  bytes: Uint8Array;
+  chunks?: number[];
+  months?: Uint8Array;
+  bytes?: Uint8Array;
 }
 
 /** The keys changed by one transaction, per map (`meta` as a flag). */
@@ -96,12 +113,14 @@ export interface ProgramChanged {
   staff: Set<string>;
   targets: Set<string>;
   rollups: Set<string>;
+  rollupChunks: Set<string>;
+  totals: Set<string>;
   benchmark: Set<string>;
 }
 
 export type ProgramChangedListener = (changed: ProgramChanged, origin: unknown) => void;
 
-type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups' | 'benchmark';
+type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
 
 export interface ProgramDoc {
   readonly doc: Y.Doc;
@@ -114,7 +133,7 @@ export interface ProgramDoc {
 
 /** A change of nothing, to add changes to. */
 export function noProgramChange(): ProgramChanged {
-  return { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set(), benchmark: new Set() };
+  return { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set(), rollupChunks: new Set(), totals: new Set(), benchmark: new Set() };
 }
 
 /** A write refused because its input is not valid, or because the document cannot take it. */
@@ -140,6 +159,8 @@ export function openProgramDoc(doc: Y.Doc = new Y.Doc()): ProgramDoc {
     staff: doc.getMap<unknown>('staff'),
     targets: doc.getMap<unknown>('targets'),
     rollups: doc.getMap<unknown>(ROLLUPS),
+    rollupChunks: doc.getMap<unknown>(ROLLUP_CHUNKS),
+    totals: doc.getMap<unknown>(TOTALS),
     benchmark: doc.getMap<unknown>('benchmark'),
   };
   const listeners = new Set<ProgramChangedListener>();
@@ -386,74 +407,308 @@ export function readTargets(pd: ProgramDoc): TargetEntry[] {
 // ---------------------------------------------------------------------------------------------
 // Rollups (P5–P7)
 
-export interface RollupWrite {
+export type RollupWrite = {
   /** When the partner's document last changed on the server: how fresh these figures are. */
   lastSyncAt: number;
-  series: readonly PackedSeries[];
   /** The zone the buckets were folded in; the program's time zone when not given. */
   tz?: string;
+} & ({ rollup: Rollup; /** The only days whose buckets may differ from the last write into this document; all when not given. */ days?: Iterable<number> } | { series: readonly PackedSeries[] });
+
+/** The key of one chunk of a partner's rollup in `rollupChunks`. */
+const chunkKey = (partnerId: string, chunk: number) => `${partnerId}@${chunk}`;
+/** The key of `totals` that names the zone of its buckets. */
+const TOTALS_ZONE = 'zone';
+/** The ids the program's buckets are counted under in `totals`. */
+const PROGRAM_TOTAL = { partnerId: '', repId: '' };
+
+const sameBytes = (a: unknown, b: Uint8Array | undefined) => a instanceof Uint8Array && b !== undefined && a.length === b.length && a.every((byte, i) => byte === b[i]);
+
+/** Whether two stored values are the same: JSON values and bytes, compared in depth. */
+function sameStored(a: unknown, b: unknown): boolean {
+  if (a instanceof Uint8Array || b instanceof Uint8Array) return a instanceof Uint8Array && sameBytes(a, b as Uint8Array);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Object.is(a, b);
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  return keys.every((key) => sameStored((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+}
+
+/** A rollup's bytes, the same for the same buckets however they were added up: series by key, days in order. */
+function encodeCompact(rollup: Rollup): Uint8Array {
+  const series = packRollup(rollup).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return encodePackedRollup(series.map(inDayOrder), { compact: true });
+}
+
+/** A packed series with its rows in day order. */
+function inDayOrder(series: PackedSeries): PackedSeries {
+  if (series.days.every((day, i) => i === 0 || series.days[i - 1]! < day)) return series;
+  const unpacked = unpackSeries(series);
+  return packSeries(unpacked, [...unpacked.days.values()].sort((a, b) => a.day - b.day), series.key);
+}
+
+/** The rollup of encoded bytes; throws a PackedRollupError when they cannot be read. */
+function decodedRollup(tz: string, bytes: unknown, what: string): Rollup {
+  if (!(bytes instanceof Uint8Array)) throw new PackedRollupError(`${what} has no bytes`);
+  try {
+    return unpackRollup(tz, decodePackedRollup(bytes));
+  } catch (error) {
+    if (error instanceof PackedRollupError) throw new PackedRollupError(`${what}: ${error.message}`);
+    throw error;
+  }
+}
+
+/** A partner's buckets by day without its reps, packed by chunk (only the chunks `wanted`, when given). */
+function dayChunks(rollup: Rollup, wanted?: ReadonlySet<number>): Map<number, Uint8Array> {
+  const byChunk = new Map<number, PackedSeries[]>();
+  for (const series of withoutReps(rollup, wanted && ((day) => wanted.has(chunkOf(day)))).series.values()) {
+    for (const packed of packSeriesChunks(series)) {
+      const chunk = chunkOf(packed.days[0]!);
+      let list = byChunk.get(chunk);
+      if (!list) byChunk.set(chunk, (list = []));
+      list.push(packed);
+    }
+  }
+  return new Map([...byChunk].map(([chunk, series]) => [chunk, encodePackedRollup(series.sort((a, b) => (a.key < b.key ? -1 : 1)).map(inDayOrder), { compact: true })]));
 }
 
 /**
- * Replaces a partner's rollup with one transaction of origin ROLLUP_ORIGIN (P5). For the server
- * alone, in the rollups room (P7). Throws a ProgramDocError for a series of another partner (it
- * would be counted twice), a bad `lastSyncAt`, or no time zone to record.
+ * The partner's buckets by month as stored (`months`), with the months of `days` made again from
+ * `rollup`; undefined when the stored ones cannot be read (then all are made again).
  */
-export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrite): void {
+function monthsUpdated(months: unknown, rollup: Rollup, days: ReadonlySet<number>): Rollup | undefined {
+  let stored: Rollup;
+  try {
+    stored = decodedRollup(rollup.tz, months, 'the buckets by month');
+  } catch (error) {
+    if (error instanceof PackedRollupError) return undefined;
+    throw error;
+  }
+  const touched = new Set([...days].map(monthStart));
+  for (const series of stored.series.values()) for (const month of touched) series.days.delete(month);
+  addRollup(stored, byMonth(withoutReps(rollup, (day) => touched.has(monthStart(day)))), 1);
+  for (const [key, series] of stored.series) if (series.days.size === 0) stored.series.delete(key);
+  return stored;
+}
+
+/**
+ * Writes a partner's rollup (P5), for the server alone, into the room of days (`rollups/days`,
+ * P7): its reps summed away (the vendor keeps partner × channel), its buckets by day in chunks of
+ * CHUNK_DAYS days, of which only those whose bytes differ are written, the program's totals of
+ * those chunks changed by the difference, and the header with its buckets by month. One
+ * transaction of origin ROLLUP_ORIGIN: the totals always equal the sum of the partners' chunks.
+ * Returns the chunks whose totals changed. Throws a ProgramDocError for a series of another
+ * partner (it would be counted twice), a bad `lastSyncAt`, or no time zone to record.
+ */
+export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrite): Set<number> {
   if (!ID_PATTERN.test(partnerId)) throw new ProgramDocError(`Partner id ${JSON.stringify(partnerId)} is not an id`);
   if (!isInstant(write.lastSyncAt)) throw new ProgramDocError(`The rollup of ${partnerId} needs lastSyncAt as an instant (epoch milliseconds), not ${String(write.lastSyncAt)}`);
-  const stranger = write.series.find((series) => series.partnerId !== partnerId);
-  if (stranger) throw new ProgramDocError(`The rollup of ${partnerId} holds a series of ${stranger.partnerId} (${stranger.key})`);
-  const tz = write.tz ?? readProgram(pd)?.timeZone;
+  const tz = write.tz ?? ('rollup' in write ? write.rollup.tz : undefined) ?? readProgram(pd)?.timeZone;
   if (tz === undefined || !isTimeZone(tz)) throw new ProgramDocError(`The rollup of ${partnerId} has no valid time zone: the program document has no program and none was given`);
-  const stored: StoredRollup = { version: ROLLUP_ENTRY_VERSION, tz, lastSyncAt: write.lastSyncAt, bytes: encodePackedRollup(write.series) };
-  transact(pd, ROLLUP_ORIGIN, () => pd.maps.rollups.set(partnerId, stored));
+  const rollup = 'rollup' in write ? write.rollup : unpackRollup(tz, [...write.series]);
+  const stranger = [...rollup.series.values()].find((series) => series.partnerId !== partnerId);
+  if (stranger) throw new ProgramDocError(`The rollup of ${partnerId} holds a series of ${stranger.partnerId} (${stranger.repId}, ${stranger.channel})`);
+  const header = storedObject(pd.maps.rollups.get(partnerId));
+  const before = header?.['version'] === ROLLUP_ENTRY_VERSION && Array.isArray(header['chunks']) ? (header['chunks'] as number[]) : [];
+  // The totals count this partner's stored chunks only when they are of the totals' zone.
+  const counted = header?.['tz'] === tz && pd.maps.totals.get(TOTALS_ZONE) === tz;
+  // Told which days changed since the last write (in this zone), only their chunks and months are made again.
+  const changedDays = 'rollup' in write && write.days !== undefined && counted ? new Set(write.days) : undefined;
+  const wanted = changedDays && new Set([...changedDays].map(chunkOf));
+  const chunks = dayChunks(rollup, wanted);
+  const writes: (() => void)[] = [];
+  const changed = new Set<number>();
+  let rebuild = pd.maps.totals.get(TOTALS_ZONE) !== tz;
+  for (const chunk of wanted ?? new Set([...before, ...chunks.keys()])) {
+    const key = chunkKey(partnerId, chunk);
+    const old = pd.maps.rollupChunks.get(key);
+    const bytes = chunks.get(chunk);
+    const same = sameBytes(old, bytes) || (old === undefined && bytes === undefined);
+    if (same && counted) continue;
+    changed.add(chunk);
+    if (!same) writes.push(bytes ? () => pd.maps.rollupChunks.set(key, bytes) : () => pd.maps.rollupChunks.delete(key));
+    if (rebuild) continue;
+    try {
+      const stored = pd.maps.totals.get(String(chunk));
+      const total = stored === undefined ? emptyRollup(tz) : decodedRollup(tz, stored, `the totals of chunk ${chunk}`);
+      if (counted && old !== undefined) addRollup(total, decodedRollup(tz, old, `chunk ${chunk} of ${partnerId}`), -1, PROGRAM_TOTAL);
+      if (bytes) addRollup(total, decodedRollup(tz, bytes, `chunk ${chunk} of ${partnerId}`), 1, PROGRAM_TOTAL);
+      writes.push(total.series.size ? () => pd.maps.totals.set(String(chunk), encodeCompact(total)) : () => pd.maps.totals.delete(String(chunk)));
+    } catch (error) {
+      // Something stored does not decode: the totals are summed again from every partner's chunks.
+      if (!(error instanceof PackedRollupError)) throw error;
+      rebuild = true;
+    }
+  }
+  const kept = wanted ? before.filter((chunk) => !wanted.has(chunk)) : [];
+  const months = (changedDays && monthsUpdated(header?.['months'], rollup, changedDays)) ?? byMonth(withoutReps(rollup));
+  const stored: StoredRollup = { version: ROLLUP_ENTRY_VERSION, tz, lastSyncAt: write.lastSyncAt, chunks: [...kept, ...chunks.keys()].sort((a, b) => a - b), months: encodeCompact(months) };
+  if (!sameStored(header, stored)) writes.push(() => pd.maps.rollups.set(partnerId, stored));
+  if (rebuild) writes.push(() => rebuildTotals(pd, tz));
+  applyWrites(pd, writes);
+  if (rebuild) pd.maps.totals.forEach((_value, key) => key !== TOTALS_ZONE && changed.add(Number(key)));
+  return changed;
+}
+
+/**
+ * Makes `totals` the sum of the chunks of every partner folded in zone `tz` (the zone changed, or
+ * the totals were never kept); partners folded in another zone wait for their next fold.
+ */
+function rebuildTotals(pd: ProgramDoc, tz: string): void {
+  const totals = new Map<number, Rollup>();
+  pd.maps.rollups.forEach((value, partnerId) => {
+    const header = storedObject(value);
+    if (header?.['tz'] !== tz || header['version'] !== ROLLUP_ENTRY_VERSION || !Array.isArray(header['chunks'])) return;
+    for (const chunk of header['chunks'] as number[]) {
+      let days: Rollup;
+      try {
+        days = decodedRollup(tz, pd.maps.rollupChunks.get(chunkKey(partnerId, chunk)), `chunk ${chunk} of ${partnerId}`);
+      } catch (error) {
+        if (error instanceof PackedRollupError) continue; // never written so by this server; the partner's next fold replaces it
+        throw error;
+      }
+      let total = totals.get(chunk);
+      if (!total) totals.set(chunk, (total = emptyRollup(tz)));
+      addRollup(total, days, 1, PROGRAM_TOTAL);
+    }
+  });
+  pd.maps.totals.forEach((_value, key) => {
+    if (key !== TOTALS_ZONE && !totals.has(Number(key))) pd.maps.totals.delete(key);
+  });
+  for (const [chunk, total] of totals) pd.maps.totals.set(String(chunk), encodeCompact(total));
+  pd.maps.totals.set(TOTALS_ZONE, tz);
+}
+
+/**
+ * Makes `figures` — the vendor's rollups room (P7) — hold what the vendor reads of `days`: the
+ * program's settings, every partner's header (its buckets by month) and the program's totals; not
+ * the partners' chunks by day. Only `partnerIds` and `chunks` when given (what one fold changed),
+ * otherwise everything, deleting what `days` does not hold. Writes only what differs, in one
+ * transaction of origin ROLLUP_ORIGIN; says whether it wrote.
+ */
+export function projectFigures(days: ProgramDoc, figures: ProgramDoc, only?: { partnerIds: Iterable<string>; chunks: Iterable<number> }): boolean {
+  const writes: (() => void)[] = plannedWrites(figures, 'meta', programEntry(days), (key) => key === 'schemaVersion');
+  const copy = (map: 'rollups' | 'totals', key: string) => {
+    const value = days.maps[map].get(key);
+    if (value === undefined) {
+      if (figures.maps[map].has(key)) writes.push(() => figures.maps[map].delete(key));
+    } else if (!sameStored(figures.maps[map].get(key), value)) {
+      writes.push(() => figures.maps[map].set(key, value));
+    }
+  };
+  if (only) {
+    for (const partnerId of only.partnerIds) copy('rollups', partnerId);
+    for (const chunk of only.chunks) copy('totals', String(chunk));
+    copy('totals', TOTALS_ZONE);
+  } else {
+    for (const map of ['rollups', 'totals'] as const) {
+      for (const key of new Set([...days.maps[map].keys(), ...figures.maps[map].keys()])) copy(map, key);
+    }
+    writes.push(...plannedWrites(figures, 'rollupChunks', new Map()));
+  }
+  return applyWrites(figures, writes);
 }
 
 export type RollupProblemListener = (partnerId: string, reason: string) => void;
 
+/** What `readRollups` decoded last time: each partner's stored value and what it read from it, in the zone it read them in. */
+export interface RollupReadCache {
+  zone?: string | undefined;
+  entries: Map<string, { value: unknown; read: PartnerRollup | string }>;
+}
+
 function readRollupEntry(value: unknown, partnerId: string, programTz: string | undefined): PartnerRollup | string {
   if (typeof value !== 'object' || value === null) return 'the entry is not a rollup object';
   const entry = value as Partial<Record<keyof StoredRollup, unknown>>;
-  const { version, tz, lastSyncAt, bytes } = entry;
+  const { version, tz, lastSyncAt, months, bytes } = entry;
   if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return `the entry has no valid version (${JSON.stringify(version)})`;
   if (version > ROLLUP_ENTRY_VERSION) return `the entry was written by a newer server (rollup version ${version}; this app reads up to ${ROLLUP_ENTRY_VERSION})`;
   if (typeof tz !== 'string' || !isTimeZone(tz)) return `the entry has no valid time zone (${JSON.stringify(tz)})`;
   if (programTz !== undefined && tz !== programTz) return `the buckets are in ${tz} but the program is in ${programTz}; waiting for the server to fold them again`;
   if (!isInstant(lastSyncAt)) return `the entry has no valid lastSyncAt (${JSON.stringify(lastSyncAt)})`;
-  if (!(bytes instanceof Uint8Array)) return 'the entry has no bytes';
-  let series: PackedSeries[];
+  let rollup: Rollup;
   try {
-    series = decodePackedRollup(bytes);
+    // Version 1 (an older server's): every day, rep by rep. Its days give the same figures.
+    rollup = decodedRollup(tz, version === 1 ? bytes : months, version === 1 ? 'the entry' : 'the buckets by month');
   } catch (error) {
     if (error instanceof PackedRollupError) return error.message;
     throw error;
   }
-  const stranger = series.find((one) => one.partnerId !== partnerId);
-  if (stranger) return `it holds a series of another partner (${stranger.key})`;
-  return { lastSyncAt, rollup: unpackRollup(tz, series) };
+  const stranger = [...rollup.series.values()].find((one) => one.partnerId !== partnerId);
+  if (stranger) return `it holds a series of another partner (${seriesKeyOf(stranger)})`;
+  return { lastSyncAt, rollup };
 }
 
+const seriesKeyOf = (series: { partnerId: string; repId: string; channel: string }) => `${series.partnerId}|${series.repId}|${series.channel}`;
+
 /**
- * Every partner's rollup, by partner id (P6). An entry that cannot be read — not decodable, of a
- * later version, in another time zone than the program's — is left out, not thrown on, and
- * reported to `onProblem` with the reason; the other partners' figures still show.
+ * Every partner's rollup by month, by partner id (P6). An entry that cannot be read — not
+ * decodable, of a later version, in another time zone than the program's — is left out, not
+ * thrown on, and reported to `onProblem` with the reason; the other partners' figures still show.
+ * `cache` (kept by the caller between reads) spares decoding the entries that did not change.
  */
-export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener): Map<string, PartnerRollup> {
+export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener, cache?: RollupReadCache): Map<string, PartnerRollup> {
   const programTz = readProgram(pd)?.timeZone;
   const rollups = new Map<string, PartnerRollup>();
+  if (cache && cache.zone !== programTz) {
+    cache.entries.clear();
+    cache.zone = programTz;
+  }
+  for (const partnerId of cache?.entries.keys() ?? []) if (!pd.maps.rollups.has(partnerId)) cache!.entries.delete(partnerId);
   pd.maps.rollups.forEach((value, partnerId) => {
-    const read = readRollupEntry(value, partnerId, programTz);
+    const cached = cache?.entries.get(partnerId);
+    const read = cached && cached.value === value ? cached.read : readRollupEntry(value, partnerId, programTz);
+    cache?.entries.set(partnerId, { value, read });
     if (typeof read === 'string') onProblem?.(partnerId, read);
     else rollups.set(partnerId, read);
   });
   return rollups;
 }
 
+/**
+ * The whole program's buckets by day (P6), under partner and rep id '' — exact for any period — or
+ * why they cannot be read: none kept yet, kept in another zone than the program's (the server
+ * folds again), a chunk that does not decode.
+ */
+export function readTotals(pd: ProgramDoc): { rollup: Rollup } | { problem: string } {
+  const zone = pd.maps.totals.get(TOTALS_ZONE);
+  const programTz = readProgram(pd)?.timeZone;
+  if (typeof zone !== 'string' || !isTimeZone(zone)) return { problem: 'the server has not folded any partner yet' };
+  if (programTz !== undefined && zone !== programTz) return { problem: `the totals are in ${zone} but the program is in ${programTz}; waiting for the server to fold them again` };
+  const totals = emptyRollup(zone);
+  try {
+    pd.maps.totals.forEach((bytes, key) => {
+      if (key === TOTALS_ZONE) return;
+      addRollup(totals, decodedRollup(zone, bytes, `the totals of chunk ${key}`), 1, PROGRAM_TOTAL);
+    });
+  } catch (error) {
+    if (error instanceof PackedRollupError) return { problem: error.message };
+    throw error;
+  }
+  return { rollup: totals };
+}
+
+/**
+ * Brings the rollup entries an older server wrote (version 1, whole, in the vendor's room
+ * `figures`) into the room of days `days` in the current layout, keeping their sync instant, and
+ * says how many. An entry that cannot be read is left as it is (P6 reports it) until the
+ * partner's next fold replaces it.
+ */
+export function upgradeRollups(figures: ProgramDoc, days: ProgramDoc): number {
+  const programTz = readProgram(figures)?.timeZone ?? readProgram(days)?.timeZone;
+  let upgraded = 0;
+  for (const [partnerId, value] of [...figures.maps.rollups.entries()]) {
+    if (storedObject(value)?.['version'] !== 1 || days.maps.rollups.has(partnerId)) continue;
+    const read = readRollupEntry(value, partnerId, programTz);
+    if (typeof read === 'string') continue;
+    writeRollup(days, partnerId, { lastSyncAt: read.lastSyncAt, rollup: read.rollup });
+    upgraded++;
+  }
+  return upgraded;
+}
+
 // ---------------------------------------------------------------------------------------------
 // The rooms only the server writes (P7): copies of parts of the program document
 
-type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups' | 'benchmark';
+type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
 
 /** Makes `map` of `to` hold exactly `wanted` (raw values, compared as JSON); returns whether anything differed. */
 function plannedWrites(to: ProgramDoc, map: EntryMap, wanted: ReadonlyMap<string, unknown>, keep: (key: string) => boolean = () => false): (() => void)[] {
@@ -505,6 +760,8 @@ export function projectPartnerView(program: ProgramDoc, view: ProgramDoc, partne
     ...plannedWrites(view, 'reps', reps),
     ...plannedWrites(view, 'targets', targets),
     ...plannedWrites(view, 'rollups', new Map()),
+    ...plannedWrites(view, 'rollupChunks', new Map()),
+    ...plannedWrites(view, 'totals', new Map()),
   ]);
 }
 

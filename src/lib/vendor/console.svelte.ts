@@ -1,14 +1,17 @@
 /**
  * The vendor console's state, shared by its screens (program, partners, channels, a partner): the
- * chosen period, and the figures derived from the program document's rollups for it. Everything is
- * derived, so a rollup the server writes while a screen is open (a partner's device just synced)
- * updates the figures on screen without a reload; the arithmetic is in the pure modules beside this.
+ * chosen period, and the figures derived from the rollups room for it — the program's from its
+ * buckets by day (exact for any period), the partners' from their buckets by month (exact for
+ * whole months; any other period is widened to the months that cover it, and the screens say so).
+ * Everything is derived, so a rollup the server writes while a screen is open (a partner's device
+ * just synced) updates the figures on screen without a reload; the arithmetic is in the pure
+ * modules beside this.
  */
 import { getContext, setContext } from 'svelte';
 import type { Session } from '../app/session.svelte';
 import { selectedRanges, type PeriodSelection } from '../app/period';
 import type { Partner } from '../domain/schema';
-import type { DayRange } from '../kpi/calendar';
+import { coveringMonths, isWholeMonths, previousRange, type DayRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
 import { attentionInputs, lastSyncs, partnerFigures, programFigures, programRollup, quarterFigures, type PeriodFigures, type QuarterFigures } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
@@ -39,18 +42,40 @@ export class VendorConsole {
   /** The chosen period and the one before it, or why a custom range is wrong. */
   readonly ranges = $derived.by((): { range: DayRange; previous: DayRange } | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz));
 
-  /** Every partner's buckets added up: recomputed only when the server writes a rollup. */
+  /** Every partner's buckets by month added up: recomputed only when the server writes a rollup. */
   readonly rollup = $derived.by(() => programRollup(this.session.partnerRollups.rollups, this.tz));
 
   readonly lastSyncAt = $derived.by(() => lastSyncs(this.session.partnerRollups.rollups));
 
-  /** The whole program's KPIs for the period and the one before; undefined while a custom range is wrong. */
-  readonly figures = $derived.by((): PeriodFigures | undefined => ('error' in this.ranges ? undefined : programFigures(this.rollup, this.ranges.range, this.ranges.previous)));
+  /**
+   * The period partners are compared over, and the one before: the chosen one when it is whole
+   * months, else the months that cover it (`widened`: the screens say so).
+   */
+  readonly partnerRanges = $derived.by((): { range: DayRange; previous: DayRange; widened: boolean } | undefined => {
+    if ('error' in this.ranges) return undefined;
+    if (isWholeMonths(this.ranges.range)) return { ...this.ranges, widened: false };
+    const range = coveringMonths(this.ranges.range);
+    return { range, previous: previousRange(range), widened: true };
+  });
+
+  /** Every partner's KPIs side by side (scope `all` over their buckets by month): quality scores rank them. */
+  readonly partnersFigures = $derived.by((): PeriodFigures | undefined => (this.partnerRanges ? programFigures(this.rollup, this.partnerRanges.range, this.partnerRanges.previous) : undefined));
+
+  /**
+   * The whole program's KPIs for the period and the one before, from its buckets by day; from the
+   * partners' by month while the server has not written those yet. Undefined while a custom range is wrong.
+   */
+  readonly figures = $derived.by((): PeriodFigures | undefined => {
+    if ('error' in this.ranges) return undefined;
+    const totals = this.session.partnerRollups.totals;
+    if ('rollup' in totals && totals.rollup.tz === this.tz) return programFigures(totals.rollup, this.ranges.range, this.ranges.previous);
+    return this.partnersFigures;
+  });
 
   readonly ranking = $derived.by((): PartnerRankRow[] => {
-    if (!this.figures) return [];
+    if (!this.partnersFigures) return [];
     return partnerRanking({
-      qualityScores: this.figures.current.qualityScores,
+      qualityScores: this.partnersFigures.current.qualityScores,
       partners: this.session.directory?.partners ?? [],
       lastSyncAt: this.lastSyncAt,
       unavailable: this.session.partnerRollups.problems,
@@ -59,16 +84,17 @@ export class VendorConsole {
   });
 
   readonly attention = $derived.by((): PartnerAttention[] => {
-    if (!this.figures || 'error' in this.ranges) return [];
+    if (!this.partnersFigures || !this.partnerRanges) return [];
     return partnersNeedingAttention(
       attentionInputs({
         rollup: this.rollup,
-        program: this.figures.current,
+        rollupOf: (partnerId) => this.session.partnerRollups.rollups.get(partnerId)?.rollup,
+        program: this.partnersFigures.current,
         partners: this.partners,
         lastSyncAt: this.lastSyncAt,
         targets: this.session.targets,
-        range: this.ranges.range,
-        previous: this.ranges.previous,
+        range: this.partnerRanges.range,
+        previous: this.partnerRanges.previous,
         now: this.session.currentTime,
         tz: this.tz,
       }),
@@ -84,14 +110,16 @@ export class VendorConsole {
     return this.session.directory?.partners.find((partner) => partner.id === partnerId)?.name ?? partnerId;
   }
 
-  /** One partner's KPIs for the period and the one before. */
+  /** One partner's KPIs for the period (`partnerRanges`) and the one before. */
   partnerFigures(partnerId: string): PeriodFigures | undefined {
-    return 'error' in this.ranges ? undefined : partnerFigures(this.rollup, partnerId, this.ranges.range, this.ranges.previous);
+    if (!this.partnerRanges) return undefined;
+    const own = this.session.partnerRollups.rollups.get(partnerId)?.rollup;
+    return partnerFigures(own ?? this.rollup, partnerId, this.partnerRanges.range, this.partnerRanges.previous);
   }
 
   /** One partner's quarter so far (revenue and deals won, open pipeline). */
   quarterFigures(partnerId: string): QuarterFigures {
-    return quarterFigures(this.rollup, partnerId, this.session.currentTime, this.tz);
+    return quarterFigures(this.session.partnerRollups.rollups.get(partnerId)?.rollup ?? this.rollup, partnerId, this.session.currentTime, this.tz);
   }
 
   target(partnerId: string, quarter: string): TargetEntry | undefined {

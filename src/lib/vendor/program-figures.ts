@@ -50,6 +50,8 @@ export function quarterFigures(rollup: Rollup, partnerId: string, now: number, t
 
 export interface AttentionInputsArgs {
   rollup: Rollup;
+  /** A partner's own buckets, when kept apart (quicker than picking them out of `rollup`). */
+  rollupOf?: (partnerId: string) => Rollup | undefined;
   /** The program's figures for the period (scope `all`), for the partners' median deal success. */
   program: KpiFigures;
   partners: readonly Pick<Partner, 'id' | 'deletedAt'>[];
@@ -62,19 +64,20 @@ export interface AttentionInputsArgs {
 }
 
 /** The facts the attention rules judge, for every partner of the directory that is not deleted. */
-export function attentionInputs({ rollup, program, partners, lastSyncAt, targets, range, previous, now, tz }: AttentionInputsArgs): AttentionInput[] {
+export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncAt, targets, range, previous, now, tz }: AttentionInputsArgs): AttentionInput[] {
   const median = medianDealSuccess(program.qualityScores);
   const quarter = quarterOf(now, tz).key;
   const twelveMonths = presetRange('last12Months', now, tz);
   return partners
     .filter((partner) => partner.deletedAt === undefined)
     .map((partner) => {
-      const figures = partnerFigures(rollup, partner.id, range, previous);
+      const own = rollupOf?.(partner.id) ?? rollup;
+      const figures = partnerFigures(own, partner.id, range, previous);
       const target = targetFor(targets, partner.id, quarter);
       const input: AttentionInput = { partnerId: partner.id, now, ...figures, lastSyncAt: lastSyncAt.get(partner.id), medianDealSuccess: median };
       if (target) {
-        const standing = quarterFigures(rollup, partner.id, now, tz);
-        const winRate = computeKpis(rollup, { range: twelveMonths, scope: { kind: 'partner', id: partner.id } }).winRate;
+        const standing = quarterFigures(own, partner.id, now, tz);
+        const winRate = computeKpis(own, { range: twelveMonths, scope: { kind: 'partner', id: partner.id } }).winRate;
         input.quarter = { quarter, targetRevenue: target.revenue, revenueWon: standing.revenueWon, openPipeline: standing.openPipeline, winRate };
       }
       return input;

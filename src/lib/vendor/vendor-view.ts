@@ -8,6 +8,7 @@ import { m } from '../paraglide/messages';
 import type { AttentionReason } from './attention';
 import { STALE_AFTER_MS, type Freshness } from './freshness';
 import type { TargetFieldProblem } from './targets';
+import { DAY_MS, type DayRange } from '../kpi/calendar';
 
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 
@@ -27,6 +28,12 @@ export const STALE_AFTER_DAYS = Math.round(STALE_AFTER_MS / 86_400_000);
 export function quarterName(key: string): string {
   const match = /^(\d{4})-Q([1-4])$/.exec(key);
   return match ? m.quarter_name({ quarter: match[2]!, year: match[1]! }) : key;
+}
+
+/** Whole months as a person reads them: "Oct – Dec 2026" (a range from its first day up to, not including, its end). */
+export function monthSpanText(range: DayRange, locale: string): string {
+  const format = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+  return format.formatRange(range.fromDay * DAY_MS, (range.toDay - 1) * DAY_MS);
 }
 
 /** A coverage ratio as "2.4×". */
