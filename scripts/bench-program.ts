@@ -73,7 +73,7 @@ function relabelled(rollup: Rollup, partnerId: string): Rollup {
 
 const partnerIdOf = (i: number) => `p-${String(i + 1).padStart(4, '0')}`;
 
-interface Generated {
+export interface Generated {
   dataDir: string;
   vendorDocsBytes: number;
   programBytes: number;
@@ -83,7 +83,7 @@ interface Generated {
   deals: Deal[];
 }
 
-async function generate(partnerCount: number, leadCount: number, dealCount: number): Promise<Generated> {
+export async function generate(partnerCount: number, leadCount: number, dealCount: number): Promise<Generated> {
   const bases = baseRecords(leadCount, dealCount);
   const demo = generateDemoProgram({ seed: 1 });
   const program = { ...demo.program, id: PROGRAM, name: 'A program of many partners' };
@@ -173,12 +173,15 @@ async function foldLatencies(origin: string, secret: Uint8Array, deals: Deal[]):
     }
     return latencies;
   } finally {
-    rep.provider.destroy();
-    vendor.provider.destroy();
+    // The documents too: each keeps its awareness's timer running until it is destroyed.
+    for (const client of [rep, vendor]) {
+      client.provider.destroy();
+      client.doc.destroy();
+    }
   }
 }
 
-/** The console opened from the sign-in link (all downloaded), then reloaded (from the device). */
+/** The console opened by signing in from a link (all downloaded), then reloaded (from the device). */
 async function consoleOpens(origin: string, secret: Uint8Array): Promise<{ firstMs: number; reloadMs: number[]; storedBytes: number }> {
   ensureBuilt();
   const token = await signToken({ userId: 'v-1', role: 'vendor_manager', programId: PROGRAM }, secret, { ttl: '1h' });
@@ -187,7 +190,12 @@ async function consoleOpens(origin: string, secret: Uint8Array): Promise<{ first
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
     const onScreen = () => page.waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, PROGRAM_KPIS_ON_SCREEN, { timeout: 120_000 }).then((handle) => handle.jsonValue() as Promise<number>);
     await page.goto(`${origin}/signin#token=${token}`);
-    const firstMs = await onScreen();
+    // A vendor manager's link asks which partner's records to open first: the first one.
+    const signIn = page.getByRole('button', { name: 'Sign in', exact: true });
+    await page.getByRole('combobox', { name: 'Partner to open' }).locator('option').first().waitFor({ state: 'attached' });
+    const clickedAt = await page.evaluate(() => performance.now());
+    await signIn.click();
+    const firstMs = (await onScreen()) - clickedAt;
     const reloadMs: number[] = [];
     for (let run = 0; run < RELOADS; run++) {
       await page.reload();
@@ -215,10 +223,16 @@ export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000
     const server = await startServer({
       config: { ...readConfig({ DATA_DIR: generated.dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off' }), tokenSecret: SECRET },
       staticDir,
+      // Folds at once (the latency is the fold's, not a debounce's); the benchmark as in production.
       rollupDelayMs: 0,
+      benchmarkIntervalMs: 5 * 60_000,
       log: () => {},
     });
     try {
+      // What a start does first (every channel written, the benchmark published) is done.
+      const settling = performance.now();
+      await server.settled();
+      console.log(`  server start-up work (channels, benchmark of ${partners.toLocaleString('en')} partners) done in ${((performance.now() - settling) / 1000).toFixed(1)} s`);
       const secret = new TextEncoder().encode(SECRET);
       const latencies = await foldLatencies(server.origin, secret, generated.deals);
       const p95 = percentile(latencies, 95);
@@ -228,7 +242,7 @@ export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000
       if (browser) {
         const opens = await consoleOpens(server.origin.replace('localhost', '127.0.0.1'), secret);
         const reload = percentile(opens.reloadMs, 50);
-        console.log(`  vendor console, sign-in link → program KPIs on screen (everything downloaded): ${opens.firstMs.toFixed(0)} ms`);
+        console.log(`  vendor console, "Sign in" → program KPIs on screen (everything downloaded): ${opens.firstMs.toFixed(0)} ms`);
         console.log(
           `  vendor console, reload → program KPIs on screen: median ${reload.toFixed(0)} ms of ${opens.reloadMs.length} (${Math.min(...opens.reloadMs).toFixed(0)}–${Math.max(...opens.reloadMs).toFixed(0)}; budget ${PROGRAM_TARGETS.consoleMs} ms: ${verdict(reload, PROGRAM_TARGETS.consoleMs)})`,
         );

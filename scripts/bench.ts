@@ -6,9 +6,10 @@
  *
  * Also the rep app's figures in Chromium (scripts/bench-browser.ts), the Today screen's
  * JavaScript size (scripts/bundle-size.ts), and the sync server under many devices' edits against a
- * minimal relay (scripts/bench-sync.ts).
+ * minimal relay (scripts/bench-sync.ts), a reconnect storm (scripts/bench-storm.ts) and a program of
+ * 1,000 large partners: the vendor's documents, a fold's latency, the console (scripts/bench-program.ts).
  *
- * Options: --sizes 100000,1000000  --runs 5  --skip-browser  --skip-sync  --sync-only  --sync-updates 5000
+ * Options: --sizes 100000,1000000  --runs 5  --skip-browser  --skip-sync  --sync-only  --sync-updates 5000  --partners 1000
  */
 import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
@@ -17,6 +18,7 @@ import { todayInitialJs } from './bundle-size';
 import { BROWSER_TARGETS, benchBrowser } from './bench-browser';
 import { benchSync } from './bench-sync';
 import { benchStorm } from './bench-storm';
+import { benchProgram } from './bench-program';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
@@ -29,6 +31,7 @@ const { values } = parseArgs({
     'skip-sync': { type: 'boolean', default: false },
     'sync-only': { type: 'boolean', default: false },
     'sync-updates': { type: 'string', default: '5000' },
+    partners: { type: 'string', default: '1000' },
   },
 });
 const usageError = (message: string): never => {
@@ -38,6 +41,8 @@ const usageError = (message: string): never => {
 if (values['skip-sync'] && values['sync-only']) usageError('--skip-sync and --sync-only leave nothing to run: give one of them');
 const syncUpdates = Number(values['sync-updates']);
 if (!Number.isInteger(syncUpdates) || syncUpdates < 1) usageError(`--sync-updates must be a positive whole number, not ${values['sync-updates']}`);
+const partners = Number(values.partners);
+if (!Number.isInteger(partners) || partners < 1) usageError(`--partners must be a positive whole number, not ${values.partners}`);
 const sizes = values.sizes.split(',').map(Number);
 const runs = Math.max(5, Number(values.runs));
 
@@ -236,5 +241,6 @@ if (!syncOnly) {
 }
 const allAgree = syncOnly || sizes.map(benchSize).every(Boolean);
 // After the engine: the sync run starts child processes and 1,000 sockets, which should not share the machine with it.
-const syncOk = values['skip-sync'] || ((await benchSync({ updates: syncUpdates })) && (await benchStorm()));
+const syncOk =
+  values['skip-sync'] || ((await benchSync({ updates: syncUpdates })) && (await benchStorm()) && (await benchProgram({ partners, browser: !values['skip-browser'] })));
 process.exitCode = allAgree && syncOk ? 0 : 1;

@@ -1,6 +1,7 @@
 /**
  * The app server's HTTP side: the built single-page app, `GET /healthz`, `GET /metrics`, the demo
- * sign-in API, and the upgrade to the sync endpoint. Node only; never imports Svelte or browser code.
+ * sign-in API, the program's partners for a vendor manager signing in (`GET /api/partners`), and
+ * the upgrade to the sync endpoint. Node only; never imports Svelte or browser code.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -17,12 +18,17 @@ export interface AppServerOptions {
   demo?: { users: DemoUser[]; signIn(user: DemoUser): Promise<{ token: string; expiresAt: number }> };
   /** Takes the upgrades of the sync endpoint (returns false for other paths). */
   upgrade?: (req: IncomingMessage, socket: Duplex, head: Buffer) => boolean;
+  /**
+   * The partners of the program of a vendor manager's token (`Authorization: Bearer <token>`),
+   * for the sign-in screen's "Partner to open"; an HTTP status and a body otherwise.
+   */
+  partners?: (token: string | undefined) => Promise<{ status: number; body: unknown }>;
 }
 
 /** A sign-in request body is a user id; anything larger is not one. */
 const MAX_BODY_BYTES = 1024;
 
-export function createAppServer({ staticDir, metrics, demo, upgrade }: AppServerOptions): Server {
+export function createAppServer({ staticDir, metrics, demo, upgrade, partners }: AppServerOptions): Server {
   const assets = sirv(staticDir, {
     // SPA: unknown paths get index.html, so deep links work; the service worker takes over offline.
     single: true,
@@ -45,6 +51,14 @@ export function createAppServer({ staticDir, metrics, demo, upgrade }: AppServer
       metrics.metrics().then(
         (text) => res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),
         (error: unknown) => res.writeHead(500).end(`metrics failed: ${(error as Error).message}`),
+      );
+      return;
+    }
+    if (path === '/api/partners' && req.method === 'GET' && partners) {
+      const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
+      partners(bearer?.[1]).then(
+        ({ status, body }) => json(res, status, body),
+        (error: unknown) => json(res, 500, { error: `Could not read the partners: ${(error as Error).message}` }),
       );
       return;
     }

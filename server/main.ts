@@ -17,7 +17,10 @@ import { RollupWorker } from './rollup/rollup-worker';
 import { ChannelWorker } from './channels/channel-worker';
 import { upgradeProgramRooms } from './channels/upgrade';
 import { BenchmarkWorker } from './channels/benchmark-worker';
-import { ROLLUP_ORIGIN } from '../src/lib/sync/program-doc';
+import { ROLLUP_ORIGIN, readPartners } from '../src/lib/sync/program-doc';
+import { parseRoom, programRoom } from '../src/lib/sync/rooms';
+import { withProgramDocs } from './channels/server-view';
+import type { TokenClaims } from './auth/claims';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
 import { openSqliteStorage } from './storage/sqlite-storage';
 import type { ServerStorage } from './storage/storage';
@@ -39,6 +42,19 @@ const UPDATE_RULES: Record<RoomKind, UpdateRules> = {
   rollupDays: { roots: new Set() },
   channel: { roots: new Set() },
 };
+
+/**
+ * The partners a vendor manager may open, for the sign-in screen of a program that is not the demo:
+ * their ids and names from the program document (deleted ones left out). 401 without a valid,
+ * unrevoked token; 403 for anyone but a vendor manager (a partner's people see no other partner).
+ */
+export async function vendorPartners(sync: SyncServer, token: string | undefined, verify: (token: string) => Promise<TokenClaims | undefined>): Promise<{ status: number; body: unknown }> {
+  const claims = token === undefined ? undefined : await verify(token);
+  if (!claims) return { status: 401, body: { error: 'Sign in with a valid sign-in link first.' } };
+  if (claims.role !== 'vendor_manager') return { status: 403, body: { error: 'Only the vendor’s staff list the program’s partners.' } };
+  const partners = await withProgramDocs(sync, [parseRoom(programRoom(claims.programId))!], ([program]) => readPartners(program!));
+  return { status: 200, body: { partners: partners.filter((partner) => partner.deletedAt === undefined).map(({ id, name }) => ({ id, name })) } };
+}
 
 /** How long a demo sign-in lasts: a week of field work offline before signing in again. */
 const DEMO_TOKEN_TTL = '7d';
@@ -69,6 +85,8 @@ export interface StartOptions {
   cacheWholeState?: boolean;
   /** Delay between a partner's change and its rollup being written (tests set 0). */
   rollupDelayMs?: number;
+  /** The program benchmark is published at most this often (BenchmarkWorkerOptions.minIntervalMs; default 5 minutes, 0 when rollupDelayMs is 0). */
+  benchmarkIntervalMs?: number;
   /** How long a room nobody uses stays loaded (SyncServerOptions.keepIdleRoomMs). */
   keepIdleRoomMs?: number;
   now?: () => number;
@@ -116,7 +134,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const workers = {
     rollups: (rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) })),
     channels: (channels = new ChannelWorker(sync, { delayMs: options.rollupDelayMs ?? 1000, log })),
-    benchmarks: (benchmarks = new BenchmarkWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log })),
+    benchmarks: (benchmarks = new BenchmarkWorker(sync, {
+      now,
+      delayMs: options.rollupDelayMs ?? 1000,
+      minIntervalMs: options.benchmarkIntervalMs ?? (options.rollupDelayMs === 0 ? 0 : 5 * 60_000),
+      log,
+    })),
   };
   await upgradeProgramRooms(sync, storage, workers, log);
   // Folds that were due when the process last stopped (killed, crashed) are done now.
@@ -127,6 +150,10 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: createMetrics(sync.counters, storage, updateRate, now),
     demo: config.demo ? { users: demoUsers, signIn: (user) => signDemoUser(user, secret, now()) } : undefined,
     upgrade: (req, socket, head) => sync.handleUpgrade(req, socket, head),
+    partners: (token) => vendorPartners(sync, token, async (candidate) => {
+      const verified = await verifyToken(candidate, secret, now());
+      return verified.ok && !revocations.isRevoked(verified) ? verified.claims : undefined;
+    }),
   });
   server.listen(config.port, config.host);
   await once(server, 'listening');

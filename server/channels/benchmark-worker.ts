@@ -5,8 +5,9 @@
  * quartiles of the *other* partners' figures, computed from the rollups (src/lib/kpi/benchmark.ts).
  * A partner's own figure never enters what it sees, so it cannot slide the aggregates over its
  * competitors' figures. Written again after the rollups change (after a short delay, so a burst of
- * folds is one write) and every hour (the periods move with the calendar); a channel whose
- * benchmark would not change is not written.
+ * folds is one write, and at most once every `minIntervalMs`: a program of a thousand partners
+ * folds all day, and a month's quartiles do not move by the minute) and every hour (the periods
+ * move with the calendar); a channel whose benchmark would not change is not written.
  */
 import { computeBenchmarksForEach, type Benchmark } from '../../src/lib/kpi/benchmark';
 import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calendar';
@@ -22,11 +23,15 @@ export interface BenchmarkWorkerOptions {
   now: () => number;
   /** Wait this long after the rollups change before publishing. */
   delayMs: number;
+  /** Publish a program at most this often (0: after every change, as tests want). */
+  minIntervalMs?: number;
   log: (line: string) => void;
 }
 
 export class BenchmarkWorker {
   private readonly due = new Map<string, NodeJS.Timeout>();
+  /** When each program was last published. */
+  private readonly publishedAt = new Map<string, number>();
   private readonly programs = new Set<string>();
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -46,14 +51,17 @@ export class BenchmarkWorker {
   schedule(programId: string): void {
     if (this.stopped || this.due.has(programId)) return;
     this.programs.add(programId);
+    const last = this.publishedAt.get(programId);
+    const wait = last === undefined ? 0 : last + (this.options.minIntervalMs ?? 0) - this.options.now();
     this.due.set(
       programId,
-      setTimeout(() => this.run(programId), this.options.delayMs),
+      setTimeout(() => this.run(programId), Math.max(this.options.delayMs, wait)),
     );
   }
 
   private run(programId: string): void {
     if (!this.due.delete(programId)) return;
+    this.publishedAt.set(programId, this.options.now());
     this.running = this.running.then(() => this.publish(programId).catch((error: unknown) => this.options.log(`benchmark: could not publish ${programId}: ${(error as Error).message}`)));
   }
 

@@ -204,4 +204,30 @@ describe('HTTP', () => {
     harness = await createHarness({ demo: false });
     expect((await fetch(`${harness.server.origin}/api/demo-users`)).status).toBe(404);
   });
+
+  it('lists the program’s partners to its vendor staff signing in with a link, and to nobody else', async () => {
+    harness = await createHarness({ demo: true });
+    const partners = (token?: string) => fetch(`${harness!.server.origin}/api/partners`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const vendor = await harness.token({ userId: 'v-anita', role: 'vendor_manager', programId: 'demo' });
+    const response = await partners(vendor);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as { partners: { id: string; name: string }[] };
+    expect(body.partners.length).toBeGreaterThan(1);
+    expect(body.partners.every((partner) => Object.keys(partner).sort().join() === 'id,name')).toBe(true);
+    // A partner's people see no other partner; no token, a forged one or a revoked one: nothing.
+    expect((await partners(await harness.token({ userId: 'r1', role: 'rep', programId: 'demo', partnerId: body.partners[0]!.id }))).status).toBe(403);
+    expect((await partners()).status).toBe(401);
+    expect((await partners(`${vendor.slice(0, -4)}AAAA`)).status).toBe(401);
+    await harness.server.storage.revoke('v-anita', Date.now() + 1000);
+    // Every server polls the revocations (twice a second here): within a few polls, the token is void.
+    let status = 200;
+    for (const deadline = Date.now() + 5000; status === 200 && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      status = (await partners(vendor)).status;
+    }
+    expect(status).toBe(401);
+    // Another program's vendor manager gets that program's partners: none here.
+    const other = await partners(await harness.token({ userId: 'v-x', role: 'vendor_manager', programId: 'other' }));
+    expect(await other.json()).toEqual({ partners: [] });
+  });
 });

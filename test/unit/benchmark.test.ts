@@ -10,6 +10,7 @@ import {
   BENCHMARK_HIGHER_IS_BETTER,
   BENCHMARK_METRICS,
   MIN_PARTNERS_FOR_BENCHMARK,
+  benchmarkFigure,
   benchmarkFiguresByPartner,
   benchmarkPosition,
   buildRollup,
@@ -470,6 +471,31 @@ describe('computeBenchmarksForEach — each partner sees the others', () => {
     const moved = rollupsOf(EIGHT.map((plan) => (plan.id === 'p1' ? { ...plan, wins: [9_000_00, 9_000_00], losses: 0 } : plan)));
     expect(computeBenchmarksForEach(moved, { period: MARCH }).get('p1')!.metrics.winRate).toEqual(each.get('p1')!.metrics.winRate);
     expect(published(each.get('p1')!.metrics.winRate).partners).toBe(7);
+  });
+
+  it('sorts each metric once and leaves each viewer out by index: the same as aggregating the others, partner by partner', () => {
+    const planArb = fc.record({
+      wins: fc.array(fc.integer({ min: 1, max: 9_000 }).map((rupees) => rupees * 100), { maxLength: 4 }),
+      cycleDays: fc.integer({ min: 0, max: 20 }),
+      losses: fc.integer({ min: 0, max: 4 }),
+      open: fc.integer({ min: 0, max: 2 }),
+      leads: fc.integer({ min: 0, max: 3 }),
+    });
+    fc.assert(
+      fc.property(fc.array(planArb, { minLength: 1, maxLength: 14 }), (drawn) => {
+        const plans = drawn.map((plan, i) => ({ ...plan, id: `p${i + 1}` }));
+        const rollups = rollupsOf(plans);
+        const figures = benchmarkFiguresByPartner(rollups, MARCH);
+        const each = computeBenchmarksForEach(rollups, { period: MARCH }, [...plans.map((plan) => plan.id), 'p-none']);
+        for (const viewer of [...plans.map((plan) => plan.id), 'p-none']) {
+          const others = [...figures].filter(([id]) => id !== viewer).map(([, one]) => one);
+          for (const metric of BENCHMARK_METRICS) {
+            expect(each.get(viewer)!.metrics[metric]).toEqual(benchmarkFigure(others.map((one) => one[metric]).filter((value): value is number => value !== null)));
+          }
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('gives a partner without a rollup the aggregates of all the others', () => {

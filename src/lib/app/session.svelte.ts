@@ -26,7 +26,7 @@ import { dropRoom, PartnerKpiDb, type DealRow, type LeadRow } from '../store/db'
 import { PartnerStore } from '../store/partner-store';
 import { noJournal, removeJournals } from '../store/journal';
 import type { WriteResult } from '../store/write-result';
-import { ProgramStore, type ProgramRollups } from '../store/program-store';
+import { ProgramStore, type ProgramRollups, type ProgramTotals } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
 import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../sync/connection';
@@ -216,10 +216,16 @@ export class Session {
     return this.programStore?.targets() ?? [];
   }
 
-  /** The KPI buckets as the server folded them (every partner's by month, the program's by day), and the partners whose figures cannot be read. */
+  /** Every partner's KPI buckets by month as the server folded them, and the partners whose figures cannot be read. */
   get partnerRollups(): ProgramRollups {
     void this.programVersion;
-    return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map(), totals: { problem: 'not signed in as vendor staff' } };
+    return this.figuresStore?.rollups() ?? { rollups: new Map(), problems: new Map() };
+  }
+
+  /** The whole program's KPI buckets by day as the server folded them, for vendor staff. */
+  get programTotals(): ProgramTotals {
+    void this.programVersion;
+    return this.figuresStore?.totals() ?? { problem: 'not signed in as vendor staff' };
   }
 
   /** The program benchmark published for exactly this range in the partner's channel (V1), if any. */

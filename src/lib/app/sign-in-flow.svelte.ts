@@ -5,7 +5,7 @@
  */
 import type { Partner } from '../domain/schema';
 import type { Session } from './session.svelte';
-import { claimsOf, demoSignIn, directoryFor, fetchDemoUsers, isExpired, type Claims, type DemoUser, type Fetch, type SignInRecord } from './sign-in';
+import { claimsOf, demoSignIn, directoryFor, fetchDemoUsers, fetchVendorPartners, isExpired, type Claims, type DemoUser, type Fetch, type SignInRecord } from './sign-in';
 
 /** The partner list's entry for the vendor's own people (they belong to no partner). */
 export const VENDOR_TEAM = '';
@@ -97,6 +97,8 @@ export class SignInFlow {
     if (this.vendorPartners.length === 0) {
       const directory = await directoryFor(claims, undefined, this.session.now());
       this.vendorPartners = directory.partners.map((partner: Partner) => ({ id: partner.id, name: partner.name }));
+      // A program the app does not carry: the server lists its partners to its vendor staff.
+      if (this.vendorPartners.length === 0) this.vendorPartners = (await fetchVendorPartners(this.fetcher, token)) ?? [];
       this.openPartnerId ||= this.vendorPartners[0]?.id ?? '';
     }
     return false;

@@ -99,6 +99,22 @@ export async function demoSignIn(fetcher: Fetch, userId: string): Promise<string
   }
 }
 
+/**
+ * The partners a vendor manager's token may open (the server reads them from the program
+ * document), or undefined when the server refuses or cannot be reached.
+ */
+export async function fetchVendorPartners(fetcher: Fetch, token: string): Promise<{ id: string; name: string }[] | undefined> {
+  try {
+    const response = await fetcher('/api/partners', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+    if (!response.ok) return undefined;
+    const body = (await response.json()) as { partners?: unknown };
+    if (!Array.isArray(body.partners)) return undefined;
+    return body.partners.filter((entry): entry is { id: string; name: string } => typeof entry?.id === 'string' && typeof entry?.name === 'string').map(({ id, name }) => ({ id, name }));
+  } catch {
+    return undefined;
+  }
+}
+
 /** The demo program's id (src/lib/demo/generate.ts). */
 const DEMO_PROGRAM_ID = 'demo';
 

@@ -28,8 +28,14 @@ type ColumnNumber = number;
 export interface SeriesIndex {
   /** Day number of the first bucket. */
   firstDay: number;
-  /** Days covered + 1: running total k holds the sum of the days before firstDay + k. */
+  /**
+   * Rows of running totals per column. Dense (no `days`): days covered + 1, running total k holds
+   * the sum of the days before firstDay + k. Sparse: buckets + 1, running total j holds the sum of
+   * the first j buckets, in the order of `days`.
+   */
   size: number;
+  /** For a sparse series (a bucket every few weeks, as by month): the buckets' days, ascending. */
+  days?: Int32Array;
   /** Running totals, column by column: totals[column * size + k]. */
   totals: Float64Array;
   /** Conversions as triples [creation day, lag, count, …]. */
@@ -65,25 +71,44 @@ export function buildSeriesIndex(series: Series): SeriesIndex {
     if (bucket.leads + bucket.deals > 0) hasRecords = true;
   }
   if (buckets.length === 0) return { firstDay: 0, size: 1, totals: new Float64Array(Column.Count), conversions: [], hasRecords };
-  const size = lastDay - firstDay + 2;
+  // A row per day costs memory by the span, a row per bucket a binary search per read: rows per
+  // bucket when buckets are fewer than one a week (a series by month: 24 rows instead of 730).
+  const sparse = buckets.length * SPARSE_DAYS_PER_BUCKET < lastDay - firstDay + 1;
+  if (sparse) buckets.sort((a, b) => a.day - b.day);
+  const size = sparse ? buckets.length + 1 : lastDay - firstDay + 2;
   const totals = new Float64Array(Column.Count * size);
   const conversions: number[] = [];
-  for (const bucket of buckets) {
-    writeBucket(bucket, totals, size, bucket.day - firstDay + 1);
+  buckets.forEach((bucket, row) => {
+    writeBucket(bucket, totals, size, sparse ? row + 1 : bucket.day - firstDay + 1);
     const pairs = bucket.converted;
     for (let i = 0; i < pairs.length; i += 2) conversions.push(bucket.day, pairs[i]!, pairs[i + 1]!);
-  }
+  });
   for (let column = 0; column < Column.Count; column++) {
     const base = column * size;
     let sum = 0;
     for (let k = 1; k < size; k++) totals[base + k] = sum += totals[base + k]!;
   }
-  return { firstDay, size, totals, conversions, hasRecords };
+  return { firstDay, size, totals, conversions, hasRecords, ...(sparse ? { days: Int32Array.from(buckets, (bucket) => bucket.day) } : {}) };
+}
+
+/** Above this many days of span per bucket, a series' index keeps a row per bucket, not per day. */
+const SPARSE_DAYS_PER_BUCKET = 7;
+
+/** How many of the ascending `days` are before `day`. */
+function countBefore(days: Int32Array, day: number): number {
+  let low = 0;
+  let high = days.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (days[middle]! < day) low = middle + 1;
+    else high = middle;
+  }
+  return low;
 }
 
 /** Running total of `column` over the days before `day`. */
 export function totalBefore(index: SeriesIndex, column: ColumnNumber, day: number): number {
-  const k = Math.min(Math.max(day - index.firstDay, 0), index.size - 1);
+  const k = index.days ? countBefore(index.days, day) : Math.min(Math.max(day - index.firstDay, 0), index.size - 1);
   return index.totals[column * index.size + k]!;
 }
 

@@ -46,15 +46,14 @@ export interface ProgramDirectory {
   reps: Rep[];
 }
 
-/**
- * The KPI buckets as the server folded them: every partner's by month, the partners whose entry
- * could not be read (why), and the whole program's by day (or why not).
- */
+/** Every partner's KPI buckets by month as the server folded them, and the partners whose entry could not be read (why). */
 export interface ProgramRollups {
   rollups: Map<string, PartnerRollup>;
   problems: Map<string, string>;
-  totals: { rollup: Rollup } | { problem: string };
 }
+
+/** The whole program's KPI buckets by day as the server folded them, or why they cannot be read. */
+export type ProgramTotals = { rollup: Rollup } | { problem: string };
 
 function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
   into.meta ||= changed.meta;
@@ -72,7 +71,8 @@ export class ProgramStore {
   /** What the screens read, derived once per change of the part it comes from. */
   /** Each partner's entry as last decoded, by the stored value it was decoded from (readRollups). */
   private readonly decoded: RollupReadCache = { entries: new Map() };
-  private cached: { directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
+  private cached: {
+    totals?: ProgramTotals; directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
 
   private constructor(
     db: PartnerKpiDb,
@@ -110,7 +110,8 @@ export class ProgramStore {
       if (changed.staff.size) this.cached.staff = undefined;
       if (changed.targets.size) this.cached.targets = undefined;
       // The zone of every rollup is checked against the program's (P6): a new program reads them again.
-      if (changed.rollups.size || changed.totals.size || changed.meta) this.cached.rollups = undefined;
+      if (changed.rollups.size || changed.meta) this.cached.rollups = undefined;
+      if (changed.totals.size || changed.meta) this.cached.totals = undefined;
       addChanges(this.pendingChanged, changed);
       this.log.scheduleFlush();
     });
@@ -138,17 +139,19 @@ export class ProgramStore {
     return (this.cached.targets ??= this.docs.readTargets(this.programDoc));
   }
 
-  /**
-   * Every partner's rollup and the program's totals, read again after a change of either; a
-   * partner's entry is decoded again only when the server rewrote it.
-   */
+  /** Every partner's rollup by month, read again after a change; a partner's entry is decoded again only when the server rewrote it. */
   rollups(): ProgramRollups {
     if (!this.cached.rollups) {
       const problems = new Map<string, string>();
       const rollups = this.docs.readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason), this.decoded);
-      this.cached.rollups = { rollups, problems, totals: this.docs.readTotals(this.programDoc) };
+      this.cached.rollups = { rollups, problems };
     }
     return this.cached.rollups;
+  }
+
+  /** The program's buckets by day, read again after a change of them. */
+  totals(): ProgramTotals {
+    return (this.cached.totals ??= this.docs.readTotals(this.programDoc));
   }
 
   /** The program benchmark published for exactly this period, if any (a partner's channel, V1). */

@@ -67,7 +67,7 @@ export class VendorConsole {
    */
   readonly figures = $derived.by((): PeriodFigures | undefined => {
     if ('error' in this.ranges) return undefined;
-    const totals = this.session.partnerRollups.totals;
+    const totals = this.session.programTotals;
     if ('rollup' in totals && totals.rollup.tz === this.tz) return programFigures(totals.rollup, this.ranges.range, this.ranges.previous);
     return this.partnersFigures;
   });
@@ -106,8 +106,11 @@ export class VendorConsole {
     return quarterOf(this.session.currentTime, this.tz);
   }
 
+  /** Partner names by id (the attention list names every partner it lists). */
+  private readonly names = $derived.by(() => new Map((this.session.directory?.partners ?? []).map((partner) => [partner.id, partner.name])));
+
   partnerName(partnerId: string): string {
-    return this.session.directory?.partners.find((partner) => partner.id === partnerId)?.name ?? partnerId;
+    return this.names.get(partnerId) ?? partnerId;
   }
 
   /** One partner's KPIs for the period (`partnerRanges`) and the one before. */

@@ -1,21 +1,29 @@
 /**
  * The vendor's figures from the program document's rollups: the partners' buckets added up
- * (`mergeRollups`, sync SPEC.md "For the vendor's device"), the eight KPIs of the whole program or
+ * The vendor's figures from the rollups room: the partners' buckets side by side (`programRollup`, sync
  * of one partner against the previous period, and each partner's facts for the attention rules.
  * Pure: the rollups, the directory and `now` are parameters.
  */
 import type { Partner } from '../domain/schema';
-import { emptyRollup, mergeRollups, type Rollup } from '../kpi/buckets';
+import { emptyRollup, type Rollup } from '../kpi/buckets';
 import { presetRange, type DayRange } from '../kpi/calendar';
 import { computeKpis, computeKpisWithPrevious, type KpiFigures } from '../kpi/kpis';
 import type { PartnerRollup, TargetEntry } from '../sync/program-doc';
 import { medianDealSuccess, type AttentionInput } from './attention';
 import { quarterOf, targetFor } from './targets';
 
-/** Every partner's buckets as one rollup (an empty one of the program's zone when there are none). */
+/**
+ * Every partner's buckets as one rollup, in the program's zone: their series side by side (each
+ * partner's are its own, so none is added to another), shared rather than copied — their query
+ * indexes too, built once per rollup the server writes.
+ */
 export function programRollup(rollups: ReadonlyMap<string, PartnerRollup>, tz: string): Rollup {
-  const all = [...rollups.values()].map((entry) => entry.rollup).filter((rollup) => rollup.tz === tz);
-  return all.length === 0 ? emptyRollup(tz) : mergeRollups(...all);
+  const program = emptyRollup(tz);
+  for (const { rollup } of rollups.values()) {
+    if (rollup.tz !== tz) continue;
+    for (const [key, series] of rollup.series) program.series.set(key, series);
+  }
+  return program;
 }
 
 export interface PeriodFigures {
