@@ -859,7 +859,8 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
   );
   let ok = true;
   let targetRun: { ours: SyncRunResult; relay: SyncRunResult } | undefined;
-  for (const scenario of SYNC_SCENARIOS) {
+  // BENCH_SCENARIO=B: only the scenarios whose name starts so (a profile of one of them).
+  for (const scenario of SYNC_SCENARIOS.filter((one) => one.name.startsWith(process.env['BENCH_SCENARIO'] ?? ''))) {
     let ours: SyncRunResult;
     let relay: SyncRunResult;
     try {
