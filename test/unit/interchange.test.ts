@@ -82,6 +82,20 @@ describe('CSV import', () => {
     ]);
   });
 
+  it('gives the same lines for a file with CRLF or lone CR line endings (Windows spreadsheets, Python’s csv), a quoted cell spanning lines and repeated lines included', () => {
+    const bad = 'L3,p1,r1,2026-01-05T10:00:00Z,paid,sleeping,Acme,Asha,,,';
+    const lines = [LEAD_HEADER, goodLead.replace('L1', 'L0'), bad, 'L1,p1,r1,2026-01-05T10:00:00Z,paid,new,"Multi\nline",Asha,,,', bad.replace('L3', 'L4'), bad.replace('L3', 'L4')];
+    const expected = [
+      'leads.csv:3: status: Status must be one of: new, qualified, disqualified, converted.',
+      'leads.csv:6: status: Status must be one of: new, qualified, disqualified, converted.',
+      'leads.csv:7: status: Status must be one of: new, qualified, disqualified, converted.; duplicate id "L4" (first on line 6)',
+    ];
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const text = `\uFEFF${lines.map((line) => line.replace('\n', eol)).join(eol)}${eol}`;
+      expect(refused(importLeadsCsv(text)), JSON.stringify(eol)).toEqual(expected);
+    }
+  });
+
   it('refuses a file with missing, unknown or repeated columns, naming them on line 1', () => {
     expect(refused(importLeadsCsv('id,partner_id\nL1,p1\n'))[0]).toMatch(/^leads\.csv:1: missing columns rep_id, created_at/);
     expect(refused(importLeadsCsv(`${LEAD_HEADER},colour\n${goodLead},red\n`))[0]).toMatch(/^leads\.csv:1: unknown column "colour"/);

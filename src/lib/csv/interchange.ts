@@ -178,9 +178,10 @@ function readTable(text: string, fileName: string, columns: readonly string[]): 
 
   const rows: ParsedLine[] = [];
   const errors: LineError[] = [];
+  const lineOf = startLines(text);
+  lineOf(header.raw);
   for (const { record, info, raw } of records.slice(1)) {
-    // info.lines is where the record ends; a quoted cell may span lines, so count back to its start.
-    const line = info.lines - (raw.replace(/\r?\n$/, '').match(/\r\n|\n|\r/g)?.length ?? 0);
+    const line = lineOf(raw) ?? info.lines;
     if (record.length !== names.length) {
       errors.push({ line, message: `has ${record.length} cells, the header has ${names.length}` });
       continue;
@@ -190,6 +191,27 @@ function readTable(text: string, fileName: string, columns: readonly string[]): 
     rows.push({ line, cells });
   }
   return { rows, errors };
+}
+
+/**
+ * The line each record starts on, records asked in file order by their raw text: the line breaks
+ * before it counted as a spreadsheet counts them (CRLF, LF or a lone CR is one), since csv-parse's
+ * own count is off for CRLF files — what Windows spreadsheets and Python's csv module write.
+ * Undefined for a text it cannot find (then csv-parse's count stands).
+ */
+function startLines(text: string): (raw: string) => number | undefined {
+  let start = 0;
+  let from = 0;
+  let line = 1;
+  return (raw) => {
+    const at = text.indexOf(raw, from);
+    if (at < 0) return undefined;
+    // From the previous record's start, which is never inside a CRLF, to this one's.
+    line += text.slice(start, at).match(/\r\n|\n|\r/g)?.length ?? 0;
+    start = at;
+    from = at + raw.length;
+    return line;
+  };
 }
 
 type Cell = { value: unknown } | { error: string };
