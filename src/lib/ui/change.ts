@@ -6,13 +6,17 @@ export type Trend = 'up-good' | 'up-bad' | 'down-good' | 'down-bad' | 'flat';
 export interface Change {
   text: string;
   trend: Trend;
+  /** Money that was zero in the previous period: no percentage to give; the screen says "new". */
+  fromZero?: true;
 }
 
 /**
  * Ratios change in percentage points ("+4.2 pts"); counts and money in percent of the previous
- * value ("+12%"). Nothing to compare (a null on either side): no change shown.
+ * value ("+12%"). From zero, a count changes by its number ("+3"); money has no percentage and no
+ * number worth showing (it is in minor units): `fromZero`, and no text. Nothing to compare (a null
+ * on either side): no change shown.
  */
-export function changeOf(current: number | null, previous: number | null, kind: 'ratio' | 'amount', locale: string, higherIsBetter = true): Change {
+export function changeOf(current: number | null, previous: number | null, kind: 'ratio' | 'count' | 'money', locale: string, higherIsBetter = true): Change {
   if (current === null || previous === null) return { text: '', trend: 'flat' };
   const delta = current - previous;
   if (delta === 0) return { text: '±0', trend: 'flat' };
@@ -21,6 +25,6 @@ export function changeOf(current: number | null, previous: number | null, kind: 
   const signed = (value: number, digits: number, unit: string) =>
     `${value > 0 ? '+' : ''}${numberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
   if (kind === 'ratio') return { text: signed(delta * 100, 1, ' pts'), trend };
-  if (previous === 0) return { text: signed(current, 0, ''), trend };
+  if (previous === 0) return kind === 'count' ? { text: signed(delta, 0, ''), trend } : { text: '', trend, fromZero: true };
   return { text: signed((delta / Math.abs(previous)) * 100, 0, '%'), trend };
 }
