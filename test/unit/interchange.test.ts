@@ -96,6 +96,11 @@ describe('CSV import', () => {
     }
   });
 
+  it('refuses a deal closed before it was created, naming its line', () => {
+    const text = `${DEAL_HEADER}\nD1,p1,r1,,Licence,paid,500.00,INR,won,100,2026-11-06T10:00:00+05:30,,2026-11-01T10:00:00+05:30,\n`;
+    expect(refused(importDealsCsv(text))).toEqual(['deals.csv:2: closed_at: Closed date cannot be before the deal was created.']);
+  });
+
   it('refuses a file with missing, unknown or repeated columns, naming them on line 1', () => {
     expect(refused(importLeadsCsv('id,partner_id\nL1,p1\n'))[0]).toMatch(/^leads\.csv:1: missing columns rep_id, created_at/);
     expect(refused(importLeadsCsv(`${LEAD_HEADER},colour\n${goodLead},red\n`))[0]).toMatch(/^leads\.csv:1: unknown column "colour"/);

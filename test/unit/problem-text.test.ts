@@ -146,6 +146,15 @@ describe('deal form conversion problems', () => {
     });
   });
 
+  it('log a deal already won with its close date: it began that day, never after it closed (#13 item 1)', async () => {
+    const created: Record<string, unknown>[] = [];
+    const session = { ...sessionIn('INR'), store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) } } as unknown as Session;
+    const saved = await saveDeal(session, form({ stage: 'won', closedOn: '2025-12-20' }));
+    expect('id' in saved).toBe(true);
+    expect(created[0]!['closedAt']).toBe(Date.parse('2025-12-20T12:00:00+05:30'));
+    expect(created[0]!['createdAt']).toBe(created[0]!['closedAt']);
+  });
+
   it('are in Hindi in Hindi', async () => {
     speak('hi');
     await expect(errors({ amount: '-500', title: '' })).resolves.toEqual({

@@ -107,6 +107,10 @@ describe('problem codes', () => {
 
   it('codes the rules that tie fields together', () => {
     expect(codesOf(validateDeal({ ...deal, closedAt: deal.createdAt }))).toEqual(['closedAtIffClosed']);
+    // Closed before it was created: a negative sales cycle in every figure.
+    const won = { ...deal, stage: 'won', probability: 100 };
+    expect(codesOf(validateDeal({ ...won, closedAt: deal.createdAt - 1 }))).toEqual(['closedBeforeCreated']);
+    expect(validateDeal({ ...won, closedAt: deal.createdAt }).ok).toBe(true);
     const wonWithReason = validateDeal({ ...deal, stage: 'won', probability: 100, closedAt: deal.createdAt, lostReason: 'price' });
     expect(!wonWithReason.ok && wonWithReason.problems[0]).toMatchObject({
       field: 'lostReason',

@@ -54,6 +54,7 @@ const SENTENCES: Record<ProblemCode, Sentence> = {
   everyStage: plain(m.problem_every_stage),
   notStageLog: plain(m.problem_not_stage_log),
   closedAtIffClosed: plain(m.problem_closed_at_iff_closed),
+  closedBeforeCreated: plain(m.problem_closed_before_created),
   lostReasonOnlyLost: plain(m.problem_lost_reason_only_lost),
   notAmount: named(['value'], (_field, { value }, options) => m.problem_not_amount({ value }, options)),
   tooManyDecimals: named(['value', 'max'], (_field, { value, max }, options) => m.problem_too_many_decimals({ value, max }, options)),

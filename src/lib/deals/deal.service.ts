@@ -52,11 +52,14 @@ export function stageProbability(session: Session, stage: Stage): number {
 
 /**
  * The close instant for a close date: now when it is today (or later), otherwise noon of that day,
- * so that a deal marked won today is never closed in the future.
+ * so that a deal marked won today is never closed in the future; and never before the deal's
+ * creation on the day it was created (closed the day it began: a cycle of zero, not of minus a few
+ * hours). A close date before the creation day stays before it, for validation to refuse.
  */
-function closeInstant(day: number | undefined, now: number): number {
+function closeInstant(day: number | undefined, now: number, createdAt?: number): number {
   if (day === undefined) return now;
-  return Math.min(now, day + DAY_MS / 2);
+  const instant = Math.min(now, day + DAY_MS / 2);
+  return createdAt !== undefined && createdAt >= day && createdAt < day + DAY_MS ? Math.max(instant, createdAt) : instant;
 }
 
 /**
@@ -82,7 +85,7 @@ function amountOf(typed: string, currency: string): number | Problem {
 }
 
 /** Domain fields from the form; conversion problems (amount, dates), at most one per field. */
-function formFields(session: Session, form: DealForm): { fields: Partial<Deal>; problems: Problem[] } {
+function formFields(session: Session, form: DealForm, createdAt?: number): { fields: Partial<Deal>; problems: Problem[] } {
   const program = session.program!;
   const tz = program.timeZone;
   const problems: Problem[] = [];
@@ -108,7 +111,7 @@ function formFields(session: Session, form: DealForm): { fields: Partial<Deal>; 
   } else {
     const closedDay = dateInput(form.closedOn, tz);
     if (closedDay === null) problems.push(problem('closedAt', 'Close date is not a date.', 'notDate'));
-    else fields.closedAt = closeInstant(closedDay, session.now());
+    else fields.closedAt = closeInstant(closedDay, session.now(), createdAt);
     fields.lostReason = form.stage === 'lost' && form.lostReason ? form.lostReason : undefined;
   }
   return { fields, problems };
@@ -141,7 +144,7 @@ export async function saveDeal(
   const store = session.store!;
   const identity = session.identity!;
   const now = session.now();
-  const { fields: formValues, problems } = formFields(session, form);
+  const { fields: formValues, problems } = formFields(session, form, existing?.createdAt);
   const fields: Partial<Deal> = formValues;
   if (existing && touched) {
     const kept = new Set([...touched].flatMap((key) => DEAL_FIELDS_OF[key]));
@@ -150,7 +153,16 @@ export async function saveDeal(
   const id = existing?.id ?? newId('D');
   const record: Record<string, unknown> = existing
     ? { ...existing, ...fields, updatedAt: now }
-    : { ...fields, id, partnerId: identity.partnerId, repId: identity.repId, createdAt: now, updatedAt: now, ...(lead ? { leadId: lead.id, channel: lead.channel } : {}) };
+    : {
+        ...fields,
+        id,
+        partnerId: identity.partnerId,
+        repId: identity.repId,
+        // A deal logged as already won or lost (last week's win, logged today) began no later than it closed.
+        createdAt: Math.min(now, fields.closedAt ?? now),
+        updatedAt: now,
+        ...(lead ? { leadId: lead.id, channel: lead.channel } : {}),
+      };
   for (const key of Object.keys(record)) if (record[key] === undefined) delete record[key];
   if (problems.length) {
     // Something could not even be read (an amount, a date): show it with every other problem, save nothing.
@@ -181,7 +193,7 @@ export async function moveStage(
   } else {
     const day = dateInput(options.closedOn ?? '', session.program!.timeZone);
     if (day === null) return errorsByField([problem('closedAt', 'Close date is not a date.', 'notDate')]);
-    changes.closedAt = closeInstant(day, now);
+    changes.closedAt = closeInstant(day, now, deal.createdAt);
     changes.lostReason = stage === 'lost' && options.lostReason ? options.lostReason : undefined;
   }
   return errorsOf(await session.store!.updateDeal(deal.id, changes, session.identity!.repId));

@@ -268,6 +268,7 @@ export type ProblemCode =
   | 'everyStage'
   | 'notStageLog'
   | 'closedAtIffClosed'
+  | 'closedBeforeCreated'
   | 'lostReasonOnlyLost'
   // Made by forms, for text that cannot even be read as the domain value (see deals/deal.service.ts).
   | 'notAmount'
@@ -432,6 +433,14 @@ export const INVARIANTS: Partial<Record<RecordKind, readonly Invariant[]>> = {
       holds: (deal) => isClosed(deal['stage']) === (deal['closedAt'] !== undefined),
       message: 'Closed date is set exactly when the deal is won or lost.',
       code: 'closedAtIffClosed',
+    },
+    {
+      // A deal closed before it began would count a negative sales cycle into every figure.
+      field: 'closedAt',
+      reads: ['createdAt', 'closedAt'],
+      holds: (deal) => deal['closedAt'] === undefined || (deal['closedAt'] as number) >= (deal['createdAt'] as number),
+      message: 'Closed date cannot be before the deal was created.',
+      code: 'closedBeforeCreated',
     },
     {
       field: 'lostReason',
