@@ -146,6 +146,10 @@ describe('deal form conversion problems', () => {
     });
   });
 
+  it('ask why a deal was lost before marking it lost', async () => {
+    await expect(errors({ stage: 'lost', closedOn: '2025-12-20' })).resolves.toEqual({ lostReason: 'Lost reason is required.' });
+  });
+
   it('log a deal already won with its close date: it began that day, never after it closed (#13 item 1)', async () => {
     const created: Record<string, unknown>[] = [];
     const session = { ...sessionIn('INR'), store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) } } as unknown as Session;

@@ -50,6 +50,9 @@ export function stageProbability(session: Session, stage: Stage): number {
   return session.program!.stageProbabilities[stage];
 }
 
+/** A deal marked lost in a form says why (the domain allows none: files and older data may lack it). */
+const LOST_REASON_REQUIRED = problem('lostReason', 'Lost reason is required.', 'required');
+
 /**
  * The close instant for a close date: now when it is today (or later), otherwise noon of that day,
  * so that a deal marked won today is never closed in the future; and never before the deal's
@@ -113,6 +116,7 @@ function formFields(session: Session, form: DealForm, createdAt?: number): { fie
     if (closedDay === null) problems.push(problem('closedAt', 'Close date is not a date.', 'notDate'));
     else fields.closedAt = closeInstant(closedDay, session.now(), createdAt);
     fields.lostReason = form.stage === 'lost' && form.lostReason ? form.lostReason : undefined;
+    if (form.stage === 'lost' && !form.lostReason) problems.push(LOST_REASON_REQUIRED);
   }
   return { fields, problems };
 }
@@ -195,6 +199,8 @@ export async function moveStage(
     if (day === null) return errorsByField([problem('closedAt', 'Close date is not a date.', 'notDate')]);
     changes.closedAt = closeInstant(day, now, deal.createdAt);
     changes.lostReason = stage === 'lost' && options.lostReason ? options.lostReason : undefined;
+    // Why deals are lost is what a channel manager acts on: a form never marks one lost without it.
+    if (stage === 'lost' && !options.lostReason) return errorsByField([LOST_REASON_REQUIRED]);
   }
   return errorsOf(await session.store!.updateDeal(deal.id, changes, session.identity!.repId));
 }
