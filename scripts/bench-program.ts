@@ -73,7 +73,7 @@ function relabelled(rollup: Rollup, partnerId: string): Rollup {
 
 const partnerIdOf = (i: number) => `p-${String(i + 1).padStart(4, '0')}`;
 
-export interface Generated {
+interface Generated {
   dataDir: string;
   vendorDocsBytes: number;
   programBytes: number;
@@ -83,7 +83,7 @@ export interface Generated {
   deals: Deal[];
 }
 
-export async function generate(partnerCount: number, leadCount: number, dealCount: number): Promise<Generated> {
+async function generate(partnerCount: number, leadCount: number, dealCount: number): Promise<Generated> {
   const bases = baseRecords(leadCount, dealCount);
   const demo = generateDemoProgram({ seed: 1 });
   const program = { ...demo.program, id: PROGRAM, name: 'A program of many partners' };
