@@ -38,8 +38,8 @@ export type { DemoUser };
 
 export interface DemoDocsOptions {
   /**
-   * The instant the demo is made at: the history runs up to the end of that day in the program's
-   * zone, as in the app (welcome.service.ts). Without it, the generator's fixed end (DEMO_END).
+   * The instant the demo is made at: the history runs up to that instant, as in the app
+   * (welcome.service.ts). Without it, the generator's fixed end (DEMO_END).
    */
   now?: number;
   seed?: number;
@@ -64,12 +64,14 @@ export interface DemoProgramDocs {
 }
 
 function demoOf(options: DemoDocsOptions): DemoProgram {
-  // The same options as the app's demo (loadDemo): its seed, stage logs, and the history up to tomorrow.
+  // The same options as the app's demo (loadDemo): its seed, stage logs, and the history of today up
+  // to `now` (nothing later today has happened yet).
   const end = options.end ?? (options.now === undefined ? undefined : formatDay(localDayOf(DEMO_TZ)(options.now) + 1));
   const demo = generateDemoProgram({
     seed: options.seed ?? DEMO_SEED,
     stageLog: true,
     ...(end === undefined ? {} : { end }),
+    ...(options.now === undefined || options.end !== undefined ? {} : { now: options.now }),
     ...(options.leadsPerRepMonth === undefined ? {} : { leadsPerRepMonth: options.leadsPerRepMonth }),
   });
   if (demo.program.timeZone !== DEMO_TZ) throw new Error(`The demo program is in ${demo.program.timeZone}, not ${DEMO_TZ}: update DEMO_TZ in server/seed.ts`);

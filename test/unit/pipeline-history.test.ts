@@ -334,11 +334,25 @@ describe('monthEndPipelineChange', () => {
   });
 
   it('shows no movement exactly at the start of a month, and refuses an unknown zone', () => {
-    const atStart = monthEndPipelineChange(deals, kolkataMonth, KOLKATA);
+    // m1 and m2, whose last change is at or before 00:00 (m3 and m4 change later in the month).
+    const settled = deals.slice(0, 2);
+    const atStart = monthEndPipelineChange(settled, kolkataMonth, KOLKATA);
     expect(atStart.from).toBe(kolkataMonth);
-    expect(atStart.unchanged).toEqual(tally(4, 1_500));
+    expect(atStart.unchanged).toEqual(tally(2, 300));
     expect(atStart.before).toEqual(atStart.after);
     expect(() => monthEndPipelineChange(deals, now, 'Mars/Olympus')).toThrow(RangeError);
+  });
+
+  it('ends at the deals as they are: a change stamped after this clock (a device whose clock runs ahead) is in, as in KPI 3', () => {
+    // m4 is won on the 10th; at 09:00 on the 1st this device's clock has not got there, the deal has.
+    const early = localTime(KOLKATA, '2026-03-01', '09:00');
+    const result = monthEndPipelineChange(deals, early, KOLKATA);
+    expect(result.won).toEqual(tally(1, 800));
+    expect(result.after.count).toBe(3);
+    // A deal deleted is out of "now" whatever the stamp of its deletion.
+    const deleted = monthEndPipelineChange([{ ...deals[0]!, deletedAt: now + DAY_MS }], now, KOLKATA);
+    expect(deleted.removed).toEqual(tally(1, 100));
+    expect(deleted.after.count).toBe(0);
   });
 });
 

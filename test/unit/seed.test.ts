@@ -17,7 +17,7 @@ const NOW = Date.UTC(2026, 10, 28, 9, 30);
 /** Smaller than the app's demo, so the test is quick; the records follow the same seed and rules. */
 const OPTIONS = { now: NOW, leadsPerRepMonth: 3 };
 const docs = demoProgramDocs(OPTIONS);
-const demo = generateDemoProgram({ seed: DEMO_SEED, stageLog: true, end: formatDay(localDayOf('Asia/Kolkata')(NOW) + 1), leadsPerRepMonth: 3 });
+const demo = generateDemoProgram({ seed: DEMO_SEED, stageLog: true, end: formatDay(localDayOf('Asia/Kolkata')(NOW) + 1), now: NOW, leadsPerRepMonth: 3 });
 
 function programDoc(update: Uint8Array = docs.programUpdate) {
   const doc = new Y.Doc();
@@ -26,10 +26,10 @@ function programDoc(update: Uint8Array = docs.programUpdate) {
 }
 
 describe('demoProgramDocs', () => {
-  it('uses the app demo’s seed and end: the history runs up to tomorrow in the program’s zone', () => {
+  it('uses the app demo’s seed and end: the history runs up to the seeding instant', () => {
     expect(DEMO_SEED).toBe(APP_DEMO_SEED);
     expect(docs.programId).toBe(demo.program.id);
-    expect(formatDay(localDayOf('Asia/Kolkata')(demo.now - 1))).toBe('2026-11-28');
+    expect(demo.now).toBe(NOW);
   });
 
   it('builds a program doc listing every partner and rep and both vendor staff, with targets', () => {

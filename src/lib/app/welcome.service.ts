@@ -10,9 +10,9 @@ export const DEMO_SEED = 1;
 
 export async function loadDemo(now: number) {
   const { generateDemoProgram } = await import('../demo/generate');
-  // The history runs up to tomorrow in the program's zone, so "this month" has data.
+  // The history runs up to now: this month has data, and nothing later today has happened yet.
   const end = formatDay(localDayOf('Asia/Kolkata')(now) + 1);
-  return generateDemoProgram({ seed: DEMO_SEED, end });
+  return generateDemoProgram({ seed: DEMO_SEED, end, now });
 }
 
 export type Demo = Awaited<ReturnType<typeof loadDemo>>;

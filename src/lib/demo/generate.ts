@@ -14,6 +14,7 @@ import {
   type Deal,
   type Lead,
   type LostReason,
+  type OpenStage,
   type Partner,
   type Program,
   type Rep,
@@ -31,6 +32,13 @@ export interface DemoOptions {
   leadsPerRepMonth?: number;
   /** Keep each deal's stage history (the benchmarks leave it out to measure the KPI path alone). */
   stageLog?: boolean;
+  /**
+   * The instant the history is seen at, within the day before `end`: what would happen after it
+   * (a lead found this afternoon, a deal lost tonight) has not happened yet. The history is made for
+   * the whole day first, so the same seed and end give the same partners, reps and records whatever
+   * the time of day; see `seenAt`. Default: the start of `end`.
+   */
+  now?: number;
 }
 
 export interface DemoProgram {
@@ -263,5 +271,39 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
       }
     }
   }
-  return { program, partners, reps, leads, deals, now };
+  if (options.now === undefined || options.now >= now) return { program, partners, reps, leads, deals, now };
+  return { program, partners, reps, ...seenAt(leads, deals, options.now), now: options.now };
+}
+
+/**
+ * The records as they stood at `now`: records created later are left out, a deal closed later is
+ * still open in the stage it had reached, and a lead qualified or converted later is not yet.
+ * Takes no random numbers, so that the rest of the demo is the same at any time of the day.
+ */
+function seenAt(allLeads: Lead[], allDeals: Deal[], now: number): { leads: Lead[]; deals: Deal[] } {
+  const deals: Deal[] = [];
+  for (const deal of allDeals) {
+    if (deal.createdAt >= now) continue;
+    const later = (deal.closedAt ?? 0) >= now || (deal.stageLog ?? []).some((change) => change.at >= now);
+    if (!later) {
+      deals.push(deal);
+      continue;
+    }
+    const log = (deal.stageLog ?? [{ stage: 'prospecting' as const, at: deal.createdAt, by: deal.repId }]).filter((change) => change.at < now);
+    const last = log[log.length - 1]!;
+    const stage = last.stage as OpenStage;
+    const { closedAt: _closedAt, lostReason: _lostReason, stageLog: _stageLog, ...open } = deal;
+    deals.push({ ...open, stage, probability: DEFAULT_STAGE_PROBABILITY[stage], updatedAt: last.at, ...(deal.stageLog ? { stageLog: log } : {}) });
+  }
+  const converted = new Set(deals.flatMap((deal) => (deal.leadId === undefined ? [] : [deal.leadId])));
+  const leads: Lead[] = [];
+  for (const lead of allLeads) {
+    if (lead.createdAt >= now) continue;
+    if (lead.qualifiedAt !== undefined && lead.qualifiedAt >= now) {
+      const { qualifiedAt: _qualifiedAt, ...unqualified } = lead;
+      leads.push({ ...unqualified, status: 'new' });
+    } else if (lead.status === 'converted' && !converted.has(lead.id)) leads.push({ ...lead, status: 'qualified' });
+    else leads.push(lead);
+  }
+  return { leads, deals };
 }

@@ -202,6 +202,15 @@ export function pipelineMovement(deal: Deal, from: number, to: number): Pipeline
  */
 export function pipelineChange(deals: Iterable<Deal>, from: number, to: number, options: PipelineHistoryOptions = {}): PipelineChange {
   checkInstants(from, to);
+  return changeTo(deals, from, to, (deal) => stageAt(deal, to), options);
+}
+
+/** A deal's stage as it is now: its `stage`, or undefined when deleted — what the KPIs count. */
+function currentStage(deal: Deal): Stage | undefined {
+  return deal.deletedAt === undefined ? deal.stage : undefined;
+}
+
+function changeTo(deals: Iterable<Deal>, from: number, to: number, stageAfterOf: (deal: Deal) => Stage | undefined, options: PipelineHistoryOptions): PipelineChange {
   const probabilities = options.stageProbabilities ?? DEFAULT_STAGE_PROBABILITY;
   const before = new SnapshotBuilder(probabilities);
   const after = new SnapshotBuilder(probabilities);
@@ -209,7 +218,7 @@ export function pipelineChange(deals: Iterable<Deal>, from: number, to: number, 
   for (const movement of PIPELINE_MOVEMENTS) movements[movement] = { count: 0, value: 0 };
   for (const deal of deals) {
     const stageBefore = stageAt(deal, from);
-    const stageAfter = stageAt(deal, to);
+    const stageAfter = stageAfterOf(deal);
     if (stageBefore !== undefined && isOpenStage(stageBefore)) before.add(deal, stageBefore);
     if (stageAfter !== undefined && isOpenStage(stageAfter)) after.add(deal, stageAfter);
     const movement = movementOf(stageBefore, stageAfter);
@@ -222,12 +231,16 @@ export function pipelineChange(deals: Iterable<Deal>, from: number, to: number, 
 
 /**
  * "What changed since last month": the change from the start of the current calendar month in `tz`
- * (00:00 of its first day, i.e. the end of last month) to `now`. The snapshot at that instant
- * counts stage changes and deletions stamped exactly at 00:00 as already done, and deals created
- * exactly at 00:00 as not yet there (the rules of `stageAt`). Throws a RangeError for an unknown zone.
+ * (00:00 of its first day, i.e. the end of last month) to the deals as they are now. The snapshot at
+ * that instant counts stage changes and deletions stamped exactly at 00:00 as already done, and deals
+ * created exactly at 00:00 as not yet there (the rules of `stageAt`). The pipeline "now" is each
+ * deal's current stage, not its log read at `now`: a change stamped later than this device's clock
+ * (another device's clock runs ahead) is already in the deal, and this pipeline must equal the one
+ * KPI 3 shows beside it. Throws a RangeError for an unknown zone.
  */
 export function monthEndPipelineChange(deals: Iterable<Deal>, now: number, tz: string, options: PipelineHistoryOptions = {}): PipelineChange {
   if (!isTimeZone(tz)) throw new RangeError(`"${tz}" is not an IANA time zone (e.g. Asia/Kolkata).`);
   const start = startOfLocalDay(monthStart(localDayOf(tz)(now)), tz);
-  return pipelineChange(deals, start, now, options);
+  checkInstants(start, now);
+  return changeTo(deals, start, now, currentStage, options);
 }
