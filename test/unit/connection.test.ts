@@ -222,17 +222,30 @@ describe('C4: last synced', () => {
     server.handshake(net.last);
     expect(connection.state.lastSyncedAt).toBe(5_000);
 
+    // An edit at 6 s: in sync until then, and no later while it is unsent.
     time = 6_000;
     edit(doc, 'L1');
     edit(doc, 'L2');
     const afterFirst = Y.encodeStateVector(doc);
+    expect(connection.state.lastSyncedAt).toBe(6_000);
+    time = 6_500;
     server.serve(net.last, { acknowledge: false });
     server.acknowledge(net.last, Y.encodeStateVector(new Y.Doc()));
-    expect(connection.state.lastSyncedAt).toBe(5_000);
+    expect(connection.state.lastSyncedAt).toBe(6_000);
 
     time = 7_000;
     server.acknowledge(net.last, afterFirst);
     expect(connection.state).toMatchObject({ pendingChanges: 0, lastSyncedAt: 7_000 });
+  });
+
+  it('is the time the device left sync: synced for an hour, then offline, says an hour later (#13 item 14)', () => {
+    const { net, server, connection } = connect();
+    time = 5_000;
+    server.handshake(net.last);
+    expect(connection.state).toMatchObject({ status: 'synced', lastSyncedAt: 5_000 });
+    time = 3_600_000;
+    connection.setOnline(false);
+    expect(connection.state).toMatchObject({ status: 'offline', lastSyncedAt: 3_600_000 });
   });
 });
 
@@ -400,7 +413,8 @@ describe('C3: across a reload', () => {
     await reopened.ready;
     cleanups.push(() => reopened.close());
     const second = connect({ server, doc: reopened.partnerDoc.doc, ledger: reopened.syncLedger, online: false });
-    expect(second.connection.state).toMatchObject({ status: 'offline', pendingChanges: 2, lastSyncedAt: 1_000 });
+    // In sync until the first lead was made at 2 s (C4).
+    expect(second.connection.state).toMatchObject({ status: 'offline', pendingChanges: 2, lastSyncedAt: 2_000 });
 
     time = 3_000;
     second.connection.setOnline(true);

@@ -18,11 +18,22 @@ describe('KPI cards: the change against the previous period', () => {
     const rollup = buildRollup(TZ, [], [won(1_02_42_16_700, '2026-12-03T10:00:00+05:30'), won(5_00_000_00, '2026-12-04T10:00:00+05:30')]);
     const current = computeKpis(rollup, { range: range('2026-12-01', '2027-01-01'), scope: { kind: 'all' } });
     const previous = computeKpis(rollup, { range: range('2026-11-01', '2026-12-01'), scope: { kind: 'all' } });
-    const cards = new Map(kpiCards(current, previous, 'INR', 'en-IN').map((card) => [card.key, card]));
+    const cards = new Map(kpiCards({ current, previous }, 'INR', 'en-IN').map((card) => [card.key, card]));
     expect(cards.get('revenue')).toMatchObject({ change: 'new', trend: 'up-good' });
     expect(cards.get('pipeline')!.change).toBe('±0');
     expect(cards.get('dealCount')).toMatchObject({ change: '+2', trend: 'up-good' });
     for (const card of cards.values()) expect(card.change).not.toMatch(/\d{4}/);
+  });
+
+  it('shows a close rate too early to judge without a change, and says why; without a previous period, no change at all', () => {
+    const rollup = buildRollup(TZ, [], [won(5_00_000_00, '2026-12-04T10:00:00+05:30')]);
+    const current = computeKpis(rollup, { range: range('2026-12-01', '2027-01-01'), scope: { kind: 'all' } });
+    const previous = computeKpis(rollup, { range: range('2026-11-01', '2026-11-07'), scope: { kind: 'all' } });
+    const cards = new Map(kpiCards({ current, previous, closeRateTooEarly: { ageDays: 6, cycleDays: 28 } }, 'INR', 'en-IN').map((card) => [card.key, card]));
+    expect(cards.get('closeRate')).toMatchObject({ change: 'too early to judge', trend: 'flat' });
+    expect(cards.get('closeRate')!.hint).toContain('28 days');
+    const alone = kpiCards({ current }, 'INR', 'en-IN');
+    expect(alone.map((card) => card.change)).toEqual(alone.map(() => ''));
   });
 
   it('keeps percent for money and counts against a previous figure, points for ratios', () => {

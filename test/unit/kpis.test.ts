@@ -7,7 +7,11 @@ import { describe, expect, it } from 'vitest';
 import type { Channel, Deal, Lead } from '../../src/lib/domain';
 import {
   buildRollup,
+  closeRateTooEarly,
+  comparedRange,
+  computeComparison,
   computeKpis,
+  isOverdue,
   parsePeriod,
   previousRange,
   toReport,
@@ -528,6 +532,27 @@ describe('opportunity pipeline', () => {
     expect(report([], deals, { ...period, from: '2026-03-31' }).pipeline.count).toBe(4);
   });
 
+  it('counts as overdue, on the day the figures are read (`today`), only what was due before that day (#13 item 3)', () => {
+    const deals = [
+      deal({ stage: 'proposal', amount: 1000_00, createdAt: d(2, 10), expectedCloseAt: d(3, 3) }), // due before the 6th
+      deal({ stage: 'proposal', amount: 1000_00, createdAt: d(2, 10), expectedCloseAt: d(3, 6, 10) }), // due on the 6th itself: not yet
+      deal({ stage: 'proposal', amount: 1000_00, createdAt: d(2, 10), expectedCloseAt: d(3, 20) }), // due later this month
+      deal({ stage: 'proposal', amount: 1000_00, createdAt: d(3, 6, 9), expectedCloseAt: d(3, 1) }), // logged today, due before: from today
+    ];
+    const rollup = buildRollup(UTC, [], deals);
+    const range = rangeOf(period);
+    const today = range.fromDay + 5; // 6 March
+    // kpi-spec.md without a day to read on: due before the period's end.
+    expect(computeKpis(rollup, { range, scope: { kind: 'all' } }).pipeline.overdue).toBe(4);
+    expect(computeKpis(rollup, { range, scope: { kind: 'all' }, today }).pipeline.overdue).toBe(1);
+    expect(computeKpis(rollup, { range, scope: { kind: 'all' }, today: today + 1 }).pipeline.overdue).toBe(3);
+    // A period that ended before today: as of its end.
+    expect(computeKpis(rollup, { range: { fromDay: range.fromDay, toDay: today - 1 }, scope: { kind: 'all' }, today }).pipeline.overdue).toBe(1);
+    // The screens' list uses the same rule.
+    const todayStart = Date.UTC(2026, 2, 6);
+    expect(deals.filter((one) => isOverdue(one, todayStart))).toHaveLength(1);
+  });
+
   it('keeps the weighted value unrounded in figures, rounds it in the report', () => {
     const deals = [deal({ stage: 'proposal', amount: 1, createdAt: d(3, 2) })];
     expect(figures([], deals, period).pipeline.weighted).toBe(0.5);
@@ -729,6 +754,37 @@ describe('previous period', () => {
     expect(previous.revenue).toBe(700_00);
     expect(report([], deals, previousPeriod(period)).averageDealSize).toBe(700);
     expect(report([], deals, period).averageDealSize).toBe(100);
+  });
+});
+
+describe('a period under way (#13 item 4)', () => {
+  it('is compared with the same days of the previous one: six days of wins against six, not against a month', () => {
+    const at = (date: string) => localTime(KOLKATA, date, '12:00');
+    const deals = [won(at('2026-11-03'), 100_00), won(at('2026-11-20'), 900_00), won(at('2026-12-04'), 100_00)];
+    const rollup = buildRollup(KOLKATA, [], deals);
+    const range = rangeOf({ from: '2026-12-01', to: '2027-01-01', tz: KOLKATA });
+    const today = range.fromDay + 5;
+    const { previous: previousDays } = comparedRange(range, today);
+    const { current, previous } = computeComparison(rollup, { range, previous: previousDays, today }, { kind: 'all' });
+    expect([current.dealCount, previous.dealCount, previous.revenue]).toEqual([1, 1, 100_00]);
+  });
+
+  it('says a close rate is too early to judge while its prospects are younger than the typical sales cycle', () => {
+    const range = rangeOf({ from: '2026-12-01', to: '2027-01-01', tz: KOLKATA });
+    const sixth = range.fromDay + 5;
+    expect(closeRateTooEarly(range, sixth, 30)).toEqual({ ageDays: 6, cycleDays: 30 });
+    // Once a cycle has passed, or for a month over (31 days) with a shorter cycle: judged.
+    expect(closeRateTooEarly(range, sixth, 6)).toBeUndefined();
+    expect(closeRateTooEarly(range, range.toDay + 100, 30)).toBeUndefined();
+    // A past period: its prospects had until its end, whatever today is.
+    expect(closeRateTooEarly({ fromDay: range.fromDay, toDay: range.fromDay + 10 }, range.toDay + 100, 30)).toEqual({ ageDays: 10, cycleDays: 30 });
+    // No deal won in a year: no cycle to go by, judged.
+    expect(closeRateTooEarly(range, sixth, null)).toBeUndefined();
+    // computeComparison learns the cycle from the year's wins (40 days each here).
+    const deals = [won(localTime(KOLKATA, '2026-10-01', '12:00'), 100_00)].map((one) => ({ ...one, createdAt: one.closedAt! - 40 * DAY_MS }));
+    const rollup = buildRollup(KOLKATA, [], deals);
+    const compared = computeComparison(rollup, { range, previous: previousRange(range), today: sixth }, { kind: 'all' });
+    expect(compared.closeRateTooEarly).toEqual({ ageDays: 6, cycleDays: 40 });
   });
 });
 

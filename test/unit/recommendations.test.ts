@@ -89,13 +89,14 @@ function figures(overrides: FigureOverrides = {}): KpiFigures {
 }
 
 function input(overrides: Partial<RecommendationInput> = {}): RecommendationInput {
-  return { current: figures(), previous: figures(), openDeals: [], now: NOW, ...overrides };
+  return { current: figures(), previous: figures(), openDeals: [], todayStart: NOW, ...overrides };
 }
 
 type OpenDeal = RecommendationInput['openDeals'][number];
-const openDeal = (id: string, amount: number, expectedCloseAt?: number, stage: OpenDeal['stage'] = 'proposal'): OpenDeal => ({
+const openDeal = (id: string, amount: number, expectedCloseAt?: number, stage: OpenDeal['stage'] = 'proposal', createdAt = NOW - 30 * DAY): OpenDeal => ({
   id,
   amount,
+  createdAt,
   expectedCloseAt,
   stage,
 });
@@ -132,9 +133,11 @@ describe('overdueDeals', () => {
     });
   });
 
-  it('calls a deal overdue only once its expected close is strictly before now', () => {
+  it('calls a deal overdue only once its expected close is strictly before today, and it was created before today too (as KPI 3)', () => {
     expect(overdueDeals(input({ openDeals: [openDeal('d1', 100, NOW)] }))).toBeNull();
     expect(overdueDeals(input({ openDeals: [openDeal('d1', 100, NOW - 1)] }))?.values).toEqual({ count: 1, value: 100 });
+    // Logged today with a close date in the past: the rollup counts it from today, so not yet.
+    expect(overdueDeals(input({ openDeals: [openDeal('d1', 100, NOW - DAY, 'proposal', NOW + 1)] }))).toBeNull();
   });
 
   it('stays silent with no open deals, no expected dates, or only closed deals', () => {
@@ -422,10 +425,11 @@ function arbitraryInput(number: fc.Arbitrary<number>, rate: fc.Arbitrary<number 
   const deal = fc.record({
     id: fc.string({ minLength: 1, maxLength: 8 }),
     amount: number,
+    createdAt: number,
     expectedCloseAt: fc.option(number, { nil: undefined }),
     stage: fc.constantFrom(...STAGES),
   });
-  return fc.record({ current: kpis, previous: kpis, openDeals: fc.array(deal, { maxLength: 20 }), now: number });
+  return fc.record({ current: kpis, previous: kpis, openDeals: fc.array(deal, { maxLength: 20 }), todayStart: number });
 }
 
 function expectWellFormed(result: Recommendation[]): void {

@@ -17,14 +17,15 @@ const input = (overrides: Partial<SyncViewInput> = {}): SyncViewInput => ({
 });
 
 describe('the sync indicator', () => {
-  it('synced: all changes saved to server, with the last sync time of today as a time', () => {
-    const view = syncView(input({ state: state({ lastSyncedAt: NOW - 60_000 }) }));
+  it('synced: all changes saved to server, in sync now (not when the connection last changed)', () => {
+    const view = syncView(input({ state: state({ lastSyncedAt: NOW - 3_600_000 }) }));
     expect(view).toMatchObject({ tone: 'good', headline: 'All changes saved to server', detail: undefined, signInAgain: undefined });
-    expect(view.lastSynced).toMatch(/^Last synced 2:59\s?pm$/i);
+    expect(view.lastSynced).toMatch(/^Last synced 3:00\s?pm$/i);
   });
 
-  it('an earlier day: the last sync time with its date', () => {
-    expect(syncView(input({ state: state({ lastSyncedAt: NOW - 3 * 86_400_000 }) })).lastSynced).toMatch(/^Last synced 25 Nov 2026/);
+  it('apart from the server: the last sync time of today as a time, of an earlier day with its date', () => {
+    expect(syncView(input({ state: state({ status: 'offline', lastSyncedAt: NOW - 60_000 }) })).lastSynced).toMatch(/^Last synced 2:59\s?pm$/i);
+    expect(syncView(input({ state: state({ status: 'offline', lastSyncedAt: NOW - 3 * 86_400_000 }) })).lastSynced).toMatch(/^Last synced 25 Nov 2026/);
   });
 
   it('offline: says so and names the unsent changes, one and many', () => {

@@ -165,9 +165,10 @@ describe('the median of deal success (KPI 8)', () => {
       if (!parsed.ok) throw new Error('bad period');
       return parsed.range;
     })();
-    const program = programFigures(rollup, quarter, previousRange(quarter)).current;
+    const ranges = { range: quarter, previous: previousRange(quarter), today: quarter.toDay };
+    const program = programFigures(rollup, ranges).current;
     const partners = ['p1', 'p2', 'p3', 'p4', 'p5'].map((id) => ({ id }));
-    const inputs = attentionInputs({ rollup, program, partners, lastSyncAt: new Map(partners.map(({ id }) => [id, NOW])), targets: [], range: quarter, previous: previousRange(quarter), now: NOW, tz: TZ });
+    const inputs = attentionInputs({ rollup, program, partners, lastSyncAt: new Map(partners.map(({ id }) => [id, NOW])), targets: [], ranges, now: NOW, tz: TZ });
     const flagged = inputs.filter((one) => dealSuccessLow(one) !== null).map((one) => one.partnerId);
     expect(program.needsAttention).toEqual(['p3']);
     expect(flagged).toEqual(program.needsAttention);

@@ -81,7 +81,7 @@ describe('program figures from the partners’ rollups', () => {
     expect(toReport(computeKpis(merged, query), { from: '2026-01-01', to: '2026-02-01', tz: TZ }, 'INR')).toEqual(
       toReport(computeKpis(all, query), { from: '2026-01-01', to: '2026-02-01', tz: TZ }, 'INR'),
     );
-    const { current, previous } = programFigures(merged, period, previousRange(period));
+    const { current, previous } = programFigures(merged, { range: period, previous: previousRange(period), today: period.toDay });
     expect([current.dealCount, current.lostCount, current.revenue, previous.dealCount]).toEqual([1, 1, 500_00, 0]);
     expect(current.qualityScores.map((unit) => unit.id)).toEqual(['p1', 'p2']);
     expect(lastSyncs(rollups)).toEqual(new Map([['p1', NOW], ['p2', NOW - 1]]));

@@ -29,7 +29,9 @@ export interface SyncViewInput {
 
 export function syncView({ state, closeReason, readOnly, online, now, intl, timeZone }: SyncViewInput): SyncView {
   const unsent = state.pendingChanges > 0 ? m.sync_unsent({ count: state.pendingChanges, n: formatNumber(state.pendingChanges, intl, 0) }) : undefined;
-  const lastSynced = state.lastSyncedAt === undefined ? undefined : m.sync_last({ time: formatMoment(state.lastSyncedAt, now, intl, timeZone) });
+  // In sync now (C4): the present time, not when the connection last changed.
+  const syncedAt = state.status === 'synced' ? now : state.lastSyncedAt;
+  const lastSynced = syncedAt === undefined ? undefined : m.sync_last({ time: formatMoment(syncedAt, now, intl, timeZone) });
   const view = (tone: SyncView['tone'], headline: string, detail: string | undefined, signInAgain?: SyncView['signInAgain']): SyncView => ({
     tone,
     headline,

@@ -25,6 +25,15 @@ import { OPEN_STAGES, type Channel, type Deal, type Lead } from '../domain/schem
 import { localDayOf } from './calendar';
 import { buildSeriesIndex, type SeriesIndex } from './series-index';
 
+/**
+ * Whether an open deal is overdue on the local day that begins at `todayStart`: it was due, and
+ * created, before that day — the rule of the `overdue` counter (counted on the later of the two
+ * days), for the screens that list overdue deals beside the KPI that counts them.
+ */
+export function isOverdue(deal: Pick<Deal, 'createdAt' | 'expectedCloseAt'>, todayStart: number): boolean {
+  return deal.expectedCloseAt !== undefined && deal.expectedCloseAt < todayStart && deal.createdAt < todayStart;
+}
+
 /** The counters of one local day of one series. */
 export interface Bucket {
   day: number;

@@ -129,6 +129,27 @@ export function previousRange(range: DayRange): DayRange {
   return { fromDay: range.fromDay - length, toDay: range.fromDay };
 }
 
+/**
+ * What a period is compared with on `today`: while it is under way (today falls in it before its
+ * last day), only the part of the previous period that has passed of it, since the days still to
+ * come have nothing yet — for whole months the same days of the month (1–6 December against 1–6
+ * November, 1 October–6 December against 1 July–6 September; to a month's end when it is shorter:
+ * 1–31 March against all of February), otherwise as many days. When it is not under way, the whole
+ * previous period (`previousRange`).
+ */
+export function comparedRange(range: DayRange, today: number): { previous: DayRange; running: boolean } {
+  const previous = previousRange(range);
+  const running = range.fromDay <= today && today + 1 < range.toDay;
+  if (!running) return { previous, running };
+  if (!isWholeMonths(range)) return { previous: { fromDay: previous.fromDay, toDay: previous.fromDay + (today + 1 - range.fromDay) }, running };
+  const month = monthStart(today);
+  const from = new Date(range.fromDay * DAY_MS);
+  const at = new Date(month * DAY_MS);
+  const monthsIn = (at.getUTCFullYear() - from.getUTCFullYear()) * 12 + at.getUTCMonth() - from.getUTCMonth();
+  const sameMonth = addMonths(previous.fromDay, monthsIn);
+  return { previous: { fromDay: previous.fromDay, toDay: Math.min(sameMonth + (today - month) + 1, nextMonthStart(sameMonth)) }, running };
+}
+
 /** The periods a person picks most often, relative to today in the program's time zone. */
 export const PERIOD_PRESETS = ['thisMonth', 'lastMonth', 'thisQuarter', 'last12Months'] as const;
 export type PeriodPreset = (typeof PERIOD_PRESETS)[number];

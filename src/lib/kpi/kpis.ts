@@ -27,6 +27,13 @@ export interface KpiQuery {
   scope: Scope;
   /** Only records of this channel, when given. */
   channel?: Channel;
+  /**
+   * The day the figures are read on (a local day number in the rollup's zone): an open deal is
+   * overdue when it was due before this day, or before the period's end when that comes first.
+   * Without it, before the period's end (kpi-spec.md); screens pass today, so that a deal due later
+   * this month is not called overdue.
+   */
+  today?: number;
 }
 
 export interface ChannelFigures {
@@ -137,6 +144,7 @@ function unitOf(series: Series, scope: Scope): string {
 export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
   const { range, scope, channel } = query;
   const { fromDay, toDay } = range;
+  const overdueBefore = query.today === undefined ? toDay : Math.min(toDay, query.today);
   const total = newTally();
   const byChannel = Object.fromEntries(CHANNELS.map((c) => [c, newTally()])) as Record<Channel, Tally>;
   const byUnit = new Map<string, Tally>();
@@ -168,7 +176,7 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
     if (index.hasRecords) unitsWithRecords.add(unitId);
 
     // The open pipeline: deals open now and created before the period's end.
-    pipeline.overdue += totalBefore(index, Column.Overdue, toDay);
+    pipeline.overdue += totalBefore(index, Column.Overdue, overdueBefore);
     for (let stage = 0; stage < OPEN_STAGES.length; stage++) {
       const count = totalBefore(index, Column.OpenCount + stage, toDay);
       if (count === 0) continue;
@@ -304,7 +312,62 @@ function partnersNeedingAttention(byPartner: Map<string, Tally>): string[] {
     .sort();
 }
 
-/** The KPIs of a period and of the period before it (same length, ending where it starts). */
+/** The KPIs of a period and of the period before it (`previousRange`, unless given). */
 export function computeKpisWithPrevious(rollup: Rollup, query: KpiQuery, previous: DayRange = previousRange(query.range)) {
   return { current: computeKpis(rollup, query), previous: computeKpis(rollup, { ...query, range: previous }) };
+}
+
+/** How young a period's prospects are against the typical sales cycle, when too young to judge. */
+export interface TooEarly {
+  /** The most days any prospect of the period has had to buy. */
+  ageDays: number;
+  /** The typical sales cycle, in days. */
+  cycleDays: number;
+}
+
+/**
+ * Whether a period's close rate is too early to judge on `today`: its prospects count as converted
+ * only when won before the period's end, so the oldest of them has had `min(today + 1, toDay) −
+ * fromDay` days; when that is less than the typical sales cycle, most have not had time to buy and a
+ * low close rate says nothing yet. Undefined (judge it) when there is no typical cycle to go by.
+ */
+export function closeRateTooEarly(range: DayRange, today: number, typicalCycleDays: number | null): TooEarly | undefined {
+  if (typicalCycleDays === null || !(typicalCycleDays > 0)) return undefined;
+  const ageDays = Math.max(0, Math.min(today + 1, range.toDay) - range.fromDay);
+  return ageDays < typicalCycleDays ? { ageDays, cycleDays: typicalCycleDays } : undefined;
+}
+
+/** A period and what it is compared with, read on `today` (see `comparedRange`). */
+export interface ComparedRanges {
+  range: DayRange;
+  previous: DayRange;
+  today: number;
+}
+
+/** A period's KPIs, and whether its close rate is too early to judge. */
+export interface CurrentFigures {
+  current: KpiFigures;
+  closeRateTooEarly?: TooEarly;
+}
+
+/** A period's KPIs beside those of the period it is compared with. */
+export interface ComparedFigures extends CurrentFigures {
+  previous: KpiFigures;
+}
+
+/**
+ * The KPIs of `range` for one scope, read on `today` (overdue as of today). The typical sales cycle
+ * that says whether the close rate can be judged is that of the deals the scope won in the year up
+ * to today.
+ */
+export function computeCurrent(rollup: Rollup, { range, today }: Omit<ComparedRanges, 'previous'>, scope: Scope): CurrentFigures {
+  const current = computeKpis(rollup, { range, scope, today });
+  const typicalCycle = computeKpis(rollup, { range: { fromDay: today + 1 - 365, toDay: today + 1 }, scope }).averageCycleDays;
+  const tooEarly = closeRateTooEarly(range, today, typicalCycle);
+  return { current, ...(tooEarly ? { closeRateTooEarly: tooEarly } : {}) };
+}
+
+/** `computeCurrent`, and the KPIs of `ranges.previous` beside them. */
+export function computeComparison(rollup: Rollup, ranges: ComparedRanges, scope: Scope): ComparedFigures {
+  return { ...computeCurrent(rollup, ranges, scope), previous: computeKpis(rollup, { range: ranges.previous, scope, today: ranges.today }) };
 }

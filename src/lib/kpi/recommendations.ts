@@ -7,6 +7,7 @@
  * silent; no rule ever gives NaN or Infinity (a rule whose numbers are not finite stays silent).
  */
 import { CHANNELS, isOpenStage, type Channel, type Deal } from '../domain/schema';
+import { isOverdue } from './buckets';
 import type { KpiFigures } from './kpis';
 
 export type RecommendationKind =
@@ -31,9 +32,9 @@ export interface Recommendation {
 export interface RecommendationInput {
   current: KpiFigures;
   previous: KpiFigures;
-  openDeals: Pick<Deal, 'id' | 'amount' | 'expectedCloseAt' | 'stage'>[];
-  /** The instant (epoch ms) against which expected close dates are judged. */
-  now: number;
+  openDeals: Pick<Deal, 'id' | 'amount' | 'createdAt' | 'expectedCloseAt' | 'stage'>[];
+  /** The instant today began in the program's zone: a deal due (and created) before it is overdue (`isOverdue`). */
+  todayStart: number;
 }
 
 export type RecommendationRule = (input: RecommendationInput) => Recommendation | null;
@@ -114,12 +115,12 @@ const fellEnough = (from: number, to: number): boolean => from - to >= MIN_RATE_
 // ---------------------------------------------------------------------------------------------
 // Rules
 
-/** Open deals whose expected close date has passed: values { count, value (minor units) }. */
-export const overdueDeals: RecommendationRule = ({ openDeals, now }) => {
+/** Open deals whose expected close day has passed, as KPI 3 counts them: values { count, value (minor units) }. */
+export const overdueDeals: RecommendationRule = ({ openDeals, todayStart }) => {
   let count = 0;
   let value = 0;
   for (const deal of openDeals) {
-    if (!isOpenStage(deal.stage) || deal.expectedCloseAt === undefined || !(deal.expectedCloseAt < now)) continue;
+    if (!isOpenStage(deal.stage) || !isOverdue(deal, todayStart)) continue;
     count++;
     value += deal.amount;
   }

@@ -115,6 +115,12 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
 
   let state = current();
   function changed(): void {
+    // Synced until this moment (C4): the server had everything from this device, and this device
+    // everything of the server's, up to now — also after an hour of edits that each synced.
+    if (state.status === 'synced' && statusOf(pendingNow()) !== 'synced' && serverState !== undefined) {
+      serverState = { ...serverState, syncedAt: now() };
+      ledger.remember(serverState);
+    }
     const next = current();
     if (
       next.status === state.status &&

@@ -69,3 +69,11 @@ export function formatMoment(instant: number, now: number, locale: string, timeZ
   if (day.format(instant) === day.format(now)) return dateFormat(locale, { timeStyle: 'short', timeZone }).format(instant);
   return formatDateTime(instant, locale, timeZone);
 }
+
+/** A range of days (day numbers, end exclusive) as "1–6 Dec 2026": the days are calendar dates, so no zone applies. */
+export function formatDayRange(range: { fromDay: number; toDay: number }, locale: string): string {
+  const format = dateFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: 'UTC' });
+  const DAY_MS = 86_400_000;
+  if (range.toDay - range.fromDay <= 1) return format.format(range.fromDay * DAY_MS);
+  return format.formatRange(range.fromDay * DAY_MS, (range.toDay - 1) * DAY_MS);
+}

@@ -34,9 +34,9 @@ export interface QuarterStanding {
 export interface AttentionInput {
   partnerId: string;
   now: number;
-  /** The partner's KPIs (scope `partner:<id>`) for the chosen period and for the period before it. */
+  /** The partner's KPIs (scope `partner:<id>`) for the chosen period, and for the period before it when they can be compared. */
   current: KpiFigures;
-  previous: KpiFigures;
+  previous?: KpiFigures;
   /** When the partner's figures last came from its devices; undefined when the server has none. */
   lastSyncAt: number | undefined;
   /** The median of the partners' deal success over the period (KPI 8); null when no partner closed a deal. */
@@ -97,13 +97,15 @@ export const dealSuccessLow: AttentionRule = ({ current, medianDealSuccess }) =>
 
 /** The partner's win rate fell against the previous period (the rep screen's rule and thresholds): values { from, to }. */
 export const winRateFell: AttentionRule = ({ current, previous, now }) => {
-  const fell = winRateFellRecommendation({ current, previous, openDeals: [], now });
+  if (!previous) return null;
+  const fell = winRateFellRecommendation({ current, previous, openDeals: [], todayStart: now });
   return fell ? reason('winRateFell', fell.values) : null;
 };
 
 /** The partner's close rate fell against the previous period (the rep screen's rule and thresholds): values { from, to }. */
 export const closeRateFell: AttentionRule = ({ current, previous, now }) => {
-  const fell = closeRateFellRecommendation({ current, previous, openDeals: [], now });
+  if (!previous) return null;
+  const fell = closeRateFellRecommendation({ current, previous, openDeals: [], todayStart: now });
   return fell ? reason('closeRateFell', fell.values) : null;
 };
 

@@ -9,11 +9,11 @@
  */
 import { getContext, setContext } from 'svelte';
 import type { Session } from '../app/session.svelte';
-import { selectedRanges, type PeriodSelection } from '../app/period';
+import { selectedRanges, type Comparison, type PeriodSelection } from '../app/period';
 import type { Partner } from '../domain/schema';
 import { coveringMonths, isWholeMonths, previousRange, type DayRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
-import { attentionInputs, lastSyncs, partnerFigures, programFigures, programRollup, quarterFigures, type PeriodFigures, type QuarterFigures } from './program-figures';
+import { attentionInputs, lastSyncs, partnerFigures, programFigures, programRollup, quarterFigures, type PartnerRanges, type PeriodFigures, type QuarterFigures } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
 import { quarterOf, targetFor, type Quarter } from './targets';
 import type { TargetEntry } from '../sync/program-doc';
@@ -40,7 +40,7 @@ export class VendorConsole {
   );
 
   /** The chosen period and the one before it, or why a custom range is wrong. */
-  readonly ranges = $derived.by((): { range: DayRange; previous: DayRange } | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz));
+  readonly ranges = $derived.by((): Comparison | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz));
 
   /** Every partner's buckets by month added up: recomputed only when the server writes a rollup. */
   readonly rollup = $derived.by(() => programRollup(this.session.partnerRollups.rollups, this.tz));
@@ -49,17 +49,21 @@ export class VendorConsole {
 
   /**
    * The period partners are compared over, and the one before: the chosen one when it is whole
-   * months, else the months that cover it (`widened`: the screens say so).
+   * months, else the months that cover it (`widened`: the screens say so). While the period is
+   * under way there is nothing to compare partners with: their buckets by month cannot give the
+   * same days of the period before (`running`: the screens say so).
    */
-  readonly partnerRanges = $derived.by((): { range: DayRange; previous: DayRange; widened: boolean } | undefined => {
+  readonly partnerRanges = $derived.by((): (PartnerRanges & { widened: boolean; running: boolean }) | undefined => {
     if ('error' in this.ranges) return undefined;
-    if (isWholeMonths(this.ranges.range)) return { ...this.ranges, widened: false };
-    const range = coveringMonths(this.ranges.range);
-    return { range, previous: previousRange(range), widened: true };
+    const { range, previous, today, running } = this.ranges;
+    const widened = !isWholeMonths(range);
+    const months = widened ? coveringMonths(range) : range;
+    if (running) return { range: months, today, widened, running };
+    return { range: months, previous: widened ? previousRange(months) : previous, today, widened, running };
   });
 
   /** Every partner's KPIs side by side (scope `all` over their buckets by month): quality scores rank them. */
-  readonly partnersFigures = $derived.by((): PeriodFigures | undefined => (this.partnerRanges ? programFigures(this.rollup, this.partnerRanges.range, this.partnerRanges.previous) : undefined));
+  readonly partnersFigures = $derived.by((): PeriodFigures | undefined => (this.partnerRanges ? partnerFigures(this.rollup, undefined, this.partnerRanges) : undefined));
 
   /**
    * The whole program's KPIs for the period and the one before, from its buckets by day; from the
@@ -68,7 +72,7 @@ export class VendorConsole {
   readonly figures = $derived.by((): PeriodFigures | undefined => {
     if ('error' in this.ranges) return undefined;
     const totals = this.session.programTotals;
-    if ('rollup' in totals && totals.rollup.tz === this.tz) return programFigures(totals.rollup, this.ranges.range, this.ranges.previous);
+    if ('rollup' in totals && totals.rollup.tz === this.tz) return programFigures(totals.rollup, this.ranges);
     return this.partnersFigures;
   });
 
@@ -93,8 +97,7 @@ export class VendorConsole {
         partners: this.partners,
         lastSyncAt: this.lastSyncAt,
         targets: this.session.targets,
-        range: this.partnerRanges.range,
-        previous: this.partnerRanges.previous,
+        ranges: this.partnerRanges,
         now: this.session.currentTime,
         tz: this.tz,
       }),
@@ -117,7 +120,7 @@ export class VendorConsole {
   partnerFigures(partnerId: string): PeriodFigures | undefined {
     if (!this.partnerRanges) return undefined;
     const own = this.session.partnerRollups.rollups.get(partnerId)?.rollup;
-    return partnerFigures(own ?? this.rollup, partnerId, this.partnerRanges.range, this.partnerRanges.previous);
+    return partnerFigures(own ?? this.rollup, partnerId, this.partnerRanges);
   }
 
   /** One partner's quarter so far (revenue and deals won, open pipeline). */

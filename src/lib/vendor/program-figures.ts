@@ -7,7 +7,7 @@
 import type { Partner } from '../domain/schema';
 import { emptyRollup, type Rollup } from '../kpi/buckets';
 import { presetRange, type DayRange } from '../kpi/calendar';
-import { computeKpis, computeKpisWithPrevious, type KpiFigures } from '../kpi/kpis';
+import { computeComparison, computeCurrent, computeKpis, type ComparedFigures, type ComparedRanges, type CurrentFigures, type KpiFigures } from '../kpi/kpis';
 import type { PartnerRollup, TargetEntry } from '../sync/program-doc';
 import { medianDealSuccess, type AttentionInput } from './attention';
 import { quarterOf, targetFor } from './targets';
@@ -26,19 +26,22 @@ export function programRollup(rollups: ReadonlyMap<string, PartnerRollup>, tz: s
   return program;
 }
 
-export interface PeriodFigures {
-  current: KpiFigures;
-  previous: KpiFigures;
+/** A period's figures, and those of the period compared with when there is one. */
+export type PeriodFigures = CurrentFigures & { previous?: KpiFigures };
+
+/** The ranges partners' figures are compared over: without `previous` when they cannot be compared (see VendorConsole.partnerRanges). */
+export type PartnerRanges = Omit<ComparedRanges, 'previous'> & { previous?: DayRange };
+
+/** The whole program's KPIs (scope `all`) for a period and the one it is compared with. */
+export function programFigures(rollup: Rollup, ranges: ComparedRanges): ComparedFigures {
+  return computeComparison(rollup, ranges, { kind: 'all' });
 }
 
-/** The whole program's KPIs (scope `all`) for a period and the period before. */
-export function programFigures(rollup: Rollup, range: DayRange, previous: DayRange): PeriodFigures {
-  return computeKpisWithPrevious(rollup, { range, scope: { kind: 'all' } }, previous);
-}
-
-/** One partner's KPIs for a period and the period before. */
-export function partnerFigures(rollup: Rollup, partnerId: string, range: DayRange, previous: DayRange): PeriodFigures {
-  return computeKpisWithPrevious(rollup, { range, scope: { kind: 'partner', id: partnerId } }, previous);
+/** Every partner's KPIs side by side (scope `all` over partners' buckets), or one partner's, over `ranges`. */
+export function partnerFigures(rollup: Rollup, partnerId: string | undefined, ranges: PartnerRanges): PeriodFigures {
+  const scope = partnerId === undefined ? ({ kind: 'all' } as const) : ({ kind: 'partner', id: partnerId } as const);
+  const { previous } = ranges;
+  return previous ? computeComparison(rollup, { ...ranges, previous }, scope) : computeCurrent(rollup, ranges, scope);
 }
 
 /** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
@@ -65,14 +68,13 @@ export interface AttentionInputsArgs {
   partners: readonly Pick<Partner, 'id' | 'deletedAt'>[];
   lastSyncAt: ReadonlyMap<string, number>;
   targets: readonly TargetEntry[];
-  range: DayRange;
-  previous: DayRange;
+  ranges: PartnerRanges;
   now: number;
   tz: string;
 }
 
 /** The facts the attention rules judge, for every partner of the directory that is not deleted. */
-export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncAt, targets, range, previous, now, tz }: AttentionInputsArgs): AttentionInput[] {
+export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncAt, targets, ranges, now, tz }: AttentionInputsArgs): AttentionInput[] {
   const median = medianDealSuccess(program.qualityScores);
   const quarter = quarterOf(now, tz).key;
   const twelveMonths = presetRange('last12Months', now, tz);
@@ -80,9 +82,9 @@ export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncA
     .filter((partner) => partner.deletedAt === undefined)
     .map((partner) => {
       const own = rollupOf?.(partner.id) ?? rollup;
-      const figures = partnerFigures(own, partner.id, range, previous);
+      const { current, previous } = partnerFigures(own, partner.id, ranges);
       const target = targetFor(targets, partner.id, quarter);
-      const input: AttentionInput = { partnerId: partner.id, now, ...figures, lastSyncAt: lastSyncAt.get(partner.id), medianDealSuccess: median };
+      const input: AttentionInput = { partnerId: partner.id, now, current, ...(previous ? { previous } : {}), lastSyncAt: lastSyncAt.get(partner.id), medianDealSuccess: median };
       if (target) {
         const standing = quarterFigures(own, partner.id, now, tz);
         const winRate = computeKpis(own, { range: twelveMonths, scope: { kind: 'partner', id: partner.id } }).winRate;
