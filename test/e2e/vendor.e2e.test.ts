@@ -123,6 +123,11 @@ describe('the vendor console', () => {
     await vendor.openPartnerPage('Kaveri Solutions');
     await vendor.openRecords('Deals');
     await vendor.page.getByRole('main').getByRole('listitem').first().getByRole('link').waitFor();
+    // The read-only screens name the partner and lead back to its page in the console (#13 item 14).
+    const viewing = vendor.page.getByRole('navigation', { name: 'Partner being viewed' });
+    await expect(viewing.textContent()).resolves.toContain("Kaveri Solutions's records, read-only");
+    await viewing.getByRole('link', { name: '← Back to the console' }).click();
+    await vendor.heading('Kaveri Solutions').waitFor();
   });
 
   it('has no serious accessibility problem on any vendor screen, and a phone-sized screenshot of each', async () => {
