@@ -205,7 +205,7 @@ describe('the rep app', () => {
     const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-export-'));
     const files = await source.exportCsv(folder);
     expect(Object.keys(files).sort()).toEqual(['deals.csv', 'leads.csv']);
-    expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe('id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at');
+    expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe('id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at,notes');
 
     const target = await openApp();
     await target.signIn('BluePeak IT');

@@ -1,3 +1,4 @@
+import { parse } from 'csv-parse/browser/esm/sync';
 import { describe, expect, it } from 'vitest';
 import {
   exportDealsCsv,
@@ -133,7 +134,7 @@ describe('CSV export', () => {
     expect(leadsText).toContain(`"'=HYPERLINK(""http://x"")",'@mention,'+91 98765 43210`);
     expect(leadsText).toContain('2026-01-05T10:00:00+05:30');
     const dealsText = exportDealsCsv([deal]);
-    expect(dealsText.split('\n')[1]).toBe(`D1,p1,r1,,"'-1 discount, ""special""",paid,12500.50,INR,proposal,50,2026-01-06T04:30:00+00:00,,,`);
+    expect(dealsText.split('\n')[1]).toBe(`D1,p1,r1,,"'-1 discount, ""special""",paid,12500.50,INR,proposal,50,2026-01-06T04:30:00+00:00,,,,2026-01-06T04:30:00+00:00,`);
   });
 
   it('leaves deleted records out', () => {
@@ -147,8 +148,7 @@ describe('CSV export', () => {
     const leadsBack = importLeadsCsv(exportLeadsCsv(leads, 'America/New_York'));
     const dealsBack = importDealsCsv(exportDealsCsv(deals, 'Asia/Kolkata'));
     expect(leadsBack.ok && leadsBack.records).toEqual(leads);
-    // Files carry no updatedAt; the importer takes the last instant the file tells of the deal.
-    expect(dealsBack.ok && dealsBack.records).toEqual(deals.map((d) => ({ ...d, updatedAt: d.closedAt ?? d.createdAt })));
+    expect(dealsBack.ok && dealsBack.records).toEqual(deals);
   });
 });
 
@@ -161,3 +161,105 @@ describe('instants in files', () => {
     expect(parseInstant('2026-01-01')).toMatch(/with offset/);
   });
 });
+
+describe('every field the app holds goes out and comes back (#13 item 7)', () => {
+  const base: Lead = {
+    id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.parse('2026-01-05T04:30:00Z'), channel: 'referral', status: 'qualified',
+    company: 'Acme Ltd', contactName: 'Asha Rao', qualifiedAt: Date.parse('2026-01-07T04:30:00Z'),
+  };
+
+  it('a lead with a 5,000-character note in Hindi, with quotes, commas and line breaks, comes back whole', () => {
+    const line = 'ग्राहक ने कहा, "अगले महीने बजट आएगा"; =SUM(A1)\r\nफिर से बात करें।\n';
+    const notes = line.repeat(Math.ceil(5000 / line.length)).slice(0, 5000).trimEnd();
+    const lead = { ...base, notes };
+    const text = exportLeadsCsv([lead], 'Asia/Kolkata');
+    expect(text.split('\n')[0]).toBe(`${LEAD_HEADER},notes`);
+    const back = importLeadsCsv(text);
+    expect(back.ok && back.records).toEqual([lead]);
+    expect(back.ok && back.records[0]!.notes!.length).toBe(notes.length);
+  });
+
+  it("a deal's stage history and last change come back; the history reads as `stage instant by`, oldest first", () => {
+    const deal: Deal = {
+      id: 'D1', partnerId: 'p1', repId: 'r1', leadId: 'L1', title: 'Annual licence', channel: 'paid', amount: 1_250_050, currency: 'INR',
+      stage: 'lost', probability: 0, createdAt: Date.parse('2026-01-06T04:30:00Z'), closedAt: Date.parse('2026-02-01T06:00:00.250Z'),
+      lostReason: 'price', updatedAt: Date.parse('2026-02-03T09:15:00Z'), expectedCloseAt: Date.parse('2026-01-31T18:30:00Z'),
+      stageLog: [
+        { stage: 'prospecting', at: Date.parse('2026-01-06T04:30:00Z'), by: 'r1' },
+        { stage: 'proposal', at: Date.parse('2026-01-20T04:30:00Z'), by: 'm1' },
+        { stage: 'lost', at: Date.parse('2026-02-01T06:00:00.250Z'), by: 'r1' },
+      ],
+    };
+    const text = exportDealsCsv([deal], 'Asia/Kolkata');
+    const [header, row] = parse(text) as string[][];
+    expect(header).toEqual([...DEAL_HEADER.split(','), 'updated_at', 'stage_log']);
+    expect(row![header!.indexOf('updated_at')]).toBe('2026-02-03T14:45:00+05:30');
+    expect(row![header!.indexOf('stage_log')]).toBe(
+      'prospecting 2026-01-06T10:00:00+05:30 r1 | proposal 2026-01-20T10:00:00+05:30 m1 | lost 2026-02-01T11:30:00.250+05:30 r1',
+    );
+    const back = importDealsCsv(text);
+    expect(back.ok && back.records).toEqual([deal]);
+  });
+
+  it('reads files of the first version (no notes, updated_at or stage_log column), and says which fields a file had', () => {
+    const leads = importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\n`);
+    const deals = importDealsCsv(`${DEAL_HEADER}\n${goodDeal}\n`);
+    expect(leads.ok && leads.fields).toEqual(LEAD_HEADER.split(',').map(camelCase));
+    expect(deals.ok && deals.fields).toEqual(DEAL_HEADER.split(',').map(camelCase));
+    expect(leads.ok && 'notes' in leads.records[0]!).toBe(false);
+    // The last thing the line tells of the deal: its close.
+    expect(deals.ok && deals.records[0]!.updatedAt).toBe(Date.parse('2026-01-20T04:30:00Z'));
+    const withColumns = importLeadsCsv(`${LEAD_HEADER},notes\n${goodLead},\n`);
+    expect(withColumns.ok && withColumns.fields).toContain('notes');
+    // An empty updated_at on a line someone added is taken the same way.
+    const added = importDealsCsv(`${DEAL_HEADER},updated_at\n${goodDeal},\n`);
+    expect(added.ok && added.records[0]!.updatedAt).toBe(Date.parse('2026-01-20T04:30:00Z'));
+  });
+
+  it('refuses a stage history it cannot read, naming the line and the entry', () => {
+    const header = `${DEAL_HEADER},updated_at,stage_log`;
+    const text = [
+      header,
+      `${goodDeal},2026-01-20T10:00:00+05:30,won 2026-01-20T10:00:00+05:30 r1`,
+      `${goodDeal.replace('D1', 'D2')},2026-01-20T10:00:00+05:30,prospecting 2026-01-06T10:00:00+05:30 r1 | sleeping 2026-01-07T10:00:00+05:30 r1`,
+      `${goodDeal.replace('D1', 'D3')},2026-01-20T10:00:00+05:30,won 2026-01-20 r1`,
+      `${goodDeal.replace('D1', 'D4')},2026-01-20T10:00:00+05:30,won r1`,
+    ].join('\n');
+    expect(refused(importDealsCsv(text))).toEqual([
+      'deals.csv:3: stage_log entry 2 "sleeping 2026-01-07T10:00:00+05:30 r1": "sleeping" is not a stage (prospecting, qualified, proposal, negotiation, won, lost)',
+      'deals.csv:4: stage_log entry 1 "won 2026-01-20 r1": "2026-01-20" is not a date and time with offset (e.g. 2026-01-15T10:30:00+05:30)',
+      'deals.csv:5: stage_log entry 1 "won r1" is not "stage date-and-time by" (e.g. won 2026-02-04T10:00:00+05:30 r1)',
+    ]);
+  });
+
+  it('writes amounts exactly, whatever their size, with as many decimals as the currency has', () => {
+    const deal: Deal = {
+      id: 'D1', partnerId: 'p1', repId: 'r1', title: 'T', channel: 'paid', amount: Number.MAX_SAFE_INTEGER, currency: 'INR',
+      stage: 'proposal', probability: 50, createdAt: 0, updatedAt: 0,
+    };
+    const cases: [Deal, string][] = [
+      [deal, '90071992547409.91'],
+      [{ ...deal, amount: 5 }, '0.05'],
+      [{ ...deal, amount: 1234, currency: 'KWD' }, '1.234'],
+      [{ ...deal, amount: 1234, currency: 'JPY' }, '1234'],
+    ];
+    for (const [record, cell] of cases) {
+      const text = exportDealsCsv([record]);
+      expect(text.split('\n')[1]!.split(',')[6]).toBe(cell);
+      const back = importDealsCsv(text);
+      expect(back.ok && back.records).toEqual([record]);
+    }
+    // Files of older versions wrote two decimals for KWD too: still read.
+    expect(importDealsCsv(`${DEAL_HEADER}\n${goodDeal.replace(',INR,', ',KWD,')}\n`).ok).toBe(true);
+  });
+
+  it("refuses a line its importer's own rule refuses, and with it the whole file", () => {
+    const text = `${LEAD_HEADER}\n${goodLead}\n${goodLead.replace('L1', 'L2').replace(',r1,', ',r2,')}\n`;
+    const refuse = (lead: Lead) => (lead.repId === 'r1' ? undefined : `rep_id "${lead.repId}" is someone else`);
+    expect(refused(importLeadsCsv(text, 'leads.csv', { refuse }))).toEqual(['leads.csv:3: rep_id "r2" is someone else']);
+  });
+});
+
+function camelCase(column: string): string {
+  return column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}

@@ -25,18 +25,55 @@
  */
 import { parse } from 'csv-parse/browser/esm/sync';
 import { stringify } from 'csv-stringify/browser/esm/sync';
-import { DEAL_FIELDS, LEAD_FIELDS, isCurrency, type Deal, type FieldSpec, type Lead } from '../domain/schema';
+import { DEAL_FIELDS, ID_PATTERN, LEAD_FIELDS, STAGES, isCurrency, type Deal, type FieldSpec, type Lead, type Stage, type StageChange } from '../domain/schema';
 import { minorDigits, parseMajor } from '../domain/money';
 import { validate } from '../domain/validate';
 import { offsetMinutes } from '../kpi/calendar';
 
-/** The spec's column order, as domain field names; the CSV header is their snake_case form. */
-export const LEAD_COLUMNS = ['id', 'partnerId', 'repId', 'createdAt', 'channel', 'status', 'company', 'contactName', 'phone', 'email', 'qualifiedAt'] as const satisfies readonly (keyof Lead)[];
-export const DEAL_COLUMNS = ['id', 'partnerId', 'repId', 'leadId', 'title', 'channel', 'amount', 'currency', 'stage', 'probability', 'createdAt', 'expectedCloseAt', 'closedAt', 'lostReason'] as const satisfies readonly (keyof Deal)[];
+/**
+ * The spec's columns (kpi-spec.md), as domain field names, in its order: files of every version
+ * have them, so a file without one of them is refused. The CSV header is their snake_case form.
+ */
+export const LEAD_SPEC_COLUMNS = ['id', 'partnerId', 'repId', 'createdAt', 'channel', 'status', 'company', 'contactName', 'phone', 'email', 'qualifiedAt'] as const satisfies readonly (keyof Lead)[];
+export const DEAL_SPEC_COLUMNS = ['id', 'partnerId', 'repId', 'leadId', 'title', 'channel', 'amount', 'currency', 'stage', 'probability', 'createdAt', 'expectedCloseAt', 'closedAt', 'lostReason'] as const satisfies readonly (keyof Deal)[];
+
+/**
+ * Fields that are never a column. A deleted record counts nowhere (kpi-spec.md) and is left out of
+ * files whole, so its `deletedAt` has nothing to say in one; every other field of the schema is
+ * written, so that export then import gives back every record the app holds, field for field.
+ */
+export const NOT_IN_FILES: readonly string[] = ['deletedAt'];
+
+/**
+ * Every column of a file: the spec's first, then each other field of the schema's table in its
+ * order (a field added to the schema is thus written and read without a change here). The added
+ * columns may be missing from a file (an older version's): the field is then not in the file.
+ */
+function columnsOf(fields: Record<string, FieldSpec>, specColumns: readonly string[]): readonly string[] {
+  const rest = Object.keys(fields).filter((field) => !specColumns.includes(field) && !NOT_IN_FILES.includes(field));
+  return [...specColumns, ...rest];
+}
+
+export const LEAD_COLUMNS = columnsOf(LEAD_FIELDS, LEAD_SPEC_COLUMNS);
+export const DEAL_COLUMNS = columnsOf(DEAL_FIELDS, DEAL_SPEC_COLUMNS);
 
 export const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
 
-export type ImportResult<T> = { ok: true; records: T[] } | { ok: false; errors: string[] };
+/**
+ * A file read whole, or why not. `fields` are the record fields the file has a column for: a
+ * field of `LEAD_COLUMNS`/`DEAL_COLUMNS` not among them was not in the file (an older version's),
+ * which is not the same as an empty cell (the field cleared).
+ */
+export type ImportResult<T> = { ok: true; records: T[]; fields: string[] } | { ok: false; errors: string[] };
+
+export interface ImportOptions<T> {
+  /**
+   * A rule of the importer's own (who may import the record: see app/transfer.service.ts), asked of
+   * every record that is valid: a sentence saying why it is refused, or undefined. A refusal is a
+   * bad line like any other, so the whole file is refused.
+   */
+  refuse?: (record: T) => string | undefined;
+}
 
 // ------------------------------------------------------------------------------------------------
 // The formula guard (see the module comment for the rule)
@@ -131,7 +168,10 @@ export function parseInstant(textValue: string): number | string {
 
 /** An instant as ISO 8601 in `tz` with its offset there: what a person in that zone reads. */
 export function formatInstant(instant: number, tz: string): string {
-  const offset = offsetMinutes(tz, instant);
+  // An offset in files is whole minutes; a few zones had one with seconds before 1972
+  // (Africa/Monrovia: -00:44:30). Rounded, it still names the same instant, only a local time
+  // some seconds off.
+  const offset = Math.round(offsetMinutes(tz, instant));
   const local = new Date(instant + offset * 60_000).toISOString();
   const millis = instant % 1000 === 0 ? '' : local.slice(19, 23);
   const sign = offset < 0 ? '-' : '+';
@@ -153,8 +193,16 @@ interface ParsedLine {
   cells: Record<string, string>;
 }
 
-/** The lines of a file as cells by column name; `errors` holds lines that could not even be split. */
-function readTable(text: string, fileName: string, columns: readonly string[]): { rows: ParsedLine[]; errors: LineError[] } | { fatal: string } {
+/**
+ * The lines of a file as cells by column name, and the columns it has; `errors` holds lines that
+ * could not even be split. `required` columns must be there, the rest of `columns` may be.
+ */
+function readTable(
+  text: string,
+  fileName: string,
+  required: readonly string[],
+  columns: readonly string[],
+): { rows: ParsedLine[]; errors: LineError[]; names: string[] } | { fatal: string } {
   let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
     // With info and raw, csv-parse returns { record, info, raw } per line; its types only know string[][].
@@ -168,7 +216,7 @@ function readTable(text: string, fileName: string, columns: readonly string[]): 
   if (!header) return { fatal: `${fileName}:1: the file is empty; its first line must be the header: ${expected.join(',')}` };
   const names = header.record.map((name) => name.trim());
   const problems: string[] = [];
-  const missing = expected.filter((name) => !names.includes(name));
+  const missing = required.map(snakeCase).filter((name) => !names.includes(name));
   const unknown = names.filter((name) => !expected.includes(name));
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   if (missing.length) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
@@ -190,7 +238,7 @@ function readTable(text: string, fileName: string, columns: readonly string[]): 
     names.forEach((name, index) => (cells[name] = record[index] ?? ''));
     rows.push({ line, cells });
   }
-  return { rows, errors };
+  return { rows, errors, names };
 }
 
 /**
@@ -218,6 +266,43 @@ type Cell = { value: unknown } | { error: string };
 
 const converted = (result: number | string): Cell => (typeof result === 'number' ? { value: result } : { error: result });
 
+/**
+ * A deal's stage history in one cell: its entries oldest first, separated by ` | `, each
+ * `stage instant by` (`prospecting 2026-01-05T10:00:00+05:30 r1 | won 2026-02-04T10:00:00+05:30 r1`).
+ * None of the three parts can hold a blank or a `|` (stages are words, instants ISO 8601, `by` an
+ * id), and an entry starts with a stage's letter, so a spreadsheet never runs it as a formula.
+ */
+export const STAGE_LOG_SEPARATOR = ' | ';
+
+function formatStageLog(log: readonly StageChange[], tz: string): string {
+  return log.map((change) => `${change.stage} ${formatInstant(change.at, tz)} ${change.by}`).join(STAGE_LOG_SEPARATOR);
+}
+
+function parseStageLog(cell: string): Cell {
+  const log: StageChange[] = [];
+  const entries = cell.split('|');
+  for (const [index, entry] of entries.entries()) {
+    const where = `entry ${index + 1} "${entry.trim()}"`;
+    const parts = entry.trim().split(/\s+/);
+    if (parts.length !== 3) return { error: `${where} is not "stage date-and-time by" (e.g. won 2026-02-04T10:00:00+05:30 r1)` };
+    const [stage, at, by] = parts as [string, string, string];
+    if (!(STAGES as readonly string[]).includes(stage)) return { error: `${where}: "${stage}" is not a stage (${STAGES.join(', ')})` };
+    const instant = parseInstant(at);
+    if (typeof instant === 'string') return { error: `${where}: ${instant}` };
+    if (!ID_PATTERN.test(by)) return { error: `${where}: "${by}" is not a person's id` };
+    log.push({ stage: stage as Stage, at: instant, by });
+  }
+  return { value: log };
+}
+
+/** Minor units as a decimal in major units, exactly (no floating point): 1250050 INR → "12500.50". */
+function formatMinor(minor: number, currency: string): string {
+  const digits = minorDigits(currency);
+  if (digits === 0) return String(minor);
+  const text = String(minor).padStart(digits + 1, '0');
+  return `${text.slice(0, -digits)}.${text.slice(-digits)}`;
+}
+
 /** Converts one cell of a field to its domain value, or says why it cannot. */
 function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): Cell {
   switch (spec.kind) {
@@ -226,7 +311,8 @@ function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): C
     case 'money': {
       const currency = row['currency']?.trim() ?? '';
       if (!isCurrency(currency)) return { error: 'cannot be read without a valid currency' };
-      return converted(parseMajor(raw, currency));
+      // As many decimals as the currency has minor units: 2 for INR, 0 for JPY, 3 for KWD.
+      return converted(parseMajor(raw, currency, minorDigits(currency)));
     }
     case 'percent':
       return /^\d+$/.test(raw.trim()) ? { value: Number(raw.trim()) } : { error: `"${raw}" is not a whole number from 0 to 100` };
@@ -234,7 +320,13 @@ function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): C
     case 'email':
     case 'phone':
       return { value: unguardText(raw) };
-    default:
+    case 'stageLog':
+      return parseStageLog(raw);
+    case 'id':
+    case 'enum':
+    case 'currency':
+    case 'timeZone':
+    case 'stageProbabilities':
       return { value: raw.trim() };
   }
 }
@@ -244,6 +336,7 @@ function recordFromCells(
   fields: Record<string, FieldSpec>,
   columns: readonly string[],
   cells: Record<string, string>,
+  derived: readonly string[],
 ): { record: Record<string, unknown>; conversionErrors: Map<string, string> } {
   const record: Record<string, unknown> = {};
   const conversionErrors = new Map<string, string>();
@@ -251,7 +344,7 @@ function recordFromCells(
     const spec = fields[field]!;
     const raw = cells[snakeCase(field)] ?? '';
     if (raw.trim() === '') {
-      if (!spec.optional) conversionErrors.set(field, `${snakeCase(field)} is required but empty`);
+      if (!spec.optional && !derived.includes(field)) conversionErrors.set(field, `${snakeCase(field)} is required but empty`);
       continue;
     }
     const cell = cellValue(spec, raw, cells);
@@ -261,23 +354,28 @@ function recordFromCells(
   return { record, conversionErrors };
 }
 
-function importFile<T extends { id: string }>(
-  text: string,
-  fileName: string,
-  kind: 'lead' | 'deal',
-  columns: readonly string[],
-  complete: (record: Record<string, unknown>) => Record<string, unknown> = (record) => record,
-): ImportResult<T> {
-  const fields: Record<string, FieldSpec> = kind === 'lead' ? LEAD_FIELDS : DEAL_FIELDS;
-  const table = readTable(text, fileName, columns);
+interface FileKind<T> {
+  kind: 'lead' | 'deal';
+  fields: Record<string, FieldSpec>;
+  required: readonly string[];
+  columns: readonly string[];
+  /** Required fields that a line may leave empty (or a file leave out): `complete` gives them. */
+  derived: readonly string[];
+  complete: (record: Record<string, unknown>) => Record<string, unknown>;
+  options: ImportOptions<T>;
+}
+
+function importFile<T extends { id: string }>(text: string, fileName: string, file: FileKind<T>): ImportResult<T> {
+  const table = readTable(text, fileName, file.required, file.columns);
   if ('fatal' in table) return { ok: false, errors: [table.fatal] };
+  const present = file.columns.filter((field) => table.names.includes(snakeCase(field)));
   const errors: LineError[] = [...table.errors];
   const records: T[] = [];
   const firstLineOfId = new Map<string, number>();
   for (const { line, cells } of table.rows) {
-    const { record, conversionErrors } = recordFromCells(fields, columns, cells);
+    const { record, conversionErrors } = recordFromCells(file.fields, present, cells, file.derived);
     const messages = [...conversionErrors.values()];
-    const result = validate(kind, complete(record));
+    const result = validate(file.kind, file.complete(record));
     if (!result.ok) {
       for (const problem of result.problems) {
         const field = problem.field.split('.')[0] ?? '';
@@ -289,27 +387,48 @@ function importFile<T extends { id: string }>(
     const firstLine = firstLineOfId.get(id);
     if (id && firstLine !== undefined) messages.push(`duplicate id "${id}" (first on line ${firstLine})`);
     else if (id) firstLineOfId.set(id, line);
+    const refusal = result.ok && messages.length === 0 ? file.options.refuse?.(result.value as unknown as T) : undefined;
+    if (refusal) messages.push(refusal);
     if (messages.length) errors.push({ line, message: messages.join('; ') });
     else if (result.ok) records.push(result.value as unknown as T);
   }
-  if (errors.length === 0) return { ok: true, records };
+  if (errors.length === 0) return { ok: true, records, fields: present };
   errors.sort((a, b) => a.line - b.line);
   return { ok: false, errors: errors.map(({ line, message }) => `${fileName}:${line}: ${message}`) };
 }
 
-export function importLeadsCsv(text: string, fileName = 'leads.csv'): ImportResult<Lead> {
-  return importFile<Lead>(text, fileName, 'lead', LEAD_COLUMNS);
+export function importLeadsCsv(text: string, fileName = 'leads.csv', options: ImportOptions<Lead> = {}): ImportResult<Lead> {
+  return importFile<Lead>(text, fileName, {
+    kind: 'lead',
+    fields: LEAD_FIELDS,
+    required: LEAD_SPEC_COLUMNS,
+    columns: LEAD_COLUMNS,
+    derived: [],
+    complete: (record) => record,
+    options,
+  });
 }
 
 /**
- * Deals in files carry no `updatedAt`: it is taken as the last thing the file tells of the deal
- * (its close, or else its creation), so that importing the same file twice gives the same records.
+ * A deal's `updatedAt` is its `updated_at` cell. Files of the first version have no such column,
+ * and a person adding a line may leave it empty: it is then the last thing the line tells of the
+ * deal (its close, or else its creation), so that importing the same file twice gives the same
+ * records.
  */
-export function importDealsCsv(text: string, fileName = 'deals.csv'): ImportResult<Deal> {
-  return importFile<Deal>(text, fileName, 'deal', DEAL_COLUMNS, (record) => {
-    const closedAt = typeof record['closedAt'] === 'number' ? record['closedAt'] : undefined;
-    const createdAt = typeof record['createdAt'] === 'number' ? record['createdAt'] : undefined;
-    return { ...record, updatedAt: closedAt ?? createdAt ?? 0 };
+export function importDealsCsv(text: string, fileName = 'deals.csv', options: ImportOptions<Deal> = {}): ImportResult<Deal> {
+  return importFile<Deal>(text, fileName, {
+    kind: 'deal',
+    fields: DEAL_FIELDS,
+    required: DEAL_SPEC_COLUMNS,
+    columns: DEAL_COLUMNS,
+    derived: ['updatedAt'],
+    complete: (record) => {
+      if (record['updatedAt'] !== undefined) return record;
+      const closedAt = typeof record['closedAt'] === 'number' ? record['closedAt'] : undefined;
+      const createdAt = typeof record['createdAt'] === 'number' ? record['createdAt'] : undefined;
+      return { ...record, updatedAt: closedAt ?? createdAt ?? 0 };
+    },
+    options,
   });
 }
 
@@ -321,17 +440,21 @@ function exportCell(spec: FieldSpec, value: unknown, tz: string, currency: strin
   switch (spec.kind) {
     case 'instant':
       return formatInstant(value as number, tz);
-    case 'money': {
-      const digits = Math.min(2, minorDigits(currency));
-      return ((value as number) / 10 ** minorDigits(currency)).toFixed(digits);
-    }
+    case 'money':
+      return formatMinor(value as number, currency);
     case 'percent':
       return value as number;
     case 'text':
     case 'email':
     case 'phone':
       return guardText(String(value));
-    default:
+    case 'stageLog':
+      return formatStageLog(value as StageChange[], tz);
+    case 'id':
+    case 'enum':
+    case 'currency':
+    case 'timeZone':
+    case 'stageProbabilities':
       return String(value);
   }
 }
