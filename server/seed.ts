@@ -7,6 +7,7 @@
 import * as Y from 'yjs';
 import type { Deal, Lead, Partner, Rep, Role } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
+import { DEMO_PROGRAM_ID, DEMO_SEED, DEMO_TZ } from '../src/lib/demo/demo-program';
 import { addMonths, DAY_MS, formatDay, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';
 import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
 import { copyProgramSettings, initProgram, openProgramDoc, projectFigures, projectPartnerView, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
@@ -15,10 +16,6 @@ import { channelRoom, parseRoom, partnerRoom, programRoom, rollupDaysRoom, rollu
 import type { FoldStore, RoomStorage } from './storage/storage';
 import type { SyncServer } from './sync/sync-server';
 
-/** The seed of the app's demo (src/lib/app/welcome.service.ts DEMO_SEED): the same records on both. */
-export const DEMO_SEED = 1;
-/** The demo program's zone (generate.ts), needed before generating: the history ends "tomorrow" there. */
-const DEMO_TZ = 'Asia/Kolkata';
 
 /** The vendor's staff of the demo program. */
 export const DEMO_STAFF: readonly StaffMember[] = [
@@ -74,7 +71,6 @@ function demoOf(options: DemoDocsOptions): DemoProgram {
     ...(options.now === undefined || options.end !== undefined ? {} : { now: options.now }),
     ...(options.leadsPerRepMonth === undefined ? {} : { leadsPerRepMonth: options.leadsPerRepMonth }),
   });
-  if (demo.program.timeZone !== DEMO_TZ) throw new Error(`The demo program is in ${demo.program.timeZone}, not ${DEMO_TZ}: update DEMO_TZ in server/seed.ts`);
   return demo;
 }
 
@@ -203,7 +199,7 @@ export async function seedIfEmpty(storage: RoomStorage & FoldStore, options: Dem
 }
 
 /** The demo program's users as its stored program document lists them (every start, seeded or not). */
-export async function demoUsersOf(sync: SyncServer, programId = 'demo'): Promise<DemoUser[]> {
+export async function demoUsersOf(sync: SyncServer, programId = DEMO_PROGRAM_ID): Promise<DemoUser[]> {
   const name = parseRoom(programRoom(programId));
   if (!name) throw new Error(`${programId} is not a program id`);
   const room = sync.room(name);

@@ -10,6 +10,7 @@ import { decodeJwt } from 'jose';
 import { DEFAULT_STAGE_PROBABILITY, ROLES, type Partner, type Rep, type Role } from '../domain/schema';
 import type { Directory } from './session.svelte';
 import { directoryOf, loadDemo } from './welcome.service';
+import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from '../demo/demo-program';
 
 export interface Claims {
   userId: string;
@@ -115,8 +116,6 @@ export async function fetchVendorPartners(fetcher: Fetch, token: string): Promis
   }
 }
 
-/** The demo program's id (src/lib/demo/generate.ts). */
-const DEMO_PROGRAM_ID = 'demo';
 
 /**
  * The program's directory (program settings, partners, reps) for a signed-in person. Until the
@@ -131,7 +130,7 @@ export async function directoryFor(claims: Claims, partnerId: string | undefined
     directory = directoryOf(await loadDemo(now));
   } else {
     directory = {
-      program: { id: claims.programId, name: claims.programId, currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } },
+      program: { id: claims.programId, name: claims.programId, currency: DEMO_CURRENCY, timeZone: DEMO_TZ, stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } },
       partners: [],
       reps: [],
     };

@@ -1,17 +1,16 @@
 /**
  * The demo program as the app knows it: the same seed and end date as the server's demo
- * (server/seed.ts imports DEMO_SEED from here), so the directory the app starts from (sign-in.ts)
- * names the same partners and reps as the records the server syncs.
+ * (server/seed.ts; both from src/lib/demo/demo-program.ts), so the directory the app starts from
+ * (sign-in.ts) names the same partners and reps as the records the server syncs.
  */
 import type { Directory } from './session.svelte';
 import { formatDay, localDayOf } from '../kpi/calendar';
-
-export const DEMO_SEED = 1;
+import { DEMO_SEED, DEMO_TZ } from '../demo/demo-program';
 
 export async function loadDemo(now: number) {
   const { generateDemoProgram } = await import('../demo/generate');
   // The history runs up to now: this month has data, and nothing later today has happened yet.
-  const end = formatDay(localDayOf('Asia/Kolkata')(now) + 1);
+  const end = formatDay(localDayOf(DEMO_TZ)(now) + 1);
   return generateDemoProgram({ seed: DEMO_SEED, end, now });
 }
 

@@ -22,6 +22,7 @@ import {
   type StageChange,
 } from '../domain/schema';
 import { DAY_MS, parseDay, startOfLocalDay } from '../kpi/calendar';
+import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from './demo-program';
 
 export interface DemoOptions {
   seed: number;
@@ -52,8 +53,8 @@ export interface DemoProgram {
 }
 
 export const DEMO_END = '2026-12-01';
-const PROGRAM_TZ = 'Asia/Kolkata';
-const CURRENCY = 'INR';
+const PROGRAM_TZ = DEMO_TZ;
+const CURRENCY = DEMO_CURRENCY;
 const RUPEE = 100; // minor units (paise) per rupee
 
 /** How a partner behaves: the differences the KPIs should reveal. */
@@ -142,7 +143,7 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
   const startDay = Date.UTC(lastDate.getUTCFullYear(), lastDate.getUTCMonth() - (months - 1), 1) / DAY_MS;
 
   const program: Program = {
-    id: 'demo',
+    id: DEMO_PROGRAM_ID,
     name: 'Acme Cloud Partner Program',
     currency: CURRENCY,
     timeZone: PROGRAM_TZ,

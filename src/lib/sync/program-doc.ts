@@ -12,7 +12,8 @@
  * chunk. Nothing here reads the clock.
  */
 import * as Y from 'yjs';
-import { isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
+// The domain's id rule: never a '/', which separates the parts of a target key.
+import { ID_PATTERN, isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
 import { chunkOf, decodePackedRollup, encodePackedRollup, PackedRollupError, packRollup, packSeries, packSeriesChunks, unpackRollup, unpackSeries, type PackedSeries } from '../kpi/packed';
 import { addRollup, emptyRollup, withoutReps, type Rollup } from '../kpi/buckets';
@@ -53,8 +54,6 @@ const TOTALS = 'totals';
  */
 export const PROGRAM_CLIENT_ROOTS = ['meta', 'partners', 'reps', 'staff', 'targets'] as const;
 
-/** The domain's id rule (schema ID_PATTERN): never a '/', which separates the parts of a target key. */
-const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
 /** Instants are epoch milliseconds before 2100, as in the schema: anything later is a unit mix-up. */
 const LATEST_INSTANT = Date.UTC(2100, 0, 1);

@@ -1,0 +1,9 @@
+/**
+ * The demo program as the app and the server both name it: one seed, one zone, so both generate
+ * the same partners, reps and records (src/lib/demo/generate.ts). Kept apart from the generator so
+ * that code which only needs the names does not load it.
+ */
+export const DEMO_PROGRAM_ID = 'demo';
+export const DEMO_SEED = 1;
+export const DEMO_TZ = 'Asia/Kolkata';
+export const DEMO_CURRENCY = 'INR';
