@@ -5,7 +5,7 @@
  * devices would duplicate its content.
  */
 import * as Y from 'yjs';
-import type { Deal, Lead, Partner, Rep, Role } from '../src/lib/domain/schema';
+import type { Deal, Lead, Partner, Rep } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
 import { DEMO_PROGRAM_ID, DEMO_SEED, DEMO_TZ } from '../src/lib/demo/demo-program';
 import { addMonths, DAY_MS, formatDay, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';

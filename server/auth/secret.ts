@@ -24,7 +24,7 @@ function readSecretFile(path: string): string | undefined {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (errorCode(error) === 'ENOENT') return undefined;
-    throw new Error(`Cannot read the token secret ${path}: ${(error as Error).message}`);
+    throw new Error(`Cannot read the token secret ${path}: ${(error as Error).message}`, { cause: error });
   }
   const secret = text.trim();
   // Never replaced silently: a new secret would sign everyone out, so a damaged file needs a person.
@@ -53,9 +53,9 @@ function createSecretFile(dataDir: string, path: string): string {
     linkSync(temp, path);
     return secret;
   } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw new Error(`Cannot store the token secret in ${path}: ${(error as Error).message}`);
+    if (errorCode(error) !== 'EEXIST') throw new Error(`Cannot store the token secret in ${path}: ${(error as Error).message}`, { cause: error });
     const theirs = readSecretFile(path);
-    if (theirs === undefined) throw new Error(`The token secret ${path} vanished while it was being created`);
+    if (theirs === undefined) throw new Error(`The token secret ${path} vanished while it was being created`, { cause: error });
     return theirs;
   } finally {
     unlinkSync(temp);

@@ -92,7 +92,7 @@ function loadLog(updates: Uint8Array[], what = 'the stored log'): Y.Doc {
   try {
     Y.applyUpdate(doc, Y.mergeUpdates(updates));
   } catch (error) {
-    throw new Error(`${what} (${updates.length} updates) does not load: ${(error as Error).message}`);
+    throw new Error(`${what} (${updates.length} updates) does not load: ${(error as Error).message}`, { cause: error });
   }
   if (doc._transaction !== null || doc._transactionCleanups.length > 0) throw new Error(`${what} leaves a doc unable to emit updates`);
   return doc;

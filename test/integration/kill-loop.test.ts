@@ -231,7 +231,7 @@ describe('kill -9 at random moments', () => {
       try {
         Y.applyUpdate(doc, Y.mergeUpdates(updates));
       } catch (error) {
-        throw new Error(`${when}: the stored log (${updates.length} rows) does not load: ${(error as Error).message} ${replay}`);
+        throw new Error(`${when}: the stored log (${updates.length} rows) does not load: ${(error as Error).message} ${replay}`, { cause: error });
       }
       const stored = openPartnerDoc(doc);
       const lost: string[] = [];

@@ -174,7 +174,7 @@ describe('HTTP', () => {
   it('/metrics reports connections, rooms, updates and bytes stored', async () => {
     // Rooms unloaded at once: the program room the rollup worker loaded is not counted.
     harness = await createHarness({ keepIdleRoomMs: 0 });
-    const client = await storedEdit(harness);
+    await storedEdit(harness);
     const text = await (await fetch(`${harness.server.origin}/metrics`)).text();
     expect(text).toMatch(/^partner_kpi_sync_connections 1$/m);
     expect(text).toMatch(/^partner_kpi_sync_rooms_loaded 1$/m);

@@ -302,7 +302,11 @@ interface EncodedSeries {
   conversions: Int32Array;
 }
 
-function encodeSeries(series: PackedSeries, utf8: TextEncoder): EncodedSeries {
+/** What of TextEncoder and TextDecoder is used here: the same in browsers and on the server (whose checks have no DOM types). */
+type Utf8Encoder = { encode(text: string): Uint8Array };
+type Utf8Decoder = { decode(bytes: Uint8Array): string };
+
+function encodeSeries(series: PackedSeries, utf8: Utf8Encoder): EncodedSeries {
   const rows = series.days.length;
   const what = `series ${series.key}`;
   const channel = CHANNELS.indexOf(series.channel);
@@ -535,7 +539,7 @@ class VarReader {
     return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
   }
 
-  text(what: string, utf8: TextDecoder): string {
+  text(what: string, utf8: Utf8Decoder): string {
     const length = this.uint(`the length of ${what}`);
     if (length > this.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.left} remain`);
     const slice = this.bytes.subarray(this.offset, this.offset + length);

@@ -11,7 +11,7 @@ import { getContext, setContext } from 'svelte';
 import type { Session } from '../app/session.svelte';
 import { selectedRanges, type Comparison, type PeriodSelection } from '../app/period';
 import type { Partner } from '../domain/schema';
-import { coveringMonths, isWholeMonths, previousRange, type DayRange } from '../kpi/calendar';
+import { coveringMonths, isWholeMonths, previousRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
 import { attentionInputs, lastSyncs, partnerFigures, programFigures, programRollup, quarterFigures, type PartnerRanges, type PeriodFigures, type QuarterFigures } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
