@@ -3,7 +3,7 @@
  * of a failed write by field so that each is shown next to its input.
  */
 import type { Problem } from '../domain/validate';
-import { formFieldLabel, problemText } from './problem-text';
+import { formFieldLabel, problemText, wholeRecordText } from './problem-text';
 import type { WriteResult } from '../store/write-result';
 import { parseDay, startOfLocalDay } from '../kpi/calendar';
 import { formatDay, localDayOf } from '../kpi/calendar';
@@ -38,7 +38,7 @@ export function errorsByField(problems: Problem[]): FieldErrors {
   for (const problem of problems) {
     const field = problem.field.split('.')[0] || 'form';
     const label = formFieldLabel(problem.field);
-    const text = label === undefined ? problem.message : problemText(problem, label);
+    const text = label === undefined ? (wholeRecordText(problem) ?? problem.message) : problemText(problem, label);
     errors[field] = errors[field] ? `${errors[field]} ${text}` : text;
   }
   return errors;
