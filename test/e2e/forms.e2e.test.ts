@@ -1,8 +1,8 @@
 /**
- * The rep's forms on a phone (390 × 844), end to end against the production build (#13 items 1, 9
- * and 14): a deal logged with the day it started, close dates that cannot be before the deal began
- * or in the future, Mark won not offered on a won deal, and a lead that converts once — Back after
- * converting never gives a second deal.
+ * The rep's forms on a phone (390 × 844), end to end against the production build (#13 items 1, 8,
+ * 9 and 14): a deal logged with the day it started, close dates that cannot be before the deal began
+ * or in the future, Mark won not offered on a won deal, a lead that converts once — Back after
+ * converting never gives a second deal — and what is typed kept on the device until it is saved.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
@@ -100,5 +100,66 @@ describe('the deal forms', () => {
     await page.getByText('This lead has already been converted into a deal: a lead converts once.').waitFor();
     await expect(page.getByRole('button', { name: 'Save' }).count()).resolves.toBe(0);
     await expect(app.dealCount()).resolves.toBe(dealsBefore + 1);
+  });
+});
+
+describe('drafts on the device', () => {
+  it('keeps what is typed in Log a lead across another tab, Back and a reload, until it is saved', async () => {
+    const app = await signedInRep();
+    const { page } = app;
+    await page.getByRole('link', { name: 'Log a lead' }).first().click();
+    await app.heading('Log a lead').waitFor();
+    await page.getByLabel('Company').fill('Tungabhadra Steel');
+    await page.getByText('What you type is kept on this device until you save it.').waitFor();
+    await page.getByLabel('Contact name').fill('Lakshmi Rao');
+    await page.getByLabel('Notes').fill('Wants a demo after the monsoon');
+
+    // Another tab, then Back: everything typed is there.
+    await app.tab('Deals');
+    await page.goBack();
+    await app.heading('Log a lead').waitFor();
+    await page.getByText('What you typed earlier is back.', { exact: false }).waitFor();
+    await expect(page.getByLabel('Company').inputValue()).resolves.toBe('Tungabhadra Steel');
+    await expect(page.getByLabel('Contact name').inputValue()).resolves.toBe('Lakshmi Rao');
+    await expect(page.getByLabel('Notes').inputValue()).resolves.toBe('Wants a demo after the monsoon');
+
+    // A reload, too.
+    await page.reload();
+    await app.heading('Log a lead').waitFor();
+    await expect.poll(() => page.getByLabel('Notes').inputValue()).toBe('Wants a demo after the monsoon');
+    await page.getByLabel('Channel').selectOption({ label: 'Earned' });
+    await page.getByRole('button', { name: 'Save' }).click();
+    await app.heading('Tungabhadra Steel').waitFor();
+
+    // Saved: the next lead starts empty.
+    await app.tab('Today');
+    await page.getByRole('link', { name: 'Log a lead' }).first().click();
+    await app.heading('Log a lead').waitFor();
+    await expect(page.getByLabel('Company').inputValue()).resolves.toBe('');
+    await expect(page.getByText('What you typed earlier is back.', { exact: false }).count()).resolves.toBe(0);
+  });
+
+  it('keeps an edit of a deal across a reload, in Hindi, and drops it when discarded', async () => {
+    const app = await signedInRep();
+    const { page } = app;
+    await app.tab('Settings');
+    await app.setLanguage('हिन्दी');
+    await page.getByRole('navigation').getByRole('link', { name: 'डील', exact: true }).click();
+    await page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
+    const title = page.getByLabel('शीर्षक');
+    await title.waitFor();
+    const stored = await title.inputValue();
+    await title.fill(`${stored} (renewal)`);
+    await page.getByText('आप जो लिखते हैं, वह सहेजने तक इसी डिवाइस पर रखा जाता है।').waitFor();
+
+    await page.reload();
+    await page.getByText('आपने पहले जो लिखा था, वह वापस आ गया है।', { exact: false }).waitFor();
+    await expect(title.inputValue()).resolves.toBe(`${stored} (renewal)`);
+    await page.getByRole('button', { name: 'लिखा हुआ हटाएँ' }).click();
+    await expect.poll(() => title.inputValue()).toBe(stored);
+    await page.reload();
+    await title.waitFor();
+    await expect(page.getByText('आपने पहले जो लिखा था', { exact: false }).count()).resolves.toBe(0);
+    await expect(title.inputValue()).resolves.toBe(stored);
   });
 });

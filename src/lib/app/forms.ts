@@ -7,6 +7,7 @@ import { formFieldLabel, problemText, wholeRecordText } from './problem-text';
 import type { WriteResult } from '../store/write-result';
 import { parseDay, startOfLocalDay } from '../kpi/calendar';
 import { formatDay, localDayOf } from '../kpi/calendar';
+import { draftKey } from '../store/drafts';
 
 export type FieldErrors = Record<string, string>;
 
@@ -49,4 +50,13 @@ export function errorsOf<T>(result: WriteResult<T>): FieldErrors {
   if (result.ok) return {};
   if ('problems' in result) return errorsByField(result.problems);
   return { form: result.storageError.message };
+}
+
+/**
+ * The key of a form's draft on this device (store/drafts.ts): the form (`lead:new`, `deal:<id>`…)
+ * of the signed-in person of the opened partner.
+ */
+export function formDraftKey(session: { identity?: { partnerId: string; repId: string } | undefined }, form: string): string {
+  const identity = session.identity;
+  return draftKey(identity?.partnerId ?? '', identity?.repId ?? '', form);
 }
