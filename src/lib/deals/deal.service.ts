@@ -70,6 +70,7 @@ export function stageProbability(session: Session, stage: Stage): number {
   return session.program!.stageProbabilities[stage];
 }
 
+/** A lead converts once: a second deal from it would count one sale twice in the pipeline. */
 const LEAD_CONVERTED = problem('', 'This lead has already been converted into a deal.', 'leadConverted');
 
 /** A deal marked lost in a form says why (the domain allows none: files and older data may lack it). */
@@ -84,10 +85,11 @@ function startOfToday(now: number, tz: string): number {
 const closedInFuture = () => problem('closedAt', 'Close date cannot be in the future.', 'inFuture');
 
 /**
- * The close instant for a close date: now when it is today, otherwise noon of that day,
- * so that a deal marked won today is never closed in the future; and never before the deal's
- * creation on the day it was created (closed the day it began: a cycle of zero, not of minus a few
- * hours). A close date before the creation day stays before it, for validation to refuse.
+ * The close instant for a close date (never after today: refused before): noon of that day, or now
+ * when that is earlier, so that a deal marked won today is never closed in the future; and never
+ * before the deal's creation on the day it was created (closed the day it began: a cycle of zero,
+ * not of minus a few hours). A close date before the creation day stays before it, for validation
+ * to refuse.
  */
 function closeInstant(day: number | undefined, now: number, createdAt?: number): number {
   if (day === undefined) return now;
