@@ -88,6 +88,9 @@ describe('the vendor console', () => {
     await vendor.fillTarget({ revenue: 'lots', deals: '2.5' });
     await expect(vendor.errorFor(/^Revenue target/)).resolves.toMatch(/"lots" is not an amount/);
     await expect(vendor.errorFor('Deals to win')).resolves.toBe('Deals to win must be a whole number of deals.');
+    // A target of nothing is refused, not saved as ₹0 and 0 deals (#13 item 14).
+    await vendor.fillTarget({ revenue: '0', deals: '' });
+    await expect.poll(() => vendor.errorFor(/^Revenue target/)).toBe('A target needs revenue or deals to win above 0: set one of them, or both.');
 
     await vendor.fillTarget({ revenue: '25,00,000', deals: '37' });
     await vendor.page.getByRole('status').filter({ hasText: 'Target saved.' }).waitFor();

@@ -123,7 +123,7 @@ describe('deal form conversion problems', () => {
   const sessionIn = (currency: string) =>
     ({ program: { ...program, currency }, identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' }, now: () => Date.UTC(2026, 0, 1) }) as unknown as Session;
   const form = (changes: Partial<DealForm>): DealForm => ({
-    title: 'Licence', amount: '100', channel: 'paid', stage: 'proposal', probability: '50', expectedClose: '', closedOn: '', lostReason: '', ...changes,
+    title: 'Licence', amount: '100', channel: 'paid', stage: 'proposal', probability: '50', expectedClose: '', closedOn: '', lostReason: '', startedOn: '', ...changes,
   });
   const errors = async (changes: Partial<DealForm>, currency = 'INR') => {
     const saved = await saveDeal(sessionIn(currency), form(changes));

@@ -4,6 +4,8 @@
  * pipeline coverage.
  */
 import { describe, expect, it } from 'vitest';
+import { getLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
+import { targetProblemText } from '../../src/lib/vendor/vendor-view';
 import { formatDay } from '../../src/lib/kpi/calendar';
 import {
   MAX_DEAL_TARGET,
@@ -58,12 +60,37 @@ describe('the target form', () => {
   it('names every problem by its field, at once', () => {
     expect(parseTargetForm({ quarter: '', revenue: '', deals: '' }, 'INR')).toEqual({
       ok: false,
-      problems: { quarter: { code: 'required' }, revenue: { code: 'required' }, deals: { code: 'required' } },
+      problems: { quarter: { code: 'required' }, revenue: { code: 'noTarget' } },
     });
-    expect(parseTargetForm({ quarter: '2026-Q7', revenue: '-5', deals: '2.5' }, 'INR')).toEqual({
+    expect(parseTargetForm({ quarter: '2026-Q7', revenue: 'lots', deals: '2.5' }, 'INR')).toEqual({
       ok: false,
-      problems: { quarter: { code: 'notQuarter' }, revenue: { code: 'notAmount', value: '-5' }, deals: { code: 'notWholeNumber', value: '2.5' } },
+      problems: { quarter: { code: 'notQuarter' }, revenue: { code: 'notAmount', value: 'lots' }, deals: { code: 'notWholeNumber', value: '2.5' } },
     });
+  });
+
+  it('refuses a target of nothing (₹0 and 0 deals) and negative figures; an empty part is no target for it (#13 item 14)', () => {
+    for (const [revenue, deals] of [['0', '0'], ['', '0'], ['0', ''], ['0.00', ' ']]) {
+      expect(parseTargetForm({ quarter: '2026-Q4', revenue: revenue!, deals: deals! }, 'INR')).toEqual({ ok: false, problems: { revenue: { code: 'noTarget' } } });
+    }
+    expect(parseTargetForm({ quarter: '2026-Q4', revenue: '-5', deals: '-2' }, 'INR')).toEqual({ ok: false, problems: { revenue: { code: 'negative' }, deals: { code: 'negative' } } });
+    // Revenue alone, or deals alone, is a target.
+    expect(parseTargetForm({ quarter: '2026-Q4', revenue: '500000', deals: '' }, 'INR')).toEqual({ ok: true, quarter: '2026-Q4', revenue: 50_000_000, deals: 0 });
+    expect(parseTargetForm({ quarter: '2026-Q4', revenue: '', deals: '12' }, 'INR')).toEqual({ ok: true, quarter: '2026-Q4', revenue: 0, deals: 12 });
+    // And the form shows such a target with the empty part empty again.
+    expect(targetToForm({ quarter: '2026-Q4', revenue: 0, deals: 12 }, 'INR')).toEqual({ quarter: '2026-Q4', revenue: '', deals: '12' });
+    expect(targetToForm({ quarter: '2026-Q4', revenue: 50_000_000, deals: 0 }, 'INR')).toEqual({ quarter: '2026-Q4', revenue: '500000', deals: '' });
+  });
+
+  it('says why a target of nothing or a negative one is refused, in English and Hindi', () => {
+    const appLocale = getLocale;
+    try {
+      expect(targetProblemText({ code: 'noTarget' }, 'Revenue target (INR)')).toBe('A target needs revenue or deals to win above 0: set one of them, or both.');
+      expect(targetProblemText({ code: 'negative' }, 'Deals to win')).toBe('Deals to win cannot be negative.');
+      overwriteGetLocale(() => 'hi');
+      expect(targetProblemText({ code: 'noTarget' }, 'राजस्व लक्ष्य (INR)')).toBe('लक्ष्य में 0 से अधिक राजस्व या जीतने वाली डील होनी चाहिए: इनमें से एक या दोनों तय करें।');
+    } finally {
+      overwriteGetLocale(appLocale);
+    }
   });
 
   it('refuses decimals a currency does not have, too many decimals, and amounts too large', () => {
@@ -113,6 +140,18 @@ describe('progress and pipeline coverage', () => {
       coverage: null,
       reached: true,
     });
-    expect(targetProgress({ target: { revenue: 0, deals: 0 }, revenueWon: 0, dealsWon: 0, openPipeline: 0 })).toMatchObject({ revenueShare: null, dealsShare: null, reached: true });
+    // A target of nothing (older data; the form refuses it) is never "reached".
+    expect(targetProgress({ target: { revenue: 0, deals: 0 }, revenueWon: 0, dealsWon: 0, openPipeline: 0 })).toMatchObject({ revenueShare: null, dealsShare: null, reached: false });
+  });
+
+  it('a target of deals alone is reached when its deals are won, not on the first day', () => {
+    expect(targetProgress({ target: { revenue: 0, deals: 3 }, revenueWon: 900, dealsWon: 2, openPipeline: 500 })).toEqual({
+      revenueShare: null,
+      dealsShare: 2 / 3,
+      remaining: 0,
+      coverage: null,
+      reached: false,
+    });
+    expect(targetProgress({ target: { revenue: 0, deals: 3 }, revenueWon: 900, dealsWon: 3, openPipeline: 500 })).toMatchObject({ reached: true });
   });
 });

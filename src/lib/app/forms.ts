@@ -3,10 +3,11 @@
  * of a failed write by field so that each is shown next to its input.
  */
 import type { Problem } from '../domain/validate';
-import { formFieldLabel, problemText } from './problem-text';
+import { formFieldLabel, problemText, wholeRecordText } from './problem-text';
 import type { WriteResult } from '../store/write-result';
 import { parseDay, startOfLocalDay } from '../kpi/calendar';
 import { formatDay, localDayOf } from '../kpi/calendar';
+import { draftKey } from '../store/drafts';
 
 export type FieldErrors = Record<string, string>;
 
@@ -38,7 +39,7 @@ export function errorsByField(problems: Problem[]): FieldErrors {
   for (const problem of problems) {
     const field = problem.field.split('.')[0] || 'form';
     const label = formFieldLabel(problem.field);
-    const text = label === undefined ? problem.message : problemText(problem, label);
+    const text = label === undefined ? (wholeRecordText(problem) ?? problem.message) : problemText(problem, label);
     errors[field] = errors[field] ? `${errors[field]} ${text}` : text;
   }
   return errors;
@@ -49,4 +50,13 @@ export function errorsOf<T>(result: WriteResult<T>): FieldErrors {
   if (result.ok) return {};
   if ('problems' in result) return errorsByField(result.problems);
   return { form: result.storageError.message };
+}
+
+/**
+ * The key of a form's draft on this device (store/drafts.ts): the form (`lead:new`, `deal:<id>`…)
+ * of the signed-in person of the opened partner.
+ */
+export function formDraftKey(session: { identity?: { partnerId: string; repId: string } | undefined }, form: string): string {
+  const identity = session.identity;
+  return draftKey(identity?.partnerId ?? '', identity?.repId ?? '', form);
 }

@@ -61,6 +61,9 @@ const SENTENCES: Record<ProblemCode, Sentence> = {
   noMinorUnit: named(['value', 'currency'], (_field, { value, currency }, options) => m.problem_no_minor_unit({ value, currency }, options)),
   amountTooLarge: named(['value'], (_field, { value }, options) => m.problem_amount_too_large({ value }, options)),
   notDate: plain(m.problem_not_date),
+  inFuture: plain(m.problem_in_future),
+  startedAfterClose: plain(m.problem_started_after_close),
+  leadConverted: plain(m.problem_lead_converted),
   invalid: plain(m.problem_invalid),
 };
 
@@ -91,6 +94,8 @@ const FORM_FIELD_LABELS: Record<string, (inputs: Record<string, never>, options:
   expectedCloseAt: m.expected_close,
   closedAt: m.close_date,
   lostReason: m.lost_reason,
+  // The day a new deal began (Log a deal): the form's field, not the record's createdAt.
+  startedOn: m.deal_started_on,
 };
 
 /**
@@ -101,4 +106,12 @@ const FORM_FIELD_LABELS: Record<string, (inputs: Record<string, never>, options:
 export function formFieldLabel(field: string, options: Options = {}): string | undefined {
   const name = field.split('.')[0] ?? '';
   return Object.hasOwn(FORM_FIELD_LABELS, name) ? FORM_FIELD_LABELS[name]?.({}, options) : undefined;
+}
+
+/** Problems about a record as a whole whose sentence names no field: said in the interface's language all the same. */
+const WHOLE_RECORD_CODES: ReadonlySet<ProblemCode> = new Set(['leadConverted']);
+
+/** The sentence of a problem of the record as a whole (field ''), or undefined when it has none but its English one. */
+export function wholeRecordText(problem: Problem, options: Options = {}): string | undefined {
+  return problem.field === '' && problem.code !== undefined && WHOLE_RECORD_CODES.has(problem.code) ? problemText(problem, '', options) : undefined;
 }

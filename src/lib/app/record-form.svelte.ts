@@ -37,4 +37,30 @@ export class RecordForm<F extends object> {
   touched(): Set<keyof F> {
     return new Set((Object.keys(this.form) as (keyof F)[]).filter((key) => this.form[key] !== this.seen[key]));
   }
+
+  /** What the person typed, for a draft (form-draft.svelte.ts): the touched text fields; undefined when none. */
+  typed(): Record<string, string> | undefined {
+    const typed: Record<string, string> = {};
+    for (const key of this.touched()) {
+      const value = this.form[key];
+      if (typeof value === 'string') typed[key as string] = value;
+    }
+    return Object.keys(typed).length ? typed : undefined;
+  }
+
+  /**
+   * Puts a draft's values back: they are touched again, so a save writes them and only them. A
+   * field touched meanwhile keeps what was typed since; a field the form does not have is ignored.
+   */
+  restore(values: Record<string, string>): void {
+    for (const key of Object.keys(this.form) as (keyof F)[]) {
+      const value = values[key as string];
+      if (value !== undefined && typeof this.seen[key] === 'string' && this.form[key] === this.seen[key]) this.form[key] = value as F[keyof F];
+    }
+  }
+
+  /** Drops what was typed: the form is the record again. */
+  discard(): void {
+    this.form = { ...this.seen };
+  }
 }

@@ -1,6 +1,6 @@
 /** What the deal screens do: build a deal from the form, save it, move it through the stages. */
 import type { Session } from '../app/session.svelte';
-import { DAY_MS } from '../kpi/calendar';
+import { DAY_MS, localDayOf, startOfLocalDay } from '../kpi/calendar';
 import { isOpenStage, type Channel, type Deal, type Lead, type LostReason, type Stage, type StageChange } from '../domain/schema';
 import { parseMajor, minorDigits } from '../domain/money';
 import { newId } from '../app/ids';
@@ -16,6 +16,11 @@ export interface DealForm {
   expectedClose: string;
   closedOn: string;
   lostReason: LostReason | '';
+  /**
+   * The day a new deal started (Log a deal only; an edit leaves when a deal began alone). '' is the
+   * default: today, or the close date of a deal logged as already won or lost when that is earlier.
+   */
+  startedOn: string;
 }
 
 export function emptyDealForm(session: Session, lead?: Lead): DealForm {
@@ -28,6 +33,7 @@ export function emptyDealForm(session: Session, lead?: Lead): DealForm {
     expectedClose: '',
     closedOn: '',
     lostReason: '',
+    startedOn: '',
   };
 }
 
@@ -42,7 +48,21 @@ export function dealToForm(deal: Deal, tz: string): DealForm {
     expectedClose: toDateInput(deal.expectedCloseAt, tz),
     closedOn: toDateInput(deal.closedAt, tz),
     lostReason: deal.lostReason ?? '',
+    startedOn: '',
   };
+}
+
+/**
+ * The day Log a deal shows as the start when the rep has not said (`today` and the dates as in date
+ * inputs): today, or the close date of a deal logged as won or lost when that is earlier.
+ */
+export function defaultStartedOn(form: Pick<DealForm, 'stage' | 'closedOn'>, today: string): string {
+  return !isOpenStage(form.stage) && form.closedOn !== '' && form.closedOn < today ? form.closedOn : today;
+}
+
+/** Today as a date input's value, in the program's zone. */
+export function todayInput(session: Session): string {
+  return toDateInput(session.now(), session.program!.timeZone);
 }
 
 /** The default probability of a stage in this program (a rep may override it while the deal is open). */
@@ -50,14 +70,26 @@ export function stageProbability(session: Session, stage: Stage): number {
   return session.program!.stageProbabilities[stage];
 }
 
+/** A lead converts once: a second deal from it would count one sale twice in the pipeline. */
+const LEAD_CONVERTED = problem('', 'This lead has already been converted into a deal.', 'leadConverted');
+
 /** A deal marked lost in a form says why (the domain allows none: files and older data may lack it). */
 const LOST_REASON_REQUIRED = problem('lostReason', 'Lost reason is required.', 'required');
 
+/** The first instant of the program's today: a close or start date after it is in the future. */
+function startOfToday(now: number, tz: string): number {
+  return startOfLocalDay(localDayOf(tz)(now), tz);
+}
+
+/** A close date after today is refused: a win that has not happened yet is not logged as won. */
+const closedInFuture = () => problem('closedAt', 'Close date cannot be in the future.', 'inFuture');
+
 /**
- * The close instant for a close date: now when it is today (or later), otherwise noon of that day,
- * so that a deal marked won today is never closed in the future; and never before the deal's
- * creation on the day it was created (closed the day it began: a cycle of zero, not of minus a few
- * hours). A close date before the creation day stays before it, for validation to refuse.
+ * The close instant for a close date (never after today: refused before): noon of that day, or now
+ * when that is earlier, so that a deal marked won today is never closed in the future; and never
+ * before the deal's creation on the day it was created (closed the day it began: a cycle of zero,
+ * not of minus a few hours). A close date before the creation day stays before it, for validation
+ * to refuse.
  */
 function closeInstant(day: number | undefined, now: number, createdAt?: number): number {
   if (day === undefined) return now;
@@ -114,6 +146,7 @@ function formFields(session: Session, form: DealForm, createdAt?: number): { fie
   } else {
     const closedDay = dateInput(form.closedOn, tz);
     if (closedDay === null) problems.push(problem('closedAt', 'Close date is not a date.', 'notDate'));
+    else if (closedDay !== undefined && closedDay > startOfToday(session.now(), tz)) problems.push(closedInFuture());
     else fields.closedAt = closeInstant(closedDay, session.now(), createdAt);
     fields.lostReason = form.stage === 'lost' && form.lostReason ? form.lostReason : undefined;
     if (form.stage === 'lost' && !form.lostReason) problems.push(LOST_REASON_REQUIRED);
@@ -131,7 +164,28 @@ const DEAL_FIELDS_OF: Record<keyof DealForm, (keyof Deal)[]> = {
   expectedClose: ['expectedCloseAt'],
   closedOn: ['closedAt'],
   lostReason: ['lostReason'],
+  // Only a new deal takes a start: an edit never moves when a deal began.
+  startedOn: [],
 };
+
+/**
+ * When a new deal began, from the form's "Deal started on" (undefined: the default, worked out
+ * once the close instant is known), or the problem with it. A start today is now (as before the
+ * field existed); an earlier day is its noon, as a close date is (closeInstant), so that a deal
+ * started and closed on one past day has a cycle of zero.
+ */
+function startInstant(form: DealForm, now: number, tz: string): number | undefined | Problem {
+  const day = dateInput(form.startedOn, tz);
+  if (day === undefined) return undefined;
+  if (day === null) return problem('startedOn', 'Deal started on is not a date.', 'notDate');
+  const today = startOfToday(now, tz);
+  if (day > today) return problem('startedOn', 'Deal started on cannot be in the future.', 'inFuture');
+  if (!isOpenStage(form.stage)) {
+    const closedDay = dateInput(form.closedOn, tz);
+    if (typeof closedDay === 'number' && day > closedDay) return problem('startedOn', 'Deal started on cannot be after the close date.', 'startedAfterClose');
+  }
+  return day === today ? now : day + DAY_MS / 2;
+}
 
 /**
  * Saves a new deal (from a lead when given: it takes the lead's channel), or the changes to one:
@@ -147,8 +201,13 @@ export async function saveDeal(
 ): Promise<{ id: string } | { errors: FieldErrors }> {
   const store = session.store!;
   const identity = session.identity!;
+  // A lead converts once (the store refuses it too, for a conversion this device has not projected yet).
+  if (lead && !existing && lead.status === 'converted') return { errors: errorsByField([LEAD_CONVERTED]) };
   const now = session.now();
-  const { fields: formValues, problems } = formFields(session, form, existing?.createdAt);
+  const started = existing ? undefined : startInstant(form, now, session.program!.timeZone);
+  const startedAt = typeof started === 'number' ? started : undefined;
+  const { fields: formValues, problems } = formFields(session, form, existing?.createdAt ?? startedAt);
+  if (typeof started === 'object') problems.push(started);
   const fields: Partial<Deal> = formValues;
   if (existing && touched) {
     const kept = new Set([...touched].flatMap((key) => DEAL_FIELDS_OF[key]));
@@ -162,8 +221,9 @@ export async function saveDeal(
         id,
         partnerId: identity.partnerId,
         repId: identity.repId,
-        // A deal logged as already won or lost (last week's win, logged today) began no later than it closed.
-        createdAt: Math.min(now, fields.closedAt ?? now),
+        // The day the rep said it started; by default, a deal logged as already won or lost (last
+        // week's win, logged today) began no later than it closed.
+        createdAt: startedAt ?? Math.min(now, fields.closedAt ?? now),
         updatedAt: now,
         ...(lead ? { leadId: lead.id, channel: lead.channel } : {}),
       };
@@ -195,8 +255,10 @@ export async function moveStage(
     changes.closedAt = undefined;
     changes.lostReason = undefined;
   } else {
-    const day = dateInput(options.closedOn ?? '', session.program!.timeZone);
+    const tz = session.program!.timeZone;
+    const day = dateInput(options.closedOn ?? '', tz);
     if (day === null) return errorsByField([problem('closedAt', 'Close date is not a date.', 'notDate')]);
+    if (day !== undefined && day > startOfToday(now, tz)) return errorsByField([closedInFuture()]);
     changes.closedAt = closeInstant(day, now, deal.createdAt);
     changes.lostReason = stage === 'lost' && options.lostReason ? options.lostReason : undefined;
     // Why deals are lost is what a channel manager acts on: a form never marks one lost without it.

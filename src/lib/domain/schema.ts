@@ -276,6 +276,10 @@ export type ProblemCode =
   | 'noMinorUnit'
   | 'amountTooLarge'
   | 'notDate'
+  | 'inFuture'
+  | 'startedAfterClose'
+  // Made by the store for a command the record's state refuses (a lead converts once).
+  | 'leadConverted'
   // A check without a code of its own (e.g. an entry of a stage history): only its message says more.
   | 'invalid';
 

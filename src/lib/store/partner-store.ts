@@ -17,7 +17,7 @@
  * Writes are validated by the domain schema first: invalid input never reaches the document.
  */
 import type { Deal, Lead } from '../domain/schema';
-import { validate, type Problem } from '../domain/validate';
+import { problem, validate, type Problem } from '../domain/validate';
 import type { PartnerDoc } from '../sync/partner-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
@@ -272,12 +272,16 @@ export class PartnerStore {
 
   /**
    * Converts a lead into a deal in one transaction: the deal takes the lead's channel and
-   * partner, and the lead's status becomes converted.
+   * partner, and the lead's status becomes converted. A lead converts once: a converted lead is
+   * refused (a form submitted again, Back to a saved form, a double tap), or the pipeline would
+   * count one sale twice. The check reads the document in the same task as the write, so two
+   * conversions started together give one deal.
    */
   async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
     const lead = this.docs.readLead(this.partnerDoc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
+    if (lead.status === 'converted') return { ok: false, problems: [problem('', 'This lead has already been converted into a deal.', 'leadConverted')] };
     const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
     if (!checked.ok) return checked;
     return this.write(

@@ -57,9 +57,9 @@ export function targetFor(targets: readonly TargetEntry[], partnerId: string, qu
 
 export interface TargetForm {
   quarter: string;
-  /** Revenue in major units, as typed (`5000000`, `12500.50`). */
+  /** Revenue in major units, as typed (`5000000`, `12500.50`); empty: no revenue target. */
   revenue: string;
-  /** Deals to win, as typed. */
+  /** Deals to win, as typed; empty: no deals target. */
   deals: string;
 }
 
@@ -71,7 +71,10 @@ export type TargetFieldProblem =
   | { code: 'tooManyDecimals'; value: string; max: number }
   | { code: 'noMinorUnit'; value: string; currency: string }
   | { code: 'tooLarge'; value: string }
-  | { code: 'notWholeNumber'; value: string };
+  | { code: 'notWholeNumber'; value: string }
+  | { code: 'negative' }
+  /** Neither revenue nor deals above 0: a target of nothing (shown under revenue). */
+  | { code: 'noTarget' };
 
 export type TargetFormProblems = Partial<Record<keyof TargetForm, TargetFieldProblem>>;
 
@@ -81,14 +84,20 @@ export const MAX_DEAL_TARGET = 100_000;
 export function targetToForm(target: Pick<TargetEntry, 'quarter' | 'revenue' | 'deals'>, currency: string): TargetForm {
   const digits = minorDigits(currency);
   const major = (target.revenue / 10 ** digits).toFixed(digits);
-  // Whole amounts are shown without ".00": targets are round numbers.
-  return { quarter: target.quarter, revenue: /\.0+$/.test(major) ? major.replace(/\.0+$/, '') : major, deals: String(target.deals) };
+  // Whole amounts are shown without ".00": targets are round numbers. A part that is 0 is no target: empty.
+  const revenue = target.revenue === 0 ? '' : /\.0+$/.test(major) ? major.replace(/\.0+$/, '') : major;
+  return { quarter: target.quarter, revenue, deals: target.deals === 0 ? '' : String(target.deals) };
 }
+
+/** A number with a minus sign: said as negative, not as "not an amount". */
+const NEGATIVE = /^-\s*\d+(?:\.\d*)?$/;
 
 function revenueOf(typed: string, currency: string): number | TargetFieldProblem {
   // People type thousands separators (5,00,000 or 500,000): they carry no meaning here.
   const value = typed.trim().replace(/,/g, '');
-  if (value === '') return { code: 'required' };
+  // Empty: no revenue target (a target of deals alone); the form refuses a target of neither.
+  if (value === '') return 0;
+  if (NEGATIVE.test(value)) return { code: 'negative' };
   const parsed = parseMajor(value, currency);
   if (typeof parsed === 'number') return parsed;
   const decimals = /^\d+(?:\.(\d+))?$/.exec(value);
@@ -100,13 +109,20 @@ function revenueOf(typed: string, currency: string): number | TargetFieldProblem
 
 function dealsOf(typed: string): number | TargetFieldProblem {
   const value = typed.trim().replace(/,/g, '');
-  if (value === '') return { code: 'required' };
+  // Empty: no deals target (a target of revenue alone).
+  if (value === '') return 0;
+  if (NEGATIVE.test(value)) return { code: 'negative' };
   if (!/^\d+$/.test(value)) return { code: 'notWholeNumber', value: typed.trim() };
   const deals = Number(value);
   return deals > MAX_DEAL_TARGET ? { code: 'tooLarge', value: typed.trim() } : deals;
 }
 
-/** The target a form describes (revenue in minor units), or every problem with it, by field. */
+/**
+ * The target a form describes (revenue in minor units), or every problem with it, by field. A
+ * target is revenue to win, deals to win, or both: an empty field (or 0) is no target for that
+ * part, and a target of neither — ₹0 and 0 deals, which every partner "reaches" on the first
+ * day — is refused.
+ */
 export function parseTargetForm(form: TargetForm, currency: string): { ok: true; quarter: string; revenue: number; deals: number } | { ok: false; problems: TargetFormProblems } {
   const problems: TargetFormProblems = {};
   if (!parseQuarter(form.quarter)) problems.quarter = form.quarter === '' ? { code: 'required' } : { code: 'notQuarter' };
@@ -114,6 +130,7 @@ export function parseTargetForm(form: TargetForm, currency: string): { ok: true;
   if (typeof revenue !== 'number') problems.revenue = revenue;
   const deals = dealsOf(form.deals);
   if (typeof deals !== 'number') problems.deals = deals;
+  if (revenue === 0 && deals === 0) problems.revenue = { code: 'noTarget' };
   if (typeof revenue !== 'number' || typeof deals !== 'number' || Object.keys(problems).length) return { ok: false, problems };
   return { ok: true, quarter: form.quarter, revenue, deals };
 }
@@ -152,6 +169,10 @@ export function pipelineCoverage(openPipeline: number, remaining: number): numbe
   return Number.isFinite(coverage) ? coverage : null;
 }
 
+/**
+ * A revenue target is reached once its revenue is won; a target of deals alone (no revenue
+ * target) once its deals are won; a target of neither (older data: the form refuses it) never.
+ */
 export function targetProgress({ target, revenueWon, dealsWon, openPipeline }: TargetProgressInput): TargetProgress {
   const remaining = Math.max(0, target.revenue - revenueWon);
   return {
@@ -159,6 +180,6 @@ export function targetProgress({ target, revenueWon, dealsWon, openPipeline }: T
     dealsShare: target.deals > 0 ? dealsWon / target.deals : null,
     remaining,
     coverage: pipelineCoverage(openPipeline, remaining),
-    reached: remaining === 0,
+    reached: target.revenue > 0 ? remaining === 0 : target.deals > 0 && dealsWon >= target.deals,
   };
 }

@@ -86,5 +86,9 @@ export function targetProblemText(problem: TargetFieldProblem, label: string): s
       return m.problem_amount_too_large({ value: problem.value });
     case 'notWholeNumber':
       return m.target_problem_whole({ field: label });
+    case 'negative':
+      return m.problem_negative({ field: label });
+    case 'noTarget':
+      return m.target_problem_nothing();
   }
 }
