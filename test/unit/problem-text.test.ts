@@ -29,7 +29,7 @@ describe('problemText', () => {
       validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' }),
     );
     expect(problemText(title!, 'Title')).toBe('Title is required.');
-    expect(problemText(channel!, 'Channel')).toBe('Channel must be one of: paid, earned, owned, referral.');
+    expect(problemText(channel!, 'Channel')).toBe('Channel must be one of: Paid, Earned, Owned, Referral.');
     expect(problemText(amount!, 'Amount')).toBe('Amount cannot be negative.');
     expect(problemText(probability!, 'Probability (%)')).toBe('Probability (%) must be between 0 and 100.');
   });
@@ -40,7 +40,7 @@ describe('problemText', () => {
       validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' }),
     );
     expect(problemText(title!, m.deal_title())).toBe('शीर्षक आवश्यक है।');
-    expect(problemText(channel!, m.channel())).toBe('चैनल के लिए इनमें से एक चुनें: paid, earned, owned, referral।');
+    expect(problemText(channel!, m.channel())).toBe('चैनल के लिए इनमें से एक चुनें: सशुल्क, अर्जित, स्वयं के, रेफ़रल।');
     expect(problemText(amount!, m.field_amount())).toBe('राशि: ऋणात्मक मान स्वीकार्य नहीं है।');
     expect(problemText(probability!, m.probability())).toBe('संभावना (%): 0 से 100 के बीच का मान दर्ज करें।');
   });
