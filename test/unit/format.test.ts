@@ -28,13 +28,16 @@ describe('one number format per language', () => {
   });
 
   it('names lakh and crore, and percentage points, in the language', () => {
-    expect(formatMoneyShort(4_20_000_00, 'INR', EN)).toBe('₹4.2 L');
-    expect(formatMoneyShort(1_30_00_000_00, 'INR', EN)).toBe('₹1.3 Cr');
-    expect(formatMoneyShort(4_20_000_00, 'INR', HI)).toBe('₹4.2 लाख');
-    expect(formatMoneyShort(1_30_00_000_00, 'INR', HI)).toBe('₹1.3 करोड़');
-    expect(formatPoints(4.2, EN)).toBe('+4.2 pts');
-    expect(formatPoints(-4.25, HI)).toBe('-4.3 अंक');
-    expect(changeOf(0.25, 0.2, 'ratio', HI).text).toBe('+5 अंक');
+    // Number and unit are joined by a no-break space, so that a line never ends between them.
+    const nb = (text: string) => text.replace(/ /g, '\u00a0');
+    expect(formatMoneyShort(4_20_000_00, 'INR', EN)).toBe(nb('₹4.2 L'));
+    expect(formatMoneyShort(1_30_00_000_00, 'INR', EN)).toBe(nb('₹1.3 Cr'));
+    expect(formatMoneyShort(4_20_000_00, 'INR', HI)).toBe(nb('₹4.2 लाख'));
+    expect(formatMoneyShort(1_30_00_000_00, 'INR', HI)).toBe(nb('₹1.3 करोड़'));
+    expect(formatMoneyShort(20_00_000_00, 'INR', HI)).toBe(nb('₹20 लाख'));
+    expect(formatPoints(4.2, EN)).toBe(nb('+4.2 pts'));
+    expect(formatPoints(-4.25, HI)).toBe(nb('-4.3 अंक'));
+    expect(changeOf(0.25, 0.2, 'ratio', HI).text).toBe(nb('+5 अंक'));
   });
 
   it('shows months by name, never as 2026-01', () => {

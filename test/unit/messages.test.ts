@@ -60,5 +60,8 @@ describe('counts in messages', () => {
   it('agree in Hindi too', () => {
     expect(say('rec_overdue', '1', 'hi')).toBe('1 की 1 डील अपनी अपेक्षित तारीख से पीछे है।');
     expect(say('rec_overdue', '3', 'hi')).toBe('3 की 3 डील अपनी अपेक्षित तारीख से पीछे हैं।');
+    // Hindi's plural rules put 0 with 1; the sentence does not: none of them bought.
+    expect(say('kpi_close_rate_hint', '0', 'hi')).toBe('0 में से 0 संभावित ग्राहकों ने खरीदा');
+    expect(say('kpi_close_rate_hint', '1', 'hi')).toBe('1 में से 1 संभावित ग्राहक ने खरीदा');
   });
 });

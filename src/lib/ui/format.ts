@@ -50,13 +50,18 @@ export function messageLocale(locale: string): Locale {
   return locales.find((candidate) => candidate === language) ?? 'en';
 }
 
-/** Short money for cards and charts: lakh and crore for INR (₹4.2 L, ₹4.2 लाख), compact notation otherwise. */
+/**
+ * Short money for cards and charts: lakh and crore for INR (₹4.2 L, ₹4.2 लाख), compact notation
+ * otherwise. The unit is joined to its number by a no-break space: "₹5.4" never ends a line whose
+ * next one starts "करोड़".
+ */
 export function formatMoneyShort(minor: number | null, currency: string, locale: string): string {
   if (minor === null) return '—';
   const major = minor / 10 ** minorDigits(currency);
   if (currency === 'INR' && Math.abs(major) >= 100_000) {
     const crore = Math.abs(major) >= 10_000_000;
-    const value = numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 1 }).format(crore ? major / 10_000_000 : major / 100_000);
+    // 'Up to one decimal' (₹20 L, not ₹20.0 L): INR's own two minimum decimals would otherwise keep one.
+    const value = numberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(crore ? major / 10_000_000 : major / 100_000);
     return (crore ? m.money_crore : m.money_lakh)({ value }, { locale: messageLocale(locale) });
   }
   if (currency === 'INR') return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
