@@ -76,6 +76,20 @@ export function problemText(problem: Problem, fieldLabel: string, options: Optio
 }
 
 /**
+ * The problems of a record kept aside for them (quarantined), as sentences in the current language
+ * (or `options.locale`), each naming its field by the form's label; a field no form shows keeps
+ * the domain's English sentence.
+ */
+export function problemsText(problems: readonly Problem[], options: Options = {}): string {
+  return problems
+    .map((problem) => {
+      const label = formFieldLabel(problem.field, options);
+      return label === undefined ? problem.message : problemText(problem, label, options);
+    })
+    .join(' ');
+}
+
+/**
  * The problem's params with the values a field may take ("paid, earned, owned, referral") named as
  * the form names them ("Paid, Earned, Owned, Referral", "सशुल्क, अर्जित, …"): a person never sees a code.
  */
