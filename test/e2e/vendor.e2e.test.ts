@@ -100,7 +100,7 @@ describe('the vendor console', () => {
     // On the partner's phone, without a reload: the target, what is won of it, and the coverage.
     const target = rep.section(/^Target for Q\d \d{4}$/);
     await target.getByText(/ of 37$/).waitFor();
-    await expect(target.textContent()).resolves.toMatch(/of ₹25\.0 L/);
+    await expect(target.textContent()).resolves.toMatch(/of ₹25\u00a0L/);
     await expect(target.textContent()).resolves.toMatch(/Pipeline coverage/);
 
     // A partner's people are offered no target form, nor the console.

@@ -39,7 +39,7 @@ describe('KPI cards: the change against the previous period', () => {
   it('keeps percent for money and counts against a previous figure, points for ratios', () => {
     expect(changeOf(150, 100, 'money', 'en')).toEqual({ text: '+50%', trend: 'up-good' });
     expect(changeOf(1, 4, 'count', 'en', false)).toEqual({ text: '-75%', trend: 'down-good' });
-    expect(changeOf(0.25, 0.2, 'ratio', 'en')).toEqual({ text: '+5 pts', trend: 'up-good' });
+    expect(changeOf(0.25, 0.2, 'ratio', 'en')).toEqual({ text: '+5\u00a0pts', trend: 'up-good' });
     expect(changeOf(3, 0, 'count', 'en', false)).toEqual({ text: '+3', trend: 'up-bad' });
     expect(changeOf(3, 0, 'money', 'en')).toEqual({ text: '', trend: 'up-good', fromZero: true });
     expect(changeOf(null, 0, 'money', 'en')).toEqual({ text: '', trend: 'flat' });

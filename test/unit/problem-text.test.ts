@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { getLocale, overwriteGetLocale, type Locale } from '$lib/paraglide/runtime';
 import { m } from '$lib/paraglide/messages';
-import { formFieldLabel, problemText } from '$lib/app/problem-text';
+import { formFieldLabel, problemText, problemsText } from '$lib/app/problem-text';
 import { errorsByField } from '$lib/app/forms';
 import { saveDeal, type DealForm } from '$lib/deals/deal.service';
 import type { Session } from '$lib/app/session.svelte';
@@ -29,7 +29,7 @@ describe('problemText', () => {
       validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' }),
     );
     expect(problemText(title!, 'Title')).toBe('Title is required.');
-    expect(problemText(channel!, 'Channel')).toBe('Channel must be one of: paid, earned, owned, referral.');
+    expect(problemText(channel!, 'Channel')).toBe('Channel must be one of: Paid, Earned, Owned, Referral.');
     expect(problemText(amount!, 'Amount')).toBe('Amount cannot be negative.');
     expect(problemText(probability!, 'Probability (%)')).toBe('Probability (%) must be between 0 and 100.');
   });
@@ -40,7 +40,7 @@ describe('problemText', () => {
       validateDeal({ ...deal, amount: -1, probability: 120, currency: 'rupees', channel: 'tv', title: '' }),
     );
     expect(problemText(title!, m.deal_title())).toBe('शीर्षक आवश्यक है।');
-    expect(problemText(channel!, m.channel())).toBe('चैनल के लिए इनमें से एक चुनें: paid, earned, owned, referral।');
+    expect(problemText(channel!, m.channel())).toBe('चैनल के लिए इनमें से एक चुनें: सशुल्क, अर्जित, स्वयं के, रेफ़रल।');
     expect(problemText(amount!, m.field_amount())).toBe('राशि: ऋणात्मक मान स्वीकार्य नहीं है।');
     expect(problemText(probability!, m.probability())).toBe('संभावना (%): 0 से 100 के बीच का मान दर्ज करें।');
   });
@@ -169,5 +169,14 @@ describe('deal form conversion problems', () => {
     await expect(errors({ amount: '1.234' })).resolves.toEqual({ amount: '"1.234" में 2 से अधिक दशमलव अंक हैं।' });
     await expect(errors({ stage: 'won', closedOn: 'yesterday' })).resolves.toEqual({ closedAt: 'समापन तारीख मान्य तारीख नहीं है।' });
     await expect(errors({ amount: '1.5' }, 'JPY')).resolves.toEqual({ amount: '"1.5" में दशमलव हैं, पर JPY में कोई छोटी इकाई नहीं होती।' });
+  });
+});
+
+describe('problemsText: a quarantined record’s problems on its page', () => {
+  it('says them in the language, naming values as the form does (#13 item 13)', () => {
+    speak('hi');
+    const problems = problemsOf(validateDeal({ ...deal, channel: 'tv', title: '' }));
+    expect(problemsText(problems)).toBe('शीर्षक आवश्यक है। चैनल के लिए इनमें से एक चुनें: सशुल्क, अर्जित, स्वयं के, रेफ़रल।');
+    expect(problemsText(problems, { locale: 'en' })).toBe('Title is required. Channel must be one of: Paid, Earned, Owned, Referral.');
   });
 });

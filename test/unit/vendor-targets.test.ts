@@ -57,6 +57,13 @@ describe('the target form', () => {
     expect(parseTargetForm({ quarter: '2026-Q4', revenue: '5000', deals: '3' }, 'JPY')).toMatchObject({ ok: true, revenue: 5000 });
   });
 
+  it('takes amounts and counts as the screens show them: ₹, lakh and crore, Devanagari digits (#13 item 13)', () => {
+    for (const revenue of ['₹25,00,000', '₹ 25 L', '₹25 लाख', '२५,००,०००', '₹2,500,000']) {
+      expect(parseTargetForm({ quarter: '2026-Q4', revenue, deals: '१२' }, 'INR'), revenue).toEqual({ ok: true, quarter: '2026-Q4', revenue: 250_000_000, deals: 12 });
+    }
+    expect(parseTargetForm({ quarter: '2026-Q4', revenue: '25,0000', deals: '1,2' }, 'INR')).toMatchObject({ ok: false, problems: { revenue: { code: 'notAmount', value: '25,0000' }, deals: { code: 'notWholeNumber' } } });
+  });
+
   it('names every problem by its field, at once', () => {
     expect(parseTargetForm({ quarter: '', revenue: '', deals: '' }, 'INR')).toEqual({
       ok: false,

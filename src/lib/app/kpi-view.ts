@@ -25,6 +25,7 @@ export interface KpiCardView {
 export function kpiCards({ current, previous, closeRateTooEarly }: CurrentFigures & { previous?: KpiFigures }, currency: string, locale: string): KpiCardView[] {
   const money = (minor: number | null) => formatMoneyShort(minor, currency, locale);
   type Figure = (figures: KpiFigures) => number | null;
+  const days = (count: number) => m.day_count({ count, n: formatNumber(count, locale, 0) });
   const card = (key: string, label: string, value: string, figure: Figure, kind: 'ratio' | 'count' | 'money', hint = '', higherIsBetter = true): KpiCardView => {
     const change = changeOf(figure(current), previous ? figure(previous) : null, kind, locale, higherIsBetter);
     return { key, label, value, change: change.fromZero ? m.change_new() : change.text, trend: change.trend, hint };
@@ -42,7 +43,7 @@ export function kpiCards({ current, previous, closeRateTooEarly }: CurrentFigure
           value: formatPercent(current.closeRate, locale),
           change: m.kpi_close_rate_too_early(),
           trend: 'flat',
-          hint: m.kpi_close_rate_too_early_hint({ age: formatNumber(closeRateTooEarly.ageDays, locale, 0), cycle: formatNumber(closeRateTooEarly.cycleDays, locale, 0) }),
+          hint: m.kpi_close_rate_too_early_hint({ age: days(closeRateTooEarly.ageDays), cycle: days(Math.round(closeRateTooEarly.cycleDays)) }),
         }
       : card('closeRate', m.kpi_close_rate(), formatPercent(current.closeRate, locale), (f) => f.closeRate, 'ratio',
           m.kpi_close_rate_hint({ converted: formatNumber(current.converted, locale), prospects: formatNumber(current.prospects, locale) })),

@@ -6,6 +6,7 @@
  */
 import type { Problem, ProblemCode, ProblemParams } from '../domain/validate';
 import { m } from '../paraglide/messages';
+import { valueName } from './names';
 import type { Locale } from '../paraglide/runtime';
 
 type Options = { locale?: Locale };
@@ -74,7 +75,34 @@ const SENTENCES: Record<ProblemCode, Sentence> = {
  */
 export function problemText(problem: Problem, fieldLabel: string, options: Options = {}): string {
   if (problem.code === undefined) return problem.message;
-  return SENTENCES[problem.code](fieldLabel, problem.params ?? {}, options) ?? problem.message;
+  return SENTENCES[problem.code](fieldLabel, localValues(problem, options), options) ?? problem.message;
+}
+
+/**
+ * The problems of a record kept aside for them (quarantined), as sentences in the current language
+ * (or `options.locale`), each naming its field by the form's label; a field no form shows keeps
+ * the domain's English sentence.
+ */
+export function problemsText(problems: readonly Problem[], options: Options = {}): string {
+  return problems
+    .map((problem) => {
+      const label = formFieldLabel(problem.field, options);
+      return label === undefined ? problem.message : problemText(problem, label, options);
+    })
+    .join(' ');
+}
+
+/**
+ * The problem's params with the values a field may take ("paid, earned, owned, referral") named as
+ * the form names them ("Paid, Earned, Owned, Referral", "सशुल्क, अर्जित, …"): a person never sees a code.
+ */
+function localValues(problem: Problem, options: Options): ProblemParams {
+  const params = problem.params ?? {};
+  const values = params['values'];
+  if (problem.code !== 'notOneOf' || typeof values !== 'string') return params;
+  const field = problem.field.split('.')[0] ?? '';
+  const named = values.split(', ').map((value) => valueName(field, value, options) ?? value);
+  return { ...params, values: named.join(', ') };
 }
 
 /** The labels of the lead and deal form fields, by the record field a problem names. */

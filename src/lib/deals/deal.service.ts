@@ -2,7 +2,7 @@
 import type { Session } from '../app/session.svelte';
 import { DAY_MS, localDayOf, startOfLocalDay } from '../kpi/calendar';
 import { isOpenStage, type Channel, type Deal, type Lead, type LostReason, type Stage, type StageChange } from '../domain/schema';
-import { parseMajor, minorDigits } from '../domain/money';
+import { parseMajor, minorDigits, readAmount, readNumber } from '../domain/money';
 import { newId } from '../app/ids';
 import { dateInput, errorsByField, errorsOf, toDateInput, type FieldErrors } from '../app/forms';
 import { problem, validate, type Problem } from '../domain/validate';
@@ -103,7 +103,7 @@ function closeInstant(day: number | undefined, now: number, createdAt?: number):
  */
 function amountOf(typed: string, currency: string): number | Problem {
   if (typed.trim() === '') return problem('amount', 'Amount is required.', 'required');
-  const value = typed.replace(/,/g, '');
+  const value = readAmount(typed, currency);
   const parsed = parseMajor(value, currency);
   if (typeof parsed === 'number') return parsed;
   const message = parsed.endsWith('.') ? parsed : `${parsed}.`;
@@ -129,7 +129,7 @@ function formFields(session: Session, form: DealForm, createdAt?: number): { fie
   const amount = amountOf(form.amount, program.currency);
   if (typeof amount === 'number') fields.amount = amount;
   else problems.push(amount);
-  const probability = Number(form.probability);
+  const probability = Number(readNumber(form.probability, { percent: true }));
   if (isOpenStage(form.stage)) {
     if (form.probability.trim() === '' || !Number.isInteger(probability)) {
       problems.push(problem('probability', 'Probability must be a whole percentage.', 'notWholePercent'));

@@ -5,8 +5,17 @@
  */
 import { getLocale, setLocale, locales, type Locale } from '$lib/paraglide/runtime';
 
-/** Intl locale for numbers and dates: Indian grouping (4,20,000) in both; Devanagari digits in Hindi. */
-const NUMBER_LOCALES: Record<Locale, string> = { en: 'en-IN', hi: 'hi-IN-u-nu-deva' };
+/**
+ * Intl locale for numbers and dates: Indian grouping (4,20,000) and Latin digits in both languages,
+ * so that every number on a Hindi screen — money, percentages, counts, dates, chart axes, and what
+ * the browser's own inputs show — has one form (src/lib/ui/format.ts says why; docs/languages.md).
+ */
+const NUMBER_LOCALES: Record<Locale, string> = { en: 'en-IN', hi: 'hi-IN' };
+
+/** The Intl locale for a language's numbers, money and dates. */
+export function numberLocale(locale: Locale): string {
+  return NUMBER_LOCALES[locale];
+}
 
 class Language {
   current = $state<Locale>(getLocale());
@@ -15,7 +24,7 @@ class Language {
 
   /** Intl locale for this language's numbers, money and dates. */
   get intl(): string {
-    return NUMBER_LOCALES[this.current];
+    return numberLocale(this.current);
   }
 
   set(locale: Locale): void {

@@ -1,4 +1,4 @@
-import { numberFormat } from './format';
+import { formatPoints, numberFormat } from './format';
 
 /** The change of a KPI against the previous period, for a card: text and whether it is good news. */
 export type Trend = 'up-good' | 'up-bad' | 'down-good' | 'down-bad' | 'flat';
@@ -11,7 +11,7 @@ export interface Change {
 }
 
 /**
- * Ratios change in percentage points ("+4.2 pts"); counts and money in percent of the previous
+ * Ratios change in percentage points ("+4.2 pts", "+4.2 अंक"); counts and money in percent of the previous
  * value ("+12%"). From zero, a count changes by its number ("+3"); money has no percentage and no
  * number worth showing (it is in minor units): `fromZero`, and no text. Nothing to compare (a null
  * on either side): no change shown.
@@ -24,7 +24,7 @@ export function changeOf(current: number | null, previous: number | null, kind: 
   const trend: Trend = up === higherIsBetter ? (up ? 'up-good' : 'down-good') : up ? 'up-bad' : 'down-bad';
   const signed = (value: number, digits: number, unit: string) =>
     `${value > 0 ? '+' : ''}${numberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
-  if (kind === 'ratio') return { text: signed(delta * 100, 1, ' pts'), trend };
+  if (kind === 'ratio') return { text: formatPoints(delta * 100, locale), trend };
   if (previous === 0) return kind === 'count' ? { text: signed(delta, 0, ''), trend } : { text: '', trend, fromZero: true };
   return { text: signed((delta / Math.abs(previous)) * 100, 0, '%'), trend };
 }

@@ -10,6 +10,7 @@
 import { getContext, setContext } from 'svelte';
 import type { Session } from '../app/session.svelte';
 import { selectedRanges, type Comparison, type PeriodSelection } from '../app/period';
+import { language } from '../i18n/i18n.svelte';
 import type { Partner } from '../domain/schema';
 import { coveringMonths, isWholeMonths, previousRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
@@ -40,7 +41,7 @@ export class VendorConsole {
   );
 
   /** The chosen period and the one before it, or why a custom range is wrong. */
-  readonly ranges = $derived.by((): Comparison | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz));
+  readonly ranges = $derived.by((): Comparison | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz, language.intl));
 
   /** Every partner's buckets by month added up: recomputed only when the server writes a rollup. */
   readonly rollup = $derived.by(() => programRollup(this.session.partnerRollups.rollups, this.tz));

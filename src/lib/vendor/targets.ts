@@ -3,7 +3,7 @@
  * partner stands against its target — revenue and deals won so far, and the pipeline coverage of
  * what is left. Pure: no Svelte, no Yjs, no clock (`now` is a parameter).
  */
-import { minorDigits, parseMajor } from '../domain/money';
+import { minorDigits, parseMajor, readAmount, readNumber } from '../domain/money';
 import { addMonths, DAY_MS, localDayOf, monthStart, type DayRange } from '../kpi/calendar';
 import type { TargetEntry } from '../sync/program-doc';
 
@@ -93,11 +93,11 @@ export function targetToForm(target: Pick<TargetEntry, 'quarter' | 'revenue' | '
 const NEGATIVE = /^-\s*\d+(?:\.\d*)?$/;
 
 function revenueOf(typed: string, currency: string): number | TargetFieldProblem {
-  // People type thousands separators (5,00,000 or 500,000): they carry no meaning here.
-  const value = typed.trim().replace(/,/g, '');
+  // As the screens show amounts: ₹5,00,000, 500,000, ₹4.2 L, Devanagari digits (domain/money.ts).
+  const value = readAmount(typed, currency);
   // Empty: no revenue target (a target of deals alone); the form refuses a target of neither.
   if (value === '') return 0;
-  if (NEGATIVE.test(value)) return { code: 'negative' };
+  if (NEGATIVE.test(value.replace(/,/g, ''))) return { code: 'negative' };
   const parsed = parseMajor(value, currency);
   if (typeof parsed === 'number') return parsed;
   const decimals = /^\d+(?:\.(\d+))?$/.exec(value);
@@ -108,10 +108,10 @@ function revenueOf(typed: string, currency: string): number | TargetFieldProblem
 }
 
 function dealsOf(typed: string): number | TargetFieldProblem {
-  const value = typed.trim().replace(/,/g, '');
+  const value = readNumber(typed);
   // Empty: no deals target (a target of revenue alone).
   if (value === '') return 0;
-  if (NEGATIVE.test(value)) return { code: 'negative' };
+  if (NEGATIVE.test(value.replace(/,/g, ''))) return { code: 'negative' };
   if (!/^\d+$/.test(value)) return { code: 'notWholeNumber', value: typed.trim() };
   const deals = Number(value);
   return deals > MAX_DEAL_TARGET ? { code: 'tooLarge', value: typed.trim() } : deals;

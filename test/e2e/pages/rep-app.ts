@@ -70,7 +70,8 @@ export class RepApp {
   /** How many leads the Leads screen lists (with its filters as they are). */
   async leadCount(): Promise<number> {
     await this.tab('Leads');
-    const text = (await this.page.getByText(/^Leads shown: \d+/).textContent()) ?? '';
+    // Counts are shown grouped (1,550).
+    const text = (await this.page.getByText(/^Leads shown: \d+/).textContent())?.replace(/,/g, '') ?? '';
     return Number(/\d+/.exec(text)?.[0]);
   }
 
@@ -78,7 +79,7 @@ export class RepApp {
   async dealCount(): Promise<number> {
     await this.tab('Deals');
     const headings = await this.page.getByRole('main').getByRole('heading', { level: 2 }).allTextContents();
-    return headings.reduce((sum, heading) => sum + Number(/(\d+) ·/.exec(heading)?.[1] ?? 0), 0);
+    return headings.reduce((sum, heading) => sum + Number(/([\d,]+) ·/.exec(heading)?.[1]?.replace(/,/g, '') ?? 0), 0);
   }
 
   heading(name: string | RegExp): Locator {
