@@ -140,7 +140,7 @@ describe('the partners needing attention', () => {
     expect(text(noRecentSync(input({ lastSyncAt: NOW - 5 * DAY_MS - 1 })))).toBe('No sync for 5 days: its figures may be out of date.');
     // ₹12 L open for the ₹20 L left of ₹25 L: 0.6×, where a 50 % win rate needs 2×.
     const short = standing({ openPipeline: 12_00_000_00, targetRevenue: 25_00_000_00, revenueWon: 5_00_000_00 });
-    expect(text(pipelineBelowTarget(input({ quarter: short })))).toBe('Pipeline coverage 0.6× (₹12.0 L open for ₹20.0 L still to win in Q4 2026); at its win rate it needs 2×.');
+    expect(text(pipelineBelowTarget(input({ quarter: short })))).toBe('Pipeline coverage 0.6× (₹12\u00a0L open for ₹20\u00a0L still to win in Q4 2026); at its win rate it needs 2×.');
     expect(text(dealSuccessLow(input({ current: figures({ dealSuccess: 0.2 }), medianDealSuccess: 0.5 })))).toBe("Wins 20% of the deals it closes, under half the partners' median of 50%.");
   });
 });
