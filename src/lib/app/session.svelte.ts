@@ -438,7 +438,10 @@ export class Session {
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     // Someone who only reads the partner's data saves nothing: no journal worker for them.
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined);
+    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined, {
+      by: identity.repId,
+      now: this.now,
+    });
     performance.mark(OPEN_MARKS.document);
     this.store = store;
     // The KPIs can show now, from the stored buckets; the program's targets and the records follow.
