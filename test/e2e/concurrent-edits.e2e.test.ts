@@ -66,7 +66,7 @@ describe('concurrent edits of one field', () => {
     const lines = [phone, laptop].map((app) => app.page.getByRole('region', { name: 'Also set at the same time' }).getByRole('listitem'));
     await lines[0]!.first().waitFor();
     await lines[1]!.first().waitFor();
-    const [onPhone, onLaptop] = await Promise.all(lines.map((line) => line.allTextContents()));
+    const [onPhone = [], onLaptop = []] = await Promise.all(lines.map((line) => line.allTextContents()));
     expect(onPhone).toEqual(onLaptop);
     expect(onPhone).toHaveLength(1);
     const amounts = await Promise.all([phone, laptop].map((app) => app.page.getByLabel(/^Amount/).inputValue()));
