@@ -20,6 +20,7 @@ import {
   onRecordsChanged,
   openPartnerDoc,
   readAll,
+  readAlsoSet,
   readDeal,
   readLead,
   readStageHistory,
@@ -29,6 +30,7 @@ import {
   type PartnerDoc,
   type RecordsChanged,
 } from '../../src/lib/sync/partner-doc';
+import { EDIT_LOG_LIMIT, editKey, encodeStored } from '../../src/lib/sync/record-layout';
 import { BASE_INSTANT, DAY_MS, deal as dealFixture, lead as leadFixture } from '../factories/records';
 
 const HOUR = 3_600_000;
@@ -80,7 +82,8 @@ describe('S1: layout', () => {
     updateLead(a, 'L1', { company: 'Beta Ltd' });
     updateDeal(a, 'D1', { title: 'Renewal', stage: 'qualified', updatedAt: T0 + HOUR }, 'p1-r2');
     expect(keysOf(a, 'leads')).toEqual(['L1', 'L1/company']);
-    expect(keysOf(a, 'deals')).toEqual(['D1', `D1/stage/${T0 + HOUR}/p1-r2`, 'D1/title']);
+    // The title's edit entry too (S13): who set it, when, from what.
+    expect(keysOf(a, 'deals')).toEqual(['D1', `D1/edit/${T0 + HOUR}/p1-r2/title`, `D1/stage/${T0 + HOUR}/p1-r2`, 'D1/title']);
     expect(JSON.parse(a.doc.getMap('leads').get('L1') as string)).toEqual(lead);
   });
 
@@ -521,5 +524,108 @@ describe('S12: no clock', () => {
     expect([read?.createdAt, read?.closedAt, read?.deletedAt, read?.updatedAt, ...(read?.stageLog ?? []).map((change) => change.at)]).toEqual([
       1_000, 2_000, 3_000, 3_000, 1_000, 2_000,
     ]);
+  });
+});
+
+describe('S13: the edit log', () => {
+  const editKeys = (pd: PartnerDoc, kind: 'leads' | 'deals') => keysOf(pd, kind).filter((key) => key.includes('/edit/'));
+
+  it('S13: two devices set one field at the same time: after exchanging updates both show the same value and the same "also set" line', () => {
+    const [phone, laptop] = pairWith({ deals: [dealFixture({ id: 'D1', amount: 3_000_000_00 })], leads: [leadFixture({ id: 'L1', company: 'Ganga Looms' })] });
+    // Offline, from the same amount: Priya on her phone, Ravi on the laptop.
+    updateDeal(phone, 'D1', { amount: 4_20_000_00, updatedAt: T0 + 10 * HOUR + 14 * 60_000 }, 'p1-priya');
+    updateDeal(laptop, 'D1', { amount: 5_00_000_00, updatedAt: T0 + 10 * HOUR + 20 * 60_000 }, 'p1-ravi');
+    updateLead(phone, 'L1', { company: 'Ganga Looms Pvt Ltd' }, { by: 'p1-priya', at: T0 + HOUR });
+    updateLead(laptop, 'L1', { company: 'Ganga Looms & Sons' }, { by: 'p1-ravi', at: T0 + 2 * HOUR });
+    send(phone, laptop);
+    send(laptop, phone);
+
+    expectSameRecords(phone, laptop);
+    // The higher client id won (S3); the loser's value is still there, on both.
+    expect(readDeal(phone, 'D1')?.amount).toBe(5_00_000_00);
+    expect(readAlsoSet(phone, 'deal', 'D1')).toEqual([{ field: 'amount', value: 4_20_000_00, by: 'p1-priya', at: T0 + 10 * HOUR + 14 * 60_000 }]);
+    expect(readAlsoSet(laptop, 'deal', 'D1')).toEqual(readAlsoSet(phone, 'deal', 'D1'));
+    expect(readLead(laptop, 'L1')?.company).toBe('Ganga Looms & Sons');
+    expect(readAlsoSet(laptop, 'lead', 'L1')).toEqual([{ field: 'company', value: 'Ganga Looms Pvt Ltd', by: 'p1-priya', at: T0 + HOUR }]);
+    expect(readAlsoSet(phone, 'lead', 'L1')).toEqual(readAlsoSet(laptop, 'lead', 'L1'));
+  });
+
+  it('S13: an edit made after seeing the other is no conflict, and an edit made from the winner hides one', () => {
+    const [a, b] = pairWith({ deals: [dealFixture({ id: 'D1', title: 'Licence' })] });
+    updateDeal(a, 'D1', { title: 'Licence 2027', updatedAt: T0 + HOUR }, 'p1-r1');
+    send(a, b);
+    updateDeal(b, 'D1', { title: 'Licence 2027-28', updatedAt: T0 + 2 * HOUR }, 'p1-r2');
+    syncAll(a, b);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([]);
+
+    // A conflict, shown...
+    updateDeal(a, 'D1', { title: 'From A', updatedAt: T0 + 3 * HOUR }, 'p1-r1');
+    updateDeal(b, 'D1', { title: 'From B', updatedAt: T0 + 3 * HOUR }, 'p1-r2');
+    syncAll(a, b);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([{ field: 'title', value: 'From A', by: 'p1-r1', at: T0 + 3 * HOUR }]);
+    // ...until someone who saw the winner sets the field again.
+    updateDeal(a, 'D1', { title: 'Settled', updatedAt: T0 + 4 * HOUR }, 'p1-r1');
+    syncAll(a, b);
+    expect([readAlsoSet(a, 'deal', 'D1'), readAlsoSet(b, 'deal', 'D1')]).toEqual([[], []]);
+  });
+
+  it('S13: a value set, reverted by someone who saw it, then changed concurrently with another, is no loser', () => {
+    const [a, b] = pairWith({ leads: [leadFixture({ id: 'L1', company: 'Alpha' })] });
+    updateLead(a, 'L1', { company: 'Beta' }, { by: 'p1-r1', at: T0 + HOUR });
+    send(a, b);
+    updateLead(b, 'L1', { company: 'Alpha' }, { by: 'p1-r2', at: T0 + 2 * HOUR });
+    syncAll(a, b);
+    updateLead(a, 'L1', { company: 'Gamma' }, { by: 'p1-r1', at: T0 + 3 * HOUR });
+    syncAll(a, b);
+    expect(readAlsoSet(b, 'lead', 'L1')).toEqual([]);
+  });
+
+  it('S13: the log keeps the last EDIT_LOG_LIMIT entries of a record, the same ones on every replica', () => {
+    const [a, b] = pairWith({ deals: [dealFixture({ id: 'D1' })] });
+    for (let n = 1; n <= EDIT_LOG_LIMIT + 4; n++) updateDeal(a, 'D1', { title: `Title ${n}`, updatedAt: T0 + n * HOUR }, 'p1-r1');
+    expect(editKeys(a, 'deals')).toHaveLength(EDIT_LOG_LIMIT);
+    expect(editKeys(a, 'deals')).not.toContain(editKey('D1', T0 + HOUR, 'p1-r1', 'title'));
+    // Both replicas trim at once, each by its own view; the union of what they removed goes.
+    send(a, b);
+    updateDeal(a, 'D1', { amount: 7_00, updatedAt: T0 + 100 * HOUR }, 'p1-r1');
+    updateDeal(b, 'D1', { amount: 9_00, updatedAt: T0 + 101 * HOUR }, 'p1-r2');
+    syncAll(a, b);
+    expect(editKeys(a, 'deals')).toEqual(editKeys(b, 'deals'));
+    // Both removed the same oldest entry and each added one: one over, until the next write.
+    expect(editKeys(a, 'deals')).toHaveLength(EDIT_LOG_LIMIT + 1);
+    expect(editKeys(a, 'deals')).toContain(editKey('D1', T0 + 101 * HOUR, 'p1-r2', 'amount'));
+    expectSameRecords(a, b);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual(readAlsoSet(b, 'deal', 'D1'));
+    expect(readAlsoSet(a, 'deal', 'D1').map((line) => line.field)).toEqual(['amount']);
+    updateDeal(b, 'D1', { title: 'Last', updatedAt: T0 + 102 * HOUR }, 'p1-r2');
+    expect(editKeys(b, 'deals')).toHaveLength(EDIT_LOG_LIMIT);
+  });
+
+  it('S13 (S9): entries of a foreign writer are checked — malformed ones are ignored, a value invalid for its field is not shown', () => {
+    const [a] = pairWith({ deals: [dealFixture({ id: 'D1', amount: 100_00 })] });
+    updateDeal(a, 'D1', { amount: 200_00, updatedAt: T0 + HOUR }, 'p1-r2');
+    const map = a.doc.getMap('deals');
+    a.doc.transact(() => {
+      // A "concurrent" negative amount, an object value, a stage "edit", garbage.
+      map.set(editKey('D1', T0 + HOUR, 'p1-x', 'amount'), encodeStored({ field: 'amount', value: -5, base: 100_00, at: T0 + HOUR, by: 'p1-x' }));
+      map.set(editKey('D1', T0 + HOUR, 'p1-y', 'amount'), encodeStored({ field: 'amount', value: { $: 1 }, base: 100_00, at: T0 + HOUR, by: 'p1-y' }));
+      map.set(editKey('D1', T0 + HOUR, 'p1-z', 'stage'), encodeStored({ field: 'stage', value: 'won', base: 'prospecting', at: T0 + HOUR, by: 'p1-z' }));
+      map.set(editKey('D1', T0 + HOUR, 'p1-w', 'amount'), 'not json');
+      map.set(editKey('D1', Number.NaN, 'p1-v', 'amount'), encodeStored({ field: 'amount', value: 1_00, base: 100_00, at: null, by: 'p1-v' }));
+      // A valid one, which does lose.
+      map.set(editKey('D1', T0 + HOUR, 'p1-u', 'amount'), encodeStored({ field: 'amount', value: 150_00, base: 100_00, at: T0 + HOUR, by: 'p1-u' }));
+    }, REMOTE);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([{ field: 'amount', value: 150_00, by: 'p1-u', at: T0 + HOUR }]);
+    expect(recordProblems(a, 'deal', 'D1')).toEqual([]);
+    expect(readDeal(a, 'D1')?.amount).toBe(200_00);
+  });
+
+  it('S13: records written without the log (before it existed, or without who and when) show nothing', () => {
+    const [a, b] = pairWith({ leads: [leadFixture({ id: 'L1' })] });
+    updateLead(a, 'L1', { company: 'One' });
+    updateLead(b, 'L1', { company: 'Two' });
+    syncAll(a, b);
+    expect(readAlsoSet(a, 'lead', 'L1')).toEqual([]);
+    expect(editKeys(a, 'leads')).toEqual([]);
   });
 });

@@ -7,6 +7,8 @@ import { deal, lead } from '../factories/records';
 import { computeKpis, parsePeriod } from '../../src/lib/kpi';
 import { memoryJournals, type MemoryJournals } from '../factories/memory-journal';
 import { JournalFile } from '../../src/lib/store/journal-file';
+import * as Y from 'yjs';
+import { openPartnerDoc, updateDeal, updateLead } from '../../src/lib/sync/partner-doc';
 
 const ROOM = 'program/demo/partner/p1';
 const TZ = 'Asia/Kolkata';
@@ -170,7 +172,7 @@ describe('partner store', () => {
     await db.leads.put({ ...row!, company: 'kept as stored' });
     const reopened = await openStore(db);
     expect((await db.leads.get('L1'))?.company).toBe('kept as stored');
-    expect((await db.settings.get('projection'))?.value).toMatchObject({ room: ROOM, version: 2, stateVector: expect.any(Uint8Array) });
+    expect((await db.settings.get('projection'))?.value).toMatchObject({ room: ROOM, version: 3, stateVector: expect.any(Uint8Array) });
     reopened.close();
   });
 
@@ -458,5 +460,69 @@ describe('a database held by an older tab', () => {
     await started;
     expect(session.blockedByOtherTab).toBe(false);
     expect(session.status).toBe('signin');
+  });
+});
+
+describe('the edit log in the rows (sync SPEC S13)', () => {
+  const NOW = Date.UTC(2026, 0, 7, 10, 14);
+
+  /** This device (its store, editing as r1) and another device of the partner that set the company at the same time. */
+  async function concurrentCompanies(db: PartnerKpiDb): Promise<PartnerStore> {
+    const store = await PartnerStore.open(db, ROOM, TZ, undefined, { by: 'r1', now: () => NOW });
+    await store.createLead(newLead);
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(store.partnerDoc.doc));
+    const updates: Uint8Array[] = [];
+    other.on('update', (update: Uint8Array) => updates.push(update));
+    updateLead(openPartnerDoc(other), 'L1', { company: 'Set on the phone' }, { by: 'r2', at: NOW + 60_000 });
+    expect((await store.updateLead('L1', { company: 'Set here' })).ok).toBe(true);
+    Y.applyUpdate(store.partnerDoc.doc, updates[0]!, 'remote');
+    await store.settled();
+    return store;
+  }
+
+  it('S13: a row carries the value that lost a concurrent edit; the KPIs count the kept value alone', async () => {
+    const db = freshDb();
+    const store = await PartnerStore.open(db, ROOM, TZ, undefined, { by: 'r1', now: () => NOW });
+    await store.createDeal(openDeal, 'r1');
+    const other = new Y.Doc();
+    Y.applyUpdate(other, Y.encodeStateAsUpdate(store.partnerDoc.doc));
+    const updates: Uint8Array[] = [];
+    other.on('update', (update: Uint8Array) => updates.push(update));
+    updateDeal(openPartnerDoc(other), 'D1', { amount: 90_000, updatedAt: NOW + 60_000 }, 'r2');
+    expect((await store.updateDeal('D1', { amount: 60_000, updatedAt: NOW }, 'r1')).ok).toBe(true);
+    Y.applyUpdate(store.partnerDoc.doc, updates[0]!, 'remote');
+    await store.settled();
+
+    const row = (await db.deals.get('D1'))!;
+    const lost = row.amount === 60_000 ? { value: 90_000, by: 'r2', at: NOW + 60_000 } : { value: 60_000, by: 'r1', at: NOW };
+    expect(row.alsoSet).toEqual([{ field: 'amount', ...lost }]);
+    const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
+    if (!period.ok) throw new Error('bad period');
+    expect(computeKpis(store.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: row.amount });
+    store.close();
+
+    // A lead's edits are logged as the store's editor (a lead has no updatedAt to say when).
+    const leads = await concurrentCompanies(freshDb());
+    expect((await leads.loadRows()).leads[0]?.alsoSet?.map((line) => line.field)).toEqual(['company']);
+    leads.close();
+  });
+
+  it('S13: rows an older version projected get their lines once, without a rebuild of the others', async () => {
+    const db = freshDb();
+    const store = await concurrentCompanies(db);
+    await store.createLead({ ...newLead, id: 'L2' });
+    await store.settled();
+    await store.close();
+    // As version 2 left them: the same rows, no lines, the marker of version 2.
+    const marker = (await db.settings.get('projection'))!.value as Record<string, unknown>;
+    await db.settings.put({ key: 'projection', value: { ...marker, version: 2 } });
+    const { alsoSet: _lines, ...withoutLines } = (await db.leads.get('L1'))!;
+    await db.leads.put(withoutLines);
+    await db.leads.put({ ...(await db.leads.get('L2'))!, company: 'untouched row' });
+    const reopened = await openStore(db);
+    expect((await db.leads.get('L1'))?.alsoSet).toHaveLength(1);
+    expect((await db.leads.get('L2'))?.company).toBe('untouched row');
+    reopened.close();
   });
 });

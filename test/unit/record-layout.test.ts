@@ -8,6 +8,11 @@ import {
   LEAD_OVERRIDE_FIELDS,
   baseStageLog,
   compareStageChanges,
+  concurrentLosers,
+  editKey,
+  editsToTrim,
+  readEditEntry,
+  type EditEntry,
   deriveDeal,
   deriveLead,
   deriveStageHistory,
@@ -24,6 +29,7 @@ describe('S1: keys', () => {
     expect(parseKey('D1.x:y')).toEqual({ part: 'base', id: 'D1.x:y' });
     expect(parseKey(fieldKey('D1.x', 'title'))).toEqual({ part: 'field', id: 'D1.x', field: 'title' });
     expect(parseKey(stageKey('D1', T0, 'p1-r1'))).toEqual({ part: 'stage', id: 'D1' });
+    expect(parseKey(editKey('D1', T0, 'p1-r1', 'amount'))).toEqual({ part: 'edit', id: 'D1' });
     expect(parseKey('D1/tags/vip')).toEqual({ part: 'unknown', id: 'D1' });
   });
 
@@ -106,5 +112,47 @@ describe('S7: older shapes', () => {
       { stage: 'lost', at: T0, by: 'r', probability: 0, closedAt: T0 },
       { stage: 'negotiation', at: T0 + DAY_MS, by: 'r', probability: 75 },
     ]);
+  });
+});
+
+describe('S13: the edit log', () => {
+  const entry = (field: string, base: EditEntry['base'], value: EditEntry['value'], at: number, by: string): EditEntry => ({ field, base, value, at, by });
+
+  it('S13: the losers are the other values set from the base of the value kept, that nobody set anything from later', () => {
+    const entries = [
+      entry('amount', 100, 200, T0 + 1, 'p1-a'),
+      entry('amount', 100, 300, T0 + 2, 'p1-b'),
+      entry('amount', 100, 400, T0 + 3, 'p1-c'),
+      entry('amount', 300, 100, T0 + 4, 'p1-d'), // d saw 300 and set it back: 300 lost to no one
+      entry('title', null, 'New', T0 + 1, 'p1-a'),
+    ];
+    expect(concurrentLosers(entries, { amount: 200, title: 'New' })).toEqual([{ field: 'amount', value: 400, by: 'p1-c', at: T0 + 3 }]);
+    // The kept value came from no entry (an import, an older version): nothing to say.
+    expect(concurrentLosers(entries, { amount: 999, title: 'New' })).toEqual([]);
+    // The same person setting one value on two devices: one line.
+    expect(concurrentLosers([entry('title', 'A', 'B', T0, 'p1-a'), entry('title', 'A', 'C', T0 + 1, 'p1-b'), entry('title', 'A', 'C', T0 + 2, 'p1-b')], { title: 'B' })).toEqual([
+      { field: 'title', value: 'C', by: 'p1-b', at: T0 + 1 },
+    ]);
+  });
+
+  it('S13: entries are read only in their shape, for logged fields', () => {
+    expect(readEditEntry(JSON.stringify(entry('amount', 1, 2, T0, 'p1-a')), 'deal')).toEqual(entry('amount', 1, 2, T0, 'p1-a'));
+    expect(readEditEntry(JSON.stringify({ field: 'company', at: T0, by: 'p1-a' }), 'lead')).toEqual(entry('company', null, null, T0, 'p1-a'));
+    for (const bad of [
+      { ...entry('stage', 'won', 'lost', T0, 'p1-a') },
+      { ...entry('updatedAt', 1, 2, T0, 'p1-a') },
+      { ...entry('company', 'A', 'B', T0, 'p1-a') }, // a lead field, read as a deal's
+      { ...entry('amount', 1, 2, Number.POSITIVE_INFINITY, 'p1-a') },
+      { field: 'amount', value: [1], base: 1, at: T0, by: 'p1-a' },
+      { field: 'amount', value: 1, base: 1, at: T0, by: 'p1/a' },
+    ]) {
+      expect(readEditEntry(JSON.stringify(bad), 'deal')).toBeUndefined();
+    }
+  });
+
+  it('S13: trimming keeps the newest by (at, by, field) and drops what cannot be read, whatever the order given', () => {
+    const items = [5, 1, 4, 2, 3].map((n) => ({ key: `k${n}`, entry: entry('title', null, `T${n}`, T0 + n, 'p1-a') }));
+    expect(editsToTrim([...items, { key: 'junk', entry: undefined }], 3).sort()).toEqual(['junk', 'k1', 'k2']);
+    expect(editsToTrim(items.slice(0, 2), 3)).toEqual([]);
   });
 });

@@ -21,15 +21,21 @@
  * A vendor manager reads every partner of the program and can switch the opened one
  * (`openPartnerAs`) without signing out; the partners' documents they opened stay in the update log,
  * so each opens offline from its last synced state.
+ *
+ * Tabs of the app share the device's data: each room's document is kept equal across them through
+ * a channel per room and person (sync/tab-channel.ts, SPEC T1–T5), and a tab that removes the data
+ * first has the others close theirs (store/local-data.ts, T6).
  */
 import { dropRoom, PartnerKpiDb, type DealRow, type LeadRow } from '../store/db';
 import { PartnerStore } from '../store/partner-store';
 import { noJournal, removeJournals } from '../store/journal';
+import { LocalDataTabs, type Locks } from '../store/local-data';
 import type { WriteResult } from '../store/write-result';
 import { ProgramStore, type ProgramRollups, type ProgramTotals } from '../store/program-store';
 import type { Partner, Program, Rep, Role } from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
 import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../sync/connection';
+import type { SyncLedger } from '../sync/pending-changes';
 import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
@@ -61,6 +67,10 @@ export interface SessionOptions {
   syncUrl?: string;
   /** The WebSocket constructor (default: the browser's). */
   WebSocket?: typeof WebSocket;
+  /** The BroadcastChannel constructor between tabs (default: the browser's). */
+  BroadcastChannel?: typeof BroadcastChannel;
+  /** The Web Locks of the tabs (default: `navigator.locks`). */
+  locks?: Locks;
 }
 
 export class Session {
@@ -111,7 +121,9 @@ export class Session {
    * y-websocket and the sync protocol, loaded beside the first screen rather than in it (the Today
    * screen's JavaScript budget): nothing is shown before the records are loaded anyway.
    */
-  private readonly connections = import('../sync/connection');
+  private readonly connections = Promise.all([import('../sync/connection'), import('../sync/tab-channel')]);
+  /** The other tabs' use of the device's data (T6). */
+  private readonly localData: LocalDataTabs;
   /** Bumped to cancel a connection still waiting for that module. */
   private connectionRequest = 0;
   private programConnectionRequest = 0;
@@ -137,6 +149,8 @@ export class Session {
     this.db.on('ready', () => {
       this.blockedByOtherTab = false;
     });
+    this.localData = new LocalDataTabs(this.db.name, { BroadcastChannel: options.BroadcastChannel, locks: options.locks });
+    this.localData.onRemoving(() => this.otherTabRemovesData());
   }
 
   /**
@@ -319,13 +333,36 @@ export class Session {
     }
   }
 
-  /** Closes the connections and the documents, keeping everything stored (as closing the tab does). */
+  /** Closes the connections and the documents, keeping everything stored (as closing the tab does); the session is done. */
   async close(): Promise<void> {
+    await this.closeStores();
+    this.localData.close();
+  }
+
+  private async closeStores(): Promise<void> {
     await this.opening;
     const stores = [this.programStore, this.figuresStore];
     await this.closePartner();
     for (const store of stores) await store?.settled();
     this.closeProgram();
+    this.localData.release();
+  }
+
+  /**
+   * Another tab signs out or clears the data (T6): this one closes everything, its saves in
+   * progress stored first, lets the other remove the data, then starts over from what is left — the
+   * sign-in screen, or the data loaded again from the server.
+   */
+  private async otherTabRemovesData(): Promise<void> {
+    try {
+      await this.closeStores();
+      this.status = 'loading';
+      this.forgetData();
+      await this.localData.afterRemoval();
+      await this.start();
+    } catch (error) {
+      this.fail(error);
+    }
   }
 
   /** Resolves when the partner being opened (a sign-in, a switch, a new time zone) is open. */
@@ -386,6 +423,8 @@ export class Session {
 
   private async openPartnerNow(record: SignInRecord, directory: Directory): Promise<void> {
     await this.closePartner();
+    // Waits while another tab removes the data (T6).
+    await this.localData.hold();
     this.rowsReady = false;
     const identity = identityOf(record);
     this.signIn = record;
@@ -399,7 +438,10 @@ export class Session {
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     // Someone who only reads the partner's data saves nothing: no journal worker for them.
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined);
+    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined, {
+      by: identity.repId,
+      now: this.now,
+    });
     performance.mark(OPEN_MARKS.document);
     this.store = store;
     // The KPIs can show now, from the stored buckets; the program's targets and the records follow.
@@ -553,22 +595,40 @@ export class Session {
    * resolves once that is done (requests made before it are done too: one module, in order).
    */
   private connectWhenLoaded(
-    room: Pick<ConnectOptions, 'doc' | 'room' | 'token' | 'ledger' | 'readOnly'>,
+    room: Pick<ConnectOptions, 'doc' | 'room' | 'token' | 'readOnly'> & { ledger: SyncLedger },
     stillWanted: () => boolean,
     adopt: (connection: RoomConnection) => void,
   ): Promise<void> {
-    return this.connections.then(({ connectRoom }) => {
+    return this.connections.then(([{ connectRoom }, { openTabChannel, tabChannelName }]) => {
       if (!stillWanted()) return;
-      adopt(
-        connectRoom({
-          ...room,
-          url: this.options.syncUrl ?? syncUrlOf(location),
-          now: this.now,
-          WebSocket: this.options.WebSocket,
-          // An expired token would only be refused: wait for a new sign-in instead.
-          online: this.online && !this.tokenExpired,
-        }),
-      );
+      // The other tabs of this person with the room open (T1–T5); offline too, and whatever the server says.
+      const tabs = openTabChannel({
+        doc: room.doc,
+        name: tabChannelName(this.db.name, this.signIn?.claims.userId ?? '', room.room),
+        ledger: room.ledger,
+        BroadcastChannel: this.options.BroadcastChannel,
+      });
+      const connection = connectRoom({
+        ...room,
+        ledger: tabs.ledger,
+        url: this.options.syncUrl ?? syncUrlOf(location),
+        now: this.now,
+        WebSocket: this.options.WebSocket,
+        // An expired token would only be refused: wait for a new sign-in instead.
+        online: this.online && !this.tokenExpired,
+      });
+      adopt({
+        get state() {
+          return connection.state;
+        },
+        subscribe: (listener) => connection.subscribe(listener),
+        setOnline: (online) => connection.setOnline(online),
+        reconnect: () => connection.reconnect(),
+        destroy: () => {
+          connection.destroy();
+          tabs.close();
+        },
+      });
     }, (error: unknown) => this.fail(error));
   }
 
@@ -622,9 +682,17 @@ export class Session {
     if (program) await program.settled();
     if (figures) await figures.settled();
     this.closeProgram();
-    await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
-    // Saves still in a journal would come back with the next sign-in of the room.
-    await removeJournals();
+    // The other tabs close theirs first, so that none of them writes the old data afterwards (T6).
+    await this.localData.remove(async () => {
+      await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
+      // Saves still in a journal would come back with the next sign-in of the room.
+      await removeJournals();
+    });
+    this.forgetData();
+  }
+
+  /** Forgets, in memory, everything of the data and the person signed in. */
+  private forgetData(): void {
     this.leads = [];
     this.deals = [];
     this.rowsReady = false;

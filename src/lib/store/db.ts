@@ -20,6 +20,7 @@ import type { Deal, Lead } from '../domain/schema';
 import type { Problem } from '../domain/validate';
 import type { StoredChunk } from '../kpi/packed';
 import type { LocalChange } from '../sync/pending-changes';
+import type { AlsoSet } from '../sync/record-layout';
 
 export const DB_NAME = 'partner-kpi';
 
@@ -35,9 +36,12 @@ export interface UpdateRow {
   localChanges?: LocalChange[];
 }
 
-/** A projected record: the record as the document says it is, with its problems if it is quarantined. */
-export type LeadRow = Lead & { problems?: Problem[] };
-export type DealRow = Deal & { problems?: Problem[] };
+/**
+ * A projected record: the record as the document says it is, with its problems if it is
+ * quarantined, and the values that lost a concurrent edit of one of its fields (sync SPEC S13).
+ */
+export type LeadRow = Lead & { problems?: Problem[]; alsoSet?: AlsoSet[] };
+export type DealRow = Deal & { problems?: Problem[]; alsoSet?: AlsoSet[] };
 
 export interface SettingRow {
   key: string;

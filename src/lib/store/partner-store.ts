@@ -65,8 +65,10 @@ interface RollupMarker {
  * 2: the marker holds the document's state vector, written with every projection write: the rows
  * are stored in a transaction after the update's (room-log.ts), and a mismatch means they are behind.
  * Version-1 rows are kept (checkProjection): only the marker changed.
+ * 3: rows carry `alsoSet`, the values that lost a concurrent edit (sync SPEC S13); the rows of
+ * records with edit entries (an older version kept them and left them out) are written again.
  */
-const PROJECTION_VERSION = 2;
+const PROJECTION_VERSION = 3;
 
 interface ProjectionMarker {
   room: string;
@@ -91,6 +93,12 @@ export interface RecordsChange {
   deals: DealRow[];
 }
 
+/** Who edits through this store, and the clock: what a lead's edit entries say (sync SPEC S13). */
+export interface Editor {
+  by: string;
+  now: () => number;
+}
+
 export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
   /** The update log, once the engine is loaded (`ready`). */
@@ -113,6 +121,7 @@ export class PartnerStore {
     readonly room: string,
     readonly tz: string,
     private readonly openJournal: OpenJournal,
+    private readonly editor: Editor | undefined,
   ) {
     this.ready = new Promise((resolve, reject) => {
       this.finishLoading = (error) => (error === undefined ? resolve() : reject(error));
@@ -129,10 +138,11 @@ export class PartnerStore {
    * (`ready`): the KPIs are on screen before 60,000 records have been read. Otherwise it returns
    * once everything is loaded and the buckets rebuilt. Saves go to the write-ahead journal that
    * `openJournal` opens (journal.ts; by default the Origin Private File System's, where the browser
-   * has one).
+   * has one). `editor` names who edits leads here and when, for their edit entries (deals say it
+   * with each change).
    */
-  static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal): Promise<PartnerStore> {
-    const store = new PartnerStore(db, room, tz, openJournal);
+  static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal, editor?: Editor): Promise<PartnerStore> {
+    const store = new PartnerStore(db, room, tz, openJournal, editor);
     const marker = (await db.settings.get(ROLLUP_MARKER))?.value as RollupMarker | undefined;
     const current = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
     if (current) store.storedRollup = await readStoredRollup(db, tz);
@@ -253,7 +263,7 @@ export class PartnerStore {
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
     const checked = validate('lead', { ...current, ...changes });
     if (!checked.ok) return checked;
-    return this.write(() => this.docs.updateLead(this.partnerDoc, id, changedFields(current, checked.value)), () => checked.value);
+    return this.write(() => this.docs.updateLead(this.partnerDoc, id, changedFields(current, checked.value), this.leadEdit()), () => checked.value);
   }
 
   async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
@@ -288,7 +298,7 @@ export class PartnerStore {
       () =>
         this.partnerDoc.doc.transact(() => {
           this.docs.createDeal(this.partnerDoc, checked.value, by);
-          this.docs.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) });
+          this.docs.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) }, this.leadEdit());
         }),
       () => this.docs.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
     );
@@ -313,7 +323,7 @@ export class PartnerStore {
       for (const lead of leads) {
         const current = this.docs.readLead(this.partnerDoc, lead.id);
         if (!current) this.docs.createLead(this.partnerDoc, lead);
-        else this.docs.updateLead(this.partnerDoc, lead.id, changedFields(current, lead));
+        else this.docs.updateLead(this.partnerDoc, lead.id, changedFields(current, lead), this.leadEdit());
       }
       for (const deal of deals) {
         const current = this.docs.readDeal(this.partnerDoc, deal.id);
@@ -326,6 +336,11 @@ export class PartnerStore {
         }
       }
     }), () => ({ leads: leads.length, deals: deals.length }));
+  }
+
+  /** Who edits a lead now, for its edit entries; none without an editor. */
+  private leadEdit(): { by: string; at: number } | undefined {
+    return this.editor ? { by: this.editor.by, at: this.editor.now() } : undefined;
   }
 
   async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
@@ -405,14 +420,18 @@ export class PartnerStore {
     const lead = this.docs.readLead(this.partnerDoc, id);
     if (!lead) return undefined;
     const problems = this.docs.recordProblems(this.partnerDoc, 'lead', id);
-    return problems.length ? { ...lead, problems } : lead;
+    const alsoSet = this.docs.readAlsoSet(this.partnerDoc, 'lead', id);
+    if (problems.length === 0 && alsoSet.length === 0) return lead;
+    return { ...lead, ...(problems.length ? { problems } : {}), ...(alsoSet.length ? { alsoSet } : {}) };
   }
 
   private dealRow(id: string): DealRow | undefined {
     const deal = this.docs.readDeal(this.partnerDoc, id);
     if (!deal) return undefined;
     const problems = this.docs.recordProblems(this.partnerDoc, 'deal', id);
-    return problems.length ? { ...deal, problems } : deal;
+    const alsoSet = this.docs.readAlsoSet(this.partnerDoc, 'deal', id);
+    if (problems.length === 0 && alsoSet.length === 0) return deal;
+    return { ...deal, ...(problems.length ? { problems } : {}), ...(alsoSet.length ? { alsoSet } : {}) };
   }
 
   /** Writes rows kept by a version-1 database into the document, once. */
@@ -438,10 +457,19 @@ export class PartnerStore {
    */
   private async checkProjection(updateCount: number): Promise<void> {
     const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as Partial<ProjectionMarker> | undefined;
-    if (marker?.room === this.room && marker.version === 1) {
-      // Version 1 stored the rows in the same transaction as their update: they match the log. Only the
-      // marker changed; it is written now, before any write can come between.
-      await this.db.settings.put({ key: PROJECTION_MARKER, value: this.projectionMarker() });
+    // Version 1 stored the rows in the same transaction as their update: they match the log; version 2
+    // rows do when the marker says so. Both lack only the edit log's lines (version 3), which only
+    // records with edit entries have (a newer device's edits): those rows are written again, with the
+    // marker, before any write can come between.
+    if (marker?.room === this.room && (marker.version === 1 || (marker.version === 2 && this.engineLog.isAt(marker.stateVector)))) {
+      const edited = this.docs.recordsWithEdits(this.partnerDoc);
+      const leads = [...edited.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
+      const deals = [...edited.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
+      await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
+        await this.db.leads.bulkPut(leads);
+        await this.db.deals.bulkPut(deals);
+        await this.db.settings.put({ key: PROJECTION_MARKER, value: this.projectionMarker() });
+      });
       return;
     }
     const current = marker?.room === this.room && marker.version === PROJECTION_VERSION && this.engineLog.isAt(marker.stateVector);

@@ -20,7 +20,8 @@
 import * as Y from 'yjs';
 import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
-import { isOnServer, localChangeOf, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
+import { isOnServer, localChangeOf, mergeKnown, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
+import { TAB_ORIGIN } from '../sync/tab-channel';
 import { appendRow, serverStateKey, type PartnerKpiDb, type UpdateRow } from './db';
 import type { Journal, OpenJournal } from './journal';
 import { describeStorageError, type StorageError, type WriteResult } from './write-result';
@@ -73,6 +74,8 @@ export class RoomLog {
   private pendingUpdates: Uint8Array[] = [];
   /** The marks of the local changes among the pending updates. */
   private pendingLocalChanges: LocalChange[] = [];
+  /** Updates from another tab were applied since the last flush: the store's part follows, the updates are that tab's to store. */
+  private fromOtherTabs = false;
   /** Local changes the server was not known to have (C1–C3); loaded with the document. */
   private localChanges: LocalChange[] = [];
   private serverState: ServerState | undefined;
@@ -168,7 +171,15 @@ export class RoomLog {
   }
 
   private listen(doc: Y.Doc): void {
-    const onUpdate = (update: Uint8Array, _origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+    const onUpdate = (update: Uint8Array, origin: unknown, _doc: Y.Doc, transaction: Y.Transaction) => {
+      if (origin === TAB_ORIGIN) {
+        // Another tab's change (sync SPEC T2): that tab stores it, in its journal and this log, with
+        // its marks; storing it here too would only add a second row of the same update. What the
+        // store derives from it (rows, buckets, the screens) follows as for any change.
+        this.fromOtherTabs = true;
+        this.scheduleFlush();
+        return;
+      }
       this.pendingUpdates.push(update);
       const change = localChangeOf(transaction);
       if (change) {
@@ -237,6 +248,15 @@ export class RoomLog {
         this.serverState = state;
         this.localChanges = this.localChanges.filter((change) => !isOnServer(change, state.stateVector));
         this.storeServerStateSoon();
+      },
+      adopt: (known) => {
+        const merged = mergeKnown(this.localChanges, this.serverState, known);
+        if (!merged.changed) return;
+        const stateChanged = merged.serverState !== this.serverState;
+        this.localChanges = merged.localChanges;
+        this.serverState = merged.serverState;
+        if (stateChanged) this.storeServerStateSoon();
+        this.notifyLocalChange();
       },
       onLocalChange: (listener) => {
         this.localChangeListeners.add(listener);
@@ -307,7 +327,9 @@ export class RoomLog {
   private flush(): void {
     const updates = this.pendingUpdates;
     const localChanges = this.pendingLocalChanges;
-    if (updates.length === 0 && !this.hook.hasPending?.()) return;
+    const fromOtherTabs = this.fromOtherTabs;
+    this.fromOtherTabs = false;
+    if (updates.length === 0 && !fromOtherTabs && !this.hook.hasPending?.()) return;
     this.pendingUpdates = [];
     this.pendingLocalChanges = [];
     const update = updates.length === 0 ? undefined : updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
@@ -320,7 +342,7 @@ export class RoomLog {
       if ((await logged) === undefined) return;
       // An earlier flush may have taken it all meanwhile; and rows never go ahead of the updates
       // that failed to be stored (they go with the flush that stores those).
-      if ((updates.length === 0 && !this.hook.hasPending?.()) || this.pendingUpdates.length > 0) return;
+      if ((updates.length === 0 && !fromOtherTabs && !this.hook.hasPending?.()) || this.pendingUpdates.length > 0) return;
       const part = this.hook.take();
       try {
         const writes = part.writes;

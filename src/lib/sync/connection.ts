@@ -83,15 +83,16 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
    * when the browser reports the network back or someone asks to reconnect (a fresh attempt).
    */
   let unreachable = false;
-  let serverState: ServerState | undefined = ledger.serverState();
+  /** What the server was last known to have: the ledger's, which the other tabs' acknowledgements also reach (T3). */
+  const serverState = (): ServerState | undefined => ledger.serverState();
   const listeners = new Set<(state: SyncState) => void>();
 
   const provider = new WebsocketProvider(options.url, room, doc, {
     connect: false,
     protocols: [SYNC_SUBPROTOCOL, BEARER_PREFIX + token],
     WebSocketPolyfill: Socket,
-    // Tabs sync through the server: a BroadcastChannel would apply one tab's local changes in
-    // another as remote ones, so each tab's count of unsent changes would disagree.
+    // The tabs of the device meet through their own channel (tab-channel.ts, SPEC T1–T6), which
+    // works offline and keeps their counts of unsent changes equal; y-websocket's would not.
     disableBc: true,
     maxBackoffTime: MAX_BACKOFF_MS,
   });
@@ -99,7 +100,7 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
     saved(Y.decodeStateVector(decoding.readVarUint8Array(decoder)));
   };
 
-  const pendingNow = () => (readOnly ? 0 : countUnsent(ledger.localChanges(), serverState?.stateVector));
+  const pendingNow = () => (readOnly ? 0 : countUnsent(ledger.localChanges(), serverState()?.stateVector));
 
   function statusOf(pendingChanges: number): SyncStatus {
     if (destroyed || refused || !online || unreachable || !provider.shouldConnect) return 'offline';
@@ -110,17 +111,15 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
 
   function current(): SyncState {
     const pendingChanges = pendingNow();
-    return { status: statusOf(pendingChanges), pendingChanges, lastSyncedAt: serverState?.syncedAt, closeReason };
+    return { status: statusOf(pendingChanges), pendingChanges, lastSyncedAt: serverState()?.syncedAt, closeReason };
   }
 
   let state = current();
   function changed(): void {
     // Synced until this moment (C4): the server had everything from this device, and this device
     // everything of the server's, up to now — also after an hour of edits that each synced.
-    if (state.status === 'synced' && statusOf(pendingNow()) !== 'synced' && serverState !== undefined) {
-      serverState = { ...serverState, syncedAt: now() };
-      ledger.remember(serverState);
-    }
+    const known = serverState();
+    if (state.status === 'synced' && statusOf(pendingNow()) !== 'synced' && known !== undefined) ledger.remember({ ...known, syncedAt: now() });
     const next = current();
     if (
       next.status === state.status &&
@@ -137,8 +136,7 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
   /** The server says what it has stored (C2, C4). */
   function saved(stateVector: StateVector): void {
     const everythingSaved = readOnly || countUnsent(ledger.localChanges(), stateVector) === 0;
-    serverState = { stateVector, syncedAt: everythingSaved ? now() : serverState?.syncedAt };
-    ledger.remember(serverState);
+    ledger.remember({ stateVector, syncedAt: everythingSaved ? now() : serverState()?.syncedAt });
     changed();
   }
 

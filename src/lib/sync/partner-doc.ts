@@ -5,8 +5,9 @@
  *
  * Layout (S1): two top-level maps, `leads` and `deals`. In each, key `<id>` holds the record as
  * created (its JSON text), `<id>/<field>` holds a later edit of one field, and
- * `<id>/stage/<at>/<by>` holds one stage change of a deal. A record is read as base + overrides +
- * derived stage. An in-memory index (id → which override and stage keys exist) is built once when
+ * `<id>/stage/<at>/<by>` holds one stage change of a deal, and `<id>/edit/<at>/<by>/<field>` one
+ * field edit with the value it replaced (S13). A record is read as base + overrides + derived
+ * stage. An in-memory index (id → which override and stage keys exist) is built once when
  * the document is opened and kept current by observing the two maps, so reading one record never
  * scans the map.
  *
@@ -16,10 +17,20 @@ import * as Y from 'yjs';
 import { DEFAULT_STAGE_PROBABILITY as DEFAULT_PROBABILITY, type Deal, type Lead, type Stage } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
 import {
+  DEAL_LOGGED_FIELDS,
   DEAL_OVERRIDE_FIELDS,
   DEAL_STAGE_FIELDS,
+  EDIT_LOG_LIMIT,
+  LEAD_LOGGED_FIELDS,
   LEAD_OVERRIDE_FIELDS,
   baseStageLog,
+  concurrentLosers,
+  editKey,
+  editsToTrim,
+  readEditEntry,
+  toEditValue,
+  type AlsoSet,
+  type EditEntry,
   compareStageChanges,
   deriveDeal,
   deriveLead,
@@ -54,6 +65,8 @@ export const LOCAL_ORIGIN: unique symbol = Symbol('partner-doc local edit');
 interface RecordExtras {
   fields?: Map<string, string>;
   stages?: Set<string>;
+  /** Edit entry keys (S13). */
+  edits?: Set<string>;
 }
 
 export interface RecordsChanged {
@@ -97,13 +110,16 @@ function indexKey(index: Map<string, RecordExtras>, key: string, present: boolea
   if (present) {
     if (!extras) index.set(parsed.id, (extras = {}));
     if (parsed.part === 'field') (extras.fields ??= new Map()).set(parsed.field, key);
+    else if (parsed.part === 'edit') (extras.edits ??= new Set()).add(key);
     else (extras.stages ??= new Set()).add(key);
   } else if (extras) {
     // Only a foreign writer deletes map keys (S6), or a delete set that arrives before the item
     // that replaced the value (see the fuzz regression test); the index follows the map either way.
+    // Edit entries are removed by the trimming of the log too (S13).
     if (parsed.part === 'field') extras.fields?.delete(parsed.field);
+    else if (parsed.part === 'edit') extras.edits?.delete(key);
     else extras.stages?.delete(key);
-    if (!extras.fields?.size && !extras.stages?.size) index.delete(parsed.id);
+    if (!extras.fields?.size && !extras.stages?.size && !extras.edits?.size) index.delete(parsed.id);
   }
   return parsed.id;
 }
@@ -183,6 +199,33 @@ function transact(pd: PartnerDoc, write: () => void) {
 function setExtraKey(pd: PartnerDoc, kind: SyncedKind, key: string, value: unknown) {
   pd.maps[kind].set(key, value);
   indexKey(pd.index[kind], key, true);
+}
+
+/** Who makes a field edit, and when: what its edit entries say (S13). */
+export interface EditBy {
+  by: string;
+  at: number;
+}
+
+/**
+ * Writes one edit entry per logged field of an edit, beside its overrides, then removes the
+ * record's oldest entries beyond EDIT_LOG_LIMIT (S13). Must run inside the edit's transaction.
+ */
+function logEdits(pd: PartnerDoc, kind: SyncedKind, id: string, edit: EditBy, fields: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>) {
+  const logged = kind === 'lead' ? LEAD_LOGGED_FIELDS : DEAL_LOGGED_FIELDS;
+  for (const field of fields) {
+    const value = toEditValue(after[field]);
+    const base = toEditValue(before[field]);
+    if (!logged.has(field) || value === undefined || base === undefined) continue;
+    setExtraKey(pd, kind, editKey(id, edit.at, edit.by, field), encodeStored({ field, value, base, at: edit.at, by: edit.by } satisfies EditEntry));
+  }
+  const keys = pd.index[kind].get(id)?.edits;
+  if (!keys || keys.size <= EDIT_LOG_LIMIT) return;
+  const map = pd.maps[kind];
+  for (const key of editsToTrim([...keys].map((key) => ({ key, entry: readEditEntry(map.get(key), kind) })))) {
+    map.delete(key);
+    indexKey(pd.index[kind], key, false);
+  }
 }
 
 /**
@@ -269,6 +312,39 @@ export function readAll(pd: PartnerDoc): { leads: Lead[]; deals: Deal[] } {
     if (deal) deals.push(deal);
   });
   return { leads, deals };
+}
+
+/**
+ * The values that lost a concurrent edit of a field of this record to the value it has (S13): who
+ * set which field to what, and when, sorted by (at, by, field). Empty for a record without edit
+ * entries (every record written before them). A value that is not valid for its field (a foreign
+ * writer's) is left out.
+ */
+export function readAlsoSet(pd: PartnerDoc, kind: SyncedKind, id: string): AlsoSet[] {
+  const extras = pd.index[kind].get(id);
+  if (!extras?.edits?.size) return [];
+  const record = kind === 'lead' ? readLead(pd, id) : readDeal(pd, id);
+  if (!record) return [];
+  const map = pd.maps[kind];
+  const entries: EditEntry[] = [];
+  for (const key of extras.edits) {
+    const entry = readEditEntry(map.get(key), kind);
+    if (entry) entries.push(entry);
+  }
+  const fields = record as unknown as Record<string, unknown>;
+  return concurrentLosers(entries, fields).filter((loser) => {
+    const next: Record<string, unknown> = { ...fields };
+    if (loser.value === null) delete next[loser.field];
+    else next[loser.field] = loser.value;
+    const result = validate(kind, next);
+    return result.ok || !result.problems.some((problem) => problem.field === loser.field);
+  });
+}
+
+/** The ids of the records that have edit entries (S13), from the index: no scan of the doc. */
+export function recordsWithEdits(pd: PartnerDoc): RecordsChanged {
+  const ids = (kind: SyncedKind) => new Set([...pd.index[kind]].filter(([, extras]) => extras.edits?.size).map(([id]) => id));
+  return { leads: ids('lead'), deals: ids('deal') };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -414,8 +490,10 @@ function applyChanges(current: object, changes: object, allowed: ReadonlySet<str
 /**
  * Writes one override key per field whose value differs from the record as read (S2): a field
  * given as `undefined` is cleared (the override holds null). Nothing is written when nothing changes.
+ * With `edit` (who, when: a lead has no `updatedAt` to say it), each changed field also gets an edit
+ * entry (S13).
  */
-export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>): void {
+export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>, edit?: EditBy): void {
   const current = readLead(pd, id);
   if (!current) throw new PartnerDocError(`There is no lead ${id}`);
   const { next, fields } = applyChanges(current, changes, LEAD_OVERRIDE_FIELDS, 'lead', id);
@@ -426,6 +504,7 @@ export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>): 
   if (writes.length === 0) return;
   transact(pd, () => {
     for (const field of writes) setExtraKey(pd, 'lead', fieldKey(id, field), checked[field] ?? null);
+    if (edit) logEdits(pd, 'lead', id, edit, writes, currentFields, checked);
   });
 }
 
@@ -437,7 +516,8 @@ export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>): 
  * and no lost reason unless it is lost. `updatedAt` is required.
  *
  * If the device's clock is behind the winning entry, the entry is written 1 ms after it instead,
- * so that the change the person just made is the one shown (S5).
+ * so that the change the person just made is the one shown (S5). Each changed field also gets an
+ * edit entry by `by` at `changes.updatedAt` (S13).
  */
 export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, by: string): void {
   const current = readDeal(pd, id);
@@ -486,6 +566,7 @@ export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, b
     for (const field of writes) setExtraKey(pd, 'deal', fieldKey(id, field), checked[field] ?? null);
     if (writeUpdatedAt) setExtraKey(pd, 'deal', fieldKey(id, 'updatedAt'), updatedAt);
     if (entry) setExtraKey(pd, 'deal', stageKey(id, entry.at, entry.by), encodeStored(entry));
+    logEdits(pd, 'deal', id, { by, at }, writes, currentFields, checked);
   });
 }
 

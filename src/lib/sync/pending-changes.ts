@@ -82,8 +82,60 @@ export interface SyncLedger {
   serverState(): ServerState | undefined;
   /** Keeps the server's latest state (the last acknowledgement wins) and forgets the changes it has. */
   remember(state: ServerState): void;
-  /** Calls `listener` after each new local change. */
+  /**
+   * Takes in what another tab of this device knows of the same room (SPEC T3): the marks of its
+   * local changes (unsent ones are this device's as much as that tab's) and the server state it was
+   * acknowledged. Calls the `onLocalChange` listeners when the count may have changed.
+   */
+  adopt(known: KnownElsewhere): void;
+  /** Calls `listener` after each new local change, and after `adopt`. */
   onLocalChange(listener: () => void): () => void;
+}
+
+/** What another tab of the device knows of a room's unsent changes (SyncLedger.adopt). */
+export interface KnownElsewhere {
+  localChanges?: readonly LocalChange[];
+  serverState?: ServerState;
+}
+
+/**
+ * A ledger's changes and server state with what another tab knows added (SPEC T3). The server's
+ * state only grows, so two acknowledgements combine clock by clock (the larger); `syncedAt` is the
+ * later one's when nothing is unsent after the merge, else it stays. A mark is added once, unless
+ * the server has it. `changed`: whether the result differs from what was given.
+ */
+export function mergeKnown(
+  changes: readonly LocalChange[],
+  state: ServerState | undefined,
+  known: KnownElsewhere,
+): { localChanges: LocalChange[]; serverState: ServerState | undefined; changed: boolean } {
+  let serverState = state;
+  let changed = false;
+  if (known.serverState) {
+    const stateVector = new Map(state?.stateVector ?? []);
+    for (const [client, clock] of known.serverState.stateVector) {
+      if ((stateVector.get(client) ?? 0) < clock) {
+        stateVector.set(client, clock);
+        changed = true;
+      }
+    }
+    serverState = { stateVector, syncedAt: state?.syncedAt };
+  }
+  const seen = new Set(changes.map((change) => `${change.client}:${change.clock}`));
+  const localChanges = changes.filter((change) => !isOnServer(change, serverState?.stateVector));
+  for (const change of known.localChanges ?? []) {
+    const key = `${change.client}:${change.clock}`;
+    if (seen.has(key) || isOnServer(change, serverState?.stateVector)) continue;
+    seen.add(key);
+    localChanges.push({ client: change.client, clock: change.clock });
+    changed = true;
+  }
+  const theirs = known.serverState?.syncedAt;
+  if (serverState && theirs !== undefined && localChanges.length === 0 && theirs > (serverState.syncedAt ?? -Infinity)) {
+    serverState = { ...serverState, syncedAt: theirs };
+    changed = true;
+  }
+  return { localChanges, serverState, changed: changed || localChanges.length !== changes.length };
 }
 
 /** A ledger in memory: records the document's local changes from now on. */
@@ -104,6 +156,12 @@ export function memoryLedger(doc: Y.Doc, initial: { localChanges?: LocalChange[]
     remember(state) {
       known = state;
       changes = changes.filter((change) => !isOnServer(change, state.stateVector));
+    },
+    adopt(elsewhere) {
+      const merged = mergeKnown(changes, known, elsewhere);
+      changes = merged.localChanges;
+      known = merged.serverState;
+      if (merged.changed) for (const listener of listeners) listener();
     },
     onLocalChange(listener) {
       listeners.add(listener);

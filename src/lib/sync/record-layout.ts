@@ -25,6 +25,8 @@ import {
 export const KEY_SEPARATOR = '/';
 /** Second part of a stage entry key: `<id>/stage/<at>/<by>`. */
 export const STAGE_KEY_PART = 'stage';
+/** Second part of an edit entry key: `<id>/edit/<at>/<by>/<field>` (S13). */
+export const EDIT_KEY_PART = 'edit';
 
 export type SyncedKind = 'lead' | 'deal';
 
@@ -58,12 +60,16 @@ export type ParsedKey =
   | { part: 'base'; id: string }
   | { part: 'field'; id: string; field: string }
   | { part: 'stage'; id: string }
+  | { part: 'edit'; id: string }
   /** A key of a shape this version does not know (written by a newer version): kept, not read. */
   | { part: 'unknown'; id: string };
 
 export const fieldKey = (id: string, field: string) => `${id}${KEY_SEPARATOR}${field}`;
 export const stageKey = (id: string, at: number, by: string) =>
   `${id}${KEY_SEPARATOR}${STAGE_KEY_PART}${KEY_SEPARATOR}${at}${KEY_SEPARATOR}${by}`;
+
+export const editKey = (id: string, at: number, by: string, field: string) =>
+  `${id}${KEY_SEPARATOR}${EDIT_KEY_PART}${KEY_SEPARATOR}${at}${KEY_SEPARATOR}${by}${KEY_SEPARATOR}${field}`;
 
 export function parseKey(key: string): ParsedKey {
   const cut = key.indexOf(KEY_SEPARATOR);
@@ -72,7 +78,9 @@ export function parseKey(key: string): ParsedKey {
   const rest = key.slice(cut + 1);
   const next = rest.indexOf(KEY_SEPARATOR);
   if (next < 0) return { part: 'field', id, field: rest };
-  if (rest.slice(0, next) === STAGE_KEY_PART) return { part: 'stage', id };
+  const second = rest.slice(0, next);
+  if (second === STAGE_KEY_PART) return { part: 'stage', id };
+  if (second === EDIT_KEY_PART) return { part: 'edit', id };
   return { part: 'unknown', id };
 }
 
@@ -333,4 +341,123 @@ export function withoutUndefined<T extends object>(record: T): T {
   const out: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(record)) if (value !== undefined) out[key] = value;
   return out as T;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The edit log (S13)
+
+/** A field value as an edit entry holds it: a primitive, null when absent or cleared. */
+export type EditValue = string | number | boolean | null;
+
+/**
+ * One field edit of a record, as written in the same transaction as the override (S13): who set
+ * which field to what, when, and the value they saw before (`base`).
+ */
+export interface EditEntry {
+  field: string;
+  value: EditValue;
+  base: EditValue;
+  at: number;
+  by: string;
+}
+
+/** A value another edit set at the same time as the one that holds the field, which it lost (S3, S13). */
+export interface AlsoSet {
+  field: string;
+  value: EditValue;
+  by: string;
+  at: number;
+}
+
+/**
+ * The most edit entries a record keeps (S13): the oldest beyond it are removed by the write that
+ * adds one. A conflict older than this many later edits of the record is no longer shown. Sixteen
+ * lets a record be edited field by field in one sitting (a deal form has six such fields, a
+ * lead's seven) and a conflict still be seen a few sittings later, at ~120 bytes an entry.
+ */
+export const EDIT_LOG_LIMIT = 16;
+
+/** Fields whose edits are logged: the overrides, but for `updatedAt` (derived, S3) and `deletedAt` (S6). */
+export const LEAD_LOGGED_FIELDS: ReadonlySet<string> = new Set([...LEAD_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt'));
+export const DEAL_LOGGED_FIELDS: ReadonlySet<string> = new Set([...DEAL_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt' && field !== 'updatedAt'));
+
+const isEditValue = (value: unknown): value is EditValue =>
+  value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+
+/** A field's value as an edit entry holds it; undefined for a value no override could hold (an object). */
+export function toEditValue(value: unknown): EditValue | undefined {
+  if (value === undefined) return null;
+  return isEditValue(value) ? value : undefined;
+}
+
+/**
+ * A stored edit entry of a record of `kind`, or undefined when it is not one (a foreign or corrupt
+ * writer's: ignored, S9): a logged field, primitive values, a finite instant, an id-like author.
+ */
+export function readEditEntry(stored: unknown, kind: SyncedKind): EditEntry | undefined {
+  const value = readStoredObject(stored);
+  if (!value) return undefined;
+  const { field, at, by } = value;
+  const logged = kind === 'lead' ? LEAD_LOGGED_FIELDS : DEAL_LOGGED_FIELDS;
+  if (typeof field !== 'string' || !logged.has(field)) return undefined;
+  if (typeof at !== 'number' || !Number.isFinite(at) || typeof by !== 'string' || by === '' || by.includes(KEY_SEPARATOR)) return undefined;
+  const entryValue = value['value'] === undefined ? null : value['value'];
+  const base = value['base'] === undefined ? null : value['base'];
+  if (!isEditValue(entryValue) || !isEditValue(base)) return undefined;
+  return { field, value: entryValue, base, at, by };
+}
+
+/** The order of the edit log: by (at, by, field), `by` and `field` in UTF-16 code-unit order (S5's reason). */
+export function compareEdits(a: Pick<EditEntry, 'at' | 'by' | 'field'>, b: Pick<EditEntry, 'at' | 'by' | 'field'>): number {
+  const byStage = compareStageChanges(a, b);
+  if (byStage !== 0) return byStage;
+  return a.field < b.field ? -1 : a.field > b.field ? 1 : 0;
+}
+
+/**
+ * Which of a record's edit entries to remove so that `limit` are left: the oldest by (at, by,
+ * field), and every entry that cannot be read (S13). The same set on every replica that has the
+ * same entries; replicas that trimmed different sets concurrently end with the union removed.
+ */
+export function editsToTrim<K>(entries: readonly { key: K; entry: EditEntry | undefined }[], limit = EDIT_LOG_LIMIT): K[] {
+  const unreadable = entries.filter((item) => !item.entry).map((item) => item.key);
+  const readable = entries.filter((item): item is { key: K; entry: EditEntry } => item.entry !== undefined).sort((a, b) => compareEdits(a.entry, b.entry));
+  return [...unreadable, ...readable.slice(0, Math.max(0, readable.length - limit)).map((item) => item.key)];
+}
+
+/**
+ * The values that lost a concurrent edit of a field (S13). For each field, the entry that holds
+ * the current value (the latest by (at, by) whose value it is) was made from some `base`; every
+ * other entry made from that same base, with another value, that no later entry was made from
+ * (nobody saw it), lost to it: two people edited the field from the same value, and Yjs kept one (S3). A
+ * later edit made from the current value hides the conflict: someone saw the winner and moved on.
+ * Returned sorted by (at, by, field).
+ */
+export function concurrentLosers(entries: readonly EditEntry[], current: Readonly<Record<string, unknown>>): AlsoSet[] {
+  const byField = new Map<string, EditEntry[]>();
+  for (const entry of entries) {
+    const list = byField.get(entry.field);
+    if (list) list.push(entry);
+    else byField.set(entry.field, [entry]);
+  }
+  const losers: AlsoSet[] = [];
+  for (const [field, list] of byField) {
+    const now = toEditValue(current[field]);
+    if (now === undefined) continue;
+    let holder: EditEntry | undefined;
+    for (const entry of list) if (entry.value === now && (!holder || compareEdits(entry, holder) > 0)) holder = entry;
+    if (!holder) continue;
+    // Seen: an entry made from this value later (by the clock of whoever made it: a device whose
+    // clock is behind may hide a conflict, never invent one).
+    const seen = (loser: EditEntry) => list.some((entry) => entry.base === loser.value && entry.at >= loser.at && entry !== loser);
+    const shown = new Set<string>();
+    for (const entry of list) {
+      if (entry.base !== holder.base || entry.value === now || seen(entry)) continue;
+      const key = `${entry.by}\n${JSON.stringify(entry.value)}`;
+      if (shown.has(key)) continue; // one person setting one value twice (two devices): one line
+      shown.add(key);
+      losers.push({ field, value: entry.value, by: entry.by, at: entry.at });
+    }
+  }
+  return losers.sort(compareEdits);
 }
