@@ -20,8 +20,9 @@ describe('S13: the "also set" line', () => {
   it('says who set which field to what, and when, in English', () => {
     speak('en');
     const line = alsoSetText({ field: 'amount', value: 4_20_000_00, by: 'p1-priya', at: AT }, context('en-IN'));
-    expect(formatMoneyShort(4_20_000_00, 'INR', 'en-IN')).toBe('₹4.2 L');
-    expect(line).toBe(`Priya Menon also set Amount to ₹4.2 L at ${formatDateTime(AT, 'en-IN', TZ)}.`);
+    // The unit stays on the number's line (a no-break space).
+    expect(formatMoneyShort(4_20_000_00, 'INR', 'en-IN')).toBe('₹4.2\u00a0L');
+    expect(line).toBe(`Priya Menon also set Amount to ₹4.2\u00a0L at ${formatDateTime(AT, 'en-IN', TZ)}.`);
     expect(line).toContain('10:14');
     expect(alsoSetText({ field: 'channel', value: 'referral', by: 'p1-ravi', at: AT }, context('en-IN'))).toContain('Ravi Nair also set Channel to Referral');
     expect(alsoSetText({ field: 'expectedCloseAt', value: AT, by: 'p1-ravi', at: AT }, context('en-IN'))).toContain(`to ${formatDate(AT, 'en-IN', TZ)} at`);
