@@ -37,6 +37,27 @@ export class PageAction {
     this.done = worked ? confirmation : '';
     return worked;
   }
+
+  private created: string | undefined;
+
+  /**
+   * Saves a new record once: after a save that worked, the form is not submitted again (a double
+   * tap, a second click while the record's page opens) and the id of the record made is returned
+   * only to the first. Undefined when refused or when the save found errors.
+   */
+  async createOnce(save: () => Promise<{ id: string } | { errors: FieldErrors }>): Promise<string | undefined> {
+    if (this.created !== undefined) return undefined;
+    let id: string | undefined;
+    await this.run(async () => {
+      const result = await save();
+      if ('errors' in result) return result.errors;
+      id = result.id;
+      return {};
+    }, '');
+    if (this.created !== undefined) return undefined;
+    this.created = id;
+    return id;
+  }
 }
 
 /** The errors of a save that returns the record's id when it worked. */
