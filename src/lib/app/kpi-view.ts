@@ -34,7 +34,9 @@ export function kpiCards({ current, previous, closeRateTooEarly }: CurrentFigure
     card('averageDealSize', m.kpi_average_deal_size(), money(current.averageDealSize), (f) => f.averageDealSize, 'money'),
     card('dealCount', m.kpi_deal_count(), formatNumber(current.dealCount, locale), (f) => f.dealCount, 'count', m.kpi_lost_count({ count: formatNumber(current.lostCount, locale) })),
     card('revenue', m.kpi_revenue(), money(current.revenue), (f) => f.revenue, 'money'),
-    card('pipeline', m.kpi_pipeline(), money(current.pipeline.value), (f) => f.pipeline.value, 'money',
+    // The open pipeline and what of it is overdue are figures of now, in both periods (the deals
+    // open now): comparing them says nothing of the period, so no change is shown.
+    card('pipeline', m.kpi_pipeline(), money(current.pipeline.value), () => null, 'money',
       m.kpi_pipeline_hint({ count: formatNumber(current.pipeline.count, locale), weighted: money(current.pipeline.weighted) })),
     closeRateTooEarly
       ? {
@@ -50,7 +52,7 @@ export function kpiCards({ current, previous, closeRateTooEarly }: CurrentFigure
     card('dealVelocity', m.kpi_deal_velocity(), current.dealVelocity === null ? '—' : m.per_day({ value: money(current.dealVelocity) }), (f) => f.dealVelocity, 'money',
       current.averageCycleDays === null ? '' : m.kpi_cycle_hint({ days: formatNumber(current.averageCycleDays, locale) })),
     card('dealSuccess', m.kpi_deal_success(), formatPercent(current.dealSuccess, locale), (f) => f.dealSuccess, 'ratio'),
-    card('overdue', m.kpi_overdue(), formatNumber(current.pipeline.overdue, locale), (f) => f.pipeline.overdue, 'count', '', false),
+    card('overdue', m.kpi_overdue(), formatNumber(current.pipeline.overdue, locale), () => null, 'count', '', false),
   ];
 }
 
