@@ -407,20 +407,24 @@ export class Session {
     await programOpened;
     // The program document's directory, once it has one (the partner is opened again if its zone differs).
     this.refreshDirectory();
-    await store.ready;
-    const { leads, deals } = await store.loadRows();
-    performance.mark(OPEN_MARKS.rows);
-    const leadPositions = new Positions(leads);
-    const dealPositions = new Positions(deals);
-    this.leads = leads;
-    this.deals = deals;
-    // Local and remote changes alike: every stored change replaces its rows, so the screens follow
-    // another device's edits as they arrive.
-    this.stopRows = store.subscribe((change) => {
-      this.leads = leadPositions.replace(this.leads, change.leads);
-      this.deals = dealPositions.replace(this.deals, change.deals);
-      this.version++;
-    });
+    let leadPositions = new Positions<LeadRow>([]);
+    let dealPositions = new Positions<DealRow>([]);
+    // The rows the store read while loading, then every stored change, local and remote alike:
+    // each replaces its rows, so the screens follow another device's edits as they arrive.
+    this.stopRows = await store.follow(
+      ({ leads, deals }) => {
+        performance.mark(OPEN_MARKS.rows);
+        leadPositions = new Positions(leads);
+        dealPositions = new Positions(deals);
+        this.leads = leads;
+        this.deals = deals;
+      },
+      (change) => {
+        this.leads = leadPositions.replace(this.leads, change.leads);
+        this.deals = dealPositions.replace(this.deals, change.deals);
+        this.version++;
+      },
+    );
     this.rowsReady = true;
     // The buckets may have been rebuilt while loading.
     this.version++;

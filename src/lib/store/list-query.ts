@@ -1,0 +1,72 @@
+/**
+ * A list's first screen read straight from the projected rows by index, while the partner's
+ * document is still loading: the newest leads, the deals of a stage in the board's order, one deal
+ * by id. A few dozen rows, where loading every record of a large partner takes seconds.
+ *
+ * The order of each list is written here once, as a comparator that sorts exactly as the index
+ * reads (ties by id, in the index's direction), so that the screen does not reorder when the loaded
+ * records replace the rows read here. Rows a record's malformed key keeps out of an index (a
+ * quarantined record, say) are not on the first screen; the loaded list has them.
+ */
+import { Dexie } from 'dexie';
+import { isOpenStage, type Deal, type Lead, type Stage } from '../domain/schema';
+import type { DealRow, LeadRow, PartnerKpiDb } from './db';
+
+const byIdAscending = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** The Leads list's order: newest first, then by id (descending, as the index reads backwards). */
+export function compareLeadsNewestFirst(a: Lead, b: Lead): number {
+  return b.createdAt - a.createdAt || byIdAscending(b, a);
+}
+
+/**
+ * The Deals board's order within a stage: an open stage by expected close (soonest first, those
+ * without one last), then by id; a closed stage by close date (latest first, those without one
+ * last), then by id descending.
+ */
+export function dealOrder(stage: Stage): (a: Deal, b: Deal) => number {
+  if (isOpenStage(stage)) {
+    return (a, b) => {
+      const x = a.expectedCloseAt;
+      const y = b.expectedCloseAt;
+      if (x === y) return byIdAscending(a, b);
+      if (x === undefined) return 1;
+      if (y === undefined) return -1;
+      return x - y;
+    };
+  }
+  return (a, b) => {
+    const x = a.closedAt;
+    const y = b.closedAt;
+    if (x === y) return byIdAscending(b, a);
+    if (x === undefined) return 1;
+    if (y === undefined) return -1;
+    return y - x;
+  };
+}
+
+/**
+ * The first `limit` leads, newest first, that `matches` accepts (the list's filter: not deleted,
+ * the rep's own, the status, channel and search asked for).
+ */
+export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean, limit: number): Promise<LeadRow[]> {
+  return db.leads.orderBy('createdAt').reverse().filter(matches).limit(limit).toArray();
+}
+
+/**
+ * The first `limit` deals of a stage in the board's order (dealOrder) that `matches` accepts: read
+ * along the index of the stage and the date it is sorted by, then, if that gives too few, those of
+ * the stage without the date (a compound index leaves them out).
+ */
+export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches: (deal: DealRow) => boolean, limit: number): Promise<DealRow[]> {
+  const open = isOpenStage(stage);
+  const dated = db.deals.where(open ? '[stage+expectedCloseAt]' : '[stage+closedAt]').between([stage, Dexie.minKey], [stage, Dexie.maxKey]);
+  const first = await (open ? dated : dated.reverse()).filter(matches).limit(limit).toArray();
+  if (first.length >= limit) return first;
+  const undated = db.deals.where('stage').equals(stage);
+  const rest = await (open ? undated : undated.reverse())
+    .filter((deal) => (open ? deal.expectedCloseAt === undefined : deal.closedAt === undefined) && matches(deal))
+    .limit(limit - first.length)
+    .toArray();
+  return [...first, ...rest];
+}
