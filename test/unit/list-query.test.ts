@@ -8,9 +8,10 @@ import { Dexie } from 'dexie';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartnerKpiDb, type DealRow, type LeadRow } from '../../src/lib/store/db';
-import { firstDealsOfStage, firstLeads } from '../../src/lib/store/list-query';
+import { firstDealsOfStage, firstLeads, overdueDeals } from '../../src/lib/store/list-query';
 import { filterLeads, leadMatcher, type LeadFilter } from '../../src/lib/leads/lead.service';
 import { dealBoard, dealMatcher } from '../../src/lib/deals/deal-board.svelte';
+import { overdueDeals as overdueOfRows } from '../../src/lib/deals/overdue-deals.svelte';
 import { CHANNELS, LEAD_STATUSES, STAGES, isOpenStage } from '../../src/lib/domain';
 import { deal, lead } from '../factories/records';
 
@@ -84,6 +85,18 @@ describe('a list’s first screen read by index', () => {
         await db.deals.bulkPut(rows);
         const board = dealBoard(rows, repId, () => limit);
         for (const column of board) expect(await firstDealsOfStage(db, column.stage, dealMatcher(repId), limit)).toEqual(column.deals);
+        db.close();
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('gives Today’s overdue deals, longest overdue first, as the loaded records do', async () => {
+    await fc.assert(
+      fc.asyncProperty(dealRowsArb, fc.option(repArb, { nil: undefined }), fc.constantFrom(1_000, 2_500, 3_000, 5_000), async (rows, repId, now) => {
+        const db = freshDb();
+        await db.deals.bulkPut(rows);
+        expect(await overdueDeals(db, now, dealMatcher(repId))).toEqual(overdueOfRows(rows, now, repId));
         db.close();
       }),
       { numRuns: 40 },

@@ -339,10 +339,14 @@ describe('a list’s first screen, before the document is loaded', () => {
     expect((await store.updateDeal('D1', { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 1, 1), updatedAt: Date.UTC(2026, 1, 1) }, 'r1')).ok).toBe(true);
     await store.close();
 
-    const reopened = await PartnerStore.open(db, ROOM, TZ);
+    // As the session opens it: the lists ask for their first screen as soon as the store is open.
+    const reopened = await PartnerStore.openBeforeKpis(db, ROOM, TZ);
     const [leads, proposal] = await Promise.all([reopened.firstLeads(liveLead, 10), reopened.firstDealsOfStage('proposal', everyDeal, 10)]);
-    // Read before the document: loading it waits for the first screen.
+    // Read before the document and the KPI buckets: loading them waits for the first screen.
     expect(() => reopened.partnerDoc).toThrow(/still loading/);
+    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(0);
+    await reopened.kpisLoaded;
+    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(1);
     expect(leads?.map((row) => row.id)).toEqual(['L2', 'L3']);
     expect(proposal?.map((row) => row.id)).toEqual(['D2']);
     const summary = reopened.listSummary()!;

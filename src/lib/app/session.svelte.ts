@@ -81,6 +81,11 @@ export class Session {
   deals = $state.raw<DealRow[]>([]);
   /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
   store = $state.raw<PartnerStore | undefined>();
+  /**
+   * The same, as soon as its stored rows can be read, before its KPI buckets are (`store` then):
+   * the lists read their first screen from it (store/list-query.ts).
+   */
+  rowsStore = $state.raw<PartnerStore | undefined>();
   programStore: ProgramStore | undefined;
   /** Every partner's KPI rollup, for vendor staff (the rollups room, P7); undefined for a partner's people. */
   figuresStore: ProgramStore | undefined;
@@ -399,7 +404,10 @@ export class Session {
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     // Someone who only reads the partner's data saves nothing: no journal worker for them.
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined);
+    const store = await PartnerStore.openBeforeKpis(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined);
+    // The lists' first screen can be read now; the KPIs once their buckets are.
+    this.rowsStore = store;
+    await store.kpisLoaded;
     performance.mark(OPEN_MARKS.document);
     this.store = store;
     // The KPIs can show now, from the stored buckets; the program's targets and the records follow.
@@ -584,8 +592,10 @@ export class Session {
     this.sync = undefined;
     this.stopRows();
     this.stopRows = () => {};
-    const store = this.store;
+    // The store being opened, if it failed before it was `store`.
+    const store = this.rowsStore ?? this.store;
     this.store = undefined;
+    this.rowsStore = undefined;
     if (store) {
       await store.ready.catch(() => {});
       await store.settled();

@@ -46,7 +46,7 @@ export class DealBoard {
     private readonly shown: (stage: Stage) => number,
   ) {
     $effect(() => {
-      const store = session.store;
+      const store = session.rowsStore;
       if (session.rowsReady || !store) return;
       const repId = this.repId;
       const limits = STAGES.map((stage) => this.shown(stage));

@@ -21,7 +21,7 @@ export class LeadList {
     private readonly shown: () => number,
   ) {
     $effect(() => {
-      const store = session.store;
+      const store = session.rowsStore;
       if (session.rowsReady || !store) return;
       const filter = { ...this.filter() };
       const repId = this.repId;

@@ -9,7 +9,7 @@
  * quarantined record, say) are not on the first screen; the loaded list has them.
  */
 import { Dexie } from 'dexie';
-import { isOpenStage, type Deal, type Lead, type Stage } from '../domain/schema';
+import { OPEN_STAGES, isOpenStage, type Deal, type Lead, type Stage } from '../domain/schema';
 import type { DealRow, LeadRow, PartnerKpiDb } from './db';
 
 const byIdAscending = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -69,4 +69,16 @@ export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches:
     .limit(limit - first.length)
     .toArray();
   return [...first, ...rest];
+}
+
+/** Today's overdue deals' order: the longest overdue first (open stages' order, dealOrder). */
+export const compareOverdue = dealOrder('prospecting');
+
+/**
+ * Every deal of an open stage expected to close before `before` that `matches` accepts, longest
+ * overdue first: read along each open stage's index up to `before` (Today's overdue deals).
+ */
+export async function overdueDeals(db: PartnerKpiDb, before: number, matches: (deal: DealRow) => boolean): Promise<DealRow[]> {
+  const stages = await Promise.all(OPEN_STAGES.map((stage) => db.deals.where('[stage+expectedCloseAt]').between([stage, Dexie.minKey], [stage, before], true, false).toArray()));
+  return stages.flat().filter(matches).sort(compareOverdue);
 }

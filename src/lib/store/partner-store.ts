@@ -23,7 +23,7 @@ import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
 import type { Stage } from '../domain/schema';
 import { ListSummary } from './list-summary';
-import { firstDealsOfStage, firstLeads } from './list-query';
+import { firstDealsOfStage, firstLeads, overdueDeals } from './list-query';
 import { RollupIndex, emptyRollup, markChanged, takeChangedSeries, type Rollup } from '../kpi/buckets';
 import { PackedRollupError, packRollupChunks, packSeriesChunks, storeChunk, unpackStoredChunks } from '../kpi/packed';
 import { countable } from '../kpi/countable';
@@ -121,6 +121,22 @@ function withChanges(rows: RecordsChange, changes: RecordsChange[]): RecordsChan
   return { leads: apply(rows.leads, changes.map((change) => change.leads)), deals: apply(rows.deals, changes.map((change) => change.deals)) };
 }
 
+/**
+ * Resolves in a task after the current one (and its microtasks: a screen's first render): a
+ * message to itself, which a hidden page does not throttle as it does timers.
+ */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
 /** Resolves after the next frame is painted, or after `ms` if none is (a hidden page, no browser). */
 function afterNextPaint(ms: number): Promise<void> {
   return new Promise((resolve) => {
@@ -185,24 +201,46 @@ export class PartnerStore {
    * has one).
    */
   static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal): Promise<PartnerStore> {
+    const store = await PartnerStore.openBeforeKpis(db, room, tz, openJournal);
+    await store.kpisLoaded;
+    return store;
+  }
+
+  /**
+   * Opens the partner's data as `open` does, but returns before the KPI buckets are read: as soon
+   * as a list's first screen can be read (`firstLeads`, `firstDealsOfStage`), which needs none of
+   * them. `kpisLoaded` resolves once `rollup()` has them (when `open` would have returned).
+   */
+  static async openBeforeKpis(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal): Promise<PartnerStore> {
     const store = new PartnerStore(db, room, tz, openJournal);
     const [rollupSetting, projectionSetting, summarySetting] = await db.settings.bulkGet([ROLLUP_MARKER, PROJECTION_MARKER, LIST_SUMMARY]);
     const marker = rollupSetting?.value as RollupMarker | undefined;
     const current = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
     // The stored rows are this room's (perhaps behind the log by a change: the loaded records follow).
     if ((projectionSetting?.value as Partial<ProjectionMarker> | undefined)?.room === room) store.storedSummary = ListSummary.fromStored(summarySetting?.value, room);
-    if (current) store.storedRollup = await readStoredRollup(db, tz);
-    const stored = store.storedRollup !== undefined;
-    const loading = store.load().then(
-      () => store.finishLoading(),
-      (error: unknown) => store.finishLoading(error),
-    );
-    if (!stored) {
-      await loading;
-      await store.ready;
-    }
+    store.kpisLoaded = (async () => {
+      // A list's first screen, asked for as soon as this returns, is read and painted first: reading
+      // and unpacking the buckets would hold the main thread its reads need.
+      await nextTask();
+      await store.firstScreenShown();
+      if (current) store.storedRollup = await readStoredRollup(db, tz);
+      const stored = store.storedRollup !== undefined;
+      const loading = store.load().then(
+        () => store.finishLoading(),
+        (error: unknown) => store.finishLoading(error),
+      );
+      if (!stored) {
+        await loading;
+        await store.ready;
+      }
+    })();
+    // Whoever needs the KPIs awaits them and sees a failure.
+    store.kpisLoaded.catch(() => {});
     return store;
   }
+
+  /** Resolves once `rollup()` has the stored buckets, or (none current) everything is loaded. */
+  kpisLoaded: Promise<void> = Promise.resolve();
 
   /** The partner's document; only after `ready`. */
   get partnerDoc(): PartnerDoc {
@@ -217,9 +255,7 @@ export class PartnerStore {
 
   private async load(): Promise<void> {
     const engine = loadEngine();
-    // A list's first screen, read by index meanwhile (the screen asks for it as soon as `open`
-    // returns), is painted before the document's load holds the main thread.
-    await afterNextPaint(FIRST_SCREEN_PAINT_WAIT_MS);
+    // A list's first screen asked for meanwhile is painted before the document's load holds the main thread.
     await this.firstScreenShown();
     const [docs, logs] = await engine;
     this.docs = docs;
@@ -361,6 +397,24 @@ export class PartnerStore {
   firstDealsOfStage(stage: Stage, matches: (deal: DealRow) => boolean, limit: number): Promise<DealRow[] | undefined> {
     if (!this.listSummary()) return Promise.resolve(undefined);
     return this.firstScreenRead(firstDealsOfStage(this.db, stage, matches, limit));
+  }
+
+  /** Every deal of an open stage expected to close before `before` that `matches` accepts, longest overdue first; undefined as firstLeads. */
+  overdueDeals(before: number, matches: (deal: DealRow) => boolean): Promise<DealRow[] | undefined> {
+    if (!this.listSummary()) return Promise.resolve(undefined);
+    return this.firstScreenRead(overdueDeals(this.db, before, matches));
+  }
+
+  /** A deal's row by id (a deal's page before the records are loaded); undefined as firstLeads, or null if there is no such deal. */
+  async dealById(id: string): Promise<DealRow | null | undefined> {
+    if (!this.listSummary()) return undefined;
+    return (await this.firstScreenRead(this.db.deals.get(id))) ?? null;
+  }
+
+  /** A lead's row by id; as dealById. */
+  async leadById(id: string): Promise<LeadRow | null | undefined> {
+    if (!this.listSummary()) return undefined;
+    return (await this.firstScreenRead(this.db.leads.get(id))) ?? null;
   }
 
   private firstScreenRead<T>(read: Promise<T>): Promise<T> {
