@@ -29,14 +29,6 @@ export interface StageTotal {
   value: number;
 }
 
-/** A lead's or deal's part in the counts; undefined when it counts nowhere (deleted). */
-interface LeadPart {
-  key: string;
-}
-interface DealPart {
-  key: string;
-  amount: number;
-}
 
 const SEPARATOR = '\u0000';
 const keyOf = (...parts: string[]) => parts.join(SEPARATOR);
@@ -48,10 +40,27 @@ const isListed = (row: { deletedAt?: number }) => row.deletedAt === undefined;
 export const boardAmount = (row: DealRow) => (typeof row.amount === 'number' && Number.isFinite(row.amount) ? row.amount : 0);
 
 export class ListSummary {
-  private readonly leadParts = new Map<string, LeadPart>();
-  private readonly dealParts = new Map<string, DealPart>();
+  /**
+   * Each listed record's part in the counts, by id: the number of its key in `keys` (a few hundred
+   * keys for 60,000 records: small integers, no object or string per record, for the garbage
+   * collector to walk), and a deal's amount.
+   */
+  private readonly leadParts = new Map<string, number>();
+  private readonly dealParts = new Map<string, number>();
+  private readonly dealAmounts = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly keyNumbers = new Map<string, number>();
   private readonly leadCounts = new Map<string, number>();
   private readonly dealTotals = new Map<string, StageTotal>();
+
+  private keyNumber(key: string): number {
+    let number = this.keyNumbers.get(key);
+    if (number === undefined) {
+      number = this.keys.push(key) - 1;
+      this.keyNumbers.set(key, number);
+    }
+    return number;
+  }
 
   /** Counts every row. */
   static build(leads: readonly LeadRow[], deals: readonly DealRow[]): ListSummary {
@@ -83,26 +92,29 @@ export class ListSummary {
   /** A lead's new row: its old part is taken out, its new one counted. */
   upsertLead(row: LeadRow): void {
     const old = this.leadParts.get(row.id);
-    if (old) add(this.leadCounts, old.key, -1);
+    if (old !== undefined) add(this.leadCounts, this.keys[old]!, -1);
     if (!isListed(row)) {
       this.leadParts.delete(row.id);
       return;
     }
     const key = keyOf(String(row.repId), String(row.status), String(row.channel));
-    this.leadParts.set(row.id, { key });
+    this.leadParts.set(row.id, this.keyNumber(key));
     add(this.leadCounts, key, 1);
   }
 
   upsertDeal(row: DealRow): void {
     const old = this.dealParts.get(row.id);
-    if (old) addTotal(this.dealTotals, old.key, -1, -old.amount);
+    if (old !== undefined) addTotal(this.dealTotals, this.keys[old]!, -1, -this.dealAmounts.get(row.id)!);
     if (!isListed(row)) {
       this.dealParts.delete(row.id);
+      this.dealAmounts.delete(row.id);
       return;
     }
-    const part = { key: keyOf(String(row.repId), String(row.stage)), amount: boardAmount(row) };
-    this.dealParts.set(row.id, part);
-    addTotal(this.dealTotals, part.key, 1, part.amount);
+    const key = keyOf(String(row.repId), String(row.stage));
+    const amount = boardAmount(row);
+    this.dealParts.set(row.id, this.keyNumber(key));
+    this.dealAmounts.set(row.id, amount);
+    addTotal(this.dealTotals, key, 1, amount);
   }
 
   /** How many listed leads match; `undefined` in a filter field matches every value. */
