@@ -102,4 +102,23 @@ describe('a list’s first screen read by index', () => {
       { numRuns: 40 },
     );
   });
+
+  it('finds a few matching rows among hundreds (read a batch at a time, then by cursor), as the loaded list does', async () => {
+    const db = freshDb();
+    // 600 leads and deals of rep r1, every 100th of rep r2: with batches of at most 128 rows, a rep's
+    // first screen reads past several batches, then by cursor.
+    const mostAtOnce = 128;
+    const leads = Array.from({ length: 600 }, (_, i) => lead({ id: `L${i}`, repId: i % 100 === 7 ? 'r2' : 'r1', createdAt: 1_000 + (i % 97) }));
+    const deals = Array.from({ length: 600 }, (_, i) => deal({ id: `D${i}`, repId: i % 100 === 7 ? 'r2' : 'r1', stage: 'proposal', expectedCloseAt: 5_000 + (i % 89) }));
+    await db.leads.bulkPut(leads);
+    await db.deals.bulkPut(deals);
+    const filter: LeadFilter = { search: '', status: '', channel: '' };
+    for (const [repId, limit] of [['r2', 3], ['r2', 10], ['r1', 51], [undefined, 51]] as const) {
+      expect(await firstLeads(db, leadMatcher(filter, repId), limit, mostAtOnce)).toEqual(filterLeads(leads, filter, repId).slice(0, limit));
+      const column = dealBoard(deals, repId, () => limit).find((candidate) => candidate.stage === 'proposal')!;
+      expect(await firstDealsOfStage(db, 'proposal', dealMatcher(repId), limit, mostAtOnce)).toEqual(column.deals);
+    }
+    // A search that matches nothing reads everything and finds nothing.
+    expect(await firstLeads(db, leadMatcher({ ...filter, search: 'nothing like it' }), 51, mostAtOnce)).toEqual([]);
+  });
 });

@@ -8,7 +8,7 @@
  * records replace the rows read here. Rows a record's malformed key keeps out of an index (a
  * quarantined record, say) are not on the first screen; the loaded list has them.
  */
-import { Dexie } from 'dexie';
+import { Dexie, type Collection } from 'dexie';
 import { OPEN_STAGES, isOpenStage, type Deal, type Lead, type Stage } from '../domain/schema';
 import type { DealRow, LeadRow, PartnerKpiDb } from './db';
 
@@ -46,11 +46,33 @@ export function dealOrder(stage: Stage): (a: Deal, b: Deal) => number {
 }
 
 /**
+ * Rows read in one request each (IndexedDB's getAll, in either direction) and filtered here: a
+ * cursor with the filter in it costs a round trip to the database and back per row. Past this
+ * many rows read at once without enough matches (a rep's own few among thousands, a search), the
+ * rest is read by cursor (the queries below take another bound: tests).
+ */
+const MOST_READ_AT_ONCE = 2_048;
+
+/**
+ * The first `limit` rows of `collection()` that `matches` accepts: the first rows read at once,
+ * twice as many each time while too few match, then by cursor.
+ */
+async function firstMatching<T>(collection: () => Collection<T>, matches: (row: T) => boolean, limit: number, mostAtOnce: number): Promise<T[]> {
+  if (limit <= 0) return [];
+  for (let count = Math.max(2 * limit, 32); count <= mostAtOnce; count *= 2) {
+    const rows = await collection().limit(count).toArray();
+    const matched = rows.filter(matches);
+    if (matched.length >= limit || rows.length < count) return matched.slice(0, limit);
+  }
+  return collection().filter(matches).limit(limit).toArray();
+}
+
+/**
  * The first `limit` leads, newest first, that `matches` accepts (the list's filter: not deleted,
  * the rep's own, the status, channel and search asked for).
  */
-export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean, limit: number): Promise<LeadRow[]> {
-  return db.leads.orderBy('createdAt').reverse().filter(matches).limit(limit).toArray();
+export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean, limit: number, mostAtOnce = MOST_READ_AT_ONCE): Promise<LeadRow[]> {
+  return firstMatching(() => db.leads.orderBy('createdAt').reverse(), matches, limit, mostAtOnce);
 }
 
 /**
@@ -58,16 +80,19 @@ export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean
  * along the index of the stage and the date it is sorted by, then, if that gives too few, those of
  * the stage without the date (a compound index leaves them out).
  */
-export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches: (deal: DealRow) => boolean, limit: number): Promise<DealRow[]> {
+export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches: (deal: DealRow) => boolean, limit: number, mostAtOnce = MOST_READ_AT_ONCE): Promise<DealRow[]> {
   const open = isOpenStage(stage);
-  const dated = db.deals.where(open ? '[stage+expectedCloseAt]' : '[stage+closedAt]').between([stage, Dexie.minKey], [stage, Dexie.maxKey]);
-  const first = await (open ? dated : dated.reverse()).filter(matches).limit(limit).toArray();
+  const dated = () => {
+    const range = db.deals.where(open ? '[stage+expectedCloseAt]' : '[stage+closedAt]').between([stage, Dexie.minKey], [stage, Dexie.maxKey]);
+    return open ? range : range.reverse();
+  };
+  const first = await firstMatching(dated, matches, limit, mostAtOnce);
   if (first.length >= limit) return first;
-  const undated = db.deals.where('stage').equals(stage);
-  const rest = await (open ? undated : undated.reverse())
-    .filter((deal) => (open ? deal.expectedCloseAt === undefined : deal.closedAt === undefined) && matches(deal))
-    .limit(limit - first.length)
-    .toArray();
+  const undated = () => {
+    const range = db.deals.where('stage').equals(stage);
+    return open ? range : range.reverse();
+  };
+  const rest = await firstMatching(undated, (deal) => (open ? deal.expectedCloseAt === undefined : deal.closedAt === undefined) && matches(deal), limit - first.length, mostAtOnce);
   return [...first, ...rest];
 }
 
