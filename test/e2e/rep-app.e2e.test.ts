@@ -112,10 +112,11 @@ describe('the rep app', () => {
       { folder, bytes: [...record] },
     );
 
-    // On the Leads screen, where leadCount left it.
+    // On the Leads screen, where leadCount left it. Its first screen shows the stored rows; the lead
+    // only the journal had follows once the records are loaded and the journal replayed.
     await app.page.reload();
     await app.heading('Leads').waitFor();
-    expect(await app.leadCount()).toBe(leadsBefore + 1);
+    await expect.poll(() => app.leadCount()).toBe(leadsBefore + 1);
     await app.page.getByLabel('Search').fill('Journal Kept');
     await app.page.getByRole('link', { name: /Journal Kept Traders/ }).waitFor();
     // Replayed into the log, the file is removed; the lead stays without it.
@@ -133,6 +134,43 @@ describe('the rep app', () => {
     expect(await app.leadCount()).toBe(leadsBefore + 1);
     // Sent to the server as the device's own change.
     await app.syncSays(/All changes saved to server/);
+  });
+
+  it('shows a list’s first screen from the stored rows before the records are loaded: the rows and counts the loaded list then shows, edits included', async () => {
+    const app = await openApp();
+    await app.signIn('Sunrise Systems');
+    await app.waitForRecords();
+    await app.logLead({ company: 'Narmada Agro Pvt Ltd', contact: 'Ravi Kumar', channel: 'Paid' });
+    // What the list shows the first time it has rows, and whether the records were loaded by then.
+    await app.page.addInitScript(() => {
+      const capture = () => {
+        const target = window as unknown as { firstScreen?: unknown };
+        const items = document.querySelectorAll('main ul.list li');
+        if (target.firstScreen || items.length === 0) return;
+        target.firstScreen = {
+          recordsLoaded: performance.getEntriesByName('partner-kpi:open-rows').length > 0,
+          items: [...items].map((item) => item.textContent),
+          counts: [...document.querySelectorAll('main [role=status], main h2')].map((element) => element.textContent),
+        };
+      };
+      new MutationObserver(capture).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    const shown = () =>
+      app.page.evaluate(() => ({
+        items: [...document.querySelectorAll('main ul.list li')].map((item) => item.textContent),
+        counts: [...document.querySelectorAll('main [role=status], main h2')].map((element) => element.textContent),
+      }));
+    for (const list of ['leads', 'deals']) {
+      await app.open(`/${list}`);
+      await app.page.waitForFunction(() => performance.getEntriesByName('partner-kpi:open-rows').length > 0);
+      const first = await app.page.evaluate(() => (window as unknown as { firstScreen: { recordsLoaded: boolean; items: string[]; counts: string[] } }).firstScreen);
+      expect(first.recordsLoaded).toBe(false);
+      expect(first.items.length).toBeGreaterThan(10);
+      // The loaded records on screen (a frame after they are in): the same rows, the same counts.
+      await app.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      expect(await shown()).toEqual({ items: first.items, counts: first.counts });
+      if (list === 'leads') expect(first.items[0]).toContain('Narmada Agro Pvt Ltd');
+    }
   });
 
   it('shows where the partner stands in the program, from aggregates that name no other partner', async () => {

@@ -2,7 +2,8 @@ import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PartnerKpiDb, SCHEMA_VERSIONS } from '../../src/lib/store/db';
-import { PartnerStore, describeStorageError } from '../../src/lib/store/partner-store';
+import { PartnerStore, describeStorageError, type RecordsChange } from '../../src/lib/store/partner-store';
+import { ListSummary } from '../../src/lib/store/list-summary';
 import { deal, lead } from '../factories/records';
 import { computeKpis, parsePeriod } from '../../src/lib/kpi';
 import { memoryJournals, type MemoryJournals } from '../factories/memory-journal';
@@ -187,7 +188,7 @@ describe('partner store', () => {
     const db = new PartnerKpiDb(name);
     databases.push(db);
     const store = await openStore(db);
-    expect(db.verno).toBe(3);
+    expect(db.verno).toBe(4);
     const rows = await store.loadRows();
     expect(rows.leads.map((row) => row.id)).toEqual(['L1']);
     expect(rows.deals.map((row) => row.id)).toEqual(['D1']);
@@ -315,6 +316,121 @@ async function saveToJournalOnly(store: PartnerStore): Promise<void> {
     restore();
   }
 }
+
+describe('a list’s first screen, before the document is loaded', () => {
+  const everyLead = () => true;
+  const liveLead = (row: { deletedAt?: number }) => row.deletedAt === undefined;
+  const everyDeal = () => true;
+  /** The counts the lists show, from every stored row. */
+  async function countsOfRows(db: PartnerKpiDb) {
+    const summary = ListSummary.build(await db.leads.toArray(), await db.deals.toArray());
+    return { leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') };
+  }
+
+  it('reads the first rows by index and the counts stored with them, without the document, and they match the loaded records', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.importRecords(
+      [lead({ id: 'L1', createdAt: 1_000 }), lead({ id: 'L2', createdAt: 3_000 }), lead({ id: 'L3', createdAt: 2_000 })],
+      [deal({ id: 'D1', stage: 'proposal', amount: 300, expectedCloseAt: Date.UTC(2026, 2, 2) }), deal({ id: 'D2', stage: 'proposal', amount: 200, expectedCloseAt: Date.UTC(2026, 2, 1) })],
+      'r1',
+    );
+    // Edits after the import: the stored counts follow every change of the rows.
+    await store.updateLead('L3', { status: 'qualified' });
+    await store.deleteLead('L1', 4_000);
+    expect((await store.updateDeal('D1', { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 1, 1), updatedAt: Date.UTC(2026, 1, 1) }, 'r1')).ok).toBe(true);
+    await store.close();
+
+    // As the session opens it: the lists ask for their first screen as soon as the store is open.
+    const reopened = await PartnerStore.openBeforeKpis(db, ROOM, TZ);
+    const [leads, proposal] = await Promise.all([reopened.firstLeads(liveLead, 10), reopened.firstDealsOfStage('proposal', everyDeal, 10)]);
+    // Read before the document and the KPI buckets: loading them waits for the first screen.
+    expect(() => reopened.partnerDoc).toThrow(/still loading/);
+    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(0);
+    await reopened.kpisLoaded;
+    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(1);
+    expect(leads?.map((row) => row.id)).toEqual(['L2', 'L3']);
+    expect(proposal?.map((row) => row.id)).toEqual(['D2']);
+    const summary = reopened.listSummary()!;
+    expect({ leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') }).toEqual({ leads: 2, proposal: { count: 1, value: 200 }, won: { count: 1, value: 300 } });
+    expect(summary.leadCount({ status: 'qualified' })).toBe(1);
+
+    await reopened.ready;
+    const rows = await reopened.loadRows();
+    expect(leads).toEqual(rows.leads.filter(liveLead).sort((a, b) => b.createdAt - a.createdAt));
+    expect(await countsOfRows(db)).toEqual({ leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') });
+    await reopened.close();
+  });
+
+  it('never shows another partner’s rows: the lists wait for the records of the partner opened', async () => {
+    const db = freshDb();
+    const first = await openStore(db);
+    await first.createLead(newLead);
+    await first.close();
+
+    // Another partner opened (a vendor manager's switch): its first screen has none of the first one's rows.
+    const other = await PartnerStore.open(db, 'program/demo/partner/p2', TZ);
+    expect(await other.firstLeads(everyLead, 10)).toEqual([]);
+    expect(other.listSummary()?.leadCount({})).toBe(0);
+    await other.ready;
+    expect((await db.settings.get('listSummary'))?.value).toMatchObject({ room: 'program/demo/partner/p2', leads: [] });
+    await other.close();
+
+    // Stored rows of another room beside buckets of this one (however that came about): not read before the records are loaded.
+    const back = await openStore(db);
+    await back.close();
+    await db.settings.put({ key: 'projection', value: { room: 'program/demo/partner/p2', version: 2 } });
+    const reopened = await PartnerStore.open(db, ROOM, TZ);
+    expect(reopened.listSummary()).toBeUndefined();
+    expect(await reopened.firstLeads(everyLead, 10)).toBeUndefined();
+    await reopened.ready;
+    expect((await reopened.firstLeads(everyLead, 10))?.map((row) => row.id)).toEqual(['L1']);
+    await reopened.close();
+  });
+
+  it('waits for the records when the rows have no counts stored with them (an earlier version wrote them), and stores them then', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createLead(newLead);
+    await store.close();
+    await db.settings.delete('listSummary');
+    const reopened = await PartnerStore.open(db, ROOM, TZ);
+    expect(reopened.listSummary()).toBeUndefined();
+    expect(await reopened.firstLeads(everyLead, 10)).toBeUndefined();
+    await reopened.ready;
+    expect((await db.settings.get('listSummary'))?.value).toMatchObject({ room: ROOM, leads: [[newLead.repId, 'new', newLead.channel, 1]] });
+    await reopened.close();
+  });
+
+  it('hands the rows read while loading to the screens once, with the changes stored since; none missed, none twice', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createLead(newLead);
+    await store.close();
+
+    const reopened = await openStore(db);
+    // A change stored after loading read the rows, before the screens take them.
+    await reopened.updateLead('L1', { company: 'Changed before follow' });
+    await reopened.createDeal(openDeal, 'r1');
+    const changes: string[] = [];
+    let rows: RecordsChange | undefined;
+    const stop = await reopened.follow(
+      (loaded) => (rows = loaded),
+      (change) => changes.push(...change.leads.map((row) => row.company), ...change.deals.map((row) => row.title)),
+    );
+    expect(rows?.leads.map((row) => row.company)).toEqual(['Changed before follow']);
+    expect(rows?.deals.map((row) => row.id)).toEqual(['D1']);
+    expect(changes).toEqual([]);
+    await reopened.updateLead('L1', { company: 'Changed after follow' });
+    expect(changes).toEqual(['Changed after follow']);
+    stop();
+
+    // A second follower reads the rows again.
+    const again = await new Promise<RecordsChange>((resolve) => void reopened.follow(resolve, () => {}));
+    expect(again.leads.map((row) => row.company)).toEqual(['Changed after follow']);
+    await reopened.close();
+  });
+});
 
 describe('partner store with a write-ahead journal', () => {
   const january = () => {

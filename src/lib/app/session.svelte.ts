@@ -91,6 +91,11 @@ export class Session {
   deals = $state.raw<DealRow[]>([]);
   /** The opened partner's data; reactive, so that screens wait while another partner is being opened. */
   store = $state.raw<PartnerStore | undefined>();
+  /**
+   * The same, as soon as its stored rows can be read, before its KPI buckets are (`store` then):
+   * the lists read their first screen from it (store/list-query.ts).
+   */
+  rowsStore = $state.raw<PartnerStore | undefined>();
   programStore: ProgramStore | undefined;
   /** Every partner's KPI rollup, for vendor staff (the rollups room, P7); undefined for a partner's people. */
   figuresStore: ProgramStore | undefined;
@@ -438,10 +443,13 @@ export class Session {
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     // Someone who only reads the partner's data saves nothing: no journal worker for them.
-    const store = await PartnerStore.open(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined, {
+    const store = await PartnerStore.openBeforeKpis(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined, {
       by: identity.repId,
       now: this.now,
     });
+    // The lists' first screen can be read now; the KPIs once their buckets are.
+    this.rowsStore = store;
+    await store.kpisLoaded;
     performance.mark(OPEN_MARKS.document);
     this.store = store;
     // The KPIs can show now, from the stored buckets; the program's targets and the records follow.
@@ -449,20 +457,24 @@ export class Session {
     await programOpened;
     // The program document's directory, once it has one (the partner is opened again if its zone differs).
     this.refreshDirectory();
-    await store.ready;
-    const { leads, deals } = await store.loadRows();
-    performance.mark(OPEN_MARKS.rows);
-    const leadPositions = new Positions(leads);
-    const dealPositions = new Positions(deals);
-    this.leads = leads;
-    this.deals = deals;
-    // Local and remote changes alike: every stored change replaces its rows, so the screens follow
-    // another device's edits as they arrive.
-    this.stopRows = store.subscribe((change) => {
-      this.leads = leadPositions.replace(this.leads, change.leads);
-      this.deals = dealPositions.replace(this.deals, change.deals);
-      this.version++;
-    });
+    let leadPositions = new Positions<LeadRow>([]);
+    let dealPositions = new Positions<DealRow>([]);
+    // The rows the store read while loading, then every stored change, local and remote alike:
+    // each replaces its rows, so the screens follow another device's edits as they arrive.
+    this.stopRows = await store.follow(
+      ({ leads, deals }) => {
+        performance.mark(OPEN_MARKS.rows);
+        leadPositions = new Positions(leads);
+        dealPositions = new Positions(deals);
+        this.leads = leads;
+        this.deals = deals;
+      },
+      (change) => {
+        this.leads = leadPositions.replace(this.leads, change.leads);
+        this.deals = dealPositions.replace(this.deals, change.deals);
+        this.version++;
+      },
+    );
     this.rowsReady = true;
     // The buckets may have been rebuilt while loading.
     this.version++;
@@ -640,8 +652,10 @@ export class Session {
     this.sync = undefined;
     this.stopRows();
     this.stopRows = () => {};
-    const store = this.store;
+    // The store being opened, if it failed before it was `store`.
+    const store = this.rowsStore ?? this.store;
     this.store = undefined;
+    this.rowsStore = undefined;
     if (store) {
       await store.ready.catch(() => {});
       await store.settled();

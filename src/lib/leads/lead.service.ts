@@ -3,6 +3,7 @@ import type { Session } from '../app/session.svelte';
 import type { Channel, Lead, LeadStatus } from '../domain/schema';
 import { newId } from '../app/ids';
 import { errorsOf, optionalText, type FieldErrors } from '../app/forms';
+import { compareLeadsNewestFirst } from '../store/list-query';
 
 export interface LeadForm {
   company: string;
@@ -66,17 +67,18 @@ export interface LeadFilter {
   channel: Channel | '';
 }
 
-/** The leads shown in the list: not deleted, matching the filter, newest first. */
-export function filterLeads(leads: Lead[], filter: LeadFilter, repId?: string): Lead[] {
+/** Whether the list shows a lead: not deleted, the rep's own (unless `repId` is undefined), matching the filter. */
+export function leadMatcher(filter: LeadFilter, repId?: string): (lead: Lead) => boolean {
   const needle = filter.search.trim().toLocaleLowerCase();
-  return leads
-    .filter(
-      (lead) =>
-        lead.deletedAt === undefined &&
-        (repId === undefined || lead.repId === repId) &&
-        (filter.status === '' || lead.status === filter.status) &&
-        (filter.channel === '' || lead.channel === filter.channel) &&
-        (needle === '' || `${lead.company} ${lead.contactName} ${lead.email ?? ''} ${lead.phone ?? ''}`.toLocaleLowerCase().includes(needle)),
-    )
-    .sort((a, b) => b.createdAt - a.createdAt);
+  return (lead) =>
+    lead.deletedAt === undefined &&
+    (repId === undefined || lead.repId === repId) &&
+    (filter.status === '' || lead.status === filter.status) &&
+    (filter.channel === '' || lead.channel === filter.channel) &&
+    (needle === '' || `${lead.company} ${lead.contactName} ${lead.email ?? ''} ${lead.phone ?? ''}`.toLocaleLowerCase().includes(needle));
+}
+
+/** The leads shown in the list: not deleted, matching the filter, newest first (ties by id, as the first screen reads them). */
+export function filterLeads(leads: Lead[], filter: LeadFilter, repId?: string): Lead[] {
+  return leads.filter(leadMatcher(filter, repId)).sort(compareLeadsNewestFirst);
 }

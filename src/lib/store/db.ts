@@ -14,6 +14,9 @@
  *      series (kpi/packed.ts, packSeriesChunks), in the packed binary form (StoredChunk), so that a
  *      save rewrites a few KB and opening reads little; the partner store's rollup marker says which
  *      layout the rows have and rebuilds them when it changes (no schema version needed).
+ * - 4: indexes of the Deals board's order within a stage (`[stage+expectedCloseAt]`,
+ *      `[stage+closedAt]`), so that a list's first screen is read by index before the document is
+ *      loaded (list-query.ts). IndexedDB builds them from the rows on upgrade.
  */
 import { Dexie, type EntityTable, type Table } from 'dexie';
 import type { Deal, Lead } from '../domain/schema';
@@ -67,6 +70,13 @@ export const SCHEMA_VERSIONS = {
     settings: 'key',
     rollup: 'key',
   },
+  4: {
+    updates: '++seq, room',
+    leads: 'id, partnerId, repId, status, channel, createdAt',
+    deals: 'id, partnerId, repId, leadId, stage, createdAt, expectedCloseAt, [stage+expectedCloseAt], [stage+closedAt]',
+    settings: 'key',
+    rollup: 'key',
+  },
 } as const;
 
 export class PartnerKpiDb extends Dexie {
@@ -91,6 +101,7 @@ export class PartnerKpiDb extends Dexie {
         if (leads + deals > 0) await tx.table('settings').put({ key: SEED_FROM_ROWS, value: true });
       });
     this.version(3).stores(SCHEMA_VERSIONS[3]);
+    this.version(4).stores(SCHEMA_VERSIONS[4]);
   }
 }
 

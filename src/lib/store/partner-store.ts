@@ -21,6 +21,9 @@ import { problem, validate, type Problem } from '../domain/validate';
 import type { PartnerDoc } from '../sync/partner-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import { SEED_FROM_ROWS, type DealRow, type LeadRow, type PartnerKpiDb } from './db';
+import type { Stage } from '../domain/schema';
+import { ListSummary } from './list-summary';
+import { firstDealsOfStage, firstLeads, overdueDeals } from './list-query';
 import { RollupIndex, emptyRollup, markChanged, takeChangedSeries, type Rollup } from '../kpi/buckets';
 import { PackedRollupError, packRollupChunks, packSeriesChunks, storeChunk, unpackStoredChunks } from '../kpi/packed';
 import { countable } from '../kpi/countable';
@@ -48,6 +51,15 @@ export const STORE_WRITE = 'partner-kpi:store-write';
 const COMPACT_AFTER_UPDATES = 500;
 const PROJECTION_MARKER = 'projection';
 const ROLLUP_MARKER = 'rollup';
+/** Settings key of the lists' counts (list-summary.ts), stored with every change of the rows. */
+const LIST_SUMMARY = 'listSummary';
+
+/**
+ * How long loading the document waits, at most, for the frame that paints a list's first screen
+ * (read by index meanwhile): the document's load then holds the page's main thread for a while. A
+ * hidden page paints no frame; it waits no longer than this.
+ */
+const FIRST_SCREEN_PAINT_WAIT_MS = 100;
 /**
  * Bump when the buckets' shape, their derivation or how they are stored changes: the stored rollup
  * is then rebuilt. 2: stored in chunks of days (kpi/packed.ts), no longer one row per series.
@@ -99,6 +111,53 @@ export interface Editor {
   now: () => number;
 }
 
+/** `rows` with the changes made since applied in order: changed rows replaced, new ones added at the end. */
+function withChanges(rows: RecordsChange, changes: RecordsChange[]): RecordsChange {
+  if (changes.length === 0) return rows;
+  const apply = <T extends { id: string }>(list: T[], changed: T[][]): T[] => {
+    const latest = new Map<string, T>();
+    for (const batch of changed) for (const row of batch) latest.set(row.id, row);
+    if (latest.size === 0) return list;
+    const next = list.map((row) => {
+      const replaced = latest.get(row.id);
+      if (replaced === undefined) return row;
+      latest.delete(row.id);
+      return replaced;
+    });
+    return [...next, ...latest.values()];
+  };
+  return { leads: apply(rows.leads, changes.map((change) => change.leads)), deals: apply(rows.deals, changes.map((change) => change.deals)) };
+}
+
+/**
+ * Resolves in a task after the current one (and its microtasks: a screen's first render): a
+ * message to itself, which a hidden page does not throttle as it does timers.
+ */
+function nextTask(): Promise<void> {
+  if (typeof MessageChannel === 'undefined') return new Promise((resolve) => setTimeout(resolve, 0));
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(undefined);
+  });
+}
+
+/** Resolves after the next frame is painted, or after `ms` if none is (a hidden page, no browser). */
+function afterNextPaint(ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    if (typeof requestAnimationFrame === 'function') {
+      requestAnimationFrame(() => setTimeout(() => {
+        clearTimeout(timer);
+        resolve();
+      }, 0));
+    }
+  });
+}
+
 export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
   /** The update log, once the engine is loaded (`ready`). */
@@ -113,6 +172,16 @@ export class PartnerStore {
   private rollupIndex: RollupIndex | undefined;
   /** The stored buckets, shown until the records are loaded. */
   private storedRollup: Rollup | undefined;
+  /** The lists' counts of every projected record, kept current with every change (once loaded). */
+  private summary: ListSummary | undefined;
+  /** The stored counts, when the stored rows are this room's: the lists' first screens use them until the records are loaded. */
+  private storedSummary: ListSummary | undefined;
+  /** The rows read while loading, with the changes stored since, until `follow` hands them over. */
+  private loadedRows: RecordsChange | undefined;
+  private changesSinceLoad: RecordsChange[] = [];
+  private collectingChanges = false;
+  /** First-screen reads in progress: loading the document waits for them (see `firstScreenShown`). */
+  private readonly firstScreenReads = new Set<Promise<unknown>>();
   /** Resolves when the document, the rows and the rollup index are loaded; commands wait for it. */
   readonly ready: Promise<void>;
 
@@ -142,21 +211,46 @@ export class PartnerStore {
    * with each change).
    */
   static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal, editor?: Editor): Promise<PartnerStore> {
-    const store = new PartnerStore(db, room, tz, openJournal, editor);
-    const marker = (await db.settings.get(ROLLUP_MARKER))?.value as RollupMarker | undefined;
-    const current = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
-    if (current) store.storedRollup = await readStoredRollup(db, tz);
-    const stored = store.storedRollup !== undefined;
-    const loading = store.load().then(
-      () => store.finishLoading(),
-      (error: unknown) => store.finishLoading(error),
-    );
-    if (!stored) {
-      await loading;
-      await store.ready;
-    }
+    const store = await PartnerStore.openBeforeKpis(db, room, tz, openJournal, editor);
+    await store.kpisLoaded;
     return store;
   }
+
+  /**
+   * Opens the partner's data as `open` does, but returns before the KPI buckets are read: as soon
+   * as a list's first screen can be read (`firstLeads`, `firstDealsOfStage`), which needs none of
+   * them. `kpisLoaded` resolves once `rollup()` has them (when `open` would have returned).
+   */
+  static async openBeforeKpis(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal, editor?: Editor): Promise<PartnerStore> {
+    const store = new PartnerStore(db, room, tz, openJournal, editor);
+    const [rollupSetting, projectionSetting, summarySetting] = await db.settings.bulkGet([ROLLUP_MARKER, PROJECTION_MARKER, LIST_SUMMARY]);
+    const marker = rollupSetting?.value as RollupMarker | undefined;
+    const current = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
+    // The stored rows are this room's (perhaps behind the log by a change: the loaded records follow).
+    if ((projectionSetting?.value as Partial<ProjectionMarker> | undefined)?.room === room) store.storedSummary = ListSummary.fromStored(summarySetting?.value, room);
+    store.kpisLoaded = (async () => {
+      // A list's first screen, asked for as soon as this returns, is read and painted first: reading
+      // and unpacking the buckets would hold the main thread its reads need.
+      await nextTask();
+      await store.firstScreenShown();
+      if (current) store.storedRollup = await readStoredRollup(db, tz);
+      const stored = store.storedRollup !== undefined;
+      const loading = store.load().then(
+        () => store.finishLoading(),
+        (error: unknown) => store.finishLoading(error),
+      );
+      if (!stored) {
+        await loading;
+        await store.ready;
+      }
+    })();
+    // Whoever needs the KPIs awaits them and sees a failure.
+    store.kpisLoaded.catch(() => {});
+    return store;
+  }
+
+  /** Resolves once `rollup()` has the stored buckets, or (none current) everything is loaded. */
+  kpisLoaded: Promise<void> = Promise.resolve();
 
   /** The partner's document; only after `ready`. */
   get partnerDoc(): PartnerDoc {
@@ -170,7 +264,10 @@ export class PartnerStore {
   }
 
   private async load(): Promise<void> {
-    const [docs, logs] = await loadEngine();
+    const engine = loadEngine();
+    // A list's first screen asked for meanwhile is painted before the document's load holds the main thread.
+    await this.firstScreenShown();
+    const [docs, logs] = await engine;
     this.docs = docs;
     const db = this.db;
     this.log = new logs.RoomLog(
@@ -193,8 +290,15 @@ export class PartnerStore {
     });
     if (await this.db.settings.get(SEED_FROM_ROWS)) await this.seedFromRows();
     await this.checkProjection(storedUpdates);
+    // Changes stored from now on go to `follow` with the rows (one stored while they are read may be in them already: harmless).
+    this.changesSinceLoad = [];
+    this.collectingChanges = true;
     const { leads, deals } = await this.loadRows();
     this.rollupIndex = RollupIndex.build(this.tz, leads.map(countable), deals.map(countable));
+    this.summary = ListSummary.build(leads, deals);
+    // Kept for `follow`, the screens' copy: read once, not once here and again for them.
+    this.loadedRows = { leads, deals };
+    await this.db.settings.put({ key: LIST_SUMMARY, value: this.summary.toStored(this.room) });
     if (!this.storedRollup) await this.storeWholeRollup();
     // Saves a stopped tab left in its journal only: their rows and buckets follow like any change's.
     await this.log.recoverJournal();
@@ -211,9 +315,19 @@ export class PartnerStore {
     });
   }
 
+  /** Waits for the first-screen reads in progress, then for the frame that paints them. */
+  private async firstScreenShown(): Promise<void> {
+    if (this.firstScreenReads.size === 0) return;
+    await Promise.allSettled([...this.firstScreenReads]);
+    await afterNextPaint(FIRST_SCREEN_PAINT_WAIT_MS);
+  }
+
   /** Stops following the document; resolves once its journal is closed. */
   close(): Promise<void> {
     this.stopChanges();
+    this.loadedRows = undefined;
+    this.collectingChanges = false;
+    this.changesSinceLoad = [];
     return this.log?.close() ?? Promise.resolve();
   }
 
@@ -238,6 +352,86 @@ export class PartnerStore {
   async loadRows(): Promise<RecordsChange> {
     const [leads, deals] = await Promise.all([this.db.leads.toArray(), this.db.deals.toArray()]);
     return { leads, deals };
+  }
+
+  /**
+   * Once loaded, hands every projected row to `onRows`, then every change stored after them to
+   * `onChange`, in order: none missed, none before the rows. The first call gets the rows loading
+   * read (60,000 records are read once, not twice); a later one reads them again. Returns the
+   * function that stops the changes.
+   */
+  async follow(onRows: (rows: RecordsChange) => void, onChange: (change: RecordsChange) => void): Promise<() => void> {
+    await this.ready;
+    const loaded = this.loadedRows;
+    if (loaded) {
+      // All at once, with nothing awaited in between: no change can fall between the rows and the subscription.
+      this.loadedRows = undefined;
+      this.collectingChanges = false;
+      const rows = withChanges(loaded, this.changesSinceLoad);
+      this.changesSinceLoad = [];
+      onRows(rows);
+      return this.subscribe(onChange);
+    }
+    let buffered: RecordsChange[] | undefined = [];
+    const stop = this.subscribe((change) => (buffered ? buffered.push(change) : onChange(change)));
+    try {
+      const rows = await this.loadRows();
+      // A change stored after the read began may be in the rows already: applying it again gives the same row.
+      onRows(withChanges(rows, buffered));
+      buffered = undefined;
+    } catch (error) {
+      stop();
+      throw error;
+    }
+    return stop;
+  }
+
+  // --- a list's first screen, before the records are loaded (list-query.ts) ---------------------
+
+  /**
+   * The lists' counts (live leads by rep × status × channel, live deals by rep × stage); undefined
+   * while the stored rows may be another partner's or have no counts stored with them (the lists
+   * then wait for the records).
+   */
+  listSummary(): ListSummary | undefined {
+    return this.summary ?? this.storedSummary;
+  }
+
+  /** The first `limit` leads, newest first, that `matches` accepts; undefined when the rows cannot be used yet (listSummary). */
+  firstLeads(matches: (lead: LeadRow) => boolean, limit: number): Promise<LeadRow[] | undefined> {
+    if (!this.listSummary()) return Promise.resolve(undefined);
+    return this.firstScreenRead(firstLeads(this.db, matches, limit));
+  }
+
+  /** The first `limit` deals of a stage in the board's order (list-query.ts dealOrder) that `matches` accepts; undefined as firstLeads. */
+  firstDealsOfStage(stage: Stage, matches: (deal: DealRow) => boolean, limit: number): Promise<DealRow[] | undefined> {
+    if (!this.listSummary()) return Promise.resolve(undefined);
+    return this.firstScreenRead(firstDealsOfStage(this.db, stage, matches, limit));
+  }
+
+  /** Every deal of an open stage expected to close before `before` that `matches` accepts, longest overdue first; undefined as firstLeads. */
+  overdueDeals(before: number, matches: (deal: DealRow) => boolean): Promise<DealRow[] | undefined> {
+    if (!this.listSummary()) return Promise.resolve(undefined);
+    return this.firstScreenRead(overdueDeals(this.db, before, matches));
+  }
+
+  /** A deal's row by id (a deal's page before the records are loaded); undefined as firstLeads, or null if there is no such deal. */
+  async dealById(id: string): Promise<DealRow | null | undefined> {
+    if (!this.listSummary()) return undefined;
+    return (await this.firstScreenRead(this.db.deals.get(id))) ?? null;
+  }
+
+  /** A lead's row by id; as dealById. */
+  async leadById(id: string): Promise<LeadRow | null | undefined> {
+    if (!this.listSummary()) return undefined;
+    return (await this.firstScreenRead(this.db.leads.get(id))) ?? null;
+  }
+
+  private firstScreenRead<T>(read: Promise<T>): Promise<T> {
+    this.firstScreenReads.add(read);
+    const done = () => this.firstScreenReads.delete(read);
+    read.then(done, done);
+    return read;
   }
 
   // --- commands -------------------------------------------------------------------------------
@@ -391,6 +585,10 @@ export class PartnerStore {
     // The buckets follow the rows: a quarantined record counts nowhere, as if deleted.
     for (const lead of leads) this.rollupIndex?.upsertLead(countable(lead));
     for (const deal of deals) this.rollupIndex?.upsertDeal(countable(deal));
+    for (const lead of leads) this.summary?.upsertLead(lead);
+    for (const deal of deals) this.summary?.upsertDeal(deal);
+    // Stored whole with the rows it counts; rows written before it is built (an upgrade's) have none.
+    const summary = this.summary?.toStored(this.room);
     // Only the chunks of the days that changed: a few KB, not the series' whole history.
     const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup) : [];
     const changedChunks = changedSeries.flatMap(({ series, days }) => packSeriesChunks(series, days).map(storeChunk));
@@ -402,9 +600,11 @@ export class PartnerStore {
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
         if (changedChunks.length) writes.push(this.db.rollup.bulkPut(changedChunks));
         writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: marker }));
+        writes.push(summary ? this.db.settings.put({ key: LIST_SUMMARY, value: summary }) : this.db.settings.delete(LIST_SUMMARY));
         return writes;
       },
       stored: () => {
+        if (this.collectingChanges) this.changesSinceLoad.push({ leads, deals });
         for (const listener of this.listeners) listener({ leads, deals });
       },
       failed: () => {
@@ -436,6 +636,8 @@ export class PartnerStore {
 
   /** Writes rows kept by a version-1 database into the document, once. */
   private async seedFromRows(): Promise<void> {
+    // The rows change before their counts are built again: the lists wait for the records.
+    this.storedSummary = undefined;
     const { leads, deals } = await this.loadRows();
     this.partnerDoc.doc.transact(() => {
       for (const lead of leads) if (!this.docs.readLead(this.partnerDoc, lead.id)) this.docs.createLead(this.partnerDoc, withoutProblems(lead));
@@ -479,7 +681,10 @@ export class PartnerStore {
 
   async rebuildProjection(): Promise<void> {
     const { leads, deals } = this.docs.readAll(this.partnerDoc);
+    // Not the counts of the rows written now: the lists wait for the records, which count them again.
+    this.storedSummary = undefined;
     await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
+      await this.db.settings.delete(LIST_SUMMARY);
       await this.db.leads.clear();
       await this.db.deals.clear();
       await this.db.leads.bulkPut(leads.map((lead) => this.leadRow(lead.id) ?? lead));
