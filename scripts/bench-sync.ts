@@ -279,6 +279,8 @@ class Tally {
   echoes = 0;
   unreadable = 0;
   readonly acks: number[] = [];
+  /** The edits each client has had a copy of: a later edit's entry in the deal's edit log (sync SPEC S13) names the title it replaced, i.e. an earlier edit's mark, which is no new copy. */
+  private readonly had = new Map<number, Uint8Array>();
 
   constructor(readonly updates: number, clientsPerRoom: number) {
     this.senderOf = new Int32Array(updates).fill(-1);
@@ -320,6 +322,10 @@ class Tally {
       this.echoes++;
       return true;
     }
+    let had = this.had.get(client);
+    if (had === undefined) this.had.set(client, (had = new Uint8Array(this.updates)));
+    if (had[seq]) return true;
+    had[seq] = 1;
     const latency = at - micros / 1000;
     this.latencies[this.count++] = latency;
     if (latency > this.slowest[seq]!) this.slowest[seq] = latency;
