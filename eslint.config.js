@@ -21,7 +21,7 @@ const upper = forbid(
 const serverOnly = forbid(
   'The server reuses only the pure modules of src/lib: domain, kpi, sync, demo and csv.',
   '**/src/lib/app/*', '**/src/lib/store/*', '**/src/lib/ui/*', '**/src/lib/pwa/*', '**/src/lib/i18n/*', '**/src/lib/paraglide/*',
-  '**/src/lib/vendor/*', '**/src/lib/leads/*', '**/src/lib/deals/*', '**/src/lib/cli/*', '$lib/*', '$app/*', 'svelte', 'svelte/*', 'dexie',
+  '**/src/lib/console/*', '**/src/lib/leads/*', '**/src/lib/deals/*', '**/src/lib/cli/*', '$lib/*', '$app/*', 'svelte', 'svelte/*', 'dexie',
 );
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
@@ -54,7 +54,7 @@ export default tseslint.config(
   { files: ['src/lib/domain/**', 'src/lib/kpi/**'], rules: restrict(upper, dexie, yjs) },
   { files: ['src/lib/csv/**', 'src/lib/demo/**', 'src/lib/cli/**'], rules: restrict(dexie, yjs, store) },
   { files: ['src/lib/sync/**'], rules: restrict(dexie, forbid('The sync layer sits below the store and the app.', '**/store/*', '**/app/*', '**/ui/*')) },
-  { files: ['src/lib/app/**', 'src/lib/vendor/**', 'src/lib/leads/**', 'src/lib/deals/**', 'src/lib/pwa/**', 'src/lib/i18n/**'], rules: restrict(dexie, yjs) },
+  { files: ['src/lib/app/**', 'src/lib/console/**', 'src/lib/leads/**', 'src/lib/deals/**', 'src/lib/pwa/**', 'src/lib/i18n/**'], rules: restrict(dexie, yjs) },
   { files: ['src/routes/**', 'src/lib/ui/**'], rules: restrict(dexie, yjs, store) },
   { files: ['server/**'], rules: restrict(serverOnly) },
 );

@@ -36,7 +36,7 @@ export type { DemoUser };
 export interface DemoDocsOptions {
   /**
    * The instant the demo is made at: the history runs up to that instant, as in the app
-   * (welcome.service.ts). Without it, the generator's fixed end (DEMO_END).
+   * (demo.service.ts). Without it, the generator's fixed end (DEMO_END).
    */
   now?: number;
   seed?: number;

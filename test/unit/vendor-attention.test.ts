@@ -1,5 +1,5 @@
 /**
- * The partners that need the vendor's attention (src/lib/vendor/attention.ts): each rule on its own
+ * The partners that need the vendor's attention (src/lib/console/attention.ts): each rule on its own
  * — a case that speaks, its threshold, and cases that stay silent — then the list of partners, the
  * median of deal success, and agreement with the KPI engine's KPI 8 on real buckets.
  */
@@ -19,10 +19,10 @@ import {
   winRateFell,
   type AttentionInput,
   type QuarterStanding,
-} from '../../src/lib/vendor/attention';
-import { STALE_AFTER_MS } from '../../src/lib/vendor/freshness';
-import { attentionInputs, programFigures } from '../../src/lib/vendor/program-figures';
-import { attentionText } from '../../src/lib/vendor/vendor-view';
+} from '../../src/lib/console/attention';
+import { STALE_AFTER_MS } from '../../src/lib/console/freshness';
+import { attentionInputs, programFigures } from '../../src/lib/console/program-figures';
+import { attentionText } from '../../src/lib/console/vendor-view';
 import { BASE_INSTANT, DAY_MS, deal, lead } from '../factories/records';
 
 const TZ = 'Asia/Kolkata';

@@ -1,5 +1,5 @@
 /**
- * The vendor console's state (src/lib/vendor/console.svelte.ts) over a real session: the program's
+ * The vendor console's state (src/lib/console/console.svelte.ts) over a real session: the program's
  * figures, ranking and attention come from the rollups room (targets from the program document),
  * and follow a rollup the server writes while the console is open. Fake socket and server,
  * fake-indexeddb.
@@ -15,7 +15,7 @@ import { buildRollup, parseDay } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { copyProgramSettings, initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
-import { VendorConsole } from '../../src/lib/vendor/console.svelte';
+import { VendorConsole } from '../../src/lib/console/console.svelte';
 import { deal } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
 

@@ -1,7 +1,7 @@
-/** How fresh a partner's figures are (src/lib/vendor/freshness.ts) and how that reads (vendor-view.ts). */
+/** How fresh a partner's figures are (src/lib/console/freshness.ts) and how that reads (vendor-view.ts). */
 import { describe, expect, it } from 'vitest';
-import { daysSince, freshnessOf, STALE_AFTER_MS } from '../../src/lib/vendor/freshness';
-import { freshnessText } from '../../src/lib/vendor/vendor-view';
+import { daysSince, freshnessOf, STALE_AFTER_MS } from '../../src/lib/console/freshness';
+import { freshnessText } from '../../src/lib/console/vendor-view';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const MINUTE = 60_000;

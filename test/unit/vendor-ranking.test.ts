@@ -1,12 +1,12 @@
 /**
- * The vendor's partner ranking and program figures (src/lib/vendor/ranking.ts, program-figures.ts):
+ * The vendor's partner ranking and program figures (src/lib/console/ranking.ts, program-figures.ts):
  * partners by quality score with their freshness, the ones without figures after them, and program
  * KPIs from the partners' rollups equal to the KPIs of all records (buckets add up).
  */
 import { describe, expect, it } from 'vitest';
 import { buildRollup, computeKpis, parsePeriod, previousRange, toReport } from '../../src/lib/kpi';
-import { partnerRanking, staleRows } from '../../src/lib/vendor/ranking';
-import { lastSyncs, programFigures, programRollup, quarterFigures } from '../../src/lib/vendor/program-figures';
+import { partnerRanking, staleRows } from '../../src/lib/console/ranking';
+import { lastSyncs, programFigures, programRollup, quarterFigures } from '../../src/lib/console/program-figures';
 import type { QualityScore } from '../../src/lib/kpi/kpis';
 import { BASE_INSTANT, DAY_MS, deal, lead } from '../factories/records';
 

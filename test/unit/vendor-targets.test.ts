@@ -1,11 +1,11 @@
 /**
- * Quarterly targets (src/lib/vendor/targets.ts): the quarter of an instant in the program's zone,
+ * Quarterly targets (src/lib/console/targets.ts): the quarter of an instant in the program's zone,
  * the quarters offered, the vendor's form (every problem by field) and a partner's progress and
  * pipeline coverage.
  */
 import { describe, expect, it } from 'vitest';
 import { getLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
-import { targetProblemText } from '../../src/lib/vendor/vendor-view';
+import { targetProblemText } from '../../src/lib/console/vendor-view';
 import { formatDay } from '../../src/lib/kpi/calendar';
 import {
   MAX_DEAL_TARGET,
@@ -17,7 +17,7 @@ import {
   targetProgress,
   targetQuarters,
   targetToForm,
-} from '../../src/lib/vendor/targets';
+} from '../../src/lib/console/targets';
 
 const TZ = 'Asia/Kolkata';
 const days = (range: { fromDay: number; toDay: number }) => [formatDay(range.fromDay), formatDay(range.toDay)];

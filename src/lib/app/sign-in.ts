@@ -9,7 +9,7 @@
 import { decodeJwt } from 'jose';
 import { DEFAULT_STAGE_PROBABILITY, ROLES, type Partner, type Rep, type Role } from '../domain/schema';
 import type { Directory } from './session.svelte';
-import { directoryOf, loadDemo } from './welcome.service';
+import { directoryOf, loadDemo } from './demo.service';
 import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from '../demo/demo-program';
 
 export interface Claims {

@@ -33,7 +33,7 @@ import type { StorageError, WriteResult } from './write-result';
 
 export { describeStorageError, type StorageError, type WriteResult } from './write-result';
 
-type PartnerDocs = typeof import('../sync/partner-doc');
+type PartnerDocModule = typeof import('../sync/partner-doc');
 
 /**
  * The document engine (Yjs, the partner document's rules, the update log), loaded while the KPIs
@@ -162,8 +162,8 @@ export class PartnerStore {
   private readonly listeners = new Set<(change: RecordsChange) => void>();
   /** The update log, once the engine is loaded (`ready`). */
   private log: RoomLog | undefined;
-  /** The partner document's functions, once the engine is loaded. */
-  private docs!: PartnerDocs;
+  /** The partner document's module (sync/partner-doc.ts), once the engine is loaded. */
+  private partnerDocModule!: PartnerDocModule;
   /** The ids of the records changed since the last flush. */
   private pending: PendingBatch = emptyBatch();
   private stopChanges: () => void = () => {};
@@ -267,8 +267,8 @@ export class PartnerStore {
     const engine = loadEngine();
     // A list's first screen asked for meanwhile is painted before the document's load holds the main thread.
     await this.firstScreenShown();
-    const [docs, logs] = await engine;
-    this.docs = docs;
+    const [partnerDocModule, logs] = await engine;
+    this.partnerDocModule = partnerDocModule;
     const db = this.db;
     this.log = new logs.RoomLog(
       db,
@@ -282,8 +282,8 @@ export class PartnerStore {
       this.openJournal,
     );
     const { doc, storedUpdates } = await this.log.load();
-    this.loadedDoc = this.docs.openPartnerDoc(doc);
-    this.stopChanges = this.docs.onRecordsChanged(this.loadedDoc, (changed) => {
+    this.loadedDoc = this.partnerDocModule.openPartnerDoc(doc);
+    this.stopChanges = this.partnerDocModule.onRecordsChanged(this.loadedDoc, (changed) => {
       for (const id of changed.leads) this.pending.leads.add(id);
       for (const id of changed.deals) this.pending.deals.add(id);
       this.engineLog.scheduleFlush();
@@ -440,37 +440,37 @@ export class PartnerStore {
     await this.ready;
     const checked = validate('lead', input);
     if (!checked.ok) return checked;
-    return this.write(() => this.docs.createLead(this.partnerDoc, checked.value), () => checked.value);
+    return this.write(() => this.partnerDocModule.createLead(this.partnerDoc, checked.value), () => checked.value);
   }
 
   async createDeal(input: unknown, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
     const checked = validate('deal', input);
     if (!checked.ok) return checked;
-    return this.write(() => this.docs.createDeal(this.partnerDoc, checked.value, by), () => this.docs.readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
+    return this.write(() => this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by), () => this.partnerDocModule.readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
   }
 
   /** Applies `changes` to a lead if the result is valid; only the changed fields are written. */
   async updateLead(id: string, changes: Partial<Lead>): Promise<WriteResult<Lead>> {
     await this.ready;
-    const current = this.docs.readLead(this.partnerDoc, id);
+    const current = this.partnerDocModule.readLead(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
     const checked = validate('lead', { ...current, ...changes });
     if (!checked.ok) return checked;
-    return this.write(() => this.docs.updateLead(this.partnerDoc, id, changedFields(current, checked.value), this.leadEdit()), () => checked.value);
+    return this.write(() => this.partnerDocModule.updateLead(this.partnerDoc, id, changedFields(current, checked.value), this.leadEdit()), () => checked.value);
   }
 
   async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
-    const current = this.docs.readDeal(this.partnerDoc, id);
+    const current = this.partnerDocModule.readDeal(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no deal ${id}.` }] };
     const merged = { ...current, ...changes };
     for (const key of Object.keys(changes) as (keyof Deal)[]) if (changes[key] === undefined) delete merged[key];
     const checked = validate('deal', merged);
     if (!checked.ok) return checked;
     return this.write(
-      () => this.docs.updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
-      () => this.docs.readDeal(this.partnerDoc, id) ?? checked.value,
+      () => this.partnerDocModule.updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
+      () => this.partnerDocModule.readDeal(this.partnerDoc, id) ?? checked.value,
     );
   }
 
@@ -483,7 +483,7 @@ export class PartnerStore {
    */
   async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
-    const lead = this.docs.readLead(this.partnerDoc, leadId);
+    const lead = this.partnerDocModule.readLead(this.partnerDoc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
     if (lead.status === 'converted') return { ok: false, problems: [problem('', 'This lead has already been converted into a deal.', 'leadConverted')] };
     const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
@@ -491,10 +491,10 @@ export class PartnerStore {
     return this.write(
       () =>
         this.partnerDoc.doc.transact(() => {
-          this.docs.createDeal(this.partnerDoc, checked.value, by);
-          this.docs.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) }, this.leadEdit());
+          this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by);
+          this.partnerDocModule.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) }, this.leadEdit());
         }),
-      () => this.docs.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
+      () => this.partnerDocModule.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
     );
   }
 
@@ -515,18 +515,18 @@ export class PartnerStore {
     if (problems.length) return { ok: false, problems };
     return this.write(() => this.partnerDoc.doc.transact(() => {
       for (const lead of leads) {
-        const current = this.docs.readLead(this.partnerDoc, lead.id);
-        if (!current) this.docs.createLead(this.partnerDoc, lead);
-        else this.docs.updateLead(this.partnerDoc, lead.id, changedFields(current, lead), this.leadEdit());
+        const current = this.partnerDocModule.readLead(this.partnerDoc, lead.id);
+        if (!current) this.partnerDocModule.createLead(this.partnerDoc, lead);
+        else this.partnerDocModule.updateLead(this.partnerDoc, lead.id, changedFields(current, lead), this.leadEdit());
       }
       for (const deal of deals) {
-        const current = this.docs.readDeal(this.partnerDoc, deal.id);
-        if (!current) this.docs.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
+        const current = this.partnerDocModule.readDeal(this.partnerDoc, deal.id);
+        if (!current) this.partnerDocModule.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
         else {
           const { stageLog: _log, ...next } = deal;
           const { stageLog: _currentLog, ...before } = current;
           const changes = changedFields(before as Deal, next as Deal);
-          if (Object.keys(changes).length) this.docs.updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
+          if (Object.keys(changes).length) this.partnerDocModule.updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
         }
       }
     }), () => ({ leads: leads.length, deals: deals.length }));
@@ -539,12 +539,12 @@ export class PartnerStore {
 
   async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => this.docs.deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
+    return this.write(() => this.partnerDocModule.deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
   }
 
   async deleteDeal(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => this.docs.deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
+    return this.write(() => this.partnerDocModule.deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
   }
 
   /** The storage problem of the last write that could not be stored, if it is still unsolved. */
@@ -565,7 +565,7 @@ export class PartnerStore {
    */
   private async write<T>(change: () => void, result: () => T): Promise<WriteResult<T>> {
     const started = performance.now();
-    const written = await this.engineLog.write(change, result, this.docs.PartnerDocError);
+    const written = await this.engineLog.write(change, result, this.partnerDocModule.PartnerDocError);
     if ('problems' in written) return written;
     // A user-timing entry per stored write, from the change to when its update was safe, in the
     // journal or the log (the rows and the screens follow; they are rebuilt if lost): benchmarks read them.
@@ -617,19 +617,19 @@ export class PartnerStore {
   }
 
   private leadRow(id: string): LeadRow | undefined {
-    const lead = this.docs.readLead(this.partnerDoc, id);
+    const lead = this.partnerDocModule.readLead(this.partnerDoc, id);
     if (!lead) return undefined;
-    const problems = this.docs.recordProblems(this.partnerDoc, 'lead', id);
-    const alsoSet = this.docs.readAlsoSet(this.partnerDoc, 'lead', id);
+    const problems = this.partnerDocModule.recordProblems(this.partnerDoc, 'lead', id);
+    const alsoSet = this.partnerDocModule.readAlsoSet(this.partnerDoc, 'lead', id);
     if (problems.length === 0 && alsoSet.length === 0) return lead;
     return { ...lead, ...(problems.length ? { problems } : {}), ...(alsoSet.length ? { alsoSet } : {}) };
   }
 
   private dealRow(id: string): DealRow | undefined {
-    const deal = this.docs.readDeal(this.partnerDoc, id);
+    const deal = this.partnerDocModule.readDeal(this.partnerDoc, id);
     if (!deal) return undefined;
-    const problems = this.docs.recordProblems(this.partnerDoc, 'deal', id);
-    const alsoSet = this.docs.readAlsoSet(this.partnerDoc, 'deal', id);
+    const problems = this.partnerDocModule.recordProblems(this.partnerDoc, 'deal', id);
+    const alsoSet = this.partnerDocModule.readAlsoSet(this.partnerDoc, 'deal', id);
     if (problems.length === 0 && alsoSet.length === 0) return deal;
     return { ...deal, ...(problems.length ? { problems } : {}), ...(alsoSet.length ? { alsoSet } : {}) };
   }
@@ -640,8 +640,8 @@ export class PartnerStore {
     this.storedSummary = undefined;
     const { leads, deals } = await this.loadRows();
     this.partnerDoc.doc.transact(() => {
-      for (const lead of leads) if (!this.docs.readLead(this.partnerDoc, lead.id)) this.docs.createLead(this.partnerDoc, withoutProblems(lead));
-      for (const deal of deals) if (!this.docs.readDeal(this.partnerDoc, deal.id)) this.docs.createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
+      for (const lead of leads) if (!this.partnerDocModule.readLead(this.partnerDoc, lead.id)) this.partnerDocModule.createLead(this.partnerDoc, withoutProblems(lead));
+      for (const deal of deals) if (!this.partnerDocModule.readDeal(this.partnerDoc, deal.id)) this.partnerDocModule.createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
     });
     await this.settled();
     await this.db.settings.delete(SEED_FROM_ROWS);
@@ -664,7 +664,7 @@ export class PartnerStore {
     // records with edit entries have (a newer device's edits): those rows are written again, with the
     // marker, before any write can come between.
     if (marker?.room === this.room && (marker.version === 1 || (marker.version === 2 && this.engineLog.isAt(marker.stateVector)))) {
-      const edited = this.docs.recordsWithEdits(this.partnerDoc);
+      const edited = this.partnerDocModule.recordsWithEdits(this.partnerDoc);
       const leads = [...edited.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
       const deals = [...edited.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
       await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
@@ -680,7 +680,7 @@ export class PartnerStore {
   }
 
   async rebuildProjection(): Promise<void> {
-    const { leads, deals } = this.docs.readAll(this.partnerDoc);
+    const { leads, deals } = this.partnerDocModule.readAll(this.partnerDoc);
     // Not the counts of the rows written now: the lists wait for the records, which count them again.
     this.storedSummary = undefined;
     await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
