@@ -20,7 +20,7 @@ const benchmark: Benchmark = {
 function ownFigures(overrides: Partial<ReturnType<typeof computeKpis>>) {
   const parsed = parsePeriod(period);
   if (!parsed.ok) throw new Error('bad period');
-  return { ...computeKpis(emptyRollup(period.tz), { range: parsed.range, scope: { kind: 'partner', id: 'p1' } }), ...overrides };
+  return { current: { ...computeKpis(emptyRollup(period.tz), { range: parsed.range, scope: { kind: 'partner', id: 'p1' } }), ...overrides } };
 }
 
 describe('benchmarkLines', () => {
@@ -37,5 +37,12 @@ describe('benchmarkLines', () => {
     expect(lines[2]).toMatchObject({ metric: 'closeRate', text: 'not enough partners to compare', position: undefined });
     expect(lines[0]!.text).toMatch(/^yours — · program median 28%/);
     expect(lines.some((line) => line.metric === 'qualityScore')).toBe(false);
+  });
+
+  it('compares a close rate too early to judge with nothing (#13 item 4)', () => {
+    const published: Benchmark = { ...benchmark, metrics: { ...benchmark.metrics, closeRate: { partners: 6, lowerQuartile: 0, median: 0, upperQuartile: 0 } } };
+    const young = { ...ownFigures({ closeRate: 0 }), closeRateTooEarly: { ageDays: 6, cycleDays: 40 } };
+    expect(benchmarkLines(published, young, 'INR', 'en-IN')[2]).toMatchObject({ metric: 'closeRate', text: 'too early to judge', position: undefined });
+    expect(benchmarkLines(published, ownFigures({ closeRate: 0 }), 'INR', 'en-IN')[2]!.text).toBe('yours 0% · program median 0% · top quarter from 0%');
   });
 });

@@ -6,7 +6,7 @@
  * sees, so that one is not shown.
  */
 import { BENCHMARK_HIGHER_IS_BETTER, benchmarkPosition, isPublished, type Benchmark, type BenchmarkMetric, type BenchmarkPosition } from '../kpi/benchmark';
-import type { KpiFigures } from '../kpi/kpis';
+import type { CurrentFigures } from '../kpi/kpis';
 import { formatMoneyShort, formatNumber, formatPercent } from '../ui/format';
 import { m } from '../paraglide/messages';
 
@@ -20,7 +20,11 @@ export interface BenchmarkLine {
   position: BenchmarkPosition | undefined;
 }
 
-export function benchmarkLines(benchmark: Benchmark, own: KpiFigures, currency: string, locale: string): BenchmarkLine[] {
+/**
+ * The lines for the partner's own figures of the period (`computeCurrent`): a close rate too early
+ * to judge is compared with nothing — the program's, of prospects as young, says as little.
+ */
+export function benchmarkLines(benchmark: Benchmark, { current: own, closeRateTooEarly }: CurrentFigures, currency: string, locale: string): BenchmarkLine[] {
   const format = (metric: BenchmarkMetric, value: number | null): string => {
     if (value === null) return '—';
     if (metric === 'winRate' || metric === 'closeRate') return formatPercent(value, locale);
@@ -39,6 +43,7 @@ export function benchmarkLines(benchmark: Benchmark, own: KpiFigures, currency: 
     const mine = own[metric];
     const published = benchmark.metrics[metric];
     if (!isPublished(published)) return { metric, label: labels[metric], text: m.benchmark_not_enough(), position: undefined };
+    if (metric === 'closeRate' && closeRateTooEarly) return { metric, label: labels[metric], text: m.kpi_close_rate_too_early(), position: undefined };
     const top = BENCHMARK_HIGHER_IS_BETTER[metric] ? published.upperQuartile : published.lowerQuartile;
     return {
       metric,
