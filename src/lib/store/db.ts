@@ -1,13 +1,13 @@
 /**
  * The device's IndexedDB database (Dexie): the Yjs update log of each document, by room (the
  * partners' documents and the program's, room-log.ts), the projected `leads` and `deals` that the
- * screens read, and settings. The only module that knows the IndexedDB schema; everything else goes
- * through the repository.
+ * screens read, and settings. The only module that knows the IndexedDB schema; the rest of the app
+ * reaches it through the stores of this folder (partner-store.ts, program-store.ts, room-log.ts).
  *
  * Versions:
  * - 1: leads, deals and settings only (records kept as rows; no document).
  * - 2: the Yjs update log (`updates`) becomes the source of truth and the rows its projection;
- *      indexes for the screens' queries. Upgrading keeps the version-1 rows; the repository then
+ *      indexes for the screens' queries. Upgrading keeps the version-1 rows; the partner store then
  *      writes them into the partner document once (see `SEED_FROM_ROWS`).
  * - 3: `rollup`, the KPI buckets of the projected records, kept with the rows; so the KPIs show
  *      before the records are read. Built from the rows on first open. A row is 32 days of one
