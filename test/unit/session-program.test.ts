@@ -7,9 +7,8 @@
  * over fake-indexeddb; the fake socket and server of the connection tests.
  */
 import 'fake-indexeddb/auto';
-import { Dexie } from 'dexie';
 import { UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Session, type Directory } from '../../src/lib/app/session.svelte';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
@@ -17,6 +16,7 @@ import * as Y from 'yjs';
 import { initProgram, openProgramDoc, projectPartnerView } from '../../src/lib/sync/program-doc';
 import { DEFAULT_STAGE_PROBABILITY, type Role } from '../../src/lib/domain';
 import { FakeNetwork, FakeSyncServer, type FakeSocket } from '../factories/fake-sync-socket';
+import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;
@@ -59,21 +59,10 @@ function signIn(role: Role = 'rep', partnerId = 'p1'): SignInRecord {
   return { token: jwt, claims: claimsOf(jwt)!, partnerId };
 }
 
-const dbs: PartnerKpiDb[] = [];
-const sessions: Session[] = [];
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.signOut();
-  for (const db of dbs.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const sessions = sessionsForTests('session-program');
 
-function newSession(net: FakeNetwork, db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`)): Session {
-  if (!dbs.includes(db)) dbs.push(db);
-  const session = new Session({ db, now: () => NOW, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
-  sessions.push(session);
-  return session;
+function newSession(net: FakeNetwork, db?: PartnerKpiDb): Session {
+  return sessions.session({ WebSocket: net.WebSocket, now: () => NOW, ...(db ? { db } : {}) });
 }
 
 const programSockets = (net: FakeNetwork): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo'));
@@ -104,7 +93,7 @@ describe('the program-level document on the device', () => {
 
   it('keeps the synced directory for the next start, offline', async () => {
     const net = new FakeNetwork();
-    const db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`);
+    const db = sessions.database();
     const session = newSession(net, db);
     await session.signInWith(signIn(), signInDirectory);
     channelServer().handshake(channelSockets(net)[0]!);
@@ -112,8 +101,7 @@ describe('the program-level document on the device', () => {
     await session.store!.settled();
 
     // A reload with no network.
-    sessions.splice(sessions.indexOf(session), 1);
-    await session.close();
+    await sessions.reload(session);
     const offline = new FakeNetwork();
     const reloaded = newSession(offline, db);
     reloaded.setOnline(false);
@@ -127,8 +115,7 @@ describe('the program-level document on the device', () => {
 
   it('drops, on a partner’s device, the program document an older version kept; its own data stays', async () => {
     const net = new FakeNetwork();
-    const db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`);
-    dbs.push(db);
+    const db = sessions.database();
     // What an older version stored: the whole program document, every partner named in it.
     const old = programServer();
     await db.updates.bulkAdd([{ room: 'program/demo', update: Y.encodeStateAsUpdate(old.doc) }]);
@@ -192,7 +179,7 @@ describe('targets', () => {
 describe('a vendor manager switching partners', () => {
   it('opens another partner read-only without signing out; the program document stays connected', async () => {
     const net = new FakeNetwork();
-    const db = new PartnerKpiDb(`session-program-${Date.now()}-${Math.random()}`);
+    const db = sessions.database();
     const session = newSession(net, db);
     await session.signInWith(signIn('vendor_manager', 'p1'), signInDirectory);
     programServer().handshake(programSockets(net)[0]!);

@@ -5,9 +5,8 @@
  * and server of the connection tests (no network, no sleeps).
  */
 import 'fake-indexeddb/auto';
-import { Dexie } from 'dexie';
 import { UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Session, type Directory } from '../../src/lib/app/session.svelte';
 import { claimsOf, tokenFromFragment, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
@@ -15,6 +14,7 @@ import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
 import { DEFAULT_STAGE_PROBABILITY, type Role } from '../../src/lib/domain';
 import { lead } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
+import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;
@@ -34,21 +34,10 @@ function signIn(claims: { sub?: string; role?: Role; partnerId?: string; exp?: n
   return { token: jwt, claims: claimsOf(jwt)!, partnerId };
 }
 
-const dbs: PartnerKpiDb[] = [];
-const sessions: Session[] = [];
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.signOut();
-  for (const db of dbs.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const sessions = sessionsForTests('session-sync');
 
-function newSession(net: FakeNetwork, db = new PartnerKpiDb(`session-sync-${Date.now()}-${Math.random()}`)): Session {
-  if (!dbs.includes(db)) dbs.push(db);
-  const session = new Session({ db, now: () => NOW, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
-  sessions.push(session);
-  return session;
+function newSession(net: FakeNetwork, db?: PartnerKpiDb): Session {
+  return sessions.session({ WebSocket: net.WebSocket, now: () => NOW, ...(db ? { db } : {}) });
 }
 
 describe('signing in', () => {
@@ -104,7 +93,7 @@ describe('unsent changes', () => {
   it('are counted until the server stores them, and still counted after a reload with no network', async () => {
     const net = new FakeNetwork();
     const server = new FakeSyncServer();
-    const db = new PartnerKpiDb(`session-sync-${Date.now()}-${Math.random()}`);
+    const db = sessions.database();
     const session = newSession(net, db);
     session.setOnline(false);
     await session.signInWith(signIn(), directory);
@@ -114,8 +103,7 @@ describe('unsent changes', () => {
     expect(session.sync).toMatchObject({ status: 'offline', pendingChanges: 2 });
 
     // A reload: a new session over the same database, still offline.
-    sessions.splice(sessions.indexOf(session), 1);
-    await session.close();
+    await sessions.reload(session);
     const reloaded = newSession(net, db);
     reloaded.setOnline(false);
     await reloaded.start();
@@ -202,7 +190,7 @@ describe('clearing the data on this device', () => {
 describe('signing out', () => {
   it('removes the records, the update log and the sign-in from this device', async () => {
     const net = new FakeNetwork();
-    const db = new PartnerKpiDb(`session-sync-${Date.now()}-${Math.random()}`);
+    const db = sessions.database();
     const session = newSession(net, db);
     await session.signInWith(signIn(), directory);
     await session.store!.createLead(lead({ id: 'L1', partnerId: 'p1', repId: 'r1' }));

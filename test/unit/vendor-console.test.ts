@@ -5,19 +5,18 @@
  * fake-indexeddb.
  */
 import 'fake-indexeddb/auto';
-import { Dexie } from 'dexie';
 import { UnsecuredJWT } from 'jose';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Session, type Directory } from '../../src/lib/app/session.svelte';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 import { buildRollup, parseDay } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
-import { PartnerKpiDb } from '../../src/lib/store/db';
 import { copyProgramSettings, initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
 import { VendorConsole } from '../../src/lib/console/console.svelte';
 import { deal } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
+import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const DAY = 86_400_000;
@@ -34,21 +33,10 @@ const directory: Directory = {
 const won = (partnerId: string, amount: number, daysAgo: number) =>
   deal({ partnerId, repId: `${partnerId}-r1`, stage: 'won', amount, createdAt: NOW - (daysAgo + 20) * DAY, closedAt: NOW - daysAgo * DAY });
 
-const dbs: PartnerKpiDb[] = [];
-const sessions: Session[] = [];
-afterEach(async () => {
-  for (const session of sessions.splice(0)) await session.signOut();
-  for (const db of dbs.splice(0)) {
-    db.close();
-    await Dexie.delete(db.name);
-  }
-});
+const sessions = sessionsForTests('vendor-console');
 
 async function vendorSession(net: FakeNetwork, now: () => number = () => NOW): Promise<Session> {
-  const db = new PartnerKpiDb(`vendor-console-${Date.now()}-${Math.random()}`);
-  dbs.push(db);
-  const session = new Session({ db, now, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket });
-  sessions.push(session);
+  const session = sessions.session({ WebSocket: net.WebSocket, now });
   const jwt = new UnsecuredJWT({ programId: 'demo', role: 'vendor_manager' }).setSubject('v-anita').setExpirationTime(Math.floor((NOW + DAY) / 1000)).encode();
   const record: SignInRecord = { token: jwt, claims: claimsOf(jwt)!, partnerId: 'p1' };
   await session.signInWith(record, directory);
