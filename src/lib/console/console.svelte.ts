@@ -121,7 +121,7 @@ export class VendorConsole {
   partnerFigures(partnerId: string): PeriodFigures | undefined {
     if (!this.partnerRanges) return undefined;
     const own = this.session.partnerRollups.rollups.get(partnerId)?.rollup;
-    return partnerFigures(own ?? this.rollup, partnerId, this.partnerRanges);
+    return partnerFigures(own ?? this.rollup, partnerId, this.partnerRanges, { forCards: true });
   }
 
   /** One partner's quarter so far (revenue and deals won, open pipeline). */

@@ -37,11 +37,17 @@ export function programFigures(rollup: Rollup, ranges: ComparedRanges): Compared
   return computeComparison(rollup, ranges, { kind: 'all' });
 }
 
-/** Every partner's KPIs side by side (scope `all` over partners' buckets), or one partner's, over `ranges`. */
-export function partnerFigures(rollup: Rollup, partnerId: string | undefined, ranges: PartnerRanges): PeriodFigures {
+/**
+ * Every partner's KPIs side by side (scope `all` over partners' buckets), or one partner's, over
+ * `ranges`. `forCards`: also whether the close rate is too early to judge, which costs a year's
+ * KPIs more — only a partner's cards show it, not the ranking nor the attention rules.
+ */
+export function partnerFigures(rollup: Rollup, partnerId: string | undefined, ranges: PartnerRanges, { forCards = false } = {}): PeriodFigures {
   const scope = partnerId === undefined ? ({ kind: 'all' } as const) : ({ kind: 'partner', id: partnerId } as const);
-  const { previous } = ranges;
-  return previous ? computeComparison(rollup, { ...ranges, previous }, scope) : computeCurrent(rollup, ranges, scope);
+  const { range, previous, today } = ranges;
+  if (forCards) return previous ? computeComparison(rollup, { ...ranges, previous }, scope) : computeCurrent(rollup, ranges, scope);
+  const current = computeKpis(rollup, { range, scope, today });
+  return previous ? { current, previous: computeKpis(rollup, { range: previous, scope, today }) } : { current };
 }
 
 /** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
