@@ -3,6 +3,7 @@
 // a few mistakes the type checker does not see.
 import js from '@eslint/js';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import prettier from 'eslint-config-prettier';
 import importX from 'eslint-plugin-import-x';
 import svelte from 'eslint-plugin-svelte';
 import globals from 'globals';
@@ -12,24 +13,72 @@ import tseslint from 'typescript-eslint';
 const forbid = (message, ...group) => ({ group, message });
 
 const dexie = forbid('IndexedDB is reached only through src/lib/store.', 'dexie', 'dexie/*');
-const yjs = forbid('Yjs is used only in src/lib/sync (and the server).', 'yjs', 'yjs/*', 'y-websocket', 'y-protocols', 'y-protocols/*');
-const store = forbid('Screens and components go through services and the session, never the store.', '$lib/store', '$lib/store/*', '**/store/*');
+const yjs = forbid(
+  'Yjs is used only in src/lib/sync (and the server).',
+  'yjs',
+  'yjs/*',
+  'y-websocket',
+  'y-protocols',
+  'y-protocols/*',
+);
+const store = forbid(
+  'Screens and components go through services and the session, never the store.',
+  '$lib/store',
+  '$lib/store/*',
+  '**/store/*',
+);
 const upper = forbid(
   'Domain and KPI code is the bottom layer: it imports nothing of the app, the store, the sync layer or the screens.',
-  '**/app/*', '$lib/app/*', '**/store/*', '$lib/store/*', '**/sync/*', '$lib/sync/*', '**/ui/*', '$lib/ui/*', '$app/*', 'svelte', 'svelte/*',
+  '**/app/*',
+  '$lib/app/*',
+  '**/store/*',
+  '$lib/store/*',
+  '**/sync/*',
+  '$lib/sync/*',
+  '**/ui/*',
+  '$lib/ui/*',
+  '$app/*',
+  'svelte',
+  'svelte/*',
 );
 const serverOnly = forbid(
   'The server reuses only the pure modules of src/lib: domain, kpi, sync, demo and csv.',
-  '**/src/lib/app/*', '**/src/lib/store/*', '**/src/lib/ui/*', '**/src/lib/pwa/*', '**/src/lib/i18n/*', '**/src/lib/paraglide/*',
-  '**/src/lib/console/*', '**/src/lib/leads/*', '**/src/lib/deals/*', '**/src/lib/cli/*', '$lib/*', '$app/*', 'svelte', 'svelte/*', 'dexie',
+  '**/src/lib/app/*',
+  '**/src/lib/store/*',
+  '**/src/lib/ui/*',
+  '**/src/lib/pwa/*',
+  '**/src/lib/i18n/*',
+  '**/src/lib/paraglide/*',
+  '**/src/lib/console/*',
+  '**/src/lib/leads/*',
+  '**/src/lib/deals/*',
+  '**/src/lib/cli/*',
+  '$lib/*',
+  '$app/*',
+  'svelte',
+  'svelte/*',
+  'dexie',
 );
 const restrict = (...patterns) => ({ 'no-restricted-imports': ['error', { patterns }] });
 
 export default tseslint.config(
-  { ignores: ['build/', '.svelte-kit/', 'node_modules/', 'src/lib/paraglide/', 'test-results/', 'bench-results/', 'data/'] },
+  {
+    ignores: [
+      'build/',
+      '.svelte-kit/',
+      'node_modules/',
+      'src/lib/paraglide/',
+      'test-results/',
+      'bench-results/',
+      'data/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   ...svelte.configs['flat/recommended'],
+  // Formatting is Prettier's (`prettier --check` in `npm run check`): no ESLint rule may disagree with it.
+  prettier,
+  ...svelte.configs['flat/prettier'],
   importX.flatConfigs.typescript,
   {
     languageOptions: { globals: { ...globals.browser, ...globals.node } },
@@ -43,7 +92,10 @@ export default tseslint.config(
       // derived whole (never mutated in place), which is how this code uses them.
       'svelte/prefer-svelte-reactivity': 'off',
       // `_`-prefixed names are deliberately unused (destructuring a field away).
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
     },
   },
   {
@@ -53,8 +105,24 @@ export default tseslint.config(
   // The layers, from the bottom.
   { files: ['src/lib/domain/**', 'src/lib/kpi/**'], rules: restrict(upper, dexie, yjs) },
   { files: ['src/lib/csv/**', 'src/lib/demo/**', 'src/lib/cli/**'], rules: restrict(dexie, yjs, store) },
-  { files: ['src/lib/sync/**'], rules: restrict(dexie, forbid('The sync layer sits below the store and the app.', '**/store/*', '**/app/*', '**/ui/*')) },
-  { files: ['src/lib/app/**', 'src/lib/console/**', 'src/lib/leads/**', 'src/lib/deals/**', 'src/lib/pwa/**', 'src/lib/i18n/**'], rules: restrict(dexie, yjs) },
+  {
+    files: ['src/lib/sync/**'],
+    rules: restrict(
+      dexie,
+      forbid('The sync layer sits below the store and the app.', '**/store/*', '**/app/*', '**/ui/*'),
+    ),
+  },
+  {
+    files: [
+      'src/lib/app/**',
+      'src/lib/console/**',
+      'src/lib/leads/**',
+      'src/lib/deals/**',
+      'src/lib/pwa/**',
+      'src/lib/i18n/**',
+    ],
+    rules: restrict(dexie, yjs),
+  },
   { files: ['src/routes/**', 'src/lib/ui/**'], rules: restrict(dexie, yjs, store) },
   { files: ['server/**'], rules: restrict(serverOnly) },
 );

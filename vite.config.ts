@@ -42,60 +42,65 @@ export default defineConfig({
     sveltekit(),
     // The service worker (workbox, generateSW) that makes the whole app work offline. It is the only
     // service worker mechanism: there is no src/service-worker.ts.
-    keepBuildErrorsVisible(SvelteKitPWA({
-      strategies: 'generateSW',
-      // An update waits until the person presses "Reload to update" (src/lib/pwa/UpdatePrompt.svelte):
-      // skipping waiting by itself could reload the page in the middle of someone's edit.
-      registerType: 'prompt',
-      // src/lib/pwa/pwa.svelte.ts registers the worker through `virtual:pwa-register`.
-      injectRegister: false,
-      // SvelteKit's relative base would register `./sw.js` with scope `./`: from a first visit at a
-      // deep link (/deals/D1) that is /deals/sw.js, which does not exist. The worker is at the root.
-      base: '/',
-      scope: '/',
-      // SvelteKit renders no index.html through Vite, so nothing would inject the link: src/app.html has it.
-      manifest: {
-        id: '/',
-        name: 'Partner KPI',
-        short_name: 'Partner KPI',
-        description: 'Log leads and deals and see your channel partner KPIs, offline.',
-        lang: 'en',
-        display: 'standalone',
-        start_url: '/',
+    keepBuildErrorsVisible(
+      SvelteKitPWA({
+        strategies: 'generateSW',
+        // An update waits until the person presses "Reload to update" (src/lib/pwa/UpdatePrompt.svelte):
+        // skipping waiting by itself could reload the page in the middle of someone's edit.
+        registerType: 'prompt',
+        // src/lib/pwa/pwa.svelte.ts registers the worker through `virtual:pwa-register`.
+        injectRegister: false,
+        // SvelteKit's relative base would register `./sw.js` with scope `./`: from a first visit at a
+        // deep link (/deals/D1) that is /deals/sw.js, which does not exist. The worker is at the root.
+        base: '/',
         scope: '/',
-        theme_color: '#0f4c81',
-        background_color: '#f4f6f8',
-        icons: [
-          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
-          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
-          { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
-        ],
-      },
-      kit: {
-        // adapter-static writes the SPA fallback (svelte.config.js) only after the service worker is
-        // generated; `spa` makes the plugin precache it anyway, with a revision taken from
-        // _app/version.json, and `adapterFallback` makes it the navigation fallback ('index.html').
-        // A navigateFallback of '/' would not work: '/' is not in the precache of an app that
-        // prerenders nothing, and workbox refuses to install with a fallback it has not precached.
-        adapterFallback: 'index.html',
-        spa: true,
-      },
-      workbox: {
-        // The whole app shell, so that every route loads offline. Paths are relative to
-        // .svelte-kit/output, where the plugin looks before the adapter copies files to build/.
-        globPatterns: ['client/**/*.{js,css,html,svg,png,ico,webp,woff2,webmanifest}', 'prerendered/**/*.{html,json}'],
-        // Navigations to server endpoints must reach the server, not the app shell.
-        navigateFallbackDenylist: [/^\/healthz$/],
-        cleanupOutdatedCaches: true,
-        // The first worker takes charge of the page that installed it, so that the page is controlled
-        // from the first visit on and a later update always waits for the person's "Reload to update".
-        // (An uncontrolled page would see the update activate at once, with no reload to show it.)
-        // Never `skipWaiting`: see registerType.
-        clientsClaim: true,
-      },
-      // No service worker under `vite dev`: it would cache modules that Vite is still changing.
-      devOptions: { enabled: false },
-    })),
+        // SvelteKit renders no index.html through Vite, so nothing would inject the link: src/app.html has it.
+        manifest: {
+          id: '/',
+          name: 'Partner KPI',
+          short_name: 'Partner KPI',
+          description: 'Log leads and deals and see your channel partner KPIs, offline.',
+          lang: 'en',
+          display: 'standalone',
+          start_url: '/',
+          scope: '/',
+          theme_color: '#0f4c81',
+          background_color: '#f4f6f8',
+          icons: [
+            { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+            { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+            { src: '/icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          ],
+        },
+        kit: {
+          // adapter-static writes the SPA fallback (svelte.config.js) only after the service worker is
+          // generated; `spa` makes the plugin precache it anyway, with a revision taken from
+          // _app/version.json, and `adapterFallback` makes it the navigation fallback ('index.html').
+          // A navigateFallback of '/' would not work: '/' is not in the precache of an app that
+          // prerenders nothing, and workbox refuses to install with a fallback it has not precached.
+          adapterFallback: 'index.html',
+          spa: true,
+        },
+        workbox: {
+          // The whole app shell, so that every route loads offline. Paths are relative to
+          // .svelte-kit/output, where the plugin looks before the adapter copies files to build/.
+          globPatterns: [
+            'client/**/*.{js,css,html,svg,png,ico,webp,woff2,webmanifest}',
+            'prerendered/**/*.{html,json}',
+          ],
+          // Navigations to server endpoints must reach the server, not the app shell.
+          navigateFallbackDenylist: [/^\/healthz$/],
+          cleanupOutdatedCaches: true,
+          // The first worker takes charge of the page that installed it, so that the page is controlled
+          // from the first visit on and a later update always waits for the person's "Reload to update".
+          // (An uncontrolled page would see the update activate at once, with no reload to show it.)
+          // Never `skipWaiting`: see registerType.
+          clientsClaim: true,
+        },
+        // No service worker under `vite dev`: it would cache modules that Vite is still changing.
+        devOptions: { enabled: false },
+      }),
+    ),
   ],
   // The plugin-timing report is noise on these small shared machines; warnings still print.
   build: { rolldownOptions: { checks: { pluginTimings: false } } },

@@ -161,7 +161,10 @@ async function measuredSaves(page: Page, dealIds: string[]): Promise<number[]> {
     await page.getByRole('heading', { name: 'Move to stage' }).waitFor();
     await page.evaluate(saveLoop(SAVES / dealIds.length));
   }
-  return page.evaluate((name) => performance.getEntriesByName(name).map((entry) => entry.duration), STORE_WRITE);
+  return page.evaluate(
+    (name) => performance.getEntriesByName(name).map((entry) => entry.duration),
+    STORE_WRITE,
+  );
 }
 
 /** Medians and spreads of a series of timings (ms). */
@@ -181,7 +184,9 @@ function spreadOf(samples: number[]): Spread {
 
 /** The start time of the first entry named `name` once there is one (ms after navigation). */
 function markTime(page: Page, name: string): Promise<number> {
-  return page.waitForFunction((mark) => performance.getEntriesByName(mark)[0]?.startTime, name, { timeout: 60_000 }).then((handle) => handle.jsonValue() as Promise<number>);
+  return page
+    .waitForFunction((mark) => performance.getEntriesByName(mark)[0]?.startTime, name, { timeout: 60_000 })
+    .then((handle) => handle.jsonValue() as Promise<number>);
 }
 
 /**
@@ -205,7 +210,12 @@ const FIRST_ROWS_PROBE = `(() => {
  * first screen was read by index), in the same reloads. The app's own mark (`mark`: the first rows
  * in the page) is kept beside them.
  */
-async function listOnScreen(context: BrowserContext, origin: string, path: string, mark: string): Promise<{ firstScreen: Spread; inPage: Spread; allRecords: Spread }> {
+async function listOnScreen(
+  context: BrowserContext,
+  origin: string,
+  path: string,
+  mark: string,
+): Promise<{ firstScreen: Spread; inPage: Spread; allRecords: Spread }> {
   const page = await context.newPage();
   try {
     await page.addInitScript(FIRST_ROWS_PROBE);
@@ -216,7 +226,11 @@ async function listOnScreen(context: BrowserContext, origin: string, path: strin
     const allRecords: number[] = [];
     for (let run = 0; run < LIST_RUNS; run++) {
       await page.reload();
-      const firstRows = await page.waitForFunction(() => (window as unknown as { firstRows?: { painted: number } }).firstRows, undefined, { timeout: 60_000 });
+      const firstRows = await page.waitForFunction(
+        () => (window as unknown as { firstRows?: { painted: number } }).firstRows,
+        undefined,
+        { timeout: 60_000 },
+      );
       painted.push(((await firstRows.jsonValue()) as { painted: number }).painted);
       inPage.push(await markTime(page, mark));
       allRecords.push(await markTime(page, OPEN_MARKS.rows));
@@ -229,7 +243,11 @@ async function listOnScreen(context: BrowserContext, origin: string, path: strin
 
 async function kpisOnScreenAfterReload(page: Page): Promise<number> {
   await page.reload();
-  return page.waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, KPIS_ON_SCREEN, { timeout: 60_000 }).then((handle) => handle.jsonValue() as Promise<number>);
+  return page
+    .waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, KPIS_ON_SCREEN, {
+      timeout: 60_000,
+    })
+    .then((handle) => handle.jsonValue() as Promise<number>);
 }
 
 export async function benchBrowser(): Promise<{
@@ -264,20 +282,31 @@ export async function benchBrowser(): Promise<{
     await page.getByLabel('leads.csv').setInputFiles(join(folder, 'leads.csv'));
     await page.getByLabel('deals.csv').setInputFiles(join(folder, 'deals.csv'));
     await page.getByRole('button', { name: 'Import', exact: true }).click();
-    await page.getByRole('status').filter({ hasText: /^Imported/ }).waitFor({ timeout: 300_000 });
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Imported/ })
+      .waitFor({ timeout: 300_000 });
 
     await page.goto(server.origin);
     const opens: number[] = [];
     for (let run = 0; run < OPEN_RUNS; run++) opens.push(await kpisOnScreenAfterReload(page));
-    await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, OPEN_MARKS.rows, { timeout: 60_000 });
-    const steps = await page.evaluate((names) => names.map((name) => [name, performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const), [...Object.values(OPEN_MARKS), KPIS_ON_SCREEN]);
+    await page.waitForFunction((name) => performance.getEntriesByName(name).length > 0, OPEN_MARKS.rows, {
+      timeout: 60_000,
+    });
+    const steps = await page.evaluate(
+      (names) =>
+        names.map((name) => [name, performance.getEntriesByName(name)[0]?.startTime ?? NaN] as const),
+      [...Object.values(OPEN_MARKS), KPIS_ON_SCREEN],
+    );
     const leadsList = await listOnScreen(browser.context, server.origin, '/leads', LIST_ON_SCREEN.leads);
     const dealsBoard = await listOnScreen(browser.context, server.origin, '/deals', LIST_ON_SCREEN.deals);
 
     // Saving a deal: move open deals back and forth between two stages on their pages. The clicks
     // and the waits run in the page: Playwright's own polling (hit tests, layout reads, animation
     // frames) would otherwise share the page's main thread and be counted in every save.
-    const open = deals.filter((deal) => deal.closedAt === undefined && deal.deletedAt === undefined).map((deal) => deal.id);
+    const open = deals
+      .filter((deal) => deal.closedAt === undefined && deal.deletedAt === undefined)
+      .map((deal) => deal.id);
     await page.goto(`${server.origin}/deals/${open[0]}`);
     await page.getByRole('heading', { name: 'Move to stage' }).waitFor();
     await page.evaluate(saveLoop(WARM_UP_SAVES));
@@ -287,7 +316,9 @@ export async function benchBrowser(): Promise<{
     const floor = (await page.evaluate(bareTransactions(SAVES))) as number[];
     const journalFloor = (await page.evaluate(bareJournalAppends(SAVES))) as number[];
     return {
-      openSteps: steps.map(([name, at]) => `${name.replace('partner-kpi:', '')} ${Math.round(at)}`).join(', '),
+      openSteps: steps
+        .map(([name, at]) => `${name.replace('partner-kpi:', '')} ${Math.round(at)}`)
+        .join(', '),
       openMs: percentile(opens, 50),
       leadsList,
       dealsBoard,

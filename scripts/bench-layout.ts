@@ -17,9 +17,19 @@ import vm from 'node:vm';
 import * as Y from 'yjs';
 import { generateDemoProgram, seededRandom } from '../src/lib/demo/generate';
 import type { Deal, Lead, StageChange } from '../src/lib/domain';
-import { createRecords, findRecordProblems, openPartnerDoc, readAll, updateDeal, updateLead, type PartnerDoc } from '../src/lib/sync/partner-doc';
+import {
+  createRecords,
+  findRecordProblems,
+  openPartnerDoc,
+  readAll,
+  updateDeal,
+  updateLead,
+  type PartnerDoc,
+} from '../src/lib/sync/partner-doc';
 
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '7' } } });
+const { values } = parseArgs({
+  options: { runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '7' } },
+});
 const runs = Math.max(1, Number(values.runs));
 const seed = Number(values.seed);
 
@@ -66,7 +76,14 @@ interface Layout<L extends Loaded> {
   build(leads: Lead[], deals: Deal[]): Y.Doc;
   open(doc: Y.Doc): L;
   readAll(loaded: L): number;
-  editField(loaded: L, kind: 'lead' | 'deal', id: string, field: 'title' | 'company' | 'amount' | 'notes', value: string | number, at: number): void;
+  editField(
+    loaded: L,
+    kind: 'lead' | 'deal',
+    id: string,
+    field: 'title' | 'company' | 'amount' | 'notes',
+    value: string | number,
+    at: number,
+  ): void;
   changeStage(loaded: L, id: string, change: StageChange & { probability: number }): void;
 }
 
@@ -88,7 +105,11 @@ const nested: Layout<Loaded & { leads: Y.Map<Y.Map<unknown>>; deals: Y.Map<Y.Map
     });
     return doc;
   },
-  open: (doc) => ({ doc, leads: doc.getMap<Y.Map<unknown>>('leads'), deals: doc.getMap<Y.Map<unknown>>('deals') }),
+  open: (doc) => ({
+    doc,
+    leads: doc.getMap<Y.Map<unknown>>('leads'),
+    deals: doc.getMap<Y.Map<unknown>>('deals'),
+  }),
   readAll(loaded) {
     const out: unknown[] = [];
     loaded.leads.forEach((record) => out.push(record.toJSON()));
@@ -121,11 +142,13 @@ const flatFields: Layout<Loaded & { leads: Y.Map<unknown>; deals: Y.Map<unknown>
     const doc = new Y.Doc();
     doc.transact(() => {
       const leadMap = doc.getMap<unknown>('leads');
-      for (const lead of leads) for (const [field, value] of Object.entries(lead)) leadMap.set(`${lead.id}/${field}`, value);
+      for (const lead of leads)
+        for (const [field, value] of Object.entries(lead)) leadMap.set(`${lead.id}/${field}`, value);
       const dealMap = doc.getMap<unknown>('deals');
       for (const { stageLog, ...deal } of deals) {
         for (const [field, value] of Object.entries(deal)) dealMap.set(`${deal.id}/${field}`, value);
-        for (const change of stageLog ?? []) dealMap.set(`${deal.id}/stage/${change.at}/${change.by}`, change);
+        for (const change of stageLog ?? [])
+          dealMap.set(`${deal.id}/stage/${change.at}/${change.by}`, change);
       }
     });
     return doc;
@@ -165,7 +188,9 @@ const flatFields: Layout<Loaded & { leads: Y.Map<unknown>; deals: Y.Map<unknown>
 };
 
 /** The floor: one JSON value per record, replaced whole on edit — no field-level merge. */
-const jsonRecord: Layout<Loaded & { leads: Y.Map<Record<string, unknown>>; deals: Y.Map<Record<string, unknown>> }> = {
+const jsonRecord: Layout<
+  Loaded & { leads: Y.Map<Record<string, unknown>>; deals: Y.Map<Record<string, unknown>> }
+> = {
   name: 'JSON value per record (no merge)',
   fieldMerge: false,
   build(leads, deals) {
@@ -178,11 +203,17 @@ const jsonRecord: Layout<Loaded & { leads: Y.Map<Record<string, unknown>>; deals
     });
     return doc;
   },
-  open: (doc) => ({ doc, leads: doc.getMap<Record<string, unknown>>('leads'), deals: doc.getMap<Record<string, unknown>>('deals') }),
+  open: (doc) => ({
+    doc,
+    leads: doc.getMap<Record<string, unknown>>('leads'),
+    deals: doc.getMap<Record<string, unknown>>('deals'),
+  }),
   readAll(loaded) {
     const out: unknown[] = [];
     loaded.leads.forEach((record) => out.push({ ...record }));
-    loaded.deals.forEach((record) => out.push({ ...record, stageLog: [...((record['stageLog'] as unknown[] | undefined) ?? [])] }));
+    loaded.deals.forEach((record) =>
+      out.push({ ...record, stageLog: [...((record['stageLog'] as unknown[] | undefined) ?? [])] }),
+    );
     return out.length;
   },
   editField(loaded, kind, id, field, value, at) {
@@ -193,7 +224,13 @@ const jsonRecord: Layout<Loaded & { leads: Y.Map<Record<string, unknown>>; deals
   changeStage(loaded, id, { stage, at, by, probability }) {
     const record = loaded.deals.get(id)!;
     const log = (record['stageLog'] as StageChange[] | undefined) ?? [];
-    loaded.deals.set(id, { ...record, stage, probability, updatedAt: at, stageLog: [...log, { stage, at, by }] });
+    loaded.deals.set(id, {
+      ...record,
+      stage,
+      probability,
+      updatedAt: at,
+      stageLog: [...log, { stage, at, by }],
+    });
   },
 };
 
@@ -217,7 +254,12 @@ const chosen: Layout<Loaded & { pd: PartnerDoc }> = {
     else updateDeal(loaded.pd, id, { [field]: value, updatedAt: at }, 'bench');
   },
   changeStage(loaded, id, { stage, at, by, probability }) {
-    updateDeal(loaded.pd, id, { stage, probability, updatedAt: at, ...(stage === 'won' || stage === 'lost' ? { closedAt: at } : {}) }, by);
+    updateDeal(
+      loaded.pd,
+      id,
+      { stage, probability, updatedAt: at, ...(stage === 'won' || stage === 'lost' ? { closedAt: at } : {}) },
+      by,
+    );
   },
 };
 
@@ -234,7 +276,14 @@ const chosenObjects: Layout<Loaded & { pd: PartnerDoc }> = {
     doc.transact(() => {
       for (const name of ['leads', 'deals', 'meta']) {
         const target = doc.getMap<unknown>(name);
-        source.getMap<unknown>(name).forEach((value, key) => target.set(key, typeof value === 'string' && name !== 'meta' ? (JSON.parse(value) as unknown) : value));
+        source
+          .getMap<unknown>(name)
+          .forEach((value, key) =>
+            target.set(
+              key,
+              typeof value === 'string' && name !== 'meta' ? (JSON.parse(value) as unknown) : value,
+            ),
+          );
       }
     });
     source.destroy();
@@ -265,7 +314,8 @@ function measureLoad<L extends Loaded>(layout: Layout<L>, update: Uint8Array, co
 }
 
 /** The fastest run: on a shared machine the slower ones measure the neighbours, not the layout. */
-const fastest = (samples: LoadFigures[]) => samples.reduce((best, sample) => (sample.totalMs < best.totalMs ? sample : best));
+const fastest = (samples: LoadFigures[]) =>
+  samples.reduce((best, sample) => (sample.totalMs < best.totalMs ? sample : best));
 
 /** Heap held by a loaded doc (and its index), measured after full collections. */
 function measureHeap<L extends Loaded>(layout: Layout<L>, update: Uint8Array): number {
@@ -284,27 +334,57 @@ interface Sample {
   id: string;
 }
 
-function measureEdits<L extends Loaded>(layout: Layout<L>, update: Uint8Array, samples: Sample[], start: number) {
+function measureEdits<L extends Loaded>(
+  layout: Layout<L>,
+  update: Uint8Array,
+  samples: Sample[],
+  start: number,
+) {
   const doc = new Y.Doc();
   Y.applyUpdate(doc, update);
   const loaded = layout.open(doc);
   const sizes: number[] = [];
   doc.on('update', (edit: Uint8Array) => sizes.push(edit.byteLength));
-  const times = samples.map(({ id }, n) => time(() => layout.editField(loaded, 'deal', id, 'title', `Edited title ${n}`, start + n))[1]);
+  const times = samples.map(
+    ({ id }, n) =>
+      time(() => layout.editField(loaded, 'deal', id, 'title', `Edited title ${n}`, start + n))[1],
+  );
   doc.destroy();
   return { editMs: median(times), editBytes: median(sizes) };
 }
 
 /** A year of edits, the same for every layout: field edits of deals and leads, stage moves of deals. */
-function age<L extends Loaded>(layout: Layout<L>, update: Uint8Array, leads: Lead[], deals: Deal[], start: number): Uint8Array {
+function age<L extends Loaded>(
+  layout: Layout<L>,
+  update: Uint8Array,
+  leads: Lead[],
+  deals: Deal[],
+  start: number,
+): Uint8Array {
   const random = seededRandom(seed + 1);
   const doc = new Y.Doc();
   Y.applyUpdate(doc, update);
   const loaded = layout.open(doc);
   for (let n = 0; n < AGE_FIELD_EDITS; n++) {
     const at = start + n * 1000;
-    if (n % 2 === 0) layout.editField(loaded, 'deal', deals[Math.floor(random() * deals.length)]!.id, 'amount', 100 * (1 + Math.floor(random() * 100_000)), at);
-    else layout.editField(loaded, 'lead', leads[Math.floor(random() * leads.length)]!.id, 'company', `Renamed ${n} Pvt Ltd`, at);
+    if (n % 2 === 0)
+      layout.editField(
+        loaded,
+        'deal',
+        deals[Math.floor(random() * deals.length)]!.id,
+        'amount',
+        100 * (1 + Math.floor(random() * 100_000)),
+        at,
+      );
+    else
+      layout.editField(
+        loaded,
+        'lead',
+        leads[Math.floor(random() * leads.length)]!.id,
+        'company',
+        `Renamed ${n} Pvt Ltd`,
+        at,
+      );
   }
   const openStages = ['prospecting', 'qualified', 'proposal', 'negotiation'] as const;
   for (let n = 0; n < AGE_STAGE_CHANGES; n++) {
@@ -323,7 +403,8 @@ function age<L extends Loaded>(layout: Layout<L>, update: Uint8Array, leads: Lea
 const program = generateDemoProgram({ seed, leadsPerRepMonth: LEADS_PER_REP_MONTH, stageLog: true });
 const leads = program.leads.slice(0, LEADS);
 const deals = program.deals.slice(0, DEALS);
-if (leads.length < LEADS || deals.length < DEALS) throw new Error(`demo program too small: ${leads.length} leads, ${deals.length} deals`);
+if (leads.length < LEADS || deals.length < DEALS)
+  throw new Error(`demo program too small: ${leads.length} leads, ${deals.length} deals`);
 const count = leads.length + deals.length;
 const json = JSON.stringify({ leads, deals });
 const jsonBytes = json.length;
@@ -336,10 +417,17 @@ const plainHeap = (() => {
 })();
 const editStart = program.now + 1000;
 const editRandom = seededRandom(seed + 2);
-const editSamples: Sample[] = Array.from({ length: EDIT_SAMPLES }, () => ({ kind: 'deal', id: deals[Math.floor(editRandom() * deals.length)]!.id }));
+const editSamples: Sample[] = Array.from({ length: EDIT_SAMPLES }, () => ({
+  kind: 'deal',
+  id: deals[Math.floor(editRandom() * deals.length)]!.id,
+}));
 
-console.log(`${deals.length} deals + ${leads.length} leads (demo seed ${seed}, leadsPerRepMonth ${LEADS_PER_REP_MONTH}, stage logs kept)`);
-console.log(`plain JSON: ${(jsonBytes / MB).toFixed(2)} MB (JSON.stringify length), ${(plainHeap / MB).toFixed(1)} MB heap as parsed objects; best of ${runs} load run(s) per layout, median of ${EDIT_SAMPLES} edits\n`);
+console.log(
+  `${deals.length} deals + ${leads.length} leads (demo seed ${seed}, leadsPerRepMonth ${LEADS_PER_REP_MONTH}, stage logs kept)`,
+);
+console.log(
+  `plain JSON: ${(jsonBytes / MB).toFixed(2)} MB (JSON.stringify length), ${(plainHeap / MB).toFixed(1)} MB heap as parsed objects; best of ${runs} load run(s) per layout, median of ${EDIT_SAMPLES} edits\n`,
+);
 
 interface Row {
   layout: string;
@@ -364,7 +452,17 @@ const measured = layouts.map((layout) => {
   const { editMs, editBytes } = measureEdits(layout, update, editSamples, editStart);
   const aged = age(layout, update, leads, deals, editStart);
   console.error(`built, edited and aged: ${layout.name}`);
-  return { layout, buildMs, update, heap, editMs, editBytes, aged, loads: [] as LoadFigures[], agedLoads: [] as LoadFigures[] };
+  return {
+    layout,
+    buildMs,
+    update,
+    heap,
+    editMs,
+    editBytes,
+    aged,
+    loads: [] as LoadFigures[],
+    agedLoads: [] as LoadFigures[],
+  };
 });
 // Load runs go round the layouts in turn, so a busy spell on the machine hits them all alike.
 for (let run = 0; run < runs; run++) {
@@ -392,16 +490,39 @@ const fixed = (value: number, digits = 0) => value.toFixed(digits);
 function printTable(table: string[][]) {
   const widths = table[0]!.map((_, column) => Math.max(...table.map((line) => line[column]!.length)));
   for (const [n, line] of table.entries()) {
-    console.log(`| ${line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`);
-    if (n === 0) console.log(`|${widths.map((width, column) => (column === 0 ? `${'-'.repeat(width + 2)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`);
+    console.log(
+      `| ${line.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join(' | ')} |`,
+    );
+    if (n === 0)
+      console.log(
+        `|${widths.map((width, column) => (column === 0 ? `${'-'.repeat(width + 2)}` : `${'-'.repeat(width + 1)}:`)).join('|')}|`,
+      );
   }
 }
 
-const loadCells = (load: LoadFigures) => [fixed(load.applyMs), fixed(load.indexMs, 1), fixed(load.readMs), fixed(load.totalMs)];
+const loadCells = (load: LoadFigures) => [
+  fixed(load.applyMs),
+  fixed(load.indexMs, 1),
+  fixed(load.readMs),
+  fixed(load.totalMs),
+];
 
 console.log('As created:');
 printTable([
-  ['layout', 'field merge', 'state MB', '× JSON', 'apply ms', 'index ms', 'read all ms', 'load ms', 'heap MB', '× plain heap', 'edit ms', 'edit bytes'],
+  [
+    'layout',
+    'field merge',
+    'state MB',
+    '× JSON',
+    'apply ms',
+    'index ms',
+    'read all ms',
+    'load ms',
+    'heap MB',
+    '× plain heap',
+    'edit ms',
+    'edit bytes',
+  ],
   ...rows.map((row) => [
     row.layout,
     row.merge,
@@ -414,10 +535,17 @@ printTable([
     fixed(row.editBytes),
   ]),
 ]);
-console.log(`\nAged (${AGE_FIELD_EDITS} field edits + ${AGE_STAGE_CHANGES} stage changes, one transaction each):`);
+console.log(
+  `\nAged (${AGE_FIELD_EDITS} field edits + ${AGE_STAGE_CHANGES} stage changes, one transaction each):`,
+);
 printTable([
   ['layout', 'state MB', '× JSON', 'apply ms', 'index ms', 'read all ms', 'load ms'],
-  ...rows.map((row) => [row.layout, fixed(row.agedBytes / MB, 2), fixed(row.agedBytes / jsonBytes, 2), ...loadCells(row.agedLoad)]),
+  ...rows.map((row) => [
+    row.layout,
+    fixed(row.agedBytes / MB, 2),
+    fixed(row.agedBytes / jsonBytes, 2),
+    ...loadCells(row.agedLoad),
+  ]),
 ]);
 
 // What the store also pays on the chosen layout: validating every record (quarantine check at start-up).
@@ -425,5 +553,7 @@ printTable([
   const pd = openPartnerDoc(new Y.Doc());
   createRecords(pd, { leads, deals }, 'bench');
   const [problems, validateMs] = time(() => findRecordProblems(pd));
-  console.log(`\nchosen layout: findRecordProblems over all ${count} records ${fixed(validateMs)} ms (${problems.length} with problems); build incl. validation ${fixed(rows.at(-1)!.buildMs)} ms`);
+  console.log(
+    `\nchosen layout: findRecordProblems over all ${count} records ${fixed(validateMs)} ms (${problems.length} with problems); build incl. validation ${fixed(rows.at(-1)!.buildMs)} ms`,
+  );
 }

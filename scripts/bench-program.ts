@@ -26,7 +26,13 @@ import { generateDemoProgram } from '../src/lib/demo/generate';
 import type { Deal, Lead, Partner, Rep } from '../src/lib/domain';
 import { buildRollup, seriesKey, type Rollup } from '../src/lib/kpi';
 import { createRecords, openPartnerDoc, readDeal, updateDeal } from '../src/lib/sync/partner-doc';
-import { copyProgramSettings, initProgram, openProgramDoc, projectFigures, writeRollup } from '../src/lib/sync/program-doc';
+import {
+  copyProgramSettings,
+  initProgram,
+  openProgramDoc,
+  projectFigures,
+  writeRollup,
+} from '../src/lib/sync/program-doc';
 import { partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../src/lib/sync/rooms';
 import { buildDir, ensureBuilt, launchBrowser } from '../test/e2e/harness';
 
@@ -57,7 +63,9 @@ function baseRecords(leadCount: number, dealCount: number): Base[] {
   for (let from = 0; from + leadCount <= demo.leads.length; from += leadCount) {
     const leads = demo.leads.slice(from, from + leadCount);
     const kept = new Set(leads.map((lead) => lead.id));
-    const deals = demo.deals.filter((deal) => deal.leadId !== undefined && kept.has(deal.leadId)).slice(0, dealCount);
+    const deals = demo.deals
+      .filter((deal) => deal.leadId !== undefined && kept.has(deal.leadId))
+      .slice(0, dealCount);
     bases.push({ leads, deals, rollup: buildRollup(demo.program.timeZone, leads, deals) });
   }
   return bases;
@@ -67,7 +75,12 @@ function baseRecords(leadCount: number, dealCount: number): Base[] {
 function relabelled(rollup: Rollup, partnerId: string): Rollup {
   return {
     tz: rollup.tz,
-    series: new Map([...rollup.series.values()].map((series) => [seriesKey(partnerId, series.repId, series.channel), { ...series, partnerId, index: undefined }])),
+    series: new Map(
+      [...rollup.series.values()].map((series) => [
+        seriesKey(partnerId, series.repId, series.channel),
+        { ...series, partnerId, index: undefined },
+      ]),
+    ),
   };
 }
 
@@ -87,24 +100,53 @@ async function generate(partnerCount: number, leadCount: number, dealCount: numb
   const bases = baseRecords(leadCount, dealCount);
   const demo = generateDemoProgram({ seed: 1 });
   const program = { ...demo.program, id: PROGRAM, name: 'A program of many partners' };
-  const partners: Partner[] = Array.from({ length: partnerCount }, (_, i) => ({ id: partnerIdOf(i), programId: PROGRAM, name: `Partner ${i + 1}`, createdAt: demo.now }));
+  const partners: Partner[] = Array.from({ length: partnerCount }, (_, i) => ({
+    id: partnerIdOf(i),
+    programId: PROGRAM,
+    name: `Partner ${i + 1}`,
+    createdAt: demo.now,
+  }));
   const reps: Rep[] = partners.flatMap((partner) =>
-    Array.from({ length: 5 }, (_, r) => ({ id: `${partner.id}-r${r}`, partnerId: partner.id, name: `Rep ${r + 1} of ${partner.name}`, role: r === 0 ? 'partner_manager' : 'rep', createdAt: demo.now }) satisfies Rep),
+    Array.from(
+      { length: 5 },
+      (_, r) =>
+        ({
+          id: `${partner.id}-r${r}`,
+          partnerId: partner.id,
+          name: `Rep ${r + 1} of ${partner.name}`,
+          role: r === 0 ? 'partner_manager' : 'rep',
+          createdAt: demo.now,
+        }) satisfies Rep,
+    ),
   );
   const programDoc = openProgramDoc();
-  initProgram(programDoc, { program, partners, reps, staff: [{ id: 'v-1', name: 'Vendor manager', role: 'vendor_manager' }] });
+  initProgram(programDoc, {
+    program,
+    partners,
+    reps,
+    staff: [{ id: 'v-1', name: 'Vendor manager', role: 'vendor_manager' }],
+  });
   const days = openProgramDoc();
   const figures = openProgramDoc();
   copyProgramSettings(programDoc, days);
   const started = performance.now();
-  partners.forEach((partner, i) => writeRollup(days, partner.id, { lastSyncAt: demo.now - i * 60_000, rollup: relabelled(bases[i % bases.length]!.rollup, partner.id) }));
+  partners.forEach((partner, i) =>
+    writeRollup(days, partner.id, {
+      lastSyncAt: demo.now - i * 60_000,
+      rollup: relabelled(bases[i % bases.length]!.rollup, partner.id),
+    }),
+  );
   const writeMs = performance.now() - started;
   copyProgramSettings(programDoc, figures);
   projectFigures(days, figures);
 
   // The first partner's records, for real: its edits are folded by the server.
   const base = bases[0]!;
-  const owned = <T extends { partnerId: string; repId: string }>(record: T): T => ({ ...record, partnerId: partners[0]!.id, repId: `${partners[0]!.id}-r1` });
+  const owned = <T extends { partnerId: string; repId: string }>(record: T): T => ({
+    ...record,
+    partnerId: partners[0]!.id,
+    repId: `${partners[0]!.id}-r1`,
+  });
   const partnerDoc = openPartnerDoc();
   const deals = base.deals.map(owned);
   createRecords(partnerDoc, { leads: base.leads.map(owned), deals }, `${partners[0]!.id}-r0`);
@@ -133,22 +175,34 @@ async function generate(partnerCount: number, leadCount: number, dealCount: numb
   };
 }
 
-function connect(origin: string, room: string, token: string): { doc: Y.Doc; provider: WebsocketProvider; synced: Promise<void> } {
+function connect(
+  origin: string,
+  room: string,
+  token: string,
+): { doc: Y.Doc; provider: WebsocketProvider; synced: Promise<void> } {
   const doc = new Y.Doc();
   const provider = new WebsocketProvider(`${origin.replace('http', 'ws')}/sync`, room, doc, {
     WebSocketPolyfill: WebSocket as unknown as typeof globalThis.WebSocket,
     params: { token },
     disableBc: true,
   });
-  const synced = new Promise<void>((resolve) => provider.on('sync', (isSynced: boolean) => isSynced && resolve()));
+  const synced = new Promise<void>((resolve) =>
+    provider.on('sync', (isSynced: boolean) => isSynced && resolve()),
+  );
   return { doc, provider, synced };
 }
 
 /** From a rep's edit sent to the rollups room's update reaching a vendor's socket, edit after edit. */
 async function foldLatencies(origin: string, secret: Uint8Array, deals: Deal[]): Promise<number[]> {
   const partnerId = partnerIdOf(0);
-  const repToken = await signToken({ userId: `${partnerId}-r1`, role: 'rep', programId: PROGRAM, partnerId }, secret, { ttl: '1h' });
-  const vendorToken = await signToken({ userId: 'v-1', role: 'vendor_manager', programId: PROGRAM }, secret, { ttl: '1h' });
+  const repToken = await signToken(
+    { userId: `${partnerId}-r1`, role: 'rep', programId: PROGRAM, partnerId },
+    secret,
+    { ttl: '1h' },
+  );
+  const vendorToken = await signToken({ userId: 'v-1', role: 'vendor_manager', programId: PROGRAM }, secret, {
+    ttl: '1h',
+  });
   const rep = connect(origin, partnerRoom(PROGRAM, partnerId), repToken);
   const vendor = connect(origin, rollupsRoom(PROGRAM), vendorToken);
   try {
@@ -182,17 +236,31 @@ async function foldLatencies(origin: string, secret: Uint8Array, deals: Deal[]):
 }
 
 /** The console opened by signing in from a link (all downloaded), then reloaded (from the device). */
-async function consoleOpens(origin: string, secret: Uint8Array): Promise<{ firstMs: number; reloadMs: number[]; storedBytes: number }> {
+async function consoleOpens(
+  origin: string,
+  secret: Uint8Array,
+): Promise<{ firstMs: number; reloadMs: number[]; storedBytes: number }> {
   ensureBuilt();
-  const token = await signToken({ userId: 'v-1', role: 'vendor_manager', programId: PROGRAM }, secret, { ttl: '1h' });
+  const token = await signToken({ userId: 'v-1', role: 'vendor_manager', programId: PROGRAM }, secret, {
+    ttl: '1h',
+  });
   const browser = await launchBrowser({ width: 390, height: 844 });
   try {
     const page = browser.context.pages()[0] ?? (await browser.context.newPage());
-    const onScreen = () => page.waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, PROGRAM_KPIS_ON_SCREEN, { timeout: 120_000 }).then((handle) => handle.jsonValue() as Promise<number>);
+    const onScreen = () =>
+      page
+        .waitForFunction((name) => performance.getEntriesByName(name)[0]?.startTime, PROGRAM_KPIS_ON_SCREEN, {
+          timeout: 120_000,
+        })
+        .then((handle) => handle.jsonValue() as Promise<number>);
     await page.goto(`${origin}/signin#token=${token}`);
     // A vendor manager's link asks which partner's records to open first: the first one.
     const signIn = page.getByRole('button', { name: 'Sign in', exact: true });
-    await page.getByRole('combobox', { name: 'Partner to open' }).locator('option').first().waitFor({ state: 'attached' });
+    await page
+      .getByRole('combobox', { name: 'Partner to open' })
+      .locator('option')
+      .first()
+      .waitFor({ state: 'attached' });
     const clickedAt = await page.evaluate(() => performance.now());
     await signIn.click();
     const firstMs = (await onScreen()) - clickedAt;
@@ -209,19 +277,31 @@ async function consoleOpens(origin: string, secret: Uint8Array): Promise<{ first
 }
 
 /** Prints the figures; false when something could not be measured. */
-export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000, browser = true } = {}): Promise<boolean> {
-  console.log(`\nA program of ${partners.toLocaleString('en')} partners × ${leads.toLocaleString('en')} leads and ${deals.toLocaleString('en')} deals each`);
+export async function benchProgram({
+  partners = 1000,
+  leads = 4000,
+  deals = 2000,
+  browser = true,
+} = {}): Promise<boolean> {
+  console.log(
+    `\nA program of ${partners.toLocaleString('en')} partners × ${leads.toLocaleString('en')} leads and ${deals.toLocaleString('en')} deals each`,
+  );
   let generated: Generated | undefined;
   try {
     generated = await generate(partners, leads, deals);
-    console.log(`  server folds written in ${(generated.writeMs / partners).toFixed(1)} ms a partner (${(generated.writeMs / 1000).toFixed(1)} s for all)`);
+    console.log(
+      `  server folds written in ${(generated.writeMs / partners).toFixed(1)} ms a partner (${(generated.writeMs / 1000).toFixed(1)} s for all)`,
+    );
     console.log(
       `  vendor's documents: ${mb(generated.vendorDocsBytes)} MB (program ${mb(generated.programBytes)}, rollups ${mb(generated.rollupsBytes)}; budget ${PROGRAM_TARGETS.vendorDocsMb} MB: ${verdict(generated.vendorDocsBytes / 1e6, PROGRAM_TARGETS.vendorDocsMb)}); the server's room of days ${mb(generated.daysBytes)} MB`,
     );
     const staticDir = browser ? buildDir : mkdtempSync(join(tmpdir(), 'partner-kpi-program-static-'));
     if (!browser) writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>bench</title>');
     const server = await startServer({
-      config: { ...readConfig({ DATA_DIR: generated.dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off' }), tokenSecret: SECRET },
+      config: {
+        ...readConfig({ DATA_DIR: generated.dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off' }),
+        tokenSecret: SECRET,
+      },
       staticDir,
       // Folds at once (the latency is the fold's, not a debounce's); the benchmark as in production.
       rollupDelayMs: 0,
@@ -232,7 +312,9 @@ export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000
       // What a start does first (every channel written, the benchmark published) is done.
       const settling = performance.now();
       await server.settled();
-      console.log(`  server start-up work (channels, benchmark of ${partners.toLocaleString('en')} partners) done in ${((performance.now() - settling) / 1000).toFixed(1)} s`);
+      console.log(
+        `  server start-up work (channels, benchmark of ${partners.toLocaleString('en')} partners) done in ${((performance.now() - settling) / 1000).toFixed(1)} s`,
+      );
       const secret = new TextEncoder().encode(SECRET);
       const latencies = await foldLatencies(server.origin, secret, generated.deals);
       const p95 = percentile(latencies, 95);
@@ -242,11 +324,15 @@ export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000
       if (browser) {
         const opens = await consoleOpens(server.origin.replace('localhost', '127.0.0.1'), secret);
         const reload = percentile(opens.reloadMs, 50);
-        console.log(`  vendor console, "Sign in" → program KPIs on screen (everything downloaded): ${opens.firstMs.toFixed(0)} ms`);
+        console.log(
+          `  vendor console, "Sign in" → program KPIs on screen (everything downloaded): ${opens.firstMs.toFixed(0)} ms`,
+        );
         console.log(
           `  vendor console, reload → program KPIs on screen: median ${reload.toFixed(0)} ms of ${opens.reloadMs.length} (${Math.min(...opens.reloadMs).toFixed(0)}–${Math.max(...opens.reloadMs).toFixed(0)}; budget ${PROGRAM_TARGETS.consoleMs} ms: ${verdict(reload, PROGRAM_TARGETS.consoleMs)})`,
         );
-        console.log(`  the vendor's device stores ${mb(opens.storedBytes)} MB (navigator.storage.estimate; with the first partner's records, opened read-only)`);
+        console.log(
+          `  the vendor's device stores ${mb(opens.storedBytes)} MB (navigator.storage.estimate; with the first partner's records, opened read-only)`,
+        );
       }
     } finally {
       await server.close();
@@ -263,5 +349,10 @@ export async function benchProgram({ partners = 1000, leads = 4000, deals = 2000
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const count = Number(process.argv[2] ?? 1000);
-  process.exitCode = (await benchProgram({ partners: count, browser: !process.argv.includes('--skip-browser') })) ? 0 : 1;
+  process.exitCode = (await benchProgram({
+    partners: count,
+    browser: !process.argv.includes('--skip-browser'),
+  }))
+    ? 0
+    : 1;
 }

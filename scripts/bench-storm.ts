@@ -53,7 +53,10 @@ async function storm(dataDir: string, clients: number, cacheWholeState: boolean)
   const staticDir = mkdtempSync(join(tmpdir(), 'partner-kpi-storm-static-'));
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>storm</title>');
   const server = await startServer({
-    config: { ...readConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off' }), tokenSecret: SECRET },
+    config: {
+      ...readConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off' }),
+      tokenSecret: SECRET,
+    },
     staticDir,
     cacheWholeState,
     // Every device of the storm is let in: the point is the answers, not the admission limits.
@@ -62,7 +65,13 @@ async function storm(dataDir: string, clients: number, cacheWholeState: boolean)
   });
   try {
     const secret = new TextEncoder().encode(SECRET);
-    const tokens = await Promise.all(Array.from({ length: clients }, (_, i) => signToken({ userId: `u${i}`, role: 'rep', programId: PROGRAM, partnerId: PARTNER }, secret, { ttl: '1h' })));
+    const tokens = await Promise.all(
+      Array.from({ length: clients }, (_, i) =>
+        signToken({ userId: `u${i}`, role: 'rep', programId: PROGRAM, partnerId: PARTNER }, secret, {
+          ttl: '1h',
+        }),
+      ),
+    );
     const hello = (() => {
       const encoder = encoding.createEncoder();
       encoding.writeVarUint(encoder, MESSAGE_SYNC);
@@ -84,13 +93,19 @@ async function storm(dataDir: string, clients: number, cacheWholeState: boolean)
                 ws.close();
               }
             });
-            ws.on('close', (code) => reject(new Error(`a storm client was closed with ${code} before it synced`)));
+            ws.on('close', (code) =>
+              reject(new Error(`a storm client was closed with ${code} before it synced`)),
+            );
             ws.on('error', reject);
           }),
       ),
     );
     times.sort((a, b) => a - b);
-    return { allSyncedMs: times.at(-1)!, p50Ms: times[Math.floor(times.length / 2)]!, p99Ms: times[Math.floor(times.length * 0.99)]! };
+    return {
+      allSyncedMs: times.at(-1)!,
+      p50Ms: times[Math.floor(times.length / 2)]!,
+      p99Ms: times[Math.floor(times.length * 0.99)]!,
+    };
   } finally {
     await server.close();
     rmSync(staticDir, { recursive: true, force: true });
@@ -109,14 +124,20 @@ export async function benchStorm({ clients = 500, dealCount = 20_000 } = {}): Pr
     // Folded already, as far as the server knows: the storm is about answers, not rollups.
     await storage.markFolded(room, await storage.append(room, update));
     await storage.close();
-    console.log(`\nReconnect storm: ${clients} clients with empty documents join one partner room of ${dealCount.toLocaleString('en')} deals (${(update.byteLength / 1e6).toFixed(1)} MB) at once`);
+    console.log(
+      `\nReconnect storm: ${clients} clients with empty documents join one partner room of ${dealCount.toLocaleString('en')} deals (${(update.byteLength / 1e6).toFixed(1)} MB) at once`,
+    );
     const without = await storm(dataDir, clients, false);
     const withCache = await storm(dataDir, clients, true);
     const row = (label: string, result: StormResult) =>
-      console.log(`  ${label.padEnd(34)} all synced ${result.allSyncedMs.toFixed(0).padStart(6)} ms   p50 ${result.p50Ms.toFixed(0).padStart(6)} ms   p99 ${result.p99Ms.toFixed(0).padStart(6)} ms`);
+      console.log(
+        `  ${label.padEnd(34)} all synced ${result.allSyncedMs.toFixed(0).padStart(6)} ms   p50 ${result.p50Ms.toFixed(0).padStart(6)} ms   p99 ${result.p99Ms.toFixed(0).padStart(6)} ms`,
+      );
     row('whole state encoded for each', without);
     row('whole state encoded once (cache)', withCache);
-    console.log(`  all synced, with the cache ÷ without: ${(withCache.allSyncedMs / without.allSyncedMs).toFixed(2)}×`);
+    console.log(
+      `  all synced, with the cache ÷ without: ${(withCache.allSyncedMs / without.allSyncedMs).toFixed(2)}×`,
+    );
     return true;
   } catch (error) {
     console.log(`  not measured: ${(error as Error).message}`);

@@ -45,8 +45,23 @@ import { WebSocket, type RawData } from 'ws';
 import { signToken } from '../server/auth/tokens';
 import { partnerRoom, programRoom, rollupsRoom } from '../src/lib/sync/rooms';
 import { DEFAULT_LIMITS } from '../server/sync/limits';
-import { CHANNELS, DEFAULT_STAGE_PROBABILITY, type Deal, type Partner, type Program, type Rep, type Stage } from '../src/lib/domain/schema';
-import { createDeal, createRecords, openPartnerDoc, readDeal, updateDeal, type PartnerDoc } from '../src/lib/sync/partner-doc';
+import {
+  CHANNELS,
+  DEFAULT_STAGE_PROBABILITY,
+  type Deal,
+  type Partner,
+  type Program,
+  type Rep,
+  type Stage,
+} from '../src/lib/domain/schema';
+import {
+  createDeal,
+  createRecords,
+  openPartnerDoc,
+  readDeal,
+  updateDeal,
+  type PartnerDoc,
+} from '../src/lib/sync/partner-doc';
 import { initProgram, openProgramDoc } from '../src/lib/sync/program-doc';
 import { BEARER_PREFIX, MESSAGE_SAVED, MESSAGE_SYNC, SYNC_SUBPROTOCOL } from '../src/lib/sync/protocol';
 
@@ -93,7 +108,14 @@ type ServerKind = 'ours' | 'relay';
 // The server's process
 
 type ParentMessage =
-  | { type: 'start'; kind: ServerKind; dataDir: string; staticDir: string; tokenSecret: string; connectionsPerAddress: number }
+  | {
+      type: 'start';
+      kind: ServerKind;
+      dataDir: string;
+      staticDir: string;
+      tokenSecret: string;
+      connectionsPerAddress: number;
+    }
   | { type: 'stats'; gc: boolean }
   | { type: 'stop' };
 
@@ -116,7 +138,8 @@ interface ChildStats {
   log: string[];
 }
 
-type ChildMessage = { type: 'ready'; port: number } | ChildStats | { type: 'stopped' } | { type: 'failed'; message: string };
+type ChildMessage =
+  { type: 'ready'; port: number } | ChildStats | { type: 'stopped' } | { type: 'failed'; message: string };
 
 const send = (message: ChildMessage, done?: () => void) => process.send!(message, undefined, undefined, done);
 
@@ -124,7 +147,12 @@ function mainThreadSchedule(): ChildStats['mainThread'] {
   try {
     // /proc/self is the thread group's leader: the main thread, where the event loop runs.
     const [cpuNs, runQueueNs] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
-    return cpuNs !== undefined && runQueueNs !== undefined && Number.isFinite(cpuNs) && Number.isFinite(runQueueNs) ? { cpuNs, runQueueNs } : undefined;
+    return cpuNs !== undefined &&
+      runQueueNs !== undefined &&
+      Number.isFinite(cpuNs) &&
+      Number.isFinite(runQueueNs)
+      ? { cpuNs, runQueueNs }
+      : undefined;
   } catch {
     return undefined; // not Linux
   }
@@ -152,8 +180,19 @@ async function childMain(): Promise<void> {
             // Imported here, not at the top: the relay's process should not carry the server's modules.
             const { startServer } = await import('../server/main');
             const { readConfig } = await import('../server/config');
-            const config = readConfig({ DATA_DIR: message.dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off', TOKEN_SECRET: message.tokenSecret });
-            const running = await startServer({ config, staticDir: message.staticDir, limits: { connectionsPerAddress: message.connectionsPerAddress }, log: collect });
+            const config = readConfig({
+              DATA_DIR: message.dataDir,
+              PORT: '0',
+              HOST: '127.0.0.1',
+              DEMO: 'off',
+              TOKEN_SECRET: message.tokenSecret,
+            });
+            const running = await startServer({
+              config,
+              staticDir: message.staticDir,
+              limits: { connectionsPerAddress: message.connectionsPerAddress },
+              log: collect,
+            });
             stop = () => running.close();
             updatesStored = () => running.sync.counters.updatesStored;
             send({ type: 'ready', port: Number(new URL(running.origin).port) });
@@ -171,7 +210,17 @@ async function childMain(): Promise<void> {
           }
           const cpu = process.cpuUsage();
           const memory = process.memoryUsage();
-          send({ type: 'stats', cpuMicros: cpu.user + cpu.system, rss: memory.rss, heapUsed: memory.heapUsed, external: memory.external, mainThread: mainThreadSchedule(), updatesStored: updatesStored?.(), logLines, log: [...log] });
+          send({
+            type: 'stats',
+            cpuMicros: cpu.user + cpu.system,
+            rss: memory.rss,
+            heapUsed: memory.heapUsed,
+            external: memory.external,
+            mainThread: mainThreadSchedule(),
+            updatesStored: updatesStored?.(),
+            logLines,
+            log: [...log],
+          });
         } else {
           await stop?.();
           send({ type: 'stopped' }, () => process.exit(0));
@@ -185,7 +234,8 @@ async function childMain(): Promise<void> {
 
 /** The parent's handle on a server's process: one request, one reply, in order. */
 class ServerProcess {
-  private readonly waiting: { resolve: (message: ChildMessage) => void; reject: (error: Error) => void }[] = [];
+  private readonly waiting: { resolve: (message: ChildMessage) => void; reject: (error: Error) => void }[] =
+    [];
   private exited: Error | undefined;
   port = 0;
 
@@ -193,7 +243,8 @@ class ServerProcess {
     child.on('message', (raw) => {
       const message = raw as ChildMessage;
       const waiter = this.waiting.shift();
-      if (message.type === 'failed') waiter?.reject(new Error(`the server's process failed: ${message.message}`));
+      if (message.type === 'failed')
+        waiter?.reject(new Error(`the server's process failed: ${message.message}`));
       else waiter?.resolve(message);
     });
     child.on('exit', (code, signal) => {
@@ -202,12 +253,22 @@ class ServerProcess {
     });
   }
 
-  static async start(kind: ServerKind, options: Omit<Extract<ParentMessage, { type: 'start' }>, 'type' | 'kind'>): Promise<ServerProcess> {
+  static async start(
+    kind: ServerKind,
+    options: Omit<Extract<ParentMessage, { type: 'start' }>, 'type' | 'kind'>,
+  ): Promise<ServerProcess> {
     const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], {
       cwd: fileURLToPath(new URL('..', import.meta.url)),
       // --expose-gc: memory is read after a collection, so garbage does not count as connections.
       // BENCH_SERVER_CPU_PROFILE=<dir>: each server process writes a V8 CPU profile there (Chrome DevTools opens it).
-      execArgv: ['--import', 'tsx', '--expose-gc', ...(process.env.BENCH_SERVER_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROFILE}`] : [])],
+      execArgv: [
+        '--import',
+        'tsx',
+        '--expose-gc',
+        ...(process.env.BENCH_SERVER_CPU_PROFILE
+          ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROFILE}`]
+          : []),
+      ],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const server = new ServerProcess(child);
@@ -282,7 +343,10 @@ class Tally {
   /** The edits each client has had a copy of: a later edit's entry in the deal's edit log (sync SPEC S13) names the title it replaced, i.e. an earlier edit's mark, which is no new copy. */
   private readonly had = new Map<number, Uint8Array>();
 
-  constructor(readonly updates: number, clientsPerRoom: number) {
+  constructor(
+    readonly updates: number,
+    clientsPerRoom: number,
+  ) {
     this.senderOf = new Int32Array(updates).fill(-1);
     this.sentAt = new Float64Array(updates);
     this.expected = new Uint16Array(updates).fill(clientsPerRoom - 1);
@@ -313,11 +377,21 @@ class Tally {
     let pos = start;
     let seq = 0;
     let digits = 0;
-    for (; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, digits++) seq = seq * 10 + bytes[pos]! - 0x30;
+    for (; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, digits++)
+      seq = seq * 10 + bytes[pos]! - 0x30;
     let micros = 0;
     let microDigits = 0;
-    if (bytes[pos] === 0x40) for (pos++; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, microDigits++) micros = micros * 10 + bytes[pos]! - 0x30;
-    if (digits === 0 || microDigits === 0 || bytes[pos] !== 0x7e || seq >= this.updates || this.senderOf[seq] === -1) return false;
+    if (bytes[pos] === 0x40)
+      for (pos++; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, microDigits++)
+        micros = micros * 10 + bytes[pos]! - 0x30;
+    if (
+      digits === 0 ||
+      microDigits === 0 ||
+      bytes[pos] !== 0x7e ||
+      seq >= this.updates ||
+      this.senderOf[seq] === -1
+    )
+      return false;
     if (this.senderOf[seq] === client) {
       this.echoes++;
       return true;
@@ -379,7 +453,10 @@ class SyncClient {
 
   connect(base: string): Promise<void> {
     // The app's subprotocol (the server then acknowledges stored edits), the token beside it.
-    const protocols = this.plan.token === undefined ? [SYNC_SUBPROTOCOL] : [SYNC_SUBPROTOCOL, BEARER_PREFIX + this.plan.token];
+    const protocols =
+      this.plan.token === undefined
+        ? [SYNC_SUBPROTOCOL]
+        : [SYNC_SUBPROTOCOL, BEARER_PREFIX + this.plan.token];
     const ws = new WebSocket(base + this.room, protocols, { perMessageDeflate: false });
     this.ws = ws;
     ws.on('message', (data: RawData) => this.onMessage(data as Buffer));
@@ -414,7 +491,12 @@ class SyncClient {
     this.tally!.senderOf[seq] = this.plan.index;
     this.tally!.sentAt[seq] = sentAt;
     if (this.plan.token !== undefined) this.unsaved.push(sentAt);
-    updateDeal(this.pd!, this.plan.dealId, { title: this.lastTitle, updatedAt: Date.now() }, this.plan.userId);
+    updateDeal(
+      this.pd!,
+      this.plan.dealId,
+      { title: this.lastTitle, updatedAt: Date.now() },
+      this.plan.userId,
+    );
   }
 
   private onMessage(data: Buffer): void {
@@ -423,7 +505,8 @@ class SyncClient {
     const type = decoding.readVarUint(decoder);
     if (type === MESSAGE_SAVED) {
       // Acknowledgements of setup messages come before any edit is pending; only edits' count.
-      if (this.tally?.measuring && this.unsavedHead < this.unsaved.length) this.tally.acks.push(at - this.unsaved[this.unsavedHead++]!);
+      if (this.tally?.measuring && this.unsavedHead < this.unsaved.length)
+        this.tally.acks.push(at - this.unsaved[this.unsavedHead++]!);
       return;
     }
     if (type !== MESSAGE_SYNC) return; // presence: not used here
@@ -511,7 +594,8 @@ function machineBusySeconds(): number {
   return ms / 1000;
 }
 
-const percentile = (sorted: Float64Array | number[], q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN);
+const percentile = (sorted: Float64Array | number[], q: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]! : NaN;
 
 function planRooms(scenario: Scenario): RoomPlan[] {
   const rooms: RoomPlan[] = [];
@@ -520,7 +604,12 @@ function planRooms(scenario: Scenario): RoomPlan[] {
     const clients: ClientPlan[] = [];
     for (let c = 0; c < scenario.clientsPerRoom; c++) {
       const userId = `r-${partnerId}-${String(c + 1).padStart(3, '0')}`;
-      clients.push({ index: r * scenario.clientsPerRoom + c, userId, dealId: `d-${userId}`, token: undefined });
+      clients.push({
+        index: r * scenario.clientsPerRoom + c,
+        userId,
+        dealId: `d-${userId}`,
+        token: undefined,
+      });
     }
     rooms.push({ partnerId, name: partnerRoom(PROGRAM_ID, partnerId), clients });
   }
@@ -531,7 +620,14 @@ const DAY = 86_400_000;
 const STAGE_CYCLE: readonly Stage[] = ['prospecting', 'qualified', 'proposal', 'negotiation', 'won', 'lost'];
 
 /** A deal of a partner; its number `n` spreads its age (30–360 days), stage, channel and amount. */
-function benchDeal(id: string, partnerId: string, repId: string, n: number, now: number, stage: Stage = STAGE_CYCLE[n % STAGE_CYCLE.length]!): Deal {
+function benchDeal(
+  id: string,
+  partnerId: string,
+  repId: string,
+  n: number,
+  now: number,
+  stage: Stage = STAGE_CYCLE[n % STAGE_CYCLE.length]!,
+): Deal {
   const createdAt = now - (30 + (n % 330)) * DAY;
   const closed = stage === 'won' || stage === 'lost';
   const closedAt = closed ? createdAt + (5 + (n % 40)) * DAY : undefined;
@@ -560,12 +656,21 @@ async function untilRollups(vendor: SyncClient | undefined, since: number, count
   while (vendor.updatesSeen < target && performance.now() < deadline) await sleep(20);
 }
 
-async function inBatches<T>(items: readonly T[], size: number, each: (item: T) => Promise<void>): Promise<void> {
-  for (let start = 0; start < items.length; start += size) await Promise.all(items.slice(start, start + size).map(each));
+async function inBatches<T>(
+  items: readonly T[],
+  size: number,
+  each: (item: T) => Promise<void>,
+): Promise<void> {
+  for (let start = 0; start < items.length; start += size)
+    await Promise.all(items.slice(start, start + size).map(each));
 }
 
 /** Sends `updates` edits at `rate` per second from one timer: each tick sends what is due by now, so a late tick catches up. */
-function drive(senders: readonly SyncClient[], rate: number, updates: number): Promise<{ first: number; last: number }> {
+function drive(
+  senders: readonly SyncClient[],
+  rate: number,
+  updates: number,
+): Promise<{ first: number; last: number }> {
   return new Promise((resolve) => {
     const first = performance.now();
     let sent = 0;
@@ -591,7 +696,12 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
   const clients: SyncClient[] = [];
   let server: ServerProcess | undefined;
   try {
-    server = await ServerProcess.start(kind, { dataDir, staticDir, tokenSecret, connectionsPerAddress: CONNECTIONS_PER_ADDRESS });
+    server = await ServerProcess.start(kind, {
+      dataDir,
+      staticDir,
+      tokenSecret,
+      connectionsPerAddress: CONNECTIONS_PER_ADDRESS,
+    });
     const base = `ws://127.0.0.1:${server.port}/sync/`;
     const rooms = planRooms(scenario);
     // Tokens are signed here, with the server's key (HS256); the relay is given none, it checks nothing.
@@ -599,7 +709,11 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
       await Promise.all(
         rooms.flatMap((room) =>
           room.clients.map(async (client) => {
-            client.token = await signToken({ userId: client.userId, role: 'rep', programId: PROGRAM_ID, partnerId: room.partnerId }, secret, { ttl: '1h' });
+            client.token = await signToken(
+              { userId: client.userId, role: 'rep', programId: PROGRAM_ID, partnerId: room.partnerId },
+              secret,
+              { ttl: '1h' },
+            );
           }),
         ),
       );
@@ -611,20 +725,60 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
     // zone the rollup worker needs — and stays on the rollups room, receiving the rollups.
     let vendor: SyncClient | undefined;
     if (kind === 'ours') {
-      const token = await signToken({ userId: 'v-bench', role: 'vendor_manager', programId: PROGRAM_ID }, secret, { ttl: '1h' });
-      const admin = new SyncClient(programRoom(PROGRAM_ID), { index: -1, userId: 'v-bench', dealId: '', token }, true, undefined, 'program');
+      const token = await signToken(
+        { userId: 'v-bench', role: 'vendor_manager', programId: PROGRAM_ID },
+        secret,
+        { ttl: '1h' },
+      );
+      const admin = new SyncClient(
+        programRoom(PROGRAM_ID),
+        { index: -1, userId: 'v-bench', dealId: '', token },
+        true,
+        undefined,
+        'program',
+      );
       clients.push(admin);
       await admin.connect(base);
-      const program: Program = { id: PROGRAM_ID, name: 'Bench program', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
-      const partners: Partner[] = rooms.map((room) => ({ id: room.partnerId, programId: PROGRAM_ID, name: `Partner ${room.partnerId}`, createdAt: now - 400 * DAY }));
-      const reps: Rep[] = rooms.flatMap((room) => room.clients.map((client) => ({ id: client.userId, partnerId: room.partnerId, name: `Rep ${client.userId}`, role: 'rep' as const, createdAt: now - 400 * DAY })));
+      const program: Program = {
+        id: PROGRAM_ID,
+        name: 'Bench program',
+        currency: 'INR',
+        timeZone: 'Asia/Kolkata',
+        stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+      };
+      const partners: Partner[] = rooms.map((room) => ({
+        id: room.partnerId,
+        programId: PROGRAM_ID,
+        name: `Partner ${room.partnerId}`,
+        createdAt: now - 400 * DAY,
+      }));
+      const reps: Rep[] = rooms.flatMap((room) =>
+        room.clients.map((client) => ({
+          id: client.userId,
+          partnerId: room.partnerId,
+          name: `Rep ${client.userId}`,
+          role: 'rep' as const,
+          createdAt: now - 400 * DAY,
+        })),
+      );
       const pd = openProgramDoc(admin.doc);
-      initProgram(pd, { program, partners, reps, staff: [{ id: 'v-bench', name: 'Bench vendor', role: 'vendor_manager' }] });
+      initProgram(pd, {
+        program,
+        partners,
+        reps,
+        staff: [{ id: 'v-bench', name: 'Bench vendor', role: 'vendor_manager' }],
+      });
       pd.close();
       admin.sendUpdate(Y.encodeStateAsUpdate(admin.doc));
       await admin.roundTrip();
       // The rollups arrive in their own room, which the server alone writes.
-      vendor = new SyncClient(rollupsRoom(PROGRAM_ID), { index: -1, userId: 'v-bench', dealId: '', token }, true, undefined, 'program');
+      vendor = new SyncClient(
+        rollupsRoom(PROGRAM_ID),
+        { index: -1, userId: 'v-bench', dealId: '', token },
+        true,
+        undefined,
+        'program',
+      );
       clients.push(vendor);
       await vendor.connect(base);
     }
@@ -634,15 +788,31 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
     const senders: SyncClient[][] = [];
     let roomBytes = 0;
     for (const room of rooms) {
-      const roomClients = room.clients.map((plan, c) => new SyncClient(room.name, plan, c === 0, tally, 'partner'));
+      const roomClients = room.clients.map(
+        (plan, c) => new SyncClient(room.name, plan, c === 0, tally, 'partner'),
+      );
       for (const client of roomClients) {
         const pd = client.pd!;
-        createDeal(pd, benchDeal(client.plan.dealId, room.partnerId, client.plan.userId, client.plan.index, now, 'negotiation'), client.plan.userId);
+        createDeal(
+          pd,
+          benchDeal(
+            client.plan.dealId,
+            room.partnerId,
+            client.plan.userId,
+            client.plan.index,
+            now,
+            'negotiation',
+          ),
+          client.plan.userId,
+        );
       }
       const checker = roomClients[0]!;
-      const fillers = Array.from({ length: FILLER_DEALS }, (_, n) => benchDeal(`f-${room.partnerId}-${n}`, room.partnerId, checker.plan.userId, n, now));
+      const fillers = Array.from({ length: FILLER_DEALS }, (_, n) =>
+        benchDeal(`f-${room.partnerId}-${n}`, room.partnerId, checker.plan.userId, n, now),
+      );
       createRecords(checker.pd!, { deals: fillers }, checker.plan.userId);
-      for (const client of roomClients.slice(1)) Y.applyUpdate(checker.doc, Y.encodeStateAsUpdate(client.doc));
+      for (const client of roomClients.slice(1))
+        Y.applyUpdate(checker.doc, Y.encodeStateAsUpdate(client.doc));
       senders.push(roomClients);
       clients.push(...roomClients);
     }
@@ -712,8 +882,11 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
     let converged = true;
     for (const room of senders) {
       const checker = room[0]!;
-      if (checker.doc.store.pendingStructs !== null || checker.doc.store.pendingDs !== null) converged = false;
-      for (const client of room) if (client.lastTitle && readDeal(checker.pd!, client.plan.dealId)?.title !== client.lastTitle) converged = false;
+      if (checker.doc.store.pendingStructs !== null || checker.doc.store.pendingDs !== null)
+        converged = false;
+      for (const client of room)
+        if (client.lastTitle && readDeal(checker.pd!, client.plan.dealId)?.title !== client.lastTitle)
+          converged = false;
     }
 
     const latencies = tally.latencies.subarray(0, tally.count).sort();
@@ -721,15 +894,26 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
     const slowest = tally.slowest.filter((_, seq) => tally.received[seq] === tally.expected[seq]).sort();
     const acks = tally.acks.sort((a, b) => a - b);
     const closedByServer = new Map<number, number>();
-    for (const client of clients) if (client.closedByServer !== undefined) closedByServer.set(client.closedByServer, (closedByServer.get(client.closedByServer) ?? 0) + 1);
+    for (const client of clients)
+      if (client.closedByServer !== undefined)
+        closedByServer.set(client.closedByServer, (closedByServer.get(client.closedByServer) ?? 0) + 1);
     const sample = order[0]!;
     const editBytes = (() => {
       // The size of one more edit as it goes on the wire (after the run, so it does not count).
       let bytes = 0;
-      const listener = (update: Uint8Array) => (bytes = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)).byteLength);
+      const listener = (update: Uint8Array) =>
+        (bytes = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)).byteLength);
       sample.live = false;
       sample.doc.on('update', listener);
-      updateDeal(sample.pd!, sample.plan.dealId, { title: `Bench deal ${MARK}${updates}@${Math.round(performance.now() * 1000)}~`, updatedAt: Date.now() + 1 }, sample.plan.userId);
+      updateDeal(
+        sample.pd!,
+        sample.plan.dealId,
+        {
+          title: `Bench deal ${MARK}${updates}@${Math.round(performance.now() * 1000)}~`,
+          updatedAt: Date.now() + 1,
+        },
+        sample.plan.userId,
+      );
       sample.doc.off('update', listener);
       return bytes;
     })();
@@ -758,9 +942,15 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
               return { cpu, waiting, neither: Math.max(0, (busyEnd - sent.first) / 1000 - cpu - waiting) };
             })()
           : undefined,
-      otherCpuCoresBusy: Math.max(0, machineBusy - (busy.cpuMicros - start.cpuMicros) / 1e6 - (clientCpu.user + clientCpu.system) / 1e6) / ((busyEnd - sent.first) / 1000),
+      otherCpuCoresBusy:
+        Math.max(
+          0,
+          machineBusy - (busy.cpuMicros - start.cpuMicros) / 1e6 - (clientCpu.user + clientCpu.system) / 1e6,
+        ) /
+        ((busyEnd - sent.first) / 1000),
       rssPerConnection: (connected.rss - before.rss) / connections,
-      heapPerConnection: (connected.heapUsed + connected.external - before.heapUsed - before.external) / connections,
+      heapPerConnection:
+        (connected.heapUsed + connected.external - before.heapUsed - before.external) / connections,
       rssLoaded: end.rss,
       editBytes,
       roomBytes,
@@ -768,7 +958,10 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
       closedByServer,
       echoes: tally.echoes,
       unreadable: tally.unreadable,
-      storedUpdates: start.updatesStored !== undefined && end.updatesStored !== undefined ? end.updatesStored - start.updatesStored : undefined,
+      storedUpdates:
+        start.updatesStored !== undefined && end.updatesStored !== undefined
+          ? end.updatesStored - start.updatesStored
+          : undefined,
       worstBySecond: (() => {
         // The slowest edit made in each second of the load: regular spikes point at periodic work.
         const worst: number[] = [];
@@ -792,53 +985,148 @@ async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): P
 // ---------------------------------------------------------------------------------------------
 // The report
 
-const fixed = (value: number | undefined, digits = 1) => (value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits));
+const fixed = (value: number | undefined, digits = 1) =>
+  value === undefined || !Number.isFinite(value) ? '–' : value.toFixed(digits);
 const int = (value: number) => Math.round(value).toLocaleString('en-US');
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 const verdict = (value: number, target: number) => (value <= target ? 'met' : 'MISSED');
 
 function printScenario(scenario: Scenario, updates: number, ours: SyncRunResult, relay: SyncRunResult): void {
   const clients = scenario.rooms * scenario.clientsPerRoom;
-  const where = scenario.rooms === 1 ? 'one partner room' : `${scenario.rooms} partner rooms (${scenario.clientsPerRoom} each)`;
-  console.log(`\n${scenario.name}: ${int(clients)} clients in ${where}, ${int(scenario.rate)} updates/s, ${int(updates)} updates`);
-  console.log(`  (an edit is ${ours.editBytes} bytes on the wire; a room's content, which each client's first sync receives, ${kb(ours.roomBytes)} KB)`);
+  const where =
+    scenario.rooms === 1
+      ? 'one partner room'
+      : `${scenario.rooms} partner rooms (${scenario.clientsPerRoom} each)`;
+  console.log(
+    `\n${scenario.name}: ${int(clients)} clients in ${where}, ${int(scenario.rate)} updates/s, ${int(updates)} updates`,
+  );
+  console.log(
+    `  (an edit is ${ours.editBytes} bytes on the wire; a room's content, which each client's first sync receives, ${kb(ours.roomBytes)} KB)`,
+  );
   const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(2)}×` : '–');
   const rows: [string, string, string, string][] = [
     ['edits sent, per s', int(ours.sentPerSecond), int(relay.sentPerSecond), ''],
-    ['edits delivered to the whole room, per s', int(ours.deliveredPerSecond), int(relay.deliveredPerSecond), ''],
-    ['latency to each other client, p50 ms', fixed(ours.p50Ms, 2), fixed(relay.p50Ms, 2), ratio(ours.p50Ms, relay.p50Ms)],
-    ['latency to each other client, p99 ms', fixed(ours.p99Ms, 2), fixed(relay.p99Ms, 2), ratio(ours.p99Ms, relay.p99Ms)],
-    ['latency to the whole room, p99 ms', fixed(ours.roomP99Ms, 2), fixed(relay.roomP99Ms, 2), ratio(ours.roomP99Ms, relay.roomP99Ms)],
+    [
+      'edits delivered to the whole room, per s',
+      int(ours.deliveredPerSecond),
+      int(relay.deliveredPerSecond),
+      '',
+    ],
+    [
+      'latency to each other client, p50 ms',
+      fixed(ours.p50Ms, 2),
+      fixed(relay.p50Ms, 2),
+      ratio(ours.p50Ms, relay.p50Ms),
+    ],
+    [
+      'latency to each other client, p99 ms',
+      fixed(ours.p99Ms, 2),
+      fixed(relay.p99Ms, 2),
+      ratio(ours.p99Ms, relay.p99Ms),
+    ],
+    [
+      'latency to the whole room, p99 ms',
+      fixed(ours.roomP99Ms, 2),
+      fixed(relay.roomP99Ms, 2),
+      ratio(ours.roomP99Ms, relay.roomP99Ms),
+    ],
     ['stored and acknowledged to the sender, p50 ms', fixed(ours.ackP50Ms, 2), '(none)', ''],
     ['stored and acknowledged to the sender, p99 ms', fixed(ours.ackP99Ms, 2), '(none)', ''],
-    ['server CPU, s (incl. delayed work)', fixed(ours.cpuSeconds, 2), fixed(relay.cpuSeconds, 2), ratio(ours.cpuSeconds, relay.cpuSeconds)],
-    ['server CPU per edit, µs', int((ours.cpuSeconds * 1e6) / updates), int((relay.cpuSeconds * 1e6) / updates), ''],
+    [
+      'server CPU, s (incl. delayed work)',
+      fixed(ours.cpuSeconds, 2),
+      fixed(relay.cpuSeconds, 2),
+      ratio(ours.cpuSeconds, relay.cpuSeconds),
+    ],
+    [
+      'server CPU per edit, µs',
+      int((ours.cpuSeconds * 1e6) / updates),
+      int((relay.cpuSeconds * 1e6) / updates),
+      '',
+    ],
     ['server CPU while loaded, cores', fixed(ours.cpuCoresBusy, 2), fixed(relay.cpuCoresBusy, 2), ''],
-    ['client process CPU while loaded, cores', fixed(ours.clientCpuCoresBusy, 2), fixed(relay.clientCpuCoresBusy, 2), ''],
-    [`other processes' CPU while loaded, cores (of ${cpus().length})`, fixed(ours.otherCpuCoresBusy, 2), fixed(relay.otherCpuCoresBusy, 2), ''],
-    ['server main thread while loaded: on a CPU, s', fixed(ours.mainThread?.cpu, 2), fixed(relay.mainThread?.cpu, 2), ''],
-    ['  waiting for a CPU (others had it), s', fixed(ours.mainThread?.waiting, 2), fixed(relay.mainThread?.waiting, 2), ''],
-    ['  neither (idle, or blocked on the disk), s', fixed(ours.mainThread?.neither, 2), fixed(relay.mainThread?.neither, 2), ''],
-    ['server RSS per connection, KB', kb(ours.rssPerConnection), kb(relay.rssPerConnection), ratio(ours.rssPerConnection, relay.rssPerConnection)],
-    ['server JS heap + external per connection, KB', kb(ours.heapPerConnection), kb(relay.heapPerConnection), ''],
+    [
+      'client process CPU while loaded, cores',
+      fixed(ours.clientCpuCoresBusy, 2),
+      fixed(relay.clientCpuCoresBusy, 2),
+      '',
+    ],
+    [
+      `other processes' CPU while loaded, cores (of ${cpus().length})`,
+      fixed(ours.otherCpuCoresBusy, 2),
+      fixed(relay.otherCpuCoresBusy, 2),
+      '',
+    ],
+    [
+      'server main thread while loaded: on a CPU, s',
+      fixed(ours.mainThread?.cpu, 2),
+      fixed(relay.mainThread?.cpu, 2),
+      '',
+    ],
+    [
+      '  waiting for a CPU (others had it), s',
+      fixed(ours.mainThread?.waiting, 2),
+      fixed(relay.mainThread?.waiting, 2),
+      '',
+    ],
+    [
+      '  neither (idle, or blocked on the disk), s',
+      fixed(ours.mainThread?.neither, 2),
+      fixed(relay.mainThread?.neither, 2),
+      '',
+    ],
+    [
+      'server RSS per connection, KB',
+      kb(ours.rssPerConnection),
+      kb(relay.rssPerConnection),
+      ratio(ours.rssPerConnection, relay.rssPerConnection),
+    ],
+    [
+      'server JS heap + external per connection, KB',
+      kb(ours.heapPerConnection),
+      kb(relay.heapPerConnection),
+      '',
+    ],
     ['server RSS after the load, MB', fixed(ours.rssLoaded / 1048576), fixed(relay.rssLoaded / 1048576), ''],
-    ['warm-up (1 edit per client, not above), p99 ms', fixed(ours.warmUpP99Ms, 2), fixed(relay.warmUpP99Ms, 2), ''],
-    ['copies lost (not there 15 s after the last edit)', `${int(ours.lostCopies)} of ${int(ours.expectedCopies)}`, `${int(relay.lostCopies)} of ${int(relay.expectedCopies)}`, ''],
+    [
+      'warm-up (1 edit per client, not above), p99 ms',
+      fixed(ours.warmUpP99Ms, 2),
+      fixed(relay.warmUpP99Ms, 2),
+      '',
+    ],
+    [
+      'copies lost (not there 15 s after the last edit)',
+      `${int(ours.lostCopies)} of ${int(ours.expectedCopies)}`,
+      `${int(relay.lostCopies)} of ${int(relay.expectedCopies)}`,
+      '',
+    ],
   ];
   console.log(`  ${''.padEnd(48)} ${'ours'.padStart(10)} ${'relay'.padStart(10)}  ours ÷ relay`);
-  for (const [label, a, b, c] of rows) console.log(`  ${label.padEnd(48)} ${a.padStart(10)} ${b.padStart(10)}  ${c}`);
+  for (const [label, a, b, c] of rows)
+    console.log(`  ${label.padEnd(48)} ${a.padStart(10)} ${b.padStart(10)}  ${c}`);
   for (const run of [ours, relay]) {
     const notes: string[] = [];
     notes.push(`every checker holds every client's last edit: ${run.converged ? 'yes' : 'NO'}`);
-    if (run.closedByServer.size) notes.push(`sockets closed by the server: ${[...run.closedByServer].map(([code, count]) => `${count} × ${code}`).join(', ')}`);
+    if (run.closedByServer.size)
+      notes.push(
+        `sockets closed by the server: ${[...run.closedByServer].map(([code, count]) => `${count} × ${code}`).join(', ')}`,
+      );
     if (run.echoes) notes.push(`edits echoed to their sender: ${run.echoes}`);
     if (run.unreadable) notes.push(`updates without a readable edit id: ${run.unreadable}`);
-    if (run.storedUpdates !== undefined) notes.push(`updates stored during the load: ${int(run.storedUpdates)} (${int(updates)} edits + rollup writes)`);
-    if (run.rollupsSeen !== undefined) notes.push(`rollups received by the vendor console: ${int(run.rollupsSeen)}`);
-    if (run.serverLogLines) notes.push(`server log lines: ${run.serverLogLines}, first: ${JSON.stringify(run.serverLog[0])}`);
+    if (run.storedUpdates !== undefined)
+      notes.push(
+        `updates stored during the load: ${int(run.storedUpdates)} (${int(updates)} edits + rollup writes)`,
+      );
+    if (run.rollupsSeen !== undefined)
+      notes.push(`rollups received by the vendor console: ${int(run.rollupsSeen)}`);
+    if (run.serverLogLines)
+      notes.push(`server log lines: ${run.serverLogLines}, first: ${JSON.stringify(run.serverLog[0])}`);
     console.log(`  ${run.kind}: ${notes.join('; ')}`);
   }
-  for (const run of [ours, relay]) console.log(`  ${run.kind}, slowest edit made in each second of the load, ms: ${run.worstBySecond.map((value) => Math.round(value)).join(' ')}`);
+  for (const run of [ours, relay])
+    console.log(
+      `  ${run.kind}, slowest edit made in each second of the load, ms: ${run.worstBySecond.map((value) => Math.round(value)).join(' ')}`,
+    );
 }
 
 export interface SyncBenchOptions {
@@ -851,7 +1139,7 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
   console.log(
     [
       'clients: a small y-websocket-protocol client over `ws` (sync step 1/2, updates, the `saved` acknowledgement; no awareness,',
-      '  no WebsocketProvider), all in this process; an edit is updateDeal of the client\'s own deal (title carries id and send time).',
+      "  no WebsocketProvider), all in this process; an edit is updateDeal of the client's own deal (title carries id and send time).",
       `  One client per room applies everything to a full copy of the room; each room starts with ${FILLER_DEALS} deals + one per client.`,
       'ours: startServer in a child process — auth on (a signed token per client), SQLite in a temp DATA_DIR, demo off, rollups on',
       `  (a vendor console stays on the program room); limits as shipped except connectionsPerAddress raised from ${DEFAULT_LIMITS.connectionsPerAddress} to ${int(CONNECTIONS_PER_ADDRESS)}`,
@@ -866,32 +1154,55 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
   let ok = true;
   let targetRun: { ours: SyncRunResult; relay: SyncRunResult } | undefined;
   // BENCH_SCENARIO=B: only the scenarios whose name starts so (a profile of one of them).
-  for (const scenario of SYNC_SCENARIOS.filter((one) => one.name.startsWith(process.env['BENCH_SCENARIO'] ?? ''))) {
+  for (const scenario of SYNC_SCENARIOS.filter((one) =>
+    one.name.startsWith(process.env['BENCH_SCENARIO'] ?? ''),
+  )) {
     let ours: SyncRunResult;
     let relay: SyncRunResult;
     try {
       ours = await runLoad(scenario, 'ours', updates);
       relay = await runLoad(scenario, 'relay', updates);
     } catch (error) {
-      console.log(`\n${scenario.name} at ${int(scenario.rate)} updates/s: not measured (${(error as Error).message})`);
+      console.log(
+        `\n${scenario.name} at ${int(scenario.rate)} updates/s: not measured (${(error as Error).message})`,
+      );
       ok = false;
       continue;
     }
     printScenario(scenario, updates, ours, relay);
     ok &&= ours.lostCopies === 0 && relay.lostCopies === 0 && ours.converged && relay.converged;
-    if (scenario.rooms === 1 && scenario.clientsPerRoom === SYNC_TARGETS.clients && scenario.rate === SYNC_TARGETS.rate) targetRun = { ours, relay };
+    if (
+      scenario.rooms === 1 &&
+      scenario.clientsPerRoom === SYNC_TARGETS.clients &&
+      scenario.rate === SYNC_TARGETS.rate
+    )
+      targetRun = { ours, relay };
   }
   if (targetRun) {
     const { ours, relay } = targetRun;
     const cpuRatio = ours.cpuSeconds / relay.cpuSeconds;
-    console.log(`\ntargets at ${int(SYNC_TARGETS.rate)} updates/s into one room of ${SYNC_TARGETS.clients} clients:`);
-    console.log(`  latency p99 ${fixed(ours.p99Ms, 2)} ms            target ≤ ${SYNC_TARGETS.p99Ms} ms: ${verdict(ours.p99Ms, SYNC_TARGETS.p99Ms)}   (relay: ${fixed(relay.p99Ms, 2)} ms)`);
-    console.log(`  server CPU ${cpuRatio.toFixed(2)} × the relay's   target ≤ ${SYNC_TARGETS.cpuRatio}×: ${verdict(cpuRatio, SYNC_TARGETS.cpuRatio)}`);
+    console.log(
+      `\ntargets at ${int(SYNC_TARGETS.rate)} updates/s into one room of ${SYNC_TARGETS.clients} clients:`,
+    );
+    console.log(
+      `  latency p99 ${fixed(ours.p99Ms, 2)} ms            target ≤ ${SYNC_TARGETS.p99Ms} ms: ${verdict(ours.p99Ms, SYNC_TARGETS.p99Ms)}   (relay: ${fixed(relay.p99Ms, 2)} ms)`,
+    );
+    console.log(
+      `  server CPU ${cpuRatio.toFixed(2)} × the relay's   target ≤ ${SYNC_TARGETS.cpuRatio}×: ${verdict(cpuRatio, SYNC_TARGETS.cpuRatio)}`,
+    );
     const others = Math.max(ours.otherCpuCoresBusy, relay.otherCpuCoresBusy);
     // On a shared machine another job's CPU shows up as our latency: say so next to the verdict.
-    if (others > 0.25) console.log(`  (other processes used up to ${others.toFixed(2)} of this machine's ${cpus().length} cores meanwhile: the latencies are not the servers' alone)`);
+    if (others > 0.25)
+      console.log(
+        `  (other processes used up to ${others.toFixed(2)} of this machine's ${cpus().length} cores meanwhile: the latencies are not the servers' alone)`,
+      );
   }
   return ok;
 }
 
-if (process.argv[2] === CHILD_FLAG && process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await childMain();
+if (
+  process.argv[2] === CHILD_FLAG &&
+  process.argv[1] !== undefined &&
+  resolve(process.argv[1]) === fileURLToPath(import.meta.url)
+)
+  await childMain();

@@ -21,7 +21,15 @@ import { benchStorm } from './bench-storm';
 import { benchProgram } from './bench-program';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
-import { RollupIndex, computeKpis, mergeRollups, parsePeriod, startOfLocalDay, toReport, type KpiFigures } from '../src/lib/kpi';
+import {
+  RollupIndex,
+  computeKpis,
+  mergeRollups,
+  parsePeriod,
+  startOfLocalDay,
+  toReport,
+  type KpiFigures,
+} from '../src/lib/kpi';
 
 const { values } = parseArgs({
   options: {
@@ -38,11 +46,14 @@ const usageError = (message: string): never => {
   console.error(message);
   process.exit(2);
 };
-if (values['skip-sync'] && values['sync-only']) usageError('--skip-sync and --sync-only leave nothing to run: give one of them');
+if (values['skip-sync'] && values['sync-only'])
+  usageError('--skip-sync and --sync-only leave nothing to run: give one of them');
 const syncUpdates = Number(values['sync-updates']);
-if (!Number.isInteger(syncUpdates) || syncUpdates < 1) usageError(`--sync-updates must be a positive whole number, not ${values['sync-updates']}`);
+if (!Number.isInteger(syncUpdates) || syncUpdates < 1)
+  usageError(`--sync-updates must be a positive whole number, not ${values['sync-updates']}`);
 const partners = Number(values.partners);
-if (!Number.isInteger(partners) || partners < 1) usageError(`--partners must be a positive whole number, not ${values.partners}`);
+if (!Number.isInteger(partners) || partners < 1)
+  usageError(`--partners must be a positive whole number, not ${values.partners}`);
 const sizes = values.sizes.split(',').map(Number);
 const runs = Math.max(5, Number(values.runs));
 
@@ -60,7 +71,8 @@ const time = (action: () => void) => {
   action();
   return performance.now() - start;
 };
-const ms = (value: number) => (value < 1 ? value.toFixed(3) : value < 100 ? value.toFixed(2) : value.toFixed(0));
+const ms = (value: number) =>
+  value < 1 ? value.toFixed(3) : value < 100 ? value.toFixed(2) : value.toFixed(0);
 const verdict = (value: number, target: number) => (value <= target ? 'met' : 'MISSED');
 
 interface Figures {
@@ -92,7 +104,19 @@ function sqliteBaseline(deals: Deal[], from: number, to: number) {
   const insert = db.prepare('INSERT INTO deals VALUES (?,?,?,?,?,?,?,?,?,?)');
   const loadMs = time(() =>
     db.transaction(() => {
-      for (const d of deals) insert.run(d.id, d.partnerId, d.repId, d.channel, d.amount, d.stage, d.probability, d.createdAt, d.closedAt ?? null, d.deletedAt ?? null);
+      for (const d of deals)
+        insert.run(
+          d.id,
+          d.partnerId,
+          d.repId,
+          d.channel,
+          d.amount,
+          d.stage,
+          d.probability,
+          d.createdAt,
+          d.closedAt ?? null,
+          d.deletedAt ?? null,
+        );
     })(),
   );
   const indexMs = time(() =>
@@ -100,13 +124,19 @@ function sqliteBaseline(deals: Deal[], from: number, to: number) {
              CREATE INDEX deals_open ON deals (stage, created_at, amount);
              ANALYZE;`),
   );
-  const closed = db.prepare(`SELECT channel, SUM(stage = 'won') AS won, SUM(CASE WHEN stage = 'won' THEN amount ELSE 0 END) AS revenue,
+  const closed =
+    db.prepare(`SELECT channel, SUM(stage = 'won') AS won, SUM(CASE WHEN stage = 'won' THEN amount ELSE 0 END) AS revenue,
                              SUM(stage = 'lost') AS lost FROM deals
                              WHERE stage IN ('won', 'lost') AND closed_at >= ? AND closed_at < ? AND deleted_at IS NULL GROUP BY channel`);
   const open = db.prepare(`SELECT stage, COUNT(*) AS count, SUM(amount) AS value FROM deals
                            WHERE stage IN ('prospecting', 'qualified', 'proposal', 'negotiation') AND created_at < ? AND deleted_at IS NULL GROUP BY stage`);
   const compute = (): Figures => {
-    const byChannel = closed.all(from, to) as { channel: string; won: number; revenue: number; lost: number }[];
+    const byChannel = closed.all(from, to) as {
+      channel: string;
+      won: number;
+      revenue: number;
+      lost: number;
+    }[];
     const byStage = open.all(to) as { stage: string; count: number; value: number }[];
     const won = byChannel.reduce((sum, row) => sum + row.won, 0);
     const lost = byChannel.reduce((sum, row) => sum + row.lost, 0);
@@ -138,10 +168,19 @@ function sqliteBaseline(deals: Deal[], from: number, to: number) {
 function benchSize(targetDeals: number) {
   console.log(`\n=== ${targetDeals.toLocaleString('en-US')} deals (target) ===`);
   let demo!: ReturnType<typeof generateDemoProgram>;
-  const generateMs = time(() => (demo = generateDemoProgram({ seed: 42, leadsPerRepMonth: targetDeals / DEALS_PER_LEAD_RATE, stageLog: false })));
+  const generateMs = time(
+    () =>
+      (demo = generateDemoProgram({
+        seed: 42,
+        leadsPerRepMonth: targetDeals / DEALS_PER_LEAD_RATE,
+        stageLog: false,
+      })),
+  );
   const { program, leads, deals } = demo;
   const tz = program.timeZone;
-  console.log(`generated ${deals.length.toLocaleString('en-US')} deals and ${leads.length.toLocaleString('en-US')} leads in ${ms(generateMs)} ms`);
+  console.log(
+    `generated ${deals.length.toLocaleString('en-US')} deals and ${leads.length.toLocaleString('en-US')} leads in ${ms(generateMs)} ms`,
+  );
 
   const period = { from: '2025-12-01', to: '2026-12-01', tz };
   const parsed = parsePeriod(period);
@@ -150,7 +189,9 @@ function benchSize(targetDeals: number) {
 
   // Building the buckets from every record.
   let index!: RollupIndex;
-  const buildSamples = Array.from({ length: runs }, () => time(() => (index = RollupIndex.build(tz, leads, deals))));
+  const buildSamples = Array.from({ length: runs }, () =>
+    time(() => (index = RollupIndex.build(tz, leads, deals))),
+  );
   const buckets = [...index.rollup.series.values()].reduce((sum, series) => sum + series.days.size, 0);
 
   // A report from buckets whose running totals must all be rebuilt first (as for rollups that
@@ -162,18 +203,29 @@ function benchSize(targetDeals: number) {
   }
   let ours!: KpiFigures;
   // A full eight-KPI report from the rollup as built.
-  const warmSamples = Array.from({ length: Math.max(runs, 21) }, () => time(() => toReport((ours = computeKpis(index.rollup, query)), period, program.currency)));
+  const warmSamples = Array.from({ length: Math.max(runs, 21) }, () =>
+    time(() => toReport((ours = computeKpis(index.rollup, query)), period, program.currency)),
+  );
 
   // One deal changes (an open deal is won, or a closed one reopened), then the report again.
   const updateSamples: number[] = [];
   const updateAndReportSamples: number[] = [];
-  const changing = deals.filter((_, i) => i % Math.max(1, Math.floor(deals.length / 1001)) === 0).slice(0, 1001);
+  const changing = deals
+    .filter((_, i) => i % Math.max(1, Math.floor(deals.length / 1001)) === 0)
+    .slice(0, 1001);
   const now = demo.now;
   for (const deal of changing) {
     const changed: Deal =
       deal.closedAt === undefined
         ? { ...deal, stage: 'won', probability: 100, closedAt: now - 3_600_000, updatedAt: now }
-        : { ...deal, stage: 'negotiation', probability: 75, closedAt: undefined, lostReason: undefined, updatedAt: now };
+        : {
+            ...deal,
+            stage: 'negotiation',
+            probability: 75,
+            closedAt: undefined,
+            lostReason: undefined,
+            updatedAt: now,
+          };
     delete changed.lostReason;
     if (changed.closedAt === undefined) delete changed.closedAt;
     updateSamples.push(time(() => index.upsertDeal(changed)));
@@ -193,19 +245,38 @@ function benchSize(targetDeals: number) {
 
   const rows: [string, number, string][] = [
     ['build buckets from all records', median(buildSamples), ''],
-    ['full report from the buckets', median(warmSamples), `target ≤ ${TARGETS.reportMs} ms: ${verdict(median(warmSamples), TARGETS.reportMs)}`],
+    [
+      'full report from the buckets',
+      median(warmSamples),
+      `target ≤ ${TARGETS.reportMs} ms: ${verdict(median(warmSamples), TARGETS.reportMs)}`,
+    ],
     ['full report, every running total rebuilt', median(coldSamples), '(rollups received from elsewhere)'],
-    ['update after one deal changes', median(updateSamples), `target ≤ ${TARGETS.updateMs} ms: ${verdict(median(updateSamples), TARGETS.updateMs)}`],
+    [
+      'update after one deal changes',
+      median(updateSamples),
+      `target ≤ ${TARGETS.updateMs} ms: ${verdict(median(updateSamples), TARGETS.updateMs)}`,
+    ],
     ['full report after that update', median(updateAndReportSamples), ''],
-    ['SQLite: the same figures by SQL', median(sqliteSamples), `(load ${ms(sqlite.loadMs)} ms, indexes ${ms(sqlite.indexMs)} ms)`],
+    [
+      'SQLite: the same figures by SQL',
+      median(sqliteSamples),
+      `(load ${ms(sqlite.loadMs)} ms, indexes ${ms(sqlite.indexMs)} ms)`,
+    ],
   ];
-  console.log(`${buckets.toLocaleString('en-US')} buckets in ${index.rollup.series.size} series; medians of ${runs}+ runs:`);
-  for (const [label, value, note] of rows) console.log(`  ${label.padEnd(36)} ${ms(value).padStart(9)} ms  ${note}`);
+  console.log(
+    `${buckets.toLocaleString('en-US')} buckets in ${index.rollup.series.size} series; medians of ${runs}+ runs:`,
+  );
+  for (const [label, value, note] of rows)
+    console.log(`  ${label.padEnd(36)} ${ms(value).padStart(9)} ms  ${note}`);
   const ratio = median(warmSamples) / median(sqliteSamples);
   const ratioRebuilt = median(coldSamples) / median(sqliteSamples);
-  console.log(`  ratio ours ÷ SQLite, full report            ${ratio.toFixed(4)}  target ≤ ${TARGETS.ratioToSqlite}: ${verdict(ratio, TARGETS.ratioToSqlite)}`);
+  console.log(
+    `  ratio ours ÷ SQLite, full report            ${ratio.toFixed(4)}  target ≤ ${TARGETS.ratioToSqlite}: ${verdict(ratio, TARGETS.ratioToSqlite)}`,
+  );
   console.log(`  ratio ours ÷ SQLite, running totals rebuilt ${ratioRebuilt.toFixed(4)}`);
-  console.log(`  figures agree with SQLite (won, revenue, average deal size, win rate, pipeline by stage, channel revenue and win rate): ${agree ? 'yes' : 'NO'}`);
+  console.log(
+    `  figures agree with SQLite (won, revenue, average deal size, win rate, pipeline by stage, channel revenue and win rate): ${agree ? 'yes' : 'NO'}`,
+  );
   if (!agree) console.log(JSON.stringify({ ours: figuresOf(ours), sqlite: theirs }, null, 1));
   return agree;
 }
@@ -217,7 +288,9 @@ if (!syncOnly) {
   try {
     const today = todayInitialJs(fileURLToPath(new URL('..', import.meta.url)));
     const kb = today.gzipBytes / 1024;
-    console.log(`\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`);
+    console.log(
+      `\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TARGETS.todayJsKb} KB: ${verdict(kb, TARGETS.todayJsKb)}`,
+    );
   } catch (error) {
     console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
   }
@@ -225,21 +298,41 @@ if (!syncOnly) {
     console.log('\n=== the rep app in headless Chromium ===');
     try {
       const browser = await benchBrowser();
-      console.log(`partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`);
-      console.log(`  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`);
+      console.log(
+        `partner document of ${browser.deals.toLocaleString('en-US')} deals and ${browser.leads.toLocaleString('en-US')} leads (medians of several runs):`,
+      );
+      console.log(
+        `  open from IndexedDB to KPIs on screen  ${ms(browser.openMs).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.openMs} ms: ${verdict(browser.openMs, BROWSER_TARGETS.openMs)}`,
+      );
       console.log(`  (last open, ms after navigation: ${browser.openSteps})`);
-      const spread = (figure: Spread) => `${ms(figure.median).padStart(9)} ms  (${ms(figure.min)}–${ms(figure.max)}, median of ${figure.runs})`;
-      for (const [name, list] of [['Leads', browser.leadsList], ['Deals', browser.dealsBoard]] as const) {
-        console.log(`  first screen of ${name} after open     ${spread(list.firstScreen)}  target ≤ ${BROWSER_TARGETS.listFirstScreenMs} ms: ${verdict(list.firstScreen.median, BROWSER_TARGETS.listFirstScreenMs)}`);
+      const spread = (figure: Spread) =>
+        `${ms(figure.median).padStart(9)} ms  (${ms(figure.min)}–${ms(figure.max)}, median of ${figure.runs})`;
+      for (const [name, list] of [
+        ['Leads', browser.leadsList],
+        ['Deals', browser.dealsBoard],
+      ] as const) {
+        console.log(
+          `  first screen of ${name} after open     ${spread(list.firstScreen)}  target ≤ ${BROWSER_TARGETS.listFirstScreenMs} ms: ${verdict(list.firstScreen.median, BROWSER_TARGETS.listFirstScreenMs)}`,
+        );
         console.log(`    its rows in the page (app's mark)    ${spread(list.inPage)}`);
-        console.log(`    every record loaded, same reloads    ${spread(list.allRecords)}  (when the list showed before its first screen was read by index)`);
+        console.log(
+          `    every record loaded, same reloads    ${spread(list.allRecords)}  (when the list showed before its first screen was read by index)`,
+        );
       }
       console.log(`  save a deal, stored (offline) p50      ${ms(browser.saveP50Ms).padStart(9)} ms`);
-      console.log(`  save a deal, stored (offline) p95      ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`);
-      console.log(`  save a deal, stored (online) p50       ${ms(browser.onlineSaveP50Ms).padStart(9)} ms  (the bench's server shares the 2 cores)`);
+      console.log(
+        `  save a deal, stored (offline) p95      ${ms(browser.saveP95Ms).padStart(9)} ms  target ≤ ${BROWSER_TARGETS.saveP95Ms} ms: ${verdict(browser.saveP95Ms, BROWSER_TARGETS.saveP95Ms)}`,
+      );
+      console.log(
+        `  save a deal, stored (online) p50       ${ms(browser.onlineSaveP50Ms).padStart(9)} ms  (the bench's server shares the 2 cores)`,
+      );
       console.log(`  save a deal, stored (online) p95       ${ms(browser.onlineSaveP95Ms).padStart(9)} ms`);
-      console.log(`  baseline: a bare IndexedDB commit of one row p50 ${ms(browser.floorP50Ms)} ms, p95 ${ms(browser.floorP95Ms)} ms (same page, same run)`);
-      console.log(`  baseline: a bare journal append from a worker p50 ${ms(browser.journalFloorP50Ms)} ms, p95 ${ms(browser.journalFloorP95Ms)} ms (same page, same run)`);
+      console.log(
+        `  baseline: a bare IndexedDB commit of one row p50 ${ms(browser.floorP50Ms)} ms, p95 ${ms(browser.floorP95Ms)} ms (same page, same run)`,
+      );
+      console.log(
+        `  baseline: a bare journal append from a worker p50 ${ms(browser.journalFloorP50Ms)} ms, p95 ${ms(browser.journalFloorP95Ms)} ms (same page, same run)`,
+      );
     } catch (error) {
       console.log(`  not measured: ${(error as Error).message}`);
     }
@@ -248,5 +341,8 @@ if (!syncOnly) {
 const allAgree = syncOnly || sizes.map(benchSize).every(Boolean);
 // After the engine: the sync run starts child processes and 1,000 sockets, which should not share the machine with it.
 const syncOk =
-  values['skip-sync'] || ((await benchSync({ updates: syncUpdates })) && (await benchStorm()) && (await benchProgram({ partners, browser: !values['skip-browser'] })));
+  values['skip-sync'] ||
+  ((await benchSync({ updates: syncUpdates })) &&
+    (await benchStorm()) &&
+    (await benchProgram({ partners, browser: !values['skip-browser'] })));
 process.exitCode = allAgree && syncOk ? 0 : 1;

@@ -27,11 +27,17 @@ function todayNode(root: string): number {
 }
 
 export function todayInitialJs(root: string): { files: number; gzipBytes: number } {
-  const manifest = JSON.parse(readFileSync(join(root, CLIENT, '.vite/manifest.json'), 'utf8')) as Record<string, ManifestChunk>;
-  const entries = ['app.js', 'nodes/0.js', `nodes/${todayNode(root)}.js`].map((name) => `client-optimized/${name}`);
+  const manifest = JSON.parse(readFileSync(join(root, CLIENT, '.vite/manifest.json'), 'utf8')) as Record<
+    string,
+    ManifestChunk
+  >;
+  const entries = ['app.js', 'nodes/0.js', `nodes/${todayNode(root)}.js`].map(
+    (name) => `client-optimized/${name}`,
+  );
   const keys = Object.keys(manifest);
   const pending = keys.filter((key) => entries.some((entry) => key.endsWith(entry)));
-  if (pending.length !== entries.length) throw new Error('The build manifest has no Today screen entries: run npm run build first.');
+  if (pending.length !== entries.length)
+    throw new Error('The build manifest has no Today screen entries: run npm run build first.');
   const seen = new Set<string>();
   while (pending.length) {
     const key = pending.pop()!;
@@ -40,6 +46,7 @@ export function todayInitialJs(root: string): { files: number; gzipBytes: number
     pending.push(...(manifest[key]?.imports ?? []));
   }
   let gzipBytes = 0;
-  for (const key of seen) gzipBytes += gzipSync(readFileSync(join(root, CLIENT, manifest[key]!.file)), { level: 9 }).length;
+  for (const key of seen)
+    gzipBytes += gzipSync(readFileSync(join(root, CLIENT, manifest[key]!.file)), { level: 9 }).length;
   return { files: seen.size, gzipBytes };
 }

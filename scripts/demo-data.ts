@@ -11,7 +11,12 @@ function main(): number {
   let values;
   try {
     values = parseArgs({
-      options: { seed: { type: 'string', default: '1' }, out: { type: 'string' }, end: { type: 'string' }, 'leads-per-rep-month': { type: 'string' } },
+      options: {
+        seed: { type: 'string', default: '1' },
+        out: { type: 'string' },
+        end: { type: 'string' },
+        'leads-per-rep-month': { type: 'string' },
+      },
       strict: true,
     }).values;
   } catch (error) {
@@ -19,13 +24,18 @@ function main(): number {
     return 1;
   }
   const seed = Number(values.seed);
-  const perRep = values['leads-per-rep-month'] === undefined ? undefined : Number(values['leads-per-rep-month']);
+  const perRep =
+    values['leads-per-rep-month'] === undefined ? undefined : Number(values['leads-per-rep-month']);
   if (!Number.isInteger(seed)) return fail(`--seed "${values.seed}" must be an integer`);
   if (!values.out) return fail('--out <folder> is required');
   if (perRep !== undefined && !(perRep > 0)) return fail(`--leads-per-rep-month must be a positive number`);
   let demo;
   try {
-    demo = generateDemoProgram({ seed, ...(values.end ? { end: values.end } : {}), ...(perRep ? { leadsPerRepMonth: perRep } : {}) });
+    demo = generateDemoProgram({
+      seed,
+      ...(values.end ? { end: values.end } : {}),
+      ...(perRep ? { leadsPerRepMonth: perRep } : {}),
+    });
   } catch (error) {
     return fail((error as Error).message);
   }
@@ -33,7 +43,9 @@ function main(): number {
   const tz = demo.program.timeZone;
   writeFileSync(join(values.out, 'leads.csv'), exportLeadsCsv(demo.leads, tz));
   writeFileSync(join(values.out, 'deals.csv'), exportDealsCsv(demo.deals, tz));
-  console.error(`demo-data: ${demo.leads.length} leads and ${demo.deals.length} deals of ${demo.partners.length} partners and ${demo.reps.length} reps → ${values.out}`);
+  console.error(
+    `demo-data: ${demo.leads.length} leads and ${demo.deals.length} deals of ${demo.partners.length} partners and ${demo.reps.length} reps → ${values.out}`,
+  );
   return 0;
 }
 

@@ -28,7 +28,14 @@ function wholeNumber(name: string, text: string | undefined, fallback: number, l
 
 let parsed;
 try {
-  parsed = parseArgs({ options: { frames: { type: 'string' }, seed: { type: 'string' }, concurrency: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
+  parsed = parseArgs({
+    options: {
+      frames: { type: 'string' },
+      seed: { type: 'string' },
+      concurrency: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
 } catch (error) {
   console.error(`${(error as Error).message}\n${USAGE}`);
   process.exit(2);
@@ -40,7 +47,9 @@ if (parsed.values.help) {
 const frames = wholeNumber('frames', parsed.values.frames, 100_000, 1);
 const seed = wholeNumber('seed', parsed.values.seed, randomInt(2 ** 31), 0);
 const concurrency = wholeNumber('concurrency', parsed.values.concurrency, 12, 1);
-console.log(`fuzz: ${frames} frames, seed ${seed} (replay: npm run fuzz -- --seed ${seed} --frames ${frames}), ${concurrency} hostile sockets at once`);
+console.log(
+  `fuzz: ${frames} frames, seed ${seed} (replay: npm run fuzz -- --seed ${seed} --frames ${frames}), ${concurrency} hostile sockets at once`,
+);
 
 // The server's own lines, the last of them printed with a failure.
 const serverLog: string[] = [];
@@ -50,7 +59,9 @@ const log = (line: string) => {
 };
 // The server runs in this process: anything it throws that nobody catches is a crash.
 const crashed = (kind: string) => (error: unknown) => {
-  console.error(`\nfuzz: the server crashed (${kind}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  console.error(
+    `\nfuzz: the server crashed (${kind}): ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+  );
   console.error(`server log, last lines:\n  ${serverLog.join('\n  ')}`);
   console.error(`replay: npm run fuzz -- --seed ${seed} --frames ${frames}`);
   process.exit(1);
@@ -74,7 +85,12 @@ const target: FuzzTarget = {
     if (closing !== undefined) throw new Error(`the server failed to close: ${(closing as Error).message}`);
   },
 };
-const report = await runFuzz(target, { frames, seed, concurrency, progress: (line) => console.log(`fuzz: ${line}`) });
+const report = await runFuzz(target, {
+  frames,
+  seed,
+  concurrency,
+  progress: (line) => console.log(`fuzz: ${line}`),
+});
 await harness.cleanup();
 
 console.log(formatReport(report));

@@ -37,9 +37,11 @@ const ICONS: IconSpec[] = [
   { file: 'apple-touch-icon.png', size: 180, background: 'full', motifScale: 0.9 },
 ];
 
-
 function iconSvg({ size, background, motifScale }: IconSpec): string {
-  const backdrop = background === 'rounded' ? '<rect width="64" height="64" rx="14" fill="' + BRAND + '"/>' : '<rect width="64" height="64" fill="' + BRAND + '"/>';
+  const backdrop =
+    background === 'rounded'
+      ? '<rect width="64" height="64" rx="14" fill="' + BRAND + '"/>'
+      : '<rect width="64" height="64" fill="' + BRAND + '"/>';
   // Centre the bars in the icon, then scale them about that centre.
   const place = `translate(32 32) scale(${motifScale}) translate(${-BARS_CENTRE.x} ${-BARS_CENTRE.y})`;
   return (
@@ -55,9 +57,18 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   try {
     for (const icon of ICONS) {
-      const page = await browser.newPage({ viewport: { width: icon.size, height: icon.size }, deviceScaleFactor: 1 });
-      await page.setContent(`<!doctype html><html><body style="margin:0"><div style="display:flex">${iconSvg(icon)}</div></body></html>`);
-      const png = await page.screenshot({ type: 'png', omitBackground: true, clip: { x: 0, y: 0, width: icon.size, height: icon.size } });
+      const page = await browser.newPage({
+        viewport: { width: icon.size, height: icon.size },
+        deviceScaleFactor: 1,
+      });
+      await page.setContent(
+        `<!doctype html><html><body style="margin:0"><div style="display:flex">${iconSvg(icon)}</div></body></html>`,
+      );
+      const png = await page.screenshot({
+        type: 'png',
+        omitBackground: true,
+        clip: { x: 0, y: 0, width: icon.size, height: icon.size },
+      });
       writeFileSync(join(outDir, icon.file), png);
       console.log(`static/icons/${icon.file} (${icon.size}×${icon.size})`);
       await page.close();

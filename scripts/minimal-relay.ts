@@ -49,14 +49,18 @@ function roomOf(rooms: Map<string, RelayRoom>, name: string): RelayRoom {
   // The socket an update came from is its origin: everyone else in the room gets it.
   created.doc.on('update', (update: Uint8Array, origin: unknown) => {
     const message = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update));
-    for (const socket of created.sockets) if (socket !== origin && socket.readyState === socket.OPEN) socket.send(message);
+    for (const socket of created.sockets)
+      if (socket !== origin && socket.readyState === socket.OPEN) socket.send(message);
   });
   rooms.set(name, created);
   room = created;
   return room;
 }
 
-export async function startMinimalRelay({ host = '127.0.0.1', port = 0 }: { host?: string; port?: number } = {}): Promise<MinimalRelay> {
+export async function startMinimalRelay({
+  host = '127.0.0.1',
+  port = 0,
+}: { host?: string; port?: number } = {}): Promise<MinimalRelay> {
   const rooms = new Map<string, RelayRoom>();
   const server = createServer((_req, res) => res.writeHead(404).end());
   // Compression off, as on the real server (ws's default for servers): the comparison is of the

@@ -26,7 +26,12 @@ const USAGE = `usage: npm run --silent token -- --role <${ROLES.join('|')}> --pr
   --revoke    voids every token of that user, or the one token with that id (its jti), issued until now
 The key is TOKEN_SECRET, or the one kept in DATA_DIR (default ./data), as for the server.`;
 
-const FLAG_OF_CLAIM: Record<string, string> = { userId: '--user', role: '--role', programId: '--program', partnerId: '--partner' };
+const FLAG_OF_CLAIM: Record<string, string> = {
+  userId: '--user',
+  role: '--role',
+  programId: '--program',
+  partnerId: '--partner',
+};
 
 type Outcome = { code: 0; stdout: string } | { code: 1 | 2; problems: string[] };
 
@@ -53,7 +58,9 @@ async function run(args: string[]): Promise<Outcome> {
   if (options.help) return { code: 0, stdout: USAGE };
   if (options.revoke !== undefined) return revoke(options.revoke, args.length);
 
-  const missing = (['--role', '--program', '--user'] as const).filter((flag) => options[flag.slice(2) as 'role' | 'program' | 'user'] === undefined);
+  const missing = (['--role', '--program', '--user'] as const).filter(
+    (flag) => options[flag.slice(2) as 'role' | 'program' | 'user'] === undefined,
+  );
   const problems = missing.map((flag) => `${flag} is required`);
   let ttlSeconds = 0;
   try {
@@ -62,7 +69,12 @@ async function run(args: string[]): Promise<Outcome> {
     problems.push(`--ttl ${(error as Error).message}`);
   }
   const partner = options.partner === undefined ? {} : { partnerId: options.partner };
-  const checked = checkClaims({ userId: options.user, role: options.role, programId: options.program, ...partner });
+  const checked = checkClaims({
+    userId: options.user,
+    role: options.role,
+    programId: options.program,
+    ...partner,
+  });
   for (const problem of checked.ok ? [] : checked.problems) {
     const flag = FLAG_OF_CLAIM[problem.claim] ?? problem.claim;
     if (!missing.some((name) => name === flag)) problems.push(`${flag} ${problem.message}`);
@@ -80,7 +92,8 @@ async function run(args: string[]): Promise<Outcome> {
 
 async function revoke(subject: string, argCount: number): Promise<Outcome> {
   if (argCount !== 2) return { code: 2, problems: ['--revoke is given alone'] };
-  if (!ID_PATTERN.test(subject)) return { code: 2, problems: [`--revoke "${subject}" is not a user id or a token id`] };
+  if (!ID_PATTERN.test(subject))
+    return { code: 2, problems: [`--revoke "${subject}" is not a user id or a token id`] };
   let config;
   try {
     config = readConfig(process.env);
@@ -91,7 +104,10 @@ async function revoke(subject: string, argCount: number): Promise<Outcome> {
   try {
     const revokedAt = Date.now();
     await storage.revoke(subject, revokedAt);
-    return { code: 0, stdout: `Revoked every token of ${subject} issued until ${new Date(revokedAt).toISOString()}.` };
+    return {
+      code: 0,
+      stdout: `Revoked every token of ${subject} issued until ${new Date(revokedAt).toISOString()}.`,
+    };
   } finally {
     await storage.close();
   }
@@ -99,5 +115,8 @@ async function revoke(subject: string, argCount: number): Promise<Outcome> {
 
 const outcome = await run(process.argv.slice(2));
 if (outcome.code === 0) process.stdout.write(`${outcome.stdout}\n`);
-else process.stderr.write(`token: ${outcome.problems.join('\ntoken: ')}\n${outcome.code === 2 ? `${USAGE}\n` : ''}`);
+else
+  process.stderr.write(
+    `token: ${outcome.problems.join('\ntoken: ')}\n${outcome.code === 2 ? `${USAGE}\n` : ''}`,
+  );
 process.exitCode = outcome.code;

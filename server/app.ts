@@ -9,7 +9,6 @@ import sirv from 'sirv';
 import type { Registry } from 'prom-client';
 import type { DemoUser } from './seed';
 
-
 export interface AppServerOptions {
   /** Folder of the built app (`build/`). */
   staticDir: string;
@@ -49,7 +48,8 @@ export function createAppServer({ staticDir, metrics, demo, upgrade, partners }:
     }
     if (path === '/metrics' && metrics && req.method === 'GET') {
       metrics.metrics().then(
-        (text) => res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),
+        (text) =>
+          res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),
         (error: unknown) => res.writeHead(500).end(`metrics failed: ${(error as Error).message}`),
       );
       return;
@@ -58,7 +58,8 @@ export function createAppServer({ staticDir, metrics, demo, upgrade, partners }:
       const bearer = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '');
       partners(bearer?.[1]).then(
         ({ status, body }) => json(res, status, body),
-        (error: unknown) => json(res, 500, { error: `Could not read the partners: ${(error as Error).message}` }),
+        (error: unknown) =>
+          json(res, 500, { error: `Could not read the partners: ${(error as Error).message}` }),
       );
       return;
     }
@@ -72,13 +73,16 @@ export function createAppServer({ staticDir, metrics, demo, upgrade, partners }:
     });
   });
   server.on('upgrade', (req, socket, head) => {
-    if (!upgrade?.(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    if (!upgrade?.(req, socket, head))
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
   });
   return server;
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(body));
+  res
+    .writeHead(status, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+    .end(JSON.stringify(body));
 }
 
 function api(req: IncomingMessage, res: ServerResponse, path: string, demo: AppServerOptions['demo']): void {

@@ -16,13 +16,19 @@ export interface ServerConfig {
 
 export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
   const port = Number(env['PORT'] ?? 8080);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT "${env['PORT']}" is not a port number (0–65535)`);
-  const allowedOrigins = (env['ALLOWED_ORIGINS'] ?? '').split(',').map((origin) => origin.trim()).filter(Boolean);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT "${env['PORT']}" is not a port number (0–65535)`);
+  const allowedOrigins = (env['ALLOWED_ORIGINS'] ?? '')
+    .split(',')
+    .map((origin) => origin.trim())
+    .filter(Boolean);
   for (const origin of allowedOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) throw new Error(`ALLOWED_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path)`);
+    if (!/^https?:\/\/[^/\s]+$/.test(origin))
+      throw new Error(`ALLOWED_ORIGINS: "${origin}" is not an origin (scheme://host[:port], no path)`);
   }
   const demo = (env['DEMO'] ?? 'on').toLowerCase();
-  if (!['on', 'off', 'true', 'false', '1', '0'].includes(demo)) throw new Error(`DEMO "${env['DEMO']}" must be on or off`);
+  if (!['on', 'off', 'true', 'false', '1', '0'].includes(demo))
+    throw new Error(`DEMO "${env['DEMO']}" must be on or off`);
   return {
     port,
     host: env['HOST'] ?? '0.0.0.0',

@@ -48,12 +48,26 @@ const UPDATE_RULES: Record<RoomKind, UpdateRules> = {
  * their ids and names from the program document (deleted ones left out). 401 without a valid,
  * unrevoked token; 403 for anyone but a vendor manager (a partner's people see no other partner).
  */
-export async function vendorPartners(sync: SyncServer, token: string | undefined, verify: (token: string) => Promise<TokenClaims | undefined>): Promise<{ status: number; body: unknown }> {
+export async function vendorPartners(
+  sync: SyncServer,
+  token: string | undefined,
+  verify: (token: string) => Promise<TokenClaims | undefined>,
+): Promise<{ status: number; body: unknown }> {
   const claims = token === undefined ? undefined : await verify(token);
   if (!claims) return { status: 401, body: { error: 'Sign in with a valid sign-in link first.' } };
-  if (claims.role !== 'vendor_manager') return { status: 403, body: { error: 'Only the vendor’s staff list the program’s partners.' } };
-  const partners = await withProgramDocs(sync, [parseRoom(programRoom(claims.programId))!], ([program]) => readPartners(program!));
-  return { status: 200, body: { partners: partners.filter((partner) => partner.deletedAt === undefined).map(({ id, name }) => ({ id, name })) } };
+  if (claims.role !== 'vendor_manager')
+    return { status: 403, body: { error: 'Only the vendor’s staff list the program’s partners.' } };
+  const partners = await withProgramDocs(sync, [parseRoom(programRoom(claims.programId))!], ([program]) =>
+    readPartners(program!),
+  );
+  return {
+    status: 200,
+    body: {
+      partners: partners
+        .filter((partner) => partner.deletedAt === undefined)
+        .map(({ id, name }) => ({ id, name })),
+    },
+  };
 }
 
 /** How long a demo sign-in lasts: a week of field work offline before signing in again. */
@@ -132,7 +146,12 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   });
   // The server's own writers, in the order their work feeds each other (folds → benchmark).
   const workers = {
-    rollups: (rollups = new RollupWorker(sync, { now, delayMs: options.rollupDelayMs ?? 1000, log, markFolded: (room, seq) => storage.markFolded(room, seq) })),
+    rollups: (rollups = new RollupWorker(sync, {
+      now,
+      delayMs: options.rollupDelayMs ?? 1000,
+      log,
+      markFolded: (room, seq) => storage.markFolded(room, seq),
+    })),
     channels: (channels = new ChannelWorker(sync, { delayMs: options.rollupDelayMs ?? 1000, log })),
     benchmarks: (benchmarks = new BenchmarkWorker(sync, {
       now,
@@ -150,10 +169,11 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     metrics: createMetrics(sync.counters, storage, updateRate, now),
     demo: config.demo ? { users: demoUsers, signIn: (user) => signDemoUser(user, secret, now()) } : undefined,
     upgrade: (req, socket, head) => sync.handleUpgrade(req, socket, head),
-    partners: (token) => vendorPartners(sync, token, async (candidate) => {
-      const verified = await verifyToken(candidate, secret, now());
-      return verified.ok && !revocations.isRevoked(verified) ? verified.claims : undefined;
-    }),
+    partners: (token) =>
+      vendorPartners(sync, token, async (candidate) => {
+        const verified = await verifyToken(candidate, secret, now());
+        return verified.ok && !revocations.isRevoked(verified) ? verified.claims : undefined;
+      }),
   });
   server.listen(config.port, config.host);
   await once(server, 'listening');
@@ -185,8 +205,17 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   };
 }
 
-async function signDemoUser(user: DemoUser, secret: Uint8Array, now: number): Promise<{ token: string; expiresAt: number }> {
-  const claims = { userId: user.userId, role: user.role, programId: user.programId, ...(user.partnerId ? { partnerId: user.partnerId } : {}) };
+async function signDemoUser(
+  user: DemoUser,
+  secret: Uint8Array,
+  now: number,
+): Promise<{ token: string; expiresAt: number }> {
+  const claims = {
+    userId: user.userId,
+    role: user.role,
+    programId: user.programId,
+    ...(user.partnerId ? { partnerId: user.partnerId } : {}),
+  };
   const token = await signToken(claims, secret, { ttl: DEMO_TOKEN_TTL, now });
   const verified = await verifyToken(token, secret, now);
   if (!verified.ok) throw new Error('a token just signed does not verify');

@@ -33,12 +33,18 @@ export class RateMeter {
   perSecond(now: number): number {
     const second = Math.floor(now / 1000);
     let total = 0;
-    for (let slot = 0; slot < this.seconds; slot++) if (this.stamps[slot]! > second - this.seconds) total += this.slots[slot]!;
+    for (let slot = 0; slot < this.seconds; slot++)
+      if (this.stamps[slot]! > second - this.seconds) total += this.slots[slot]!;
     return total / this.seconds;
   }
 }
 
-export function createMetrics(counters: SyncCounters, storage: RoomStorage, updateRate: RateMeter, now: () => number = Date.now): Registry {
+export function createMetrics(
+  counters: SyncCounters,
+  storage: RoomStorage,
+  updateRate: RateMeter,
+  now: () => number = Date.now,
+): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'partner_kpi_' });
   const gauge = (name: string, help: string, read: () => number | Promise<number>) =>
@@ -53,14 +59,48 @@ export function createMetrics(counters: SyncCounters, storage: RoomStorage, upda
   gauge('partner_kpi_sync_connections', 'Open sync sockets.', () => counters.connections);
   gauge('partner_kpi_sync_rooms_loaded', 'Rooms whose document is in memory.', () => counters.roomsLoaded);
   // Counters that only grow, exposed as gauges that read the server's own tallies at scrape time.
-  gauge('partner_kpi_sync_updates_stored_total', 'Document updates stored, from devices and from the rollup worker.', () => counters.updatesStored);
-  gauge('partner_kpi_sync_updates_per_second', 'Updates stored per second, averaged over the last minute.', () => updateRate.perSecond(now()));
-  gauge('partner_kpi_sync_bytes_received_total', 'Bytes of sync messages received.', () => counters.bytesReceived);
-  gauge('partner_kpi_sync_read_only_writes_dropped_total', 'Writes of read-only connections dropped.', () => counters.droppedReadOnly);
-  gauge('partner_kpi_sync_updates_refused_total', 'Writers\' updates refused (malformed, out of bounds, or poisonous); each closed its sender.', () => counters.updatesRefused);
-  gauge('partner_kpi_sync_rooms_broken_total', 'Rooms dropped and reloaded from storage after their document failed.', () => counters.roomsBroken);
-  gauge('partner_kpi_sync_compactions_total', 'Room logs merged into a proven snapshot.', () => counters.compactions);
-  gauge('partner_kpi_sync_compactions_failed_total', 'Compactions whose snapshot failed its proof; the log was kept.', () => counters.compactionsFailed);
-  gauge('partner_kpi_storage_bytes', 'Bytes of document updates and snapshots stored.', () => storage.bytesStored());
+  gauge(
+    'partner_kpi_sync_updates_stored_total',
+    'Document updates stored, from devices and from the rollup worker.',
+    () => counters.updatesStored,
+  );
+  gauge(
+    'partner_kpi_sync_updates_per_second',
+    'Updates stored per second, averaged over the last minute.',
+    () => updateRate.perSecond(now()),
+  );
+  gauge(
+    'partner_kpi_sync_bytes_received_total',
+    'Bytes of sync messages received.',
+    () => counters.bytesReceived,
+  );
+  gauge(
+    'partner_kpi_sync_read_only_writes_dropped_total',
+    'Writes of read-only connections dropped.',
+    () => counters.droppedReadOnly,
+  );
+  gauge(
+    'partner_kpi_sync_updates_refused_total',
+    "Writers' updates refused (malformed, out of bounds, or poisonous); each closed its sender.",
+    () => counters.updatesRefused,
+  );
+  gauge(
+    'partner_kpi_sync_rooms_broken_total',
+    'Rooms dropped and reloaded from storage after their document failed.',
+    () => counters.roomsBroken,
+  );
+  gauge(
+    'partner_kpi_sync_compactions_total',
+    'Room logs merged into a proven snapshot.',
+    () => counters.compactions,
+  );
+  gauge(
+    'partner_kpi_sync_compactions_failed_total',
+    'Compactions whose snapshot failed its proof; the log was kept.',
+    () => counters.compactionsFailed,
+  );
+  gauge('partner_kpi_storage_bytes', 'Bytes of document updates and snapshots stored.', () =>
+    storage.bytesStored(),
+  );
   return registry;
 }

@@ -8,14 +8,39 @@ import * as Y from 'yjs';
 import type { Deal, Lead, Partner, Rep } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
 import { DEMO_PROGRAM_ID, DEMO_SEED, DEMO_TZ } from '../src/lib/demo/demo-program';
-import { addMonths, DAY_MS, formatDay, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';
+import {
+  addMonths,
+  DAY_MS,
+  formatDay,
+  localDayOf,
+  monthStart,
+  startOfLocalDay,
+} from '../src/lib/kpi/calendar';
 import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
-import { copyProgramSettings, initProgram, openProgramDoc, projectFigures, projectPartnerView, readPartners, readReps, readStaff, setTarget, type ProgramDoc, type StaffMember } from '../src/lib/sync/program-doc';
+import {
+  copyProgramSettings,
+  initProgram,
+  openProgramDoc,
+  projectFigures,
+  projectPartnerView,
+  readPartners,
+  readReps,
+  readStaff,
+  setTarget,
+  type ProgramDoc,
+  type StaffMember,
+} from '../src/lib/sync/program-doc';
 import { foldPartner, writePartnerRollup } from './rollup/fold';
-import { channelRoom, parseRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../src/lib/sync/rooms';
+import {
+  channelRoom,
+  parseRoom,
+  partnerRoom,
+  programRoom,
+  rollupDaysRoom,
+  rollupsRoom,
+} from '../src/lib/sync/rooms';
 import type { FoldStore, RoomStorage } from './storage/storage';
 import type { SyncServer } from './sync/sync-server';
-
 
 /** The vendor's staff of the demo program. */
 export const DEMO_STAFF: readonly StaffMember[] = [
@@ -63,7 +88,8 @@ export interface DemoProgramDocs {
 function demoOf(options: DemoDocsOptions): DemoProgram {
   // The same options as the app's demo (loadDemo): its seed, stage logs, and the history of today up
   // to `now` (nothing later today has happened yet).
-  const end = options.end ?? (options.now === undefined ? undefined : formatDay(localDayOf(DEMO_TZ)(options.now) + 1));
+  const end =
+    options.end ?? (options.now === undefined ? undefined : formatDay(localDayOf(DEMO_TZ)(options.now) + 1));
   const demo = generateDemoProgram({
     seed: options.seed ?? DEMO_SEED,
     stageLog: true,
@@ -79,7 +105,10 @@ function quarterOf(day: number): { quarter: string; fromDay: number } {
   const month = monthStart(day);
   const date = new Date(month * DAY_MS);
   const monthOfYear = date.getUTCMonth();
-  return { quarter: `${date.getUTCFullYear()}-Q${Math.floor(monthOfYear / 3) + 1}`, fromDay: addMonths(month, -(monthOfYear % 3)) };
+  return {
+    quarter: `${date.getUTCFullYear()}-Q${Math.floor(monthOfYear / 3) + 1}`,
+    fromDay: addMonths(month, -(monthOfYear % 3)),
+  };
 }
 
 /** Targets for the quarter holding the demo's last day, from each partner's previous quarter. */
@@ -110,15 +139,33 @@ function demoTargets(pd: ProgramDoc, demo: DemoProgram): void {
 
 /** Who can sign in to a program: its staff, then each partner's people (manager first), not deleted ones. */
 export function programUsers(pd: ProgramDoc, programId: string): DemoUser[] {
-  const partners = new Map<string, Partner>(readPartners(pd).filter((partner) => partner.deletedAt === undefined).map((partner) => [partner.id, partner]));
+  const partners = new Map<string, Partner>(
+    readPartners(pd)
+      .filter((partner) => partner.deletedAt === undefined)
+      .map((partner) => [partner.id, partner]),
+  );
   const users: DemoUser[] = readStaff(pd)
     .filter((member) => member.deletedAt === undefined)
     .map((member) => ({ userId: member.id, name: member.name, role: member.role, programId }));
   const rank = (rep: Rep) => (rep.role === 'partner_manager' ? 0 : 1);
   const reps = readReps(pd)
     .filter((rep) => rep.deletedAt === undefined && partners.has(rep.partnerId))
-    .sort((a, b) => (a.partnerId !== b.partnerId ? (a.partnerId < b.partnerId ? -1 : 1) : rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)));
-  for (const rep of reps) users.push({ userId: rep.id, name: rep.name, role: rep.role, programId, partnerId: rep.partnerId, partnerName: partners.get(rep.partnerId)!.name });
+    .sort((a, b) =>
+      a.partnerId !== b.partnerId
+        ? a.partnerId < b.partnerId
+          ? -1
+          : 1
+        : rank(a) - rank(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+    );
+  for (const rep of reps)
+    users.push({
+      userId: rep.id,
+      name: rep.name,
+      role: rep.role,
+      programId,
+      partnerId: rep.partnerId,
+      partnerName: partners.get(rep.partnerId)!.name,
+    });
   return users;
 }
 
@@ -133,7 +180,12 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   const programId = demo.program.id;
   const tz = demo.program.timeZone;
   const programDoc = openProgramDoc();
-  initProgram(programDoc, { program: demo.program, partners: demo.partners, reps: demo.reps, staff: DEMO_STAFF });
+  initProgram(programDoc, {
+    program: demo.program,
+    partners: demo.partners,
+    reps: demo.reps,
+    staff: DEMO_STAFF,
+  });
   demoTargets(programDoc, demo);
   const rollupsDoc = openProgramDoc();
   const daysDoc = openProgramDoc();
@@ -152,8 +204,14 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
   for (const partner of demo.partners) {
     const partnerDoc = openPartnerDoc();
     // Deals carry their stage logs, so `by` is only a fallback; the partner's manager made them.
-    const manager = demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ?? demo.reps.find((rep) => rep.partnerId === partner.id);
-    createRecords(partnerDoc, { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! }, manager?.id ?? partner.id);
+    const manager =
+      demo.reps.find((rep) => rep.partnerId === partner.id && rep.role === 'partner_manager') ??
+      demo.reps.find((rep) => rep.partnerId === partner.id);
+    createRecords(
+      partnerDoc,
+      { leads: leadsOf.get(partner.id)!, deals: dealsOf.get(partner.id)! },
+      manager?.id ?? partner.id,
+    );
     writePartnerRollup(daysDoc, partner.id, foldPartner(partnerDoc.doc, tz, partner.id), syncedAt);
     partnerUpdates.set(partner.id, Y.encodeStateAsUpdate(partnerDoc.doc));
     partnerDoc.close();
@@ -183,7 +241,10 @@ export function demoProgramDocs(options: DemoDocsOptions = {}): DemoProgramDocs 
  * written first, so an interrupted seed leaves the directory. `now` defaults to the clock: this
  * runs once, at start-up.
  */
-export async function seedIfEmpty(storage: RoomStorage & FoldStore, options: DemoDocsOptions = {}): Promise<DemoUser[] | undefined> {
+export async function seedIfEmpty(
+  storage: RoomStorage & FoldStore,
+  options: DemoDocsOptions = {},
+): Promise<DemoUser[] | undefined> {
   if ((await storage.rooms()).length > 0) return undefined;
   const docs = demoProgramDocs({ ...options, now: options.now ?? Date.now() });
   await storage.append(programRoom(docs.programId), docs.programUpdate);

@@ -24,8 +24,14 @@ function buildIfNeeded(): void {
   const builtAt = existsSync(built) ? statSync(built).mtimeMs : 0;
   const changedAt = Math.max(...SOURCES.map((source) => newestMtime(join(root, source))));
   if (builtAt >= changedAt) return;
-  console.log(builtAt ? 'Sources changed since the last build: building the app…' : 'Building the app (first start)…');
-  execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  console.log(
+    builtAt ? 'Sources changed since the last build: building the app…' : 'Building the app (first start)…',
+  );
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
 }
 
 let config;
@@ -41,7 +47,9 @@ try {
   running = await startServer({ config, staticDir: buildDir });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
-  console.error(`partner-kpi: ${code === 'EADDRINUSE' ? `port ${config.port} is in use (set PORT)` : (error as Error).message}`);
+  console.error(
+    `partner-kpi: ${code === 'EADDRINUSE' ? `port ${config.port} is in use (set PORT)` : (error as Error).message}`,
+  );
   process.exit(1);
 }
 const url = `http://localhost:${config.port}/`;
@@ -49,7 +57,10 @@ console.log(`partner-kpi is running: ${url}  (health: /healthz, metrics: /metric
 if (running.demoUsers.length) {
   const managers = running.demoUsers.filter((user) => user.role !== 'rep');
   console.log(`Demo sign-in: open the URL and choose one of ${running.demoUsers.length} demo users, e.g.`);
-  for (const user of managers) console.log(`  ${user.name} — ${user.role.replace('_', ' ')}${user.partnerName ? `, ${user.partnerName}` : ''}`);
+  for (const user of managers)
+    console.log(
+      `  ${user.name} — ${user.role.replace('_', ' ')}${user.partnerName ? `, ${user.partnerName}` : ''}`,
+    );
   console.log(`  … and ${running.demoUsers.length - managers.length} reps`);
 }
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

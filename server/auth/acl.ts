@@ -60,7 +60,9 @@ export function tokenFromRequest(req: IncomingMessage): { token: string | undefi
     .map((protocol) => protocol.trim())
     .filter(Boolean);
   const protocol = offered.includes(APP_PROTOCOL) ? { protocol: APP_PROTOCOL } : {};
-  const bearers = offered.filter((protocol) => protocol.startsWith(BEARER_PROTOCOL_PREFIX)).map((protocol) => protocol.slice(BEARER_PROTOCOL_PREFIX.length));
+  const bearers = offered
+    .filter((protocol) => protocol.startsWith(BEARER_PROTOCOL_PREFIX))
+    .map((protocol) => protocol.slice(BEARER_PROTOCOL_PREFIX.length));
   if (bearers.length > 0) return { token: single(bearers), ...protocol };
   const params = new URL(req.url ?? '/', 'http://localhost').searchParams.getAll('token');
   return { token: single(params), ...protocol };

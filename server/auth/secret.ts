@@ -7,7 +7,16 @@
  * exactly as for TOKEN_SECRET: `TOKEN_SECRET=$(cat data/token-secret)` keeps every token valid.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  readFileSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 export const SECRET_FILE = 'token-secret';
@@ -29,7 +38,9 @@ function readSecretFile(path: string): string | undefined {
   const secret = text.trim();
   // Never replaced silently: a new secret would sign everyone out, so a damaged file needs a person.
   if (secret.length < MIN_SECRET_LENGTH) {
-    throw new Error(`The token secret ${path} is damaged (under ${MIN_SECRET_LENGTH} characters): restore it, or delete it to sign everyone out`);
+    throw new Error(
+      `The token secret ${path} is damaged (under ${MIN_SECRET_LENGTH} characters): restore it, or delete it to sign everyone out`,
+    );
   }
   return secret;
 }
@@ -53,9 +64,13 @@ function createSecretFile(dataDir: string, path: string): string {
     linkSync(temp, path);
     return secret;
   } catch (error) {
-    if (errorCode(error) !== 'EEXIST') throw new Error(`Cannot store the token secret in ${path}: ${(error as Error).message}`, { cause: error });
+    if (errorCode(error) !== 'EEXIST')
+      throw new Error(`Cannot store the token secret in ${path}: ${(error as Error).message}`, {
+        cause: error,
+      });
     const theirs = readSecretFile(path);
-    if (theirs === undefined) throw new Error(`The token secret ${path} vanished while it was being created`, { cause: error });
+    if (theirs === undefined)
+      throw new Error(`The token secret ${path} vanished while it was being created`, { cause: error });
     return theirs;
   } finally {
     unlinkSync(temp);
@@ -63,10 +78,18 @@ function createSecretFile(dataDir: string, path: string): string {
 }
 
 /** The signing key of this installation (see above); throws, naming the setting, when it is unusable. */
-export function loadTokenSecret({ tokenSecret, dataDir }: { tokenSecret: string | undefined; dataDir: string }): Uint8Array {
+export function loadTokenSecret({
+  tokenSecret,
+  dataDir,
+}: {
+  tokenSecret: string | undefined;
+  dataDir: string;
+}): Uint8Array {
   if (tokenSecret !== undefined) {
     if (tokenSecret.length < MIN_SECRET_LENGTH) {
-      throw new Error(`TOKEN_SECRET is too short: it must be at least ${MIN_SECRET_LENGTH} characters (e.g. from \`openssl rand -base64 32\`)`);
+      throw new Error(
+        `TOKEN_SECRET is too short: it must be at least ${MIN_SECRET_LENGTH} characters (e.g. from \`openssl rand -base64 32\`)`,
+      );
     }
     return new TextEncoder().encode(tokenSecret);
   }

@@ -33,9 +33,8 @@ const PARTNER_ROLES = ['rep', 'partner_manager'] as const satisfies readonly Rol
 export const claimsSchema = v.variant(
   'role',
   [
-    v.object(
-      { userId: id, role: v.picklist(PARTNER_ROLES), programId: id, partnerId: id },
-      (issue) => (issue.path?.[0]?.key === 'partnerId' ? 'is required for a rep or a partner manager' : 'is required'),
+    v.object({ userId: id, role: v.picklist(PARTNER_ROLES), programId: id, partnerId: id }, (issue) =>
+      issue.path?.[0]?.key === 'partnerId' ? 'is required for a rep or a partner manager' : 'is required',
     ),
     v.object(
       {
@@ -56,7 +55,8 @@ type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
 const everyRoleShaped: Same<v.InferOutput<typeof claimsSchema>['role'], Role> = true;
 void everyRoleShaped;
 
-export type ClaimsCheck = { ok: true; claims: TokenClaims } | { ok: false; problems: { claim: string; message: string }[] };
+export type ClaimsCheck =
+  { ok: true; claims: TokenClaims } | { ok: false; problems: { claim: string; message: string }[] };
 
 /** Checks claims against the shapes above; each problem names its claim (`userId`, `role`, …). */
 export function checkClaims(input: unknown): ClaimsCheck {
@@ -78,7 +78,9 @@ const UNIT_SECONDS = { s: 1, m: 60, h: 60 * 60, d: 24 * 60 * 60 } as const;
 export function parseTtl(text: string): number {
   const match = TTL_PATTERN.exec(text);
   if (!match) {
-    throw new Error(`"${text}" is not a lifetime: give a positive whole number followed by s, m, h or d (e.g. 90s, 30m, 8h, 7d)`);
+    throw new Error(
+      `"${text}" is not a lifetime: give a positive whole number followed by s, m, h or d (e.g. 90s, 30m, 8h, 7d)`,
+    );
   }
   const seconds = Number(match[1]) * UNIT_SECONDS[match[2] as keyof typeof UNIT_SECONDS];
   if (seconds > MAX_TTL_SECONDS) throw new Error(`"${text}" is longer than the longest lifetime, 365d`);
@@ -88,34 +90,45 @@ export function parseTtl(text: string): number {
 function ttlSeconds(ttl: string | number): number {
   if (typeof ttl === 'string') return parseTtl(ttl);
   if (!Number.isInteger(ttl) || ttl <= 0 || ttl > MAX_TTL_SECONDS) {
-    throw new Error(`A token lifetime must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}; got ${ttl}`);
+    throw new Error(
+      `A token lifetime must be a whole number of seconds between 1 and ${MAX_TTL_SECONDS}; got ${ttl}`,
+    );
   }
   return ttl;
 }
 
 function assertSecret(secret: Uint8Array): void {
-  if (secret.byteLength < MIN_SECRET_BYTES) throw new Error(`The token secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  if (secret.byteLength < MIN_SECRET_BYTES)
+    throw new Error(`The token secret must be at least ${MIN_SECRET_BYTES} bytes`);
 }
 
 /** A token for these claims, valid from `now` (default: the system clock) for `ttl` (seconds, or `8h`-style). */
-export async function signToken(claims: TokenClaims, secret: Uint8Array, options: { ttl: string | number; now?: number }): Promise<string> {
+export async function signToken(
+  claims: TokenClaims,
+  secret: Uint8Array,
+  options: { ttl: string | number; now?: number },
+): Promise<string> {
   assertSecret(secret);
   const checked = checkClaims(claims);
   if (!checked.ok) {
-    throw new Error(`Cannot sign these claims: ${checked.problems.map((problem) => `${problem.claim} ${problem.message}`).join('; ')}`);
+    throw new Error(
+      `Cannot sign these claims: ${checked.problems.map((problem) => `${problem.claim} ${problem.message}`).join('; ')}`,
+    );
   }
   const { userId, role, programId, partnerId } = checked.claims;
   const issuedAt = Math.floor((options.now ?? Date.now()) / 1000);
-  return new SignJWT(partnerId === undefined ? { role, programId } : { role, programId, partnerId })
-    .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
-    .setSubject(userId)
-    .setIssuer(TOKEN_ISSUER)
-    .setAudience(TOKEN_AUDIENCE)
-    .setIssuedAt(issuedAt)
-    .setExpirationTime(issuedAt + ttlSeconds(options.ttl))
-    // The token's own id, so that one token can be revoked without its holder's others.
-    .setJti(randomBytes(12).toString('hex'))
-    .sign(secret);
+  return (
+    new SignJWT(partnerId === undefined ? { role, programId } : { role, programId, partnerId })
+      .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
+      .setSubject(userId)
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setIssuedAt(issuedAt)
+      .setExpirationTime(issuedAt + ttlSeconds(options.ttl))
+      // The token's own id, so that one token can be revoked without its holder's others.
+      .setJti(randomBytes(12).toString('hex'))
+      .sign(secret)
+  );
 }
 
 /** A genuine token: its claims, its id (absent in tokens signed before ids were), when it was issued and expires (epoch ms). */
@@ -130,7 +143,11 @@ export type VerifiedToken = ({ ok: true } & TokenFacts) | { ok: false; reason: '
 
 /** Rebuilds the claims from the payload, keeping a key only when the token has it (so "absent" stays absent). */
 function claimsInput(payload: JWTPayload): Record<string, unknown> {
-  const input: Record<string, unknown> = { userId: payload.sub, role: payload['role'], programId: payload['programId'] };
+  const input: Record<string, unknown> = {
+    userId: payload.sub,
+    role: payload['role'],
+    programId: payload['programId'],
+  };
   if ('partnerId' in payload) input['partnerId'] = payload['partnerId'];
   return input;
 }
@@ -139,7 +156,11 @@ function claimsInput(payload: JWTPayload): Record<string, unknown> {
  * The claims of a token signed with `secret` by this app, unexpired at `now` (epoch ms, default: the
  * system clock). `expired` only for a genuine token past its expiry: the signature is checked first.
  */
-export async function verifyToken(token: string, secret: Uint8Array, now: number = Date.now()): Promise<VerifiedToken> {
+export async function verifyToken(
+  token: string,
+  secret: Uint8Array,
+  now: number = Date.now(),
+): Promise<VerifiedToken> {
   assertSecret(secret);
   let payload: JWTPayload;
   try {
@@ -159,5 +180,11 @@ export async function verifyToken(token: string, secret: Uint8Array, now: number
   const checked = checkClaims(claimsInput(payload));
   if (!checked.ok || payload.exp === undefined) return { ok: false, reason: 'invalid' };
   const tokenId = typeof payload.jti === 'string' ? { tokenId: payload.jti } : {};
-  return { ok: true, claims: checked.claims, ...tokenId, issuedAt: (payload.iat ?? 0) * 1000, expiresAt: payload.exp * 1000 };
+  return {
+    ok: true,
+    claims: checked.claims,
+    ...tokenId,
+    issuedAt: (payload.iat ?? 0) * 1000,
+    expiresAt: payload.exp * 1000,
+  };
 }

@@ -11,7 +11,13 @@
  */
 import { computeBenchmarksForEach, type Benchmark } from '../../src/lib/kpi/benchmark';
 import { formatDay, PERIOD_PRESETS, presetRange } from '../../src/lib/kpi/calendar';
-import { openProgramDoc, readPartners, readProgram, readRollups, writeBenchmarks } from '../../src/lib/sync/program-doc';
+import {
+  openProgramDoc,
+  readPartners,
+  readProgram,
+  readRollups,
+  writeBenchmarks,
+} from '../../src/lib/sync/program-doc';
 import { channelRoom, parseRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import type { SyncServer } from '../sync/sync-server';
 import { writeServerView } from './server-view';
@@ -62,7 +68,11 @@ export class BenchmarkWorker {
   private run(programId: string): void {
     if (!this.due.delete(programId)) return;
     this.publishedAt.set(programId, this.options.now());
-    this.running = this.running.then(() => this.publish(programId).catch((error: unknown) => this.options.log(`benchmark: could not publish ${programId}: ${(error as Error).message}`)));
+    this.running = this.running.then(() =>
+      this.publish(programId).catch((error: unknown) =>
+        this.options.log(`benchmark: could not publish ${programId}: ${(error as Error).message}`),
+      ),
+    );
   }
 
   private async publish(programId: string): Promise<void> {
@@ -72,8 +82,9 @@ export class BenchmarkWorker {
       await new Promise((resolve) => setImmediate(resolve));
       const name = parseRoom(channelRoom(programId, partnerId));
       if (!name) continue;
-      await writeServerView(this.sync, name, (view) => writeBenchmarks(view, benchmarks)).catch((error: unknown) =>
-        this.options.log(`benchmark: could not write ${name.name}: ${(error as Error).message}`),
+      await writeServerView(this.sync, name, (view) => writeBenchmarks(view, benchmarks)).catch(
+        (error: unknown) =>
+          this.options.log(`benchmark: could not write ${name.name}: ${(error as Error).message}`),
       );
     }
   }
@@ -90,13 +101,20 @@ export class BenchmarkWorker {
       const perPartner = new Map<string, Benchmark[]>();
       const tz = readProgram(rollupsDoc)?.timeZone;
       if (!tz) return perPartner;
-      const byPartner = new Map([...readRollups(rollupsDoc)].map(([partnerId, entry]) => [partnerId, entry.rollup]));
+      const byPartner = new Map(
+        [...readRollups(rollupsDoc)].map(([partnerId, entry]) => [partnerId, entry.rollup]),
+      );
       const viewers = readPartners(programDoc).map((partner) => partner.id);
       const now = this.options.now();
       for (const preset of PERIOD_PRESETS) {
         const range = presetRange(preset, now, tz);
-        const each = computeBenchmarksForEach(byPartner, { period: { from: formatDay(range.fromDay), to: formatDay(range.toDay), tz } }, viewers);
-        for (const [partnerId, benchmark] of each) perPartner.set(partnerId, [...(perPartner.get(partnerId) ?? []), benchmark]);
+        const each = computeBenchmarksForEach(
+          byPartner,
+          { period: { from: formatDay(range.fromDay), to: formatDay(range.toDay), tz } },
+          viewers,
+        );
+        for (const [partnerId, benchmark] of each)
+          perPartner.set(partnerId, [...(perPartner.get(partnerId) ?? []), benchmark]);
       }
       return perPartner;
     } finally {

@@ -5,7 +5,15 @@
  * of its changes is stored, the partners it touches have their channel written again (after a
  * short delay, so a burst of edits is one write), by the server alone. No client writes a channel.
  */
-import { onProgramChanged, openProgramDoc, partnersTouched, projectPartnerView, readPartners, repPartnersOf, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
+import {
+  onProgramChanged,
+  openProgramDoc,
+  partnersTouched,
+  projectPartnerView,
+  readPartners,
+  repPartnersOf,
+  ROLLUP_ORIGIN,
+} from '../../src/lib/sync/program-doc';
 import { channelRoom, parseRoom, programRoom } from '../../src/lib/sync/rooms';
 import type { Room } from '../sync/room';
 import { writeServerView } from './server-view';
@@ -53,7 +61,8 @@ export class ChannelWorker {
     if (this.stopped || (partners !== 'all' && partners.size === 0)) return;
     const pending = this.due.get(programId);
     if (pending) {
-      if (pending.partners !== 'all') pending.partners = partners === 'all' ? 'all' : new Set([...pending.partners, ...partners]);
+      if (pending.partners !== 'all')
+        pending.partners = partners === 'all' ? 'all' : new Set([...pending.partners, ...partners]);
       return;
     }
     const timer = setTimeout(() => this.run(programId), this.options.delayMs);
@@ -65,7 +74,11 @@ export class ChannelWorker {
     if (!job) return;
     this.due.delete(programId);
     this.running = this.running.then(() =>
-      this.write(programId, job.partners).catch((error: unknown) => this.options.log(`channels: could not write the channels of ${programId}: ${(error as Error).message}`)),
+      this.write(programId, job.partners).catch((error: unknown) =>
+        this.options.log(
+          `channels: could not write the channels of ${programId}: ${(error as Error).message}`,
+        ),
+      ),
     );
   }
 
@@ -82,8 +95,9 @@ export class ChannelWorker {
         const name = parseRoom(channelRoom(programId, partnerId));
         if (!name) continue;
         // The other partners' channels are written all the same; a failed one at its next change or start.
-        await writeServerView(this.sync, name, (view) => projectPartnerView(pd, view, partnerId)).catch((error: unknown) =>
-          this.options.log(`channels: could not write ${name.name}: ${(error as Error).message}`),
+        await writeServerView(this.sync, name, (view) => projectPartnerView(pd, view, partnerId)).catch(
+          (error: unknown) =>
+            this.options.log(`channels: could not write ${name.name}: ${(error as Error).message}`),
         );
       }
     } finally {

@@ -9,7 +9,11 @@ import type { Room } from '../sync/room';
 import type { SyncServer } from '../sync/sync-server';
 
 /** One write into one room; `write` says whether it changed anything. */
-export function writeServerView(sync: SyncServer, name: RoomName, write: (view: ProgramDoc) => boolean): Promise<void> {
+export function writeServerView(
+  sync: SyncServer,
+  name: RoomName,
+  write: (view: ProgramDoc) => boolean,
+): Promise<void> {
   return withProgramDocs(sync, [name], ([view]) => {
     write(view!);
   });
@@ -19,7 +23,11 @@ export function writeServerView(sync: SyncServer, name: RoomName, write: (view: 
  * Runs `use` with the documents of these rooms, all loaded, and resolves once whatever it wrote in
  * any of them is stored (a room's `whenStored` is immediate when nothing is waiting).
  */
-export async function withProgramDocs<T>(sync: SyncServer, names: readonly RoomName[], use: (docs: ProgramDoc[], rooms: Room[]) => T | Promise<T>): Promise<T> {
+export async function withProgramDocs<T>(
+  sync: SyncServer,
+  names: readonly RoomName[],
+  use: (docs: ProgramDoc[], rooms: Room[]) => T | Promise<T>,
+): Promise<T> {
   const rooms = names.map((name) => sync.room(name));
   const releases = rooms.map((room) => room.hold());
   const docs: ProgramDoc[] = [];

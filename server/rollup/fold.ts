@@ -11,7 +11,16 @@ import { countable } from '../../src/lib/kpi/countable';
 import { packRollup, type PackedSeries } from '../../src/lib/kpi/packed';
 import { takeChangedSeries, type Rollup } from '../../src/lib/kpi/buckets';
 import type { Deal, Lead } from '../../src/lib/domain/schema';
-import { onRecordsChanged, openPartnerDoc, readAll, readDeal, readLead, recordIds, recordProblems, type PartnerDoc } from '../../src/lib/sync/partner-doc';
+import {
+  onRecordsChanged,
+  openPartnerDoc,
+  readAll,
+  readDeal,
+  readLead,
+  recordIds,
+  recordProblems,
+  type PartnerDoc,
+} from '../../src/lib/sync/partner-doc';
 import { writeRollup, type ProgramDoc } from '../../src/lib/sync/program-doc';
 
 /** Waits for the event loop to run what is waiting (sockets, timers) before the next slice. */
@@ -74,14 +83,28 @@ export class PartnerFold {
   static async build(
     doc: Y.Doc,
     tz: string,
-    { between = nextTurn, slice = BUILD_SLICE, partnerId }: { between?: () => Promise<void>; slice?: number; partnerId?: string } = {},
+    {
+      between = nextTurn,
+      slice = BUILD_SLICE,
+      partnerId,
+    }: { between?: () => Promise<void>; slice?: number; partnerId?: string } = {},
   ): Promise<PartnerFold> {
     const fold = new PartnerFold(doc, tz, partnerId);
     const changed = (fold.changedWhileBuilding = { leads: new Set<string>(), deals: new Set<string>() });
     try {
       // Reading and checking a record is the slow part (~50 µs); adding it to the buckets is not.
-      const leads = await readInSlices(recordIds(fold.pd, 'lead'), (id) => fold.countedLead(id), slice, between);
-      const deals = await readInSlices(recordIds(fold.pd, 'deal'), (id) => fold.countedDeal(id), slice, between);
+      const leads = await readInSlices(
+        recordIds(fold.pd, 'lead'),
+        (id) => fold.countedLead(id),
+        slice,
+        between,
+      );
+      const deals = await readInSlices(
+        recordIds(fold.pd, 'deal'),
+        (id) => fold.countedDeal(id),
+        slice,
+        between,
+      );
       fold.index = RollupIndex.build(tz, leads, deals);
     } catch (error) {
       fold.close();
@@ -116,10 +139,16 @@ export class PartnerFold {
   }
 
   /** recordProblems, not validate: it also flags unreadable stage entries, as the device's rows do. */
-  private counted<T extends { id: string; partnerId: string; deletedAt?: number }>(kind: 'lead' | 'deal', record: T): T {
+  private counted<T extends { id: string; partnerId: string; deletedAt?: number }>(
+    kind: 'lead' | 'deal',
+    record: T,
+  ): T {
     const problems = recordProblems(this.pd, kind, record.id);
     if (this.partnerId !== undefined && record.partnerId !== this.partnerId) {
-      problems.push({ field: 'partnerId', message: `The record names partner ${record.partnerId}, not ${this.partnerId}, whose document holds it.` });
+      problems.push({
+        field: 'partnerId',
+        message: `The record names partner ${record.partnerId}, not ${this.partnerId}, whose document holds it.`,
+      });
     }
     return problems.length ? countable({ ...record, problems }) : record;
   }
@@ -156,7 +185,12 @@ export class PartnerFold {
 }
 
 /** Reads the records of `ids`, `slice` of them between two awaits of `between`. */
-async function readInSlices<T>(ids: string[], read: (id: string) => T | undefined, slice: number, between: () => Promise<void>): Promise<T[]> {
+async function readInSlices<T>(
+  ids: string[],
+  read: (id: string) => T | undefined,
+  slice: number,
+  between: () => Promise<void>,
+): Promise<T[]> {
   const records: T[] = [];
   for (let i = 0; i < ids.length; i++) {
     if (i > 0 && i % slice === 0) await between();
@@ -180,6 +214,11 @@ export function foldPartner(partnerDoc: Y.Doc, tz: string, partnerId?: string): 
  * Writes a partner's folded buckets into the program document with the instant of the partner's
  * last sync, in one transaction of origin ROLLUP_ORIGIN (SPEC P5), in the program's time zone.
  */
-export function writePartnerRollup(programDoc: ProgramDoc, partnerId: string, series: readonly PackedSeries[], lastSyncAt: number): void {
+export function writePartnerRollup(
+  programDoc: ProgramDoc,
+  partnerId: string,
+  series: readonly PackedSeries[],
+  lastSyncAt: number,
+): void {
   writeRollup(programDoc, partnerId, { lastSyncAt, series });
 }

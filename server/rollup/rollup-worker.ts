@@ -14,7 +14,13 @@
  */
 import type * as Y from 'yjs';
 import { PartnerFold } from './fold';
-import { copyProgramSettings, projectFigures, readProgram, writeRollup, ROLLUP_ORIGIN } from '../../src/lib/sync/program-doc';
+import {
+  copyProgramSettings,
+  projectFigures,
+  readProgram,
+  writeRollup,
+  ROLLUP_ORIGIN,
+} from '../../src/lib/sync/program-doc';
 import { programRoom, parseRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
 import { withProgramDocs } from '../channels/server-view';
 import type { Room } from '../sync/room';
@@ -30,7 +36,10 @@ export interface RollupWorkerOptions {
 }
 
 export class RollupWorker {
-  private readonly due = new Map<string, { timer: NodeJS.Timeout; room: Room; release: () => void; syncedAt: number }>();
+  private readonly due = new Map<
+    string,
+    { timer: NodeJS.Timeout; room: Room; release: () => void; syncedAt: number }
+  >();
   /** The kept-current buckets of each partner room folded so far (or being built), while that room stays loaded. */
   private readonly folds = new Map<Room, { tz: string; fold: Promise<PartnerFold> }>();
   /** The room-of-days document each fold was last written into. */
@@ -111,37 +120,48 @@ export class RollupWorker {
     const { programId, partnerId } = partner.name;
     // Everything stored up to here is in the doc the fold reads (it may hold more, not less).
     const foldedSeq = partner.storedSeq;
-    const rooms = [programRoom(programId), rollupDaysRoom(programId), rollupsRoom(programId)].map((name) => parseRoom(name)!);
-    const written = await withProgramDocs(this.sync, rooms, async ([program, days, figures], [, daysRoom]) => {
-      const tz = readProgram(program!)?.timeZone;
-      if (!tz) {
-        this.options.log(`rollup: program ${programId} has no time zone yet; ${partner.name.name} not folded`);
-        return false;
-      }
-      const fold = await this.fold(partner, tz);
-      copyProgramSettings(program!, days!);
-      // Only the days changed since the fold was last written into this very document (a room
-      // reloaded since, from storage, may lack that write: then every day).
-      const changedDays = fold.takeChangedDays();
-      let chunks: Set<number>;
-      try {
-        const since = this.writtenTo.get(fold) === daysRoom!.doc ? { days: changedDays } : {};
-        chunks = writeRollup(days!, partnerId, { lastSyncAt: syncedAt, rollup: fold.rollup(), ...since });
-      } catch (error) {
-        fold.unwritten(changedDays);
-        throw error;
-      }
-      this.writtenTo.set(fold, daysRoom!.doc);
-      projectFigures(days!, figures!, { partnerIds: [partnerId], chunks });
-      return true;
-    });
+    const rooms = [programRoom(programId), rollupDaysRoom(programId), rollupsRoom(programId)].map((name) =>
+      parseRoom(name)!,
+    );
+    const written = await withProgramDocs(
+      this.sync,
+      rooms,
+      async ([program, days, figures], [, daysRoom]) => {
+        const tz = readProgram(program!)?.timeZone;
+        if (!tz) {
+          this.options.log(
+            `rollup: program ${programId} has no time zone yet; ${partner.name.name} not folded`,
+          );
+          return false;
+        }
+        const fold = await this.fold(partner, tz);
+        copyProgramSettings(program!, days!);
+        // Only the days changed since the fold was last written into this very document (a room
+        // reloaded since, from storage, may lack that write: then every day).
+        const changedDays = fold.takeChangedDays();
+        let chunks: Set<number>;
+        try {
+          const since = this.writtenTo.get(fold) === daysRoom!.doc ? { days: changedDays } : {};
+          chunks = writeRollup(days!, partnerId, { lastSyncAt: syncedAt, rollup: fold.rollup(), ...since });
+        } catch (error) {
+          fold.unwritten(changedDays);
+          throw error;
+        }
+        this.writtenTo.set(fold, daysRoom!.doc);
+        projectFigures(days!, figures!, { partnerIds: [partnerId], chunks });
+        return true;
+      },
+    );
     if (written) await this.options.markFolded?.(partner.name.name, foldedSeq);
   }
 
   private fold(partner: Room, tz: string): Promise<PartnerFold> {
     const kept = this.folds.get(partner);
     if (kept?.tz === tz) return kept.fold;
-    void kept?.fold.then((fold) => fold.close(), () => {});
+    void kept?.fold.then(
+      (fold) => fold.close(),
+      () => {},
+    );
     const partnerId = partner.name.kind === 'partner' ? partner.name.partnerId : undefined;
     const made = PartnerFold.build(partner.doc, tz, { partnerId });
     const entry = { tz, fold: made };
@@ -150,7 +170,10 @@ export class RollupWorker {
     made.catch(() => this.folds.get(partner) === entry && this.folds.delete(partner));
     // An unloaded room takes its buckets with it.
     partner.doc.once('destroy', () => {
-      void made.then((fold) => fold.close(), () => {});
+      void made.then(
+        (fold) => fold.close(),
+        () => {},
+      );
       if (this.folds.get(partner) === entry) this.folds.delete(partner);
     });
     return made;

@@ -26,7 +26,8 @@ export function createMemoryStorage(): ServerStorage {
     ensureOpen();
     if (updates.length === 0) throw new RangeError(`Nothing to append to room "${room}"`);
     // All or nothing, as in a transaction: check every update before storing the first.
-    if (!updates.every((update) => update instanceof Uint8Array)) throw new TypeError(`An update for room "${room}" is not bytes`);
+    if (!updates.every((update) => update instanceof Uint8Array))
+      throw new TypeError(`An update for room "${room}" is not bytes`);
     let stored = rooms.get(room);
     if (!stored) rooms.set(room, (stored = { snapshot: undefined, updates: [] }));
     for (const update of updates) {
@@ -45,7 +46,10 @@ export function createMemoryStorage(): ServerStorage {
     },
     async unfolded(): Promise<string[]> {
       ensureOpen();
-      return [...rooms].filter(([room, stored]) => lastSeqOf(stored) > (folded.get(room) ?? 0)).map(([room]) => room).sort();
+      return [...rooms]
+        .filter(([room, stored]) => lastSeqOf(stored) > (folded.get(room) ?? 0))
+        .map(([room]) => room)
+        .sort();
     },
     async revoke(subject: string, revokedAt: number): Promise<number> {
       ensureOpen();
@@ -55,7 +59,9 @@ export function createMemoryStorage(): ServerStorage {
     },
     async revocationsAfter(afterSeq: number): Promise<Revocation[]> {
       ensureOpen();
-      return revocations.filter((revocation) => revocation.seq > afterSeq).map((revocation) => ({ ...revocation }));
+      return revocations
+        .filter((revocation) => revocation.seq > afterSeq)
+        .map((revocation) => ({ ...revocation }));
     },
     async load(room: string): Promise<StoredRoom> {
       ensureOpen();
@@ -77,14 +83,17 @@ export function createMemoryStorage(): ServerStorage {
 
     async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {
       ensureOpen();
-      if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1) throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
+      if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1)
+        throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
       const stored = rooms.get(room);
       // A newer compaction already covers everything this one would; keep its snapshot.
       if (stored?.snapshot && uptoSeq <= stored.snapshot.uptoSeq) return;
       // A snapshot beyond the room's last seq would hide the updates appended next under it.
       const roomLastSeq = stored?.updates.at(-1)?.seq ?? 0;
       if (!stored || uptoSeq > roomLastSeq) {
-        throw new RangeError(`Cannot compact room "${room}" up to seq ${uptoSeq}: its last seq is ${roomLastSeq}`);
+        throw new RangeError(
+          `Cannot compact room "${room}" up to seq ${uptoSeq}: its last seq is ${roomLastSeq}`,
+        );
       }
       const kept = stored.updates.filter((update) => update.seq > uptoSeq);
       for (const update of stored.updates) if (update.seq <= uptoSeq) bytes -= update.data.byteLength;

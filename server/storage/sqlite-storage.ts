@@ -112,7 +112,8 @@ export class SqliteRoomStorage implements ServerStorage {
 
   async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {
     this.ensureOpen();
-    if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1) throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
+    if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1)
+      throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
     // IMMEDIATE takes the write lock before the first read, so the checks still hold at the delete.
     this.bytes += this.statements.compactRoom.immediate(room, snapshot, uptoSeq);
   }
@@ -124,7 +125,9 @@ export class SqliteRoomStorage implements ServerStorage {
 
   async revocationsAfter(afterSeq: number): Promise<Revocation[]> {
     this.ensureOpen();
-    return this.statements.revocationsAfter.all(afterSeq).map((row) => ({ seq: row.seq, subject: row.subject, revokedAt: row.revoked_at }));
+    return this.statements.revocationsAfter
+      .all(afterSeq)
+      .map((row) => ({ seq: row.seq, subject: row.subject, revokedAt: row.revoked_at }));
   }
 
   async markFolded(room: string, seq: number): Promise<void> {
@@ -180,9 +183,13 @@ function prepareStatements(db: Database.Database) {
   const updatesAfter = db.prepare<[string, number], UpdateRow>(
     'SELECT seq, data FROM updates WHERE room = ? AND seq > ? ORDER BY seq',
   );
-  const lastUpdateSeq = db.prepare<[string], number | null>('SELECT MAX(seq) FROM updates WHERE room = ?').pluck();
+  const lastUpdateSeq = db
+    .prepare<[string], number | null>('SELECT MAX(seq) FROM updates WHERE room = ?')
+    .pluck();
   const updateBytesUpTo = db
-    .prepare<[string, number], number>('SELECT COALESCE(SUM(LENGTH(data)), 0) FROM updates WHERE room = ? AND seq <= ?')
+    .prepare<[string, number], number>(
+      'SELECT COALESCE(SUM(LENGTH(data)), 0) FROM updates WHERE room = ? AND seq <= ?',
+    )
     .pluck();
   const deleteUpdatesUpTo = db.prepare<[string, number]>('DELETE FROM updates WHERE room = ? AND seq <= ?');
   const upsertSnapshot = db.prepare<[string, Uint8Array, number]>(
@@ -210,15 +217,21 @@ function prepareStatements(db: Database.Database) {
          ORDER BY stored.room`,
       )
       .pluck(),
-    insertRevocation: db.prepare<[string, number]>('INSERT INTO revocations (subject, revoked_at) VALUES (?, ?)'),
-    revocationsAfter: db.prepare<[number], { seq: number; subject: string; revoked_at: number }>('SELECT seq, subject, revoked_at FROM revocations WHERE seq > ? ORDER BY seq'),
+    insertRevocation: db.prepare<[string, number]>(
+      'INSERT INTO revocations (subject, revoked_at) VALUES (?, ?)',
+    ),
+    revocationsAfter: db.prepare<[number], { seq: number; subject: string; revoked_at: number }>(
+      'SELECT seq, subject, revoked_at FROM revocations WHERE seq > ? ORDER BY seq',
+    ),
     insertUpdate,
     insertUpdates: db.transaction((room: string, updates: readonly Uint8Array[]): number => {
       let lastSeq = 0;
       for (const update of updates) lastSeq = Number(insertUpdate.run(room, update).lastInsertRowid);
       return lastSeq;
     }),
-    rooms: db.prepare<[], string>('SELECT room FROM snapshots UNION SELECT room FROM updates ORDER BY room').pluck(),
+    rooms: db
+      .prepare<[], string>('SELECT room FROM snapshots UNION SELECT room FROM updates ORDER BY room')
+      .pluck(),
     totalBytes: db
       .prepare<[], number>(
         `SELECT (SELECT COALESCE(SUM(LENGTH(data)), 0) FROM updates)
@@ -244,7 +257,10 @@ function prepareStatements(db: Database.Database) {
       if (stored && uptoSeq <= stored.upto_seq) return 0;
       // A snapshot beyond the room's last seq would hide the updates appended next under it.
       const lastSeq = lastUpdateSeq.get(room) ?? 0;
-      if (uptoSeq > lastSeq) throw new RangeError(`Cannot compact room "${room}" up to seq ${uptoSeq}: its last seq is ${lastSeq}`);
+      if (uptoSeq > lastSeq)
+        throw new RangeError(
+          `Cannot compact room "${room}" up to seq ${uptoSeq}: its last seq is ${lastSeq}`,
+        );
       const removed = updateBytesUpTo.get(room, uptoSeq)!;
       deleteUpdatesUpTo.run(room, uptoSeq);
       upsertSnapshot.run(room, merged, uptoSeq);

@@ -122,7 +122,8 @@ export class Room {
     if (stored.updates.length > 0) {
       const state = stored.updates.length === 1 ? stored.updates[0]! : Y.mergeUpdates(stored.updates);
       // Applied with the storage as origin: `store` knows not to write them again.
-      const problem = applyChecked(this.doc, state, this.storage) ?? applyChecked(this.scratch, state, this.storage);
+      const problem =
+        applyChecked(this.doc, state, this.storage) ?? applyChecked(this.scratch, state, this.storage);
       if (problem) throw new Error(`the stored log of ${this.name.name} does not load: ${problem}`);
     }
   }
@@ -166,7 +167,8 @@ export class Room {
    * stored, and only then sent to the others. A refused update changes nothing.
    */
   applyUpdate(update: Uint8Array, origin: RoomMember | symbol): UpdateOutcome {
-    if (this.broken !== undefined) return { ok: false, reason: `room ${this.name.name} cannot store changes: ${String(this.broken)}` };
+    if (this.broken !== undefined)
+      return { ok: false, reason: `room ${this.name.name} cannot store changes: ${String(this.broken)}` };
     const checked = checkUpdate(this.scratch, update, this.rules);
     if (!checked.ok) return checked;
     const before = pendingBytes(this.scratch);
@@ -183,7 +185,8 @@ export class Room {
       this.scratch.off('afterTransaction', watch);
     }
     const outside = [...touched].filter((root) => !this.rules.roots.has(root));
-    if (problem === undefined && outside.length > 0) problem = `it changed ${outside.join(', ')}, which is not this room's layout`;
+    if (problem === undefined && outside.length > 0)
+      problem = `it changed ${outside.join(', ')}, which is not this room's layout`;
     // Structs waiting for others the server never had: an honest client sends what they build on
     // with them (or in its sync step 2 after reconnecting), so new waiting ones are hostile or lost.
     const pending = problem === undefined && pendingBytes(this.scratch) > before;
@@ -238,7 +241,8 @@ export class Room {
    */
   async whenStored(): Promise<void> {
     await this.writes;
-    if (this.broken !== undefined) throw new Error(`room ${this.name.name} cannot store changes: ${String(this.broken)}`);
+    if (this.broken !== undefined)
+      throw new Error(`room ${this.name.name} cannot store changes: ${String(this.broken)}`);
   }
 
   /**
@@ -264,7 +268,10 @@ export class Room {
     // before is stored already, and every one applied after joins the next batch.
     const stateVector = Y.encodeStateVector(this.doc);
     try {
-      this.lastSeq = await this.storage.appendMany(this.name.name, batch.map((item) => item.update));
+      this.lastSeq = await this.storage.appendMany(
+        this.name.name,
+        batch.map((item) => item.update),
+      );
     } catch (error) {
       this.broken = error;
       this.events.failed?.(this, error);
@@ -274,7 +281,8 @@ export class Room {
     this.broadcastStored(batch);
     // One acknowledgement per sender, however many of its updates the batch held.
     const senders = new Set<RoomMember>();
-    for (const { origin } of batch) if (this.members.has(origin as RoomMember)) senders.add(origin as RoomMember);
+    for (const { origin } of batch)
+      if (this.members.has(origin as RoomMember)) senders.add(origin as RoomMember);
     for (const sender of senders) sender.saved(stateVector);
     for (const { update, origin } of batch) this.events.stored?.(this, update, origin);
     if (this.appendedSinceCompaction >= COMPACT_AT_MOST_AFTER) await this.compact();
@@ -287,7 +295,12 @@ export class Room {
     this.quietTimer = setTimeout(() => {
       this.quietTimer = undefined;
       this.writes = this.writes.then(async () => {
-        if (this.broken === undefined && !this.destroyed && this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES) await this.compact();
+        if (
+          this.broken === undefined &&
+          !this.destroyed &&
+          this.appendedSinceCompaction >= COMPACT_AFTER_UPDATES
+        )
+          await this.compact();
       });
     }, COMPACT_WHEN_QUIET_MS);
   }
@@ -361,7 +374,8 @@ export function proveSnapshot(updates: readonly Uint8Array[]): { snapshot: Uint8
     const snapshot = Y.encodeStateAsUpdate(fromLog);
     const snapshotProblem = applyChecked(fromSnapshot, snapshot, null);
     if (snapshotProblem) return `the snapshot does not load: ${snapshotProblem}`;
-    if (!Y.equalSnapshots(Y.snapshot(fromLog), Y.snapshot(fromSnapshot))) return 'the snapshot does not hold the state of the log';
+    if (!Y.equalSnapshots(Y.snapshot(fromLog), Y.snapshot(fromSnapshot)))
+      return 'the snapshot does not hold the state of the log';
     return { snapshot };
   } finally {
     fromLog.destroy();
@@ -374,7 +388,6 @@ interface AwarenessChange {
   updated: number[];
   removed: number[];
 }
-
 
 export function updateMessage(update: Uint8Array): Uint8Array {
   const encoder = encoding.createEncoder();

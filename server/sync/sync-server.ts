@@ -163,7 +163,10 @@ export class SyncServer {
   /** Sockets of each address still waiting for their token to be checked. */
   private readonly unauthorizedPerAddress = new Map<string, number>();
   /** Each signed-in user's open sockets and the rates they share. */
-  private readonly perUser = new Map<string, { sockets: number; messages: TokenBucket; bytes: TokenBucket }>();
+  private readonly perUser = new Map<
+    string,
+    { sockets: number; messages: TokenBucket; bytes: TokenBucket }
+  >();
   private readonly sessions = new Set<Session>();
   private readonly sessionChecker: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
@@ -189,7 +192,10 @@ export class SyncServer {
     });
     this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
     this.pinger.unref();
-    this.sessionChecker = setInterval(() => void this.checkSessions(), options.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS);
+    this.sessionChecker = setInterval(
+      () => void this.checkSessions(),
+      options.sessionCheckMs ?? DEFAULT_SESSION_CHECK_MS,
+    );
     this.sessionChecker.unref();
   }
 
@@ -202,7 +208,14 @@ export class SyncServer {
     if (!this.originAllowed(req)) return this.refuseUpgrade(socket, 403, 'Forbidden');
     const address = req.socket.remoteAddress ?? 'unknown';
     const { token, protocol } = this.options.tokenFromRequest(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.connect(ws, { token, ...(protocol ? { protocol } : {}), address, room: path.slice(PATH_PREFIX.length) }));
+    this.wss.handleUpgrade(req, socket, head, (ws) =>
+      this.connect(ws, {
+        token,
+        ...(protocol ? { protocol } : {}),
+        address,
+        room: path.slice(PATH_PREFIX.length),
+      }),
+    );
     return true;
   }
 
@@ -213,8 +226,16 @@ export class SyncServer {
     const { address } = request;
     const open = this.perAddress.get(address) ?? 0;
     const waiting = this.unauthorizedPerAddress.get(address) ?? 0;
-    if (this.closing || open >= this.limits.connectionsPerAddress || waiting >= this.limits.unauthorizedPerAddress) {
-      this.cutOff(ws, CLOSE_TRY_LATER, this.closing ? 'server shutting down' : 'too many connections from this address');
+    if (
+      this.closing ||
+      open >= this.limits.connectionsPerAddress ||
+      waiting >= this.limits.unauthorizedPerAddress
+    ) {
+      this.cutOff(
+        ws,
+        CLOSE_TRY_LATER,
+        this.closing ? 'server shutting down' : 'too many connections from this address',
+      );
       return;
     }
     this.perAddress.set(address, open + 1);
@@ -257,25 +278,32 @@ export class SyncServer {
     let handle: ((message: Uint8Array) => Promise<void>) | undefined;
     let chain = Promise.resolve();
     const received = (data: Uint8Array) => {
-      chain = chain.then(() => handle?.(data)).catch((error: unknown) => {
-        if (error instanceof RefusedUpdate) {
-          this.counters.updatesRefused++;
-          this.log(`sync: refused an update to ${roomName}: ${error.message}`);
-          return this.closeSocket(ws, CLOSE_INVALID, 'update refused');
-        }
-        if (error instanceof RoomUnavailable) return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
-        this.log(`sync: closing a connection to ${roomName}: malformed message (${(error as Error).message})`);
-        this.closeSocket(ws, CLOSE_INVALID, 'malformed message');
-      });
+      chain = chain
+        .then(() => handle?.(data))
+        .catch((error: unknown) => {
+          if (error instanceof RefusedUpdate) {
+            this.counters.updatesRefused++;
+            this.log(`sync: refused an update to ${roomName}: ${error.message}`);
+            return this.closeSocket(ws, CLOSE_INVALID, 'update refused');
+          }
+          if (error instanceof RoomUnavailable)
+            return this.closeSocket(ws, CLOSE_TRY_LATER, 'room unavailable');
+          this.log(
+            `sync: closing a connection to ${roomName}: malformed message (${(error as Error).message})`,
+          );
+          this.closeSocket(ws, CLOSE_INVALID, 'malformed message');
+        });
     };
     ws.on('error', (error) => this.log(`sync: socket error: ${error.message}`));
     ws.on('message', (data, isBinary) => {
-      if (!isBinary || !(data instanceof Uint8Array)) return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
+      if (!isBinary || !(data instanceof Uint8Array))
+        return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
       const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (handle) return received(message);
       if (!authorizing) return;
       queuedBytes += message.byteLength;
-      if (queuedBytes > this.limits.unauthorizedBytes) return this.cutOff(ws, CLOSE_POLICY, 'too much sent before sign-in');
+      if (queuedBytes > this.limits.unauthorizedBytes)
+        return this.cutOff(ws, CLOSE_POLICY, 'too much sent before sign-in');
       queue.push(message);
     });
     this.alive.set(ws, true);
@@ -306,13 +334,21 @@ export class SyncServer {
       }
       if (ws.readyState !== ws.OPEN) return;
       const messages = new TokenBucket(this.limits.messagesPerSecond, this.limits.messageBurst, this.now());
-      const bytes = new TokenBucket(this.limits.bytesPerSecond, this.limits.maxMessageBytes + this.limits.bytesPerSecond, this.now());
+      const bytes = new TokenBucket(
+        this.limits.bytesPerSecond,
+        this.limits.maxMessageBytes + this.limits.bytesPerSecond,
+        this.now(),
+      );
       const readOnly = decision.access === 'read';
       const handshake: Handshake = { done: false, held: [], heldBytes: 0 };
       handle = async (message) => {
         const now = this.now();
         if (ws.readyState !== ws.OPEN) return;
-        const withinRates = messages.take(1, now) && bytes.take(message.byteLength, now) && user.messages.take(1, now) && user.bytes.take(message.byteLength, now);
+        const withinRates =
+          messages.take(1, now) &&
+          bytes.take(message.byteLength, now) &&
+          user.messages.take(1, now) &&
+          user.bytes.take(message.byteLength, now);
         if (!withinRates) {
           this.log(`sync: closing a connection to ${roomName}: too many messages`);
           return this.closeSocket(ws, CLOSE_POLICY, 'too many messages');
@@ -336,7 +372,11 @@ export class SyncServer {
       user = {
         sockets: 0,
         messages: new TokenBucket(this.limits.userMessagesPerSecond, this.limits.messageBurst, now),
-        bytes: new TokenBucket(this.limits.userBytesPerSecond, this.limits.maxMessageBytes + this.limits.userBytesPerSecond, now),
+        bytes: new TokenBucket(
+          this.limits.userBytesPerSecond,
+          this.limits.maxMessageBytes + this.limits.userBytesPerSecond,
+          now,
+        ),
       };
       this.perUser.set(userId, user);
     }
@@ -354,11 +394,19 @@ export class SyncServer {
     if (user.sockets <= 0) this.perUser.delete(userId);
   }
 
-  private async authorize(token: string | undefined, roomName: string): Promise<{ room: RoomName; access: Access; facts: TokenFacts } | { refuse: number; reason: string }> {
+  private async authorize(
+    token: string | undefined,
+    roomName: string,
+  ): Promise<{ room: RoomName; access: Access; facts: TokenFacts } | { refuse: number; reason: string }> {
     if (!token) return { refuse: CLOSE_UNAUTHORIZED, reason: 'sign-in required' };
     const checked = await this.options.verifyToken(token);
-    if (!checked.ok) return { refuse: CLOSE_UNAUTHORIZED, reason: checked.reason === 'expired' ? 'token expired' : 'invalid token' };
-    if (this.options.revocations?.isRevoked(checked)) return { refuse: CLOSE_UNAUTHORIZED, reason: 'token revoked' };
+    if (!checked.ok)
+      return {
+        refuse: CLOSE_UNAUTHORIZED,
+        reason: checked.reason === 'expired' ? 'token expired' : 'invalid token',
+      };
+    if (this.options.revocations?.isRevoked(checked))
+      return { refuse: CLOSE_UNAUTHORIZED, reason: 'token revoked' };
     const room = parseRoom(roomName);
     if (!room) return { refuse: CLOSE_FORBIDDEN, reason: 'no such room' };
     const access = this.options.roomAccess(checked.claims, room);
@@ -367,14 +415,23 @@ export class SyncServer {
     return { room, access, facts };
   }
 
-  private async handleMessage(room: Room, member: RoomMember, message: Uint8Array, readOnly: boolean, claims: TokenClaims, handshake: Handshake): Promise<void> {
+  private async handleMessage(
+    room: Room,
+    member: RoomMember,
+    message: Uint8Array,
+    readOnly: boolean,
+    claims: TokenClaims,
+    handshake: Handshake,
+  ): Promise<void> {
     const decoder = decoding.createDecoder(message);
     const type = decoding.readVarUint(decoder);
     switch (type) {
       case MESSAGE_SYNC: {
         const step = decoding.readVarUint(decoder);
         if (step === syncProtocol.messageYjsSyncStep1) {
-          const answer = room.syncStep2Answer(decoding.readVarUint8Array(decoder), { cache: this.options.cacheWholeState !== false });
+          const answer = room.syncStep2Answer(decoding.readVarUint8Array(decoder), {
+            cache: this.options.cacheWholeState !== false,
+          });
           const stateVector = Y.encodeStateVector(room.doc);
           // The doc may hold updates of this turn not stored yet: answer once they are.
           try {
@@ -386,7 +443,8 @@ export class SyncServer {
           member.saved(stateVector);
           return;
         }
-        if (step !== syncProtocol.messageYjsSyncStep2 && step !== syncProtocol.messageYjsUpdate) throw new Error(`unknown sync step ${step}`);
+        if (step !== syncProtocol.messageYjsSyncStep2 && step !== syncProtocol.messageYjsUpdate)
+          throw new Error(`unknown sync step ${step}`);
         const update = decoding.readVarUint8Array(decoder);
         if (readOnly) {
           this.counters.droppedReadOnly++;
@@ -397,7 +455,8 @@ export class SyncServer {
           // A device sends its edits as soon as its socket opens, before the handshake brings what
           // they build on (its sync step 2): held until then, within one message's worth of bytes.
           handshake.heldBytes += update.byteLength;
-          if (handshake.heldBytes > this.limits.maxMessageBytes) throw new RefusedUpdate(`user ${claims.userId}: too much sent before its sync step 2`);
+          if (handshake.heldBytes > this.limits.maxMessageBytes)
+            throw new RefusedUpdate(`user ${claims.userId}: too much sent before its sync step 2`);
           handshake.held.push(update);
           return;
         }
@@ -416,7 +475,8 @@ export class SyncServer {
         // Presence is relayed to everyone in the room: a reader (a vendor manager in a partner room)
         // sends none, and a writer's is a few hundred bytes.
         if (readOnly) return;
-        if (presence.byteLength > MAX_PRESENCE_BYTES) throw new Error(`presence of ${presence.byteLength} bytes (at most ${MAX_PRESENCE_BYTES})`);
+        if (presence.byteLength > MAX_PRESENCE_BYTES)
+          throw new Error(`presence of ${presence.byteLength} bytes (at most ${MAX_PRESENCE_BYTES})`);
         awarenessProtocol.applyAwarenessUpdate(room.awareness, presence, member);
         return;
       }
@@ -434,7 +494,8 @@ export class SyncServer {
     return {
       close: (code, reason) => this.closeSocket(ws, code, reason),
       send: (message) => {
-        if (ws.readyState === ws.OPEN) ws.send(message, (error) => error && this.log(`sync: send failed: ${error.message}`));
+        if (ws.readyState === ws.OPEN)
+          ws.send(message, (error) => error && this.log(`sync: send failed: ${error.message}`));
       },
       saved: (stateVector) => {
         if (!acknowledges || ws.readyState !== ws.OPEN) return;
@@ -457,12 +518,16 @@ export class SyncServer {
         },
         failed: (failed, error) => {
           // Its clients keep their changes and send them again when they reconnect to a room loaded afresh.
-          this.log(`sync: room ${failed.name.name} cannot store updates, reloading it: ${(error as Error).message}`);
+          this.log(
+            `sync: room ${failed.name.name} cannot store updates, reloading it: ${(error as Error).message}`,
+          );
           this.dropRoom(failed);
         },
         broken: (broken, reason) => {
           this.counters.roomsBroken++;
-          this.log(`sync: room ${broken.name.name} failed to apply an update its checks passed (${reason}); reloading it from storage`);
+          this.log(
+            `sync: room ${broken.name.name} failed to apply an update its checks passed (${reason}); reloading it from storage`,
+          );
           this.dropRoom(broken);
         },
         compacted: (compacted, problem) => {
@@ -513,7 +578,8 @@ export class SyncServer {
           this.counters.roomsLoaded = this.rooms.size;
           room.destroy();
         },
-        (error: unknown) => this.log(`sync: room ${room.name.name} not unloaded: ${(error as Error).message}`),
+        (error: unknown) =>
+          this.log(`sync: room ${room.name.name} not unloaded: ${(error as Error).message}`),
       );
     };
     const keep = this.options.keepIdleRoomMs ?? DEFAULT_KEEP_IDLE_ROOM_MS;
@@ -552,7 +618,12 @@ export class SyncServer {
       }
       const now = this.now();
       for (const session of this.sessions) {
-        const reason = session.expiresAt <= now ? 'token expired' : this.options.revocations?.isRevoked(session) ? 'token revoked' : undefined;
+        const reason =
+          session.expiresAt <= now
+            ? 'token expired'
+            : this.options.revocations?.isRevoked(session)
+              ? 'token revoked'
+              : undefined;
         if (reason === undefined) continue;
         this.sessions.delete(session);
         this.closeSocket(session.ws, CLOSE_UNAUTHORIZED, reason);

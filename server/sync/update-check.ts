@@ -56,7 +56,8 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
     return { ok: false, reason: `not a Yjs update (${(error as Error).message})` };
   }
   const { structs, ds } = decoded;
-  if (structs.length > MAX_STRUCTS) return { ok: false, reason: `${structs.length} structs in one update (at most ${MAX_STRUCTS})` };
+  if (structs.length > MAX_STRUCTS)
+    return { ok: false, reason: `${structs.length} structs in one update (at most ${MAX_STRUCTS})` };
 
   // How far each client's clocks are covered, by the doc and then by this update's structs in a row.
   const covered = new Map<number, number>();
@@ -64,34 +65,80 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
   for (const struct of structs) {
     const { client, clock } = struct.id;
     if (!isClient(client)) return { ok: false, reason: `client id ${client} is not a 32-bit client id` };
-    if (!Number.isSafeInteger(struct.length) || struct.length < 1) return { ok: false, reason: `a struct of client ${client} at clock ${clock} has length ${struct.length}` };
-    if (!isClock(clock) || clock + struct.length > MAX_CLOCK) return { ok: false, reason: `a struct of client ${client} reaches clock ${clock} + ${struct.length}, past ${MAX_CLOCK}` };
-    if (clock > coveredOf(client)) return { ok: false, reason: `client ${client} jumps from clock ${coveredOf(client)} to ${clock}`, ahead: true };
+    if (!Number.isSafeInteger(struct.length) || struct.length < 1)
+      return {
+        ok: false,
+        reason: `a struct of client ${client} at clock ${clock} has length ${struct.length}`,
+      };
+    if (!isClock(clock) || clock + struct.length > MAX_CLOCK)
+      return {
+        ok: false,
+        reason: `a struct of client ${client} reaches clock ${clock} + ${struct.length}, past ${MAX_CLOCK}`,
+      };
+    if (clock > coveredOf(client))
+      return {
+        ok: false,
+        reason: `client ${client} jumps from clock ${coveredOf(client)} to ${clock}`,
+        ahead: true,
+      };
     covered.set(client, Math.max(coveredOf(client), clock + struct.length));
     if (!(struct instanceof Y.Item)) continue;
-    if (!isId(struct.origin) || !isId(struct.rightOrigin)) return { ok: false, reason: `an item of client ${client} at clock ${clock} has an origin out of bounds` };
+    if (!isId(struct.origin) || !isId(struct.rightOrigin))
+      return {
+        ok: false,
+        reason: `an item of client ${client} at clock ${clock} has an origin out of bounds`,
+      };
     const parent: unknown = struct.parent;
-    if (parent instanceof Y.ID && !isId(parent)) return { ok: false, reason: `an item of client ${client} at clock ${clock} has a parent out of bounds` };
-    if (typeof parent === 'string' && !rules.roots.has(parent)) return { ok: false, reason: `an item of client ${client} at clock ${clock} writes into "${parent}", which is not part of this room's layout` };
+    if (parent instanceof Y.ID && !isId(parent))
+      return {
+        ok: false,
+        reason: `an item of client ${client} at clock ${clock} has a parent out of bounds`,
+      };
+    if (typeof parent === 'string' && !rules.roots.has(parent))
+      return {
+        ok: false,
+        reason: `an item of client ${client} at clock ${clock} writes into "${parent}", which is not part of this room's layout`,
+      };
     // Every root of every layout is a map: an item placed at a root without a key is a list item.
-    if (typeof parent === 'string' && struct.parentSub === null) return { ok: false, reason: `an item of client ${client} at clock ${clock} is not a map entry of "${parent}"` };
-    if (struct.content instanceof Y.ContentDoc) return { ok: false, reason: `an item of client ${client} at clock ${clock} holds a sub-document` };
+    if (typeof parent === 'string' && struct.parentSub === null)
+      return {
+        ok: false,
+        reason: `an item of client ${client} at clock ${clock} is not a map entry of "${parent}"`,
+      };
+    if (struct.content instanceof Y.ContentDoc)
+      return { ok: false, reason: `an item of client ${client} at clock ${clock} holds a sub-document` };
   }
   // What the items build on (their neighbours and parents) must exist, in the doc or the update.
   for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue;
-    for (const id of [struct.origin, struct.rightOrigin, struct.parent instanceof Y.ID ? struct.parent : null]) {
-      if (id !== null && id.clock >= coveredOf(id.client)) return { ok: false, reason: `an item of client ${struct.id.client} builds on clock ${id.clock} of client ${id.client}, which the server does not have`, ahead: true };
+    for (const id of [
+      struct.origin,
+      struct.rightOrigin,
+      struct.parent instanceof Y.ID ? struct.parent : null,
+    ]) {
+      if (id !== null && id.clock >= coveredOf(id.client))
+        return {
+          ok: false,
+          reason: `an item of client ${struct.id.client} builds on clock ${id.clock} of client ${id.client}, which the server does not have`,
+          ahead: true,
+        };
     }
   }
 
   for (const [client, deletions] of ds.clients) {
-    if (!isClient(client)) return { ok: false, reason: `a deletion names client id ${client}, not a 32-bit client id` };
+    if (!isClient(client))
+      return { ok: false, reason: `a deletion names client id ${client}, not a 32-bit client id` };
     for (const { clock, len } of deletions) {
-      if (!Number.isSafeInteger(len) || len < 1 || !isClock(clock) || clock + len > MAX_CLOCK) return { ok: false, reason: `a deletion of client ${client} at clock ${clock} has length ${len}` };
+      if (!Number.isSafeInteger(len) || len < 1 || !isClock(clock) || clock + len > MAX_CLOCK)
+        return { ok: false, reason: `a deletion of client ${client} at clock ${clock} has length ${len}` };
       // Honest clients delete only what they have, and they have only what the server sent them or
       // what they send with it. A deletion ahead of that would wait and take someone's later write.
-      if (clock + len > coveredOf(client)) return { ok: false, reason: `a deletion of client ${client} reaches clock ${clock + len}, which the server does not have (state ${coveredOf(client)})`, ahead: true };
+      if (clock + len > coveredOf(client))
+        return {
+          ok: false,
+          reason: `a deletion of client ${client} reaches clock ${clock + len}, which the server does not have (state ${coveredOf(client)})`,
+          ahead: true,
+        };
     }
   }
   return { ok: true, structs: structs.length };
@@ -124,7 +171,8 @@ export function applyChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): s
   } catch (error) {
     return `applying it threw: ${(error as Error).message}`;
   }
-  if (doc._transaction !== null || doc._transactionCleanups.length > 0) return 'it left the document unable to emit updates';
+  if (doc._transaction !== null || doc._transactionCleanups.length > 0)
+    return 'it left the document unable to emit updates';
   return undefined;
 }
 

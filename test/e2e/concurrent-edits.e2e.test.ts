@@ -65,15 +65,21 @@ describe('concurrent edits of one field', () => {
     server = await startServer(port, dataDir);
     await phone.syncSays('All changes saved to server');
     await laptop.syncSays('All changes saved to server');
-    const lines = [phone, laptop].map((app) => app.page.getByRole('region', { name: 'Also set at the same time' }).getByRole('listitem'));
+    const lines = [phone, laptop].map((app) =>
+      app.page.getByRole('region', { name: 'Also set at the same time' }).getByRole('listitem'),
+    );
     await lines[0]!.first().waitFor();
     await lines[1]!.first().waitFor();
     const [onPhone = [], onLaptop = []] = await Promise.all(lines.map((line) => line.allTextContents()));
     expect(onPhone).toEqual(onLaptop);
     expect(onPhone).toHaveLength(1);
-    const amounts = await Promise.all([phone, laptop].map((app) => app.page.getByLabel(/^Amount/).inputValue()));
+    const amounts = await Promise.all(
+      [phone, laptop].map((app) => app.page.getByLabel(/^Amount/).inputValue()),
+    );
     expect(amounts[0]).toBe(amounts[1]);
     // The line names the amount that was not kept, as the deal cards show money.
-    expect(onPhone[0]).toMatch(Number(amounts[0]) === 420000 ? /also set Amount to ₹5\.1\sL at / : /also set Amount to ₹4\.2\sL at /);
+    expect(onPhone[0]).toMatch(
+      Number(amounts[0]) === 420000 ? /also set Amount to ₹5\.1\sL at / : /also set Amount to ₹4\.2\sL at /,
+    );
   });
 });

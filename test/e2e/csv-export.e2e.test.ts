@@ -25,7 +25,8 @@ afterEach(async () => {
   for (const folder of folders.splice(0)) rmSync(folder, { recursive: true, force: true });
 });
 
-const rowsOf = (path: string) => parse(readFileSync(path, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
+const rowsOf = (path: string) =>
+  parse(readFileSync(path, 'utf8'), { columns: true, bom: true }) as Record<string, string>[];
 
 describe('Settings → Export my data', () => {
   it("exports a rep's own leads and deals only, as the screen says, with the notes column", async () => {
@@ -49,8 +50,15 @@ describe('Settings → Export my data', () => {
 
     await app.tab('Settings');
     const said = page.locator('#export-scope');
-    await said.filter({ hasText: /^Your own \d+ leads? and \d+ deals?, with your contacts' names, phone numbers, emails and notes\./ }).waitFor();
-    const [, leadCount, dealCount] = /^Your own (\d+) leads? and (\d+) deals?/.exec((await said.textContent()) ?? '')!.map(Number);
+    await said
+      .filter({
+        hasText:
+          /^Your own \d+ leads? and \d+ deals?, with your contacts' names, phone numbers, emails and notes\./,
+      })
+      .waitFor();
+    const [, leadCount, dealCount] = /^Your own (\d+) leads? and (\d+) deals?/
+      .exec((await said.textContent()) ?? '')!
+      .map(Number);
 
     const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-export-'));
     folders.push(folder);
@@ -76,7 +84,9 @@ describe('Settings → Export my data', () => {
     await app.open();
     await app.signInAsVendor('BluePeak IT');
     await app.vendorTab('Settings');
-    await app.page.getByText(/^Nothing to export here: as the vendor you see a partner's leads and deals read-only/).waitFor();
+    await app.page
+      .getByText(/^Nothing to export here: as the vendor you see a partner's leads and deals read-only/)
+      .waitFor();
     await expect(app.page.getByRole('button', { name: 'Export as CSV' }).count()).resolves.toBe(0);
   });
 });

@@ -12,9 +12,13 @@ import { RepApp } from './pages/rep-app';
 const TZ = 'Asia/Kolkata';
 const DAY_MS = 86_400_000;
 /** The day `daysFromToday` days from today in the program's zone, as a date input takes it. */
-const day = (daysFromToday: number) => new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(Date.now() + daysFromToday * DAY_MS);
+const day = (daysFromToday: number) =>
+  new Intl.DateTimeFormat('en-CA', { timeZone: TZ }).format(Date.now() + daysFromToday * DAY_MS);
 /** A day as the deal page shows it ("created 5 Jan 2026"). */
-const shown = (date: string) => new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeZone: TZ }).format(Date.parse(`${date}T12:00:00+05:30`));
+const shown = (date: string) =>
+  new Intl.DateTimeFormat('en-IN', { dateStyle: 'medium', timeZone: TZ }).format(
+    Date.parse(`${date}T12:00:00+05:30`),
+  );
 
 let server: RunningServer | undefined;
 let browsers: Browser[] = [];
@@ -51,7 +55,9 @@ describe('the deal forms', () => {
     await page.getByLabel('Channel').selectOption({ label: 'Referral' });
     await page.getByLabel('Deal started on').fill(day(2));
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => app.errorFor('Deal started on')).toMatch(/^Deal started on cannot be in the future\./);
+    await expect
+      .poll(() => app.errorFor('Deal started on'))
+      .toMatch(/^Deal started on cannot be in the future\./);
 
     await page.getByLabel('Deal started on').fill(day(-3));
     await page.getByRole('button', { name: 'Save' }).click();
@@ -61,7 +67,9 @@ describe('the deal forms', () => {
     // Won the day before it started: refused, said under the close date, and the deal stays open.
     await page.getByLabel('Close date', { exact: true }).first().fill(day(-5));
     await page.getByRole('button', { name: 'Mark won' }).click();
-    await expect.poll(() => app.errorFor('Close date')).toBe('Close date cannot be before the deal was created.');
+    await expect
+      .poll(() => app.errorFor('Close date'))
+      .toBe('Close date cannot be before the deal was created.');
     // In the future: refused too, not changed to today.
     await page.getByLabel('Close date').first().fill(day(1));
     await page.getByRole('button', { name: 'Mark won' }).click();
@@ -93,7 +101,12 @@ describe('the deal forms', () => {
     await expect(page.getByRole('link', { name: 'Convert to a deal' }).count()).resolves.toBe(0);
     await page.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    await expect(page.getByRole('heading', { name: 'Deals from this lead' }).locator('xpath=following-sibling::ul[1]/li').count()).resolves.toBe(1);
+    await expect(
+      page
+        .getByRole('heading', { name: 'Deals from this lead' })
+        .locator('xpath=following-sibling::ul[1]/li')
+        .count(),
+    ).resolves.toBe(1);
 
     // The convert form itself, opened again (a bookmark, another tab), says the lead is converted.
     await app.open(`/deals/new?lead=${leadUrl.split('/').pop()}`);
@@ -136,7 +149,9 @@ describe('drafts on the device', () => {
     await page.getByRole('link', { name: 'Log a lead' }).first().click();
     await app.heading('Log a lead').waitFor();
     await expect(page.getByLabel('Company').inputValue()).resolves.toBe('');
-    await expect(page.getByText('What you typed earlier is back.', { exact: false }).count()).resolves.toBe(0);
+    await expect(page.getByText('What you typed earlier is back.', { exact: false }).count()).resolves.toBe(
+      0,
+    );
   });
 
   it('keeps an edit of a deal across a reload, in Hindi, and drops it when discarded', async () => {

@@ -28,7 +28,11 @@ export const CHROMIUM_ARGS = [
 /** Builds the app once when there is no build (npm test builds before the end-to-end run). */
 export function ensureBuilt(): void {
   if (existsSync(join(buildDir, 'index.html')) && existsSync(join(buildDir, 'sw.js'))) return;
-  execFileSync(process.execPath, [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], { cwd: root, stdio: 'inherit' });
+  execFileSync(
+    process.execPath,
+    [join(root, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'],
+    { cwd: root, stdio: 'inherit' },
+  );
 }
 
 export interface RunningServer {

@@ -75,7 +75,12 @@ async function device<T extends RepApp>(make: (page: Page) => T): Promise<T> {
 }
 
 /** Every screen, at every phone width, in one language: what does not fit, by screen and width. */
-async function misfits(app: RepApp, screens: Screen[], language: (typeof LANGUAGES)[number], prefix: string): Promise<Record<string, Misfit>> {
+async function misfits(
+  app: RepApp,
+  screens: Screen[],
+  language: (typeof LANGUAGES)[number],
+  prefix: string,
+): Promise<Record<string, Misfit>> {
   await app.open('/settings');
   await app.setLanguage(language.label);
   await app.page.locator(`html[lang="${language.code}"]`).waitFor();
@@ -88,7 +93,11 @@ async function misfits(app: RepApp, screens: Screen[], language: (typeof LANGUAG
       await screen.then?.(app.page);
       const problem = await misfit(app.page, screen.tabBar !== false);
       if (problem) found[`${screen.name} at ${phone.width} px in ${language.label}`] = problem;
-      if (phone.width === 320 && language.code === 'hi') await app.page.screenshot({ path: join(SCREENSHOTS, `${prefix}-${screen.name}.png`), fullPage: true });
+      if (phone.width === 320 && language.code === 'hi')
+        await app.page.screenshot({
+          path: join(SCREENSHOTS, `${prefix}-${screen.name}.png`),
+          fullPage: true,
+        });
     }
   }
   return found;
@@ -135,11 +144,18 @@ describe('every screen fits a phone, from 320 px, in both languages', () => {
     const vendor = await device((page) => new VendorApp(page, server.origin));
     await vendor.signInAsVendor('Sunrise Systems');
     await vendor.vendorTab('Partners');
-    const partnerPath = (await vendor.rankingEntry('Sunrise Systems').getByRole('link', { name: 'Sunrise Systems' }).getAttribute('href')) ?? '';
+    const partnerPath =
+      (await vendor
+        .rankingEntry('Sunrise Systems')
+        .getByRole('link', { name: 'Sunrise Systems' })
+        .getAttribute('href')) ?? '';
     // The partner's records are on this device once opened from its page.
     await vendor.open(partnerPath);
     await vendor.openRecords('Leads');
-    await vendor.page.getByRole('link', { name: new RegExp(LONG_NAME) }).first().waitFor();
+    await vendor.page
+      .getByRole('link', { name: new RegExp(LONG_NAME) })
+      .first()
+      .waitFor();
     const screens: Screen[] = [
       { name: 'program', path: '/vendor', ready: '#attention' },
       { name: 'partners', path: '/vendor/partners', ready: 'main .ranking li' },
@@ -154,7 +170,8 @@ describe('every screen fits a phone, from 320 px, in both languages', () => {
       signIn,
     ];
     const found: Record<string, Misfit> = {};
-    for (const language of LANGUAGES) Object.assign(found, await misfits(vendor, screens, language, 'vendor'));
+    for (const language of LANGUAGES)
+      Object.assign(found, await misfits(vendor, screens, language, 'vendor'));
     expect(found).toEqual({});
   }, 300_000);
 });

@@ -15,7 +15,6 @@ const BUILD_TIMEOUT_MS = 180_000;
 /** Installing the service worker downloads and caches the whole shell. */
 const SERVICE_WORKER_TIMEOUT_MS = 30_000;
 
-
 /** Resources the app shell consists of; anything else (data, sync) may fail offline. */
 const SHELL_RESOURCES = new Set(['document', 'script', 'stylesheet', 'image', 'font', 'manifest']);
 
@@ -67,9 +66,13 @@ class AppPage {
       });
     });
     try {
-      await this.page.waitForFunction(() => (globalThis as PageWithRegistration).e2eRegistration?.active?.state === 'activated', undefined, {
-        timeout: SERVICE_WORKER_TIMEOUT_MS,
-      });
+      await this.page.waitForFunction(
+        () => (globalThis as PageWithRegistration).e2eRegistration?.active?.state === 'activated',
+        undefined,
+        {
+          timeout: SERVICE_WORKER_TIMEOUT_MS,
+        },
+      );
     } catch (error) {
       throw new Error(
         'The app registered no active service worker. Is <UpdatePrompt /> (src/lib/pwa) mounted in src/routes/+layout.svelte?',
@@ -82,7 +85,9 @@ class AppPage {
   async installabilityErrors(): Promise<InstallabilityError[]> {
     const cdp = await this.page.context().newCDPSession(this.page);
     try {
-      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as { installabilityErrors: InstallabilityError[] };
+      const { installabilityErrors } = (await cdp.send('Page.getInstallabilityErrors')) as {
+        installabilityErrors: InstallabilityError[];
+      };
       return installabilityErrors;
     } finally {
       await cdp.detach();
@@ -116,7 +121,9 @@ async function startApp(): Promise<RunningApp> {
   const failedShellRequests: string[] = [];
   page.on('requestfailed', (request) => {
     if (request.url().startsWith(server.origin) && SHELL_RESOURCES.has(request.resourceType())) {
-      failedShellRequests.push(`${request.resourceType()} ${request.url()} (${request.failure()?.errorText ?? 'failed'})`);
+      failedShellRequests.push(
+        `${request.resourceType()} ${request.url()} (${request.failure()?.errorText ?? 'failed'})`,
+      );
     }
   });
   return { app: new AppPage(page, server.origin), failedShellRequests, stopServer: () => server.stop() };
@@ -163,6 +170,8 @@ describe('the installable offline app', () => {
     const { app } = await startApp();
     await app.open('/deals/D000001');
     await app.waitForServiceWorker();
-    expect(await app.page.evaluate(async () => (await navigator.serviceWorker.ready).scope)).toBe(new URL('/', app.page.url()).href);
+    expect(await app.page.evaluate(async () => (await navigator.serviceWorker.ready).scope)).toBe(
+      new URL('/', app.page.url()).href,
+    );
   });
 });

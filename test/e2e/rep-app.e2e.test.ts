@@ -62,7 +62,12 @@ describe('the rep app', () => {
     const revenueBefore = await app.kpi('Revenue won', myMonth).textContent();
     await app.syncSays(/All changes saved to server/);
 
-    await app.logLead({ company: 'Kaveri Handlooms Pvt Ltd', contact: 'Meera Iyer', channel: 'Referral', phone: '+91 98765 43210' });
+    await app.logLead({
+      company: 'Kaveri Handlooms Pvt Ltd',
+      contact: 'Meera Iyer',
+      channel: 'Referral',
+      phone: '+91 98765 43210',
+    });
     await app.convertToDeal('420000');
     await app.markWon();
     await app.tab('Today');
@@ -76,9 +81,14 @@ describe('the rep app', () => {
     await expect(app.kpi('Deals won', myMonth).textContent()).resolves.toBe(String(wonBefore + 1));
     await app.syncSays('3 changes not yet sent');
     await app.tab('Leads');
-    await expect(app.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+    await expect(
+      app.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent(),
+    ).resolves.toContain('Converted');
     await app.tab('Deals');
-    await app.page.getByRole('region', { name: /^Won/ }).getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).waitFor();
+    await app.page
+      .getByRole('region', { name: /^Won/ })
+      .getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ })
+      .waitFor();
 
     // The server comes back (same port, same data): the changes are sent and stored.
     server = await startServer(Number(new URL(origin).port), dataDir);
@@ -86,7 +96,9 @@ describe('the rep app', () => {
     const other = await openApp();
     await other.signIn('Northstar Tech');
     await other.tab('Leads');
-    await expect(other.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent()).resolves.toContain('Converted');
+    await expect(
+      other.page.getByRole('link', { name: /Kaveri Handlooms Pvt Ltd/ }).textContent(),
+    ).resolves.toContain('Converted');
   });
 
   it('keeps a save that reached only the journal when the app stopped before IndexedDB had it', async () => {
@@ -97,15 +109,32 @@ describe('the rep app', () => {
     // What a tab that stopped between the two writes of a save leaves: a journal file of its own in
     // the Origin Private File System, here with a lead the IndexedDB log never had.
     const partnerDoc = openPartnerDoc(new Y.Doc());
-    createLead(partnerDoc, lead({ id: 'L-journal-1', partnerId: 'p-northstar', repId: 'northstar-r1', company: 'Journal Kept Traders', createdAt: Date.now() }));
+    createLead(
+      partnerDoc,
+      lead({
+        id: 'L-journal-1',
+        partnerId: 'p-northstar',
+        repId: 'northstar-r1',
+        company: 'Journal Kept Traders',
+        createdAt: Date.now(),
+      }),
+    );
     const update = Y.encodeStateAsUpdate(partnerDoc.doc);
-    const record = encodeRecord({ update, localChanges: [{ client: partnerDoc.doc.clientID, clock: Y.getState(partnerDoc.doc.store, partnerDoc.doc.clientID) }] });
+    const record = encodeRecord({
+      update,
+      localChanges: [
+        { client: partnerDoc.doc.clientID, clock: Y.getState(partnerDoc.doc.store, partnerDoc.doc.clientID) },
+      ],
+    });
     const folder = `journal/${encodeURIComponent(partnerRoom('demo', 'p-northstar'))}`;
     await app.page.evaluate(
       async ({ folder, bytes }) => {
         let directory = await navigator.storage.getDirectory();
-        for (const name of folder.split('/')) directory = await directory.getDirectoryHandle(name, { create: true });
-        const writable = await (await directory.getFileHandle('stopped-tab.journal', { create: true })).createWritable();
+        for (const name of folder.split('/'))
+          directory = await directory.getDirectoryHandle(name, { create: true });
+        const writable = await (
+          await directory.getFileHandle('stopped-tab.journal', { create: true })
+        ).createWritable();
         await writable.write(new Uint8Array(bytes));
         await writable.close();
       },
@@ -120,13 +149,15 @@ describe('the rep app', () => {
     await app.page.getByLabel('Search').fill('Journal Kept');
     await app.page.getByRole('link', { name: /Journal Kept Traders/ }).waitFor();
     // Replayed into the log, the file is removed; the lead stays without it.
-    const files = () => app.page.evaluate(async (folder) => {
-      let directory = await navigator.storage.getDirectory();
-      for (const name of folder.split('/')) directory = await directory.getDirectoryHandle(name);
-      const names: string[] = [];
-      for await (const name of (directory as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-      return names;
-    }, folder);
+    const files = () =>
+      app.page.evaluate(async (folder) => {
+        let directory = await navigator.storage.getDirectory();
+        for (const name of folder.split('/')) directory = await directory.getDirectoryHandle(name);
+        const names: string[] = [];
+        for await (const name of (directory as unknown as { keys(): AsyncIterable<string> }).keys())
+          names.push(name);
+        return names;
+      }, folder);
     await expect.poll(files).not.toContain('stopped-tab.journal');
     await app.page.reload();
     await app.heading('Leads').waitFor();
@@ -150,24 +181,41 @@ describe('the rep app', () => {
         target.firstScreen = {
           recordsLoaded: performance.getEntriesByName('partner-kpi:open-rows').length > 0,
           items: [...items].map((item) => item.textContent),
-          counts: [...document.querySelectorAll('main [role=status], main h2')].map((element) => element.textContent),
+          counts: [...document.querySelectorAll('main [role=status], main h2')].map(
+            (element) => element.textContent,
+          ),
         };
       };
-      new MutationObserver(capture).observe(document, { subtree: true, childList: true, characterData: true });
+      new MutationObserver(capture).observe(document, {
+        subtree: true,
+        childList: true,
+        characterData: true,
+      });
     });
     const shown = () =>
       app.page.evaluate(() => ({
         items: [...document.querySelectorAll('main ul.list li')].map((item) => item.textContent),
-        counts: [...document.querySelectorAll('main [role=status], main h2')].map((element) => element.textContent),
+        counts: [...document.querySelectorAll('main [role=status], main h2')].map(
+          (element) => element.textContent,
+        ),
       }));
     for (const list of ['leads', 'deals']) {
       await app.open(`/${list}`);
       await app.page.waitForFunction(() => performance.getEntriesByName('partner-kpi:open-rows').length > 0);
-      const first = await app.page.evaluate(() => (window as unknown as { firstScreen: { recordsLoaded: boolean; items: string[]; counts: string[] } }).firstScreen);
+      const first = await app.page.evaluate(
+        () =>
+          (
+            window as unknown as {
+              firstScreen: { recordsLoaded: boolean; items: string[]; counts: string[] };
+            }
+          ).firstScreen,
+      );
       expect(first.recordsLoaded).toBe(false);
       expect(first.items.length).toBeGreaterThan(10);
       // The loaded records on screen (a frame after they are in): the same rows, the same counts.
-      await app.page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))));
+      await app.page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+      );
       expect(await shown()).toEqual({ items: first.items, counts: first.counts });
       if (list === 'leads') expect(first.items[0]).toContain('Narmada Agro Pvt Ltd');
     }
@@ -180,11 +228,24 @@ describe('the rep app', () => {
     const standing = app.section(/^Where you stand in the program/);
     await standing.getByText('program median').first().waitFor();
     const text = await standing.innerText();
-    expect(text).toMatch(/Win rate\s+(yours .+ · program median .+ · top quarter from|not enough partners to compare)/);
-    for (const other of ['BluePeak IT', 'Kaveri Solutions', 'Lotus Infotech', 'Metro Digital', 'Northstar Tech']) expect(text).not.toContain(other);
+    expect(text).toMatch(
+      /Win rate\s+(yours .+ · program median .+ · top quarter from|not enough partners to compare)/,
+    );
+    for (const other of [
+      'BluePeak IT',
+      'Kaveri Solutions',
+      'Lotus Infotech',
+      'Metro Digital',
+      'Northstar Tech',
+    ])
+      expect(text).not.toContain(other);
     await app.tab('KPIs');
     await app.page.getByRole('radio', { name: /Sunrise Systems/ }).check();
-    await app.section(/^Where you stand in the program/).getByText('program median').first().waitFor();
+    await app
+      .section(/^Where you stand in the program/)
+      .getByText('program median')
+      .first()
+      .waitFor();
   });
 
   it('shows every problem of invalid input next to its field and saves nothing', async () => {
@@ -244,7 +305,9 @@ describe('the rep app', () => {
     const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-export-'));
     const files = await source.exportCsv(folder);
     expect(Object.keys(files).sort()).toEqual(['deals.csv', 'leads.csv']);
-    expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe('id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at,notes');
+    expect(readFileSync(files['leads.csv']!, 'utf8').split('\n')[0]).toBe(
+      'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at,notes',
+    );
 
     const target = await openApp();
     await target.signIn('BluePeak IT');
@@ -253,7 +316,10 @@ describe('the rep app', () => {
     await target.page.getByLabel('leads.csv').setInputFiles(files['leads.csv']!);
     await target.page.getByLabel('deals.csv').setInputFiles(files['deals.csv']!);
     await target.page.getByRole('button', { name: 'Import', exact: true }).click();
-    await target.page.getByRole('status').filter({ hasText: /^Imported/ }).waitFor();
+    await target.page
+      .getByRole('status')
+      .filter({ hasText: /^Imported/ })
+      .waitFor();
     expect(await kpisOf(target)).toEqual(before);
     // The same records again: nothing new to send.
     await expect(target.syncStatus.textContent()).resolves.toContain('All changes saved to server');
@@ -287,36 +353,58 @@ describe('the rep app', () => {
     const screens: [string, () => Promise<void>][] = [
       ['today', () => app.tab('Today')],
       ['leads', () => app.tab('Leads')],
-      ['lead', async () => {
-        await app.page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
-        await app.page.getByRole('heading', { name: 'Edit' }).waitFor();
-      }],
-      ['new-lead', async () => {
-        await app.open('/leads/new');
-        await app.heading('Log a lead').waitFor();
-      }],
+      [
+        'lead',
+        async () => {
+          await app.page.getByRole('main').getByRole('listitem').first().getByRole('link').click();
+          await app.page.getByRole('heading', { name: 'Edit' }).waitFor();
+        },
+      ],
+      [
+        'new-lead',
+        async () => {
+          await app.open('/leads/new');
+          await app.heading('Log a lead').waitFor();
+        },
+      ],
       ['deals', () => app.tab('Deals')],
-      ['deal', async () => {
-        await app.page.getByRole('region', { name: /^Negotiation/ }).getByRole('link').first().click();
-        await app.page.getByRole('heading', { name: 'Stage history' }).waitFor();
-      }],
-      ['kpis', async () => {
-        await app.tab('KPIs');
-        await app.page.getByRole('heading', { name: 'Pipeline by stage' }).waitFor();
-      }],
+      [
+        'deal',
+        async () => {
+          await app.page
+            .getByRole('region', { name: /^Negotiation/ })
+            .getByRole('link')
+            .first()
+            .click();
+          await app.page.getByRole('heading', { name: 'Stage history' }).waitFor();
+        },
+      ],
+      [
+        'kpis',
+        async () => {
+          await app.tab('KPIs');
+          await app.page.getByRole('heading', { name: 'Pipeline by stage' }).waitFor();
+        },
+      ],
       ['settings', () => app.tab('Settings')],
-      ['signin', async () => {
-        await app.open('/signin');
-        await app.heading('Sign in').waitFor();
-        await app.page.getByLabel('I am').waitFor();
-      }],
+      [
+        'signin',
+        async () => {
+          await app.open('/signin');
+          await app.heading('Sign in').waitFor();
+          await app.page.getByLabel('I am').waitFor();
+        },
+      ],
     ];
     const problems: Record<string, string[]> = {};
     for (const [name, show] of screens) {
       await show();
       await app.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
       const violations = await app.accessibilityViolations();
-      if (violations.length) problems[name] = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+      if (violations.length)
+        problems[name] = violations.map(
+          (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+        );
     }
     expect(problems).toEqual({});
   });

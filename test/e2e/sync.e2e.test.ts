@@ -62,7 +62,9 @@ describe('sync between devices', () => {
     await phone.page.getByLabel('Contact name').fill('Ravi K. Nair');
     await phone.page.getByRole('button', { name: 'Save' }).click();
     await phone.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    await tablet.page.waitForFunction(() => document.querySelector<HTMLInputElement>('#contactName')?.value === 'Ravi K. Nair');
+    await tablet.page.waitForFunction(
+      () => document.querySelector<HTMLInputElement>('#contactName')?.value === 'Ravi K. Nair',
+    );
     await tablet.tab('Leads');
 
     await phone.page.context().setOffline(true);
@@ -93,7 +95,9 @@ describe('sync between devices', () => {
       }),
     );
     await app.page.getByRole('button', { name: 'Sign out' }).click();
-    expect(await dismissed).toBe('1 change has not been sent to the server yet and will be lost. Sign out anyway?');
+    expect(await dismissed).toBe(
+      '1 change has not been sent to the server yet and will be lost. Sign out anyway?',
+    );
     await expect(app.page.getByRole('heading', { name: 'Settings', level: 1 }).count()).resolves.toBe(1);
 
     // The lead was saved to this tab's journal too: that goes as well.
@@ -111,7 +115,9 @@ describe('sync between devices', () => {
 describe('refused sign-ins', () => {
   it('a token the server refuses: says the sign-in expired, keeps working and every change, and signing in again sends them', async () => {
     const app = await openApp();
-    const { users } = (await (await fetch(`${server!.origin}/api/demo-users`)).json()) as { users: { userId: string; role: string; partnerId?: string; partnerName?: string }[] };
+    const { users } = (await (await fetch(`${server!.origin}/api/demo-users`)).json()) as {
+      users: { userId: string; role: string; partnerId?: string; partnerName?: string }[];
+    };
     const person = users.find((user) => user.partnerName === 'Northstar Tech')!;
     // Signed with another key: it decodes on the device, and the server refuses it (4401).
     const forged = await new SignJWT({ role: person.role, programId: 'demo', partnerId: person.partnerId })

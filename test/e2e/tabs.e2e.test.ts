@@ -48,7 +48,9 @@ describe('two tabs of one browser', () => {
     await second.page.getByLabel('Contact name').fill('Sita K. Das');
     await second.page.getByRole('button', { name: 'Save' }).click();
     await second.page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
-    await first.page.waitForFunction(() => document.querySelector<HTMLInputElement>('#contactName')?.value === 'Sita K. Das');
+    await first.page.waitForFunction(
+      () => document.querySelector<HTMLInputElement>('#contactName')?.value === 'Sita K. Das',
+    );
     await first.syncSays('2 changes not yet sent');
 
     await first.tab('Settings');

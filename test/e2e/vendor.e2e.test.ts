@@ -67,14 +67,21 @@ describe('the vendor console', () => {
     // document, and the vendor's open console follows.
     await rep.page.context().setOffline(false);
     await rep.syncSays('All changes saved to server');
-    await vendor.kpi('Deals won').filter({ hasText: new RegExp(`^${wonBefore + 1}$`) }).waitFor();
+    await vendor
+      .kpi('Deals won')
+      .filter({ hasText: new RegExp(`^${wonBefore + 1}$`) })
+      .waitFor();
     await vendor.kpi('Revenue won').filter({ hasNotText: revenueBefore }).waitFor();
     await expect(vendor.stillSamePage()).resolves.toBe(true);
 
     // The ranking says the same, and that the figures are fresh.
     await vendor.vendorTab('Partners');
-    await expect(vendor.rankingFigure('Northstar Tech', 'Deals won').textContent()).resolves.toBe(String(wonBefore + 1));
-    await expect(vendor.rankingFigure('Northstar Tech', 'Figures as of').textContent()).resolves.toMatch(/just now|minutes? ago/);
+    await expect(vendor.rankingFigure('Northstar Tech', 'Deals won').textContent()).resolves.toBe(
+      String(wonBefore + 1),
+    );
+    await expect(vendor.rankingFigure('Northstar Tech', 'Figures as of').textContent()).resolves.toMatch(
+      /just now|minutes? ago/,
+    );
     await expect(vendor.stillSamePage()).resolves.toBe(true);
   });
 
@@ -87,15 +94,22 @@ describe('the vendor console', () => {
     await vendor.openPartnerPage('Northstar Tech');
     await vendor.fillTarget({ revenue: 'lots', deals: '2.5' });
     await expect(vendor.errorFor(/^Revenue target/)).resolves.toMatch(/"lots" is not an amount/);
-    await expect(vendor.errorFor('Deals to win')).resolves.toBe('Deals to win must be a whole number of deals.');
+    await expect(vendor.errorFor('Deals to win')).resolves.toBe(
+      'Deals to win must be a whole number of deals.',
+    );
     // A target of nothing is refused, not saved as ₹0 and 0 deals (#13 item 14).
     await vendor.fillTarget({ revenue: '0', deals: '' });
-    await expect.poll(() => vendor.errorFor(/^Revenue target/)).toBe('A target needs revenue or deals to win above 0: set one of them, or both.');
+    await expect
+      .poll(() => vendor.errorFor(/^Revenue target/))
+      .toBe('A target needs revenue or deals to win above 0: set one of them, or both.');
 
     await vendor.fillTarget({ revenue: '25,00,000', deals: '37' });
     await vendor.page.getByRole('status').filter({ hasText: 'Target saved.' }).waitFor();
     await vendor.syncSays('Up to date');
-    await vendor.section(/^Target for Q\d \d{4}$/).getByText(/ of 37$/).waitFor();
+    await vendor
+      .section(/^Target for Q\d \d{4}$/)
+      .getByText(/ of 37$/)
+      .waitFor();
 
     // On the partner's phone, without a reload: the target, what is won of it, and the coverage.
     const target = rep.section(/^Target for Q\d \d{4}$/);
@@ -122,7 +136,9 @@ describe('the vendor console', () => {
     await vendor.page.getByLabel('Period').selectOption({ label: 'Last 12 months' });
     await expect(vendor.kpi('Deals won').textContent()).resolves.toBe(wonOnline);
     await vendor.vendorTab('Partners');
-    await expect(vendor.rankingFigure('Kaveri Solutions', 'Deals won').textContent()).resolves.toMatch(/^\d+$/);
+    await expect(vendor.rankingFigure('Kaveri Solutions', 'Deals won').textContent()).resolves.toMatch(
+      /^\d+$/,
+    );
     await vendor.openPartnerPage('Kaveri Solutions');
     await vendor.openRecords('Deals');
     await vendor.page.getByRole('main').getByRole('listitem').first().getByRole('link').waitFor();
@@ -137,29 +153,44 @@ describe('the vendor console', () => {
     const vendor = await vendorDevice();
     await vendor.signInAsVendor('Sunrise Systems');
     const screens: [string, () => Promise<void>][] = [
-      ['vendor-program', async () => {
-        await vendor.vendorTab('Program');
-        await vendor.page.getByRole('heading', { name: 'Partners that need attention' }).waitFor();
-      }],
-      ['vendor-partners', async () => {
-        await vendor.vendorTab('Partners');
-        await vendor.rankingEntry('Sunrise Systems').waitFor();
-      }],
-      ['vendor-channels', async () => {
-        await vendor.vendorTab('Channels');
-        await vendor.page.getByRole('heading', { name: 'Close rate by month, last 12 months' }).waitFor();
-      }],
-      ['vendor-partner', async () => {
-        await vendor.openPartnerPage('Lotus Infotech');
-        await vendor.page.getByRole('heading', { name: 'Set a target' }).waitFor();
-      }],
+      [
+        'vendor-program',
+        async () => {
+          await vendor.vendorTab('Program');
+          await vendor.page.getByRole('heading', { name: 'Partners that need attention' }).waitFor();
+        },
+      ],
+      [
+        'vendor-partners',
+        async () => {
+          await vendor.vendorTab('Partners');
+          await vendor.rankingEntry('Sunrise Systems').waitFor();
+        },
+      ],
+      [
+        'vendor-channels',
+        async () => {
+          await vendor.vendorTab('Channels');
+          await vendor.page.getByRole('heading', { name: 'Close rate by month, last 12 months' }).waitFor();
+        },
+      ],
+      [
+        'vendor-partner',
+        async () => {
+          await vendor.openPartnerPage('Lotus Infotech');
+          await vendor.page.getByRole('heading', { name: 'Set a target' }).waitFor();
+        },
+      ],
     ];
     const problems: Record<string, string[]> = {};
     for (const [name, show] of screens) {
       await show();
       await vendor.page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
       const violations = await vendor.accessibilityViolations();
-      if (violations.length) problems[name] = violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+      if (violations.length)
+        problems[name] = violations.map(
+          (v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`,
+        );
     }
     expect(problems).toEqual({});
   });

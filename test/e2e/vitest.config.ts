@@ -13,7 +13,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 // main config gets it from the sveltekit() plugin; this one, which needs no Svelte, writes it the same
 // way on a fresh clone.
 if (!existsSync(join(root, '.svelte-kit', 'tsconfig.json'))) {
-  execFileSync(process.execPath, [join(root, 'node_modules', '@sveltejs', 'kit', 'svelte-kit.js'), 'sync'], { cwd: root, stdio: 'inherit' });
+  execFileSync(process.execPath, [join(root, 'node_modules', '@sveltejs', 'kit', 'svelte-kit.js'), 'sync'], {
+    cwd: root,
+    stdio: 'inherit',
+  });
 }
 
 export default defineConfig({

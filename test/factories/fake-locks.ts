@@ -19,7 +19,9 @@ export function fakeLocks(): Locks {
     const holders = held.get(name) ?? [];
     while (queue.length > 0) {
       const next = queue[0]!;
-      const compatible = holders.length === 0 || (next.mode === 'shared' && holders.every((holder) => holder.mode === 'shared'));
+      const compatible =
+        holders.length === 0 ||
+        (next.mode === 'shared' && holders.every((holder) => holder.mode === 'shared'));
       if (!compatible) break;
       queue.shift();
       holders.push(next);

@@ -3,7 +3,12 @@
  * the same file format (JournalFile over a buffer) and the same rules as the worker's — a file per
  * open journal, held while it is open, claimable by another once its journal is gone.
  */
-import { JournalFile, readRecords, type JournalRecord, type SyncHandle } from '../../src/lib/store/journal-file';
+import {
+  JournalFile,
+  readRecords,
+  type JournalRecord,
+  type SyncHandle,
+} from '../../src/lib/store/journal-file';
 import type { Claim, Journal, OpenJournal } from '../../src/lib/store/journal';
 
 /** A file's bytes behind the calls of a sync access handle. */

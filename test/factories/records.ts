@@ -30,7 +30,13 @@ export const DAY_MS = 86_400_000;
 export const HOUR_MS = 3_600_000;
 
 /** The time zones the property tests run in: half-hour and 45-minute offsets, DST north and south. */
-export const TIME_ZONES = ['Asia/Kolkata', 'America/New_York', 'UTC', 'Asia/Kathmandu', 'America/Santiago'] as const;
+export const TIME_ZONES = [
+  'Asia/Kolkata',
+  'America/New_York',
+  'UTC',
+  'Asia/Kathmandu',
+  'America/Santiago',
+] as const;
 
 /** Where generated instants fall: each window holds a daylight-saving change of New York or Santiago. */
 export interface TimeWindow {
@@ -63,7 +69,12 @@ export function localTime(tz: string, date: string, time = '00:00'): number {
   const [year, month, day] = dateParts(date);
   const match = /^(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{3}))?)?$/.exec(time);
   if (!match) throw new Error(`not a time: ${time}`);
-  const [hours, minutes, seconds, millis] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0), Number(match[4] ?? 0)];
+  const [hours, minutes, seconds, millis] = [
+    Number(match[1]),
+    Number(match[2]),
+    Number(match[3] ?? 0),
+    Number(match[4] ?? 0),
+  ];
   return new TZDate(year, month - 1, day, hours, minutes, seconds, millis, tz).getTime();
 }
 
@@ -133,7 +144,14 @@ export function deal(overrides: Partial<Deal> = {}): Deal {
 
 /** A deal made from a lead: same partner, rep and channel, linked by `leadId`. */
 export function dealFrom(source: Lead, overrides: Partial<Deal> = {}): Deal {
-  return deal({ partnerId: source.partnerId, repId: source.repId, channel: source.channel, leadId: source.id, createdAt: source.createdAt, ...overrides });
+  return deal({
+    partnerId: source.partnerId,
+    repId: source.repId,
+    channel: source.channel,
+    leadId: source.id,
+    createdAt: source.createdAt,
+    ...overrides,
+  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -169,7 +187,11 @@ export function instantSeedArb(window: TimeWindow): fc.Arbitrary<InstantSeed> {
     { weight: 3, arbitrary: fc.integer({ min: from, max: to }).map((at): InstantSeed => ({ at })) },
     {
       weight: 2,
-      arbitrary: fc.record({ key: fc.nat({ max: 99 }), tz: fc.constantFrom<string>(...TIME_ZONES), delta: fc.constantFrom(-1, 0, 1) }),
+      arbitrary: fc.record({
+        key: fc.nat({ max: 99 }),
+        tz: fc.constantFrom<string>(...TIME_ZONES),
+        delta: fc.constantFrom(-1, 0, 1),
+      }),
     },
   );
 }
@@ -277,7 +299,10 @@ interface Roster {
 
 function roster(partnerCount: number, repsPerPartner: number): Roster {
   const partners = Array.from({ length: partnerCount }, (_, i) => `p${i + 1}`);
-  return { partners, repsOf: (partner) => Array.from({ length: repsPerPartner }, (_, i) => `${partner}-r${i + 1}`) };
+  return {
+    partners,
+    repsOf: (partner) => Array.from({ length: repsPerPartner }, (_, i) => `${partner}-r${i + 1}`),
+  };
 }
 
 function buildLead(shape: LeadShape, id: string, team: Roster, keyDates: readonly string[]): Lead {
@@ -295,20 +320,39 @@ function buildLead(shape: LeadShape, id: string, team: Roster, keyDates: readonl
     ...optional('phone', shape.phone),
     ...optional('email', shape.email),
     ...optional('notes', shape.notes),
-    ...optional('qualifiedAt', shape.qualifiedAfter === undefined ? undefined : created + shape.qualifiedAfter),
+    ...optional(
+      'qualifiedAt',
+      shape.qualifiedAfter === undefined ? undefined : created + shape.qualifiedAfter,
+    ),
     ...optional('deletedAt', shape.deletedAfter === undefined ? undefined : created + shape.deletedAfter),
   };
 }
 
-function buildDeal(shape: DealShape, id: string, team: Roster, leads: readonly Lead[], currency: string, keyDates: readonly string[]): Deal {
+function buildDeal(
+  shape: DealShape,
+  id: string,
+  team: Roster,
+  leads: readonly Lead[],
+  currency: string,
+  keyDates: readonly string[],
+): Deal {
   const source = shape.lead === undefined || leads.length === 0 ? undefined : pick(leads, shape.lead);
   const partnerId = source?.partnerId ?? pick(team.partners, shape.partner);
-  const createdAt = source === undefined ? resolveInstant(shape.createdAt, keyDates) : source.createdAt + shape.sinceLead;
+  const createdAt =
+    source === undefined ? resolveInstant(shape.createdAt, keyDates) : source.createdAt + shape.sinceLead;
   const closed = shape.stage === 'won' || shape.stage === 'lost';
-  const closeAt = 'after' in shape.close ? createdAt + shape.close.after : Math.max(createdAt, resolveInstant(shape.close.at, keyDates));
+  const closeAt =
+    'after' in shape.close
+      ? createdAt + shape.close.after
+      : Math.max(createdAt, resolveInstant(shape.close.at, keyDates));
   const closedAt = closed ? closeAt : undefined;
-  const probability = closed ? DEFAULT_STAGE_PROBABILITY[shape.stage] : (shape.probability ?? DEFAULT_STAGE_PROBABILITY[shape.stage]);
-  const expectedCloseAt = closed || shape.expectedCloseAt === undefined ? undefined : resolveInstant(shape.expectedCloseAt, keyDates);
+  const probability = closed
+    ? DEFAULT_STAGE_PROBABILITY[shape.stage]
+    : (shape.probability ?? DEFAULT_STAGE_PROBABILITY[shape.stage]);
+  const expectedCloseAt =
+    closed || shape.expectedCloseAt === undefined
+      ? undefined
+      : resolveInstant(shape.expectedCloseAt, keyDates);
   return {
     id,
     partnerId,
@@ -331,7 +375,11 @@ function buildDeal(shape: DealShape, id: string, team: Roster, leads: readonly L
 
 const DEFAULT_TEAM = roster(3, 2);
 const DEFAULT_WINDOW = WINDOWS[0]!;
-const DEFAULT_KEY_DATES = [DEFAULT_WINDOW.fromDate, addDays(DEFAULT_WINDOW.fromDate, 26), DEFAULT_WINDOW.toDate];
+const DEFAULT_KEY_DATES = [
+  DEFAULT_WINDOW.fromDate,
+  addDays(DEFAULT_WINDOW.fromDate, 26),
+  DEFAULT_WINDOW.toDate,
+];
 
 /** One valid lead (partners p1..p3, two reps each), possibly deleted, with optional contact fields. */
 export const leadArb: fc.Arbitrary<Lead> = fc
@@ -340,9 +388,15 @@ export const leadArb: fc.Arbitrary<Lead> = fc
 
 /** One valid deal of any stage and currency (closed ones with closedAt), sometimes made from a lead `L1`. */
 export const dealArb: fc.Arbitrary<Deal> = fc
-  .tuple(dealShapeArb(DEFAULT_WINDOW), leadShapeArb(DEFAULT_WINDOW), fc.nat({ max: 9999 }), fc.constantFrom(...CURRENCIES))
+  .tuple(
+    dealShapeArb(DEFAULT_WINDOW),
+    leadShapeArb(DEFAULT_WINDOW),
+    fc.nat({ max: 9999 }),
+    fc.constantFrom(...CURRENCIES),
+  )
   .map(([shape, leadShape, n, currency]) => {
-    const source = shape.lead === undefined ? [] : [buildLead(leadShape, 'L1', DEFAULT_TEAM, DEFAULT_KEY_DATES)];
+    const source =
+      shape.lead === undefined ? [] : [buildLead(leadShape, 'L1', DEFAULT_TEAM, DEFAULT_KEY_DATES)];
     return buildDeal(shape, `D${n}`, DEFAULT_TEAM, source, currency, DEFAULT_KEY_DATES);
   });
 
@@ -377,7 +431,10 @@ export function programArb(options: ProgramOptions = {}): fc.Arbitrary<Generated
         partnerCount: fc.integer({ min: 1, max: options.maxPartners ?? 5 }),
         repCount: fc.integer({ min: 1, max: options.maxRepsPerPartner ?? 3 }),
         currency: fc.constantFrom(...CURRENCIES),
-        keyDays: fc.uniqueArray(fc.integer({ min: -5, max: windowBounds(window).days }), { minLength: 2, maxLength: 6 }),
+        keyDays: fc.uniqueArray(fc.integer({ min: -5, max: windowBounds(window).days }), {
+          minLength: 2,
+          maxLength: 6,
+        }),
         leads: fc.array(leadShapeArb(window), { maxLength: options.maxLeads ?? 25, size: 'max' }),
         deals: fc.array(dealShapeArb(window), { maxLength: options.maxDeals ?? 30, size: 'max' }),
       })
@@ -385,7 +442,9 @@ export function programArb(options: ProgramOptions = {}): fc.Arbitrary<Generated
         const team = roster(partnerCount, repCount);
         const keyDates = [...keyDays].sort((a, b) => a - b).map((day) => addDays(window.fromDate, day));
         const leads = leadShapes.map((shape, i) => buildLead(shape, `L${i + 1}`, team, keyDates));
-        const deals = dealShapes.map((shape, i) => buildDeal(shape, `D${i + 1}`, team, leads, currency, keyDates));
+        const deals = dealShapes.map((shape, i) =>
+          buildDeal(shape, `D${i + 1}`, team, leads, currency, keyDates),
+        );
         return {
           window,
           keyDates,
@@ -403,7 +462,10 @@ export function programArb(options: ProgramOptions = {}): fc.Arbitrary<Generated
  * A period of calendar dates around a window: from a key date or any day from 20 days before the
  * window, to a later key date or 1 to 75 days on, in one of TIME_ZONES.
  */
-export function periodArb(program: { window: TimeWindow; keyDates?: readonly string[] }): fc.Arbitrary<{ from: string; to: string; tz: string }> {
+export function periodArb(program: {
+  window: TimeWindow;
+  keyDates?: readonly string[];
+}): fc.Arbitrary<{ from: string; to: string; tz: string }> {
   const { window } = program;
   const keyDates = program.keyDates ?? [];
   const span = daysBetween(window.fromDate, window.toDate);
@@ -411,7 +473,10 @@ export function periodArb(program: { window: TimeWindow; keyDates?: readonly str
   return fc
     .record({
       from: keyDates.length === 0 ? anyDay : fc.oneof(anyDay, fc.constantFrom(...keyDates)),
-      length: fc.oneof({ weight: 1, arbitrary: fc.integer({ min: 1, max: 10 }) }, { weight: 3, arbitrary: fc.integer({ min: 1, max: 75 }) }),
+      length: fc.oneof(
+        { weight: 1, arbitrary: fc.integer({ min: 1, max: 10 }) },
+        { weight: 3, arbitrary: fc.integer({ min: 1, max: 75 }) },
+      ),
       toKey: fc.option(fc.nat({ max: 99 }), { nil: undefined }),
       tz: fc.constantFrom(...TIME_ZONES),
     })

@@ -8,7 +8,14 @@
  * ratios and days to 4 decimals, scores to 2.
  */
 import { TZDate } from '@date-fns/tz';
-import { CHANNELS, OPEN_STAGES, type Channel, type Deal, type Lead, type OpenStage } from '../../src/lib/domain';
+import {
+  CHANNELS,
+  OPEN_STAGES,
+  type Channel,
+  type Deal,
+  type Lead,
+  type OpenStage,
+} from '../../src/lib/domain';
 import type { ChannelReport, KpiReport } from '../../src/lib/kpi/report';
 
 export type ReferenceScope = { kind: 'all' } | { kind: 'partner'; id: string } | { kind: 'rep'; id: string };
@@ -121,7 +128,9 @@ function roundOrNull(value: number | null, decimals: number): number | null {
 }
 
 function minorDigitsOf(currency: string): number {
-  return new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  return (
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2
+  );
 }
 
 /** Wilson lower bound, as written in the spec. With no wins it is exactly 0 (p = 0 makes the two terms equal). */
@@ -129,7 +138,9 @@ export function referenceWilson(wins: number, trials: number): number {
   if (trials === 0 || wins === 0) return 0;
   const p = wins / trials;
   const n = trials;
-  return (p + (Z * Z) / (2 * n) - Z * Math.sqrt((p * (1 - p)) / n + (Z * Z) / (4 * n * n))) / (1 + (Z * Z) / n);
+  return (
+    (p + (Z * Z) / (2 * n) - Z * Math.sqrt((p * (1 - p)) / n + (Z * Z) / (4 * n * n))) / (1 + (Z * Z) / n)
+  );
 }
 
 function median(values: number[]): number {
@@ -142,7 +153,11 @@ function median(values: number[]): number {
 // ---------------------------------------------------------------------------------------------
 // The report
 
-export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], query: ReferenceQuery): ReferenceReport {
+export function referenceReport(
+  leads: readonly Lead[],
+  deals: readonly Deal[],
+  query: ReferenceQuery,
+): ReferenceReport {
   const { period, scope, channel, currency } = query;
   const digits = minorDigitsOf(currency);
   /** Money: minor units rounded to a whole minor unit, then divided into major units. */
@@ -155,9 +170,12 @@ export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], 
   const inP = (instant: number | undefined) => instant !== undefined && start <= instant && instant < end;
 
   const inScope = (record: { partnerId: string; repId: string }) =>
-    scope.kind === 'all' || (scope.kind === 'partner' ? record.partnerId === scope.id : record.repId === scope.id);
+    scope.kind === 'all' ||
+    (scope.kind === 'partner' ? record.partnerId === scope.id : record.repId === scope.id);
   const counts = (record: Lead | Deal) =>
-    record.deletedAt === undefined && inScope(record) && (channel === undefined || record.channel === channel);
+    record.deletedAt === undefined &&
+    inScope(record) &&
+    (channel === undefined || record.channel === channel);
 
   const myLeads = leads.filter(counts);
   const myDeals = deals.filter(counts);
@@ -168,11 +186,16 @@ export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], 
   // Prospects(P): leads created in P, and deals created in P with no lead. A prospect is converted
   // when its deal is won with closedAt < to; a lead's deal is any (not deleted) deal whose leadId
   // is the lead's id, wherever that deal is (scope and channel select prospects, not their deals).
-  const wonBeforeEnd = (d: Deal) => d.deletedAt === undefined && d.stage === 'won' && d.closedAt !== undefined && d.closedAt < end;
+  const wonBeforeEnd = (d: Deal) =>
+    d.deletedAt === undefined && d.stage === 'won' && d.closedAt !== undefined && d.closedAt < end;
   const prospects: { channel: Channel; createdAt: number; converted: boolean }[] = [
     ...myLeads
       .filter((l) => inP(l.createdAt))
-      .map((l) => ({ channel: l.channel, createdAt: l.createdAt, converted: deals.some((d) => d.leadId === l.id && wonBeforeEnd(d)) })),
+      .map((l) => ({
+        channel: l.channel,
+        createdAt: l.createdAt,
+        converted: deals.some((d) => d.leadId === l.id && wonBeforeEnd(d)),
+      })),
     ...myDeals
       .filter((d) => d.leadId === undefined && inP(d.createdAt))
       .map((d) => ({ channel: d.channel, createdAt: d.createdAt, converted: wonBeforeEnd(d) })),
@@ -228,11 +251,19 @@ export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], 
   const closeRateByMonth = monthsOverlapping(period).map((month) => {
     const ofMonth = prospects.filter((p) => localMonth(p.createdAt, period.tz) === month);
     const converted = ofMonth.filter((p) => p.converted).length;
-    return { month, prospects: ofMonth.length, converted, closeRate: ratio4(divide(converted, ofMonth.length)) };
+    return {
+      month,
+      prospects: ofMonth.length,
+      converted,
+      closeRate: ratio4(divide(converted, ofMonth.length)),
+    };
   });
 
   // KPI 6
-  const averageCycleDays = won.length === 0 ? null : won.reduce((sum, d) => sum + (d.closedAt ?? 0) - d.createdAt, 0) / won.length / MS_PER_DAY;
+  const averageCycleDays =
+    won.length === 0
+      ? null
+      : won.reduce((sum, d) => sum + (d.closedAt ?? 0) - d.createdAt, 0) / won.length / MS_PER_DAY;
   const dealVelocity =
     winRate === null || averageDealSize === null || averageCycleDays === null || averageCycleDays === 0
       ? null
@@ -240,7 +271,8 @@ export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], 
 
   // KPI 7: units one level below the scope that have any lead or deal in scope (at any time: the
   // spec's "in scope" is about partner / rep, the period only selects what is summed).
-  const unitOf = (record: { partnerId: string; repId: string }) => (scope.kind === 'all' ? record.partnerId : record.repId);
+  const unitOf = (record: { partnerId: string; repId: string }) =>
+    scope.kind === 'all' ? record.partnerId : record.repId;
   const units = [...new Set([...myLeads, ...myDeals].map(unitOf))];
   const unitFigures = units.map((id) => {
     const unitWon = won.filter((d) => unitOf(d) === id);
@@ -268,7 +300,9 @@ export function referenceReport(leads: readonly Lead[], deals: readonly Deal[], 
   // KPI 8: in scope all, partners below half the median deal success (nulls left out).
   let needsAttention: string[] = [];
   if (scope.kind === 'all') {
-    const rates = unitFigures.filter((u) => u.won + u.lost > 0).map((u) => ({ id: u.id, rate: u.won / (u.won + u.lost) }));
+    const rates = unitFigures
+      .filter((u) => u.won + u.lost > 0)
+      .map((u) => ({ id: u.id, rate: u.won / (u.won + u.lost) }));
     if (rates.length > 0) {
       const half = median(rates.map((r) => r.rate)) / 2;
       needsAttention = rates

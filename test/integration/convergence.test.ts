@@ -92,7 +92,11 @@ class Device {
   private listen(): void {
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       this.stored.push(update);
-      if (origin !== this && this.link) this.link.inFlight.push({ to: 'server', message: syncMessage((e) => syncProtocol.writeUpdate(e, update)) });
+      if (origin !== this && this.link)
+        this.link.inFlight.push({
+          to: 'server',
+          message: syncMessage((e) => syncProtocol.writeUpdate(e, update)),
+        });
     });
   }
 
@@ -122,9 +126,17 @@ class Device {
     const link: Link = { device: this, socket: undefined as unknown as MemorySocket, inFlight: [] };
     link.socket = new MemorySocket(link);
     this.link = link;
-    server.connect(link.socket, { token: this.token, protocol: SYNC_SUBPROTOCOL, address: '127.0.0.1', room: ROOM });
+    server.connect(link.socket, {
+      token: this.token,
+      protocol: SYNC_SUBPROTOCOL,
+      address: '127.0.0.1',
+      room: ROOM,
+    });
     // The client's hello, as y-websocket sends it on open.
-    link.inFlight.push({ to: 'server', message: syncMessage((e) => syncProtocol.writeSyncStep1(e, this.doc)) });
+    link.inFlight.push({
+      to: 'server',
+      message: syncMessage((e) => syncProtocol.writeSyncStep1(e, this.doc)),
+    });
   }
 
   disconnected(link: Link): void {
@@ -136,14 +148,16 @@ class Device {
     const decoder = decoding.createDecoder(message);
     const type = decoding.readVarUint(decoder);
     if (type === MESSAGE_SAVED) {
-      for (const [client, clock] of Y.decodeStateVector(decoding.readVarUint8Array(decoder))) this.acknowledged.set(client, Math.max(clock, this.acknowledged.get(client) ?? 0));
+      for (const [client, clock] of Y.decodeStateVector(decoding.readVarUint8Array(decoder)))
+        this.acknowledged.set(client, Math.max(clock, this.acknowledged.get(client) ?? 0));
       return;
     }
     if (type !== MESSAGE_SYNC) return;
     const reply = encoding.createEncoder();
     encoding.writeVarUint(reply, MESSAGE_SYNC);
     syncProtocol.readSyncMessage(decoder, reply, this.doc, this);
-    if (encoding.length(reply) > 1 && this.link) this.link.inFlight.push({ to: 'server', message: encoding.toUint8Array(reply) });
+    if (encoding.length(reply) > 1 && this.link)
+      this.link.inFlight.push({ to: 'server', message: encoding.toUint8Array(reply) });
   }
 }
 
@@ -158,7 +172,12 @@ function startServer(storage: ServerStorage): SyncServer {
   return new SyncServer({
     storage,
     // Tokens are not what this tests: a token is a rep's user id, checked within one microtask.
-    verifyToken: async (userId) => ({ ok: true, claims: { userId, role: 'rep', programId: 'prog1', partnerId: 'p1' }, issuedAt: 0, expiresAt: Number.MAX_SAFE_INTEGER }),
+    verifyToken: async (userId) => ({
+      ok: true,
+      claims: { userId, role: 'rep', programId: 'prog1', partnerId: 'p1' },
+      issuedAt: 0,
+      expiresAt: Number.MAX_SAFE_INTEGER,
+    }),
     roomAccess,
     updateRules: () => ({ roots: new Set(['deals', 'leads', 'meta']) }),
     tokenFromRequest: () => ({ token: undefined }),
@@ -176,7 +195,11 @@ async function settle(server: SyncServer): Promise<void> {
 }
 
 function stateOf(doc: Y.Doc): unknown {
-  return { deals: doc.getMap('deals').toJSON(), leads: doc.getMap('leads').toJSON(), meta: doc.getMap('meta').toJSON() };
+  return {
+    deals: doc.getMap('deals').toJSON(),
+    leads: doc.getMap('leads').toJSON(),
+    meta: doc.getMap('meta').toJSON(),
+  };
 }
 
 interface Outcome {
@@ -279,7 +302,11 @@ async function runSchedule(seed: number): Promise<Outcome> {
   // Everything acknowledged is stored: the stored state vector covers every acknowledgement.
   const storedState = Y.decodeStateVector(Y.encodeStateVector(stored));
   for (const device of devices) {
-    for (const [client, clock] of device.acknowledged) expect(storedState.get(client) ?? 0, `seed ${seed}: an acknowledged edit is not stored`).toBeGreaterThanOrEqual(clock);
+    for (const [client, clock] of device.acknowledged)
+      expect(
+        storedState.get(client) ?? 0,
+        `seed ${seed}: an acknowledged edit is not stored`,
+      ).toBeGreaterThanOrEqual(clock);
   }
   await server.close();
   return outcome;
@@ -293,16 +320,20 @@ function deliver(device: Device, flight: Flight): void {
 }
 
 describe('R5, R6 — convergence of devices and the sync server', () => {
-  it(`holds over ${SCHEDULES} seeded schedules of delay, reordering, duplication, loss, reloads and server restarts`, { timeout: 600_000 }, async () => {
-    const totals: Outcome = { steps: 0, delivered: 0, dropped: 0, duplicated: 0, reloads: 0, restarts: 0 };
-    for (let seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
-      const outcome = await runSchedule(seed);
-      for (const key of Object.keys(totals) as (keyof Outcome)[]) totals[key] += outcome[key];
-    }
-    // The fuzz did what it says: every kind of disorder happened many times.
-    expect(totals.dropped).toBeGreaterThan(SCHEDULES / 4);
-    expect(totals.duplicated).toBeGreaterThan(SCHEDULES / 4);
-    expect(totals.reloads).toBeGreaterThan(SCHEDULES / 4);
-    expect(totals.restarts).toBeGreaterThan(SCHEDULES / 10);
-  });
+  it(
+    `holds over ${SCHEDULES} seeded schedules of delay, reordering, duplication, loss, reloads and server restarts`,
+    { timeout: 600_000 },
+    async () => {
+      const totals: Outcome = { steps: 0, delivered: 0, dropped: 0, duplicated: 0, reloads: 0, restarts: 0 };
+      for (let seed = FIRST_SEED; seed < FIRST_SEED + SCHEDULES; seed++) {
+        const outcome = await runSchedule(seed);
+        for (const key of Object.keys(totals) as (keyof Outcome)[]) totals[key] += outcome[key];
+      }
+      // The fuzz did what it says: every kind of disorder happened many times.
+      expect(totals.dropped).toBeGreaterThan(SCHEDULES / 4);
+      expect(totals.duplicated).toBeGreaterThan(SCHEDULES / 4);
+      expect(totals.reloads).toBeGreaterThan(SCHEDULES / 4);
+      expect(totals.restarts).toBeGreaterThan(SCHEDULES / 10);
+    },
+  );
 });

@@ -25,7 +25,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { signToken } from '../../server/auth/tokens';
 import { openSqliteStorage } from '../../server/storage/sqlite-storage';
-import { createDeal, openPartnerDoc, readDeal, updateDeal, type PartnerDoc } from '../../src/lib/sync/partner-doc';
+import {
+  createDeal,
+  openPartnerDoc,
+  readDeal,
+  updateDeal,
+  type PartnerDoc,
+} from '../../src/lib/sync/partner-doc';
 import { deal } from '../factories/records';
 import { Rng, SyncClient, bearerProtocols, repClaims, socketUrl, until } from '../support/hostile-client';
 
@@ -64,7 +70,11 @@ class ServerProcess {
   exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
 
   constructor(env: NodeJS.ProcessEnv) {
-    this.child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+      cwd: ROOT,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     createInterface({ input: this.child.stdout }).on('line', (line) => {
       this.lines.push(line);
       for (const waiter of [...this.waiters]) waiter();
@@ -95,7 +105,11 @@ class ServerProcess {
           resolve(found);
         } else if (this.exit) {
           this.waiters.delete(check);
-          reject(new Error(`the server process exited (${JSON.stringify(this.exit)}) before it was ready:\n${this.stderr.join('\n')}`));
+          reject(
+            new Error(
+              `the server process exited (${JSON.stringify(this.exit)}) before it was ready:\n${this.stderr.join('\n')}`,
+            ),
+          );
         }
       };
       this.waiters.add(check);
@@ -152,7 +166,15 @@ describe('kill -9 at random moments', () => {
     const staticDir = mkdtempSync(join(tmpdir(), 'partner-kpi-kill-static-'));
     dirs.push(dataDir, staticDir);
     writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Partner KPI</title>');
-    const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: 'off', TOKEN_SECRET, KILL_LOOP_STATIC: staticDir };
+    const env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DEMO: 'off',
+      TOKEN_SECRET,
+      KILL_LOOP_STATIC: staticDir,
+    };
     const secret = new TextEncoder().encode(TOKEN_SECRET);
     const replay = `(seed ${SEED}: KILL_LOOP_SEED=${SEED} npx vitest run test/integration/kill-loop.test.ts)`;
 
@@ -174,7 +196,15 @@ describe('kill -9 at random moments', () => {
     const devices: Device[] = await Promise.all(
       ['r1', 'r2'].map(async (userId, i) => {
         const client = new SyncClient(`device of ${userId}`, 1_000_000 + i);
-        return { name: userId, client, pd: openPartnerDoc(client.doc), token: await signToken(repClaims(userId, 'p1'), secret, { ttl: '2h' }), deals: [], edits: [], acked: 0 };
+        return {
+          name: userId,
+          client,
+          pd: openPartnerDoc(client.doc),
+          token: await signToken(repClaims(userId, 'p1'), secret, { ttl: '2h' }),
+          deals: [],
+          edits: [],
+          acked: 0,
+        };
       }),
     );
     for (const device of devices) {
@@ -187,7 +217,17 @@ describe('kill -9 at random moments', () => {
       const title = `t${seq}`;
       if (device.deals.length === 0 || rng.chance(0.4)) {
         const dealId = `K-${device.name}-${device.deals.length}`;
-        createDeal(device.pd, deal({ id: dealId, partnerId: 'p1', repId: `p1-${device.name}`, title, createdAt: Date.UTC(2026, 0, 10) }), device.name);
+        createDeal(
+          device.pd,
+          deal({
+            id: dealId,
+            partnerId: 'p1',
+            repId: `p1-${device.name}`,
+            title,
+            createdAt: Date.UTC(2026, 0, 10),
+          }),
+          device.name,
+        );
         device.deals.push(dealId);
         device.edits.push({ seq, device, dealId, title, clock: device.client.clock });
       } else {
@@ -203,7 +243,12 @@ describe('kill -9 at random moments', () => {
       await until([client], () => client.synced || client.gone, WAIT_MS, `${device.name} to sync`);
       for (let made = 0; made < count && !client.gone; made++) {
         if (client.clock - device.acked >= WINDOW) {
-          await until([client], () => client.clock - device.acked < WINDOW || client.gone, WAIT_MS, `"saved" for ${device.name}'s edits`);
+          await until(
+            [client],
+            () => client.clock - device.acked < WINDOW || client.gone,
+            WAIT_MS,
+            `"saved" for ${device.name}'s edits`,
+          );
           if (client.gone) return;
         }
         edit(device);
@@ -225,26 +270,36 @@ describe('kill -9 at random moments', () => {
         await storage.close();
       }
       if (updates.length < rowsBefore) compactions++;
-      if (process.env['KILL_LOOP_DEBUG']) console.log(`${when}: ${updates.length} rows; acknowledged ${devices.map((device) => `${device.name} ${device.acked}/${device.client.clock}`).join(', ')}`);
+      if (process.env['KILL_LOOP_DEBUG'])
+        console.log(
+          `${when}: ${updates.length} rows; acknowledged ${devices.map((device) => `${device.name} ${device.acked}/${device.client.clock}`).join(', ')}`,
+        );
       rowsBefore = updates.length;
       const doc = new Y.Doc();
       try {
         Y.applyUpdate(doc, Y.mergeUpdates(updates));
       } catch (error) {
-        throw new Error(`${when}: the stored log (${updates.length} rows) does not load: ${(error as Error).message} ${replay}`, { cause: error });
+        throw new Error(
+          `${when}: the stored log (${updates.length} rows) does not load: ${(error as Error).message} ${replay}`,
+          { cause: error },
+        );
       }
       const stored = openPartnerDoc(doc);
       const lost: string[] = [];
       for (const device of devices) {
         const storedClock = Y.getState(doc.store, device.client.clientID);
-        if (storedClock < device.acked) lost.push(`${device.name}: acknowledged up to clock ${device.acked}, stored up to ${storedClock}`);
+        if (storedClock < device.acked)
+          lost.push(`${device.name}: acknowledged up to clock ${device.acked}, stored up to ${storedClock}`);
         // Each deal as the device last wrote it, or later: never older than its last acknowledged edit.
         const lastAcked = new Map<string, Edit>();
         for (const made of device.edits) if (made.clock <= device.acked) lastAcked.set(made.dealId, made);
         for (const [dealId, made] of lastAcked) {
           const title = readDeal(stored, dealId)?.title;
           const storedSeq = title === undefined ? -1 : Number(title.slice(1));
-          if (storedSeq < made.seq) lost.push(`${device.name}: deal ${dealId} was acknowledged with title ${made.title}, the stored log has ${title ?? 'no such deal'}`);
+          if (storedSeq < made.seq)
+            lost.push(
+              `${device.name}: deal ${dealId} was acknowledged with title ${made.title}, the stored log has ${title ?? 'no such deal'}`,
+            );
         }
       }
       stored.close();
@@ -262,7 +317,8 @@ describe('kill -9 at random moments', () => {
       ['around the compaction', 900, 1_250],
     ] as const;
     const schedule = Array.from({ length: KILLS }, (_, kill) => {
-      if (kill % 4 === 3) return { kind: 'burst' as const, window: windows[Math.floor(kill / 4) % windows.length]! };
+      if (kill % 4 === 3)
+        return { kind: 'burst' as const, window: windows[Math.floor(kill / 4) % windows.length]! };
       if (kill === 1 || kill === 13) return { kind: 'start-up' as const, delay: rng.between(0, 40) };
       return { kind: 'steady' as const, delay: rng.between(0, 700), fromSynced: rng.chance(0.65) };
     });
@@ -270,7 +326,8 @@ describe('kill -9 at random moments', () => {
     for (const [kill, plan] of schedule.entries()) {
       const origin = await startNext();
       const server = active!;
-      for (const device of devices) device.client.connect(socketUrl(origin, ROOM), bearerProtocols(device.token));
+      for (const device of devices)
+        device.client.connect(socketUrl(origin, ROOM), bearerProtocols(device.token));
       let loops: Promise<void>[];
       if (plan.kind === 'burst') {
         loops = devices.map((device) => editLoop(device, BURST));
@@ -295,13 +352,22 @@ describe('kill -9 at random moments', () => {
         }
         await new Promise((resolve) => setTimeout(resolve, plan.delay));
       }
-      if (server.exit) throw new Error(`the server exited by itself (${JSON.stringify(server.exit)}) before kill ${kill}:\n${server.stderr.join('\n')}`);
+      if (server.exit)
+        throw new Error(
+          `the server exited by itself (${JSON.stringify(server.exit)}) before kill ${kill}:\n${server.stderr.join('\n')}`,
+        );
       await server.kill();
       if (devices.some((device) => device.client.clock > device.acked)) killsInFlight++;
       for (const device of devices) device.client.dropped();
       await Promise.all(loops).catch(() => {});
-      acknowledgedAtKills = devices.reduce((sum, device) => sum + device.edits.filter((made) => made.clock <= device.acked).length, 0);
-      const moment = plan.kind === 'burst' ? plan.window[0] : `${plan.delay} ms after ${plan.kind === 'steady' && plan.fromSynced ? 'the devices synced' : 'the server listened'}`;
+      acknowledgedAtKills = devices.reduce(
+        (sum, device) => sum + device.edits.filter((made) => made.clock <= device.acked).length,
+        0,
+      );
+      const moment =
+        plan.kind === 'burst'
+          ? plan.window[0]
+          : `${plan.delay} ms after ${plan.kind === 'steady' && plan.fromSynced ? 'the devices synced' : 'the server listened'}`;
       await checkStored(`after kill ${kill + 1} (${plan.kind}, ${moment})`);
       // Offline meanwhile: edits the next connection's sync step 2 carries.
       for (const device of devices) for (let n = rng.between(0, 2); n > 0; n--) edit(device);
@@ -309,7 +375,8 @@ describe('kill -9 at random moments', () => {
 
     // The end: everything is acknowledged, a fresh client sees each deal as its device last wrote it.
     const origin = await startNext();
-    for (const device of devices) device.client.connect(socketUrl(origin, ROOM), bearerProtocols(device.token));
+    for (const device of devices)
+      device.client.connect(socketUrl(origin, ROOM), bearerProtocols(device.token));
     await until(
       devices.map((device) => device.client),
       () => devices.every((device) => device.client.synced && device.acked >= device.client.clock),
@@ -317,8 +384,16 @@ describe('kill -9 at random moments', () => {
       'every edit to be acknowledged after the last restart',
     );
     const checker = new SyncClient('checker');
-    checker.connect(socketUrl(origin, ROOM), bearerProtocols(await signToken(repClaims('r3', 'p1'), secret, { ttl: '1h' })));
-    await until([checker], () => checker.synced || checker.serverCloses.length > 0, WAIT_MS, 'a fresh client to sync');
+    checker.connect(
+      socketUrl(origin, ROOM),
+      bearerProtocols(await signToken(repClaims('r3', 'p1'), secret, { ttl: '1h' })),
+    );
+    await until(
+      [checker],
+      () => checker.synced || checker.serverCloses.length > 0,
+      WAIT_MS,
+      'a fresh client to sync',
+    );
     expect(checker.serverCloses, `the room did not load ${replay}`).toEqual([]);
     const seen = openPartnerDoc(checker.doc);
     const wrong: string[] = [];
@@ -327,7 +402,8 @@ describe('kill -9 at random moments', () => {
       for (const dealId of device.deals) {
         const expected = readDeal(own, dealId)?.title;
         const actual = readDeal(seen, dealId)?.title;
-        if (actual !== expected) wrong.push(`${dealId}: ${device.name} wrote ${expected}, a fresh client sees ${actual}`);
+        if (actual !== expected)
+          wrong.push(`${dealId}: ${device.name} wrote ${expected}, a fresh client sees ${actual}`);
       }
     }
     expect(wrong, replay).toEqual([]);
@@ -340,7 +416,11 @@ describe('kill -9 at random moments', () => {
     // The guard: the loop did what it is for.
     expect(schedule.length).toBeGreaterThanOrEqual(20);
     expect(compactions, `compaction ran fewer than twice between kills ${replay}`).toBeGreaterThanOrEqual(2);
-    expect(acknowledgedAtKills, `few edits were acknowledged before the last kill ${replay}`).toBeGreaterThan(2_000);
-    expect(killsInFlight, `few kills came while edits were unacknowledged ${replay}`).toBeGreaterThanOrEqual(5);
+    expect(acknowledgedAtKills, `few edits were acknowledged before the last kill ${replay}`).toBeGreaterThan(
+      2_000,
+    );
+    expect(killsInFlight, `few kills came while edits were unacknowledged ${replay}`).toBeGreaterThanOrEqual(
+      5,
+    );
   }, 180_000);
 });

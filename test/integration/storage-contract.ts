@@ -84,7 +84,9 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       const loaded = await storage.load(PARTNER_X);
       expect(loaded.lastSeq).toBe(last);
       expect(loaded.updates).toHaveLength(4);
-      [bytes(1), bytes(2), patterned(1000, 3), bytes(4)].forEach((update, i) => expectSameBytes(loaded.updates[i], update));
+      [bytes(1), bytes(2), patterned(1000, 3), bytes(4)].forEach((update, i) =>
+        expectSameBytes(loaded.updates[i], update),
+      );
       const next = await storage.append(PARTNER_X, bytes(5));
       expect(next).toBeGreaterThan(last);
       await storage.compact(PARTNER_X, bytes(50), last);
@@ -150,7 +152,10 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       const fourth = await storage.append(PARTNER_X, bytes(4));
 
       await storage.compact(PARTNER_X, bytes(12), second);
-      expect(await storage.load(PARTNER_X)).toEqual({ updates: [bytes(12), bytes(3), bytes(4)], lastSeq: fourth });
+      expect(await storage.load(PARTNER_X)).toEqual({
+        updates: [bytes(12), bytes(3), bytes(4)],
+        lastSeq: fourth,
+      });
 
       await storage.compact(PARTNER_X, bytes(1, 2, 3, 4), fourth);
       expect(await storage.load(PARTNER_X)).toEqual({ updates: [bytes(1, 2, 3, 4)], lastSeq: fourth });
@@ -229,7 +234,9 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
         D1: { stage: 'proposal', amount: 1500 },
         D2: { stage: 'won', amount: 5000 },
       });
-      expect(Y.decodeStateVector(Y.encodeStateVector(fresh))).toEqual(Y.decodeStateVector(Y.encodeStateVector(manager)));
+      expect(Y.decodeStateVector(Y.encodeStateVector(fresh))).toEqual(
+        Y.decodeStateVector(Y.encodeStateVector(manager)),
+      );
     });
 
     it('lists the rooms that have data, compacted ones included', async () => {
@@ -276,7 +283,9 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
       expectSameRoom(await again.load(PARTNER_X), partnerX);
       expectSameRoom(await again.load(PROGRAM), program);
       expect(await again.bytesStored()).toBe(stored);
-      expect(await again.append(PARTNER_X, bytes(3))).toBeGreaterThan(Math.max(partnerX.lastSeq, program.lastSeq));
+      expect(await again.append(PARTNER_X, bytes(3))).toBeGreaterThan(
+        Math.max(partnerX.lastSeq, program.lastSeq),
+      );
     });
 
     it('keeps revocations in order, each once, and gives those after a seq', async () => {
@@ -287,7 +296,9 @@ export function describeRoomStorageContract(name: string, open: () => Promise<Op
         { seq: first, subject: 'r1', revokedAt: 1000 },
         { seq: second, subject: '0f3a9c', revokedAt: 2000 },
       ]);
-      expect(await storage.revocationsAfter(first)).toEqual([{ seq: second, subject: '0f3a9c', revokedAt: 2000 }]);
+      expect(await storage.revocationsAfter(first)).toEqual([
+        { seq: second, subject: '0f3a9c', revokedAt: 2000 },
+      ]);
       expect(await storage.revocationsAfter(second)).toEqual([]);
     });
 

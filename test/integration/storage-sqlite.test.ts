@@ -59,7 +59,9 @@ describe('SQLite storage file', () => {
     const reader = new Database(file, { readonly: true });
     try {
       const seq = await storage.append('program/p1/partner/x', new Uint8Array([4, 2]));
-      const row = reader.prepare<[number], { room: string; data: Buffer }>('SELECT room, data FROM updates WHERE seq = ?').get(seq);
+      const row = reader
+        .prepare<[number], { room: string; data: Buffer }>('SELECT room, data FROM updates WHERE seq = ?')
+        .get(seq);
       expect(row?.room).toBe('program/p1/partner/x');
       expect([...row!.data]).toEqual([4, 2]);
     } finally {

@@ -43,15 +43,18 @@ function open(url: string, options: { origin?: string; protocols?: string[] } = 
   const messages: Uint8Array[] = [];
   ws.on('message', (data: Buffer) => messages.push(new Uint8Array(data)));
   ws.on('error', () => {});
-  const outcome = new Promise<{ open: true; protocol: string } | { open: false; status: number }>((resolve) => {
-    ws.once('open', () => resolve({ open: true, protocol: ws.protocol }));
-    ws.once('unexpected-response', (_req, res) => resolve({ open: false, status: res.statusCode ?? 0 }));
-  });
+  const outcome = new Promise<{ open: true; protocol: string } | { open: false; status: number }>(
+    (resolve) => {
+      ws.once('open', () => resolve({ open: true, protocol: ws.protocol }));
+      ws.once('unexpected-response', (_req, res) => resolve({ open: false, status: res.statusCode ?? 0 }));
+    },
+  );
   const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
   return { ws, messages, outcome, closed };
 }
 
-const socketUrl = (h: Harness, room: string, query = '') => `${h.server.origin.replace('http', 'ws')}/sync/${room}${query}`;
+const socketUrl = (h: Harness, room: string, query = '') =>
+  `${h.server.origin.replace('http', 'ws')}/sync/${room}${query}`;
 
 function savedVectors(messages: Uint8Array[]): Map<number, number>[] {
   return messages.flatMap((message) => {
@@ -65,9 +68,16 @@ describe('at the upgrade', () => {
   it('refuses a page of a foreign origin, and takes this host and ALLOWED_ORIGINS', async () => {
     harness = await createHarness({ allowedOrigins: 'https://partners.example.org' });
     const query = `?token=${await harness.token(rep)}`;
-    expect(await open(socketUrl(harness, ROOM, query), { origin: 'https://evil.example' }).outcome).toEqual({ open: false, status: 403 });
-    expect((await open(socketUrl(harness, ROOM, query), { origin: harness.server.origin }).outcome).open).toBe(true);
-    expect((await open(socketUrl(harness, ROOM, query), { origin: 'https://partners.example.org' }).outcome).open).toBe(true);
+    expect(await open(socketUrl(harness, ROOM, query), { origin: 'https://evil.example' }).outcome).toEqual({
+      open: false,
+      status: 403,
+    });
+    expect(
+      (await open(socketUrl(harness, ROOM, query), { origin: harness.server.origin }).outcome).open,
+    ).toBe(true);
+    expect(
+      (await open(socketUrl(harness, ROOM, query), { origin: 'https://partners.example.org' }).outcome).open,
+    ).toBe(true);
   });
 
   it('closes the sockets of one address past its limit with 1013, and takes others', async () => {
@@ -88,7 +98,10 @@ describe('at the upgrade', () => {
 
   it('answers 404 to an upgrade outside /sync/', async () => {
     harness = await createHarness();
-    expect(await open(`${harness.server.origin.replace('http', 'ws')}/elsewhere`).outcome).toEqual({ open: false, status: 404 });
+    expect(await open(`${harness.server.origin.replace('http', 'ws')}/elsewhere`).outcome).toEqual({
+      open: false,
+      status: 404,
+    });
   });
 });
 
@@ -186,18 +199,35 @@ describe('HTTP', () => {
 
   it('signs a demo user in with a token the sync endpoint accepts; refuses unknown users', async () => {
     harness = await createHarness({ demo: true });
-    const { users } = (await (await fetch(`${harness.server.origin}/api/demo-users`)).json()) as { users: { userId: string; role: string; partnerId?: string; programId: string }[] };
+    const { users } = (await (await fetch(`${harness.server.origin}/api/demo-users`)).json()) as {
+      users: { userId: string; role: string; partnerId?: string; programId: string }[];
+    };
     const rep = users.find((user) => user.role === 'rep')!;
     expect(users.some((user) => user.role === 'vendor_manager')).toBe(true);
-    const response = await fetch(`${harness.server.origin}/api/demo-sign-in`, { method: 'POST', body: JSON.stringify({ userId: rep.userId }) });
+    const response = await fetch(`${harness.server.origin}/api/demo-sign-in`, {
+      method: 'POST',
+      body: JSON.stringify({ userId: rep.userId }),
+    });
     const signed = (await response.json()) as { token: string; expiresAt: number };
     const verified = await verifyToken(signed.token, harness.server.secret);
-    expect(verified).toMatchObject({ ok: true, claims: { userId: rep.userId, role: 'rep', partnerId: rep.partnerId } });
+    expect(verified).toMatchObject({
+      ok: true,
+      claims: { userId: rep.userId, role: 'rep', partnerId: rep.partnerId },
+    });
     const client = harness.connect(`program/${rep.programId}/partner/${rep.partnerId}`, signed.token);
     await client.synced;
     expect(client.doc.getMap('deals').size).toBeGreaterThan(0);
-    expect((await fetch(`${harness.server.origin}/api/demo-sign-in`, { method: 'POST', body: '{"userId":"nobody"}' })).status).toBe(404);
-    expect((await fetch(`${harness.server.origin}/api/demo-sign-in`, { method: 'POST', body: 'not json' })).status).toBe(400);
+    expect(
+      (
+        await fetch(`${harness.server.origin}/api/demo-sign-in`, {
+          method: 'POST',
+          body: '{"userId":"nobody"}',
+        })
+      ).status,
+    ).toBe(404);
+    expect(
+      (await fetch(`${harness.server.origin}/api/demo-sign-in`, { method: 'POST', body: 'not json' })).status,
+    ).toBe(400);
   });
 
   it('has no demo API when the demo is off', async () => {
@@ -207,7 +237,10 @@ describe('HTTP', () => {
 
   it('lists the program’s partners to its vendor staff signing in with a link, and to nobody else', async () => {
     harness = await createHarness({ demo: true });
-    const partners = (token?: string) => fetch(`${harness!.server.origin}/api/partners`, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
+    const partners = (token?: string) =>
+      fetch(`${harness!.server.origin}/api/partners`, {
+        headers: token ? { Authorization: `Bearer ${token}` } : {},
+      });
     const vendor = await harness.token({ userId: 'v-anita', role: 'vendor_manager', programId: 'demo' });
     const response = await partners(vendor);
     expect(response.status).toBe(200);
@@ -215,7 +248,18 @@ describe('HTTP', () => {
     expect(body.partners.length).toBeGreaterThan(1);
     expect(body.partners.every((partner) => Object.keys(partner).sort().join() === 'id,name')).toBe(true);
     // A partner's people see no other partner; no token, a forged one or a revoked one: nothing.
-    expect((await partners(await harness.token({ userId: 'r1', role: 'rep', programId: 'demo', partnerId: body.partners[0]!.id }))).status).toBe(403);
+    expect(
+      (
+        await partners(
+          await harness.token({
+            userId: 'r1',
+            role: 'rep',
+            programId: 'demo',
+            partnerId: body.partners[0]!.id,
+          }),
+        )
+      ).status,
+    ).toBe(403);
     expect((await partners()).status).toBe(401);
     expect((await partners(`${vendor.slice(0, -4)}AAAA`)).status).toBe(401);
     await harness.server.storage.revoke('v-anita', Date.now() + 1000);
@@ -224,7 +268,9 @@ describe('HTTP', () => {
     await harness.restart();
     expect((await partners(vendor)).status).toBe(401);
     // Another program's vendor manager gets that program's partners: none here.
-    const other = await partners(await harness.token({ userId: 'v-x', role: 'vendor_manager', programId: 'other' }));
+    const other = await partners(
+      await harness.token({ userId: 'v-x', role: 'vendor_manager', programId: 'other' }),
+    );
     expect(await other.json()).toEqual({ partners: [] });
   });
 });

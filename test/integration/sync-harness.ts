@@ -21,7 +21,10 @@ export interface Harness {
   dataDir: string;
   /** Starts the server again on the same DATA_DIR (after `server.close()`). */
   restart(): Promise<RunningServer>;
-  token(claims: TokenClaims, options?: { ttl?: string | number; now?: number; secret?: Uint8Array }): Promise<string>;
+  token(
+    claims: TokenClaims,
+    options?: { ttl?: string | number; now?: number; secret?: Uint8Array },
+  ): Promise<string>;
   connect(room: string, token: string | undefined, doc?: Y.Doc): Client;
   cleanup(): Promise<void>;
 }
@@ -36,11 +39,19 @@ export interface Client {
   destroy(): void;
 }
 
-export async function createHarness(options: Partial<StartOptions> & { demo?: boolean; allowedOrigins?: string } = {}): Promise<Harness> {
+export async function createHarness(
+  options: Partial<StartOptions> & { demo?: boolean; allowedOrigins?: string } = {},
+): Promise<Harness> {
   const dataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-sync-'));
   const staticDir = mkdtempSync(join(tmpdir(), 'partner-kpi-static-'));
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Partner KPI</title>');
-  const config = readConfig({ DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', DEMO: options.demo ? 'on' : 'off', ALLOWED_ORIGINS: options.allowedOrigins ?? '' });
+  const config = readConfig({
+    DATA_DIR: dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO: options.demo ? 'on' : 'off',
+    ALLOWED_ORIGINS: options.allowedOrigins ?? '',
+  });
   const start = () => startServer({ rollupDelayMs: 0, log: () => {}, ...options, config, staticDir });
   const clients = new Set<Client>();
   const harness: Harness = {
@@ -51,7 +62,10 @@ export async function createHarness(options: Partial<StartOptions> & { demo?: bo
       return harness.server;
     },
     token(claims, { ttl = '1h', now, secret } = {}) {
-      return signToken(claims, secret ?? harness.server.secret, { ttl, ...(now === undefined ? {} : { now }) });
+      return signToken(claims, secret ?? harness.server.secret, {
+        ttl,
+        ...(now === undefined ? {} : { now }),
+      });
     },
     connect(room, token, doc = new Y.Doc()) {
       const url = harness.server.origin.replace('http', 'ws') + '/sync';
@@ -60,7 +74,9 @@ export async function createHarness(options: Partial<StartOptions> & { demo?: bo
         params: token ? { token } : {},
         disableBc: true,
       });
-      const closed = new Promise<number>((resolve) => provider.on('connection-close', (event) => event && resolve(event.code)));
+      const closed = new Promise<number>((resolve) =>
+        provider.on('connection-close', (event) => event && resolve(event.code)),
+      );
       const synced = new Promise<void>((resolve) => {
         if (provider.synced) resolve();
         provider.on('sync', (isSynced: boolean) => isSynced && resolve());
@@ -110,7 +126,9 @@ export function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Ar
 
 /** A bare socket speaking the protocol by hand, to send what the stock client never would. */
 export async function rawSocket(h: Harness, room: string, token: string) {
-  const ws = new WebSocket(`${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`);
+  const ws = new WebSocket(
+    `${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`,
+  );
   const messages: Uint8Array[] = [];
   const waiting: (() => void)[] = [];
   ws.on('message', (data: Buffer) => {
@@ -133,7 +151,8 @@ export async function rawSocket(h: Harness, room: string, token: string) {
     syncSteps: (step: number) => messages.filter((message) => isSyncStep(message, step)).length,
     /** Resolves when a sync message of `step` has arrived. */
     async reply(step: number): Promise<void> {
-      while (!messages.some((message) => isSyncStep(message, step))) await new Promise<void>((wake) => waiting.push(wake));
+      while (!messages.some((message) => isSyncStep(message, step)))
+        await new Promise<void>((wake) => waiting.push(wake));
     },
   };
 }

@@ -8,7 +8,18 @@ import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
 import type { Deal } from '../../src/lib/domain/schema';
 import { createDeal, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
-import { ROLLUP_ENTRY_VERSION, initProgram, openProgramDoc, readPartners, readReps, readRollups, readStaff, readTargets, readTotals, setTarget } from '../../src/lib/sync/program-doc';
+import {
+  ROLLUP_ENTRY_VERSION,
+  initProgram,
+  openProgramDoc,
+  readPartners,
+  readReps,
+  readRollups,
+  readStaff,
+  readTargets,
+  readTotals,
+  setTarget,
+} from '../../src/lib/sync/program-doc';
 import { encodePackedRollup } from '../../src/lib/kpi/packed';
 import type { TokenClaims } from '../../server/auth/claims';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
@@ -24,7 +35,13 @@ const rep1: TokenClaims = { userId: 'r1', role: 'rep', programId: PROGRAM, partn
 const rep2: TokenClaims = { userId: 'r2', role: 'rep', programId: PROGRAM, partnerId: 'p1' };
 const vendor: TokenClaims = { userId: 'v1', role: 'vendor_manager', programId: PROGRAM };
 const T0 = Date.UTC(2026, 10, 2, 9);
-const PROGRAM_SETTINGS = { id: PROGRAM, name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 } };
+const PROGRAM_SETTINGS = {
+  id: PROGRAM,
+  name: 'Demo',
+  currency: 'INR',
+  timeZone: 'Asia/Kolkata',
+  stageProbabilities: { prospecting: 10, qualified: 25, proposal: 50, negotiation: 75, won: 100, lost: 0 },
+};
 
 function deal(overrides: Partial<Deal> = {}): Deal {
   return {
@@ -43,9 +60,11 @@ function deal(overrides: Partial<Deal> = {}): Deal {
   } as Deal;
 }
 
-const sameState = (a: Y.Doc, b: Y.Doc) => Buffer.from(Y.encodeStateVector(a)).equals(Buffer.from(Y.encodeStateVector(b)));
+const sameState = (a: Y.Doc, b: Y.Doc) =>
+  Buffer.from(Y.encodeStateVector(a)).equals(Buffer.from(Y.encodeStateVector(b)));
 /** Resolves when both docs hold the same state, checked after every update of either. */
-const converged = (a: Y.Doc, b: Y.Doc) => Promise.race([untilDoc(a, () => sameState(a, b)), untilDoc(b, () => sameState(a, b))]);
+const converged = (a: Y.Doc, b: Y.Doc) =>
+  Promise.race([untilDoc(a, () => sameState(a, b)), untilDoc(b, () => sameState(a, b))]);
 
 let harness: Harness;
 beforeEach(async () => {
@@ -74,7 +93,8 @@ describe('two reps of one partner, offline at times', () => {
     a.provider.connect();
     b.provider.connect();
     await converged(a.doc, b.doc);
-    for (const doc of [da, db]) expect(readDeal(doc, 'D1')).toMatchObject({ amount: 5_000_000_00, title: 'Forty-two laptops' });
+    for (const doc of [da, db])
+      expect(readDeal(doc, 'D1')).toMatchObject({ amount: 5_000_000_00, title: 'Forty-two laptops' });
   });
 
   it('agree on one value when both edit the same field', async () => {
@@ -117,7 +137,11 @@ describe('the vendor', () => {
     });
     const rep = harness.connect(PARTNER_ROOM, await harness.token(rep1));
     await rep.synced;
-    createDeal(openPartnerDoc(rep.doc), deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }), 'r1');
+    createDeal(
+      openPartnerDoc(rep.doc),
+      deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }),
+      'r1',
+    );
     // In the rollups room, which the server alone writes; never in the program document.
     const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
     const seen = openProgramDoc(rollups.doc);
@@ -125,7 +149,11 @@ describe('the vendor', () => {
     expect(readRollups(openProgramDoc(admin.doc)).size).toBe(0);
     const rollup = readRollups(seen).get('p1')!;
     expect(rollup.lastSyncAt).toBeGreaterThan(0);
-    expect([...rollup.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
+    expect(
+      [...rollup.rollup.series.values()].some((series) =>
+        [...series.days.values()].some((bucket) => bucket.won === 1),
+      ),
+    ).toBe(true);
   });
 
   it('sees the rollup of a partner whose fold the server did not live to write: folded on the next start', async () => {
@@ -141,7 +169,11 @@ describe('the vendor', () => {
     });
     await storage.append(PROGRAM_ROOM, Y.encodeStateAsUpdate(program.doc));
     const partner = openPartnerDoc();
-    createDeal(partner, deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }), 'r1');
+    createDeal(
+      partner,
+      deal({ stage: 'won', closedAt: T0 + 60_000, updatedAt: T0 + 60_000, probability: 100 }),
+      'r1',
+    );
     await storage.append(PARTNER_ROOM, Y.encodeStateAsUpdate(partner.doc));
     expect(await storage.unfolded()).toEqual([PROGRAM_ROOM, PARTNER_ROOM]);
     await storage.close();
@@ -150,7 +182,11 @@ describe('the vendor', () => {
     const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
     const seen = openProgramDoc(rollups.doc);
     await untilDoc(rollups.doc, () => readRollups(seen).has('p1'));
-    expect([...readRollups(seen).get('p1')!.rollup.series.values()].some((series) => [...series.days.values()].some((bucket) => bucket.won === 1))).toBe(true);
+    expect(
+      [...readRollups(seen).get('p1')!.rollup.series.values()].some((series) =>
+        [...series.days.values()].some((bucket) => bucket.won === 1),
+      ),
+    ).toBe(true);
     await until(async () => !(await harness.server.storage.unfolded()).includes(PARTNER_ROOM));
   });
 
@@ -168,7 +204,12 @@ describe('the vendor', () => {
       staff: [],
     });
     // The old layout: the rollups in the program document, which every partner could read.
-    const oldEntry = (lastSyncAt: number) => ({ version: 1, tz: PROGRAM_SETTINGS.timeZone, lastSyncAt, bytes: encodePackedRollup([]) });
+    const oldEntry = (lastSyncAt: number) => ({
+      version: 1,
+      tz: PROGRAM_SETTINGS.timeZone,
+      lastSyncAt,
+      bytes: encodePackedRollup([]),
+    });
     program.doc.transact(() => {
       program.maps.rollups.set('p1', oldEntry(T0));
       program.maps.rollups.set('p2', oldEntry(T0 + 1));
@@ -183,11 +224,15 @@ describe('the vendor', () => {
     const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
     await rollups.synced;
     // Rewritten in the current layout: by month for the vendor, by day in the server's own room.
-    expect([...readRollups(openProgramDoc(rollups.doc))].map(([id, entry]) => [id, entry.lastSyncAt]).sort()).toEqual([
+    expect(
+      [...readRollups(openProgramDoc(rollups.doc))].map(([id, entry]) => [id, entry.lastSyncAt]).sort(),
+    ).toEqual([
       ['p1', T0],
       ['p2', T0 + 1],
     ]);
-    expect(openProgramDoc(rollups.doc).maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION });
+    expect(openProgramDoc(rollups.doc).maps.rollups.get('p1')).toMatchObject({
+      version: ROLLUP_ENTRY_VERSION,
+    });
     expect('rollup' in readTotals(openProgramDoc(rollups.doc))).toBe(true);
     const own = harness.connect(`program/${PROGRAM}/partner/p1/channel`, await harness.token(rep1));
     const channel = openProgramDoc(own.doc);
@@ -196,7 +241,7 @@ describe('the vendor', () => {
     expect(readRollups(channel).size).toBe(0);
   });
 
-  it("cannot write rollups anywhere: not in the program document (that socket is closed), not in the rollups room (read-only)", async () => {
+  it('cannot write rollups anywhere: not in the program document (that socket is closed), not in the rollups room (read-only)', async () => {
     const forger = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     const other = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     const reader = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
@@ -204,17 +249,20 @@ describe('the vendor', () => {
     forger.doc.getMap('rollups').set('p1', 'forged');
     expect(await forger.closed).toBe(1007);
     reader.doc.getMap('rollups').set('p1', 'forged');
-    other.doc.getMap('targets').set('p1/2026-Q4', JSON.stringify({ revenue: 1, deals: 1, setAt: T0, setBy: 'v1' }));
+    other.doc
+      .getMap('targets')
+      .set('p1/2026-Q4', JSON.stringify({ revenue: 1, deals: 1, setAt: T0, setBy: 'v1' }));
     await untilSaved(harness, PROGRAM_ROOM, other.doc);
     await until(() => harness.server.sync.counters.droppedReadOnly >= 1);
     const stored = new Y.Doc();
-    for (const update of (await harness.server.storage.load(PROGRAM_ROOM)).updates) Y.applyUpdate(stored, update);
+    for (const update of (await harness.server.storage.load(PROGRAM_ROOM)).updates)
+      Y.applyUpdate(stored, update);
     expect(stored.getMap('rollups').has('p1')).toBe(false);
     expect(stored.getMap('targets').size).toBe(1);
     expect((await harness.server.storage.load(ROLLUPS_ROOM)).updates).toEqual([]);
   });
 
-  it("shares with each partner, in its channel, its own entry, people and targets, as the vendor changes them", async () => {
+  it('shares with each partner, in its channel, its own entry, people and targets, as the vendor changes them', async () => {
     const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
     await admin.synced;
     const program = openProgramDoc(admin.doc);
@@ -241,7 +289,9 @@ describe('the vendor', () => {
     setTarget(program, 'p2', '2026-Q4', { revenue: 200, deals: 2, setAt: T0, setBy: 'v1' });
     await untilDoc(own.doc, () => readTargets(channel).length === 1);
     expect(readTargets(channel).map((target) => [target.partnerId, target.revenue])).toEqual([['p1', 100]]);
-    const bytes = Buffer.concat((await harness.server.storage.load(`program/${PROGRAM}/partner/p1/channel`)).updates).toString('latin1');
+    const bytes = Buffer.concat(
+      (await harness.server.storage.load(`program/${PROGRAM}/partner/p1/channel`)).updates,
+    ).toString('latin1');
     for (const secret of ['p2', 'BluePeak', 'Vikram', 'r9', 'Anita']) expect(bytes).not.toContain(secret);
   });
 });
@@ -291,16 +341,26 @@ describe('the room ACL, through real sockets', () => {
     ['rep, own partner', rep1, PARTNER_ROOM, 'write'],
     ['rep, other partner', rep1, `program/${PROGRAM}/partner/p2`, 4403],
     ['rep, own program', rep1, PROGRAM_ROOM, 4403],
-    ['rep, own program\'s rollups', rep1, ROLLUPS_ROOM, 4403],
+    ["rep, own program's rollups", rep1, ROLLUPS_ROOM, 4403],
     ['rep, own channel', rep1, `program/${PROGRAM}/partner/p1/channel`, 'read'],
-    ['rep, other partner\'s channel', rep1, `program/${PROGRAM}/partner/p2/channel`, 4403],
+    ["rep, other partner's channel", rep1, `program/${PROGRAM}/partner/p2/channel`, 4403],
     ['rep, other program', rep1, `program/${other}`, 4403],
     ['rep, same partner id in another program', rep1, `program/${other}/partner/p1`, 4403],
     ['partner manager, own partner', { ...rep1, role: 'partner_manager' }, PARTNER_ROOM, 'write'],
-    ['partner manager, other partner', { ...rep1, role: 'partner_manager' }, `program/${PROGRAM}/partner/p2`, 4403],
+    [
+      'partner manager, other partner',
+      { ...rep1, role: 'partner_manager' },
+      `program/${PROGRAM}/partner/p2`,
+      4403,
+    ],
     ['partner manager, own program', { ...rep1, role: 'partner_manager' }, PROGRAM_ROOM, 4403],
-    ['partner manager, own channel', { ...rep1, role: 'partner_manager' }, `program/${PROGRAM}/partner/p1/channel`, 'read'],
-    ['vendor manager, a partner\'s channel', vendor, `program/${PROGRAM}/partner/p1/channel`, 'read'],
+    [
+      'partner manager, own channel',
+      { ...rep1, role: 'partner_manager' },
+      `program/${PROGRAM}/partner/p1/channel`,
+      'read',
+    ],
+    ["vendor manager, a partner's channel", vendor, `program/${PROGRAM}/partner/p1/channel`, 'read'],
     ['vendor manager, the rollups', vendor, ROLLUPS_ROOM, 'read'],
     ['vendor manager, a partner of own program', vendor, PARTNER_ROOM, 'read'],
     ['vendor manager, own program', vendor, PROGRAM_ROOM, 'write'],
@@ -316,7 +376,10 @@ describe('the room ACL, through real sockets', () => {
       return;
     }
     await client.synced;
-    const writer = harness.connect(room, await harness.token(room === PROGRAM_ROOM || room === ROLLUPS_ROOM ? vendor : rep1));
+    const writer = harness.connect(
+      room,
+      await harness.token(room === PROGRAM_ROOM || room === ROLLUPS_ROOM ? vendor : rep1),
+    );
     await writer.synced;
     // The client writes, then asks the server for what it lacks: the answer comes after the write
     // was handled, so the write is either stored by then or dropped.
@@ -345,7 +408,10 @@ describe('the room ACL, through real sockets', () => {
   it.each([
     ['no token', undefined],
     ['an expired token', async () => harness.token(rep1, { ttl: '1h', now: Date.now() - 3 * 3600_000 })],
-    ['a token signed with another secret', async () => harness.token(rep1, { secret: new Uint8Array(32).fill(7) })],
+    [
+      'a token signed with another secret',
+      async () => harness.token(rep1, { secret: new Uint8Array(32).fill(7) }),
+    ],
     ['a token that is not one', async () => 'not.a.token'],
   ])('closes with 4401 for %s', async (_name, make) => {
     const client = harness.connect(PARTNER_ROOM, make ? await make() : undefined);

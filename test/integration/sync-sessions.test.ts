@@ -64,13 +64,13 @@ describe('R2 — tokens on open sockets', () => {
     const start = Date.now();
     await harness.server.storage.revoke('r1', start);
     expect(await revoked.closed).toBe(4401);
-        expect(Date.now() - start).toBeLessThan(1500);
+    expect(Date.now() - start).toBeLessThan(1500);
     // A token issued until the revocation is refused at connect too; one issued after it works.
     const again = harness.connect(ROOM, await harness.token(rep1, { now: start }));
     expect(await again.closed).toBe(4401);
-        const reissued = harness.connect(ROOM, await harness.token(rep1, { now: Date.now() + 2000 }));
+    const reissued = harness.connect(ROOM, await harness.token(rep1, { now: Date.now() + 2000 }));
     await reissued.synced;
-        kept.doc.getMap('deals').set('D1', 'x');
+    kept.doc.getMap('deals').set('D1', 'x');
     await until(async () => (await storedDeals(harness!)).includes('D1'));
     expect(kept.provider.wsconnected).toBe(true);
   });
@@ -90,21 +90,28 @@ describe('R2 — tokens on open sockets', () => {
     expect(second.provider.wsconnected).toBe(true);
   });
 
-  it('npm run token -- --revoke closes the user’s open sockets on a running server', { timeout: 60_000 }, async () => {
-    harness = await createHarness();
-    const client = harness.connect(ROOM, await harness.token(rep1));
-    await client.synced;
-    const run = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
-      const child = spawn('npm', ['run', '--silent', 'token', '--', '--revoke', 'r1'], { cwd: root, env: { ...process.env, DATA_DIR: harness!.dataDir } });
-      let stdout = '';
-      child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-      child.on('error', reject);
-      child.on('close', (code) => resolve({ code, stdout }));
-    });
-    expect(run.code).toBe(0);
-    expect(run.stdout).toMatch(/^Revoked every token of r1 issued until \d{4}-/);
-    expect(await client.closed).toBe(4401);
-  });
+  it(
+    'npm run token -- --revoke closes the user’s open sockets on a running server',
+    { timeout: 60_000 },
+    async () => {
+      harness = await createHarness();
+      const client = harness.connect(ROOM, await harness.token(rep1));
+      await client.synced;
+      const run = await new Promise<{ code: number | null; stdout: string }>((resolve, reject) => {
+        const child = spawn('npm', ['run', '--silent', 'token', '--', '--revoke', 'r1'], {
+          cwd: root,
+          env: { ...process.env, DATA_DIR: harness!.dataDir },
+        });
+        let stdout = '';
+        child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code, stdout }));
+      });
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/^Revoked every token of r1 issued until \d{4}-/);
+      expect(await client.closed).toBe(4401);
+    },
+  );
 });
 
 describe('R1 — before a token is shown', () => {
@@ -149,7 +156,9 @@ describe('R9 — limits per user', () => {
   });
 
   it('shares one rate between all sockets of a user: more sockets buy no more messages', async () => {
-    harness = await createHarness({ limits: { messageBurst: 10, messagesPerSecond: 0.001, userMessagesPerSecond: 0.001 } });
+    harness = await createHarness({
+      limits: { messageBurst: 10, messagesPerSecond: 0.001, userMessagesPerSecond: 0.001 },
+    });
     const token = await harness.token(rep1);
     const [a, b] = [await rawSocket(harness, ROOM, token), await rawSocket(harness, ROOM, token)];
     const query = new Uint8Array([MESSAGE_QUERY_AWARENESS]);
@@ -164,7 +173,8 @@ describe('R9 — limits per user', () => {
   it('takes more than 64 sockets from one address (carrier NAT), each its own user', async () => {
     harness = await createHarness();
     const sockets = [];
-    for (let i = 0; i < 80; i++) sockets.push(await rawSocket(harness, ROOM, await harness.token({ ...rep1, userId: `u${i}` })));
+    for (let i = 0; i < 80; i++)
+      sockets.push(await rawSocket(harness, ROOM, await harness.token({ ...rep1, userId: `u${i}` })));
     await sockets.at(-1)!.reply(syncProtocol.messageYjsSyncStep1);
     expect(sockets.every((socket) => socket.ws.readyState === WebSocket.OPEN)).toBe(true);
     for (const socket of sockets) socket.ws.close();
@@ -215,7 +225,11 @@ describe('R5 — an edit that arrives before the handshake', () => {
     socket.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, second)));
     // …and the device's step 2 (everything the server lacks) once the server's step 1 has arrived.
     await socket.reply(syncProtocol.messageYjsSyncStep1);
-    socket.send(syncMessage((encoder) => syncProtocol.writeSyncStep2(encoder, device, Y.encodeStateVector(new Y.Doc()))));
+    socket.send(
+      syncMessage((encoder) =>
+        syncProtocol.writeSyncStep2(encoder, device, Y.encodeStateVector(new Y.Doc())),
+      ),
+    );
     await until(async () => (await storedDeals(harness!)).includes('D1'));
     const stored = new Y.Doc();
     for (const update of (await harness.server.storage.load(ROOM)).updates) Y.applyUpdate(stored, update);
@@ -227,7 +241,9 @@ describe('R5 — an edit that arrives before the handshake', () => {
     stranger.getMap('deals').set('D2', 'one');
     const from = Y.encodeStateVector(stranger);
     stranger.getMap('deals').set('D2', 'two');
-    socket.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(stranger, from))));
+    socket.send(
+      syncMessage((encoder) => syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(stranger, from))),
+    );
     expect(await socket.closed).toBe(1007);
     expect(await storedDeals(harness)).toEqual(['D1']);
   });
@@ -237,7 +253,11 @@ describe('R9 — presence', () => {
   it('relays no reader’s presence, and closes a writer whose presence is not presence', async () => {
     harness = await createHarness();
     const writer = await rawSocket(harness, ROOM, await harness.token(rep1));
-    const reader = await rawSocket(harness, ROOM, await harness.token({ userId: 'v1', role: 'vendor_manager', programId: 'prog1' }));
+    const reader = await rawSocket(
+      harness,
+      ROOM,
+      await harness.token({ userId: 'v1', role: 'vendor_manager', programId: 'prog1' }),
+    );
     const presence = (client: number, state: Record<string, string>) => {
       const doc = new Y.Doc();
       doc.clientID = client;
@@ -271,10 +291,15 @@ describe('R7 — a room whose document fails', () => {
       throw new Error('listener failed');
     });
     a.doc.getMap('deals').set('trigger', 'x');
-    await until(() => harness!.server.sync.rooms.get(ROOM) !== room && harness!.server.sync.counters.roomsBroken === 1);
+    await until(
+      () => harness!.server.sync.rooms.get(ROOM) !== room && harness!.server.sync.counters.roomsBroken === 1,
+    );
     // The clients reconnect by themselves (1013), resync, and go on.
     b.doc.getMap('deals').set('after', 'x');
-    await until(async () => (await storedDeals(harness!)).includes('after') && (await storedDeals(harness!)).includes('trigger'));
+    await until(
+      async () =>
+        (await storedDeals(harness!)).includes('after') && (await storedDeals(harness!)).includes('trigger'),
+    );
     await untilDoc(b.doc, () => b.doc.getMap('deals').has('trigger'));
     expect(await storedDeals(harness)).toEqual(['after', 'before', 'trigger']);
   });

@@ -25,7 +25,15 @@ import { WebSocket, type RawData } from 'ws';
 import * as Y from 'yjs';
 import { signToken } from '../../server/auth/tokens';
 import type { TokenClaims } from '../../server/auth/claims';
-import { BEARER_PREFIX, MESSAGE_AUTH, MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS, MESSAGE_SAVED, MESSAGE_SYNC, SYNC_SUBPROTOCOL } from '../../src/lib/sync/protocol';
+import {
+  BEARER_PREFIX,
+  MESSAGE_AUTH,
+  MESSAGE_AWARENESS,
+  MESSAGE_QUERY_AWARENESS,
+  MESSAGE_SAVED,
+  MESSAGE_SYNC,
+  SYNC_SUBPROTOCOL,
+} from '../../src/lib/sync/protocol';
 import { createDeal, openPartnerDoc, updateDeal, type PartnerDoc } from '../../src/lib/sync/partner-doc';
 import { deal } from '../factories/records';
 
@@ -107,10 +115,34 @@ export const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(
 // Yjs update v1, by hand
 
 /** Values at and past the edges of exact doubles and 32-bit ids. Each encodes exactly as a varuint. */
-export const EDGE_NUMBERS = [0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 40, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 55, 2 ** 63] as const;
+export const EDGE_NUMBERS = [
+  0,
+  1,
+  2 ** 31,
+  2 ** 32 - 1,
+  2 ** 32,
+  2 ** 40,
+  2 ** 53 - 1,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 55,
+  2 ** 63,
+] as const;
 
 /** Content refs of the v1 format (the low 5 bits of a struct's info byte). */
-export const CONTENT_REF = { gc: 0, deleted: 1, json: 2, binary: 3, string: 4, embed: 5, format: 6, type: 7, any: 8, doc: 9, skip: 10 } as const;
+export const CONTENT_REF = {
+  gc: 0,
+  deleted: 1,
+  json: 2,
+  binary: 3,
+  string: 4,
+  embed: 5,
+  format: 6,
+  type: 7,
+  any: 8,
+  doc: 9,
+  skip: 10,
+} as const;
 const BIT_ORIGIN = 0x80;
 const BIT_RIGHT_ORIGIN = 0x40;
 const BIT_PARENT_SUB = 0x20;
@@ -194,7 +226,11 @@ export function encodeUpdate(spec: UpdateSpec): Uint8Array {
         encoding.writeVarUint(encoder, struct.len);
         continue;
       }
-      const info = CONTENT_REF[struct.content.ref] | (struct.origin ? BIT_ORIGIN : 0) | (struct.rightOrigin ? BIT_RIGHT_ORIGIN : 0) | (struct.parentSub !== undefined ? BIT_PARENT_SUB : 0);
+      const info =
+        CONTENT_REF[struct.content.ref] |
+        (struct.origin ? BIT_ORIGIN : 0) |
+        (struct.rightOrigin ? BIT_RIGHT_ORIGIN : 0) |
+        (struct.parentSub !== undefined ? BIT_PARENT_SUB : 0);
       encoding.writeUint8(encoder, info);
       if (struct.origin) for (const part of struct.origin) encoding.writeVarUint(encoder, part);
       if (struct.rightOrigin) for (const part of struct.rightOrigin) encoding.writeVarUint(encoder, part);
@@ -294,7 +330,12 @@ export interface NamedMessage {
 }
 
 /** An item with string content in `meta`, under key `key`. */
-const metaItem = (key: string, text = 'x'): Struct => ({ kind: 'item', parent: { root: 'meta' }, parentSub: key, content: { ref: 'string', text } });
+const metaItem = (key: string, text = 'x'): Struct => ({
+  kind: 'item',
+  parent: { root: 'meta' },
+  parentSub: key,
+  content: { ref: 'string', text },
+});
 
 /**
  * The poisoning messages of the issue, each a sync update (step 2 where it says so), built by hand
@@ -303,45 +344,128 @@ const metaItem = (key: string, text = 'x'): Struct => ({ kind: 'item', parent: {
 export function poisonCorpus(base = 7_000_000): NamedMessage[] {
   const client = (i: number) => base + i;
   const update = (spec: UpdateSpec) => updateMessage(encodeUpdate(spec));
-  const withClients = (name: string, message: Uint8Array, clients: number[]): NamedMessage => ({ name, message, clients });
+  const withClients = (name: string, message: Uint8Array, clients: number[]): NamedMessage => ({
+    name,
+    message,
+    clients,
+  });
   return [
-    withClients('the issue message: an item in map meta whose content is "deleted, length 0"', fromHex(ISSUE_POISON_HEX), [4242]),
+    withClients(
+      'the issue message: an item in map meta whose content is "deleted, length 0"',
+      fromHex(ISSUE_POISON_HEX),
+      [4242],
+    ),
     withClients(
       'the issue message, rebuilt: ContentDeleted of length 0',
-      update({ clients: [{ client: client(1), clock: 0, structs: [{ kind: 'item', parent: { root: 'meta' }, parentSub: 'k', content: { ref: 'deleted', len: 0 } }] }] }),
+      update({
+        clients: [
+          {
+            client: client(1),
+            clock: 0,
+            structs: [
+              { kind: 'item', parent: { root: 'meta' }, parentSub: 'k', content: { ref: 'deleted', len: 0 } },
+            ],
+          },
+        ],
+      }),
       [client(1)],
     ),
     withClients(
       'ContentDeleted of length 2^55',
-      update({ clients: [{ client: client(2), clock: 0, structs: [{ kind: 'item', parent: { root: 'meta' }, parentSub: 'k', content: { ref: 'deleted', len: 2 ** 55 } }] }] }),
+      update({
+        clients: [
+          {
+            client: client(2),
+            clock: 0,
+            structs: [
+              {
+                kind: 'item',
+                parent: { root: 'meta' },
+                parentSub: 'k',
+                content: { ref: 'deleted', len: 2 ** 55 },
+              },
+            ],
+          },
+        ],
+      }),
       [client(2)],
     ),
     withClients(
       'ContentDeleted of length 2^53, as sync step 2',
-      syncMessage(SYNC_STEP2, encodeUpdate({ clients: [{ client: client(3), clock: 0, structs: [{ kind: 'item', parent: { root: 'meta' }, parentSub: 'k', content: { ref: 'deleted', len: 2 ** 53 } }] }] })),
+      syncMessage(
+        SYNC_STEP2,
+        encodeUpdate({
+          clients: [
+            {
+              client: client(3),
+              clock: 0,
+              structs: [
+                {
+                  kind: 'item',
+                  parent: { root: 'meta' },
+                  parentSub: 'k',
+                  content: { ref: 'deleted', len: 2 ** 53 },
+                },
+              ],
+            },
+          ],
+        }),
+      ),
       [client(3)],
     ),
     withClients(
       'a GC struct of length 2^53, then an item at clock 2^53',
-      update({ clients: [{ client: client(4), clock: 0, structs: [{ kind: 'gc', len: 2 ** 53 }, metaItem('k')] }] }),
+      update({
+        clients: [{ client: client(4), clock: 0, structs: [{ kind: 'gc', len: 2 ** 53 }, metaItem('k')] }],
+      }),
       [client(4)],
     ),
     withClients(
       'an item, and a delete-set range of length 0 on it',
-      update({ clients: [{ client: client(5), clock: 0, structs: [metaItem('k')] }], deletes: [{ client: client(5), ranges: [[0, 0]] }] }),
+      update({
+        clients: [{ client: client(5), clock: 0, structs: [metaItem('k')] }],
+        deletes: [{ client: client(5), ranges: [[0, 0]] }],
+      }),
       [client(5)],
     ),
-    withClients('a delete-set range of length 0 alone', update({ clients: [], deletes: [{ client: client(6), ranges: [[0, 0]] }] }), [client(6)]),
+    withClients(
+      'a delete-set range of length 0 alone',
+      update({ clients: [], deletes: [{ client: client(6), ranges: [[0, 0]] }] }),
+      [client(6)],
+    ),
     withClients(
       'an item, and a delete-set range of length 2^53',
-      update({ clients: [{ client: client(7), clock: 0, structs: [metaItem('k')] }], deletes: [{ client: client(7), ranges: [[0, 2 ** 53]] }] }),
+      update({
+        clients: [{ client: client(7), clock: 0, structs: [metaItem('k')] }],
+        deletes: [{ client: client(7), ranges: [[0, 2 ** 53]] }],
+      }),
       [client(7)],
     ),
-    withClients('a delete-set range of length 2^53 alone', update({ clients: [], deletes: [{ client: client(8), ranges: [[0, 2 ** 53]] }] }), [client(8)]),
-    withClients('a struct of client id 2^53', update({ clients: [{ client: 2 ** 53, clock: 0, structs: [metaItem('k')] }] }), [2 ** 53]),
-    withClients('a struct of client id 2^53 + 2', update({ clients: [{ client: 2 ** 53 + 2, clock: 0, structs: [metaItem('k')] }] }), [2 ** 53 + 2]),
-    withClients('a struct of client id 2^55', update({ clients: [{ client: 2 ** 55, clock: 0, structs: [metaItem('k')] }] }), [2 ** 55]),
-    withClients('an item at clock 2^53 (nothing before it)', update({ clients: [{ client: client(9), clock: 2 ** 53, structs: [metaItem('k')] }] }), [client(9)]),
+    withClients(
+      'a delete-set range of length 2^53 alone',
+      update({ clients: [], deletes: [{ client: client(8), ranges: [[0, 2 ** 53]] }] }),
+      [client(8)],
+    ),
+    withClients(
+      'a struct of client id 2^53',
+      update({ clients: [{ client: 2 ** 53, clock: 0, structs: [metaItem('k')] }] }),
+      [2 ** 53],
+    ),
+    withClients(
+      'a struct of client id 2^53 + 2',
+      update({ clients: [{ client: 2 ** 53 + 2, clock: 0, structs: [metaItem('k')] }] }),
+      [2 ** 53 + 2],
+    ),
+    withClients(
+      'a struct of client id 2^55',
+      update({ clients: [{ client: 2 ** 55, clock: 0, structs: [metaItem('k')] }] }),
+      [2 ** 55],
+    ),
+    withClients(
+      'an item at clock 2^53 (nothing before it)',
+      update({ clients: [{ client: client(9), clock: 2 ** 53, structs: [metaItem('k')] }] }),
+      [client(9)],
+    ),
     withClients(
       'a string item of length 0 (zero-length content)',
       update({ clients: [{ client: client(10), clock: 0, structs: [metaItem('k', '')] }] }),
@@ -349,7 +473,9 @@ export function poisonCorpus(base = 7_000_000): NamedMessage[] {
     ),
     withClients(
       'an item, then the message ends where its delete set should be',
-      updateMessage(encodeUpdate({ clients: [{ client: client(11), clock: 0, structs: [metaItem('k')] }] }).slice(0, -1)),
+      updateMessage(
+        encodeUpdate({ clients: [{ client: client(11), clock: 0, structs: [metaItem('k')] }] }).slice(0, -1),
+      ),
       [client(11)],
     ),
   ];
@@ -369,7 +495,12 @@ export class DeadlineError extends Error {}
  * Resolves once `test()` holds, checked now and after each change of any of `sources`; rejects with
  * a DeadlineError saying what it waited for when `timeoutMs` pass first.
  */
-export function until(sources: readonly Watchable[], test: () => boolean, timeoutMs: number, what: string): Promise<void> {
+export function until(
+  sources: readonly Watchable[],
+  test: () => boolean,
+  timeoutMs: number,
+  what: string,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     if (test()) return resolve();
     const unwatch: (() => void)[] = [];
@@ -405,7 +536,8 @@ class Notifier implements Watchable {
 }
 
 /** The socket URL of a room; `localhost` as 127.0.0.1, where the harness listens (no name lookup per socket). */
-export const socketUrl = (origin: string, room: string, query = '') => `${origin.replace(/^http/, 'ws').replace('//localhost:', '//127.0.0.1:')}/sync/${room}${query}`;
+export const socketUrl = (origin: string, room: string, query = '') =>
+  `${origin.replace(/^http/, 'ws').replace('//localhost:', '//127.0.0.1:')}/sync/${room}${query}`;
 
 // ---------------------------------------------------------------------------------------------
 // Raw sockets
@@ -513,7 +645,9 @@ export class RawSocket implements Watchable {
       if (this.ws.readyState === WebSocket.CONNECTING) this.ws.terminate();
       else this.ws.close(1000, 'done');
     }
-    await until([this], () => this.closed !== undefined, timeoutMs, 'a socket to close').catch(() => this.ws.terminate());
+    await until([this], () => this.closed !== undefined, timeoutMs, 'a socket to close').catch(() =>
+      this.ws.terminate(),
+    );
   }
 }
 
@@ -524,7 +658,10 @@ function toBytes(data: RawData): Uint8Array {
 }
 
 export function bearerProtocols(token: string | undefined, acknowledgements = true): string[] {
-  return [...(acknowledgements ? [SYNC_SUBPROTOCOL] : []), ...(token === undefined ? [] : [BEARER_PREFIX + token])];
+  return [
+    ...(acknowledgements ? [SYNC_SUBPROTOCOL] : []),
+    ...(token === undefined ? [] : [BEARER_PREFIX + token]),
+  ];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -587,7 +724,11 @@ export class SyncClient implements Watchable {
 
   /** No socket, or it is closing or closed (a socket still connecting is not gone). */
   get gone(): boolean {
-    return this.socket === undefined || this.socket.readyState === WebSocket.CLOSING || this.socket.readyState === WebSocket.CLOSED;
+    return (
+      this.socket === undefined ||
+      this.socket.readyState === WebSocket.CLOSING ||
+      this.socket.readyState === WebSocket.CLOSED
+    );
   }
 
   /** Opens a new socket; a previous one still closing is cut off and no longer heard. */
@@ -614,7 +755,8 @@ export class SyncClient implements Watchable {
     });
     ws.on('close', (code: number, reason: Buffer) => {
       if (ws === this.socket) {
-        if (!this.closingByClient) this.serverCloses.push({ code, reason: reason.toString(), at: Date.now() });
+        if (!this.closingByClient)
+          this.serverCloses.push({ code, reason: reason.toString(), at: Date.now() });
         this.synced = false;
       }
       this.notifier.notify();
@@ -629,16 +771,23 @@ export class SyncClient implements Watchable {
       const decoder = decoding.createDecoder(bytes);
       type = decoding.readVarUint(decoder);
       if (type === MESSAGE_SYNC) step = decoding.readVarUint(decoder);
-      payload = type === MESSAGE_SYNC || type === MESSAGE_SAVED || type === MESSAGE_AWARENESS ? decoding.readVarUint8Array(decoder) : new Uint8Array();
+      payload =
+        type === MESSAGE_SYNC || type === MESSAGE_SAVED || type === MESSAGE_AWARENESS
+          ? decoding.readVarUint8Array(decoder)
+          : new Uint8Array();
     } catch (error) {
-      this.applyErrors.push(`${this.name}: the server sent a message that does not decode (${(error as Error).message}): ${hex(bytes, 64)}`);
+      this.applyErrors.push(
+        `${this.name}: the server sent a message that does not decode (${(error as Error).message}): ${hex(bytes, 64)}`,
+      );
       return;
     }
     if (type === MESSAGE_SAVED) {
       try {
         this.saved = Y.decodeStateVector(payload);
       } catch (error) {
-        this.applyErrors.push(`${this.name}: a "saved" message that is not a state vector (${(error as Error).message})`);
+        this.applyErrors.push(
+          `${this.name}: a "saved" message that is not a state vector (${(error as Error).message})`,
+        );
       }
       return;
     }
@@ -648,7 +797,9 @@ export class SyncClient implements Watchable {
       try {
         answer = Y.encodeStateAsUpdate(this.doc, payload);
       } catch (error) {
-        this.applyErrors.push(`${this.name}: the server's sync step 1 is not a state vector (${(error as Error).message})`);
+        this.applyErrors.push(
+          `${this.name}: the server's sync step 1 is not a state vector (${(error as Error).message})`,
+        );
         return;
       }
       if (ws.readyState === WebSocket.OPEN) ws.send(syncMessage(SYNC_STEP2, answer));
@@ -657,10 +808,14 @@ export class SyncClient implements Watchable {
     try {
       Y.applyUpdate(this.doc, payload, this);
     } catch (error) {
-      this.applyErrors.push(`${this.name}: Yjs could not apply what the server sent (${(error as Error).message}): ${hex(payload, 64)}`);
+      this.applyErrors.push(
+        `${this.name}: Yjs could not apply what the server sent (${(error as Error).message}): ${hex(payload, 64)}`,
+      );
     }
     if (this.doc._transaction !== null || this.doc._transactionCleanups.length > 0) {
-      this.applyErrors.push(`${this.name}: what the server sent left this client's doc unable to emit updates: ${hex(payload, 64)}`);
+      this.applyErrors.push(
+        `${this.name}: what the server sent left this client's doc unable to emit updates: ${hex(payload, 64)}`,
+      );
     }
     if (step === SYNC_STEP2) this.synced = true;
   }
@@ -672,7 +827,9 @@ export class SyncClient implements Watchable {
     this.closingByClient = true;
     if (ws.readyState === WebSocket.CONNECTING) ws.terminate();
     else ws.close(1000, 'done');
-    await until([this], () => ws.readyState === WebSocket.CLOSED, timeoutMs, `${this.name} to close`).catch(() => ws.terminate());
+    await until([this], () => ws.readyState === WebSocket.CLOSED, timeoutMs, `${this.name} to close`).catch(
+      () => ws.terminate(),
+    );
   }
 
   /** The socket is gone from under this client (the server was killed): forget it at once. */
@@ -688,8 +845,17 @@ export class SyncClient implements Watchable {
 }
 
 /** Claims of a rep of partner `partnerId` of prog1. */
-export const repClaims = (userId: string, partnerId: string, programId = 'prog1'): TokenClaims => ({ userId, role: 'rep', programId, partnerId });
-export const vendorClaims = (userId: string, programId = 'prog1'): TokenClaims => ({ userId, role: 'vendor_manager', programId });
+export const repClaims = (userId: string, partnerId: string, programId = 'prog1'): TokenClaims => ({
+  userId,
+  role: 'rep',
+  programId,
+  partnerId,
+});
+export const vendorClaims = (userId: string, programId = 'prog1'): TokenClaims => ({
+  userId,
+  role: 'vendor_manager',
+  programId,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Byte mutations
@@ -698,7 +864,10 @@ type Mutation = (rng: Rng, bytes: Uint8Array, other: Uint8Array) => Uint8Array;
 
 const edgeVarUint = (rng: Rng) => varUint(rng.pick(EDGE_NUMBERS));
 /** Ten bytes of continuation: more than any safe integer, or a varuint that never ends. */
-const overlongVarUint = (rng: Rng) => (rng.chance(0.5) ? new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01]) : new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]));
+const overlongVarUint = (rng: Rng) =>
+  rng.chance(0.5)
+    ? new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01])
+    : new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
 
 export const MUTATIONS: Record<string, Mutation> = {
   flipBits(rng, bytes) {
@@ -745,7 +914,15 @@ const MUTATION_NAMES = Object.keys(MUTATIONS);
 export function mutate(rng: Rng, bytes: Uint8Array, other: Uint8Array): { bytes: Uint8Array; how: string[] } {
   let out = bytes;
   const how: string[] = [];
-  for (let n = rng.weighted([[6, 1], [3, 2], [1, 3]] as const); n > 0; n--) {
+  for (
+    let n = rng.weighted([
+      [6, 1],
+      [3, 2],
+      [1, 3],
+    ] as const);
+    n > 0;
+    n--
+  ) {
     const name = rng.pick(MUTATION_NAMES);
     out = MUTATIONS[name]!(rng, out, other);
     how.push(name);
@@ -780,7 +957,17 @@ interface Identity {
 function newIdentity(client: number, kind: 'partner' | 'program'): Identity {
   const doc = new Y.Doc({ guid: `q${client}` });
   doc.clientID = client;
-  return { client, doc, partner: kind === 'partner' ? openPartnerDoc(doc) : undefined, kind, busy: false, retired: false, tainted: false, uses: 0, dealIds: [] };
+  return {
+    client,
+    doc,
+    partner: kind === 'partner' ? openPartnerDoc(doc) : undefined,
+    kind,
+    busy: false,
+    retired: false,
+    tainted: false,
+    uses: 0,
+    dealIds: [],
+  };
 }
 
 /** Makes 1–6 edits; returns their updates (one per edit), in order. */
@@ -801,7 +988,12 @@ function identityEdits(rng: Rng, identity: Identity): Uint8Array[] {
         createDeal(pd, deal({ id, title: `qq ${rng.int(1000)}`, amount: rng.int(1_000_000) }), 'qx');
         ids.push(id);
       } else if (roll < 5) {
-        updateDeal(pd, rng.pick(ids), { title: `qz ${rng.int(1000)}`, updatedAt: Date.UTC(2026, 0, 11) + rng.int(1_000_000) }, 'qx');
+        updateDeal(
+          pd,
+          rng.pick(ids),
+          { title: `qz ${rng.int(1000)}`, updatedAt: Date.UTC(2026, 0, 11) + rng.int(1_000_000) },
+          'qx',
+        );
       } else if (roll === 5) {
         doc.transact(() => {
           const text = new Y.Text();
@@ -828,7 +1020,12 @@ function identityEdits(rng: Rng, identity: Identity): Uint8Array[] {
     }
   } else {
     for (let i = 0; i < edits; i++) {
-      const root = rng.weighted([[4, 'targets'], [3, 'meta'], [2, 'partners'], [1, 'staff']] as const);
+      const root = rng.weighted([
+        [4, 'targets'],
+        [3, 'meta'],
+        [2, 'partners'],
+        [1, 'staff'],
+      ] as const);
       doc.getMap<unknown>(root).set(`q${rng.int(20)}`, { q: rng.int(1000) });
     }
   }
@@ -860,20 +1057,33 @@ function sessionTraffic(rng: Rng, identity: Identity, serverClock: number): Traf
   if (clock > serverClock) {
     const catchUp = Y.encodeStateAsUpdate(identity.doc, clientStateVector(identity.client, serverClock));
     parts.push(catchUp);
-    valid.push({ bytes: syncMessage(SYNC_STEP2, catchUp), what: `what the server lacks of client ${identity.client} (clocks ${serverClock}–${clock})` });
+    valid.push({
+      bytes: syncMessage(SYNC_STEP2, catchUp),
+      what: `what the server lacks of client ${identity.client} (clocks ${serverClock}–${clock})`,
+    });
   }
   const edits = identityEdits(rng, identity);
   for (const [i, update] of edits.entries()) {
     parts.push(update);
-    valid.push({ bytes: rng.chance(0.8) ? updateMessage(update) : syncMessage(SYNC_STEP2, update), what: `edit ${i + 1} of ${edits.length} of client ${identity.client}` });
+    valid.push({
+      bytes: rng.chance(0.8) ? updateMessage(update) : syncMessage(SYNC_STEP2, update),
+      what: `edit ${i + 1} of ${edits.length} of client ${identity.client}`,
+    });
   }
   let merged: Uint8Array | undefined;
   const stateVector = syncMessage(SYNC_STEP1, Y.encodeStateVector(identity.doc));
-  const presence = awarenessFrame([{ client: identity.client, clock: rng.between(0, 3), state: { user: { name: 'q', color: '#000' }, cursor: null } }]);
+  const presence = awarenessFrame([
+    {
+      client: identity.client,
+      clock: rng.between(0, 3),
+      state: { user: { name: 'q', color: '#000' }, cursor: null },
+    },
+  ]);
   const source = (pick: Rng) => {
     const roll = pick.int(valid.length + 3);
     if (roll < valid.length) return valid[roll]!.bytes;
-    if (roll === valid.length) return (merged ??= syncMessage(SYNC_STEP2, parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts)));
+    if (roll === valid.length)
+      return (merged ??= syncMessage(SYNC_STEP2, parts.length === 1 ? parts[0]! : Y.mergeUpdates(parts)));
     return roll === valid.length + 1 ? stateVector : presence;
   };
   return { client: identity.client, valid, source };
@@ -891,16 +1101,23 @@ function rollupsUpdate(rng: Rng, client: number): Uint8Array {
 
 /** A structurally plausible update with fields drawn from the edges: what a careful attacker writes. */
 function structuredUpdate(rng: Rng, client: number, roots: readonly string[]): UpdateSpec {
-  const pickClient = () => (rng.chance(0.7) ? client : rng.pick([0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 55]));
+  const pickClient = () =>
+    rng.chance(0.7)
+      ? client
+      : rng.pick([0, 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 53 - 1, 2 ** 53, 2 ** 53 + 2, 2 ** 55]);
   const pickClock = () => (rng.chance(0.5) ? rng.int(4) : rng.pick(EDGE_NUMBERS));
   const pickLen = () => (rng.chance(0.4) ? rng.between(1, 3) : rng.pick(EDGE_NUMBERS));
-  const root = () => (rng.chance(0.85) ? rng.pick(roots) : rng.pick(['q', '', 'rollups', '__proto__', 'constructor']));
+  const root = () =>
+    rng.chance(0.85) ? rng.pick(roots) : rng.pick(['q', '', 'rollups', '__proto__', 'constructor']);
   const content = (): Content => {
     switch (rng.int(9)) {
       case 0:
         return { ref: 'deleted', len: pickLen() };
       case 1:
-        return { ref: 'json', values: rng.chance(0.3) ? [] : ['1', '"q"', rng.pick(['undefined', '{', 'null'])] };
+        return {
+          ref: 'json',
+          values: rng.chance(0.3) ? [] : ['1', '"q"', rng.pick(['undefined', '{', 'null'])],
+        };
       case 2:
         return { ref: 'binary', bytes: rng.bytes(rng.int(4)) };
       case 3:
@@ -924,15 +1141,40 @@ function structuredUpdate(rng: Rng, client: number, roots: readonly string[]): U
     const origin = rng.chance(0.25) ? ([pickClient(), pickClock()] as const) : undefined;
     const rightOrigin = rng.chance(0.15) ? ([pickClient(), pickClock()] as const) : undefined;
     const parent = rng.chance(0.8) ? { root: root() } : { id: [pickClient(), pickClock()] as const };
-    return { kind: 'item', ...(origin ? { origin } : {}), ...(rightOrigin ? { rightOrigin } : {}), parent, ...(rng.chance(0.7) ? { parentSub: `q${rng.int(5)}` } : {}), content: content() };
+    return {
+      kind: 'item',
+      ...(origin ? { origin } : {}),
+      ...(rightOrigin ? { rightOrigin } : {}),
+      parent,
+      ...(rng.chance(0.7) ? { parentSub: `q${rng.int(5)}` } : {}),
+      content: content(),
+    };
   };
-  const clients = Array.from({ length: rng.weighted([[1, 0], [6, 1], [2, 2], [1, 3]] as const) }, () => ({
-    client: pickClient(),
-    clock: pickClock(),
-    structs: Array.from({ length: rng.between(1, 3) }, struct),
-  }));
+  const clients = Array.from(
+    {
+      length: rng.weighted([
+        [1, 0],
+        [6, 1],
+        [2, 2],
+        [1, 3],
+      ] as const),
+    },
+    () => ({
+      client: pickClient(),
+      clock: pickClock(),
+      structs: Array.from({ length: rng.between(1, 3) }, struct),
+    }),
+  );
   const deletes = rng.chance(0.4)
-    ? [{ client: pickClient(), ranges: Array.from({ length: rng.between(1, 2) }, () => [pickClock(), rng.chance(0.3) ? 0 : pickLen()] as const) }]
+    ? [
+        {
+          client: pickClient(),
+          ranges: Array.from(
+            { length: rng.between(1, 2) },
+            () => [pickClock(), rng.chance(0.3) ? 0 : pickLen()] as const,
+          ),
+        },
+      ]
     : [];
   return { clients, deletes };
 }
@@ -961,15 +1203,33 @@ interface Frame {
 function edgeFrame(rng: Rng): Frame {
   const huge = () => rng.pick([2 ** 53, 2 ** 53 + 2, 2 ** 55, 2 ** 63]);
   const choices: [string, () => Uint8Array][] = [
-    ['a sync update claiming a length of 2^53+', () => concat(varUint(MESSAGE_SYNC), varUint(SYNC_UPDATE), varUint(huge()), rng.bytes(rng.int(8)))],
-    ['a sync step 2 claiming a length of 2^53+', () => concat(varUint(MESSAGE_SYNC), varUint(SYNC_STEP2), varUint(huge()), rng.bytes(rng.int(8)))],
+    [
+      'a sync update claiming a length of 2^53+',
+      () => concat(varUint(MESSAGE_SYNC), varUint(SYNC_UPDATE), varUint(huge()), rng.bytes(rng.int(8))),
+    ],
+    [
+      'a sync step 2 claiming a length of 2^53+',
+      () => concat(varUint(MESSAGE_SYNC), varUint(SYNC_STEP2), varUint(huge()), rng.bytes(rng.int(8))),
+    ],
     ['message type 2^53+', () => concat(varUint(huge()), rng.bytes(rng.int(8)))],
     ['sync step 2^53+', () => concat(varUint(MESSAGE_SYNC), varUint(huge()), rng.bytes(rng.int(4)))],
-    ['awareness claiming 2^53+ bytes', () => concat(varUint(MESSAGE_AWARENESS), varUint(huge()), rng.bytes(rng.int(8)))],
+    [
+      'awareness claiming 2^53+ bytes',
+      () => concat(varUint(MESSAGE_AWARENESS), varUint(huge()), rng.bytes(rng.int(8))),
+    ],
     ['an overlong varuint as the message type', () => overlongVarUint(rng)],
     ['an update of 2^53+ clients', () => updateMessage(concat(varUint(huge()), rng.bytes(rng.int(6))))],
-    ['an update of 2^53+ structs', () => updateMessage(concat(varUint(1), varUint(huge()), varUint(rng.uint32()), varUint(0), rng.bytes(rng.int(6))))],
-    ['an update whose delete set names 2^53+ clients', () => updateMessage(concat(varUint(0), varUint(huge())))],
+    [
+      'an update of 2^53+ structs',
+      () =>
+        updateMessage(
+          concat(varUint(1), varUint(huge()), varUint(rng.uint32()), varUint(0), rng.bytes(rng.int(6))),
+        ),
+    ],
+    [
+      'an update whose delete set names 2^53+ clients',
+      () => updateMessage(concat(varUint(0), varUint(huge()))),
+    ],
   ];
   const [what, make] = rng.pick(choices);
   return { kind: 'edge', bytes: make(), what: () => what, mustClose: true, validInOrder: false };
@@ -977,7 +1237,11 @@ function edgeFrame(rng: Rng): Frame {
 
 /** Frames that are not sync messages, though they may start like one. */
 function randomFrame(rng: Rng): Frame {
-  const length = rng.weighted([[1, 0], [6, rng.between(1, 16)], [3, rng.between(17, 256)]] as const);
+  const length = rng.weighted([
+    [1, 0],
+    [6, rng.between(1, 16)],
+    [3, rng.between(17, 256)],
+  ] as const);
   const prefix = rng.weighted([
     [4, new Uint8Array()],
     [2, new Uint8Array([MESSAGE_SYNC, SYNC_UPDATE])],
@@ -986,7 +1250,13 @@ function randomFrame(rng: Rng): Frame {
     [1, new Uint8Array([MESSAGE_AUTH])],
     [1, new Uint8Array([MESSAGE_QUERY_AWARENESS])],
   ] as const);
-  return { kind: 'random', bytes: concat(prefix, rng.bytes(length)), what: () => `random bytes after [${[...prefix].join(',')}]`, mustClose: false, validInOrder: false };
+  return {
+    kind: 'random',
+    bytes: concat(prefix, rng.bytes(length)),
+    what: () => `random bytes after [${[...prefix].join(',')}]`,
+    mustClose: false,
+    validInOrder: false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1008,9 +1278,21 @@ const ROOM_KEYS = Object.keys(FUZZ_ROOMS) as RoomKey[];
  * refuses the socket (4403), which is as good.
  */
 const READERS: readonly { how: string; room: string; claims: (userId: string) => TokenClaims }[] = [
-  { how: 'a vendor manager in a partner room', room: FUZZ_ROOMS.p1, claims: (userId) => vendorClaims(userId) },
-  { how: "a rep in its partner's channel", room: 'program/prog1/partner/p1/channel', claims: (userId) => repClaims(userId, 'p1') },
-  { how: 'a vendor manager in the rollups room', room: 'program/prog1/rollups', claims: (userId) => vendorClaims(userId) },
+  {
+    how: 'a vendor manager in a partner room',
+    room: FUZZ_ROOMS.p1,
+    claims: (userId) => vendorClaims(userId),
+  },
+  {
+    how: "a rep in its partner's channel",
+    room: 'program/prog1/partner/p1/channel',
+    claims: (userId) => repClaims(userId, 'p1'),
+  },
+  {
+    how: 'a vendor manager in the rollups room',
+    room: 'program/prog1/rollups',
+    claims: (userId) => vendorClaims(userId),
+  },
 ];
 
 /** What the fuzzer needs of a running server. */
@@ -1043,7 +1325,8 @@ type Role =
   | { kind: 'reader'; reader: number; how: string }
   | { kind: 'unauthorized'; room: RoomKey; how: string };
 
-const roomOf = (role: Role): string => (role.kind === 'reader' ? READERS[role.reader]!.room : FUZZ_ROOMS[role.room]);
+const roomOf = (role: Role): string =>
+  role.kind === 'reader' ? READERS[role.reader]!.room : FUZZ_ROOMS[role.room];
 
 interface SessionRecord {
   index: number;
@@ -1109,7 +1392,10 @@ const UNAUTHORIZED_CLOSE_CODES: ReadonlySet<number> = new Set([4401, 4403, 1008]
 
 function describeFrame(frame: FrameRecord): string {
   const outcome = typeof frame.outcome === 'number' ? `closed ${frame.outcome}` : frame.outcome;
-  const bytes = typeof frame.head === 'string' ? JSON.stringify(frame.head) : `${hex(frame.head)}${frame.length > frame.head.length ? `… (${frame.length} bytes)` : ''}`;
+  const bytes =
+    typeof frame.head === 'string'
+      ? JSON.stringify(frame.head)
+      : `${hex(frame.head)}${frame.length > frame.head.length ? `… (${frame.length} bytes)` : ''}`;
   return `#${frame.index} [${frame.role} of ${frame.room}, session ${frame.session}] ${frame.kind}: ${frame.what()} → ${outcome}  ${bytes}`;
 }
 
@@ -1162,7 +1448,8 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
 
   // Honest clients: two in each partner room, with ids no hostile client uses (those are below 2^31 + 100,000).
   const secret = target.secret();
-  const signWith = (claims: TokenClaims, ttl: string | number = '2h', now?: number) => signToken(claims, secret, { ttl, ...(now === undefined ? {} : { now }) });
+  const signWith = (claims: TokenClaims, ttl: string | number = '2h', now?: number) =>
+    signToken(claims, secret, { ttl, ...(now === undefined ? {} : { now }) });
   const honestPlan = [
     { name: 'A', room: 'p1', peer: 1 },
     { name: 'B', room: 'p1', peer: 0 },
@@ -1177,8 +1464,14 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     })),
   );
   const allHonest = honest.map((entry) => entry.client);
-  for (const entry of honest) entry.client.connect(socketUrl(target.origin(), FUZZ_ROOMS[entry.room]), bearerProtocols(entry.token));
-  await until(allHonest, () => allHonest.every((client) => client.synced), timeoutMs, 'the honest clients to sync').catch((error: Error) => fail(error.message));
+  for (const entry of honest)
+    entry.client.connect(socketUrl(target.origin(), FUZZ_ROOMS[entry.room]), bearerProtocols(entry.token));
+  await until(
+    allHonest,
+    () => allHonest.every((client) => client.synced),
+    timeoutMs,
+    'the honest clients to sync',
+  ).catch((error: Error) => fail(error.message));
 
   const edits: HonestEdit[] = [];
   const pendingRelay = new Map<string, HonestEdit>();
@@ -1202,14 +1495,26 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     const id = `H-${plan.room}-${plan.name}-${turn}`;
     const pd = openPartnerDoc(author.doc);
     try {
-      createDeal(pd, deal({ id, partnerId: plan.room, repId: `${plan.room}-r1`, title: `honest ${turn}` }), 'honest');
+      createDeal(
+        pd,
+        deal({ id, partnerId: plan.room, repId: `${plan.room}-r1`, title: `honest ${turn}` }),
+        'honest',
+      );
     } catch (error) {
       fail(`the fuzzer could not make honest edit ${id}: ${(error as Error).message}`);
       return;
     } finally {
       pd.close();
     }
-    const edit: HonestEdit = { id, room: plan.room, author, peer, afterFrame: report.framesSent, clock: author.clock, relayed: peer.doc.getMap('deals').has(id) };
+    const edit: HonestEdit = {
+      id,
+      room: plan.room,
+      author,
+      peer,
+      afterFrame: report.framesSent,
+      clock: author.clock,
+      relayed: peer.doc.getMap('deals').has(id),
+    };
     edits.push(edit);
     if (!edit.relayed) pendingRelay.set(id, edit);
   };
@@ -1225,7 +1530,10 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       identity.doc.destroy();
     }
     const free = pool.filter((identity) => !identity.busy && !identity.retired);
-    const identity = free.length > 0 ? rng.pick(free) : newIdentity(freshClient(rng), room === 'program' ? 'program' : 'partner');
+    const identity =
+      free.length > 0
+        ? rng.pick(free)
+        : newIdentity(freshClient(rng), room === 'program' ? 'program' : 'partner');
     if (free.length === 0) pool.push(identity);
     identity.busy = true;
     identity.uses++;
@@ -1234,7 +1542,8 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   const release = (identity: Identity) => {
     identity.busy = false;
     // Kept small: its whole state goes out in catch-ups and the mutations start from it.
-    if (identity.uses >= 150 || Y.getState(identity.doc.store, identity.client) > 3_000) identity.retired = true;
+    if (identity.uses >= 150 || Y.getState(identity.doc.store, identity.client) > 3_000)
+      identity.retired = true;
   };
 
   // Hostile sessions.
@@ -1257,7 +1566,15 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       (rng) => ({
         kind: 'unauthorized',
         room: rng.pick(['p1', 'p2', 'p3', 'program'] as const),
-        how: rng.pick(['no token', 'not a token', 'signed with another secret', 'expired', 'a rep of another partner', 'a rep of another program', 'no such room']),
+        how: rng.pick([
+          'no token',
+          'not a token',
+          'signed with another secret',
+          'expired',
+          'a rep of another partner',
+          'a rep of another program',
+          'no such room',
+        ]),
       }),
     ],
   ];
@@ -1265,7 +1582,11 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   // Tokens are signed once per user of a pool: signing is the fuzzer's costliest step, and a pool
   // of users keeps each under the per-user rates (sessions of one user share them).
   const signed = new Map<string, Promise<string>>();
-  const tokenFor = async (rng: Rng, role: Role, index: number): Promise<{ token: string | undefined; room: string }> => {
+  const tokenFor = async (
+    rng: Rng,
+    role: Role,
+    index: number,
+  ): Promise<{ token: string | undefined; room: string }> => {
     const userId = `x${index % 48}`;
     const pooled = (make: () => Promise<string>) => {
       const key = `${role.kind} ${roomOf(role)} ${role.kind === 'writer' ? '' : role.how} ${userId}`;
@@ -1273,30 +1594,64 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       if (!token) signed.set(key, (token = make()));
       return token;
     };
-    const sign = (claims: TokenClaims, ttl: string | number = '2h', now?: number) => pooled(() => signWith(claims, ttl, now));
-    if (role.kind === 'reader') return { token: await sign(READERS[role.reader]!.claims(userId)), room: READERS[role.reader]!.room };
+    const sign = (claims: TokenClaims, ttl: string | number = '2h', now?: number) =>
+      pooled(() => signWith(claims, ttl, now));
+    if (role.kind === 'reader')
+      return { token: await sign(READERS[role.reader]!.claims(userId)), room: READERS[role.reader]!.room };
     const room = FUZZ_ROOMS[role.room];
     const partnerOf = (key: RoomKey) => (key === 'program' ? 'p1' : key);
-    if (role.kind === 'writer') return { token: await sign(role.room === 'program' ? vendorClaims(userId) : repClaims(userId, partnerOf(role.room))), room };
+    if (role.kind === 'writer')
+      return {
+        token: await sign(
+          role.room === 'program' ? vendorClaims(userId) : repClaims(userId, partnerOf(role.room)),
+        ),
+        room,
+      };
     switch (role.how) {
       case 'no token':
         return { token: undefined, room };
       case 'not a token':
         return { token: rng.pick(['x', 'a.b.c', 'eyJhbGciOiJub25lIn0.e30.', 'bearer.x']), room };
       case 'signed with another secret':
-        return { token: await pooled(() => signToken(repClaims(userId, 'p1'), rng.bytes(32), { ttl: '1h' })), room };
+        return {
+          token: await pooled(() => signToken(repClaims(userId, 'p1'), rng.bytes(32), { ttl: '1h' })),
+          room,
+        };
       case 'expired':
-        return { token: await sign(repClaims(userId, partnerOf(role.room)), 60, Date.now() - 3_600_000), room };
+        return {
+          token: await sign(repClaims(userId, partnerOf(role.room)), 60, Date.now() - 3_600_000),
+          room,
+        };
       case 'a rep of another partner':
-        return { token: await sign(repClaims(userId, role.room === 'p1' || role.room === 'program' ? 'p2' : 'p1')), room: role.room === 'program' ? FUZZ_ROOMS.p1 : room };
+        return {
+          token: await sign(repClaims(userId, role.room === 'p1' || role.room === 'program' ? 'p2' : 'p1')),
+          room: role.room === 'program' ? FUZZ_ROOMS.p1 : room,
+        };
       case 'a rep of another program':
         return { token: await sign(repClaims(userId, 'p1', 'prog2')), room };
       default:
-        return { token: await sign(repClaims(userId, 'p1')), room: rng.pick(['program/prog1/partner', 'program/prog1/partner/p1/x', 'program/../prog1', 'program/prog1/partner/%70%31', 'x']) };
+        return {
+          token: await sign(repClaims(userId, 'p1')),
+          room: rng.pick([
+            'program/prog1/partner',
+            'program/prog1/partner/p1/x',
+            'program/../prog1',
+            'program/prog1/partner/%70%31',
+            'x',
+          ]),
+        };
     }
   };
 
-  const nextFrame = (rng: Rng, role: Role, record: SessionRecord, traffic: () => Traffic, sent: { valid: number }, roots: readonly string[], corpus: () => NamedMessage[]): Frame => {
+  const nextFrame = (
+    rng: Rng,
+    role: Role,
+    record: SessionRecord,
+    traffic: () => Traffic,
+    sent: { valid: number },
+    roots: readonly string[],
+    corpus: () => NamedMessage[],
+  ): Frame => {
     const kind = rng.weighted<FrameKind>([
       [22, 'valid'],
       [32, 'mutated'],
@@ -1310,16 +1665,34 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       case 'valid': {
         if (roomOf(role) === FUZZ_ROOMS.program && rng.chance(0.1)) {
           const bytes = updateMessage(rollupsUpdate(rng, record.fresh));
-          return { kind, bytes, what: () => 'an update into the rollups, which only the server may write', mustClose: role.kind === 'writer', validInOrder: false };
+          return {
+            kind,
+            bytes,
+            what: () => 'an update into the rollups, which only the server may write',
+            mustClose: role.kind === 'writer',
+            validInOrder: false,
+          };
         }
         const { valid, source } = traffic();
         const next = valid[sent.valid];
         if (next === undefined) {
           const bytes = source(rng);
-          return { kind, bytes, what: () => 'one of its frames again, or their merge, state vector or presence', mustClose: false, validInOrder: false };
+          return {
+            kind,
+            bytes,
+            what: () => 'one of its frames again, or their merge, state vector or presence',
+            mustClose: false,
+            validInOrder: false,
+          };
         }
         sent.valid++;
-        return { kind, bytes: next.bytes, what: () => `${next.what}, in order`, mustClose: false, validInOrder: true };
+        return {
+          kind,
+          bytes: next.bytes,
+          what: () => `${next.what}, in order`,
+          mustClose: false,
+          validInOrder: true,
+        };
       }
       case 'mutated': {
         const { source } = traffic();
@@ -1332,12 +1705,26 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         // Its own client, or the session's identity (pooled: the room's doc does not gain a client per frame taken).
         const spec = structuredUpdate(rng, rng.chance(0.3) ? record.fresh : record.identity, roots);
         const step = rng.chance(0.8) ? SYNC_UPDATE : SYNC_STEP2;
-        const describe = () => `structured ${step === SYNC_UPDATE ? 'update' : 'sync step 2'} ${JSON.stringify(spec, (_key, value: unknown) => (value instanceof Uint8Array ? hex(value) : value)).slice(0, 400)}`;
-        return { kind, bytes: syncMessage(step, encodeUpdate(spec)), what: describe, mustClose: false, validInOrder: false };
+        const describe = () =>
+          `structured ${step === SYNC_UPDATE ? 'update' : 'sync step 2'} ${JSON.stringify(spec, (_key, value: unknown) => (value instanceof Uint8Array ? hex(value) : value)).slice(0, 400)}`;
+        return {
+          kind,
+          bytes: syncMessage(step, encodeUpdate(spec)),
+          what: describe,
+          mustClose: false,
+          validInOrder: false,
+        };
       }
       case 'poison': {
         const named = rng.pick(corpus());
-        return { kind, bytes: named.message, what: () => named.name, mustClose: role.kind === 'writer', validInOrder: false, clients: named.clients };
+        return {
+          kind,
+          bytes: named.message,
+          what: () => named.name,
+          mustClose: role.kind === 'writer',
+          validInOrder: false,
+          clients: named.clients,
+        };
       }
       case 'edge':
         return edgeFrame(rng);
@@ -1365,38 +1752,84 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     const waits = role.kind === 'writer' ? rng.chance(0.8) : role.kind === 'reader' && rng.chance(0.5);
     const pooledIdentity = role.kind === 'writer' && waits ? acquire(role.room, rng) : undefined;
     const roomName = roomOf(role);
-    const identity = pooledIdentity ?? newIdentity(freshClient(rng), roomName === FUZZ_ROOMS.program ? 'program' : 'partner');
-    const record: SessionRecord = { index, role, fresh, freshTaken: false, identity: identity.client, pooled: pooledIdentity !== undefined, identityTaken: false, frames: [] };
+    const identity =
+      pooledIdentity ??
+      newIdentity(freshClient(rng), roomName === FUZZ_ROOMS.program ? 'program' : 'partner');
+    const record: SessionRecord = {
+      index,
+      role,
+      fresh,
+      freshTaken: false,
+      identity: identity.client,
+      pooled: pooledIdentity !== undefined,
+      identityTaken: false,
+      frames: [],
+    };
     sessions.push(record);
     report.sessions++;
-    const roleName = role.kind === 'writer' ? `writer of ${FUZZ_ROOMS[role.room]}` : `${role.kind} (${role.how})`;
+    const roleName =
+      role.kind === 'writer' ? `writer of ${FUZZ_ROOMS[role.room]}` : `${role.kind} (${role.how})`;
     report.sessionsByRole[roleName] = (report.sessionsByRole[roleName] ?? 0) + 1;
-    const roots = roomName === FUZZ_ROOMS.program ? ['meta', 'partners', 'reps', 'staff', 'targets'] : ['leads', 'deals', 'meta'];
+    const roots =
+      roomName === FUZZ_ROOMS.program
+        ? ['meta', 'partners', 'reps', 'staff', 'targets']
+        : ['leads', 'deals', 'meta'];
     let corpus: NamedMessage[] | undefined;
     const namedPoison = () => (corpus ??= poisonCorpus(fresh));
     const { token, room } = await tokenFor(rng, role, index);
     // Mostly as the app connects (its subprotocol, the token as a second one); else as the stock
     // client does (the token in the query, no subprotocol, so no acknowledgements), or a mix.
-    const how = rng.weighted([[5, 'app'], [4, 'stock'], [1, 'query and subprotocol']] as const);
+    const how = rng.weighted([
+      [5, 'app'],
+      [4, 'stock'],
+      [1, 'query and subprotocol'],
+    ] as const);
     const query = how !== 'app' && token !== undefined ? `?token=${encodeURIComponent(token)}` : '';
-    const socket = new RawSocket(socketUrl(target.origin(), room, query), how === 'app' ? bearerProtocols(token) : how === 'stock' ? [] : [SYNC_SUBPROTOCOL]);
+    const socket = new RawSocket(
+      socketUrl(target.origin(), room, query),
+      how === 'app' ? bearerProtocols(token) : how === 'stock' ? [] : [SYNC_SUBPROTOCOL],
+    );
     const freshBytes = varUint(fresh);
     const identityBytes = varUint(identity.client);
     const taintedAtStart = identity.tainted;
     let built: Traffic | undefined;
-    const traffic = () => (built ??= sessionTraffic(rng, identity, pooledIdentity ? socket.serverClock(identity.client) : 0));
+    const traffic = () =>
+      (built ??= sessionTraffic(rng, identity, pooledIdentity ? socket.serverClock(identity.client) : 0));
     try {
-      await until([socket], () => socket.opened || socket.closure() !== undefined, timeoutMs, 'a hostile socket to open');
+      await until(
+        [socket],
+        () => socket.opened || socket.closure() !== undefined,
+        timeoutMs,
+        'a hostile socket to open',
+      );
       if (!socket.opened) {
-        fail(`a connection was refused at the upgrade during the fuzz (${socket.closure()?.code} ${socket.closure()?.reason}, ${socket.error}; ${roleName}, ${room})`);
+        fail(
+          `a connection was refused at the upgrade during the fuzz (${socket.closure()?.code} ${socket.closure()?.reason}, ${socket.error}; ${roleName}, ${room})`,
+        );
         return;
       }
       if (waits) {
-        await until([socket], () => socket.serverStateVector !== undefined || socket.closure() !== undefined, timeoutMs, "the server's sync step 1");
+        await until(
+          [socket],
+          () => socket.serverStateVector !== undefined || socket.closure() !== undefined,
+          timeoutMs,
+          "the server's sync step 1",
+        );
         // An identity whose client the server has further than its doc went out in a taken mutation: retire it.
-        if (pooledIdentity && socket.serverClock(identity.client) > Y.getState(identity.doc.store, identity.client)) pooledIdentity.retired = true;
+        if (
+          pooledIdentity &&
+          socket.serverClock(identity.client) > Y.getState(identity.doc.store, identity.client)
+        )
+          pooledIdentity.retired = true;
       }
-      const limit = role.kind === 'unauthorized' ? rng.between(1, 3) : rng.weighted([[5, rng.between(1, 4)], [4, rng.between(5, 20)], [1, rng.between(21, 60)]] as const);
+      const limit =
+        role.kind === 'unauthorized'
+          ? rng.between(1, 3)
+          : rng.weighted([
+              [5, rng.between(1, 4)],
+              [4, rng.between(5, 20)],
+              [1, rng.between(21, 60)],
+            ] as const);
       let onlyValidSoFar = true;
       const sent = { valid: 0 };
       for (let n = 0; n < limit && !stop && socket.closure() === undefined; n++) {
@@ -1404,7 +1837,18 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         const frameIndex = ++report.framesSent;
         const kindStats = (report.framesByKind[frame.kind] ??= { sent: 0, taken: 0, closed: 0 });
         kindStats.sent++;
-        const frameRecord: FrameRecord = { index: frameIndex, session: index, room: roomName, role: role.kind, kind: frame.kind, what: frame.what, head: frame.bytes.slice(0, 64), length: frame.bytes.length, validInOrder: frame.validInOrder, outcome: 'no answer' };
+        const frameRecord: FrameRecord = {
+          index: frameIndex,
+          session: index,
+          room: roomName,
+          role: role.kind,
+          kind: frame.kind,
+          what: frame.what,
+          head: frame.bytes.slice(0, 64),
+          length: frame.bytes.length,
+          validInOrder: frame.validInOrder,
+          outcome: 'no answer',
+        };
         frames.push(frameRecord);
         record.frames.push(frameRecord);
         if (frameIndex % honestEvery === 0) honestEdit();
@@ -1416,9 +1860,16 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
           continue;
         }
         try {
-          await until([socket], () => socket.answers > answersBefore || socket.closure() !== undefined, timeoutMs, 'an answer or a close');
+          await until(
+            [socket],
+            () => socket.answers > answersBefore || socket.closure() !== undefined,
+            timeoutMs,
+            'an answer or a close',
+          );
         } catch {
-          fail(`the server neither answered nor closed within ${timeoutMs} ms after ${describeFrame(frameRecord)}`);
+          fail(
+            `the server neither answered nor closed within ${timeoutMs} ms after ${describeFrame(frameRecord)}`,
+          );
           break;
         }
         // The freshest state vector of the room makes the next probe's answer small.
@@ -1428,7 +1879,8 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         if (closedNow) {
           frameRecord.outcome = closedNow.code;
           kindStats.closed++;
-          for (const id of frame.clients ?? []) if (!refusedPoison.has(id)) refusedPoison.set(id, frameRecord);
+          for (const id of frame.clients ?? [])
+            if (!refusedPoison.has(id)) refusedPoison.set(id, frameRecord);
           break;
         }
         frameRecord.outcome = 'taken';
@@ -1441,7 +1893,10 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
             if (!frame.validInOrder) identity.tainted = true;
           }
         }
-        if (role.kind === 'writer' && frame.mustClose) fail(`a writer's poisonous or malformed frame was taken, its socket left open: ${describeFrame(frameRecord)}`);
+        if (role.kind === 'writer' && frame.mustClose)
+          fail(
+            `a writer's poisonous or malformed frame was taken, its socket left open: ${describeFrame(frameRecord)}`,
+          );
         if (!frame.validInOrder) onlyValidSoFar = false;
       }
       const account = () => {
@@ -1450,18 +1905,37 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
         report.closedByCode[closed.code] = (report.closedByCode[closed.code] ?? 0) + 1;
         const last = record.frames.at(-1);
         if (role.kind === 'unauthorized') {
-          if (!UNAUTHORIZED_CLOSE_CODES.has(closed.code)) fail(`an unauthorized socket (${role.how}, ${room}) was closed with ${closed.code} "${closed.reason}", not 4401/4403: were its frames read?`);
+          if (!UNAUTHORIZED_CLOSE_CODES.has(closed.code))
+            fail(
+              `an unauthorized socket (${role.how}, ${room}) was closed with ${closed.code} "${closed.reason}", not 4401/4403: were its frames read?`,
+            );
         } else if (!WRITER_CLOSE_CODES.has(closed.code)) {
-          fail(`a ${role.kind} socket of ${room} was closed with ${closed.code} "${closed.reason}" (expected 1007, 4403 or 1008) after ${last ? describeFrame(last) : 'no frame'}`);
-        } else if (last && last.validInOrder && onlyValidSoFar && !taintedAtStart && role.kind === 'writer' && closed.code !== 1008) {
-          fail(`a writer's valid update, sent in order after only valid ones, was refused (${closed.code} "${closed.reason}"): ${describeFrame(last)}`);
+          fail(
+            `a ${role.kind} socket of ${room} was closed with ${closed.code} "${closed.reason}" (expected 1007, 4403 or 1008) after ${last ? describeFrame(last) : 'no frame'}`,
+          );
+        } else if (
+          last &&
+          last.validInOrder &&
+          onlyValidSoFar &&
+          !taintedAtStart &&
+          role.kind === 'writer' &&
+          closed.code !== 1008
+        ) {
+          fail(
+            `a writer's valid update, sent in order after only valid ones, was refused (${closed.code} "${closed.reason}"): ${describeFrame(last)}`,
+          );
         }
       };
       if (role.kind === 'unauthorized' && socket.closure() === undefined) {
         // A refused socket reads nothing more, not even the answer to its close: it ends when the
         // server cuts it off, a while later. Counted then; the next session need not wait for it.
         closing.push(
-          until([socket], () => socket.closure() !== undefined, timeoutMs, 'an unauthorized socket to be closed').then(account, () => {
+          until(
+            [socket],
+            () => socket.closure() !== undefined,
+            timeoutMs,
+            'an unauthorized socket to be closed',
+          ).then(account, () => {
             fail(`an unauthorized socket (${role.how}, ${room}) was not closed within ${timeoutMs} ms`);
             socket.ws.terminate();
           }),
@@ -1499,7 +1973,9 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       }
       if (report.framesSent >= nextProgress) {
         nextProgress += 10_000;
-        progress(`${report.framesSent} frames, ${report.sessions} sessions, ${(((Date.now() - started) / 1000) | 0)} s; ${edits.length} honest edits, ${edits.filter((edit) => edit.relayed).length} relayed so far`);
+        progress(
+          `${report.framesSent} frames, ${report.sessions} sessions, ${((Date.now() - started) / 1000) | 0} s; ${edits.length} honest edits, ${edits.filter((edit) => edit.relayed).length} relayed so far`,
+        );
       }
       if (failures.length >= 50) stop = true;
     }
@@ -1514,25 +1990,44 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
   report.honestEdits = edits.length;
   report.honestEditIds = edits.map((edit) => ({ room: FUZZ_ROOMS[edit.room], id: edit.id }));
   const allSaved = () => allHonest.every((client) => client.savedClock >= client.clock);
-  await until(allHonest, () => pendingRelay.size === 0 && allSaved(), timeoutMs, 'the honest edits to be relayed and acknowledged').catch(() => {});
+  await until(
+    allHonest,
+    () => pendingRelay.size === 0 && allSaved(),
+    timeoutMs,
+    'the honest edits to be relayed and acknowledged',
+  ).catch(() => {});
   report.honestRelayed = edits.filter((edit) => edit.relayed).length;
   const missing = edits.filter((edit) => !edit.relayed);
   if (missing.length > 0) {
     const first = missing[0]!;
-    const previous = edits.filter((edit) => edit.room === first.room && edit.relayed && edit.afterFrame <= first.afterFrame).at(-1);
-    const window = frames.filter((frame) => frame.room === FUZZ_ROOMS[first.room] && frame.index >= (previous?.afterFrame ?? 0) && frame.index <= first.afterFrame);
+    const previous = edits
+      .filter((edit) => edit.room === first.room && edit.relayed && edit.afterFrame <= first.afterFrame)
+      .at(-1);
+    const window = frames.filter(
+      (frame) =>
+        frame.room === FUZZ_ROOMS[first.room] &&
+        frame.index >= (previous?.afterFrame ?? 0) &&
+        frame.index <= first.afterFrame,
+    );
     fail(
       `${missing.length} of ${edits.length} honest edits were never relayed to the other honest client; the first, ${first.id}, was made after frame #${first.afterFrame}` +
-        (previous ? ` (the last one relayed in ${FUZZ_ROOMS[first.room]} was made after #${previous.afterFrame})` : '') +
+        (previous
+          ? ` (the last one relayed in ${FUZZ_ROOMS[first.room]} was made after #${previous.afterFrame})`
+          : '') +
         `. Frames to ${FUZZ_ROOMS[first.room]} in between${window.length > 60 ? ` (the last 60 of ${window.length})` : ''}:\n  ${window.slice(-60).map(describeFrame).join('\n  ')}`,
     );
   }
   for (const entry of honest) {
     const client = entry.client;
-    if (client.savedClock < client.clock) fail(`${client.name}: the server acknowledged its items up to clock ${client.savedClock} of ${client.clock}`);
+    if (client.savedClock < client.clock)
+      fail(
+        `${client.name}: the server acknowledged its items up to clock ${client.savedClock} of ${client.clock}`,
+      );
     for (const close of client.serverCloses) {
       const before = frames.filter((frame) => frame.room === FUZZ_ROOMS[entry.room]).slice(-5);
-      fail(`${client.name}'s socket was closed by the server with ${close.code} "${close.reason}" during the fuzz; the last frames to its room:\n  ${before.map(describeFrame).join('\n  ')}`);
+      fail(
+        `${client.name}'s socket was closed by the server with ${close.code} "${close.reason}" during the fuzz; the last frames to its room:\n  ${before.map(describeFrame).join('\n  ')}`,
+      );
     }
     for (const error of client.applyErrors.slice(0, 5)) fail(error);
   }
@@ -1568,10 +2063,14 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     const doc = new Y.Doc();
     try {
       Y.applyUpdate(doc, Y.mergeUpdates(updates));
-      if (doc._transaction !== null || doc._transactionCleanups.length > 0) fail(`the stored log of ${room} leaves a doc unable to emit updates ${when}`);
+      if (doc._transaction !== null || doc._transactionCleanups.length > 0)
+        fail(`the stored log of ${room} leaves a doc unable to emit updates ${when}`);
       const deals = doc.getMap('deals');
       const notStored = honestHere.filter((edit) => !deals.has(edit.id));
-      if (notStored.length > 0) fail(`${notStored.length} honest edits of ${room} are not in its stored log ${when}, the first ${notStored[0]!.id} (made after frame #${notStored[0]!.afterFrame})`);
+      if (notStored.length > 0)
+        fail(
+          `${notStored.length} honest edits of ${room} are not in its stored log ${when}, the first ${notStored[0]!.id} (made after frame #${notStored[0]!.afterFrame})`,
+        );
       else if (when === 'after the fuzz') report.honestStored += honestHere.length;
     } catch (error) {
       fail(`the stored log of ${room} does not load ${when}: ${(error as Error).message}`);
@@ -1582,21 +2081,39 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
       if (honestClients.has(client)) continue;
       const session = forbidden.get(client);
       if (session) {
-        fail(`client ${client} of a ${session.role.kind} session (${session.index}) none of whose frames carrying it was taken is in the stored log of ${room} ${when}; its frames:\n  ${session.frames.map(describeFrame).join('\n  ')}`);
+        fail(
+          `client ${client} of a ${session.role.kind} session (${session.index}) none of whose frames carrying it was taken is in the stored log of ${room} ${when}; its frames:\n  ${session.frames.map(describeFrame).join('\n  ')}`,
+        );
       }
       const poison = refusedPoison.get(client);
-      if (poison && !takenPoison.has(client)) fail(`client ${client} of a refused poisoning message is in the stored log of ${room} ${when}: ${describeFrame(poison)}`);
+      if (poison && !takenPoison.has(client))
+        fail(
+          `client ${client} of a refused poisoning message is in the stored log of ${room} ${when}: ${describeFrame(poison)}`,
+        );
     }
   };
-  const readRooms = [...new Set(sessions.flatMap((session) => (session.role.kind === 'reader' ? [session.role.reader] : [])))].map((reader) => READERS[reader]!);
-  const touched = [...ROOM_KEYS.map((key) => FUZZ_ROOMS[key]), ...readRooms.map((reader) => reader.room).filter((room) => !ROOM_KEYS.some((key) => FUZZ_ROOMS[key] === room))];
+  const readRooms = [
+    ...new Set(sessions.flatMap((session) => (session.role.kind === 'reader' ? [session.role.reader] : []))),
+  ].map((reader) => READERS[reader]!);
+  const touched = [
+    ...ROOM_KEYS.map((key) => FUZZ_ROOMS[key]),
+    ...readRooms
+      .map((reader) => reader.room)
+      .filter((room) => !ROOM_KEYS.some((key) => FUZZ_ROOMS[key] === room)),
+  ];
   for (const room of touched) await storedCheck(room, 'after the fuzz');
   for (const client of allHonest) {
     for (const id of client.doc.store.clients.keys()) {
       const session = forbidden.get(id);
-      if (session) fail(`${client.name} was sent structs of client ${id} of session ${session.index}, none of whose frames carrying it was taken`);
+      if (session)
+        fail(
+          `${client.name} was sent structs of client ${id} of session ${session.index}, none of whose frames carrying it was taken`,
+        );
       const poison = refusedPoison.get(id);
-      if (poison && !takenPoison.has(id)) fail(`${client.name} was sent structs of client ${id} of a refused poisoning message: ${describeFrame(poison)}`);
+      if (poison && !takenPoison.has(id))
+        fail(
+          `${client.name} was sent structs of client ${id} of a refused poisoning message: ${describeFrame(poison)}`,
+        );
     }
   }
 
@@ -1618,16 +2135,29 @@ export async function runFuzz(target: FuzzTarget, options: FuzzOptions): Promise
     const checker = new SyncClient(`checker of ${room}`);
     checker.connect(socketUrl(target.origin(), room), bearerProtocols(await signWith(checkerClaims(room))));
     try {
-      await until([checker], () => checker.synced || checker.serverCloses.length > 0, timeoutMs, `${room} to load after the restart`);
+      await until(
+        [checker],
+        () => checker.synced || checker.serverCloses.length > 0,
+        timeoutMs,
+        `${room} to load after the restart`,
+      );
       if (checker.synced) {
         report.roomsLoadedAfterRestart.push(room);
-        const missingAfter = edits.filter((edit) => FUZZ_ROOMS[edit.room] === room && !checker.doc.getMap('deals').has(edit.id));
-        if (missingAfter.length > 0) fail(`after the restart, ${missingAfter.length} honest edits of ${room} are missing, the first ${missingAfter[0]!.id}`);
+        const missingAfter = edits.filter(
+          (edit) => FUZZ_ROOMS[edit.room] === room && !checker.doc.getMap('deals').has(edit.id),
+        );
+        if (missingAfter.length > 0)
+          fail(
+            `after the restart, ${missingAfter.length} honest edits of ${room} are missing, the first ${missingAfter[0]!.id}`,
+          );
       } else {
         const close = checker.serverCloses[0]!;
         // A read-only room this server does not have (an older room layout) refuses its readers: nothing to load.
         const notARoom = close.code === 4403 && !ROOM_KEYS.some((key) => FUZZ_ROOMS[key] === room);
-        if (!notARoom) fail(`after the restart, ${room} does not load: its socket was closed with ${close.code} "${close.reason}"`);
+        if (!notARoom)
+          fail(
+            `after the restart, ${room} does not load: its socket was closed with ${close.code} "${close.reason}"`,
+          );
       }
       for (const error of checker.applyErrors.slice(0, 3)) fail(`after the restart: ${error}`);
     } catch (error) {
@@ -1653,11 +2183,15 @@ export function formatReport(report: FuzzReport): string {
   return [
     `seed ${report.seed}: ${report.framesSent} frames in ${report.sessions} sessions, ${(report.durationMs / 1000).toFixed(1)} s`,
     `frames: ${kinds}`,
-    `sessions: ${Object.entries(report.sessionsByRole).map(([role, count]) => `${role} ${count}`).join(', ')}`,
+    `sessions: ${Object.entries(report.sessionsByRole)
+      .map(([role, count]) => `${role} ${count}`)
+      .join(', ')}`,
     `hostile sockets closed by the server, by code: ${codes || 'none'}`,
     `honest edits: ${report.honestEdits} made, ${report.honestRelayed} relayed, ${report.honestStored} stored`,
     `rooms loaded after the restart: ${report.roomsLoadedAfterRestart.join(', ') || 'none'}`,
-    report.failures.length === 0 ? 'no failures' : `${report.failures.length} failures:\n- ${report.failures.join('\n- ')}`,
+    report.failures.length === 0
+      ? 'no failures'
+      : `${report.failures.length} failures:\n- ${report.failures.join('\n- ')}`,
   ].join('\n');
 }
 
@@ -1665,16 +2199,24 @@ export function formatReport(report: FuzzReport): string {
 export function fuzzGuards(report: FuzzReport, frames: number): string[] {
   const problems: string[] = [];
   if (report.framesSent < frames) problems.push(`only ${report.framesSent} of ${frames} frames were sent`);
-  const closedForInput = [...WRITER_CLOSE_CODES].reduce((sum, code) => sum + (report.closedByCode[code] ?? 0), 0);
-  if (closedForInput < frames / 4) problems.push(`only ${closedForInput} sockets were closed for bad input (1007/4403/1008)`);
+  const closedForInput = [...WRITER_CLOSE_CODES].reduce(
+    (sum, code) => sum + (report.closedByCode[code] ?? 0),
+    0,
+  );
+  if (closedForInput < frames / 4)
+    problems.push(`only ${closedForInput} sockets were closed for bad input (1007/4403/1008)`);
   if ((report.closedByCode[4401] ?? 0) === 0) problems.push('no unauthorized socket was closed with 4401');
   const taken = Object.values(report.framesByKind).reduce((sum, stats) => sum + stats.taken, 0);
-  if (taken < frames / 10) problems.push(`only ${taken} frames were taken: the sessions hardly got past their first frame`);
+  if (taken < frames / 10)
+    problems.push(`only ${taken} frames were taken: the sessions hardly got past their first frame`);
   for (const kind of ['valid', 'mutated', 'structured', 'poison', 'edge', 'random'] as const) {
     if ((report.framesByKind[kind]?.sent ?? 0) === 0) problems.push(`no ${kind} frame was sent`);
   }
-  if ((report.framesByKind['valid']?.taken ?? 0) < frames / 20) problems.push(`only ${report.framesByKind['valid']?.taken ?? 0} valid frames were taken`);
+  if ((report.framesByKind['valid']?.taken ?? 0) < frames / 20)
+    problems.push(`only ${report.framesByKind['valid']?.taken ?? 0} valid frames were taken`);
   if (report.honestEdits < frames / 100) problems.push(`only ${report.honestEdits} honest edits were made`);
-  for (const key of ROOM_KEYS) if (!report.roomsLoadedAfterRestart.includes(FUZZ_ROOMS[key])) problems.push(`${FUZZ_ROOMS[key]} did not load after the restart`);
+  for (const key of ROOM_KEYS)
+    if (!report.roomsLoadedAfterRestart.includes(FUZZ_ROOMS[key]))
+      problems.push(`${FUZZ_ROOMS[key]} did not load after the restart`);
   return problems;
 }

@@ -34,9 +34,22 @@ const ROOMS = {
 // The README's and server/auth/acl.ts's matrix; partners of one program are competitors.
 // role             program  rollups  foreign  f.rollups  partner  channel  f.partner  f.channel  p1@prog-2  channel@prog-2  rollups/days
 const MATRIX: [TokenClaims['role'], ...Access[]][] = [
-  ['rep',             'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none',         'none'],
-  ['partner_manager', 'none',  'none',  'none',  'none',    'write', 'read',  'none',    'none',    'none',    'none',         'none'],
-  ['vendor_manager',  'write', 'read',  'none',  'none',    'read',  'read',  'read',    'read',    'none',    'none',         'none'],
+  ['rep', 'none', 'none', 'none', 'none', 'write', 'read', 'none', 'none', 'none', 'none', 'none'],
+  [
+    'partner_manager',
+    'none',
+    'none',
+    'none',
+    'none',
+    'write',
+    'read',
+    'none',
+    'none',
+    'none',
+    'none',
+    'none',
+  ],
+  ['vendor_manager', 'write', 'read', 'none', 'none', 'read', 'read', 'read', 'read', 'none', 'none', 'none'],
 ];
 
 describe('roomAccess', () => {
@@ -65,7 +78,13 @@ describe('roomAccess', () => {
 
   it('compares ids exactly: no prefix, case or suffix match', () => {
     const rep = claimsOf.rep;
-    for (const name of ['program/prog-10/partner/p1', 'program/prog-1/partner/p10', 'program/PROG-1/partner/p1', 'program/prog-1/partner/P1', 'program/prog']) {
+    for (const name of [
+      'program/prog-10/partner/p1',
+      'program/prog-1/partner/p10',
+      'program/PROG-1/partner/p1',
+      'program/prog-1/partner/P1',
+      'program/prog',
+    ]) {
       expect(roomAccess(rep, room(name))).toBe('none');
     }
   });
@@ -85,31 +104,49 @@ describe('tokenFromRequest', () => {
   });
 
   it('reads the bearer subprotocol and answers with the app protocol, never the token', () => {
-    const found = tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi, bearer.aaa.bbb.ccc' }, '/program/prog-1'));
+    const found = tokenFromRequest(
+      request({ 'sec-websocket-protocol': 'partner-kpi, bearer.aaa.bbb.ccc' }, '/program/prog-1'),
+    );
     expect(found).toEqual({ token: 'aaa.bbb.ccc', protocol: 'partner-kpi' });
   });
 
   it('prefers the subprotocol to the query parameter', () => {
-    const found = tokenFromRequest(request({ 'sec-websocket-protocol': 'bearer.from-header,partner-kpi' }, '/program/prog-1?token=from-query'));
+    const found = tokenFromRequest(
+      request(
+        { 'sec-websocket-protocol': 'bearer.from-header,partner-kpi' },
+        '/program/prog-1?token=from-query',
+      ),
+    );
     expect(found).toEqual({ token: 'from-header', protocol: 'partner-kpi' });
   });
 
   it('falls back to the token query parameter, as y-websocket params send it', () => {
-    expect(tokenFromRequest(request({}, '/program/prog-1/partner/p1?token=aaa.bbb.ccc'))).toEqual({ token: 'aaa.bbb.ccc' });
-    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi' }, '/program/prog-1?token=t'))).toEqual({ token: 't', protocol: 'partner-kpi' });
+    expect(tokenFromRequest(request({}, '/program/prog-1/partner/p1?token=aaa.bbb.ccc'))).toEqual({
+      token: 'aaa.bbb.ccc',
+    });
+    expect(
+      tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi' }, '/program/prog-1?token=t')),
+    ).toEqual({ token: 't', protocol: 'partner-kpi' });
   });
 
   it('names no protocol when the client did not offer the app protocol', () => {
     expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'bearer.t' }, '/'))).toEqual({ token: 't' });
-    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi-v2, bearer.t' }, '/'))).toEqual({ token: 't' });
+    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi-v2, bearer.t' }, '/'))).toEqual({
+      token: 't',
+    });
   });
 
   it('finds no token when there is none, an empty one, or two different ones', () => {
     expect(tokenFromRequest(request({}, '/program/prog-1'))).toEqual({ token: undefined });
     expect(tokenFromRequest(request({}, '/program/prog-1?token='))).toEqual({ token: undefined });
     expect(tokenFromRequest(request({}, '/program/prog-1?token=a&token=b'))).toEqual({ token: undefined });
-    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi, bearer.a, bearer.b' }, '/?token=c'))).toEqual({ token: undefined, protocol: 'partner-kpi' });
-    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi, bearer.' }, '/'))).toEqual({ token: undefined, protocol: 'partner-kpi' });
+    expect(
+      tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi, bearer.a, bearer.b' }, '/?token=c')),
+    ).toEqual({ token: undefined, protocol: 'partner-kpi' });
+    expect(tokenFromRequest(request({ 'sec-websocket-protocol': 'partner-kpi, bearer.' }, '/'))).toEqual({
+      token: undefined,
+      protocol: 'partner-kpi',
+    });
   });
 
   it('decodes the query parameter', () => {

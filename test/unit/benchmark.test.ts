@@ -55,9 +55,15 @@ function recordsOf(plan: PartnerPlan): { leads: Lead[]; deals: Deal[] } {
   const base = { partnerId: plan.id, repId: `${plan.id}-r1` };
   const closedAt = at('2026-03-25');
   const deals = [
-    ...plan.wins.map((amount) => deal({ ...base, stage: 'won', amount, createdAt: closedAt - plan.cycleDays * DAY_MS, closedAt })),
-    ...Array.from({ length: plan.losses }, () => deal({ ...base, stage: 'lost', lostReason: 'price', createdAt: at('2026-03-20'), closedAt })),
-    ...Array.from({ length: plan.open }, () => deal({ ...base, stage: 'prospecting', createdAt: at('2026-03-10') })),
+    ...plan.wins.map((amount) =>
+      deal({ ...base, stage: 'won', amount, createdAt: closedAt - plan.cycleDays * DAY_MS, closedAt }),
+    ),
+    ...Array.from({ length: plan.losses }, () =>
+      deal({ ...base, stage: 'lost', lostReason: 'price', createdAt: at('2026-03-20'), closedAt }),
+    ),
+    ...Array.from({ length: plan.open }, () =>
+      deal({ ...base, stage: 'prospecting', createdAt: at('2026-03-10') }),
+    ),
   ];
   const leads = Array.from({ length: plan.leads ?? 0 }, () => lead({ ...base, createdAt: at('2026-03-12') }));
   return { leads, deals };
@@ -101,7 +107,11 @@ function published(figure: BenchmarkFigure) {
   return figure;
 }
 
-function expectQuartiles(figure: BenchmarkFigure, partners: number, [lower, median, upper]: [number, number, number]): void {
+function expectQuartiles(
+  figure: BenchmarkFigure,
+  partners: number,
+  [lower, median, upper]: [number, number, number],
+): void {
   const quartiles = published(figure);
   expect(quartiles.partners).toBe(partners);
   expect(quartiles.lowerQuartile).toBeCloseTo(lower, 10);
@@ -153,14 +163,17 @@ describe('quantile (linear interpolation between closest ranks, R type 7)', () =
 
   it('keeps quartiles ordered and within the values, whatever the magnitudes', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -1e300, max: 1e300, noNaN: true }), { minLength: 1, maxLength: 40 }), (values) => {
-        const sorted = [...values].sort((a, b) => a - b);
-        const [q1, q2, q3] = [0.25, 0.5, 0.75].map((p) => quantile(sorted, p)) as [number, number, number];
-        expect(q1).toBeGreaterThanOrEqual(sorted[0]!);
-        expect(q1).toBeLessThanOrEqual(q2);
-        expect(q2).toBeLessThanOrEqual(q3);
-        expect(q3).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -1e300, max: 1e300, noNaN: true }), { minLength: 1, maxLength: 40 }),
+        (values) => {
+          const sorted = [...values].sort((a, b) => a - b);
+          const [q1, q2, q3] = [0.25, 0.5, 0.75].map((p) => quantile(sorted, p)) as [number, number, number];
+          expect(q1).toBeGreaterThanOrEqual(sorted[0]!);
+          expect(q1).toBeLessThanOrEqual(q2);
+          expect(q2).toBeLessThanOrEqual(q3);
+          expect(q3).toBeLessThanOrEqual(sorted[sorted.length - 1]!);
+        },
+      ),
       { seed: 7, numRuns: 300 },
     );
   });
@@ -170,15 +183,26 @@ describe('computeBenchmark', () => {
   it('publishes nothing but counts with 4 partners ("not enough partners to compare")', () => {
     const benchmark = computeBenchmark(rollupsOf(EIGHT.slice(0, 4)), { period: MARCH });
     expect(benchmark.period).toEqual(MARCH);
-    for (const metric of BENCHMARK_METRICS) expect(benchmark.metrics[metric]).toEqual({ partners: 4, notEnough: true });
+    for (const metric of BENCHMARK_METRICS)
+      expect(benchmark.metrics[metric]).toEqual({ partners: 4, notEnough: true });
   });
 
   it('with 5 partners publishes a KPI only where all 5 have a figure: the 2nd, 3rd and 4th values', () => {
     const benchmark = computeBenchmark(rollupsOf(EIGHT.slice(0, 5)), { period: MARCH });
     // Win rates 0.25, 0.5, 0.75, 1, 0 → sorted 0, 0.25, 0.5, 0.75, 1.
-    expect(benchmark.metrics.winRate).toEqual({ partners: 5, lowerQuartile: 0.25, median: 0.5, upperQuartile: 0.75 });
+    expect(benchmark.metrics.winRate).toEqual({
+      partners: 5,
+      lowerQuartile: 0.25,
+      median: 0.5,
+      upperQuartile: 0.75,
+    });
     // Close rates 1/5, 1/3, 3/5, 1/2, 0 → sorted 0, 0.2, 1/3, 0.5, 0.6.
-    expect(benchmark.metrics.closeRate).toEqual({ partners: 5, lowerQuartile: 0.2, median: 1 / 3, upperQuartile: 0.5 });
+    expect(benchmark.metrics.closeRate).toEqual({
+      partners: 5,
+      lowerQuartile: 0.2,
+      median: 1 / 3,
+      upperQuartile: 0.5,
+    });
     // p5 won nothing: no average deal size, cycle or velocity, so 4 partners there.
     expect(benchmark.metrics.averageDealSize).toEqual({ partners: 4, notEnough: true });
     expect(benchmark.metrics.averageCycleDays).toEqual({ partners: 4, notEnough: true });
@@ -194,9 +218,19 @@ describe('computeBenchmark', () => {
     expectQuartiles(benchmark.metrics.winRate, 8, [0.2375, 0.45, 0.6375]);
     // Average deal sizes (minor units, p5 left out) sorted 5 000, 10 000, 20 000, 30 000, 40 000, 60 000, 80 000; h = 6p:
     // Q1 at 1.5: 15 000; median at 3: 30 000; Q3 at 4.5: 50 000.
-    expect(benchmark.metrics.averageDealSize).toEqual({ partners: 7, lowerQuartile: 15_000, median: 30_000, upperQuartile: 50_000 });
+    expect(benchmark.metrics.averageDealSize).toEqual({
+      partners: 7,
+      lowerQuartile: 15_000,
+      median: 30_000,
+      upperQuartile: 50_000,
+    });
     // Cycles sorted 1, 2, 4, 5, 8, 10, 20 days: Q1 3, median 5, Q3 9.
-    expect(benchmark.metrics.averageCycleDays).toEqual({ partners: 7, lowerQuartile: 3, median: 5, upperQuartile: 9 });
+    expect(benchmark.metrics.averageCycleDays).toEqual({
+      partners: 7,
+      lowerQuartile: 3,
+      median: 5,
+      upperQuartile: 9,
+    });
     // Velocities sorted 1 000, 1 250, 2 400, 2 500, 3 000, 4 000, 4 500 per day: Q1 1 825, median 2 500, Q3 3 500.
     expectQuartiles(benchmark.metrics.dealVelocity, 7, [1_825, 2_500, 3_500]);
     // Close rates sorted 0, 1/6, 1/5, 1/3, 1/3, 1/2, 1/2, 3/5: Q1 at 1.75: 1/6 + 0.75 × (1/5 − 1/6) = 23/120;
@@ -206,7 +240,11 @@ describe('computeBenchmark', () => {
 
   it("takes each partner's quality score from scope all (relative among partners), not its reps' scores", () => {
     const rollups = rollupsOf(EIGHT);
-    const all = buildRollup(KOLKATA, EIGHT.flatMap((plan) => recordsOf(plan).leads), EIGHT.flatMap((plan) => recordsOf(plan).deals));
+    const all = buildRollup(
+      KOLKATA,
+      EIGHT.flatMap((plan) => recordsOf(plan).leads),
+      EIGHT.flatMap((plan) => recordsOf(plan).deals),
+    );
     const scores = computeKpis(all, { range: rangeOf(MARCH), scope: { kind: 'all' } }).qualityScores;
     expect(scores).toHaveLength(8);
     const s = scores.map((score) => score.score).sort((a, b) => a - b);
@@ -218,10 +256,16 @@ describe('computeBenchmark', () => {
     ]);
     // p7 has the most revenue and (with p3) the most wins: 100 × (0.5 + 0.3 + 0.2 × winLow(3 of 5)).
     const byPartner = benchmarkFiguresByPartner(rollups, MARCH);
-    expect(byPartner.get('p7')?.qualityScore).toBeCloseTo(scores.find((score) => score.id === 'p7')!.score, 12);
+    expect(byPartner.get('p7')?.qualityScore).toBeCloseTo(
+      scores.find((score) => score.id === 'p7')!.score,
+      12,
+    );
     expect(byPartner.get('p7')?.qualityScore).toBeGreaterThan(80);
     // In its own scope a partner's quality scores are its reps' (one rep here: relative to itself).
-    const own = computeKpis(rollups.get('p1')!, { range: rangeOf(MARCH), scope: { kind: 'partner', id: 'p1' } });
+    const own = computeKpis(rollups.get('p1')!, {
+      range: rangeOf(MARCH),
+      scope: { kind: 'partner', id: 'p1' },
+    });
     expect(own.qualityScores.map((score) => score.id)).toEqual(['p1-r1']);
     expect(byPartner.get('p1')?.qualityScore).not.toBeCloseTo(own.qualityScores[0]!.score, 2);
   });
@@ -230,9 +274,21 @@ describe('computeBenchmark', () => {
     // p9 found leads and opened deals in March but closed none.
     const plans = [...EIGHT.slice(0, 5), { id: 'p9', wins: [], cycleDays: 0, losses: 0, open: 2, leads: 4 }];
     const figures = benchmarkFiguresByPartner(rollupsOf(plans), MARCH).get('p9');
-    expect(figures).toEqual({ winRate: null, averageDealSize: null, closeRate: 0, dealVelocity: null, averageCycleDays: null, qualityScore: null });
+    expect(figures).toEqual({
+      winRate: null,
+      averageDealSize: null,
+      closeRate: 0,
+      dealVelocity: null,
+      averageCycleDays: null,
+      qualityScore: null,
+    });
     const benchmark = computeBenchmark(rollupsOf(plans), { period: MARCH });
-    expect(benchmark.metrics.winRate).toEqual({ partners: 5, lowerQuartile: 0.25, median: 0.5, upperQuartile: 0.75 });
+    expect(benchmark.metrics.winRate).toEqual({
+      partners: 5,
+      lowerQuartile: 0.25,
+      median: 0.5,
+      upperQuartile: 0.75,
+    });
     expect(benchmark.metrics.qualityScore.partners).toBe(5);
     // Close rates sorted 0 (p5), 0 (p9), 0.2, 1/3, 0.5, 0.6; h = 5p: Q1 at 1.25: 0 + 0.25 × 0.2 = 0.05;
     // median at 2.5: (0.2 + 1/3) / 2 = 4/15; Q3 at 3.75: 1/3 + 0.75 × (1/2 − 1/3) = 11/24.
@@ -242,7 +298,13 @@ describe('computeBenchmark', () => {
   it("leaves out a partner whose deals closed outside the period, and another partner's series in a rollup", () => {
     const rollups = rollupsOf(EIGHT.slice(0, 5));
     // A sixth partner whose only deals are of February: no figure for March.
-    const february = deal({ partnerId: 'p6', repId: 'p6-r1', stage: 'won', createdAt: at('2026-02-01'), closedAt: at('2026-02-10') });
+    const february = deal({
+      partnerId: 'p6',
+      repId: 'p6-r1',
+      stage: 'won',
+      createdAt: at('2026-02-01'),
+      closedAt: at('2026-02-10'),
+    });
     rollups.set('p6', buildRollup(KOLKATA, [], [february]));
     // p1's rollup smuggling in a series of p8: it must not count for p8 nor twice for anyone.
     const smuggled = rollupsOf([EIGHT[0]!, EIGHT[7]!]);
@@ -276,7 +338,9 @@ describe('computeBenchmark', () => {
   });
 
   it('names no partner and publishes no figure of one where there are too few', () => {
-    const four = JSON.stringify(encodeBenchmark(computeBenchmark(rollupsOf(EIGHT.slice(0, 4)), { period: MARCH })));
+    const four = JSON.stringify(
+      encodeBenchmark(computeBenchmark(rollupsOf(EIGHT.slice(0, 4)), { period: MARCH })),
+    );
     expect(four).not.toMatch(/p\d/);
     expect(four).not.toMatch(/Quartile|median/);
     const eight = JSON.stringify(encodeBenchmark(computeBenchmark(rollupsOf(EIGHT), { period: MARCH })));
@@ -284,15 +348,23 @@ describe('computeBenchmark', () => {
   });
 
   it('refuses a period that is not one', () => {
-    expect(() => computeBenchmark(rollupsOf(EIGHT), { period: { from: '2026-04-01', to: '2026-03-01', tz: KOLKATA } })).toThrow(RangeError);
-    expect(() => computeBenchmark(rollupsOf(EIGHT), { period: { from: '2026-03-01', to: '2026-04-01', tz: 'Mars/Olympus' } })).toThrow(RangeError);
+    expect(() =>
+      computeBenchmark(rollupsOf(EIGHT), { period: { from: '2026-04-01', to: '2026-03-01', tz: KOLKATA } }),
+    ).toThrow(RangeError);
+    expect(() =>
+      computeBenchmark(rollupsOf(EIGHT), {
+        period: { from: '2026-03-01', to: '2026-04-01', tz: 'Mars/Olympus' },
+      }),
+    ).toThrow(RangeError);
   });
 
   it('on generated programs: ordered quartiles, counts ≤ partners, and a published form that decodes to itself', () => {
     let publishedFigures = 0;
     fc.assert(
       fc.property(
-        programArb({ maxPartners: 8, maxLeads: 40, maxDeals: 60 }).chain((program) => fc.tuple(fc.constant(program), periodArb(program))),
+        programArb({ maxPartners: 8, maxLeads: 40, maxDeals: 60 }).chain((program) =>
+          fc.tuple(fc.constant(program), periodArb(program)),
+        ),
         ([program, period]) => {
           const rollups = new Map(
             program.partners.map((id) => [
@@ -311,7 +383,9 @@ describe('computeBenchmark', () => {
             if ('notEnough' in figure) expect(figure.partners).toBeLessThan(MIN_PARTNERS_FOR_BENCHMARK);
             else {
               publishedFigures += 1;
-              expect(figure.lowerQuartile <= figure.median && figure.median <= figure.upperQuartile).toBe(true);
+              expect(figure.lowerQuartile <= figure.median && figure.median <= figure.upperQuartile).toBe(
+                true,
+              );
             }
           }
           expect(decodeBenchmark(JSON.stringify(encodeBenchmark(benchmark)))).toEqual(benchmark);
@@ -337,7 +411,9 @@ describe('benchmarkPosition', () => {
   const cycle: BenchmarkFigure = { partners: 7, lowerQuartile: 3, median: 5, upperQuartile: 9 };
 
   it('says which KPIs are better higher: all but the sales cycle', () => {
-    expect(BENCHMARK_METRICS.filter((metric) => !BENCHMARK_HIGHER_IS_BETTER[metric])).toEqual(['averageCycleDays']);
+    expect(BENCHMARK_METRICS.filter((metric) => !BENCHMARK_HIGHER_IS_BETTER[metric])).toEqual([
+      'averageCycleDays',
+    ]);
   });
 
   it('places a figure where higher is better (beyond a quartile is strict; the median counts as above)', () => {
@@ -407,12 +483,16 @@ describe('encodeBenchmark / decodeBenchmark', () => {
   });
 
   it('publishes only the fields of a figure', () => {
-    const extra = { ...benchmark, metrics: { ...benchmark.metrics, winRate: { ...benchmark.metrics.winRate, partnerIds: ['p1'] } } };
+    const extra = {
+      ...benchmark,
+      metrics: { ...benchmark.metrics, winRate: { ...benchmark.metrics.winRate, partnerIds: ['p1'] } },
+    };
     expect(JSON.stringify(encodeBenchmark(extra))).not.toContain('partnerIds');
   });
 
   type Mutation = [string, (json: BenchmarkJson & Record<string, unknown>) => unknown];
-  const figure = (json: BenchmarkJson, metric: BenchmarkMetric) => json.metrics[metric] as unknown as Record<string, unknown>;
+  const figure = (json: BenchmarkJson, metric: BenchmarkMetric) =>
+    json.metrics[metric] as unknown as Record<string, unknown>;
   const mutations: Mutation[] = [
     ['no version', (json) => void delete (json as Partial<BenchmarkJson>).version],
     ['another version', (json) => void ((json as Record<string, unknown>).version = 2)],
@@ -422,14 +502,26 @@ describe('encodeBenchmark / decodeBenchmark', () => {
     ['a date that does not exist', (json) => void (json.period.to = '2026-02-30')],
     ['an unknown time zone', (json) => void (json.period.tz = 'Mars/Olympus')],
     ['a period ending before it starts', (json) => void (json.period.from = '2026-05-01')],
-    ['a missing metric', (json) => void delete (json.metrics as Partial<BenchmarkJson['metrics']>).qualityScore],
-    ['an unknown metric', (json) => void ((json.metrics as Record<string, unknown>).revenue = { partners: 1, notEnough: true })],
+    [
+      'a missing metric',
+      (json) => void delete (json.metrics as Partial<BenchmarkJson['metrics']>).qualityScore,
+    ],
+    [
+      'an unknown metric',
+      (json) => void ((json.metrics as Record<string, unknown>).revenue = { partners: 1, notEnough: true }),
+    ],
     ['metrics as an array', (json) => void ((json as Record<string, unknown>).metrics = [])],
     ['a figure without median', (json) => void delete figure(json, 'winRate').median],
     ['a median of NaN', (json) => void (figure(json, 'winRate').median = Number.NaN)],
-    ['an infinite upper quartile', (json) => void (figure(json, 'closeRate').upperQuartile = Number.POSITIVE_INFINITY)],
+    [
+      'an infinite upper quartile',
+      (json) => void (figure(json, 'closeRate').upperQuartile = Number.POSITIVE_INFINITY),
+    ],
     ['a quartile as text', (json) => void (figure(json, 'winRate').lowerQuartile = '0.25')],
-    ['unordered quartiles', (json) => void Object.assign(figure(json, 'winRate'), { lowerQuartile: 0.75, upperQuartile: 0.25 })],
+    [
+      'unordered quartiles',
+      (json) => void Object.assign(figure(json, 'winRate'), { lowerQuartile: 0.75, upperQuartile: 0.25 }),
+    ],
     ['a median above the upper quartile', (json) => void (figure(json, 'winRate').median = 0.8)],
     ['a win rate above 1', (json) => void (figure(json, 'winRate').upperQuartile = 1.5)],
     ['a negative quality score', (json) => void (figure(json, 'qualityScore').lowerQuartile = -1)],
@@ -452,8 +544,24 @@ describe('encodeBenchmark / decodeBenchmark', () => {
   it('refuses what is not a benchmark at all, without throwing', () => {
     // All three keys, one of them a getter that throws (no JSON has one, but a caller might pass anything).
     const hostile: Record<string, unknown> = { period: good().period, metrics: good().metrics };
-    Object.defineProperty(hostile, 'version', { enumerable: true, get: () => { throw new Error('boom'); } });
-    for (const value of [undefined, null, 42, 'not json', '{"version":1', '[]', [], new Map(), hostile, Object.assign(Object.create({ inherited: 1 }) as object, good())]) {
+    Object.defineProperty(hostile, 'version', {
+      enumerable: true,
+      get: () => {
+        throw new Error('boom');
+      },
+    });
+    for (const value of [
+      undefined,
+      null,
+      42,
+      'not json',
+      '{"version":1',
+      '[]',
+      [],
+      new Map(),
+      hostile,
+      Object.assign(Object.create({ inherited: 1 }) as object, good()),
+    ]) {
       expect(() => decodeBenchmark(value)).not.toThrow();
       expect(decodeBenchmark(value)).toBeUndefined();
     }
@@ -468,14 +576,21 @@ describe('computeBenchmarksForEach — each partner sees the others', () => {
     const others = new Map([...rollups].filter(([id]) => id !== 'p1'));
     expect(each.get('p1')).toEqual(computeBenchmark(others, { period: MARCH }));
     // p1 turns its March around (all won, large): what it sees does not change at all.
-    const moved = rollupsOf(EIGHT.map((plan) => (plan.id === 'p1' ? { ...plan, wins: [9_000_00, 9_000_00], losses: 0 } : plan)));
-    expect(computeBenchmarksForEach(moved, { period: MARCH }).get('p1')!.metrics.winRate).toEqual(each.get('p1')!.metrics.winRate);
+    const moved = rollupsOf(
+      EIGHT.map((plan) => (plan.id === 'p1' ? { ...plan, wins: [9_000_00, 9_000_00], losses: 0 } : plan)),
+    );
+    expect(computeBenchmarksForEach(moved, { period: MARCH }).get('p1')!.metrics.winRate).toEqual(
+      each.get('p1')!.metrics.winRate,
+    );
     expect(published(each.get('p1')!.metrics.winRate).partners).toBe(7);
   });
 
   it('sorts each metric once and leaves each viewer out by index: the same as aggregating the others, partner by partner', () => {
     const planArb = fc.record({
-      wins: fc.array(fc.integer({ min: 1, max: 9_000 }).map((rupees) => rupees * 100), { maxLength: 4 }),
+      wins: fc.array(
+        fc.integer({ min: 1, max: 9_000 }).map((rupees) => rupees * 100),
+        { maxLength: 4 },
+      ),
       cycleDays: fc.integer({ min: 0, max: 20 }),
       losses: fc.integer({ min: 0, max: 4 }),
       open: fc.integer({ min: 0, max: 2 }),
@@ -486,11 +601,18 @@ describe('computeBenchmarksForEach — each partner sees the others', () => {
         const plans = drawn.map((plan, i) => ({ ...plan, id: `p${i + 1}` }));
         const rollups = rollupsOf(plans);
         const figures = benchmarkFiguresByPartner(rollups, MARCH);
-        const each = computeBenchmarksForEach(rollups, { period: MARCH }, [...plans.map((plan) => plan.id), 'p-none']);
+        const each = computeBenchmarksForEach(rollups, { period: MARCH }, [
+          ...plans.map((plan) => plan.id),
+          'p-none',
+        ]);
         for (const viewer of [...plans.map((plan) => plan.id), 'p-none']) {
           const others = [...figures].filter(([id]) => id !== viewer).map(([, one]) => one);
           for (const metric of BENCHMARK_METRICS) {
-            expect(each.get(viewer)!.metrics[metric]).toEqual(benchmarkFigure(others.map((one) => one[metric]).filter((value): value is number => value !== null)));
+            expect(each.get(viewer)!.metrics[metric]).toEqual(
+              benchmarkFigure(
+                others.map((one) => one[metric]).filter((value): value is number => value !== null),
+              ),
+            );
           }
         }
       }),

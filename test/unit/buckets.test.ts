@@ -16,7 +16,18 @@ import {
   type Lead,
   type Stage,
 } from '../../src/lib/domain';
-import { buildRollup, computeKpis, mergeRollups, parsePeriod, previousRange, RollupIndex, toReport, type KpiReport, type Rollup, type Scope } from '../../src/lib/kpi';
+import {
+  buildRollup,
+  computeKpis,
+  mergeRollups,
+  parsePeriod,
+  previousRange,
+  RollupIndex,
+  toReport,
+  type KpiReport,
+  type Rollup,
+  type Scope,
+} from '../../src/lib/kpi';
 import {
   amountArb,
   durationArb,
@@ -49,7 +60,10 @@ function engineReport(rollup: Rollup, query: Query, currency: string): KpiReport
   return toReport(figures, query.period, currency);
 }
 
-function reference(program: { leads: readonly Lead[]; deals: readonly Deal[]; currency: string }, query: Query): KpiReport {
+function reference(
+  program: { leads: readonly Lead[]; deals: readonly Deal[]; currency: string },
+  query: Query,
+): KpiReport {
   return referenceReport(program.leads, program.deals, { ...query, currency: program.currency });
 }
 
@@ -67,9 +81,14 @@ function queryArb(program: GeneratedProgram): fc.Arbitrary<Query> {
     .record({
       period: periodArb(program),
       scope: scopeArb(program),
-      channel: fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constantFrom(...CHANNELS) }),
+      channel: fc.oneof(
+        { weight: 3, arbitrary: fc.constant(undefined) },
+        { weight: 1, arbitrary: fc.constantFrom(...CHANNELS) },
+      ),
     })
-    .map(({ period, scope, channel }) => (channel === undefined ? { period, scope } : { period, scope, channel }));
+    .map(({ period, scope, channel }) =>
+      channel === undefined ? { period, scope } : { period, scope, channel },
+    );
 }
 
 const programWithQueries = programArb().chain((program) =>
@@ -130,7 +149,9 @@ describe('rollups are additive', () => {
             const expected = engineReport(whole, query, program.currency);
             expect(engineReport(mergeRollups(a, b), query, program.currency)).toEqual(expected);
             expect(engineReport(mergeRollups(b, a), query, program.currency)).toEqual(expected);
-            expect(engineReport(mergeRollups(a, buildRollup(tz, [], []), b), query, program.currency)).toEqual(expected);
+            expect(
+              engineReport(mergeRollups(a, buildRollup(tz, [], []), b), query, program.currency),
+            ).toEqual(expected);
           }
         },
       ),
@@ -139,9 +160,21 @@ describe('rollups are additive', () => {
   });
 
   it('merging leaves its inputs unchanged and refuses rollups of different zones', () => {
-    const l = { id: 'L1', partnerId: 'p1', repId: 'p1-r1', createdAt: localTime('UTC', '2026-03-02', '10:00'), channel: 'paid', status: 'new', company: 'A', contactName: 'B' } satisfies Lead;
+    const l = {
+      id: 'L1',
+      partnerId: 'p1',
+      repId: 'p1-r1',
+      createdAt: localTime('UTC', '2026-03-02', '10:00'),
+      channel: 'paid',
+      status: 'new',
+      company: 'A',
+      contactName: 'B',
+    } satisfies Lead;
     const a = buildRollup('UTC', [l], []);
-    const query: Query = { period: { from: '2026-03-01', to: '2026-03-03', tz: 'UTC' }, scope: { kind: 'all' } };
+    const query: Query = {
+      period: { from: '2026-03-01', to: '2026-03-03', tz: 'UTC' },
+      scope: { kind: 'all' },
+    };
     const before = engineReport(a, query, 'INR');
     expect(before.prospects).toBe(1);
     expect(engineReport(mergeRollups(a, a), query, 'INR').prospects).toBe(2);
@@ -153,7 +186,15 @@ describe('rollups are additive', () => {
 
 describe('engine = naive reference implementation of the spec', () => {
   it('gives the same report for random programs, periods, zones, scopes and channels', () => {
-    const seen = { withWins: 0, withCloseRate: 0, withVelocity: 0, withAttention: 0, withQuality: 0, withOverdue: 0, zones: new Set<string>() };
+    const seen = {
+      withWins: 0,
+      withCloseRate: 0,
+      withVelocity: 0,
+      withAttention: 0,
+      withQuality: 0,
+      withOverdue: 0,
+      zones: new Set<string>(),
+    };
     fc.assert(
       fc.property(programWithQueries, ([program, queries]) => {
         for (const query of queries) {
@@ -234,7 +275,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
     stage: fc.constantFrom(...STAGES),
     amount: amountArb,
     closeAfter: durationArb,
-    deleted: fc.oneof({ weight: 4, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) }),
+    deleted: fc.oneof(
+      { weight: 4, arbitrary: fc.constant(false) },
+      { weight: 1, arbitrary: fc.constant(true) },
+    ),
     relink: fc.oneof(fc.constant(undefined), fc.constant(null), fc.nat({ max: 999 })),
     expectedAfter: fc.oneof(fc.constant(undefined), durationArb),
   }),
@@ -249,7 +293,10 @@ function changedLead(l: Lead, op: Extract<Op, { kind: 'lead' }>): Lead {
 function changedDeal(d: Deal, op: Extract<Op, { kind: 'deal' }>, leads: readonly Lead[]): Deal {
   const { deletedAt: _d, closedAt: _c, lostReason: _r, leadId, expectedCloseAt: _e, ...rest } = d;
   const closed = op.stage === 'won' || op.stage === 'lost';
-  const target = op.relink === undefined || op.relink === null || leads.length === 0 ? undefined : leads[op.relink % leads.length];
+  const target =
+    op.relink === undefined || op.relink === null || leads.length === 0
+      ? undefined
+      : leads[op.relink % leads.length];
   const newLeadId = op.relink === undefined ? leadId : target?.id;
   return {
     ...rest,
@@ -281,7 +328,9 @@ describe('RollupIndex', () => {
           const cutLeads = Math.floor((program.leads.length * initialPercent) / 100);
           const cutDeals = Math.floor((program.deals.length * initialPercent) / 100);
           const tzs = [...new Set(queries.map((q) => q.period.tz))];
-          const indexes = tzs.map((tz) => RollupIndex.build(tz, program.leads.slice(0, cutLeads), program.deals.slice(0, cutDeals)));
+          const indexes = tzs.map((tz) =>
+            RollupIndex.build(tz, program.leads.slice(0, cutLeads), program.deals.slice(0, cutDeals)),
+          );
           const leads = new Map(program.leads.slice(0, cutLeads).map((l) => [l.id, l]));
           const deals = new Map(program.deals.slice(0, cutDeals).map((d) => [d.id, d]));
           const upsertLead = (l: Lead) => {
@@ -316,7 +365,11 @@ describe('RollupIndex', () => {
           for (const d of pendingDeals) upsertDeal(d);
           for (const l of pendingLeads) upsertLead(l);
 
-          const finalProgram = { leads: [...leads.values()], deals: [...deals.values()], currency: program.currency };
+          const finalProgram = {
+            leads: [...leads.values()],
+            deals: [...deals.values()],
+            currency: program.currency,
+          };
           for (const query of queries) {
             const index = indexes[tzs.indexOf(query.period.tz)];
             expect(index).toBeDefined();
@@ -345,7 +398,11 @@ describe('RollupIndex', () => {
             for (const l of program.leads) index.upsertLead(l);
             for (const d of program.deals) index.upsertDeal(d);
           }
-          const expected = engineReport(buildRollup(query.period.tz, program.leads, program.deals), query, program.currency);
+          const expected = engineReport(
+            buildRollup(query.period.tz, program.leads, program.deals),
+            query,
+            program.currency,
+          );
           expect(engineReport(index.rollup, query, program.currency)).toEqual(expected);
         },
       ),
@@ -360,7 +417,8 @@ describe('RollupIndex', () => {
 describe('generated programs', () => {
   it('contain won, lost, open, deleted, converted, zero-amount, linked and midnight records across runs', () => {
     const programs = fc.sample(programArb(), { seed: 42, numRuns: 200 });
-    const count = (predicate: (p: GeneratedProgram) => number) => programs.reduce((sum, p) => sum + predicate(p), 0);
+    const count = (predicate: (p: GeneratedProgram) => number) =>
+      programs.reduce((sum, p) => sum + predicate(p), 0);
     const midnights = new Set<number>();
     for (const tz of TIME_ZONES) {
       for (let day = 0; day < 100; day++) {
@@ -375,13 +433,19 @@ describe('generated programs', () => {
       deletedLeads: count((p) => p.leads.filter((l) => l.deletedAt !== undefined).length),
       deletedDeals: count((p) => p.deals.filter((d) => d.deletedAt !== undefined).length),
       linked: count((p) => p.deals.filter((d) => d.leadId !== undefined).length),
-      convertedLeads: count((p) => p.leads.filter((l) => p.deals.some((d) => d.leadId === l.id && d.stage === 'won')).length),
-      leadsWithTwoDeals: count((p) => p.leads.filter((l) => p.deals.filter((d) => d.leadId === l.id).length > 1).length),
+      convertedLeads: count(
+        (p) => p.leads.filter((l) => p.deals.some((d) => d.leadId === l.id && d.stage === 'won')).length,
+      ),
+      leadsWithTwoDeals: count(
+        (p) => p.leads.filter((l) => p.deals.filter((d) => d.leadId === l.id).length > 1).length,
+      ),
       zeroAmounts: count((p) => p.deals.filter((d) => d.amount === 0).length),
       expectedClose: count((p) => p.deals.filter((d) => d.expectedCloseAt !== undefined).length),
       competitor: count((p) => p.deals.filter((d) => d.lostReason === 'competitor').length),
       atMidnight: count((p) => [...p.leads, ...p.deals].filter((r) => midnights.has(r.createdAt)).length),
-      multiPartner: count((p) => (new Set([...p.leads, ...p.deals].map((r) => r.partnerId)).size > 1 ? 1 : 0)),
+      multiPartner: count((p) =>
+        new Set([...p.leads, ...p.deals].map((r) => r.partnerId)).size > 1 ? 1 : 0,
+      ),
       empty: count((p) => (p.leads.length + p.deals.length === 0 ? 1 : 0)),
     };
     expect(stats.won).toBeGreaterThan(100);

@@ -32,7 +32,13 @@ import {
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 
 const T0 = Date.UTC(2026, 10, 1);
-const program = { id: 'demo', name: 'Acme', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program = {
+  id: 'demo',
+  name: 'Acme',
+  currency: 'INR',
+  timeZone: 'Asia/Kolkata',
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 const target = (revenue: number) => ({ revenue, deals: 1, setAt: T0, setBy: 'v1' });
 
 function vendorProgram(): ProgramDoc {
@@ -96,12 +102,37 @@ describe('V3 — which partners a change touches', () => {
   it('a target or an entry its partner; a rep both partners of a move; meta every partner', () => {
     const pd = vendorProgram();
     const reps = repPartnersOf(pd);
-    expect(partnersTouched(pd, changedBy(pd, () => setTarget(pd, 'p2', '2027-Q1', target(5))), reps)).toEqual(new Set(['p2']));
-    const moved = changedBy(pd, () => pd.maps.reps.set('r1', JSON.stringify({ id: 'r1', partnerId: 'p2', name: 'Asha', role: 'rep', createdAt: T0 })));
+    expect(
+      partnersTouched(
+        pd,
+        changedBy(pd, () => setTarget(pd, 'p2', '2027-Q1', target(5))),
+        reps,
+      ),
+    ).toEqual(new Set(['p2']));
+    const moved = changedBy(pd, () =>
+      pd.maps.reps.set(
+        'r1',
+        JSON.stringify({ id: 'r1', partnerId: 'p2', name: 'Asha', role: 'rep', createdAt: T0 }),
+      ),
+    );
     expect(partnersTouched(pd, moved, reps)).toEqual(new Set(['p1', 'p2']));
     expect(reps.get('r1')).toBe('p2');
-    expect(partnersTouched(pd, changedBy(pd, () => pd.maps.meta.set('program', JSON.stringify({ ...program, name: 'Acme 2' }))), reps)).toBe('all');
-    expect(partnersTouched(pd, changedBy(pd, () => pd.maps.staff.set('v2', JSON.stringify({ id: 'v2', name: 'Rahul', role: 'vendor_manager' }))), reps)).toEqual(new Set());
+    expect(
+      partnersTouched(
+        pd,
+        changedBy(pd, () => pd.maps.meta.set('program', JSON.stringify({ ...program, name: 'Acme 2' }))),
+        reps,
+      ),
+    ).toBe('all');
+    expect(
+      partnersTouched(
+        pd,
+        changedBy(pd, () =>
+          pd.maps.staff.set('v2', JSON.stringify({ id: 'v2', name: 'Rahul', role: 'vendor_manager' })),
+        ),
+        reps,
+      ),
+    ).toEqual(new Set());
   });
 });
 
@@ -111,7 +142,10 @@ describe('V4 — removal', () => {
     const [p1, p2] = [openProgramDoc(new Y.Doc()), openProgramDoc(new Y.Doc())];
     projectPartnerView(pd, p1, 'p1');
     projectPartnerView(pd, p2, 'p2');
-    pd.maps.reps.set('r1', JSON.stringify({ id: 'r1', partnerId: 'p2', name: 'Asha', role: 'rep', createdAt: T0 }));
+    pd.maps.reps.set(
+      'r1',
+      JSON.stringify({ id: 'r1', partnerId: 'p2', name: 'Asha', role: 'rep', createdAt: T0 }),
+    );
     projectPartnerView(pd, p1, 'p1');
     projectPartnerView(pd, p2, 'p2');
     expect(readReps(p1).map((rep) => rep.id)).toEqual(['m1']);

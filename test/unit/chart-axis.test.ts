@@ -7,7 +7,9 @@ const chartJsTicks = Array.from({ length: 11 }, (_, index) => ({ value: index / 
 
 describe('the value axis of a chart', () => {
   it('reads one 0, not "₹0" six times, when every value is zero', () => {
-    const labels = valueAxisTicks(chartJsTicks, [0, 0, null, 0]).map((tick) => formatMoneyShort(tick.value, 'INR', 'en-IN'));
+    const labels = valueAxisTicks(chartJsTicks, [0, 0, null, 0]).map((tick) =>
+      formatMoneyShort(tick.value, 'INR', 'en-IN'),
+    );
     expect(labels).toEqual(['₹0']);
   });
 

@@ -7,8 +7,19 @@ import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
 import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { connectRoom, type ConnectOptions, type RoomConnection, type SyncState } from '../../src/lib/sync/connection';
-import { countUnsent, memoryLedger, readServerState, storeServerState, type SyncLedger } from '../../src/lib/sync/pending-changes';
+import {
+  connectRoom,
+  type ConnectOptions,
+  type RoomConnection,
+  type SyncState,
+} from '../../src/lib/sync/connection';
+import {
+  countUnsent,
+  memoryLedger,
+  readServerState,
+  storeServerState,
+  type SyncLedger,
+} from '../../src/lib/sync/pending-changes';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { PartnerStore } from '../../src/lib/store/partner-store';
 import { serverStateKey } from '../../src/lib/store/db';
@@ -36,11 +47,21 @@ interface Setup {
   states: SyncState[];
 }
 
-function connect(options: Partial<ConnectOptions> & { server?: FakeSyncServer; net?: FakeNetwork } = {}): Setup {
+function connect(
+  options: Partial<ConnectOptions> & { server?: FakeSyncServer; net?: FakeNetwork } = {},
+): Setup {
   const doc = options.doc ?? new Y.Doc();
   const net = options.net ?? new FakeNetwork();
   const server = options.server ?? new FakeSyncServer({ readOnly: options.readOnly ?? false });
-  const connection = connectRoom({ url: URL, room: ROOM, token: TOKEN, now, WebSocket: net.WebSocket, ...options, doc });
+  const connection = connectRoom({
+    url: URL,
+    room: ROOM,
+    token: TOKEN,
+    now,
+    WebSocket: net.WebSocket,
+    ...options,
+    doc,
+  });
   const states: SyncState[] = [];
   connection.subscribe((state) => states.push(state));
   cleanups.push(() => connection.destroy());
@@ -52,7 +73,8 @@ function edit(doc: Y.Doc, key: string, value: string | number = key): void {
   doc.getMap('records').set(key, value);
 }
 
-const statuses = (states: SyncState[]) => states.map((state) => state.status).filter((status, index, all) => status !== all[index - 1]);
+const statuses = (states: SyncState[]) =>
+  states.map((state) => state.status).filter((status, index, all) => status !== all[index - 1]);
 
 describe('C8: the token', () => {
   it('offers partner-kpi and bearer.<token> as subprotocols; the URL is <url>/<room> with no query string', () => {
@@ -255,7 +277,11 @@ describe('C6: refusals', () => {
     edit(doc, 'L1');
     net.last.open();
     net.last.closeFromServer(4401, 'token expired');
-    expect(connection.state).toMatchObject({ status: 'offline', closeReason: 'expired-token', pendingChanges: 1 });
+    expect(connection.state).toMatchObject({
+      status: 'offline',
+      closeReason: 'expired-token',
+      pendingChanges: 1,
+    });
 
     // Working on offline: more changes are counted; nothing tries to connect again.
     edit(doc, 'L2');
@@ -263,7 +289,11 @@ describe('C6: refusals', () => {
     connection.setOnline(true);
     connection.reconnect();
     expect(net.sockets).toHaveLength(1);
-    expect(connection.state).toMatchObject({ status: 'offline', closeReason: 'expired-token', pendingChanges: 2 });
+    expect(connection.state).toMatchObject({
+      status: 'offline',
+      closeReason: 'expired-token',
+      pendingChanges: 2,
+    });
     expect(doc.getMap('records').toJSON()).toEqual({ L1: 'L1', L2: 'L2' });
   });
 
@@ -293,7 +323,11 @@ describe('C6: refusals', () => {
     const second = connect({ server, doc: first.doc, token: 'a-new-token' });
     expect(second.net.last.protocols).toEqual(['partner-kpi', 'bearer.a-new-token']);
     server.handshake(second.net.last);
-    expect(second.connection.state).toMatchObject({ status: 'synced', pendingChanges: 0, closeReason: undefined });
+    expect(second.connection.state).toMatchObject({
+      status: 'synced',
+      pendingChanges: 0,
+      closeReason: undefined,
+    });
     expect(server.doc.getMap('records').get('L1')).toBe('L1');
   });
 
@@ -302,7 +336,11 @@ describe('C6: refusals', () => {
     server.handshake(net.last);
     edit(doc, 'L1');
     net.last.closeFromServer(1008, 'too many messages');
-    expect(connection.state).toMatchObject({ status: 'connecting', closeReason: undefined, pendingChanges: 1 });
+    expect(connection.state).toMatchObject({
+      status: 'connecting',
+      closeReason: undefined,
+      pendingChanges: 1,
+    });
 
     connection.reconnect();
     expect(net.sockets).toHaveLength(2);
@@ -367,7 +405,9 @@ describe('C3: across a reload', () => {
     expect(first.connection.state.pendingChanges).toBe(2);
 
     // What storage keeps, as plain data (through JSON, as strict as IndexedDB's structured clone).
-    const kept = JSON.parse(JSON.stringify({ marks: ledger.localChanges(), serverState: storeServerState(ledger.serverState()!) })) as {
+    const kept = JSON.parse(
+      JSON.stringify({ marks: ledger.localChanges(), serverState: storeServerState(ledger.serverState()!) }),
+    ) as {
       marks: { client: number; clock: number }[];
       serverState: unknown;
     };
@@ -375,10 +415,17 @@ describe('C3: across a reload', () => {
 
     const reloaded = new Y.Doc();
     Y.applyUpdate(reloaded, Y.encodeStateAsUpdate(doc));
-    const restored = memoryLedger(reloaded, { localChanges: kept.marks, serverState: readServerState(kept.serverState)! });
+    const restored = memoryLedger(reloaded, {
+      localChanges: kept.marks,
+      serverState: readServerState(kept.serverState)!,
+    });
     cleanups.push(() => restored.destroy());
     const second = connect({ doc: reloaded, ledger: restored, online: false, server });
-    expect(second.connection.state).toMatchObject({ status: 'offline', pendingChanges: 2, lastSyncedAt: 1_000 });
+    expect(second.connection.state).toMatchObject({
+      status: 'offline',
+      pendingChanges: 2,
+      lastSyncedAt: 1_000,
+    });
     second.connection.setOnline(true);
     server.handshake(second.net.last);
     expect(second.connection.state).toMatchObject({ status: 'synced', pendingChanges: 0 });
@@ -406,20 +453,35 @@ describe('C3: across a reload', () => {
     expect(first.connection.state.pendingChanges).toBe(2);
     first.connection.destroy();
     store.close();
-    expect(readServerState((await db.settings.get(serverStateKey(ROOM)))?.value)?.stateVector).toEqual(Y.decodeStateVector(afterFirst));
+    expect(readServerState((await db.settings.get(serverStateKey(ROOM)))?.value)?.stateVector).toEqual(
+      Y.decodeStateVector(afterFirst),
+    );
 
     // A reload: a new store over the same database, still offline.
     const reopened = await PartnerStore.open(db, ROOM, 'Asia/Kolkata');
     await reopened.ready;
     cleanups.push(() => reopened.close());
-    const second = connect({ server, doc: reopened.partnerDoc.doc, ledger: reopened.syncLedger, online: false });
+    const second = connect({
+      server,
+      doc: reopened.partnerDoc.doc,
+      ledger: reopened.syncLedger,
+      online: false,
+    });
     // In sync until the first lead was made at 2 s (C4).
-    expect(second.connection.state).toMatchObject({ status: 'offline', pendingChanges: 2, lastSyncedAt: 2_000 });
+    expect(second.connection.state).toMatchObject({
+      status: 'offline',
+      pendingChanges: 2,
+      lastSyncedAt: 2_000,
+    });
 
     time = 3_000;
     second.connection.setOnline(true);
     server.handshake(second.net.last);
-    expect(second.connection.state).toMatchObject({ status: 'synced', pendingChanges: 0, lastSyncedAt: 3_000 });
+    expect(second.connection.state).toMatchObject({
+      status: 'synced',
+      pendingChanges: 0,
+      lastSyncedAt: 3_000,
+    });
     expect(Object.keys(server.doc.getMap('leads').toJSON()).sort()).toEqual(['L1', 'L2', 'L3']);
   });
 

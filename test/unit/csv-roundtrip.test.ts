@@ -28,7 +28,8 @@ const LEADING_IGNORED = /^[\p{White_Space}\p{Cc}\p{Cf}\p{Z}\p{Default_Ignorable_
 /** Half-width and full-width formula triggers (and the small forms and minus sign). */
 const TRIGGER = /^[=+\-@\uFF1D\uFF0B\uFF0D\uFF20\uFE66\uFE62\uFE63\uFE6B\u2212]/;
 
-const startsFormula = (piece: string) => !/^[A-Za-z0-9]/.test(piece) && TRIGGER.test(piece.replace(LEADING_IGNORED, ''));
+const startsFormula = (piece: string) =>
+  !/^[A-Za-z0-9]/.test(piece) && TRIGGER.test(piece.replace(LEADING_IGNORED, ''));
 
 /**
  * The pieces of an exported file a spreadsheet could take for cells: each cell after CSV parsing
@@ -46,16 +47,34 @@ const formulaPieces = (text: string) => cellPieces(text).filter(startsFormula);
 // Records
 
 const BASE_LEAD: Lead = {
-  id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.parse('2026-01-05T04:30:00Z'), channel: 'paid', status: 'new',
-  company: 'Acme Ltd', contactName: 'Asha Rao',
+  id: 'L1',
+  partnerId: 'p1',
+  repId: 'r1',
+  createdAt: Date.parse('2026-01-05T04:30:00Z'),
+  channel: 'paid',
+  status: 'new',
+  company: 'Acme Ltd',
+  contactName: 'Asha Rao',
 };
 const BASE_DEAL: Deal = {
-  id: 'D1', partnerId: 'p1', repId: 'r1', title: 'Annual licence', channel: 'paid', amount: 1_250_050, currency: 'INR',
-  stage: 'proposal', probability: 50, createdAt: Date.parse('2026-01-06T04:30:00Z'), updatedAt: Date.parse('2026-01-06T04:30:00Z'),
+  id: 'D1',
+  partnerId: 'p1',
+  repId: 'r1',
+  title: 'Annual licence',
+  channel: 'paid',
+  amount: 1_250_050,
+  currency: 'INR',
+  stage: 'proposal',
+  probability: 50,
+  createdAt: Date.parse('2026-01-06T04:30:00Z'),
+  updatedAt: Date.parse('2026-01-06T04:30:00Z'),
 };
 
 /** The record as the app keeps it (validated: text trimmed), or undefined when the app refuses it. */
-function accepted<K extends 'lead' | 'deal'>(kind: K, record: K extends 'lead' ? Lead : Deal): (K extends 'lead' ? Lead : Deal) | undefined {
+function accepted<K extends 'lead' | 'deal'>(
+  kind: K,
+  record: K extends 'lead' ? Lead : Deal,
+): (K extends 'lead' ? Lead : Deal) | undefined {
   const result = validate(kind, record);
   return result.ok ? (result.value as K extends 'lead' ? Lead : Deal) : undefined;
 }
@@ -113,7 +132,13 @@ describe('CSV formula guard: the reported cases', () => {
     expect(exportedCell(text, 'company')).toBe("Acme;'=1+1");
     expect(exportedCell(text, 'contact_name')).toBe("Acme,' =1+1");
     expect(exportedCell(text, 'email')).toBe("a;'@x.example");
-    expect(text.split('\n')[1]!.split(';').slice(1).every((piece) => piece.startsWith("'"))).toBe(true);
+    expect(
+      text
+        .split('\n')[1]!
+        .split(';')
+        .slice(1)
+        .every((piece) => piece.startsWith("'")),
+    ).toBe(true);
     expect(result).toEqual({ ok: true, records: [lead] });
     expect(formulaPieces(text)).toEqual([]);
   });
@@ -135,7 +160,12 @@ describe('CSV formula guard: the reported cases', () => {
   });
 
   it('neutralises triggers after invisible characters (\\u200B=1+1, BOM, NBSP, word joiner)', () => {
-    const lead = { ...BASE_LEAD, company: '\u200B=1+1', contactName: 'Acme;\uFEFF+1', email: '\u2060@x.example' };
+    const lead = {
+      ...BASE_LEAD,
+      company: '\u200B=1+1',
+      contactName: 'Acme;\uFEFF+1',
+      email: '\u2060@x.example',
+    };
     const deal = { ...BASE_DEAL, title: 'Big;\u00A0-1\n\u3000=1' };
     const leads = leadsBack([lead]);
     const deals = dealsBack([deal]);
@@ -162,13 +192,36 @@ describe('CSV formula guard: the reported cases', () => {
   });
 
   it('maps apostrophes one to one: each apostrophe-led value comes back as it was', () => {
-    const values = ["'", "''", "'''", "' ", "' x", "'x", "''x", "'=", "''=", "a;'", "a;''", "a,'b", "x\n'", "'\u200B=1", "\u200B'=1", '"=1', "a;\"'=1"];
+    const values = [
+      "'",
+      "''",
+      "'''",
+      "' ",
+      "' x",
+      "'x",
+      "''x",
+      "'=",
+      "''=",
+      "a;'",
+      "a;''",
+      "a,'b",
+      "x\n'",
+      "'\u200B=1",
+      "\u200B'=1",
+      '"=1',
+      'a;"\'=1',
+    ];
     for (const value of values) {
       expect(unguardText(guardText(value)), JSON.stringify(value)).toBe(value);
     }
     expect(guardText("'")).toBe("''");
     expect(guardText("a;''")).toBe("a;'''");
-    const leads = values.map((value, index) => ({ ...BASE_LEAD, id: `L${index}`, company: `${value}|`, contactName: `|${value}|` }));
+    const leads = values.map((value, index) => ({
+      ...BASE_LEAD,
+      id: `L${index}`,
+      company: `${value}|`,
+      contactName: `|${value}|`,
+    }));
     expect(leadsBack(leads).result).toEqual({ ok: true, records: leads });
   });
 
@@ -198,21 +251,79 @@ describe('CSV formula guard: the reported cases', () => {
 
 /** Characters that matter here, often; any code point of Unicode, sometimes. */
 const SPECIAL = [
-  '=', '+', '-', '@', '＝', '＋', '－', '＠', '﹦', '﹢', '﹣', '﹫', '\u2212', '⁼', "'", "''", '"', ';', ',', ' ', '\t', '\r', '\n', '\r\n',
-  '\u00A0', '\u200B', '\u200D', '\uFEFF', '\u2060', '\u180E', '\u3000', '\u2028', '\u202E', '\u3164', '\u0000', '\u001F',
-  'a', 'Z', 'é', '1', '(', ')', '.', '#', '|', '%', '!', '😀',
+  '=',
+  '+',
+  '-',
+  '@',
+  '＝',
+  '＋',
+  '－',
+  '＠',
+  '﹦',
+  '﹢',
+  '﹣',
+  '﹫',
+  '\u2212',
+  '⁼',
+  "'",
+  "''",
+  '"',
+  ';',
+  ',',
+  ' ',
+  '\t',
+  '\r',
+  '\n',
+  '\r\n',
+  '\u00A0',
+  '\u200B',
+  '\u200D',
+  '\uFEFF',
+  '\u2060',
+  '\u180E',
+  '\u3000',
+  '\u2028',
+  '\u202E',
+  '\u3164',
+  '\u0000',
+  '\u001F',
+  'a',
+  'Z',
+  'é',
+  '1',
+  '(',
+  ')',
+  '.',
+  '#',
+  '|',
+  '%',
+  '!',
+  '😀',
 ];
 const anyChar = fc.string({ unit: 'binary', minLength: 1, maxLength: 1 });
-const unit = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...SPECIAL) }, { weight: 2, arbitrary: anyChar }, { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) });
+const unit = fc.oneof(
+  { weight: 5, arbitrary: fc.constantFrom(...SPECIAL) },
+  { weight: 2, arbitrary: anyChar },
+  { weight: 1, arbitrary: fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }) },
+);
 const anyText = fc.string({ unit, maxLength: 24 });
 
 const phoneText = fc
-  .tuple(fc.constantFrom('', '+', '-', ' ', '(', "'"), fc.string({ unit: fc.constantFrom(...'+0123456789 ()./-'), minLength: 4, maxLength: 24 }))
+  .tuple(
+    fc.constantFrom('', '+', '-', ' ', '(', "'"),
+    fc.string({ unit: fc.constantFrom(...'+0123456789 ()./-'), minLength: 4, maxLength: 24 }),
+  )
   .map(([first, rest]) => first + rest);
-const emailPart = fc.string({ unit: fc.oneof(fc.constantFrom(...SPECIAL.filter((char) => !/[\s@]/.test(char))), anyChar), minLength: 1, maxLength: 8 });
+const emailPart = fc.string({
+  unit: fc.oneof(fc.constantFrom(...SPECIAL.filter((char) => !/[\s@]/.test(char))), anyChar),
+  minLength: 1,
+  maxLength: 8,
+});
 const emailText = fc.oneof(
   fc.tuple(emailPart, emailPart, emailPart).map(([local, domain, top]) => `${local}@${domain}.${top}`),
-  fc.tuple(fc.constantFrom('=', '@', ' ', "'", '＠', '\u200B', ';'), emailPart).map(([first, rest]) => `${first}${rest}@x.example`),
+  fc
+    .tuple(fc.constantFrom('=', '@', ' ', "'", '＠', '\u200B', ';'), emailPart)
+    .map(([first, rest]) => `${first}${rest}@x.example`),
 );
 
 // ------------------------------------------------------------------------------------------------
@@ -221,7 +332,11 @@ const emailText = fc.oneof(
 
 /** Hindi, as reps write it: conjuncts, matras, the danda, Devanagari digits. */
 const HINDI = ['क', 'ष', 'त्र', 'ज्ञ', 'ि', 'ी', 'ं', '्', 'ॉ', '।', '०', '९', 'ग्राहक', 'बातचीत', ' '];
-const noteUnit = fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...HINDI) }, { weight: 3, arbitrary: unit }, { weight: 1, arbitrary: fc.constantFrom('"', ',', '\n', '\r\n') });
+const noteUnit = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom(...HINDI) },
+  { weight: 3, arbitrary: unit },
+  { weight: 1, arbitrary: fc.constantFrom('"', ',', '\n', '\r\n') },
+);
 
 /** Text of a field that holds at most `max` characters: short and hostile, Hindi, or as long as it may be. */
 function textArb(max: number): fc.Arbitrary<string> {
@@ -230,16 +345,29 @@ function textArb(max: number): fc.Arbitrary<string> {
     { weight: 2, arbitrary: fc.string({ unit: noteUnit, minLength: 1, maxLength: 60 }) },
     // Cut to the longest allowed, never between the two halves of a character: a lone surrogate is
     // no text (UTF-8, what files are, cannot hold one).
-    { weight: 1, arbitrary: fc.string({ unit: noteUnit, minLength: max - 40, maxLength: max + 10 }).map((text) => text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '')) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .string({ unit: noteUnit, minLength: max - 40, maxLength: max + 10 })
+        .map((text) => text.slice(0, max).replace(/[\uD800-\uDBFF]$/, '')),
+    },
   );
 }
 
 const ID_FIRST = [...'ABCXYZabcxyz0189'];
 const ID_REST = [...'ABCXYZabcxyz0189_.:-'];
-const idArb = fc.tuple(fc.constantFrom(...ID_FIRST), fc.string({ unit: fc.constantFrom(...ID_REST), maxLength: 63 })).map(([first, rest]) => first + rest);
+const idArb = fc
+  .tuple(fc.constantFrom(...ID_FIRST), fc.string({ unit: fc.constantFrom(...ID_REST), maxLength: 63 }))
+  .map(([first, rest]) => first + rest);
 /** Every instant the schema accepts: 1970 to 2100. */
-const instantArb = fc.oneof(fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) }), fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2028, 0, 1) }));
-const stageLogArb = fc.array(fc.record({ stage: fc.constantFrom(...STAGES), at: instantArb, by: idArb }), { minLength: 1, maxLength: 6 });
+const instantArb = fc.oneof(
+  fc.integer({ min: 0, max: Date.UTC(2100, 0, 1) }),
+  fc.integer({ min: Date.UTC(2024, 0, 1), max: Date.UTC(2028, 0, 1) }),
+);
+const stageLogArb = fc.array(fc.record({ stage: fc.constantFrom(...STAGES), at: instantArb, by: idArb }), {
+  minLength: 1,
+  maxLength: 6,
+});
 
 /** Values of one field of the schema, over what it accepts (validation then trims text). */
 function fieldArb(spec: FieldSpec): fc.Arbitrary<unknown> {
@@ -255,7 +383,10 @@ function fieldArb(spec: FieldSpec): fc.Arbitrary<unknown> {
     case 'instant':
       return instantArb;
     case 'money':
-      return fc.oneof(fc.integer({ min: 0, max: 10_000_000 }), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }));
+      return fc.oneof(
+        fc.integer({ min: 0, max: 10_000_000 }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+      );
     case 'percent':
       return fc.integer({ min: 0, max: 100 });
     case 'currency':
@@ -277,16 +408,22 @@ function fieldArb(spec: FieldSpec): fc.Arbitrary<unknown> {
 /** A candidate record: every field of the table, each optional one sometimes absent. */
 function candidateArb(fields: Record<string, FieldSpec>): fc.Arbitrary<Record<string, unknown>> {
   const model = Object.fromEntries(
-    Object.entries(fields).map(([name, spec]) => [name, spec.optional ? fc.option(fieldArb(spec), { nil: undefined, freq: 3 }) : fieldArb(spec)]),
+    Object.entries(fields).map(([name, spec]) => [
+      name,
+      spec.optional ? fc.option(fieldArb(spec), { nil: undefined, freq: 3 }) : fieldArb(spec),
+    ]),
   );
-  return fc.record(model).map((record) => Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)));
+  return fc
+    .record(model)
+    .map((record) => Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined)));
 }
 
 /** Made to hold the deal invariants (closed date exactly when closed, not before creation; lost reason only when lost). */
 function dealInvariants(record: Record<string, unknown>): Record<string, unknown> {
   const deal = { ...record };
   const createdAt = deal['createdAt'] as number;
-  if (deal['stage'] === 'won' || deal['stage'] === 'lost') deal['closedAt'] = Math.max(createdAt, (deal['closedAt'] as number | undefined) ?? createdAt);
+  if (deal['stage'] === 'won' || deal['stage'] === 'lost')
+    deal['closedAt'] = Math.max(createdAt, (deal['closedAt'] as number | undefined) ?? createdAt);
   else delete deal['closedAt'];
   if (deal['stage'] !== 'lost') delete deal['lostReason'];
   return deal;
@@ -302,18 +439,30 @@ function schemaRecordArb<K extends 'lead' | 'deal'>(kind: K): fc.Arbitrary<K ext
 }
 
 /** What a file holds of these records: every field of each one not deleted (the spec's rule). */
-const inFiles = <T extends { deletedAt?: number }>(records: T[]): T[] => records.filter((record) => record.deletedAt === undefined);
+const inFiles = <T extends { deletedAt?: number }>(records: T[]): T[] =>
+  records.filter((record) => record.deletedAt === undefined);
 
-const EXPORT_ZONES = ['UTC', 'Asia/Kolkata', 'America/New_York', 'Asia/Kathmandu', 'America/Santiago', 'Australia/Lord_Howe', 'Africa/Monrovia'] as const;
+const EXPORT_ZONES = [
+  'UTC',
+  'Asia/Kolkata',
+  'America/New_York',
+  'Asia/Kathmandu',
+  'America/Santiago',
+  'Australia/Lord_Howe',
+  'Africa/Monrovia',
+] as const;
 
 describe('CSV formula guard: properties', () => {
   it('guardText is undone by unguardText and leaves no formula, for any string at all', () => {
     fc.assert(
-      fc.property(fc.oneof(anyText, fc.string({ unit: 'binary' }), fc.string({ unit, maxLength: 200 })), (text) => {
-        const cell = guardText(text);
-        expect(unguardText(cell)).toBe(text);
-        expect([cell, ...cell.split(/[,;\t\n\r]/)].filter(startsFormula)).toEqual([]);
-      }),
+      fc.property(
+        fc.oneof(anyText, fc.string({ unit: 'binary' }), fc.string({ unit, maxLength: 200 })),
+        (text) => {
+          const cell = guardText(text);
+          expect(unguardText(cell)).toBe(text);
+          expect([cell, ...cell.split(/[,;\t\n\r]/)].filter(startsFormula)).toEqual([]);
+        },
+      ),
       { seed: 20_260_115, numRuns: 20_000 },
     );
   });
@@ -346,7 +495,17 @@ describe('CSV formula guard: properties', () => {
   it('writes a column for every field of the schema but deletedAt (a deleted record is left out whole)', () => {
     expect(NOT_IN_FILES).toEqual(['deletedAt']);
     const header = (text: string) => text.split('\n')[0]!.split(',');
-    expect(header(exportLeadsCsv([])).sort()).toEqual(Object.keys(FIELDS.lead).filter((field) => field !== 'deletedAt').map(snakeCase).sort());
-    expect(header(exportDealsCsv([])).sort()).toEqual(Object.keys(FIELDS.deal).filter((field) => field !== 'deletedAt').map(snakeCase).sort());
+    expect(header(exportLeadsCsv([])).sort()).toEqual(
+      Object.keys(FIELDS.lead)
+        .filter((field) => field !== 'deletedAt')
+        .map(snakeCase)
+        .sort(),
+    );
+    expect(header(exportDealsCsv([])).sort()).toEqual(
+      Object.keys(FIELDS.deal)
+        .filter((field) => field !== 'deletedAt')
+        .map(snakeCase)
+        .sort(),
+    );
   });
 });

@@ -20,7 +20,13 @@ const TZ = 'Asia/Kolkata';
 /** 2026-01-10, 17:30 in Kolkata. */
 const NOW = Date.parse('2026-01-10T17:30:00+05:30');
 const noonOf = (day: string) => Date.parse(`${day}T12:00:00+05:30`);
-const program: Program = { id: 'demo', name: 'Demo', currency: 'INR', timeZone: TZ, stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program: Program = {
+  id: 'demo',
+  name: 'Demo',
+  currency: 'INR',
+  timeZone: TZ,
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 
 let names = 0;
 const databases: PartnerKpiDb[] = [];
@@ -40,12 +46,26 @@ async function repSession(): Promise<{ session: Session; store: PartnerStore }> 
   const store = await PartnerStore.open(db, 'program/demo/partner/p1', TZ);
   await store.ready;
   stores.push(store);
-  const session = { program, identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' }, now: () => NOW, store } as unknown as Session;
+  const session = {
+    program,
+    identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
+    now: () => NOW,
+    store,
+  } as unknown as Session;
   return { session, store };
 }
 
 const form = (changes: Partial<DealForm>): DealForm => ({
-  title: 'Licence', amount: '100', channel: 'paid', stage: 'proposal', probability: '50', expectedClose: '', closedOn: '', lostReason: '', startedOn: '', ...changes,
+  title: 'Licence',
+  amount: '100',
+  channel: 'paid',
+  stage: 'proposal',
+  probability: '50',
+  expectedClose: '',
+  closedOn: '',
+  lostReason: '',
+  startedOn: '',
+  ...changes,
 });
 
 async function saved(session: Session, changes: Partial<DealForm>, lead?: Lead): Promise<Deal> {
@@ -68,7 +88,9 @@ describe('Log a deal: when it started (#13 item 1)', () => {
     expect(defaultStartedOn({ stage: 'won', closedOn: '2026-01-03' }, '2026-01-10')).toBe('2026-01-03');
     expect(defaultStartedOn({ stage: 'lost', closedOn: '' }, '2026-01-10')).toBe('2026-01-10');
     // An open deal keeps no close date: a stale one in the form does not move the start.
-    expect(defaultStartedOn({ stage: 'negotiation', closedOn: '2026-01-03' }, '2026-01-10')).toBe('2026-01-10');
+    expect(defaultStartedOn({ stage: 'negotiation', closedOn: '2026-01-03' }, '2026-01-10')).toBe(
+      '2026-01-10',
+    );
   });
 
   it('creates the deal on the day the rep says it started (noon of a past day, now for today)', async () => {
@@ -85,19 +107,32 @@ describe('Log a deal: when it started (#13 item 1)', () => {
     expect(won.closedAt).toBe(noonOf('2026-01-03'));
     expect(won.stageLog?.map((change) => change.stage)).toEqual(['won']);
     // Started and closed on one past day: a cycle of zero, never negative.
-    const sameDay = await saved(session, { stage: 'lost', lostReason: 'price', closedOn: '2026-01-05', startedOn: '2026-01-05' });
+    const sameDay = await saved(session, {
+      stage: 'lost',
+      lostReason: 'price',
+      closedOn: '2026-01-05',
+      startedOn: '2026-01-05',
+    });
     expect(sameDay.closedAt! - sameDay.createdAt).toBe(0);
   });
 
   it('refuses a start after the close date, or in the future, with a sentence naming the field', async () => {
     const { session, store } = await repSession();
-    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-03', startedOn: '2026-01-05' })).resolves.toEqual({
+    await expect(
+      errorsOf(session, { stage: 'won', closedOn: '2026-01-03', startedOn: '2026-01-05' }),
+    ).resolves.toEqual({
       startedOn: 'Deal started on cannot be after the close date.',
     });
-    await expect(errorsOf(session, { startedOn: '2026-01-11' })).resolves.toEqual({ startedOn: 'Deal started on cannot be in the future.' });
-    await expect(errorsOf(session, { startedOn: '11/01/2026' })).resolves.toEqual({ startedOn: 'Deal started on is not a date.' });
+    await expect(errorsOf(session, { startedOn: '2026-01-11' })).resolves.toEqual({
+      startedOn: 'Deal started on cannot be in the future.',
+    });
+    await expect(errorsOf(session, { startedOn: '11/01/2026' })).resolves.toEqual({
+      startedOn: 'Deal started on is not a date.',
+    });
     overwriteGetLocale(() => 'hi');
-    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-03', startedOn: '2026-01-05' })).resolves.toEqual({
+    await expect(
+      errorsOf(session, { stage: 'won', closedOn: '2026-01-03', startedOn: '2026-01-05' }),
+    ).resolves.toEqual({
       startedOn: 'डील शुरू होने की तारीख समापन तारीख के बाद की नहीं हो सकती।',
     });
     expect((await store.loadRows()).deals).toEqual([]);
@@ -107,17 +142,25 @@ describe('Log a deal: when it started (#13 item 1)', () => {
 describe('close dates in the future (#13 item 14)', () => {
   it('are refused when logging a deal as won or lost, not changed to today', async () => {
     const { session, store } = await repSession();
-    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-11' })).resolves.toEqual({ closedAt: 'Close date cannot be in the future.' });
+    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-11' })).resolves.toEqual({
+      closedAt: 'Close date cannot be in the future.',
+    });
     overwriteGetLocale(() => 'hi');
-    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-11' })).resolves.toEqual({ closedAt: 'समापन तारीख भविष्य की नहीं हो सकती।' });
+    await expect(errorsOf(session, { stage: 'won', closedOn: '2026-01-11' })).resolves.toEqual({
+      closedAt: 'समापन तारीख भविष्य की नहीं हो सकती।',
+    });
     expect((await store.loadRows()).deals).toEqual([]);
   });
 
   it('are refused by Mark won and Mark lost; the deal stays open', async () => {
     const { session } = await repSession();
     const deal = await saved(session, {});
-    await expect(moveStage(session, deal, 'won', { closedOn: '2026-01-11' })).resolves.toEqual({ closedAt: 'Close date cannot be in the future.' });
-    await expect(moveStage(session, deal, 'lost', { closedOn: '2026-02-01', lostReason: 'price' })).resolves.toEqual({ closedAt: 'Close date cannot be in the future.' });
+    await expect(moveStage(session, deal, 'won', { closedOn: '2026-01-11' })).resolves.toEqual({
+      closedAt: 'Close date cannot be in the future.',
+    });
+    await expect(
+      moveStage(session, deal, 'lost', { closedOn: '2026-02-01', lostReason: 'price' }),
+    ).resolves.toEqual({ closedAt: 'Close date cannot be in the future.' });
     const row = (await session.store!.loadRows()).deals.find((candidate) => candidate.id === deal.id);
     expect(row).toMatchObject({ stage: 'proposal' });
     expect(row?.closedAt).toBeUndefined();
@@ -128,7 +171,13 @@ describe('close dates in the future (#13 item 14)', () => {
   it('are refused when editing a deal', async () => {
     const { session } = await repSession();
     const deal = await saved(session, {});
-    const result = await saveDeal(session, form({ stage: 'won', closedOn: '2026-01-12' }), deal, undefined, new Set(['stage', 'closedOn'] as const));
+    const result = await saveDeal(
+      session,
+      form({ stage: 'won', closedOn: '2026-01-12' }),
+      deal,
+      undefined,
+      new Set(['stage', 'closedOn'] as const),
+    );
     expect(result).toEqual({ errors: { closedAt: 'Close date cannot be in the future.' } });
   });
 });
@@ -136,7 +185,14 @@ describe('close dates in the future (#13 item 14)', () => {
 describe('converting a lead (#13 item 9)', () => {
   async function withLead() {
     const { session, store } = await repSession();
-    const lead = leadOf({ id: 'L1', partnerId: 'p1', repId: 'r1', channel: 'referral', status: 'qualified', createdAt: NOW - 86_400_000 });
+    const lead = leadOf({
+      id: 'L1',
+      partnerId: 'p1',
+      repId: 'r1',
+      channel: 'referral',
+      status: 'qualified',
+      createdAt: NOW - 86_400_000,
+    });
     expect((await store.createLead(lead)).ok).toBe(true);
     return { session, store, lead };
   }
@@ -153,14 +209,18 @@ describe('converting a lead (#13 item 9)', () => {
     expect(leads[0]).toMatchObject({ status: 'converted' });
     // A form opened once the lead is converted is refused before the store is asked.
     overwriteGetLocale(() => 'hi');
-    await expect(saveDeal(session, emptyConvertForm(session, leads[0]!), undefined, leads[0])).resolves.toEqual({
+    await expect(
+      saveDeal(session, emptyConvertForm(session, leads[0]!), undefined, leads[0]),
+    ).resolves.toEqual({
       errors: { form: 'यह लीड पहले ही डील में बदली जा चुकी है।' },
     });
   });
 
   it('a double tap saves one deal', async () => {
     const { session, store, lead } = await withLead();
-    const results = await Promise.all([1, 2].map(() => saveDeal(session, emptyConvertForm(session, lead), undefined, lead)));
+    const results = await Promise.all(
+      [1, 2].map(() => saveDeal(session, emptyConvertForm(session, lead), undefined, lead)),
+    );
     expect(results.filter((result) => 'id' in result)).toHaveLength(1);
     expect((await store.loadRows()).deals).toHaveLength(1);
   });

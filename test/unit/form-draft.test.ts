@@ -31,7 +31,10 @@ function freshDb(): PartnerKpiDb {
 const KEY = draftKey('p1', 'r1', 'lead:new');
 
 /** A form opened on the device: its draft read and put back (what `restore` was given, if anything). */
-async function openForm(db: PartnerKpiDb, key = KEY): Promise<{ draft: FormDraft; restored: DraftValues | undefined }> {
+async function openForm(
+  db: PartnerKpiDb,
+  key = KEY,
+): Promise<{ draft: FormDraft; restored: DraftValues | undefined }> {
   const draft = new FormDraft(db, key, () => NOW);
   let restored: DraftValues | undefined;
   await draft.load((values) => (restored = values));
@@ -79,7 +82,10 @@ describe('a form’s draft', () => {
 
   it('puts back only text: anything else stored under the key is left out', async () => {
     const db = freshDb();
-    await db.settings.put({ key: KEY, value: { values: { company: 'Kaveri', amount: 5, stage: null, notes: 'x'.repeat(30_000) }, at: NOW } });
+    await db.settings.put({
+      key: KEY,
+      value: { values: { company: 'Kaveri', amount: 5, stage: null, notes: 'x'.repeat(30_000) }, at: NOW },
+    });
     expect((await openForm(db)).restored).toEqual({ company: 'Kaveri' });
     await db.settings.put({ key: KEY, value: 'not a draft' });
     expect((await openForm(db)).restored).toBeUndefined();
@@ -115,7 +121,11 @@ describe('what a form has typed', () => {
 
     const reopened = { ...empty, contactName: 'typed while the draft was read' };
     restoreValues(reopened, empty, { company: 'Kaveri', contactName: 'Meera', unknown: 'x' });
-    expect(reopened).toEqual({ company: 'Kaveri', contactName: 'typed while the draft was read', channel: '' });
+    expect(reopened).toEqual({
+      company: 'Kaveri',
+      contactName: 'typed while the draft was read',
+      channel: '',
+    });
   });
 
   it('of an edit: the touched fields; put back, they are touched again, so a save writes them alone', () => {
@@ -127,7 +137,11 @@ describe('what a form has typed', () => {
     const reopened = new RecordForm({ company: 'Ganga Textiles', phone: '', notes: '' });
     reopened.form.phone = '+91 98765 43210';
     reopened.restore({ notes: 'Call after Diwali', phone: '+91 11111 11111', stage: 'won' });
-    expect(reopened.form).toEqual({ company: 'Ganga Textiles', phone: '+91 98765 43210', notes: 'Call after Diwali' });
+    expect(reopened.form).toEqual({
+      company: 'Ganga Textiles',
+      phone: '+91 98765 43210',
+      notes: 'Call after Diwali',
+    });
     expect([...reopened.touched()].sort()).toEqual(['notes', 'phone']);
     reopened.discard();
     expect(reopened.typed()).toBeUndefined();

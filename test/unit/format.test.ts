@@ -1,13 +1,23 @@
 import { describe, expect, it } from 'vitest';
 import { changeOf } from '../../src/lib/ui/change';
-import { formatCalendarDay, formatDate, formatMoney, formatMoneyShort, formatMonth, formatNumber, formatPercent, formatPoints } from '../../src/lib/ui/format';
+import {
+  formatCalendarDay,
+  formatDate,
+  formatMoney,
+  formatMoneyShort,
+  formatMonth,
+  formatNumber,
+  formatPercent,
+  formatPoints,
+} from '../../src/lib/ui/format';
 import { parseDay } from '../../src/lib/kpi/calendar';
 import { numberLocale } from '../../src/lib/i18n/i18n.svelte';
 
 // The Intl locales the app formats with.
 const EN = numberLocale('en');
 const HI = numberLocale('hi');
-const onlyLatinDigits = (text: string) => [...text].every((char) => !/\p{Nd}/u.test(char) || /[0-9]/.test(char));
+const onlyLatinDigits = (text: string) =>
+  [...text].every((char) => !/\p{Nd}/u.test(char) || /[0-9]/.test(char));
 
 describe('one number format per language', () => {
   it('Hindi shows the same Latin digits as English, in money, percentages, counts, dates and months', () => {

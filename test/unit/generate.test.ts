@@ -1,7 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
-import { OPEN_STAGES, validateDeal, validateLead, validateProgram, CHANNELS, LOST_REASONS } from '../../src/lib/domain';
-import { buildRollup, computeKpis, monthOfDay, parsePeriod, localDayOf, presetRange } from '../../src/lib/kpi';
+import {
+  OPEN_STAGES,
+  validateDeal,
+  validateLead,
+  validateProgram,
+  CHANNELS,
+  LOST_REASONS,
+} from '../../src/lib/domain';
+import {
+  buildRollup,
+  computeKpis,
+  monthOfDay,
+  parsePeriod,
+  localDayOf,
+  presetRange,
+} from '../../src/lib/kpi';
 import { monthEndPipelineChange } from '../../src/lib/kpi/pipeline-history';
 
 describe('demo program generator', () => {
@@ -21,7 +35,12 @@ describe('demo program generator', () => {
     expect(seen.reps).toEqual(dayEnd.reps);
     const instants = [
       ...seen.leads.flatMap((lead) => [lead.createdAt, lead.qualifiedAt ?? 0]),
-      ...seen.deals.flatMap((deal) => [deal.createdAt, deal.closedAt ?? 0, deal.updatedAt, ...(deal.stageLog ?? []).map((change) => change.at)]),
+      ...seen.deals.flatMap((deal) => [
+        deal.createdAt,
+        deal.closedAt ?? 0,
+        deal.updatedAt,
+        ...(deal.stageLog ?? []).map((change) => change.at),
+      ]),
     ];
     expect(Math.max(...instants)).toBeLessThan(now);
     // The day-end history does have events after 09:43 on that day, and those deals are open at 09:43.
@@ -37,8 +56,14 @@ describe('demo program generator', () => {
     // "Pipeline since last month's end" ends where this month's KPI 3 card stands (#13 item 6).
     const tz = seen.program.timeZone;
     const change = monthEndPipelineChange(seen.deals, now, tz);
-    const card = computeKpis(buildRollup(tz, seen.leads, seen.deals), { range: presetRange('thisMonth', now, tz), scope: { kind: 'all' } }).pipeline;
-    expect({ count: change.after.count, value: change.after.value }).toEqual({ count: card.count, value: card.value });
+    const card = computeKpis(buildRollup(tz, seen.leads, seen.deals), {
+      range: presetRange('thisMonth', now, tz),
+      scope: { kind: 'all' },
+    }).pipeline;
+    expect({ count: change.after.count, value: change.after.value }).toEqual({
+      count: card.count,
+      value: card.value,
+    });
     // A lead is converted exactly when a deal of it exists.
     const withDeal = new Set(seen.deals.map((deal) => deal.leadId));
     expect(seen.leads.filter((lead) => (lead.status === 'converted') !== withDeal.has(lead.id))).toEqual([]);
@@ -65,17 +90,30 @@ describe('demo program generator', () => {
 
   it('has open deals in every stage, overdue ones, every channel and every lost reason', () => {
     const open = demo.deals.filter((deal) => deal.closedAt === undefined);
-    for (const stage of OPEN_STAGES) expect(open.some((deal) => deal.stage === stage), stage).toBe(true);
-    expect(open.some((deal) => deal.expectedCloseAt !== undefined && deal.expectedCloseAt < demo.now)).toBe(true);
+    for (const stage of OPEN_STAGES)
+      expect(
+        open.some((deal) => deal.stage === stage),
+        stage,
+      ).toBe(true);
+    expect(open.some((deal) => deal.expectedCloseAt !== undefined && deal.expectedCloseAt < demo.now)).toBe(
+      true,
+    );
     for (const channel of CHANNELS) expect(demo.deals.some((deal) => deal.channel === channel)).toBe(true);
-    for (const reason of LOST_REASONS) expect(demo.deals.some((deal) => deal.lostReason === reason), reason).toBe(true);
+    for (const reason of LOST_REASONS)
+      expect(
+        demo.deals.some((deal) => deal.lostReason === reason),
+        reason,
+      ).toBe(true);
     expect(demo.deals.some((deal) => deal.leadId === undefined)).toBe(true);
   });
 
   it('shows partners of different quality, channels that perform differently, and seasonality', () => {
     const period = parsePeriod({ from: '2025-06-01', to: '2026-12-01', tz: demo.program.timeZone });
     if (!period.ok) throw new Error('bad period');
-    const kpis = computeKpis(buildRollup(demo.program.timeZone, demo.leads, demo.deals), { range: period.range, scope: { kind: 'all' } });
+    const kpis = computeKpis(buildRollup(demo.program.timeZone, demo.leads, demo.deals), {
+      range: period.range,
+      scope: { kind: 'all' },
+    });
     expect(kpis.needsAttention).toEqual(['p-lotus']);
     const scores = kpis.qualityScores.map((q) => q.score);
     expect(Math.max(...scores) - Math.min(...scores)).toBeGreaterThan(50);

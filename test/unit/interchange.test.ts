@@ -11,10 +11,13 @@ import {
 import { generateDemoProgram } from '../../src/lib/demo/generate';
 import type { Deal, Lead } from '../../src/lib/domain';
 
-const LEAD_HEADER = 'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at';
-const DEAL_HEADER = 'id,partner_id,rep_id,lead_id,title,channel,amount,currency,stage,probability,created_at,expected_close_at,closed_at,lost_reason';
+const LEAD_HEADER =
+  'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at';
+const DEAL_HEADER =
+  'id,partner_id,rep_id,lead_id,title,channel,amount,currency,stage,probability,created_at,expected_close_at,closed_at,lost_reason';
 const goodLead = 'L1,p1,r1,2026-01-05T10:00:00+05:30,paid,new,Acme Ltd,Asha Rao,,asha@acme.example,';
-const goodDeal = 'D1,p1,r1,L1,Cloud,paid,12500.50,INR,won,100,2026-01-06T10:00:00+05:30,,2026-01-20T10:00:00+05:30,';
+const goodDeal =
+  'D1,p1,r1,L1,Cloud,paid,12500.50,INR,won,100,2026-01-06T10:00:00+05:30,,2026-01-20T10:00:00+05:30,';
 
 function refused<T>(result: { ok: true; records: T[] } | { ok: false; errors: string[] }): string[] {
   if (result.ok) throw new Error('expected the file to be refused');
@@ -25,13 +28,23 @@ describe('CSV import', () => {
   it('reads a good file, amounts into minor units and instants into epoch ms', () => {
     const leads = importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\n`);
     const deals = importDealsCsv(`${DEAL_HEADER}\n${goodDeal}\n`);
-    expect(leads.ok && leads.records[0]).toMatchObject({ id: 'L1', createdAt: Date.parse('2026-01-05T04:30:00Z'), email: 'asha@acme.example' });
+    expect(leads.ok && leads.records[0]).toMatchObject({
+      id: 'L1',
+      createdAt: Date.parse('2026-01-05T04:30:00Z'),
+      email: 'asha@acme.example',
+    });
     expect(leads.ok && 'phone' in leads.records[0]!).toBe(false);
-    expect(deals.ok && deals.records[0]).toMatchObject({ amount: 1_250_050, probability: 100, closedAt: Date.parse('2026-01-20T04:30:00Z'), leadId: 'L1' });
+    expect(deals.ok && deals.records[0]).toMatchObject({
+      amount: 1_250_050,
+      probability: 100,
+      closedAt: Date.parse('2026-01-20T04:30:00Z'),
+      leadId: 'L1',
+    });
   });
 
   it('handles a byte-order mark, CRLF, quotes, commas and newlines inside quotes, and any column order', () => {
-    const header = 'company,id,partner_id,rep_id,created_at,channel,status,contact_name,phone,email,qualified_at';
+    const header =
+      'company,id,partner_id,rep_id,created_at,channel,status,contact_name,phone,email,qualified_at';
     const text = `\ufeff${header}\r\n"Acme, ""Global""\r\nLtd",L1,p1,r1,2026-01-05T10:00:00Z,paid,new,Asha,,,\r\n`;
     const result = importLeadsCsv(text);
     expect(result.ok && result.records[0]?.company).toBe('Acme, "Global"\r\nLtd');
@@ -85,7 +98,14 @@ describe('CSV import', () => {
 
   it('gives the same lines for a file with CRLF or lone CR line endings (Windows spreadsheets, Python’s csv), a quoted cell spanning lines and repeated lines included', () => {
     const bad = 'L3,p1,r1,2026-01-05T10:00:00Z,paid,sleeping,Acme,Asha,,,';
-    const lines = [LEAD_HEADER, goodLead.replace('L1', 'L0'), bad, 'L1,p1,r1,2026-01-05T10:00:00Z,paid,new,"Multi\nline",Asha,,,', bad.replace('L3', 'L4'), bad.replace('L3', 'L4')];
+    const lines = [
+      LEAD_HEADER,
+      goodLead.replace('L1', 'L0'),
+      bad,
+      'L1,p1,r1,2026-01-05T10:00:00Z,paid,new,"Multi\nline",Asha,,,',
+      bad.replace('L3', 'L4'),
+      bad.replace('L3', 'L4'),
+    ];
     const expected = [
       'leads.csv:3: status: Status must be one of: new, qualified, disqualified, converted.',
       'leads.csv:6: status: Status must be one of: new, qualified, disqualified, converted.',
@@ -99,34 +119,62 @@ describe('CSV import', () => {
 
   it('refuses a deal closed before it was created, naming its line', () => {
     const text = `${DEAL_HEADER}\nD1,p1,r1,,Licence,paid,500.00,INR,won,100,2026-11-06T10:00:00+05:30,,2026-11-01T10:00:00+05:30,\n`;
-    expect(refused(importDealsCsv(text))).toEqual(['deals.csv:2: closed_at: Closed date cannot be before the deal was created.']);
+    expect(refused(importDealsCsv(text))).toEqual([
+      'deals.csv:2: closed_at: Closed date cannot be before the deal was created.',
+    ]);
   });
 
   it('refuses a file with missing, unknown or repeated columns, naming them on line 1', () => {
-    expect(refused(importLeadsCsv('id,partner_id\nL1,p1\n'))[0]).toMatch(/^leads\.csv:1: missing columns rep_id, created_at/);
-    expect(refused(importLeadsCsv(`${LEAD_HEADER},colour\n${goodLead},red\n`))[0]).toMatch(/^leads\.csv:1: unknown column "colour"/);
+    expect(refused(importLeadsCsv('id,partner_id\nL1,p1\n'))[0]).toMatch(
+      /^leads\.csv:1: missing columns rep_id, created_at/,
+    );
+    expect(refused(importLeadsCsv(`${LEAD_HEADER},colour\n${goodLead},red\n`))[0]).toMatch(
+      /^leads\.csv:1: unknown column "colour"/,
+    );
     expect(refused(importLeadsCsv(''))[0]).toMatch(/^leads\.csv:1: the file is empty/);
   });
 
   it('refuses a malformed CSV (a broken quote) with its line', () => {
-    expect(refused(importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\nL2,p1,r1,"bad"x,paid,new,A,B,,,\n`))[0]).toMatch(/^leads\.csv:3: not a valid CSV file/);
+    expect(
+      refused(importLeadsCsv(`${LEAD_HEADER}\n${goodLead}\nL2,p1,r1,"bad"x,paid,new,A,B,,,\n`))[0],
+    ).toMatch(/^leads\.csv:3: not a valid CSV file/);
   });
 
   it('reports every problem of one line together', () => {
-    const errors = refused(importLeadsCsv(`${LEAD_HEADER}\nL1,p1,r1,yesterday,tv,new,,Asha,,not-an-email,\n`));
+    const errors = refused(
+      importLeadsCsv(`${LEAD_HEADER}\nL1,p1,r1,yesterday,tv,new,,Asha,,not-an-email,\n`),
+    );
     expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(/created_at .*; company is required but empty; channel: .*; email: Email is not an email address\./);
+    expect(errors[0]).toMatch(
+      /created_at .*; company is required but empty; channel: .*; email: Email is not an email address\./,
+    );
   });
 });
 
 describe('CSV export', () => {
   const lead: Lead = {
-    id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.parse('2026-01-05T04:30:00Z'), channel: 'paid', status: 'new',
-    company: '=HYPERLINK("http://x")', contactName: '@mention', phone: '+91 98765 43210',
+    id: 'L1',
+    partnerId: 'p1',
+    repId: 'r1',
+    createdAt: Date.parse('2026-01-05T04:30:00Z'),
+    channel: 'paid',
+    status: 'new',
+    company: '=HYPERLINK("http://x")',
+    contactName: '@mention',
+    phone: '+91 98765 43210',
   };
   const deal: Deal = {
-    id: 'D1', partnerId: 'p1', repId: 'r1', title: '-1 discount, "special"', channel: 'paid', amount: 1_250_050, currency: 'INR',
-    stage: 'proposal', probability: 50, createdAt: Date.parse('2026-01-06T04:30:00Z'), updatedAt: Date.parse('2026-01-06T04:30:00Z'),
+    id: 'D1',
+    partnerId: 'p1',
+    repId: 'r1',
+    title: '-1 discount, "special"',
+    channel: 'paid',
+    amount: 1_250_050,
+    currency: 'INR',
+    stage: 'proposal',
+    probability: 50,
+    createdAt: Date.parse('2026-01-06T04:30:00Z'),
+    updatedAt: Date.parse('2026-01-06T04:30:00Z'),
   };
 
   it('prefixes text cells that a spreadsheet would run as formulas, and writes numbers as numbers', () => {
@@ -134,11 +182,17 @@ describe('CSV export', () => {
     expect(leadsText).toContain(`"'=HYPERLINK(""http://x"")",'@mention,'+91 98765 43210`);
     expect(leadsText).toContain('2026-01-05T10:00:00+05:30');
     const dealsText = exportDealsCsv([deal]);
-    expect(dealsText.split('\n')[1]).toBe(`D1,p1,r1,,"'-1 discount, ""special""",paid,12500.50,INR,proposal,50,2026-01-06T04:30:00+00:00,,,,2026-01-06T04:30:00+00:00,`);
+    expect(dealsText.split('\n')[1]).toBe(
+      `D1,p1,r1,,"'-1 discount, ""special""",paid,12500.50,INR,proposal,50,2026-01-06T04:30:00+00:00,,,,2026-01-06T04:30:00+00:00,`,
+    );
   });
 
   it('leaves deleted records out', () => {
-    expect(exportLeadsCsv([{ ...lead, deletedAt: lead.createdAt }]).trim().split('\n')).toHaveLength(1);
+    expect(
+      exportLeadsCsv([{ ...lead, deletedAt: lead.createdAt }])
+        .trim()
+        .split('\n'),
+    ).toHaveLength(1);
   });
 
   it('export then import gives the same records (demo program, formula-like text included)', () => {
@@ -155,8 +209,12 @@ describe('CSV export', () => {
 describe('instants in files', () => {
   it('parses offsets and writes them back in the zone given', () => {
     expect(parseInstant('2026-03-08T01:59:59.999-05:00')).toBe(Date.parse('2026-03-08T06:59:59.999Z'));
-    expect(formatInstant(Date.parse('2026-03-08T07:00:00Z'), 'America/New_York')).toBe('2026-03-08T03:00:00-04:00');
-    expect(formatInstant(Date.parse('2026-03-08T06:59:59.999Z'), 'America/New_York')).toBe('2026-03-08T01:59:59.999-05:00');
+    expect(formatInstant(Date.parse('2026-03-08T07:00:00Z'), 'America/New_York')).toBe(
+      '2026-03-08T03:00:00-04:00',
+    );
+    expect(formatInstant(Date.parse('2026-03-08T06:59:59.999Z'), 'America/New_York')).toBe(
+      '2026-03-08T01:59:59.999-05:00',
+    );
     expect(parseInstant('2026-13-01T00:00:00Z')).toMatch(/not a real date/);
     expect(parseInstant('2026-01-01')).toMatch(/with offset/);
   });
@@ -164,13 +222,23 @@ describe('instants in files', () => {
 
 describe('every field the app holds goes out and comes back (#13 item 7)', () => {
   const base: Lead = {
-    id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: Date.parse('2026-01-05T04:30:00Z'), channel: 'referral', status: 'qualified',
-    company: 'Acme Ltd', contactName: 'Asha Rao', qualifiedAt: Date.parse('2026-01-07T04:30:00Z'),
+    id: 'L1',
+    partnerId: 'p1',
+    repId: 'r1',
+    createdAt: Date.parse('2026-01-05T04:30:00Z'),
+    channel: 'referral',
+    status: 'qualified',
+    company: 'Acme Ltd',
+    contactName: 'Asha Rao',
+    qualifiedAt: Date.parse('2026-01-07T04:30:00Z'),
   };
 
   it('a lead with a 5,000-character note in Hindi, with quotes, commas and line breaks, comes back whole', () => {
     const line = 'ग्राहक ने कहा, "अगले महीने बजट आएगा"; =SUM(A1)\r\nफिर से बात करें।\n';
-    const notes = line.repeat(Math.ceil(5000 / line.length)).slice(0, 5000).trimEnd();
+    const notes = line
+      .repeat(Math.ceil(5000 / line.length))
+      .slice(0, 5000)
+      .trimEnd();
     const lead = { ...base, notes };
     const text = exportLeadsCsv([lead], 'Asia/Kolkata');
     expect(text.split('\n')[0]).toBe(`${LEAD_HEADER},notes`);
@@ -181,9 +249,21 @@ describe('every field the app holds goes out and comes back (#13 item 7)', () =>
 
   it("a deal's stage history and last change come back; the history reads as `stage instant by`, oldest first", () => {
     const deal: Deal = {
-      id: 'D1', partnerId: 'p1', repId: 'r1', leadId: 'L1', title: 'Annual licence', channel: 'paid', amount: 1_250_050, currency: 'INR',
-      stage: 'lost', probability: 0, createdAt: Date.parse('2026-01-06T04:30:00Z'), closedAt: Date.parse('2026-02-01T06:00:00.250Z'),
-      lostReason: 'price', updatedAt: Date.parse('2026-02-03T09:15:00Z'), expectedCloseAt: Date.parse('2026-01-31T18:30:00Z'),
+      id: 'D1',
+      partnerId: 'p1',
+      repId: 'r1',
+      leadId: 'L1',
+      title: 'Annual licence',
+      channel: 'paid',
+      amount: 1_250_050,
+      currency: 'INR',
+      stage: 'lost',
+      probability: 0,
+      createdAt: Date.parse('2026-01-06T04:30:00Z'),
+      closedAt: Date.parse('2026-02-01T06:00:00.250Z'),
+      lostReason: 'price',
+      updatedAt: Date.parse('2026-02-03T09:15:00Z'),
+      expectedCloseAt: Date.parse('2026-01-31T18:30:00Z'),
       stageLog: [
         { stage: 'prospecting', at: Date.parse('2026-01-06T04:30:00Z'), by: 'r1' },
         { stage: 'proposal', at: Date.parse('2026-01-20T04:30:00Z'), by: 'm1' },
@@ -234,8 +314,17 @@ describe('every field the app holds goes out and comes back (#13 item 7)', () =>
 
   it('writes amounts exactly, whatever their size, with as many decimals as the currency has', () => {
     const deal: Deal = {
-      id: 'D1', partnerId: 'p1', repId: 'r1', title: 'T', channel: 'paid', amount: Number.MAX_SAFE_INTEGER, currency: 'INR',
-      stage: 'proposal', probability: 50, createdAt: 0, updatedAt: 0,
+      id: 'D1',
+      partnerId: 'p1',
+      repId: 'r1',
+      title: 'T',
+      channel: 'paid',
+      amount: Number.MAX_SAFE_INTEGER,
+      currency: 'INR',
+      stage: 'proposal',
+      probability: 50,
+      createdAt: 0,
+      updatedAt: 0,
     };
     const cases: [Deal, string][] = [
       [deal, '90071992547409.91'],
@@ -255,8 +344,11 @@ describe('every field the app holds goes out and comes back (#13 item 7)', () =>
 
   it("refuses a line its importer's own rule refuses, and with it the whole file", () => {
     const text = `${LEAD_HEADER}\n${goodLead}\n${goodLead.replace('L1', 'L2').replace(',r1,', ',r2,')}\n`;
-    const refuse = (lead: Lead) => (lead.repId === 'r1' ? undefined : `rep_id "${lead.repId}" is someone else`);
-    expect(refused(importLeadsCsv(text, 'leads.csv', { refuse }))).toEqual(['leads.csv:3: rep_id "r2" is someone else']);
+    const refuse = (lead: Lead) =>
+      lead.repId === 'r1' ? undefined : `rep_id "${lead.repId}" is someone else`;
+    expect(refused(importLeadsCsv(text, 'leads.csv', { refuse }))).toEqual([
+      'leads.csv:3: rep_id "r2" is someone else',
+    ]);
   });
 });
 

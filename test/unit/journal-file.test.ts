@@ -1,8 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { JournalFile, crc32, decodeRecords, encodeRecord, readRecords, type JournalRecord } from '../../src/lib/store/journal-file';
+import {
+  JournalFile,
+  crc32,
+  decodeRecords,
+  encodeRecord,
+  readRecords,
+  type JournalRecord,
+} from '../../src/lib/store/journal-file';
 import { MemoryHandle } from '../factories/memory-journal';
 
-const record = (byte: number, size = 40, localChanges: JournalRecord['localChanges'] = []): JournalRecord => ({
+const record = (
+  byte: number,
+  size = 40,
+  localChanges: JournalRecord['localChanges'] = [],
+): JournalRecord => ({
   update: new Uint8Array(size).fill(byte),
   localChanges,
 });
@@ -14,7 +25,14 @@ describe('journal file format', () => {
   });
 
   it('reads back the records it wrote, marks and all', () => {
-    const records = [record(1, 10, [{ client: 3_000_000_123, clock: 42 }, { client: 7, clock: 2 ** 40 }]), record(2, 0), record(3, 500)];
+    const records = [
+      record(1, 10, [
+        { client: 3_000_000_123, clock: 42 },
+        { client: 7, clock: 2 ** 40 },
+      ]),
+      record(2, 0),
+      record(3, 500),
+    ];
     const bytes = new Uint8Array(records.reduce((sum, r) => sum + encodeRecord(r).byteLength, 0));
     let at = 0;
     for (const r of records) {
@@ -30,7 +48,10 @@ describe('journal file format', () => {
     const second = encodeRecord(record(2));
     const both = new Uint8Array([...first, ...second]);
     for (let cut = first.byteLength; cut < both.byteLength; cut++) {
-      expect(decodeRecords(both.subarray(0, cut))).toEqual({ records: [record(1)], length: first.byteLength });
+      expect(decodeRecords(both.subarray(0, cut))).toEqual({
+        records: [record(1)],
+        length: first.byteLength,
+      });
     }
     const garbled = both.slice();
     garbled[first.byteLength + 20]! ^= 0xff;

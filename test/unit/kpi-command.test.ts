@@ -3,8 +3,10 @@ import { runKpiCommand } from '../../src/lib/cli/kpi-command';
 import { exportDealsCsv, exportLeadsCsv } from '../../src/lib/csv/interchange';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
 
-const LEAD_HEADER = 'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at';
-const DEAL_HEADER = 'id,partner_id,rep_id,lead_id,title,channel,amount,currency,stage,probability,created_at,expected_close_at,closed_at,lost_reason';
+const LEAD_HEADER =
+  'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at';
+const DEAL_HEADER =
+  'id,partner_id,rep_id,lead_id,title,channel,amount,currency,stage,probability,created_at,expected_close_at,closed_at,lost_reason';
 
 /** The spec's example: deals of 200 and 400 won in the period, one lost. */
 const files: Record<string, string> = {
@@ -23,9 +25,15 @@ const readText = (path: string): string => {
   return text;
 };
 const args = (overrides: Record<string, string> = {}) =>
-  Object.entries({ leads: 'leads.csv', deals: 'deals.csv', from: '2026-01-01', to: '2026-02-01', tz: 'Asia/Kolkata', scope: 'all', ...overrides }).flatMap(
-    ([key, value]) => [`--${key}`, value],
-  );
+  Object.entries({
+    leads: 'leads.csv',
+    deals: 'deals.csv',
+    from: '2026-01-01',
+    to: '2026-02-01',
+    tz: 'Asia/Kolkata',
+    scope: 'all',
+    ...overrides,
+  }).flatMap(([key, value]) => [`--${key}`, value]);
 
 describe('kpi command', () => {
   it('prints the spec report as JSON, money in major units, every key present', () => {
@@ -34,8 +42,22 @@ describe('kpi command', () => {
     expect(result.stderr).toBe('');
     const report = JSON.parse(result.stdout);
     expect(Object.keys(report)).toEqual([
-      'period', 'scope', 'averageDealSize', 'dealCount', 'lostCount', 'pipeline', 'channels', 'closeRate', 'closeRateByMonth',
-      'averageCycleDays', 'dealVelocity', 'qualityScores', 'dealSuccess', 'prospects', 'converted', 'needsAttention',
+      'period',
+      'scope',
+      'averageDealSize',
+      'dealCount',
+      'lostCount',
+      'pipeline',
+      'channels',
+      'closeRate',
+      'closeRateByMonth',
+      'averageCycleDays',
+      'dealVelocity',
+      'qualityScores',
+      'dealSuccess',
+      'prospects',
+      'converted',
+      'needsAttention',
     ]);
     expect(report).toMatchObject({
       period: { from: '2026-01-01', to: '2026-02-01', tz: 'Asia/Kolkata' },
@@ -53,7 +75,15 @@ describe('kpi command', () => {
       needsAttention: [],
     });
     expect(report.channels.referral).toEqual({
-      prospects: 1, converted: 1, won: 1, lost: 0, revenue: 200, closeRate: 1, winRate: 1, averageDealSize: 200, revenueShare: 0.3333,
+      prospects: 1,
+      converted: 1,
+      won: 1,
+      lost: 0,
+      revenue: 200,
+      closeRate: 1,
+      winRate: 1,
+      averageDealSize: 200,
+      revenueShare: 0.3333,
     });
   });
 
@@ -79,14 +109,21 @@ describe('kpi command', () => {
 
   it('refuses missing and unknown options', () => {
     expect(runKpiCommand(['--leads', 'leads.csv'], readText)).toMatchObject({ code: 1, stdout: '' });
-    expect(runKpiCommand([...args(), '--colour', 'red'], readText).stderr).toMatch(/Unknown option '--colour'/);
+    expect(runKpiCommand([...args(), '--colour', 'red'], readText).stderr).toMatch(
+      /Unknown option '--colour'/,
+    );
   });
 
   it('says on stderr when a scope has no records, and still prints the empty report', () => {
     const result = runKpiCommand(args({ scope: 'partner:nobody' }), readText);
     expect(result.code).toBe(0);
     expect(result.stderr).toMatch(/no lead or deal of partner "nobody"/);
-    expect(JSON.parse(result.stdout)).toMatchObject({ averageDealSize: null, dealCount: 0, closeRate: null, qualityScores: [] });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      averageDealSize: null,
+      dealCount: 0,
+      closeRate: null,
+      qualityScores: [],
+    });
   });
 
   it('flags the weak partner of the demo program', () => {
@@ -95,7 +132,10 @@ describe('kpi command', () => {
       'leads.csv': exportLeadsCsv(demo.leads, demo.program.timeZone),
       'deals.csv': exportDealsCsv(demo.deals, demo.program.timeZone),
     };
-    const result = runKpiCommand(args({ from: '2025-12-01', to: '2026-12-01' }), (path) => demoFiles[path] ?? '');
+    const result = runKpiCommand(
+      args({ from: '2025-12-01', to: '2026-12-01' }),
+      (path) => demoFiles[path] ?? '',
+    );
     const report = JSON.parse(result.stdout);
     expect(report.needsAttention).toEqual(['p-lotus']);
     expect(report.qualityScores).toHaveLength(6);

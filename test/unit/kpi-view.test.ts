@@ -11,13 +11,27 @@ const range = (from: string, to: string) => {
   return parsed.range;
 };
 const won = (amount: number, closedAt: string) =>
-  deal({ partnerId: 'p1', repId: 'r1', stage: 'won', amount, createdAt: Date.parse(closedAt) - 10 * 86_400_000, closedAt: Date.parse(closedAt) });
+  deal({
+    partnerId: 'p1',
+    repId: 'r1',
+    stage: 'won',
+    amount,
+    createdAt: Date.parse(closedAt) - 10 * 86_400_000,
+    closedAt: Date.parse(closedAt),
+  });
 
 describe('KPI cards: the change against the previous period', () => {
   it('says "new" for money that was zero before, never a number in minor units; counts change by their number', () => {
-    const rollup = buildRollup(TZ, [], [won(1_02_42_16_700, '2026-12-03T10:00:00+05:30'), won(5_00_000_00, '2026-12-04T10:00:00+05:30')]);
+    const rollup = buildRollup(
+      TZ,
+      [],
+      [won(1_02_42_16_700, '2026-12-03T10:00:00+05:30'), won(5_00_000_00, '2026-12-04T10:00:00+05:30')],
+    );
     const current = computeKpis(rollup, { range: range('2026-12-01', '2027-01-01'), scope: { kind: 'all' } });
-    const previous = computeKpis(rollup, { range: range('2026-11-01', '2026-12-01'), scope: { kind: 'all' } });
+    const previous = computeKpis(rollup, {
+      range: range('2026-11-01', '2026-12-01'),
+      scope: { kind: 'all' },
+    });
     const cards = new Map(kpiCards({ current, previous }, 'INR', 'en-IN').map((card) => [card.key, card]));
     expect(cards.get('revenue')).toMatchObject({ change: 'new', trend: 'up-good' });
     // The open pipeline is a figure of now in both periods: no change.
@@ -30,8 +44,15 @@ describe('KPI cards: the change against the previous period', () => {
   it('shows a close rate too early to judge without a change, and says why; without a previous period, no change at all', () => {
     const rollup = buildRollup(TZ, [], [won(5_00_000_00, '2026-12-04T10:00:00+05:30')]);
     const current = computeKpis(rollup, { range: range('2026-12-01', '2027-01-01'), scope: { kind: 'all' } });
-    const previous = computeKpis(rollup, { range: range('2026-11-01', '2026-11-07'), scope: { kind: 'all' } });
-    const cards = new Map(kpiCards({ current, previous, closeRateTooEarly: { ageDays: 6, cycleDays: 28 } }, 'INR', 'en-IN').map((card) => [card.key, card]));
+    const previous = computeKpis(rollup, {
+      range: range('2026-11-01', '2026-11-07'),
+      scope: { kind: 'all' },
+    });
+    const cards = new Map(
+      kpiCards({ current, previous, closeRateTooEarly: { ageDays: 6, cycleDays: 28 } }, 'INR', 'en-IN').map(
+        (card) => [card.key, card],
+      ),
+    );
     expect(cards.get('closeRate')).toMatchObject({ change: 'too early to judge', trend: 'flat' });
     expect(cards.get('closeRate')!.hint).toContain('28 days');
     const alone = kpiCards({ current }, 'INR', 'en-IN');

@@ -51,7 +51,8 @@ function figures(leads: Lead[], deals: Deal[], period: Period, options: Options 
 function expectAllFinite(value: unknown, path = 'report'): void {
   if (typeof value === 'number') expect(Number.isFinite(value), path).toBe(true);
   else if (Array.isArray(value)) value.forEach((item, i) => expectAllFinite(item, `${path}[${i}]`));
-  else if (typeof value === 'object' && value !== null) for (const [key, item] of Object.entries(value)) expectAllFinite(item, `${path}.${key}`);
+  else if (typeof value === 'object' && value !== null)
+    for (const [key, item] of Object.entries(value)) expectAllFinite(item, `${path}.${key}`);
 }
 
 /** The engine's report, checked against the reference implementation and for NaN on the way. */
@@ -60,7 +61,12 @@ function report(leads: Lead[], deals: Deal[], period: Period, options: Options =
   const result = toReport(figures(leads, deals, period, options), period, currency);
   const scope = options.scope ?? { kind: 'all' };
   expect(result).toEqual(
-    referenceReport(leads, deals, { period, scope, currency, ...(options.channel === undefined ? {} : { channel: options.channel }) }),
+    referenceReport(leads, deals, {
+      period,
+      scope,
+      currency,
+      ...(options.channel === undefined ? {} : { channel: options.channel }),
+    }),
   );
   const json = JSON.stringify(result);
   expect(json).not.toMatch(/NaN|Infinity/);
@@ -87,7 +93,17 @@ const REPORT_KEYS = [
   'converted',
   'needsAttention',
 ];
-const CHANNEL_KEYS = ['prospects', 'converted', 'won', 'lost', 'revenue', 'closeRate', 'winRate', 'averageDealSize', 'revenueShare'];
+const CHANNEL_KEYS = [
+  'prospects',
+  'converted',
+  'won',
+  'lost',
+  'revenue',
+  'closeRate',
+  'winRate',
+  'averageDealSize',
+  'revenueShare',
+];
 
 const emptyChannel = {
   prospects: 0,
@@ -117,7 +133,10 @@ const lostDeal = (closedAt: number, overrides: Partial<Deal> = {}) =>
 describe("the spec's examples", () => {
   it('two deals of 200 and 400 won in the last fifteen days: average deal size 300', () => {
     const period = { from: '2026-03-01', to: '2026-03-16', tz: KOLKATA };
-    const deals = [won(localTime(KOLKATA, '2026-03-03', '11:00'), 200_00), won(localTime(KOLKATA, '2026-03-14', '16:45'), 400_00)];
+    const deals = [
+      won(localTime(KOLKATA, '2026-03-03', '11:00'), 200_00),
+      won(localTime(KOLKATA, '2026-03-14', '16:45'), 400_00),
+    ];
     expect(figures([], deals, period).averageDealSize).toBe(300_00);
     const result = report([], deals, period);
     expect(result.averageDealSize).toBe(300);
@@ -128,13 +147,21 @@ describe("the spec's examples", () => {
   it('the report example: 2 won of 3 closed, one partner → 0.6667, winLow 0.2077, score 84.15', () => {
     const period = { from: '2026-01-01', to: '2026-04-01', tz: KOLKATA };
     const at = (date: string) => localTime(KOLKATA, date, '10:00');
-    const leads = ['2026-01-03', '2026-01-04', '2026-01-05', '2026-01-06'].map((date) => lead({ channel: 'referral', createdAt: at(date) }));
+    const leads = ['2026-01-03', '2026-01-04', '2026-01-05', '2026-01-06'].map((date) =>
+      lead({ channel: 'referral', createdAt: at(date) }),
+    );
     const [l1, l2, l3] = leads;
     if (!l1 || !l2 || !l3) throw new Error('fixture');
     const deals = [
       dealFrom(l1, { stage: 'won', amount: 200_00, createdAt: at('2026-01-05'), closedAt: at('2026-01-15') }), // 10 days
       dealFrom(l2, { stage: 'won', amount: 400_00, createdAt: at('2026-01-10'), closedAt: at('2026-01-25') }), // 15 days
-      dealFrom(l3, { stage: 'lost', amount: 50_00, lostReason: 'price', createdAt: at('2026-01-06'), closedAt: at('2026-02-01') }),
+      dealFrom(l3, {
+        stage: 'lost',
+        amount: 50_00,
+        lostReason: 'price',
+        createdAt: at('2026-01-06'),
+        closedAt: at('2026-02-01'),
+      }),
     ];
     const result = report(leads, deals, period);
     expect(Object.keys(result)).toEqual(REPORT_KEYS);
@@ -185,10 +212,17 @@ describe("the spec's examples", () => {
     const period = { from: '2026-03-01', to: '2026-03-02', tz: UTC };
     const closedAt = Date.UTC(2026, 2, 1, 12);
     expect(report([], [won(closedAt, 2)], period).averageDealSize).toBe(0.02);
-    expect(report([], [won(closedAt, 2, { currency: 'JPY' })], period, { currency: 'JPY' }).averageDealSize).toBe(2);
-    expect(report([], [won(closedAt, 2, { currency: 'KWD' })], period, { currency: 'KWD' }).averageDealSize).toBe(0.002);
+    expect(
+      report([], [won(closedAt, 2, { currency: 'JPY' })], period, { currency: 'JPY' }).averageDealSize,
+    ).toBe(2);
+    expect(
+      report([], [won(closedAt, 2, { currency: 'KWD' })], period, { currency: 'KWD' }).averageDealSize,
+    ).toBe(0.002);
     // A large sum stays exact: 12 500.50 × 3.
-    expect(report([], [won(closedAt, 1_250_050), won(closedAt, 1_250_050), won(closedAt, 1_250_050)], period).channels.paid.revenue).toBe(37_501.5);
+    expect(
+      report([], [won(closedAt, 1_250_050), won(closedAt, 1_250_050), won(closedAt, 1_250_050)], period)
+        .channels.paid.revenue,
+    ).toBe(37_501.5);
   });
 
   it('an average of half a minor unit rounds to the minor unit once, half up: 100.5 paise are 1.01', () => {
@@ -199,7 +233,9 @@ describe("the spec's examples", () => {
     expect(figures([], [won(closedAt, 100), won(closedAt, 101)], period).averageDealSize).toBe(100.5);
     expect(report([], [won(closedAt, 100), won(closedAt, 101)], period).averageDealSize).toBe(1.01);
     expect(report([], [won(closedAt, 300), won(closedAt, 301)], period).averageDealSize).toBe(3.01);
-    expect(report([], [won(closedAt, 100), won(closedAt, 101)], period, { currency: 'JPY' }).averageDealSize).toBe(101);
+    expect(
+      report([], [won(closedAt, 100), won(closedAt, 101)], period, { currency: 'JPY' }).averageDealSize,
+    ).toBe(101);
   });
 });
 
@@ -218,8 +254,18 @@ describe('period edges', () => {
       lead({ createdAt: K('2026-02-28', '23:59:59.999') }), // out: the previous period
     ];
     const deals = [
-      dealFrom(la, { stage: 'won', amount: 100_00, createdAt: K('2026-03-10', '12:00'), closedAt: K('2026-03-30', '23:59:59.999') }),
-      dealFrom(lb, { stage: 'won', amount: 200_00, createdAt: K('2026-03-10', '12:00'), closedAt: K('2026-03-31') }),
+      dealFrom(la, {
+        stage: 'won',
+        amount: 100_00,
+        createdAt: K('2026-03-10', '12:00'),
+        closedAt: K('2026-03-30', '23:59:59.999'),
+      }),
+      dealFrom(lb, {
+        stage: 'won',
+        amount: 200_00,
+        createdAt: K('2026-03-10', '12:00'),
+        closedAt: K('2026-03-31'),
+      }),
       won(K('2026-03-01'), 400_00, { createdAt: K('2026-02-15', '09:00') }),
       won(K('2026-02-28', '23:59:59.999'), 800_00, { createdAt: K('2026-02-15', '09:00') }),
     ];
@@ -281,7 +327,10 @@ describe('period edges', () => {
     expect(report([], deals, day).channels.paid.revenue).toBe(30);
     expect(report([], deals, week).channels.paid.revenue).toBe(1);
     // Months are local too: 23:30 EDT on 10-31 is October, 00:00 EDT on 11-01 is November.
-    const leads = [lead({ createdAt: Date.UTC(2026, 10, 1, 3, 30) }), lead({ createdAt: Date.UTC(2026, 10, 1, 4) })];
+    const leads = [
+      lead({ createdAt: Date.UTC(2026, 10, 1, 3, 30) }),
+      lead({ createdAt: Date.UTC(2026, 10, 1, 4) }),
+    ];
     const months = report(leads, [], { from: '2026-10-15', to: '2026-11-15', tz: NEW_YORK }).closeRateByMonth;
     expect(months).toEqual([
       { month: '2026-10', prospects: 1, converted: 0, closeRate: 0 },
@@ -291,7 +340,9 @@ describe('period edges', () => {
 
   it('the average cycle counts elapsed time in 86 400 000 ms days, not calendar days', () => {
     const period = { from: '2026-03-01', to: '2026-03-31', tz: NEW_YORK };
-    const d = won(localTime(NEW_YORK, '2026-03-09', '12:00'), 100_00, { createdAt: localTime(NEW_YORK, '2026-03-07', '12:00') });
+    const d = won(localTime(NEW_YORK, '2026-03-09', '12:00'), 100_00, {
+      createdAt: localTime(NEW_YORK, '2026-03-07', '12:00'),
+    });
     expect(figures([], [d], period).averageCycleDays).toBe(47 / 24); // two calendar days, 47 hours
     expect(report([], [d], period).averageCycleDays).toBe(1.9583);
   });
@@ -318,12 +369,30 @@ describe('deleted records and zero amounts', () => {
     ];
     const gone = [
       l2,
-      dealFrom(l1, { stage: 'won', amount: 700_00, createdAt: t('2026-03-03'), closedAt: t('2026-03-12'), ...deleted }),
+      dealFrom(l1, {
+        stage: 'won',
+        amount: 700_00,
+        createdAt: t('2026-03-03'),
+        closedAt: t('2026-03-12'),
+        ...deleted,
+      }),
       lostDeal(t('2026-03-15'), { lostReason: 'competitor', ...deleted }),
-      deal({ stage: 'negotiation', createdAt: t('2026-03-04'), expectedCloseAt: t('2026-03-05'), ...deleted }),
+      deal({
+        stage: 'negotiation',
+        createdAt: t('2026-03-04'),
+        expectedCloseAt: t('2026-03-05'),
+        ...deleted,
+      }),
       deal({ stage: 'won', createdAt: t('2026-03-04'), closedAt: t('2026-03-06'), ...deleted }),
       lead({ partnerId: 'p2', repId: 'p2-r1', createdAt: t('2026-03-05'), ...deleted }),
-      deal({ partnerId: 'p2', repId: 'p2-r1', stage: 'lost', createdAt: t('2026-03-05'), closedAt: t('2026-03-06'), ...deleted }),
+      deal({
+        partnerId: 'p2',
+        repId: 'p2-r1',
+        stage: 'lost',
+        createdAt: t('2026-03-05'),
+        closedAt: t('2026-03-06'),
+        ...deleted,
+      }),
     ];
     const split = (records: (Lead | Deal)[]) => ({
       leads: records.filter((r): r is Lead => !('stage' in r)),
@@ -379,8 +448,20 @@ describe('empty periods', () => {
     expect(Object.keys(result)).toEqual(REPORT_KEYS);
     expect(Object.keys(result.channels)).toEqual(['paid', 'earned', 'owned', 'referral']);
     for (const channel of Object.values(result.channels)) expect(Object.keys(channel)).toEqual(CHANNEL_KEYS);
-    expect(Object.keys(result.pipeline)).toEqual(['count', 'value', 'weighted', 'overdue', 'lostToCompetitor', 'byStage']);
-    expect(Object.keys(result.pipeline.byStage)).toEqual(['prospecting', 'qualified', 'proposal', 'negotiation']);
+    expect(Object.keys(result.pipeline)).toEqual([
+      'count',
+      'value',
+      'weighted',
+      'overdue',
+      'lostToCompetitor',
+      'byStage',
+    ]);
+    expect(Object.keys(result.pipeline.byStage)).toEqual([
+      'prospecting',
+      'qualified',
+      'proposal',
+      'negotiation',
+    ]);
     expect(result).toEqual({
       period,
       scope: 'all',
@@ -405,7 +486,11 @@ describe('empty periods', () => {
   it('with records only outside the period: nulls, and the units listed with score 0', () => {
     const period = { from: '2026-03-01', to: '2026-03-02', tz: KOLKATA };
     const t = Date.UTC(2026, 5, 1);
-    const result = report([lead({ createdAt: t })], [won(t, 100_00), lostDeal(t, { partnerId: 'p2', repId: 'p2-r1' })], period);
+    const result = report(
+      [lead({ createdAt: t })],
+      [won(t, 100_00), lostDeal(t, { partnerId: 'p2', repId: 'p2-r1' })],
+      period,
+    );
     expect(result.closeRate).toBeNull();
     expect(result.dealSuccess).toBeNull();
     expect(result.averageDealSize).toBeNull();
@@ -456,10 +541,14 @@ describe('scope and channel', () => {
     const result = report(leads, deals, period, { scope: { kind: 'rep', id: 'p2-r1' } });
     expect(result.scope).toBe('rep:p2-r1');
     expect(result.dealCount).toBe(1);
-    expect(result.qualityScores).toEqual([{ id: 'p2-r1', score: 81.89, won: 1, revenue: 500, winRate: 0.5, winLow: 0.0945 }]);
+    expect(result.qualityScores).toEqual([
+      { id: 'p2-r1', score: 81.89, won: 1, revenue: 500, winRate: 0.5, winLow: 0.0945 },
+    ]);
     const leadOnly = report(leads, deals, period, { scope: { kind: 'rep', id: 'p2-r2' } });
     expect(leadOnly.prospects).toBe(1);
-    expect(leadOnly.qualityScores).toEqual([{ id: 'p2-r2', score: 0, won: 0, revenue: 0, winRate: null, winLow: 0 }]);
+    expect(leadOnly.qualityScores).toEqual([
+      { id: 'p2-r2', score: 0, won: 0, revenue: 0, winRate: null, winLow: 0 },
+    ]);
   });
 
   it('a partner with no records: an empty report', () => {
@@ -486,7 +575,13 @@ describe('scope and channel', () => {
     expect(result.converted).toBe(1);
     // Other channels are empty; their share of the (filtered) revenue is 0 of 100.
     expect(result.channels.paid).toEqual({ ...emptyChannel, revenueShare: 0 });
-    expect(result.channels.referral).toMatchObject({ won: 1, revenue: 100, revenueShare: 1, prospects: 2, converted: 1 });
+    expect(result.channels.referral).toMatchObject({
+      won: 1,
+      revenue: 100,
+      revenueShare: 1,
+      prospects: 2,
+      converted: 1,
+    });
     const all = report(leads, deals, period);
     expect(all.channels.referral.revenueShare).toBe(0.1); // 100 of 1 000
     expect(all.channels.paid.revenueShare).toBe(0.9);
@@ -496,12 +591,19 @@ describe('scope and channel', () => {
 
 describe('opportunity pipeline', () => {
   const period = { from: '2026-03-01', to: '2026-04-01', tz: UTC };
-  const d = (month: number, day: number, hours = 0, ms = 0) => Date.UTC(2026, month - 1, day, hours, 0, 0, ms);
+  const d = (month: number, day: number, hours = 0, ms = 0) =>
+    Date.UTC(2026, month - 1, day, hours, 0, 0, ms);
 
   it('counts the deals open now created before `to`: value, weighted, overdue, by stage', () => {
     const deals = [
       deal({ stage: 'prospecting', amount: 1000_00, createdAt: d(2, 10), expectedCloseAt: d(3, 15) }), // before `from`: counts; overdue
-      deal({ stage: 'qualified', amount: 2000_00, probability: 40, createdAt: d(3, 5), expectedCloseAt: d(4, 1) }), // due exactly at `to`: not overdue
+      deal({
+        stage: 'qualified',
+        amount: 2000_00,
+        probability: 40,
+        createdAt: d(3, 5),
+        expectedCloseAt: d(4, 1),
+      }), // due exactly at `to`: not overdue
       deal({ stage: 'proposal', amount: 3000_00, createdAt: d(3, 20), expectedCloseAt: d(2, 1) }), // expected before it was made: overdue
       deal({ stage: 'negotiation', amount: 0, createdAt: d(4, 1) - 1 }),
       deal({ stage: 'negotiation', amount: 4000_00, createdAt: d(4, 1), expectedCloseAt: d(3, 1) }), // created at `to`: out
@@ -547,7 +649,13 @@ describe('opportunity pipeline', () => {
     expect(computeKpis(rollup, { range, scope: { kind: 'all' }, today }).pipeline.overdue).toBe(1);
     expect(computeKpis(rollup, { range, scope: { kind: 'all' }, today: today + 1 }).pipeline.overdue).toBe(3);
     // A period that ended before today: as of its end.
-    expect(computeKpis(rollup, { range: { fromDay: range.fromDay, toDay: today - 1 }, scope: { kind: 'all' }, today }).pipeline.overdue).toBe(1);
+    expect(
+      computeKpis(rollup, {
+        range: { fromDay: range.fromDay, toDay: today - 1 },
+        scope: { kind: 'all' },
+        today,
+      }).pipeline.overdue,
+    ).toBe(1);
     // The screens' list uses the same rule.
     const todayStart = Date.UTC(2026, 2, 6);
     expect(deals.filter((one) => isOverdue(one, todayStart))).toHaveLength(1);
@@ -602,8 +710,16 @@ describe('close rate', () => {
     const april = lead({ createdAt: K('2026-04-04', '23:59') });
     leads.push(april);
     const deals = [
-      dealFrom(jan, { stage: 'won', createdAt: K('2026-01-26', '10:00'), closedAt: K('2026-02-01', '10:00') }),
-      dealFrom(april, { stage: 'won', createdAt: K('2026-04-04', '23:59'), closedAt: K('2026-04-05', '00:00') }), // at `to`
+      dealFrom(jan, {
+        stage: 'won',
+        createdAt: K('2026-01-26', '10:00'),
+        closedAt: K('2026-02-01', '10:00'),
+      }),
+      dealFrom(april, {
+        stage: 'won',
+        createdAt: K('2026-04-04', '23:59'),
+        closedAt: K('2026-04-05', '00:00'),
+      }), // at `to`
     ];
     const result = report(leads, deals, { from: '2026-01-20', to: '2026-04-05', tz: KOLKATA });
     expect(result.closeRateByMonth).toEqual([
@@ -614,18 +730,20 @@ describe('close rate', () => {
     ]);
     expect(result.closeRate).toBe(0.25);
     // A period ending at a month's start does not overlap that month.
-    expect(report(leads, deals, { from: '2026-01-01', to: '2026-03-01', tz: KOLKATA }).closeRateByMonth.map((m) => m.month)).toEqual([
-      '2026-01',
-      '2026-02',
-    ]);
-    expect(report(leads, deals, { from: '2026-02-10', to: '2026-02-11', tz: KOLKATA }).closeRateByMonth).toEqual([
-      { month: '2026-02', prospects: 0, converted: 0, closeRate: null },
-    ]);
+    expect(
+      report(leads, deals, { from: '2026-01-01', to: '2026-03-01', tz: KOLKATA }).closeRateByMonth.map(
+        (m) => m.month,
+      ),
+    ).toEqual(['2026-01', '2026-02']);
+    expect(
+      report(leads, deals, { from: '2026-02-10', to: '2026-02-11', tz: KOLKATA }).closeRateByMonth,
+    ).toEqual([{ month: '2026-02', prospects: 0, converted: 0, closeRate: null }]);
     // Across a year end.
-    expect(report([], [], { from: '2025-12-15', to: '2026-01-15', tz: KOLKATA }).closeRateByMonth.map((m) => m.month)).toEqual([
-      '2025-12',
-      '2026-01',
-    ]);
+    expect(
+      report([], [], { from: '2025-12-15', to: '2026-01-15', tz: KOLKATA }).closeRateByMonth.map(
+        (m) => m.month,
+      ),
+    ).toEqual(['2025-12', '2026-01']);
   });
 });
 
@@ -693,7 +811,11 @@ describe('quality score', () => {
   });
 
   it('units with no win all score exactly 0 and are ordered by id (0 of 11 does not outrank 0 of 5)', () => {
-    const deals = [...many(11, () => lostDeal(t, of('p1'))), ...many(5, () => lostDeal(t, of('p2'))), ...many(3, () => lostDeal(t, of('p3')))];
+    const deals = [
+      ...many(11, () => lostDeal(t, of('p1'))),
+      ...many(5, () => lostDeal(t, of('p2'))),
+      ...many(3, () => lostDeal(t, of('p3'))),
+    ];
     const result = report([], deals, period);
     expect(result.qualityScores).toEqual([
       { id: 'p1', score: 0, won: 0, revenue: 0, winRate: 0, winLow: 0 },
@@ -717,7 +839,14 @@ describe('deal success and needsAttention', () => {
 
   it('odd number of partners: below half the median, strictly; null partners left out', () => {
     // Rates 1, 0.5, 0.5, 0.25, 0.2 → median 0.5, half 0.25: p5 (0.2) is listed, p4 (0.25) is not.
-    const deals = [...record('p1', 1, 0), ...record('p2', 1, 1), ...record('p3', 2, 2), ...record('p4', 1, 3), ...record('p5', 1, 4), ...noneClosed('p6')];
+    const deals = [
+      ...record('p1', 1, 0),
+      ...record('p2', 1, 1),
+      ...record('p3', 2, 2),
+      ...record('p4', 1, 3),
+      ...record('p5', 1, 4),
+      ...noneClosed('p6'),
+    ];
     const result = report([], deals, period);
     expect(result.needsAttention).toEqual(['p5']);
     expect(result.dealSuccess).toBe(0.375); // 6 of 16
@@ -728,7 +857,13 @@ describe('deal success and needsAttention', () => {
   it('even number of partners: the median is the mean of the middle two; ids ascending', () => {
     // Rates 0 (p9), 0 (p10), 1 (p1), 1 (p2) → median 0.5, half 0.25: p10 and p9, in id order.
     // Counting p5 (null) as 0 would make the median 0 and list nobody.
-    const deals = [...record('p9', 0, 2), ...record('p10', 0, 1), ...record('p1', 1, 0), ...record('p2', 2, 0), ...noneClosed('p5')];
+    const deals = [
+      ...record('p9', 0, 2),
+      ...record('p10', 0, 1),
+      ...record('p1', 1, 0),
+      ...record('p2', 2, 0),
+      ...noneClosed('p5'),
+    ];
     const result = report([], deals, period);
     expect(result.needsAttention).toEqual(['p10', 'p9']);
     // Only in scope all.
@@ -747,7 +882,10 @@ describe('previous period', () => {
     const range = rangeOf(period);
     expect(previousRange(range)).toEqual(rangeOf({ from: '2026-02-14', to: '2026-03-01', tz: KOLKATA }));
     expect(previousPeriod(period)).toEqual({ from: '2026-02-14', to: '2026-03-01', tz: KOLKATA });
-    const deals = [won(localTime(KOLKATA, '2026-02-20', '12:00'), 700_00), won(localTime(KOLKATA, '2026-03-05', '12:00'), 100_00)];
+    const deals = [
+      won(localTime(KOLKATA, '2026-02-20', '12:00'), 700_00),
+      won(localTime(KOLKATA, '2026-03-05', '12:00'), 100_00),
+    ];
     const rollup = buildRollup(KOLKATA, [], deals);
     const previous = computeKpis(rollup, { range: previousRange(range), scope: { kind: 'all' } });
     expect(previous.dealCount).toBe(1);
@@ -760,12 +898,20 @@ describe('previous period', () => {
 describe('a period under way (#13 item 4)', () => {
   it('is compared with the same days of the previous one: six days of wins against six, not against a month', () => {
     const at = (date: string) => localTime(KOLKATA, date, '12:00');
-    const deals = [won(at('2026-11-03'), 100_00), won(at('2026-11-20'), 900_00), won(at('2026-12-04'), 100_00)];
+    const deals = [
+      won(at('2026-11-03'), 100_00),
+      won(at('2026-11-20'), 900_00),
+      won(at('2026-12-04'), 100_00),
+    ];
     const rollup = buildRollup(KOLKATA, [], deals);
     const range = rangeOf({ from: '2026-12-01', to: '2027-01-01', tz: KOLKATA });
     const today = range.fromDay + 5;
     const { previous: previousDays } = comparedRange(range, today);
-    const { current, previous } = computeComparison(rollup, { range, previous: previousDays, today }, { kind: 'all' });
+    const { current, previous } = computeComparison(
+      rollup,
+      { range, previous: previousDays, today },
+      { kind: 'all' },
+    );
     expect([current.dealCount, previous.dealCount, previous.revenue]).toEqual([1, 1, 100_00]);
   });
 
@@ -777,13 +923,22 @@ describe('a period under way (#13 item 4)', () => {
     expect(closeRateTooEarly(range, sixth, 6)).toBeUndefined();
     expect(closeRateTooEarly(range, range.toDay + 100, 30)).toBeUndefined();
     // A past period: its prospects had until its end, whatever today is.
-    expect(closeRateTooEarly({ fromDay: range.fromDay, toDay: range.fromDay + 10 }, range.toDay + 100, 30)).toEqual({ ageDays: 10, cycleDays: 30 });
+    expect(
+      closeRateTooEarly({ fromDay: range.fromDay, toDay: range.fromDay + 10 }, range.toDay + 100, 30),
+    ).toEqual({ ageDays: 10, cycleDays: 30 });
     // No deal won in a year: no cycle to go by, judged.
     expect(closeRateTooEarly(range, sixth, null)).toBeUndefined();
     // computeComparison learns the cycle from the year's wins (40 days each here).
-    const deals = [won(localTime(KOLKATA, '2026-10-01', '12:00'), 100_00)].map((one) => ({ ...one, createdAt: one.closedAt! - 40 * DAY_MS }));
+    const deals = [won(localTime(KOLKATA, '2026-10-01', '12:00'), 100_00)].map((one) => ({
+      ...one,
+      createdAt: one.closedAt! - 40 * DAY_MS,
+    }));
     const rollup = buildRollup(KOLKATA, [], deals);
-    const compared = computeComparison(rollup, { range, previous: previousRange(range), today: sixth }, { kind: 'all' });
+    const compared = computeComparison(
+      rollup,
+      { range, previous: previousRange(range), today: sixth },
+      { kind: 'all' },
+    );
     expect(compared.closeRateTooEarly).toEqual({ ageDays: 6, cycleDays: 40 });
   });
 });

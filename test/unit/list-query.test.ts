@@ -34,29 +34,53 @@ const idArb = fc.stringMatching(/^[A-Za-z0-9]{1,3}$/);
 const instantArb = fc.constantFrom(1_000, 2_000, 3_000, 4_000);
 const repArb = fc.constantFrom('r1', 'r2');
 
-const leadRowsArb = fc.uniqueArray(
-  fc.record({ id: idArb, repId: repArb, createdAt: instantArb, status: fc.constantFrom(...LEAD_STATUSES), channel: fc.constantFrom(...CHANNELS), company: fc.constantFrom('Ganga', 'Yamuna'), deleted: fc.boolean() }),
-  { selector: (row) => row.id, minLength: 5, maxLength: 40 },
-).map((rows) => rows.map(({ deleted, ...fields }): LeadRow => lead({ ...fields, ...(deleted ? { deletedAt: 9_000 } : {}) })));
+const leadRowsArb = fc
+  .uniqueArray(
+    fc.record({
+      id: idArb,
+      repId: repArb,
+      createdAt: instantArb,
+      status: fc.constantFrom(...LEAD_STATUSES),
+      channel: fc.constantFrom(...CHANNELS),
+      company: fc.constantFrom('Ganga', 'Yamuna'),
+      deleted: fc.boolean(),
+    }),
+    { selector: (row) => row.id, minLength: 5, maxLength: 40 },
+  )
+  .map((rows) =>
+    rows.map(({ deleted, ...fields }): LeadRow =>
+      lead({ ...fields, ...(deleted ? { deletedAt: 9_000 } : {}) }),
+    ),
+  );
 
-const dealRowsArb = fc.uniqueArray(
-  fc.record({
-    id: idArb,
-    repId: repArb,
-    stage: fc.constantFrom(...STAGES),
-    amount: fc.integer({ min: 0, max: 10_000 }),
-    date: fc.option(instantArb, { nil: undefined }),
-    deleted: fc.boolean(),
-    quarantined: fc.boolean(),
-  }),
-  { selector: (row) => row.id, minLength: 5, maxLength: 40 },
-).map((rows) =>
-  rows.map(({ deleted, date, stage, quarantined, ...fields }): DealRow => {
-    // An open deal may have no expected close; a closed one without a close date is quarantined (as the document keeps it).
-    const row = deal({ ...fields, stage, createdAt: 500, ...(isOpenStage(stage) ? (date === undefined ? {} : { expectedCloseAt: date }) : { closedAt: date }), ...(deleted ? { deletedAt: 9_000 } : {}) });
-    return quarantined || (!isOpenStage(stage) && date === undefined) ? { ...row, problems: [{ field: 'closedAt', message: 'missing' }] } : row;
-  }),
-);
+const dealRowsArb = fc
+  .uniqueArray(
+    fc.record({
+      id: idArb,
+      repId: repArb,
+      stage: fc.constantFrom(...STAGES),
+      amount: fc.integer({ min: 0, max: 10_000 }),
+      date: fc.option(instantArb, { nil: undefined }),
+      deleted: fc.boolean(),
+      quarantined: fc.boolean(),
+    }),
+    { selector: (row) => row.id, minLength: 5, maxLength: 40 },
+  )
+  .map((rows) =>
+    rows.map(({ deleted, date, stage, quarantined, ...fields }): DealRow => {
+      // An open deal may have no expected close; a closed one without a close date is quarantined (as the document keeps it).
+      const row = deal({
+        ...fields,
+        stage,
+        createdAt: 500,
+        ...(isOpenStage(stage) ? (date === undefined ? {} : { expectedCloseAt: date }) : { closedAt: date }),
+        ...(deleted ? { deletedAt: 9_000 } : {}),
+      });
+      return quarantined || (!isOpenStage(stage) && date === undefined)
+        ? { ...row, problems: [{ field: 'closedAt', message: 'missing' }] }
+        : row;
+    }),
+  );
 
 describe('a list’s first screen read by index', () => {
   it('gives the first leads of the list, for every filter and scope', async () => {
@@ -64,13 +88,19 @@ describe('a list’s first screen read by index', () => {
       fc.asyncProperty(
         leadRowsArb,
         // Mostly no filter (the first screen), so that many rows match and ties are common.
-        fc.record({ search: fc.constantFrom('', '', '', 'gan', 'zzz'), status: fc.constantFrom('' as const, '' as const, '' as const, ...LEAD_STATUSES), channel: fc.constantFrom('' as const, '' as const, '' as const, ...CHANNELS) }),
+        fc.record({
+          search: fc.constantFrom('', '', '', 'gan', 'zzz'),
+          status: fc.constantFrom('' as const, '' as const, '' as const, ...LEAD_STATUSES),
+          channel: fc.constantFrom('' as const, '' as const, '' as const, ...CHANNELS),
+        }),
         fc.option(repArb, { nil: undefined }),
         fc.integer({ min: 1, max: 12 }),
         async (rows, filter: LeadFilter, repId, limit) => {
           const db = freshDb();
           await db.leads.bulkPut(rows);
-          expect(await firstLeads(db, leadMatcher(filter, repId), limit)).toEqual(filterLeads(rows, filter, repId).slice(0, limit));
+          expect(await firstLeads(db, leadMatcher(filter, repId), limit)).toEqual(
+            filterLeads(rows, filter, repId).slice(0, limit),
+          );
           db.close();
         },
       ),
@@ -80,25 +110,38 @@ describe('a list’s first screen read by index', () => {
 
   it('gives the first deals of each stage in the board’s order, those without the date last', async () => {
     await fc.assert(
-      fc.asyncProperty(dealRowsArb, fc.option(repArb, { nil: undefined }), fc.integer({ min: 1, max: 8 }), async (rows, repId, limit) => {
-        const db = freshDb();
-        await db.deals.bulkPut(rows);
-        const board = dealBoard(rows, repId, () => limit);
-        for (const column of board) expect(await firstDealsOfStage(db, column.stage, dealMatcher(repId), limit)).toEqual(column.deals);
-        db.close();
-      }),
+      fc.asyncProperty(
+        dealRowsArb,
+        fc.option(repArb, { nil: undefined }),
+        fc.integer({ min: 1, max: 8 }),
+        async (rows, repId, limit) => {
+          const db = freshDb();
+          await db.deals.bulkPut(rows);
+          const board = dealBoard(rows, repId, () => limit);
+          for (const column of board)
+            expect(await firstDealsOfStage(db, column.stage, dealMatcher(repId), limit)).toEqual(
+              column.deals,
+            );
+          db.close();
+        },
+      ),
       { numRuns: 40 },
     );
   });
 
   it('gives Today’s overdue deals, longest overdue first, as the loaded records do', async () => {
     await fc.assert(
-      fc.asyncProperty(dealRowsArb, fc.option(repArb, { nil: undefined }), fc.constantFrom(1_000, 2_500, 3_000, 5_000), async (rows, repId, now) => {
-        const db = freshDb();
-        await db.deals.bulkPut(rows);
-        expect(await overdueDeals(db, now, dealMatcher(repId))).toEqual(overdueOfRows(rows, now, repId));
-        db.close();
-      }),
+      fc.asyncProperty(
+        dealRowsArb,
+        fc.option(repArb, { nil: undefined }),
+        fc.constantFrom(1_000, 2_500, 3_000, 5_000),
+        async (rows, repId, now) => {
+          const db = freshDb();
+          await db.deals.bulkPut(rows);
+          expect(await overdueDeals(db, now, dealMatcher(repId))).toEqual(overdueOfRows(rows, now, repId));
+          db.close();
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -108,17 +151,39 @@ describe('a list’s first screen read by index', () => {
     // 600 leads and deals of rep r1, every 100th of rep r2: with batches of at most 128 rows, a rep's
     // first screen reads past several batches, then by cursor.
     const mostAtOnce = 128;
-    const leads = Array.from({ length: 600 }, (_, i) => lead({ id: `L${i}`, repId: i % 100 === 7 ? 'r2' : 'r1', createdAt: 1_000 + (i % 97) }));
-    const deals = Array.from({ length: 600 }, (_, i) => deal({ id: `D${i}`, repId: i % 100 === 7 ? 'r2' : 'r1', stage: 'proposal', expectedCloseAt: 5_000 + (i % 89) }));
+    const leads = Array.from({ length: 600 }, (_, i) =>
+      lead({ id: `L${i}`, repId: i % 100 === 7 ? 'r2' : 'r1', createdAt: 1_000 + (i % 97) }),
+    );
+    const deals = Array.from({ length: 600 }, (_, i) =>
+      deal({
+        id: `D${i}`,
+        repId: i % 100 === 7 ? 'r2' : 'r1',
+        stage: 'proposal',
+        expectedCloseAt: 5_000 + (i % 89),
+      }),
+    );
     await db.leads.bulkPut(leads);
     await db.deals.bulkPut(deals);
     const filter: LeadFilter = { search: '', status: '', channel: '' };
-    for (const [repId, limit] of [['r2', 3], ['r2', 10], ['r1', 51], [undefined, 51]] as const) {
-      expect(await firstLeads(db, leadMatcher(filter, repId), limit, mostAtOnce)).toEqual(filterLeads(leads, filter, repId).slice(0, limit));
-      const column = dealBoard(deals, repId, () => limit).find((candidate) => candidate.stage === 'proposal')!;
-      expect(await firstDealsOfStage(db, 'proposal', dealMatcher(repId), limit, mostAtOnce)).toEqual(column.deals);
+    for (const [repId, limit] of [
+      ['r2', 3],
+      ['r2', 10],
+      ['r1', 51],
+      [undefined, 51],
+    ] as const) {
+      expect(await firstLeads(db, leadMatcher(filter, repId), limit, mostAtOnce)).toEqual(
+        filterLeads(leads, filter, repId).slice(0, limit),
+      );
+      const column = dealBoard(deals, repId, () => limit).find(
+        (candidate) => candidate.stage === 'proposal',
+      )!;
+      expect(await firstDealsOfStage(db, 'proposal', dealMatcher(repId), limit, mostAtOnce)).toEqual(
+        column.deals,
+      );
     }
     // A search that matches nothing reads everything and finds nothing.
-    expect(await firstLeads(db, leadMatcher({ ...filter, search: 'nothing like it' }), 51, mostAtOnce)).toEqual([]);
+    expect(
+      await firstLeads(db, leadMatcher({ ...filter, search: 'nothing like it' }), 51, mostAtOnce),
+    ).toEqual([]);
   });
 });

@@ -10,8 +10,17 @@ const ROOM = 'program/demo/partner/p1';
 describe('list summary', () => {
   it('counts live leads by rep, status and channel, and live deals by rep and stage with their amounts', () => {
     const summary = ListSummary.build(
-      [lead({ id: 'L1', repId: 'r1', status: 'new', channel: 'paid' }), lead({ id: 'L2', repId: 'r2', status: 'new', channel: 'referral' }), lead({ id: 'L3', repId: 'r1', deletedAt: 5 })],
-      [deal({ id: 'D1', repId: 'r1', stage: 'proposal', amount: 400 }), deal({ id: 'D2', repId: 'r2', stage: 'proposal', amount: 100 }), deal({ id: 'D3', repId: 'r1', stage: 'won', amount: 7 }), deal({ id: 'D4', stage: 'proposal', deletedAt: 9 })],
+      [
+        lead({ id: 'L1', repId: 'r1', status: 'new', channel: 'paid' }),
+        lead({ id: 'L2', repId: 'r2', status: 'new', channel: 'referral' }),
+        lead({ id: 'L3', repId: 'r1', deletedAt: 5 }),
+      ],
+      [
+        deal({ id: 'D1', repId: 'r1', stage: 'proposal', amount: 400 }),
+        deal({ id: 'D2', repId: 'r2', stage: 'proposal', amount: 100 }),
+        deal({ id: 'D3', repId: 'r1', stage: 'won', amount: 7 }),
+        deal({ id: 'D4', stage: 'proposal', deletedAt: 9 }),
+      ],
     );
     expect(summary.leadCount({})).toBe(2);
     expect(summary.leadCount({ repId: 'r1' })).toBe(1);
@@ -24,7 +33,10 @@ describe('list summary', () => {
   });
 
   it('follows a record that changes: its old part is taken out, its new one counted', () => {
-    const summary = ListSummary.build([lead({ id: 'L1', repId: 'r1', status: 'new' })], [deal({ id: 'D1', repId: 'r1', stage: 'proposal', amount: 400 })]);
+    const summary = ListSummary.build(
+      [lead({ id: 'L1', repId: 'r1', status: 'new' })],
+      [deal({ id: 'D1', repId: 'r1', stage: 'proposal', amount: 400 })],
+    );
     summary.upsertLead(lead({ id: 'L1', repId: 'r1', status: 'qualified' }));
     summary.upsertDeal(deal({ id: 'D1', repId: 'r1', stage: 'negotiation', amount: 500 }));
     expect(summary.leadCount({ status: 'new' })).toBe(0);
@@ -35,17 +47,29 @@ describe('list summary', () => {
     summary.upsertLead(lead({ id: 'L1', repId: 'r1', status: 'qualified', deletedAt: 1 }));
     expect(summary.stageTotal('negotiation')).toEqual({ count: 0, value: 0 });
     expect(summary.leadCount({})).toBe(0);
-    expect(summary.toStored(ROOM)).toEqual({ room: ROOM, version: LIST_SUMMARY_VERSION, leads: [], deals: [] });
+    expect(summary.toStored(ROOM)).toEqual({
+      room: ROOM,
+      version: LIST_SUMMARY_VERSION,
+      leads: [],
+      deals: [],
+    });
   });
 
   it('counts a quarantined record as listed, with an amount that is not a number as nothing', () => {
-    const broken = { ...deal({ id: 'D1', stage: 'proposal' }), amount: 'lots', problems: [{ field: 'amount', message: 'not a number' }] } as unknown as DealRow;
+    const broken = {
+      ...deal({ id: 'D1', stage: 'proposal' }),
+      amount: 'lots',
+      problems: [{ field: 'amount', message: 'not a number' }],
+    } as unknown as DealRow;
     const summary = ListSummary.build([], [broken, deal({ id: 'D2', stage: 'proposal', amount: 30 })]);
     expect(summary.stageTotal('proposal')).toEqual({ count: 2, value: 30 });
   });
 
   it('is stored as plain arrays and read back with the same counts, for its own room and version only', () => {
-    const summary = ListSummary.build([lead({ id: 'L1', repId: 'r1' }), lead({ id: 'L2', repId: 'r2', status: 'converted' })], [deal({ id: 'D1', stage: 'lost', amount: 3 })]);
+    const summary = ListSummary.build(
+      [lead({ id: 'L1', repId: 'r1' }), lead({ id: 'L2', repId: 'r2', status: 'converted' })],
+      [deal({ id: 'D1', stage: 'lost', amount: 3 })],
+    );
     const stored = structuredClone(summary.toStored(ROOM));
     const read = ListSummary.fromStored(stored, ROOM)!;
     expect(read.leadCount({})).toBe(2);
@@ -74,26 +98,41 @@ describe('list summary', () => {
       deleted: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.array(fc.oneof(leadArb.map((l) => ({ lead: l })), dealArb.map((d) => ({ deal: d }))), { maxLength: 40 }), (changes) => {
-        const summary = new ListSummary();
-        const leads = new Map<string, LeadRow>();
-        const deals = new Map<string, DealRow>();
-        for (const change of changes) {
-          if ('lead' in change) {
-            const { deleted, ...fields } = change.lead;
-            const row = lead({ ...fields, ...(deleted ? { deletedAt: 1 } : {}) });
-            leads.set(row.id, row);
-            summary.upsertLead(row);
-          } else {
-            const { deleted, ...fields } = change.deal;
-            const row = deal({ ...fields, ...(deleted ? { deletedAt: 1 } : {}) });
-            deals.set(row.id, row);
-            summary.upsertDeal(row);
+      fc.property(
+        fc.array(
+          fc.oneof(
+            leadArb.map((l) => ({ lead: l })),
+            dealArb.map((d) => ({ deal: d })),
+          ),
+          { maxLength: 40 },
+        ),
+        (changes) => {
+          const summary = new ListSummary();
+          const leads = new Map<string, LeadRow>();
+          const deals = new Map<string, DealRow>();
+          for (const change of changes) {
+            if ('lead' in change) {
+              const { deleted, ...fields } = change.lead;
+              const row = lead({ ...fields, ...(deleted ? { deletedAt: 1 } : {}) });
+              leads.set(row.id, row);
+              summary.upsertLead(row);
+            } else {
+              const { deleted, ...fields } = change.deal;
+              const row = deal({ ...fields, ...(deleted ? { deletedAt: 1 } : {}) });
+              deals.set(row.id, row);
+              summary.upsertDeal(row);
+            }
           }
-        }
-        const sorted = (stored: ReturnType<ListSummary['toStored']>) => ({ ...stored, leads: [...stored.leads].sort(), deals: [...stored.deals].sort() });
-        expect(sorted(summary.toStored(ROOM))).toEqual(sorted(ListSummary.build([...leads.values()], [...deals.values()]).toStored(ROOM)));
-      }),
+          const sorted = (stored: ReturnType<ListSummary['toStored']>) => ({
+            ...stored,
+            leads: [...stored.leads].sort(),
+            deals: [...stored.deals].sort(),
+          });
+          expect(sorted(summary.toStored(ROOM))).toEqual(
+            sorted(ListSummary.build([...leads.values()], [...deals.values()]).toStored(ROOM)),
+          );
+        },
+      ),
     );
   });
 });

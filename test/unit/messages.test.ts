@@ -7,11 +7,13 @@ import { describe, expect, it } from 'vitest';
 import * as messages from '$lib/paraglide/messages';
 
 type Messages = Record<string, unknown>;
-const read = (locale: string): Messages => JSON.parse(readFileSync(new URL(`../../messages/${locale}.json`, import.meta.url), 'utf8')) as Messages;
+const read = (locale: string): Messages =>
+  JSON.parse(readFileSync(new URL(`../../messages/${locale}.json`, import.meta.url), 'utf8')) as Messages;
 const en = read('en');
 const hi = read('hi');
 /** Every text of a message, its plural variants included. */
-const texts = (message: unknown): string[] => (typeof message === 'string' ? [message] : JSON.stringify(message).match(/"(?:[^"\\]|\\.)*"/g) ?? []);
+const texts = (message: unknown): string[] =>
+  typeof message === 'string' ? [message] : (JSON.stringify(message).match(/"(?:[^"\\]|\\.)*"/g) ?? []);
 
 /** English term → the one Hindi term for it. */
 const GLOSSARY: [RegExp, string][] = [
@@ -27,7 +29,11 @@ describe('the Hindi messages', () => {
     for (const [key, message] of Object.entries(en)) {
       if (key.startsWith('$')) continue;
       for (const [term, hindi] of GLOSSARY) {
-        if (texts(message).some((text) => term.test(text)) && !texts(hi[key]).some((text) => text.includes(hindi))) stray.push(`${key}: ${JSON.stringify(hi[key])} (${hindi})`);
+        if (
+          texts(message).some((text) => term.test(text)) &&
+          !texts(hi[key]).some((text) => text.includes(hindi))
+        )
+          stray.push(`${key}: ${JSON.stringify(hi[key])} (${hindi})`);
       }
     }
     expect(stray).toEqual([]);
@@ -41,15 +47,20 @@ describe('the Hindi messages', () => {
 
 describe('counts in messages', () => {
   /** Every input of a message the same value (a channel's name aside): what a screen would show for a count of `value`. */
-  const all = (value: string) => new Proxy({}, { get: (_inputs, key) => (key === 'channel' ? 'Referral' : value) });
+  const all = (value: string) =>
+    new Proxy({}, { get: (_inputs, key) => (key === 'channel' ? 'Referral' : value) });
   const say = (name: string, value: string, locale: 'en' | 'hi') => {
-    const message = (messages as unknown as Record<string, (inputs: object, options: object) => string>)[name]!;
+    const message = (messages as unknown as Record<string, (inputs: object, options: object) => string>)[
+      name
+    ]!;
     return message(all(value), { locale });
   };
   const names = Object.keys(en).filter((key) => !key.startsWith('$'));
 
   it('never say "1 deals", "1 days" or "1 partners" in English', () => {
-    const wrong = names.map((name) => say(name, '1', 'en')).filter((text) => /\b1 (?:\w+ )?(?:deals|days|leads|partners|prospects|changes)\b/.test(text));
+    const wrong = names
+      .map((name) => say(name, '1', 'en'))
+      .filter((text) => /\b1 (?:\w+ )?(?:deals|days|leads|partners|prospects|changes)\b/.test(text));
     expect(wrong).toEqual([]);
     expect(say('kpi_pipeline_hint', '1', 'en')).toBe('1 deal, weighted 1');
     expect(say('kpi_pipeline_hint', '2', 'en')).toBe('2 deals, weighted 2');

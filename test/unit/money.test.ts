@@ -7,7 +7,18 @@ const typed = (text: string, currency = 'INR') => parseMajor(readAmount(text, cu
 
 describe('readAmount: an amount as typed, in any form the screens show it', () => {
   it('reads plain digits, Indian and international grouping, and the rupee sign or code', () => {
-    for (const text of ['500000', '5,00,000', '500,000', '₹5,00,000', '₹ 5,00,000', ' 500000 ', 'INR 5,00,000', '5,00,000 INR', 'Rs. 5,00,000', 'Rs 500000']) {
+    for (const text of [
+      '500000',
+      '5,00,000',
+      '500,000',
+      '₹5,00,000',
+      '₹ 5,00,000',
+      ' 500000 ',
+      'INR 5,00,000',
+      '5,00,000 INR',
+      'Rs. 5,00,000',
+      'Rs 500000',
+    ]) {
       expect(typed(text), text).toBe(5_00_000_00);
     }
     expect(typed('1,00,00,000')).toBe(1_00_00_000_00);
@@ -51,8 +62,13 @@ describe('readAmount: an amount as typed, in any form the screens show it', () =
 
   it('reads back every amount a screen shows, in both languages', () => {
     for (const locale of ['en-IN', 'hi-IN']) {
-      for (const minor of [0, 99_00, 12_345_00, 4_20_000_00, 99_99_999_00, 1_30_00_000_00, 250_00_00_000_00]) {
-        expect(typed(formatMoney(minor, 'INR', locale)), `${locale} ${formatMoney(minor, 'INR', locale)}`).toBe(minor);
+      for (const minor of [
+        0, 99_00, 12_345_00, 4_20_000_00, 99_99_999_00, 1_30_00_000_00, 250_00_00_000_00,
+      ]) {
+        expect(
+          typed(formatMoney(minor, 'INR', locale)),
+          `${locale} ${formatMoney(minor, 'INR', locale)}`,
+        ).toBe(minor);
         // Short money is rounded to one decimal of its unit: it reads back as that rounded amount.
         const short = formatMoneyShort(minor, 'INR', locale);
         expect(typed(short), `${locale} ${short}`).toBe(typed(formatMoneyShort(minor, 'INR', 'en-IN')));

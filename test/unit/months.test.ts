@@ -1,7 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
-import { addMonths, buildRollup, byMonth, computeKpis, computeKpisWithPrevious, coveringMonths, isWholeMonths, parseDay, previousRange, withoutReps } from '../../src/lib/kpi';
+import {
+  addMonths,
+  buildRollup,
+  byMonth,
+  computeKpis,
+  computeKpisWithPrevious,
+  coveringMonths,
+  isWholeMonths,
+  parseDay,
+  previousRange,
+  withoutReps,
+} from '../../src/lib/kpi';
 
 const demo = generateDemoProgram({ seed: 3, stageLog: false });
 const tz = demo.program.timeZone;
@@ -11,7 +22,8 @@ const first = parseDay('2025-05-01')!;
 
 describe('byMonth', () => {
   it('holds one bucket per series and month, on the month’s first day', () => {
-    for (const series of months.series.values()) for (const day of series.days.keys()) expect(addMonths(day, 0)).toBe(day);
+    for (const series of months.series.values())
+      for (const day of series.days.keys()) expect(addMonths(day, 0)).toBe(day);
     const dayBuckets = [...days.series.values()].reduce((sum, series) => sum + series.days.size, 0);
     const monthBuckets = [...months.series.values()].reduce((sum, series) => sum + series.days.size, 0);
     expect(monthBuckets).toBeLessThan(dayBuckets / 4);
@@ -20,12 +32,24 @@ describe('byMonth', () => {
   it('gives exactly the KPIs of the days for every period of whole months, with its reps or without', () => {
     const partnerIds = demo.partners.map((partner) => partner.id);
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 22 }), fc.integer({ min: 1, max: 14 }), fc.constantFrom(undefined, ...partnerIds), (start, length, partnerId) => {
-        const range = { fromDay: addMonths(first, start), toDay: addMonths(first, start + length) };
-        const scope = partnerId === undefined ? ({ kind: 'all' } as const) : ({ kind: 'partner', id: partnerId } as const);
-        expect(computeKpisWithPrevious(months, { range, scope })).toEqual(computeKpisWithPrevious(days, { range, scope }));
-        expect(computeKpis(byMonth(withoutReps(days)), { range, scope: { kind: 'all' } })).toEqual(computeKpis(withoutReps(days), { range, scope: { kind: 'all' } }));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 22 }),
+        fc.integer({ min: 1, max: 14 }),
+        fc.constantFrom(undefined, ...partnerIds),
+        (start, length, partnerId) => {
+          const range = { fromDay: addMonths(first, start), toDay: addMonths(first, start + length) };
+          const scope =
+            partnerId === undefined
+              ? ({ kind: 'all' } as const)
+              : ({ kind: 'partner', id: partnerId } as const);
+          expect(computeKpisWithPrevious(months, { range, scope })).toEqual(
+            computeKpisWithPrevious(days, { range, scope }),
+          );
+          expect(computeKpis(byMonth(withoutReps(days)), { range, scope: { kind: 'all' } })).toEqual(
+            computeKpis(withoutReps(days), { range, scope: { kind: 'all' } }),
+          );
+        },
+      ),
       { numRuns: 60 },
     );
   });
@@ -46,7 +70,10 @@ describe('whole months', () => {
   it('isWholeMonths and coveringMonths', () => {
     const range = { fromDay: parseDay('2026-10-15')!, toDay: parseDay('2026-12-02')! };
     expect(isWholeMonths(range)).toBe(false);
-    expect(coveringMonths(range)).toEqual({ fromDay: parseDay('2026-10-01')!, toDay: parseDay('2027-01-01')! });
+    expect(coveringMonths(range)).toEqual({
+      fromDay: parseDay('2026-10-01')!,
+      toDay: parseDay('2027-01-01')!,
+    });
     expect(isWholeMonths(coveringMonths(range))).toBe(true);
     const whole = { fromDay: parseDay('2026-10-01')!, toDay: parseDay('2026-12-01')! };
     expect(coveringMonths(whole)).toEqual(whole);

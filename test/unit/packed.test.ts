@@ -25,12 +25,15 @@ describe('packed rollup series', () => {
   it('unpacks to the same buckets and the same KPIs', () => {
     const index = RollupIndex.build(tz, demo.leads, demo.deals);
     const back = unpackRollup(tz, structuredClone(packRollup(index.rollup)));
-    const strip = (rollup: typeof back) => [...rollup.series].map(([key, s]) => [key, s.partnerId, s.repId, s.channel, [...s.days.values()]]);
+    const strip = (rollup: typeof back) =>
+      [...rollup.series].map(([key, s]) => [key, s.partnerId, s.repId, s.channel, [...s.days.values()]]);
     expect(strip(back)).toEqual(strip(index.rollup));
     const period = parsePeriod({ from: '2025-12-01', to: '2026-12-01', tz });
     if (!period.ok) throw new Error('bad period');
     for (const scope of [{ kind: 'all' } as const, { kind: 'partner', id: 'p-lotus' } as const]) {
-      expect(computeKpis(back, { range: period.range, scope })).toEqual(computeKpis(index.rollup, { range: period.range, scope }));
+      expect(computeKpis(back, { range: period.range, scope })).toEqual(
+        computeKpis(index.rollup, { range: period.range, scope }),
+      );
     }
   });
 
@@ -56,7 +59,15 @@ describe('packed rollup series', () => {
       expect(chunk.key).toBe(`${chunk.partnerId}|${chunk.repId}|${chunk.channel}@${chunkOf(chunk.days[0]!)}`);
     }
     const strip = (rollup: ReturnType<typeof unpackRollup>) =>
-      [...rollup.series].map(([key, s]) => [key, s.partnerId, s.repId, s.channel, [...s.days.values()].sort((a, b) => a.day - b.day)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      [...rollup.series]
+        .map(([key, s]) => [
+          key,
+          s.partnerId,
+          s.repId,
+          s.channel,
+          [...s.days.values()].sort((a, b) => a.day - b.day),
+        ])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(strip(unpackRollup(tz, chunks))).toEqual(strip(index.rollup));
 
     takeChangedSeries(index.rollup);
@@ -65,7 +76,11 @@ describe('packed rollup series', () => {
     const [change] = takeChangedSeries(index.rollup);
     const { series, days } = change!;
     const rewritten = packSeriesChunks(series, days);
-    expect(rewritten.map((chunk) => chunk.key).sort()).toEqual([...new Set([...days].map(chunkOf))].map((chunk) => `${deal.partnerId}|${deal.repId}|${deal.channel}@${chunk}`).sort());
+    expect(rewritten.map((chunk) => chunk.key).sort()).toEqual(
+      [...new Set([...days].map(chunkOf))]
+        .map((chunk) => `${deal.partnerId}|${deal.repId}|${deal.channel}@${chunk}`)
+        .sort(),
+    );
     // Replacing the stored chunks by the rewritten ones gives the changed rollup.
     const stored = new Map(chunks.map((chunk) => [chunk.key, chunk]));
     for (const chunk of rewritten) stored.set(chunk.key, chunk);
@@ -78,11 +93,17 @@ describe('packed rollup series', () => {
     const stored = structuredClone(chunks.map(storeChunk));
     expect(stored.map((row) => row.key)).toEqual(chunks.map((chunk) => chunk.key));
     const bytes = (rows: { bytes: Uint8Array }[]) => rows.reduce((sum, row) => sum + row.bytes.byteLength, 0);
-    expect(bytes(stored)).toBeLessThan(chunks.reduce((sum, chunk) => sum + chunk.counters.byteLength + chunk.days.byteLength, 0) / 3);
+    expect(bytes(stored)).toBeLessThan(
+      chunks.reduce((sum, chunk) => sum + chunk.counters.byteLength + chunk.days.byteLength, 0) / 3,
+    );
     const strip = (rollup: ReturnType<typeof unpackRollup>) =>
-      [...rollup.series].map(([key, s]) => [key, [...s.days.values()].sort((a, b) => a.day - b.day)]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+      [...rollup.series]
+        .map(([key, s]) => [key, [...s.days.values()].sort((a, b) => a.day - b.day)])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0])));
     expect(strip(unpackStoredChunks(tz, stored))).toEqual(strip(index.rollup));
-    expect(() => unpackStoredChunks(tz, [{ key: 'k', bytes: stored[0]!.bytes.slice(0, 9) }])).toThrow(PackedRollupError);
+    expect(() => unpackStoredChunks(tz, [{ key: 'k', bytes: stored[0]!.bytes.slice(0, 9) }])).toThrow(
+      PackedRollupError,
+    );
   });
 
   it('puts negative days (before 1970) in their own chunks', () => {
@@ -108,7 +129,15 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
     counters[20] = 0.5;
     counters[21] = -7;
     counters[41] = Number.MAX_VALUE;
-    return { key: 'pé-1|r:1|referral', partnerId: 'pé-1', repId: 'r:1', channel: 'referral', days: Int32Array.from([-3, 20_000]), counters, conversions: [20_000, 0, 2, -3, 5, -1] };
+    return {
+      key: 'pé-1|r:1|referral',
+      partnerId: 'pé-1',
+      repId: 'r:1',
+      channel: 'referral',
+      days: Int32Array.from([-3, 20_000]),
+      counters,
+      conversions: [20_000, 0, 2, -3, 5, -1],
+    };
   }
 
   it('round-trips every series exactly: keys, days, counters bit for bit, conversions', () => {
@@ -126,7 +155,9 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
     if (!period.ok) throw new Error('bad period');
     const before = unpackRollup(tz, packed);
     const after = unpackRollup(tz, decodePackedRollup(encodePackedRollup(packed)));
-    expect(computeKpis(after, { range: period.range, scope: { kind: 'all' } })).toEqual(computeKpis(before, { range: period.range, scope: { kind: 'all' } }));
+    expect(computeKpis(after, { range: period.range, scope: { kind: 'all' } })).toEqual(
+      computeKpis(before, { range: period.range, scope: { kind: 'all' } }),
+    );
   });
 
   it('starts with the version byte and refuses any other version', () => {
@@ -138,7 +169,17 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
   });
 
   it('writes little-endian whatever the machine', () => {
-    const bytes = encodePackedRollup([{ key: 'p|r|paid', partnerId: 'p', repId: 'r', channel: 'paid', days: Int32Array.from([0x01020304]), counters: new Float64Array(21).fill(0).map((_, i) => (i === 0 ? 1 : 0)), conversions: [] }]);
+    const bytes = encodePackedRollup([
+      {
+        key: 'p|r|paid',
+        partnerId: 'p',
+        repId: 'r',
+        channel: 'paid',
+        days: Int32Array.from([0x01020304]),
+        counters: new Float64Array(21).fill(0).map((_, i) => (i === 0 ? 1 : 0)),
+        conversions: [],
+      },
+    ]);
     // version, u32 series count = 1
     expect([...bytes.subarray(0, 5)]).toEqual([PACKED_ROLLUP_VERSION, 1, 0, 0, 0]);
     // after the header (channel, 2 ids with u16 lengths, three u32 counts): one f64 value 1.0, then the day
@@ -151,7 +192,9 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
   it('refuses truncated input with a clear error, at every length', () => {
     const bytes = encodePackedRollup([oddSeries(), packed[0]!]);
     for (let length = 0; length < bytes.length; length++) {
-      expect(() => decodePackedRollup(bytes.subarray(0, length))).toThrow(/Packed rollup is truncated: .* needs \d+ bytes at offset \d+/);
+      expect(() => decodePackedRollup(bytes.subarray(0, length))).toThrow(
+        /Packed rollup is truncated: .* needs \d+ bytes at offset \d+/,
+      );
     }
     expect(() => decodePackedRollup(bytes.subarray(0, 3))).toThrow(PackedRollupError);
   });
@@ -180,12 +223,17 @@ describe('packed rollup bytes (encodePackedRollup / decodePackedRollup)', () => 
   it('refuses to encode a series it could not give back', () => {
     const wrongWidth = { ...oddSeries(), counters: new Float64Array(20) };
     expect(() => encodePackedRollup([wrongWidth])).toThrow(/20 counters for 2 days/);
-    expect(() => encodePackedRollup([{ ...oddSeries(), conversions: [1, 0, 1.5] }])).toThrow(/not a 32-bit integer/);
+    expect(() => encodePackedRollup([{ ...oddSeries(), conversions: [1, 0, 1.5] }])).toThrow(
+      /not a 32-bit integer/,
+    );
     expect(() => encodePackedRollup([{ ...oddSeries(), conversions: [1, 0] }])).toThrow(/triples/);
   });
 
   it('is compact: a fraction of the dense counters (most counters of a day are zero)', () => {
-    const dense = packed.reduce((sum, series) => sum + series.counters.byteLength + series.days.byteLength, 0);
+    const dense = packed.reduce(
+      (sum, series) => sum + series.counters.byteLength + series.days.byteLength,
+      0,
+    );
     expect(encodePackedRollup(packed).length).toBeLessThan(dense / 4);
   });
 });
@@ -199,7 +247,9 @@ describe('packed rollup bytes, compact form (varints)', () => {
     repId: 'r',
     channel: 'paid',
     days: Int32Array.from([-40_000, -3, 20_000, 2 ** 31 - 1]),
-    counters: new Float64Array(4 * 21).map((_, i) => (i % 7 === 0 ? (i % 2 ? -1 : 1) * (2 ** 52 - 1 - i) : i % 5 === 0 ? i : 0)),
+    counters: new Float64Array(4 * 21).map((_, i) =>
+      i % 7 === 0 ? (i % 2 ? -1 : 1) * (2 ** 52 - 1 - i) : i % 5 === 0 ? i : 0,
+    ),
     conversions: [20_000, 0, 2, -3, 5, -1, 2 ** 31 - 1, -(2 ** 31), 1],
   };
 
@@ -235,7 +285,10 @@ describe('packed rollup bytes, compact form (varints)', () => {
     const badChannel = bytes.slice();
     badChannel[2] = 9;
     expect(() => decodePackedRollup(badChannel)).toThrow(/unknown channel number 9/);
-    const one = encodePackedRollup([{ ...integers, days: Int32Array.from([1]), counters: new Float64Array(21), conversions: [] }], { compact: true });
+    const one = encodePackedRollup(
+      [{ ...integers, days: Int32Array.from([1]), counters: new Float64Array(21), conversions: [] }],
+      { compact: true },
+    );
     // … ids 'p' and 'r', 1 day, day 1 (zigzag 2), mask 0: set the mask's bit 25 (four varint bytes)
     const maskAt = one.length - 2;
     expect([...one.subarray(maskAt - 1)]).toEqual([2, 0, 0]);

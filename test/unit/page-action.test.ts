@@ -25,7 +25,8 @@ describe('PageAction.createOnce (#13 item 9)', () => {
   it('lets the person fix what was wrong and save again', async () => {
     const action = new PageAction();
     let attempt = 0;
-    const save = async () => (++attempt === 1 ? { errors: { company: 'Company is required.' } } : { id: 'L7' });
+    const save = async () =>
+      ++attempt === 1 ? { errors: { company: 'Company is required.' } } : { id: 'L7' };
     await expect(action.createOnce(save)).resolves.toBeUndefined();
     expect(action.errors).toEqual({ company: 'Company is required.' });
     await expect(action.createOnce(save)).resolves.toBe('L7');

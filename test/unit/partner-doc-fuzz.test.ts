@@ -12,7 +12,15 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { LOST_REASONS, STAGES, validateDeal, validateLead, type Deal, type Lead, type Stage } from '../../src/lib/domain';
+import {
+  LOST_REASONS,
+  STAGES,
+  validateDeal,
+  validateLead,
+  type Deal,
+  type Lead,
+  type Stage,
+} from '../../src/lib/domain';
 import {
   LOCAL_ORIGIN,
   createDeal,
@@ -39,8 +47,20 @@ const FUZZ_TIMEOUT_MS = 120_000;
 type Op =
   | { kind: 'createLead'; peer: number }
   | { kind: 'createDeal'; peer: number; stage: Stage }
-  | { kind: 'editLead'; peer: number; pick: number; field: 'company' | 'status' | 'notes' | 'email'; value: number }
-  | { kind: 'editDeal'; peer: number; pick: number; field: 'title' | 'amount' | 'expectedCloseAt' | 'repId'; value: number }
+  | {
+      kind: 'editLead';
+      peer: number;
+      pick: number;
+      field: 'company' | 'status' | 'notes' | 'email';
+      value: number;
+    }
+  | {
+      kind: 'editDeal';
+      peer: number;
+      pick: number;
+      field: 'title' | 'amount' | 'expectedCloseAt' | 'repId';
+      value: number;
+    }
   | { kind: 'stage'; peer: number; pick: number; stage: Stage; reason: number; probability: number | null }
   | { kind: 'delete'; peer: number; pick: number; lead: boolean }
   | { kind: 'tick'; peer: number; ms: number }
@@ -50,9 +70,34 @@ const peerArb = fc.integer({ min: 0, max: PEERS - 1 });
 const pickArb = fc.nat({ max: 1000 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('createLead' as const), peer: peerArb }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('createDeal' as const), peer: peerArb, stage: fc.constantFrom(...STAGES) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('editLead' as const), peer: peerArb, pick: pickArb, field: fc.constantFrom('company', 'status', 'notes', 'email'), value: fc.nat({ max: 5 }) }) },
-  { weight: 4, arbitrary: fc.record({ kind: fc.constant('editDeal' as const), peer: peerArb, pick: pickArb, field: fc.constantFrom('title', 'amount', 'expectedCloseAt', 'repId'), value: fc.nat({ max: 5 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('createDeal' as const),
+      peer: peerArb,
+      stage: fc.constantFrom(...STAGES),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('editLead' as const),
+      peer: peerArb,
+      pick: pickArb,
+      field: fc.constantFrom('company', 'status', 'notes', 'email'),
+      value: fc.nat({ max: 5 }),
+    }),
+  },
+  {
+    weight: 4,
+    arbitrary: fc.record({
+      kind: fc.constant('editDeal' as const),
+      peer: peerArb,
+      pick: pickArb,
+      field: fc.constantFrom('title', 'amount', 'expectedCloseAt', 'repId'),
+      value: fc.nat({ max: 5 }),
+    }),
+  },
   {
     weight: 5,
     arbitrary: fc.record({
@@ -64,10 +109,34 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       probability: fc.option(fc.integer({ min: 0, max: 100 })),
     }),
   },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('delete' as const), peer: peerArb, pick: pickArb, lead: fc.boolean() }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('delete' as const),
+      peer: peerArb,
+      pick: pickArb,
+      lead: fc.boolean(),
+    }),
+  },
   // Clocks drift apart: each peer's clock moves on its own, so "later" and "delivered later" differ.
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('tick' as const), peer: peerArb, ms: fc.integer({ min: 0, max: 3_600_000 }) }) },
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('exchange' as const), from: peerArb, to: peerArb, partial: fc.boolean(), picks: fc.array(fc.nat(), { maxLength: 6 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('tick' as const),
+      peer: peerArb,
+      ms: fc.integer({ min: 0, max: 3_600_000 }),
+    }),
+  },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('exchange' as const),
+      from: peerArb,
+      to: peerArb,
+      partial: fc.boolean(),
+      picks: fc.array(fc.nat(), { maxLength: 6 }),
+    }),
+  },
 );
 
 interface Stats {
@@ -100,7 +169,15 @@ function makePeer(index: number): Peer {
   const doc = new Y.Doc();
   doc.clientID = index + 1;
   const pd = openPartnerDoc(doc);
-  const peer: Peer = { pd, now: BASE_INSTANT + index * 60_000, serial: 0, updates: [], projection: { leads: new Map(), deals: new Map() }, localDeletes: 0, keysSeen: new Set() };
+  const peer: Peer = {
+    pd,
+    now: BASE_INSTANT + index * 60_000,
+    serial: 0,
+    updates: [],
+    projection: { leads: new Map(), deals: new Map() },
+    localDeletes: 0,
+    keysSeen: new Set(),
+  };
   doc.on('update', (update: Uint8Array) => peer.updates.push(update));
   for (const name of ['leads', 'deals']) {
     // A remote update may delete a key for a while: Yjs applies a delete set at once, even when the
@@ -110,7 +187,12 @@ function makePeer(index: number): Peer {
       event.changes.keys.forEach((change, key) => {
         peer.keysSeen.add(`${name}:${key}`);
         // The edit log's trimming (S13) is the one local delete the rules allow.
-        if (change.action === 'delete' && event.transaction.origin === LOCAL_ORIGIN && !key.includes('/edit/')) peer.localDeletes += 1;
+        if (
+          change.action === 'delete' &&
+          event.transaction.origin === LOCAL_ORIGIN &&
+          !key.includes('/edit/')
+        )
+          peer.localDeletes += 1;
       }),
     );
   }
@@ -168,7 +250,16 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
   switch (op.kind) {
     case 'createLead': {
       const id = `L-${op.peer}-${++peer.serial}`;
-      createLead(peer.pd, { id, partnerId: 'p1', repId: by, createdAt: at, channel: 'paid', status: 'new', company: `Company ${id}`, contactName: 'Asha Rao' });
+      createLead(peer.pd, {
+        id,
+        partnerId: 'p1',
+        repId: by,
+        createdAt: at,
+        channel: 'paid',
+        status: 'new',
+        company: `Company ${id}`,
+        contactName: 'Asha Rao',
+      });
       return;
     }
     case 'createDeal': {
@@ -177,8 +268,18 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
       createDeal(
         peer.pd,
         {
-          id, partnerId: 'p1', repId: by, title: `Deal ${id}`, channel: 'referral', amount: 10_000, currency: 'INR', stage: op.stage,
-          probability: closed ? (op.stage === 'won' ? 100 : 0) : 40, createdAt: at, updatedAt: at, ...(closed ? { closedAt: at } : {}),
+          id,
+          partnerId: 'p1',
+          repId: by,
+          title: `Deal ${id}`,
+          channel: 'referral',
+          amount: 10_000,
+          currency: 'INR',
+          stage: op.stage,
+          probability: closed ? (op.stage === 'won' ? 100 : 0) : 40,
+          createdAt: at,
+          updatedAt: at,
+          ...(closed ? { closedAt: at } : {}),
         },
         by,
       );
@@ -188,10 +289,13 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
       const id = pickFrom(leads, op.pick);
       if (!id) return;
       const changes: Partial<Lead> =
-        op.field === 'company' ? { company: `Company ${op.value} of ${by}` }
-        : op.field === 'status' ? { status: (['new', 'qualified', 'disqualified', 'converted'] as const)[op.value % 4]! }
-        : op.field === 'notes' ? { notes: op.value === 0 ? undefined : `Note ${op.value}` }
-        : { email: `rep${op.value}@example.com` };
+        op.field === 'company'
+          ? { company: `Company ${op.value} of ${by}` }
+          : op.field === 'status'
+            ? { status: (['new', 'qualified', 'disqualified', 'converted'] as const)[op.value % 4]! }
+            : op.field === 'notes'
+              ? { notes: op.value === 0 ? undefined : `Note ${op.value}` }
+              : { email: `rep${op.value}@example.com` };
       updateLead(peer.pd, id, changes, { by, at });
       stats.edits += 1;
       return;
@@ -200,10 +304,13 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
       const id = pickFrom(deals, op.pick);
       if (!id) return;
       const changes: Partial<Deal> =
-        op.field === 'title' ? { title: `Title ${op.value} by ${by}` }
-        : op.field === 'amount' ? { amount: op.value * 1_000 }
-        : op.field === 'expectedCloseAt' ? { expectedCloseAt: op.value === 0 ? undefined : at + op.value * 86_400_000 }
-        : { repId: `p1-r${op.value + 1}` };
+        op.field === 'title'
+          ? { title: `Title ${op.value} by ${by}` }
+          : op.field === 'amount'
+            ? { amount: op.value * 1_000 }
+            : op.field === 'expectedCloseAt'
+              ? { expectedCloseAt: op.value === 0 ? undefined : at + op.value * 86_400_000 }
+              : { repId: `p1-r${op.value + 1}` };
       updateDeal(peer.pd, id, { ...changes, updatedAt: at }, by);
       stats.edits += 1;
       return;
@@ -215,7 +322,12 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
       updateDeal(
         peer.pd,
         id,
-        { stage: op.stage, updatedAt: at, ...(op.probability === null ? {} : { probability: op.probability }), ...(op.stage === 'lost' ? { lostReason: reason } : { lostReason: undefined }) },
+        {
+          stage: op.stage,
+          updatedAt: at,
+          ...(op.probability === null ? {} : { probability: op.probability }),
+          ...(op.stage === 'lost' ? { lostReason: reason } : { lostReason: undefined }),
+        },
         by,
       );
       stats.stageChanges += 1;
@@ -231,7 +343,14 @@ function apply(peers: Peer[], op: Op, stats: Stats) {
 
 function syncFully(peers: Peer[]) {
   for (let round = 0; round < 2; round++) {
-    for (const from of peers) for (const to of peers) if (from !== to) Y.applyUpdate(to.pd.doc, Y.encodeStateAsUpdate(from.pd.doc, Y.encodeStateVector(to.pd.doc)), 'remote');
+    for (const from of peers)
+      for (const to of peers)
+        if (from !== to)
+          Y.applyUpdate(
+            to.pd.doc,
+            Y.encodeStateAsUpdate(from.pd.doc, Y.encodeStateVector(to.pd.doc)),
+            'remote',
+          );
   }
 }
 
@@ -240,17 +359,31 @@ function runScenario(ops: Op[], stats: Stats) {
   const peers = Array.from({ length: PEERS }, (_, index) => makePeer(index));
   for (const op of ops) apply(peers, op, stats);
   syncFully(peers);
-  const reads = peers.map((peer) => readAll(peer.pd)).map(({ leads, deals }) => ({ leads: byId(leads), deals: byId(deals) }));
+  const reads = peers
+    .map((peer) => readAll(peer.pd))
+    .map(({ leads, deals }) => ({ leads: byId(leads), deals: byId(deals) }));
   const first = reads[0]!;
   for (const read of reads.slice(1)) expect(read).toEqual(first);
   for (const [index, peer] of peers.entries()) {
-    expect({ leads: byId([...peer.projection.leads.values()]), deals: byId([...peer.projection.deals.values()]) }).toEqual(reads[index]);
+    expect({
+      leads: byId([...peer.projection.leads.values()]),
+      deals: byId([...peer.projection.deals.values()]),
+    }).toEqual(reads[index]);
     expect(peer.localDeletes).toBe(0);
   }
-  const finalKeys = peers.map((peer) => new Set(['leads', 'deals'].flatMap((name) => [...peer.pd.doc.getMap(name).keys()].map((key) => `${name}:${key}`))));
+  const finalKeys = peers.map(
+    (peer) =>
+      new Set(
+        ['leads', 'deals'].flatMap((name) =>
+          [...peer.pd.doc.getMap(name).keys()].map((key) => `${name}:${key}`),
+        ),
+      ),
+  );
   for (const [index, peer] of peers.entries()) {
     expect([...finalKeys[index]!].sort()).toEqual([...finalKeys[0]!].sort());
-    expect([...peer.keysSeen].filter((key) => !finalKeys[index]!.has(key) && !key.includes('/edit/'))).toEqual([]);
+    expect(
+      [...peer.keysSeen].filter((key) => !finalKeys[index]!.has(key) && !key.includes('/edit/')),
+    ).toEqual([]);
   }
   // S13: the same "also set" lines everywhere.
   for (const kind of ['lead', 'deal'] as const) {
@@ -275,20 +408,32 @@ function runScenario(ops: Op[], stats: Stats) {
   return first;
 }
 
-const emptyStats = (): Stats => ({ runs: 0, edits: 0, stageChanges: 0, partialExchanges: 0, contestedDeals: 0, deletedAndEdited: 0, alsoSet: 0 });
+const emptyStats = (): Stats => ({
+  runs: 0,
+  edits: 0,
+  stageChanges: 0,
+  partialExchanges: 0,
+  contestedDeals: 0,
+  deletedAndEdited: 0,
+  alsoSet: 0,
+});
 
 describe('S2–S6, S10, S13: convergence fuzz', () => {
   const stats = emptyStats();
 
-  it('S2–S6, S10, S13: three replicas with random offline edits and partial exchanges read equal, valid records and "also set" lines', () => {
-    fc.assert(
-      fc.property(fc.array(opArb, { minLength: 40, maxLength: 160 }), (ops) => {
-        runScenario(ops, stats);
-      }),
-      { seed: FUZZ_SEED, numRuns: FUZZ_RUNS },
-    );
-    expect(stats.runs).toBeGreaterThanOrEqual(FUZZ_RUNS);
-  }, FUZZ_TIMEOUT_MS);
+  it(
+    'S2–S6, S10, S13: three replicas with random offline edits and partial exchanges read equal, valid records and "also set" lines',
+    () => {
+      fc.assert(
+        fc.property(fc.array(opArb, { minLength: 40, maxLength: 160 }), (ops) => {
+          runScenario(ops, stats);
+        }),
+        { seed: FUZZ_SEED, numRuns: FUZZ_RUNS },
+      );
+      expect(stats.runs).toBeGreaterThanOrEqual(FUZZ_RUNS);
+    },
+    FUZZ_TIMEOUT_MS,
+  );
 
   it('guard: the fuzz made edits, stage changes, partial exchanges, contested deals, edits after deletion and lost concurrent edits', () => {
     expect(stats.runs).toBeGreaterThanOrEqual(FUZZ_RUNS);
@@ -307,7 +452,23 @@ describe('regressions found by the fuzz', () => {
   it('S6 (seed 20260110): a delete set that arrives ahead of the replacing item hides the edit only until that item arrives', () => {
     const a = makePeer(0);
     const b = makePeer(1);
-    createDeal(a.pd, { id: 'D1', partnerId: 'p1', repId: 'p1-r1', title: 'First', channel: 'paid', amount: 1, currency: 'INR', stage: 'qualified', probability: 25, createdAt: BASE_INSTANT, updatedAt: BASE_INSTANT }, 'p1-r1');
+    createDeal(
+      a.pd,
+      {
+        id: 'D1',
+        partnerId: 'p1',
+        repId: 'p1-r1',
+        title: 'First',
+        channel: 'paid',
+        amount: 1,
+        currency: 'INR',
+        stage: 'qualified',
+        probability: 25,
+        createdAt: BASE_INSTANT,
+        updatedAt: BASE_INSTANT,
+      },
+      'p1-r1',
+    );
     updateDeal(a.pd, 'D1', { title: 'Second', updatedAt: BASE_INSTANT + 1 }, 'p1-r1');
     Y.applyUpdate(b.pd.doc, Y.encodeStateAsUpdate(a.pd.doc), 'remote');
     const before = a.updates.length;

@@ -63,10 +63,13 @@ function pairWith(records: { leads?: Lead[]; deals?: Deal[] }): [PartnerDoc, Par
   return [a, b];
 }
 
-const sortById = <T extends { id: string }>(records: T[]) => [...records].sort((x, y) => (x.id < y.id ? -1 : 1));
+const sortById = <T extends { id: string }>(records: T[]) =>
+  [...records].sort((x, y) => (x.id < y.id ? -1 : 1));
 
 function expectSameRecords(...replicas: PartnerDoc[]) {
-  const [first, ...rest] = replicas.map(readAll).map(({ leads, deals }) => ({ leads: sortById(leads), deals: sortById(deals) }));
+  const [first, ...rest] = replicas
+    .map(readAll)
+    .map(({ leads, deals }) => ({ leads: sortById(leads), deals: sortById(deals) }));
   for (const other of rest) expect(other).toEqual(first);
 }
 
@@ -83,7 +86,12 @@ describe('S1: layout', () => {
     updateDeal(a, 'D1', { title: 'Renewal', stage: 'qualified', updatedAt: T0 + HOUR }, 'p1-r2');
     expect(keysOf(a, 'leads')).toEqual(['L1', 'L1/company']);
     // The title's edit entry too (S13): who set it, when, from what.
-    expect(keysOf(a, 'deals')).toEqual(['D1', `D1/edit/${T0 + HOUR}/p1-r2/title`, `D1/stage/${T0 + HOUR}/p1-r2`, 'D1/title']);
+    expect(keysOf(a, 'deals')).toEqual([
+      'D1',
+      `D1/edit/${T0 + HOUR}/p1-r2/title`,
+      `D1/stage/${T0 + HOUR}/p1-r2`,
+      'D1/title',
+    ]);
     expect(JSON.parse(a.doc.getMap('leads').get('L1') as string)).toEqual(lead);
   });
 
@@ -105,7 +113,11 @@ describe('S2: creation whole and field-level merge', () => {
     updateDeal(b, 'D1', { amount: 250_000, updatedAt: T0 + 2 * HOUR }, 'p1-r2');
     syncAll(a, b);
     expectSameRecords(a, b);
-    expect(readDeal(a, 'D1')).toMatchObject({ title: 'Cloud migration', amount: 250_000, updatedAt: T0 + 2 * HOUR });
+    expect(readDeal(a, 'D1')).toMatchObject({
+      title: 'Cloud migration',
+      amount: 250_000,
+      updatedAt: T0 + 2 * HOUR,
+    });
   });
 
   it('S2: different fields of one lead, three replicas, updates delivered in different orders', () => {
@@ -123,7 +135,12 @@ describe('S2: creation whole and field-level merge', () => {
     send(c, b);
     send(b, c);
     expectSameRecords(a, b, c);
-    expect(readLead(c, 'L1')).toMatchObject({ company: 'Gamma Pvt Ltd', status: 'qualified', qualifiedAt: T0 + DAY_MS, notes: 'Call back after Diwali' });
+    expect(readLead(c, 'L1')).toMatchObject({
+      company: 'Gamma Pvt Ltd',
+      status: 'qualified',
+      qualifiedAt: T0 + DAY_MS,
+      notes: 'Call back after Diwali',
+    });
   });
 
   it('S2: only changed fields become overrides; a change to the current value writes nothing', () => {
@@ -137,7 +154,9 @@ describe('S2: creation whole and field-level merge', () => {
   });
 
   it('S2: a field given as undefined is cleared, and the clearing merges like any edit', () => {
-    const [a, b] = pairWith({ leads: [leadFixture({ id: 'L1', notes: 'Old note', email: 'asha@acme.example' })] });
+    const [a, b] = pairWith({
+      leads: [leadFixture({ id: 'L1', notes: 'Old note', email: 'asha@acme.example' })],
+    });
     updateLead(a, 'L1', { notes: undefined });
     updateLead(b, 'L1', { email: 'rao@acme.example' });
     syncAll(a, b);
@@ -154,7 +173,10 @@ describe('S2: creation whole and field-level merge', () => {
   });
 
   it('S2: records read back pass validation', () => {
-    const [a] = pairWith({ leads: [leadFixture({ id: 'L1' })], deals: [dealFixture({ id: 'D1', stage: 'proposal' })] });
+    const [a] = pairWith({
+      leads: [leadFixture({ id: 'L1' })],
+      deals: [dealFixture({ id: 'D1', stage: 'proposal' })],
+    });
     updateDeal(a, 'D1', { stage: 'lost', lostReason: 'price', updatedAt: T0 + 3 * DAY_MS }, 'p1-r1');
     const { leads, deals } = readAll(a);
     expect(leads.map((lead) => validateLead(lead).ok)).toEqual([true]);
@@ -227,7 +249,9 @@ describe('S4: the stage group travels as one entry', () => {
   it('S4: a change that would break an invariant is refused and writes nothing', () => {
     const [a] = pairWith({ deals: [dealFixture({ id: 'D1', stage: 'proposal' })] });
     const before = Y.encodeStateVector(a.doc);
-    expect(() => updateDeal(a, 'D1', { stage: 'won', lostReason: 'price', updatedAt: T0 + HOUR }, 'p1-r1')).toThrow(/Lost reason/);
+    expect(() =>
+      updateDeal(a, 'D1', { stage: 'won', lostReason: 'price', updatedAt: T0 + HOUR }, 'p1-r1'),
+    ).toThrow(/Lost reason/);
     expect(Y.encodeStateVector(a.doc)).toEqual(before);
   });
 });
@@ -251,7 +275,12 @@ describe('S5: the stage log', () => {
     expectSameRecords(a, b, c);
     for (const pd of [a, b, c]) {
       const read = readDeal(pd, 'D1');
-      expect(read).toMatchObject({ stage: 'won', closedAt: T0 + 5 * HOUR, probability: 100, updatedAt: T0 + 5 * HOUR });
+      expect(read).toMatchObject({
+        stage: 'won',
+        closedAt: T0 + 5 * HOUR,
+        probability: 100,
+        updatedAt: T0 + 5 * HOUR,
+      });
       expect(read?.stageLog).toEqual([
         { stage: 'qualified', at: T0, by: 'p1-r1' },
         { stage: 'lost', at: T0 + 3 * HOUR, by: 'p1-r3' },
@@ -300,7 +329,11 @@ describe('S5: the stage log', () => {
     send(a, b);
     for (const pd of [a, b]) {
       expect(readDeal(pd, 'D1')?.stage).toBe('negotiation');
-      expect(readDeal(pd, 'D1')?.stageLog?.at(-1)).toEqual({ stage: 'negotiation', at: T0 + 10 * HOUR + 1, by: 'p1-r1' });
+      expect(readDeal(pd, 'D1')?.stageLog?.at(-1)).toEqual({
+        stage: 'negotiation',
+        at: T0 + 10 * HOUR + 1,
+        by: 'p1-r1',
+      });
     }
   });
 
@@ -311,8 +344,20 @@ describe('S5: the stage log', () => {
 
   it('S5: the full history carries the fields of each change', () => {
     const [a] = pairWith({ deals: [dealFixture({ id: 'D1', stage: 'proposal' })] });
-    updateDeal(a, 'D1', { stage: 'lost', lostReason: 'competitor', closedAt: T0 + DAY_MS, updatedAt: T0 + 2 * DAY_MS }, 'p1-r1');
-    expect(readStageHistory(a, 'D1')?.at(-1)).toEqual({ stage: 'lost', at: T0 + 2 * DAY_MS, by: 'p1-r1', probability: 0, closedAt: T0 + DAY_MS, lostReason: 'competitor' });
+    updateDeal(
+      a,
+      'D1',
+      { stage: 'lost', lostReason: 'competitor', closedAt: T0 + DAY_MS, updatedAt: T0 + 2 * DAY_MS },
+      'p1-r1',
+    );
+    expect(readStageHistory(a, 'D1')?.at(-1)).toEqual({
+      stage: 'lost',
+      at: T0 + 2 * DAY_MS,
+      by: 'p1-r1',
+      probability: 0,
+      closedAt: T0 + DAY_MS,
+      lostReason: 'competitor',
+    });
   });
 });
 
@@ -325,17 +370,28 @@ describe('S6: deletion', () => {
     updateLead(b, 'L1', { company: 'Edited Pvt Ltd' });
     syncAll(a, b);
     expectSameRecords(a, b);
-    expect(readDeal(a, 'D1')).toMatchObject({ deletedAt: T0 + 2 * HOUR, title: 'Edited offline', stage: 'qualified', updatedAt: T0 + 3 * HOUR });
+    expect(readDeal(a, 'D1')).toMatchObject({
+      deletedAt: T0 + 2 * HOUR,
+      title: 'Edited offline',
+      stage: 'qualified',
+      updatedAt: T0 + 3 * HOUR,
+    });
     expect(readLead(a, 'L1')).toMatchObject({ deletedAt: T0 + 2 * HOUR, company: 'Edited Pvt Ltd' });
   });
 
   it('S6: deletion never deletes a map key, and deleted records are still read', () => {
     const [a] = pairWith({ deals: [dealFixture({ id: 'D1' })] });
     const deletions: string[] = [];
-    a.doc.getMap('deals').observe((event) => event.changes.keys.forEach((change, key) => change.action === 'delete' && deletions.push(key)));
+    a.doc
+      .getMap('deals')
+      .observe((event) =>
+        event.changes.keys.forEach((change, key) => change.action === 'delete' && deletions.push(key)),
+      );
     deleteRecord(a, 'deal', 'D1', T0 + HOUR);
     expect(deletions).toEqual([]);
-    expect(readAll(a).deals.map((deal) => [deal.id, deal.deletedAt, deal.updatedAt])).toEqual([['D1', T0 + HOUR, T0 + HOUR]]);
+    expect(readAll(a).deals.map((deal) => [deal.id, deal.deletedAt, deal.updatedAt])).toEqual([
+      ['D1', T0 + HOUR, T0 + HOUR],
+    ]);
   });
 
   it('S6: deleting a deleted record keeps the first deletion', () => {
@@ -350,9 +406,20 @@ describe('S7: older shapes', () => {
   it('S7: a base stored as a plain object, without a stage log, with stage entries lacking probability', () => {
     const doc = new Y.Doc();
     const deals = doc.getMap<unknown>('deals');
-    const old = dealFixture({ id: 'D1', stage: 'won', createdAt: T0, closedAt: T0 + DAY_MS, updatedAt: T0 + DAY_MS, repId: 'p1-r4' });
+    const old = dealFixture({
+      id: 'D1',
+      stage: 'won',
+      createdAt: T0,
+      closedAt: T0 + DAY_MS,
+      updatedAt: T0 + DAY_MS,
+      repId: 'p1-r4',
+    });
     deals.set('D1', { ...old });
-    deals.set(`D1/stage/${T0 + 2 * DAY_MS}/p1-r4`, { stage: 'negotiation', at: T0 + 2 * DAY_MS, by: 'p1-r4' });
+    deals.set(`D1/stage/${T0 + 2 * DAY_MS}/p1-r4`, {
+      stage: 'negotiation',
+      at: T0 + 2 * DAY_MS,
+      by: 'p1-r4',
+    });
     doc.getMap<unknown>('leads').set('L1', { ...leadFixture({ id: 'L1' }) });
     const pd = openPartnerDoc(doc);
     expect(docSchemaVersion(pd)).toBe(0);
@@ -415,7 +482,9 @@ describe('S9: quarantine', () => {
     const [a] = pairWith({ deals: [dealFixture({ id: 'D1' })] });
     a.doc.getMap('deals').set('D1/amount', -5);
     updateDeal(a, 'D1', { title: 'Still editable', updatedAt: T0 + HOUR }, 'p1-r1');
-    expect(() => updateDeal(a, 'D1', { currency: 'rupees', updatedAt: T0 + HOUR }, 'p1-r1')).toThrow(/Currency/);
+    expect(() => updateDeal(a, 'D1', { currency: 'rupees', updatedAt: T0 + HOUR }, 'p1-r1')).toThrow(
+      /Currency/,
+    );
     updateDeal(a, 'D1', { amount: 5_000, updatedAt: T0 + 2 * HOUR }, 'p1-r1');
     expect(recordProblems(a, 'deal', 'D1')).toEqual([]);
   });
@@ -424,7 +493,13 @@ describe('S9: quarantine', () => {
     const pd = replica(1);
     expect(() => createDeal(pd, dealFixture({ id: 'D1', amount: 10.5 }), 'p1-r1')).toThrow(PartnerDocError);
     expect(() => createDeal(pd, dealFixture({ id: 'D2' }), 'not an id')).toThrow(/stageLog\.0\.by/);
-    expect(() => createRecords(pd, { leads: [leadFixture({ id: 'L1' }), leadFixture({ id: 'L2', company: '' })] }, 'p1-r1')).toThrow(/Company/);
+    expect(() =>
+      createRecords(
+        pd,
+        { leads: [leadFixture({ id: 'L1' }), leadFixture({ id: 'L2', company: '' })] },
+        'p1-r1',
+      ),
+    ).toThrow(/Company/);
     expect(readAll(pd)).toEqual({ leads: [], deals: [] });
   });
 
@@ -446,7 +521,10 @@ describe('S9: quarantine', () => {
 
 describe('S10: transactions and change notifications', () => {
   it('S10: each call is one transaction, with the local origin, and listeners get the ids that changed', () => {
-    const [a, b] = pairWith({ deals: [dealFixture({ id: 'D1' }), dealFixture({ id: 'D2' })], leads: [leadFixture({ id: 'L1' })] });
+    const [a, b] = pairWith({
+      deals: [dealFixture({ id: 'D1' }), dealFixture({ id: 'D2' })],
+      leads: [leadFixture({ id: 'L1' })],
+    });
     const seen: [RecordsChanged, unknown][] = [];
     const stop = onRecordsChanged(a, (changed, origin) => seen.push([changed, origin]));
     const updates: Uint8Array[] = [];
@@ -465,7 +543,7 @@ describe('S10: transactions and change notifications', () => {
     expect(seen).toHaveLength(2);
   });
 
-  it('S10: calls inside an outer transaction read each other\'s writes and make one transaction with its origin', () => {
+  it("S10: calls inside an outer transaction read each other's writes and make one transaction with its origin", () => {
     const [a] = pairWith({ leads: [leadFixture({ id: 'L1' })] });
     const seen: [RecordsChanged, unknown][] = [];
     onRecordsChanged(a, (changed, origin) => seen.push([changed, origin]));
@@ -476,11 +554,19 @@ describe('S10: transactions and change notifications', () => {
       updateDeal(a, 'D9', { stage: 'proposal', updatedAt: T0 + HOUR }, 'p1-r1');
       updateDeal(a, 'D9', { stage: 'negotiation', updatedAt: T0 + HOUR }, 'p1-r1');
       updateLead(a, 'L1', { status: 'converted' });
-      expect(readDeal(a, 'D9')?.stageLog?.map((change) => change.stage)).toEqual(['qualified', 'proposal', 'negotiation']);
+      expect(readDeal(a, 'D9')?.stageLog?.map((change) => change.stage)).toEqual([
+        'qualified',
+        'proposal',
+        'negotiation',
+      ]);
     }, 'convert');
     expect(updates).toHaveLength(1);
     expect(seen).toEqual([[{ leads: new Set(['L1']), deals: new Set(['D9']) }, 'convert']]);
-    expect(readDeal(a, 'D9')?.stageLog?.at(-1)).toEqual({ stage: 'negotiation', at: T0 + HOUR + 1, by: 'p1-r1' });
+    expect(readDeal(a, 'D9')?.stageLog?.at(-1)).toEqual({
+      stage: 'negotiation',
+      at: T0 + HOUR + 1,
+      by: 'p1-r1',
+    });
   });
 
   it('S10: a listener reading during the notification sees the records as changed', () => {
@@ -521,17 +607,25 @@ describe('S12: no clock', () => {
     updateDeal(pd, 'D1', { stage: 'won', updatedAt: 2_000 }, 'p1-r1');
     deleteRecord(pd, 'deal', 'D1', 3_000);
     const read = readDeal(pd, 'D1');
-    expect([read?.createdAt, read?.closedAt, read?.deletedAt, read?.updatedAt, ...(read?.stageLog ?? []).map((change) => change.at)]).toEqual([
-      1_000, 2_000, 3_000, 3_000, 1_000, 2_000,
-    ]);
+    expect([
+      read?.createdAt,
+      read?.closedAt,
+      read?.deletedAt,
+      read?.updatedAt,
+      ...(read?.stageLog ?? []).map((change) => change.at),
+    ]).toEqual([1_000, 2_000, 3_000, 3_000, 1_000, 2_000]);
   });
 });
 
 describe('S13: the edit log', () => {
-  const editKeys = (pd: PartnerDoc, kind: 'leads' | 'deals') => keysOf(pd, kind).filter((key) => key.includes('/edit/'));
+  const editKeys = (pd: PartnerDoc, kind: 'leads' | 'deals') =>
+    keysOf(pd, kind).filter((key) => key.includes('/edit/'));
 
   it('S13: two devices set one field at the same time: after exchanging updates both show the same value and the same "also set" line', () => {
-    const [phone, laptop] = pairWith({ deals: [dealFixture({ id: 'D1', amount: 3_000_000_00 })], leads: [leadFixture({ id: 'L1', company: 'Ganga Looms' })] });
+    const [phone, laptop] = pairWith({
+      deals: [dealFixture({ id: 'D1', amount: 3_000_000_00 })],
+      leads: [leadFixture({ id: 'L1', company: 'Ganga Looms' })],
+    });
     // Offline, from the same amount: Priya on her phone, Ravi on the laptop.
     updateDeal(phone, 'D1', { amount: 4_20_000_00, updatedAt: T0 + 10 * HOUR + 14 * 60_000 }, 'p1-priya');
     updateDeal(laptop, 'D1', { amount: 5_00_000_00, updatedAt: T0 + 10 * HOUR + 20 * 60_000 }, 'p1-ravi');
@@ -543,10 +637,14 @@ describe('S13: the edit log', () => {
     expectSameRecords(phone, laptop);
     // The higher client id won (S3); the loser's value is still there, on both.
     expect(readDeal(phone, 'D1')?.amount).toBe(5_00_000_00);
-    expect(readAlsoSet(phone, 'deal', 'D1')).toEqual([{ field: 'amount', value: 4_20_000_00, by: 'p1-priya', at: T0 + 10 * HOUR + 14 * 60_000 }]);
+    expect(readAlsoSet(phone, 'deal', 'D1')).toEqual([
+      { field: 'amount', value: 4_20_000_00, by: 'p1-priya', at: T0 + 10 * HOUR + 14 * 60_000 },
+    ]);
     expect(readAlsoSet(laptop, 'deal', 'D1')).toEqual(readAlsoSet(phone, 'deal', 'D1'));
     expect(readLead(laptop, 'L1')?.company).toBe('Ganga Looms & Sons');
-    expect(readAlsoSet(laptop, 'lead', 'L1')).toEqual([{ field: 'company', value: 'Ganga Looms Pvt Ltd', by: 'p1-priya', at: T0 + HOUR }]);
+    expect(readAlsoSet(laptop, 'lead', 'L1')).toEqual([
+      { field: 'company', value: 'Ganga Looms Pvt Ltd', by: 'p1-priya', at: T0 + HOUR },
+    ]);
     expect(readAlsoSet(phone, 'lead', 'L1')).toEqual(readAlsoSet(laptop, 'lead', 'L1'));
   });
 
@@ -562,7 +660,9 @@ describe('S13: the edit log', () => {
     updateDeal(a, 'D1', { title: 'From A', updatedAt: T0 + 3 * HOUR }, 'p1-r1');
     updateDeal(b, 'D1', { title: 'From B', updatedAt: T0 + 3 * HOUR }, 'p1-r2');
     syncAll(a, b);
-    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([{ field: 'title', value: 'From A', by: 'p1-r1', at: T0 + 3 * HOUR }]);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([
+      { field: 'title', value: 'From A', by: 'p1-r1', at: T0 + 3 * HOUR },
+    ]);
     // ...until someone who saw the winner sets the field again.
     updateDeal(a, 'D1', { title: 'Settled', updatedAt: T0 + 4 * HOUR }, 'p1-r1');
     syncAll(a, b);
@@ -582,7 +682,8 @@ describe('S13: the edit log', () => {
 
   it('S13: the log keeps the last EDIT_LOG_LIMIT entries of a record, the same ones on every replica', () => {
     const [a, b] = pairWith({ deals: [dealFixture({ id: 'D1' })] });
-    for (let n = 1; n <= EDIT_LOG_LIMIT + 4; n++) updateDeal(a, 'D1', { title: `Title ${n}`, updatedAt: T0 + n * HOUR }, 'p1-r1');
+    for (let n = 1; n <= EDIT_LOG_LIMIT + 4; n++)
+      updateDeal(a, 'D1', { title: `Title ${n}`, updatedAt: T0 + n * HOUR }, 'p1-r1');
     expect(editKeys(a, 'deals')).toHaveLength(EDIT_LOG_LIMIT);
     expect(editKeys(a, 'deals')).not.toContain(editKey('D1', T0 + HOUR, 'p1-r1', 'title'));
     // Both replicas trim at once, each by its own view; the union of what they removed goes.
@@ -607,15 +708,32 @@ describe('S13: the edit log', () => {
     const map = a.doc.getMap('deals');
     a.doc.transact(() => {
       // A "concurrent" negative amount, an object value, a stage "edit", garbage.
-      map.set(editKey('D1', T0 + HOUR, 'p1-x', 'amount'), encodeStored({ field: 'amount', value: -5, base: 100_00, at: T0 + HOUR, by: 'p1-x' }));
-      map.set(editKey('D1', T0 + HOUR, 'p1-y', 'amount'), encodeStored({ field: 'amount', value: { $: 1 }, base: 100_00, at: T0 + HOUR, by: 'p1-y' }));
-      map.set(editKey('D1', T0 + HOUR, 'p1-z', 'stage'), encodeStored({ field: 'stage', value: 'won', base: 'prospecting', at: T0 + HOUR, by: 'p1-z' }));
+      map.set(
+        editKey('D1', T0 + HOUR, 'p1-x', 'amount'),
+        encodeStored({ field: 'amount', value: -5, base: 100_00, at: T0 + HOUR, by: 'p1-x' }),
+      );
+      map.set(
+        editKey('D1', T0 + HOUR, 'p1-y', 'amount'),
+        encodeStored({ field: 'amount', value: { $: 1 }, base: 100_00, at: T0 + HOUR, by: 'p1-y' }),
+      );
+      map.set(
+        editKey('D1', T0 + HOUR, 'p1-z', 'stage'),
+        encodeStored({ field: 'stage', value: 'won', base: 'prospecting', at: T0 + HOUR, by: 'p1-z' }),
+      );
       map.set(editKey('D1', T0 + HOUR, 'p1-w', 'amount'), 'not json');
-      map.set(editKey('D1', Number.NaN, 'p1-v', 'amount'), encodeStored({ field: 'amount', value: 1_00, base: 100_00, at: null, by: 'p1-v' }));
+      map.set(
+        editKey('D1', Number.NaN, 'p1-v', 'amount'),
+        encodeStored({ field: 'amount', value: 1_00, base: 100_00, at: null, by: 'p1-v' }),
+      );
       // A valid one, which does lose.
-      map.set(editKey('D1', T0 + HOUR, 'p1-u', 'amount'), encodeStored({ field: 'amount', value: 150_00, base: 100_00, at: T0 + HOUR, by: 'p1-u' }));
+      map.set(
+        editKey('D1', T0 + HOUR, 'p1-u', 'amount'),
+        encodeStored({ field: 'amount', value: 150_00, base: 100_00, at: T0 + HOUR, by: 'p1-u' }),
+      );
     }, REMOTE);
-    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([{ field: 'amount', value: 150_00, by: 'p1-u', at: T0 + HOUR }]);
+    expect(readAlsoSet(a, 'deal', 'D1')).toEqual([
+      { field: 'amount', value: 150_00, by: 'p1-u', at: T0 + HOUR },
+    ]);
     expect(recordProblems(a, 'deal', 'D1')).toEqual([]);
     expect(readDeal(a, 'D1')?.amount).toBe(200_00);
   });

@@ -34,13 +34,29 @@ afterEach(async () => {
   }
 });
 
-const newLead = lead({ id: 'L1', partnerId: 'p1', repId: 'r1', channel: 'referral', createdAt: Date.UTC(2026, 0, 5) });
-const openDeal = deal({ id: 'D1', partnerId: 'p1', repId: 'r1', stage: 'proposal', probability: 50, amount: 40_000, createdAt: Date.UTC(2026, 0, 6), updatedAt: Date.UTC(2026, 0, 6) });
+const newLead = lead({
+  id: 'L1',
+  partnerId: 'p1',
+  repId: 'r1',
+  channel: 'referral',
+  createdAt: Date.UTC(2026, 0, 5),
+});
+const openDeal = deal({
+  id: 'D1',
+  partnerId: 'p1',
+  repId: 'r1',
+  stage: 'proposal',
+  probability: 50,
+  amount: 40_000,
+  createdAt: Date.UTC(2026, 0, 6),
+  updatedAt: Date.UTC(2026, 0, 6),
+});
 
 /** Dexie's transactions of `db` (the rows' and buckets', not the log's) fail as on a full disk, until the returned function is called. */
 function failDexieTransactions(db: PartnerKpiDb): () => void {
   const original = db.transaction;
-  (db as unknown as { transaction: unknown }).transaction = () => Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
+  (db as unknown as { transaction: unknown }).transaction = () =>
+    Promise.reject(new DOMException('disk full', 'QuotaExceededError'));
   return () => {
     db.transaction = original;
   };
@@ -79,7 +95,10 @@ describe('partner store', () => {
     const store = await openStore(db);
     const result = await store.createDeal({ ...openDeal, amount: -5, title: '' }, 'r1');
     expect(result.ok).toBe(false);
-    expect(!result.ok && 'problems' in result && result.problems.map((p) => p.field)).toEqual(['title', 'amount']);
+    expect(!result.ok && 'problems' in result && result.problems.map((p) => p.field)).toEqual([
+      'title',
+      'amount',
+    ]);
     expect(await db.deals.count()).toBe(0);
     expect(await db.updates.count()).toBe(0);
     store.close();
@@ -90,13 +109,22 @@ describe('partner store', () => {
     const store = await openStore(db);
     await store.createLead(newLead);
     const before = await db.updates.count();
-    const { channel: _channel, leadId: _leadId, partnerId: _partnerId, ...dealInput } = { ...openDeal, id: 'D2' };
+    const {
+      channel: _channel,
+      leadId: _leadId,
+      partnerId: _partnerId,
+      ...dealInput
+    } = { ...openDeal, id: 'D2' };
     const converted = await store.convertLead('L1', dealInput, 'r1');
     expect(converted.ok && converted.value).toMatchObject({ id: 'D2', leadId: 'L1', channel: 'referral' });
     expect(await db.updates.count()).toBe(before + 1);
     expect(await db.leads.get('L1')).toMatchObject({ status: 'converted' });
 
-    const won = await store.updateDeal('D2', { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 0, 20), updatedAt: Date.UTC(2026, 0, 20) }, 'r2');
+    const won = await store.updateDeal(
+      'D2',
+      { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 0, 20), updatedAt: Date.UTC(2026, 0, 20) },
+      'r2',
+    );
     expect(won.ok).toBe(true);
     const row = await db.deals.get('D2');
     expect(row).toMatchObject({ stage: 'won', closedAt: Date.UTC(2026, 0, 20) });
@@ -146,7 +174,9 @@ describe('partner store', () => {
     const updates = await db.updates.count();
     expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
     expect(await db.updates.count()).toBe(updates);
-    expect(await store.importRecords([{ ...newLead, id: 'L9', company: '' }], [], 'r1')).toMatchObject({ ok: false });
+    expect(await store.importRecords([{ ...newLead, id: 'L9', company: '' }], [], 'r1')).toMatchObject({
+      ok: false,
+    });
     expect(await db.leads.count()).toBe(1);
     store.close();
   });
@@ -173,7 +203,11 @@ describe('partner store', () => {
     await db.leads.put({ ...row!, company: 'kept as stored' });
     const reopened = await openStore(db);
     expect((await db.leads.get('L1'))?.company).toBe('kept as stored');
-    expect((await db.settings.get('projection'))?.value).toMatchObject({ room: ROOM, version: 3, stateVector: expect.any(Uint8Array) });
+    expect((await db.settings.get('projection'))?.value).toMatchObject({
+      room: ROOM,
+      version: 3,
+      stateVector: expect.any(Uint8Array),
+    });
     reopened.close();
   });
 
@@ -253,7 +287,9 @@ describe('partner store', () => {
     expect((await reopened.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
     const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
     if (!period.ok) throw new Error('bad period');
-    expect(computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    expect(
+      computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline,
+    ).toMatchObject({ count: 1, value: 40_000 });
     reopened.close();
     // Rows that match the log are not rebuilt: a reopen finds the marker current.
     const rows = await db.deals.get('D1');
@@ -295,7 +331,9 @@ describe('partner store', () => {
     const reopened = await PartnerStore.open(db, ROOM, TZ);
     const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
     if (!period.ok) throw new Error('bad period');
-    expect(computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    expect(
+      computeKpis(reopened.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline,
+    ).toMatchObject({ count: 1, value: 40_000 });
     expect((await db.rollup.get(chunk!.key))?.bytes.length).toBeGreaterThan(7);
     await reopened.close();
   });
@@ -324,41 +362,77 @@ describe('a list’s first screen, before the document is loaded', () => {
   /** The counts the lists show, from every stored row. */
   async function countsOfRows(db: PartnerKpiDb) {
     const summary = ListSummary.build(await db.leads.toArray(), await db.deals.toArray());
-    return { leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') };
+    return {
+      leads: summary.leadCount({}),
+      proposal: summary.stageTotal('proposal'),
+      won: summary.stageTotal('won'),
+    };
   }
 
   it('reads the first rows by index and the counts stored with them, without the document, and they match the loaded records', async () => {
     const db = freshDb();
     const store = await openStore(db);
     await store.importRecords(
-      [lead({ id: 'L1', createdAt: 1_000 }), lead({ id: 'L2', createdAt: 3_000 }), lead({ id: 'L3', createdAt: 2_000 })],
-      [deal({ id: 'D1', stage: 'proposal', amount: 300, expectedCloseAt: Date.UTC(2026, 2, 2) }), deal({ id: 'D2', stage: 'proposal', amount: 200, expectedCloseAt: Date.UTC(2026, 2, 1) })],
+      [
+        lead({ id: 'L1', createdAt: 1_000 }),
+        lead({ id: 'L2', createdAt: 3_000 }),
+        lead({ id: 'L3', createdAt: 2_000 }),
+      ],
+      [
+        deal({ id: 'D1', stage: 'proposal', amount: 300, expectedCloseAt: Date.UTC(2026, 2, 2) }),
+        deal({ id: 'D2', stage: 'proposal', amount: 200, expectedCloseAt: Date.UTC(2026, 2, 1) }),
+      ],
       'r1',
     );
     // Edits after the import: the stored counts follow every change of the rows.
     await store.updateLead('L3', { status: 'qualified' });
     await store.deleteLead('L1', 4_000);
-    expect((await store.updateDeal('D1', { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 1, 1), updatedAt: Date.UTC(2026, 1, 1) }, 'r1')).ok).toBe(true);
+    expect(
+      (
+        await store.updateDeal(
+          'D1',
+          { stage: 'won', probability: 100, closedAt: Date.UTC(2026, 1, 1), updatedAt: Date.UTC(2026, 1, 1) },
+          'r1',
+        )
+      ).ok,
+    ).toBe(true);
     await store.close();
 
     // As the session opens it: the lists ask for their first screen as soon as the store is open.
     const reopened = await PartnerStore.openBeforeKpis(db, ROOM, TZ);
-    const [leads, proposal] = await Promise.all([reopened.firstLeads(liveLead, 10), reopened.firstDealsOfStage('proposal', everyDeal, 10)]);
+    const [leads, proposal] = await Promise.all([
+      reopened.firstLeads(liveLead, 10),
+      reopened.firstDealsOfStage('proposal', everyDeal, 10),
+    ]);
     // Read before the document and the KPI buckets: loading them waits for the first screen.
     expect(() => reopened.partnerDoc).toThrow(/still loading/);
-    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(0);
+    expect(
+      computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } })
+        .dealCount,
+    ).toBe(0);
     await reopened.kpisLoaded;
-    expect(computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } }).dealCount).toBe(1);
+    expect(
+      computeKpis(reopened.rollup(), { range: { fromDay: 0, toDay: 100_000 }, scope: { kind: 'all' } })
+        .dealCount,
+    ).toBe(1);
     expect(leads?.map((row) => row.id)).toEqual(['L2', 'L3']);
     expect(proposal?.map((row) => row.id)).toEqual(['D2']);
     const summary = reopened.listSummary()!;
-    expect({ leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') }).toEqual({ leads: 2, proposal: { count: 1, value: 200 }, won: { count: 1, value: 300 } });
+    expect({
+      leads: summary.leadCount({}),
+      proposal: summary.stageTotal('proposal'),
+      won: summary.stageTotal('won'),
+    }).toEqual({ leads: 2, proposal: { count: 1, value: 200 }, won: { count: 1, value: 300 } });
     expect(summary.leadCount({ status: 'qualified' })).toBe(1);
 
     await reopened.ready;
     const rows = await reopened.loadRows();
     expect(leads).toEqual(rows.leads.filter(liveLead).sort((a, b) => b.createdAt - a.createdAt));
-    expect(await countsOfRows(db)).toEqual({ leads: summary.leadCount({}), proposal: summary.stageTotal('proposal'), won: summary.stageTotal('won') });
+    expect(await countsOfRows(db)).toEqual({
+      leads: summary.leadCount({}),
+      proposal: summary.stageTotal('proposal'),
+      won: summary.stageTotal('won'),
+    });
     await reopened.close();
   });
 
@@ -373,7 +447,10 @@ describe('a list’s first screen, before the document is loaded', () => {
     expect(await other.firstLeads(everyLead, 10)).toEqual([]);
     expect(other.listSummary()?.leadCount({})).toBe(0);
     await other.ready;
-    expect((await db.settings.get('listSummary'))?.value).toMatchObject({ room: 'program/demo/partner/p2', leads: [] });
+    expect((await db.settings.get('listSummary'))?.value).toMatchObject({
+      room: 'program/demo/partner/p2',
+      leads: [],
+    });
     await other.close();
 
     // Stored rows of another room beside buckets of this one (however that came about): not read before the records are loaded.
@@ -398,7 +475,10 @@ describe('a list’s first screen, before the document is loaded', () => {
     expect(reopened.listSummary()).toBeUndefined();
     expect(await reopened.firstLeads(everyLead, 10)).toBeUndefined();
     await reopened.ready;
-    expect((await db.settings.get('listSummary'))?.value).toMatchObject({ room: ROOM, leads: [[newLead.repId, 'new', newLead.channel, 1]] });
+    expect((await db.settings.get('listSummary'))?.value).toMatchObject({
+      room: ROOM,
+      leads: [[newLead.repId, 'new', newLead.channel, 1]],
+    });
     await reopened.close();
   });
 
@@ -416,7 +496,8 @@ describe('a list’s first screen, before the document is loaded', () => {
     let rows: RecordsChange | undefined;
     const stop = await reopened.follow(
       (loaded) => (rows = loaded),
-      (change) => changes.push(...change.leads.map((row) => row.company), ...change.deals.map((row) => row.title)),
+      (change) =>
+        changes.push(...change.leads.map((row) => row.company), ...change.deals.map((row) => row.title)),
     );
     expect(rows?.leads.map((row) => row.company)).toEqual(['Changed before follow']);
     expect(rows?.deals.map((row) => row.id)).toEqual(['D1']);
@@ -468,7 +549,9 @@ describe('partner store with a write-ahead journal', () => {
 
     const reopened = await openStore(db, journals);
     expect((await reopened.loadRows()).deals.map((row) => row.id)).toEqual(['D1']);
-    expect(computeKpis(reopened.rollup(), { range: january(), scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: 40_000 });
+    expect(
+      computeKpis(reopened.rollup(), { range: january(), scope: { kind: 'all' } }).pipeline,
+    ).toMatchObject({ count: 1, value: 40_000 });
     // Stored in the log with its mark (the sync status counts it as not on the server yet), and the stopped tab's file removed.
     expect(await db.updates.count()).toBe(2);
     expect(reopened.syncLedger.localChanges()).toContainEqual(mark);
@@ -530,7 +613,9 @@ describe('partner store with a write-ahead journal', () => {
     const second = await openStore(db, journals);
     expect(await db.deals.count()).toBe(0);
     journals.opened[0]!.crash();
-    await expect.poll(async () => (await db.deals.toArray()).map((row) => row.id), { timeout: 3_000 }).toEqual(['D1']);
+    await expect
+      .poll(async () => (await db.deals.toArray()).map((row) => row.id), { timeout: 3_000 })
+      .toEqual(['D1']);
     second.close();
   });
 
@@ -611,11 +696,16 @@ describe('the edit log in the rows (sync SPEC S13)', () => {
     await store.settled();
 
     const row = (await db.deals.get('D1'))!;
-    const lost = row.amount === 60_000 ? { value: 90_000, by: 'r2', at: NOW + 60_000 } : { value: 60_000, by: 'r1', at: NOW };
+    const lost =
+      row.amount === 60_000
+        ? { value: 90_000, by: 'r2', at: NOW + 60_000 }
+        : { value: 60_000, by: 'r1', at: NOW };
     expect(row.alsoSet).toEqual([{ field: 'amount', ...lost }]);
     const period = parsePeriod({ from: '2026-01-01', to: '2026-02-01', tz: TZ });
     if (!period.ok) throw new Error('bad period');
-    expect(computeKpis(store.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline).toMatchObject({ count: 1, value: row.amount });
+    expect(
+      computeKpis(store.rollup(), { range: period.range, scope: { kind: 'all' } }).pipeline,
+    ).toMatchObject({ count: 1, value: row.amount });
     store.close();
 
     // A lead's edits are logged as the store's editor (a lead has no updatedAt to say when).

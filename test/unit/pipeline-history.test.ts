@@ -76,7 +76,11 @@ function byStage(values: Partial<Record<OpenStage, DealTally>>): Record<OpenStag
 }
 
 describe('stageAt', () => {
-  const d = logged('d1', [change('prospecting', F), change('proposal', F + DAY_MS), change('won', F + 3 * DAY_MS)]);
+  const d = logged('d1', [
+    change('prospecting', F),
+    change('proposal', F + DAY_MS),
+    change('won', F + 3 * DAY_MS),
+  ]);
 
   it('replays the log: the latest entry at or before the instant', () => {
     expect(stageAt(d, F + HOUR_MS)).toBe('prospecting');
@@ -107,11 +111,19 @@ describe('stageAt', () => {
   it('breaks ties in `at` by `by` in UTF-16 code-unit order, whatever the order of the log', () => {
     const at = F + DAY_MS;
     // 'Z' (U+005A) < 'a' (U+0061) in code units, although localeCompare puts 'a' first.
-    const entries = [change('prospecting', F, 'a'), change('negotiation', at, 'Z'), change('proposal', at, 'a')];
+    const entries = [
+      change('prospecting', F, 'a'),
+      change('negotiation', at, 'Z'),
+      change('proposal', at, 'a'),
+    ];
     expect(stageAt(logged('t1', entries), at)).toBe('proposal');
     expect(stageAt(logged('t2', [...entries].reverse()), at)).toBe('proposal');
     // A surrogate pair (U+1F600 is D83D DE00) sorts below U+FF21 in code units, above it in code points.
-    const astral = [change('prospecting', F, 'a'), change('qualified', at, '\u{1F600}'), change('negotiation', at, '\uFF21')];
+    const astral = [
+      change('prospecting', F, 'a'),
+      change('qualified', at, '\u{1F600}'),
+      change('negotiation', at, '\uFF21'),
+    ];
     expect(stageAt(logged('t3', astral), at)).toBe('negotiation');
     expect(stageAt(logged('t4', [...astral].reverse()), at)).toBe('negotiation');
   });
@@ -154,7 +166,10 @@ describe('stageAt', () => {
 describe('pipelineAt', () => {
   const deals = [
     // In proposal at T, current stage: its own probability (override 60).
-    logged('p1', [change('prospecting', F), change('proposal', F + DAY_MS)], { amount: 10_000, probability: 60 }),
+    logged('p1', [change('prospecting', F), change('proposal', F + DAY_MS)], {
+      amount: 10_000,
+      probability: 60,
+    }),
     // In qualified at T, won later: the default probability of qualified (25).
     logged('p2', [change('qualified', F), change('won', T + DAY_MS)], { amount: 20_000 }),
     // Won before T: not in the pipeline.
@@ -181,7 +196,9 @@ describe('pipelineAt', () => {
   it("uses the program's stage probabilities for a stage other than the deal's current one", () => {
     const stageProbabilities = { ...DEFAULT_STAGE_PROBABILITY, qualified: 40, proposal: 1 };
     // p1 and p5 are in their current stage (own probability); p2 uses qualified: 40.
-    expect(pipelineAt(deals, T, { stageProbabilities }).weighted).toBe((10_000 * 60 + 20_000 * 40 + 3_00 * 33) / 100);
+    expect(pipelineAt(deals, T, { stageProbabilities }).weighted).toBe(
+      (10_000 * 60 + 20_000 * 40 + 3_00 * 33) / 100,
+    );
   });
 
   it('is empty before any deal exists, with every open stage listed', () => {
@@ -193,22 +210,54 @@ describe('pipelineChange', () => {
   // One deal (or two) for each movement, and deals that belong to none; amounts tell them apart.
   const deals = [
     logged('added-new', [change('prospecting', F + HOUR_MS)], { amount: 1_000 }),
-    logged('added-reopened', [change('qualified', F - 10 * DAY_MS), change('won', F - DAY_MS), change('negotiation', F + 2 * DAY_MS)], {
-      amount: 2_000,
-      probability: 80,
-    }),
+    logged(
+      'added-reopened',
+      [
+        change('qualified', F - 10 * DAY_MS),
+        change('won', F - DAY_MS),
+        change('negotiation', F + 2 * DAY_MS),
+      ],
+      {
+        amount: 2_000,
+        probability: 80,
+      },
+    ),
     logged('won', [change('proposal', F - 5 * DAY_MS), change('won', F + 3 * DAY_MS)], { amount: 3_000 }),
-    logged('lost', [change('negotiation', F - 5 * DAY_MS), change('lost', F + 4 * DAY_MS)], { amount: 4_000, lostReason: 'price' }),
-    logged('advanced', [change('prospecting', F - 5 * DAY_MS), change('proposal', F + DAY_MS)], { amount: 5_000 }),
-    logged('slipped', [change('negotiation', F - 5 * DAY_MS), change('qualified', F + DAY_MS)], { amount: 6_000 }),
-    logged('unchanged', [change('qualified', F - 5 * DAY_MS), change('negotiation', F + DAY_MS), change('qualified', F + 2 * DAY_MS)], {
-      amount: 7_000,
-      probability: 30,
+    logged('lost', [change('negotiation', F - 5 * DAY_MS), change('lost', F + 4 * DAY_MS)], {
+      amount: 4_000,
+      lostReason: 'price',
     }),
-    logged('removed', [change('proposal', F - 5 * DAY_MS)], { amount: 8_000, probability: 60, deletedAt: F + 5 * DAY_MS }),
-    logged('removed-after-win', [change('proposal', F - 5 * DAY_MS), change('won', F + DAY_MS)], { amount: 8_500, deletedAt: F + 2 * DAY_MS }),
+    logged('advanced', [change('prospecting', F - 5 * DAY_MS), change('proposal', F + DAY_MS)], {
+      amount: 5_000,
+    }),
+    logged('slipped', [change('negotiation', F - 5 * DAY_MS), change('qualified', F + DAY_MS)], {
+      amount: 6_000,
+    }),
+    logged(
+      'unchanged',
+      [
+        change('qualified', F - 5 * DAY_MS),
+        change('negotiation', F + DAY_MS),
+        change('qualified', F + 2 * DAY_MS),
+      ],
+      {
+        amount: 7_000,
+        probability: 30,
+      },
+    ),
+    logged('removed', [change('proposal', F - 5 * DAY_MS)], {
+      amount: 8_000,
+      probability: 60,
+      deletedAt: F + 5 * DAY_MS,
+    }),
+    logged('removed-after-win', [change('proposal', F - 5 * DAY_MS), change('won', F + DAY_MS)], {
+      amount: 8_500,
+      deletedAt: F + 2 * DAY_MS,
+    }),
     // In neither pipeline:
-    logged('opened-and-lost-between', [change('prospecting', F + DAY_MS), change('lost', F + 2 * DAY_MS)], { amount: 9_000 }),
+    logged('opened-and-lost-between', [change('prospecting', F + DAY_MS), change('lost', F + 2 * DAY_MS)], {
+      amount: 9_000,
+    }),
     logged('closed-at-both', [change('won', F - 3 * DAY_MS)], { amount: 10_000, createdAt: F - 5 * DAY_MS }),
     logged('deleted-before', [change('proposal', F - 5 * DAY_MS)], { amount: 11_000, deletedAt: F - 1 }),
     logged('created-after', [change('prospecting', T + 1)], { amount: 12_000 }),
@@ -246,14 +295,24 @@ describe('pipelineChange', () => {
       // won 3000×50 (proposal default), lost 4000×75, advanced 5000×10, slipped 6000×75,
       // unchanged 7000×30 (own), removed 8000×60 (own), removed-after-win 8500×50, ÷ 100
       weighted: 20_650,
-      byStage: byStage({ prospecting: tally(1, 5_000), qualified: tally(1, 7_000), proposal: tally(3, 19_500), negotiation: tally(2, 10_000) }),
+      byStage: byStage({
+        prospecting: tally(1, 5_000),
+        qualified: tally(1, 7_000),
+        proposal: tally(3, 19_500),
+        negotiation: tally(2, 10_000),
+      }),
     });
     expect(result.after).toEqual({
       count: 5,
       value: 21_000,
       // added-new 1000×10, added-reopened 2000×80 (own), advanced 5000×50, slipped 6000×25, unchanged 7000×30
       weighted: 7_800,
-      byStage: byStage({ prospecting: tally(1, 1_000), qualified: tally(2, 13_000), proposal: tally(1, 5_000), negotiation: tally(1, 2_000) }),
+      byStage: byStage({
+        prospecting: tally(1, 1_000),
+        qualified: tally(2, 13_000),
+        proposal: tally(1, 5_000),
+        negotiation: tally(1, 2_000),
+      }),
     });
     expect(result.before).toEqual(pipelineAt(deals, F));
     expect(result.after).toEqual(pipelineAt(deals, T));
@@ -284,7 +343,9 @@ describe('pipelineChange', () => {
     const atTo = logged('at-to', [change('prospecting', F - DAY_MS), change('won', T)]);
     expect(pipelineMovement(atFrom, F, T)).toBe('unchanged');
     expect(pipelineMovement(atTo, F, T)).toBe('won');
-    expect(pipelineMovement(logged('del-at-to', [change('qualified', F - DAY_MS)], { deletedAt: T }), F, T)).toBe('removed');
+    expect(
+      pipelineMovement(logged('del-at-to', [change('qualified', F - DAY_MS)], { deletedAt: T }), F, T),
+    ).toBe('removed');
   });
 
   it('over an empty span every open deal is unchanged, and a span that ends before it starts is refused', () => {
@@ -311,7 +372,9 @@ describe('monthEndPipelineChange', () => {
     // Advanced at 02:00 UTC on the 1st: this month in Kolkata (07:30), last month in New York (21:00 on the 28th).
     logged('m3', [change('prospecting', F), change('proposal', Date.UTC(2026, 2, 1, 2))], { amount: 400 }),
     // Won during March.
-    logged('m4', [change('negotiation', F), change('won', localTime(KOLKATA, '2026-03-10', '12:00'))], { amount: 800 }),
+    logged('m4', [change('negotiation', F), change('won', localTime(KOLKATA, '2026-03-10', '12:00'))], {
+      amount: 800,
+    }),
   ];
 
   it('compares the start of the current month in the zone with now', () => {
@@ -323,7 +386,9 @@ describe('monthEndPipelineChange', () => {
     expect(result.advanced).toEqual(tally(1, 400));
     expect(result.unchanged).toEqual(tally(2, 300));
     expect(result.won).toEqual(tally(1, 800));
-    expect(result.before.byStage).toEqual(byStage({ prospecting: tally(1, 400), proposal: tally(2, 300), negotiation: tally(1, 800) }));
+    expect(result.before.byStage).toEqual(
+      byStage({ prospecting: tally(1, 400), proposal: tally(2, 300), negotiation: tally(1, 800) }),
+    );
   });
 
   it('depends on the zone: the same change is last month in New York', () => {
@@ -363,7 +428,11 @@ describe('monthEndPipelineChange', () => {
 function referenceStageAt(d: Deal, instant: number): Stage | undefined {
   if (d.createdAt >= instant) return undefined;
   if (d.deletedAt !== undefined && d.deletedAt <= instant) return undefined;
-  const implied: StageChange = { stage: d.stage, at: isOpenStage(d.stage) ? d.createdAt : (d.closedAt ?? d.createdAt), by: '' };
+  const implied: StageChange = {
+    stage: d.stage,
+    at: isOpenStage(d.stage) ? d.createdAt : (d.closedAt ?? d.createdAt),
+    by: '',
+  };
   const log = [...(d.stageLog?.length ? d.stageLog : [implied])].sort(compareChanges);
   const applied = log.filter((entry) => entry.at <= instant);
   const last = applied.at(-1);
@@ -392,15 +461,15 @@ const anyDealArb = fc
     amount: fc.integer({ min: 0, max: 1_000_000_000 }),
     probability: fc.integer({ min: 0, max: 100 }),
   })
-  .map(
-    ({ createdAt, log, stage, closedAt, deletedAt, amount, probability }): Deal => ({
-      ...deal({ stage, createdAt, closedAt: isOpenStage(stage) ? undefined : closedAt, amount, probability }),
-      ...(log === undefined ? {} : { stageLog: log }),
-      ...(deletedAt === undefined ? {} : { deletedAt }),
-    }),
-  );
+  .map(({ createdAt, log, stage, closedAt, deletedAt, amount, probability }): Deal => ({
+    ...deal({ stage, createdAt, closedAt: isOpenStage(stage) ? undefined : closedAt, amount, probability }),
+    ...(log === undefined ? {} : { stageLog: log }),
+    ...(deletedAt === undefined ? {} : { deletedAt }),
+  }));
 
-const spanArb = fc.tuple(instantArb, instantArb).map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]));
+const spanArb = fc
+  .tuple(instantArb, instantArb)
+  .map(([a, b]): [number, number] => (a <= b ? [a, b] : [b, a]));
 
 describe('properties', () => {
   it('stageAt agrees with sorting the log and replaying it', () => {
@@ -431,7 +500,13 @@ describe('properties', () => {
         const sorted = log === undefined ? undefined : [...log].sort(compareChanges);
         const current = sorted?.at(-1)?.stage ?? stage;
         const closeAt = sorted?.at(-1)?.at ?? closedAt;
-        const base = deal({ stage: current, createdAt, closedAt: isOpenStage(current) ? undefined : closeAt, amount, probability });
+        const base = deal({
+          stage: current,
+          createdAt,
+          closedAt: isOpenStage(current) ? undefined : closeAt,
+          amount,
+          probability,
+        });
         return {
           ...base,
           // An unsorted log: reversed, after dropping all but the last written of entries equal in (at, by)
@@ -474,7 +549,9 @@ describe('properties', () => {
           return stage !== undefined && isOpenStage(stage);
         };
         const union = deals.filter((d) => openAt(d, from) || openAt(d, to));
-        const expected = Object.fromEntries(PIPELINE_MOVEMENTS.map((movement) => [movement, tally(0, 0)])) as Record<PipelineMovement, DealTally>;
+        const expected = Object.fromEntries(
+          PIPELINE_MOVEMENTS.map((movement) => [movement, tally(0, 0)]),
+        ) as Record<PipelineMovement, DealTally>;
         for (const d of deals) {
           const movement = pipelineMovement(d, from, to);
           // Exactly the deals of the union have a movement.
@@ -486,15 +563,32 @@ describe('properties', () => {
         }
         for (const movement of PIPELINE_MOVEMENTS) expect(result[movement]).toEqual(expected[movement]);
         const total = (movements: readonly PipelineMovement[]) =>
-          movements.reduce((sum, movement) => ({ count: sum.count + result[movement].count, value: sum.value + result[movement].value }), tally(0, 0));
-        expect(total(PIPELINE_MOVEMENTS)).toEqual(tally(union.length, union.reduce((sum, d) => sum + d.amount, 0)));
+          movements.reduce(
+            (sum, movement) => ({
+              count: sum.count + result[movement].count,
+              value: sum.value + result[movement].value,
+            }),
+            tally(0, 0),
+          );
+        expect(total(PIPELINE_MOVEMENTS)).toEqual(
+          tally(
+            union.length,
+            union.reduce((sum, d) => sum + d.amount, 0),
+          ),
+        );
         // Open at `from`: everything but `added`; open at `to`: everything that is still or newly open.
-        expect(total(['won', 'lost', 'advanced', 'slipped', 'unchanged', 'removed'])).toEqual(tally(result.before.count, result.before.value));
-        expect(total(['added', 'advanced', 'slipped', 'unchanged'])).toEqual(tally(result.after.count, result.after.value));
+        expect(total(['won', 'lost', 'advanced', 'slipped', 'unchanged', 'removed'])).toEqual(
+          tally(result.before.count, result.before.value),
+        );
+        expect(total(['added', 'advanced', 'slipped', 'unchanged'])).toEqual(
+          tally(result.after.count, result.after.value),
+        );
         expect(result.before).toEqual(pipelineAt(deals, from));
         expect(result.after).toEqual(pipelineAt(deals, to));
         for (const snapshot of [result.before, result.after]) {
-          expect(OPEN_STAGES.reduce((sum, stage) => sum + snapshot.byStage[stage].count, 0)).toBe(snapshot.count);
+          expect(OPEN_STAGES.reduce((sum, stage) => sum + snapshot.byStage[stage].count, 0)).toBe(
+            snapshot.count,
+          );
         }
       }),
       { numRuns: 1000 },

@@ -5,7 +5,14 @@ import { formFieldLabel, problemText, problemsText } from '$lib/app/problem-text
 import { errorsByField } from '$lib/app/forms';
 import { saveDeal, type DealForm } from '$lib/deals/deal.service';
 import type { Session } from '$lib/app/session.svelte';
-import { DEFAULT_STAGE_PROBABILITY, problem, validateDeal, validateLead, type Deal, type Program } from '$lib/domain';
+import {
+  DEFAULT_STAGE_PROBABILITY,
+  problem,
+  validateDeal,
+  validateLead,
+  type Deal,
+  type Program,
+} from '$lib/domain';
 
 // Under Node, setLocale cannot switch the language: the strategies (localStorage, preferred
 // language, base locale) all need a browser. The app's language is what getLocale answers.
@@ -14,8 +21,17 @@ const speak = (locale: Locale) => overwriteGetLocale(() => locale);
 afterEach(() => overwriteGetLocale(appLocale));
 
 const deal: Deal = {
-  id: 'D1', partnerId: 'p1', repId: 'r1', title: 'Licence', channel: 'paid', amount: 20_000, currency: 'INR', stage: 'proposal',
-  probability: 50, createdAt: Date.UTC(2026, 0, 1), updatedAt: Date.UTC(2026, 0, 1),
+  id: 'D1',
+  partnerId: 'p1',
+  repId: 'r1',
+  title: 'Licence',
+  channel: 'paid',
+  amount: 20_000,
+  currency: 'INR',
+  stage: 'proposal',
+  probability: 50,
+  createdAt: Date.UTC(2026, 0, 1),
+  updatedAt: Date.UTC(2026, 0, 1),
 };
 
 function problemsOf(result: ReturnType<typeof validateDeal> | ReturnType<typeof validateLead>) {
@@ -47,7 +63,16 @@ describe('problemText', () => {
 
   it('names the params of a problem in either language', () => {
     const [company] = problemsOf(
-      validateLead({ id: 'L1', partnerId: 'p1', repId: 'r1', createdAt: 0, channel: 'paid', status: 'new', company: 'x'.repeat(201), contactName: 'B' }),
+      validateLead({
+        id: 'L1',
+        partnerId: 'p1',
+        repId: 'r1',
+        createdAt: 0,
+        channel: 'paid',
+        status: 'new',
+        company: 'x'.repeat(201),
+        contactName: 'B',
+      }),
     );
     expect(problemText(company!, 'Company')).toBe('Company is longer than 200 characters.');
     expect(problemText(company!, 'कंपनी', { locale: 'hi' })).toBe('कंपनी में 200 से अधिक अक्षर हैं।');
@@ -63,13 +88,19 @@ describe('problemText', () => {
   it('keeps the English sentence of a problem without a code, or without a param its sentence needs', () => {
     speak('hi');
     expect(problemText({ field: 'id', message: 'There is no lead L9.' }, 'Id')).toBe('There is no lead L9.');
-    expect(problemText(problem('company', 'Company is too long.', 'tooLong'), 'कंपनी')).toBe('Company is too long.');
+    expect(problemText(problem('company', 'Company is too long.', 'tooLong'), 'कंपनी')).toBe(
+      'Company is too long.',
+    );
   });
 
   it('has a sentence for the rules that tie fields together', () => {
     const [closedAt] = problemsOf(validateDeal({ ...deal, closedAt: deal.createdAt }));
-    expect(problemText(closedAt!, 'Close date')).toBe('Close date is set exactly when the deal is won or lost.');
-    expect(problemText(closedAt!, 'समापन तारीख', { locale: 'hi' })).toBe('समापन तारीख केवल जीती या हारी डील के लिए है, और उसके लिए आवश्यक है।');
+    expect(problemText(closedAt!, 'Close date')).toBe(
+      'Close date is set exactly when the deal is won or lost.',
+    );
+    expect(problemText(closedAt!, 'समापन तारीख', { locale: 'hi' })).toBe(
+      'समापन तारीख केवल जीती या हारी डील के लिए है, और उसके लिए आवश्यक है।',
+    );
   });
 });
 
@@ -86,7 +117,8 @@ describe('form field labels', () => {
 });
 
 describe('errorsByField', () => {
-  const problems = () => problemsOf(validateDeal({ ...deal, title: '', closedAt: 7, lostReason: 'price', createdAt: 1.5 }));
+  const problems = () =>
+    problemsOf(validateDeal({ ...deal, title: '', closedAt: 7, lostReason: 'price', createdAt: 1.5 }));
 
   it('shows each problem next to its field in the current language', () => {
     expect(errorsByField(problems())).toEqual({
@@ -118,12 +150,31 @@ describe('errorsByField', () => {
 });
 
 describe('deal form conversion problems', () => {
-  const program: Program = { id: 'demo', name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+  const program: Program = {
+    id: 'demo',
+    name: 'Demo',
+    currency: 'INR',
+    timeZone: 'Asia/Kolkata',
+    stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+  };
   // Text that cannot be read is reported before anything is stored: no store is needed.
   const sessionIn = (currency: string) =>
-    ({ program: { ...program, currency }, identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' }, now: () => Date.UTC(2026, 0, 1) }) as unknown as Session;
+    ({
+      program: { ...program, currency },
+      identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
+      now: () => Date.UTC(2026, 0, 1),
+    }) as unknown as Session;
   const form = (changes: Partial<DealForm>): DealForm => ({
-    title: 'Licence', amount: '100', channel: 'paid', stage: 'proposal', probability: '50', expectedClose: '', closedOn: '', lostReason: '', startedOn: '', ...changes,
+    title: 'Licence',
+    amount: '100',
+    channel: 'paid',
+    stage: 'proposal',
+    probability: '50',
+    expectedClose: '',
+    closedOn: '',
+    lostReason: '',
+    startedOn: '',
+    ...changes,
   });
   const errors = async (changes: Partial<DealForm>, currency = 'INR') => {
     const saved = await saveDeal(sessionIn(currency), form(changes));
@@ -137,9 +188,15 @@ describe('deal form conversion problems', () => {
       amount: `"-500" is not an amount (digits, optionally a '.' and decimals; never negative).`,
     });
     await expect(errors({ amount: '' })).resolves.toEqual({ amount: 'Amount is required.' });
-    await expect(errors({ amount: '1.234' })).resolves.toEqual({ amount: '"1.234" has more than 2 decimals.' });
-    await expect(errors({ amount: '1.5' }, 'JPY')).resolves.toEqual({ amount: '"1.5" has decimals, but JPY has no minor unit.' });
-    await expect(errors({ amount: '1'.repeat(20) })).resolves.toEqual({ amount: `"${'1'.repeat(20)}" is too large.` });
+    await expect(errors({ amount: '1.234' })).resolves.toEqual({
+      amount: '"1.234" has more than 2 decimals.',
+    });
+    await expect(errors({ amount: '1.5' }, 'JPY')).resolves.toEqual({
+      amount: '"1.5" has decimals, but JPY has no minor unit.',
+    });
+    await expect(errors({ amount: '1'.repeat(20) })).resolves.toEqual({
+      amount: `"${'1'.repeat(20)}" is too large.`,
+    });
     await expect(errors({ probability: '12.5', expectedClose: '2026-02-30' })).resolves.toEqual({
       probability: 'Probability (%) must be a whole percentage.',
       expectedCloseAt: 'Expected close is not a date.',
@@ -147,12 +204,17 @@ describe('deal form conversion problems', () => {
   });
 
   it('ask why a deal was lost before marking it lost', async () => {
-    await expect(errors({ stage: 'lost', closedOn: '2025-12-20' })).resolves.toEqual({ lostReason: 'Lost reason is required.' });
+    await expect(errors({ stage: 'lost', closedOn: '2025-12-20' })).resolves.toEqual({
+      lostReason: 'Lost reason is required.',
+    });
   });
 
   it('log a deal already won with its close date: it began that day, never after it closed (#13 item 1)', async () => {
     const created: Record<string, unknown>[] = [];
-    const session = { ...sessionIn('INR'), store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) } } as unknown as Session;
+    const session = {
+      ...sessionIn('INR'),
+      store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) },
+    } as unknown as Session;
     const saved = await saveDeal(session, form({ stage: 'won', closedOn: '2025-12-20' }));
     expect('id' in saved).toBe(true);
     expect(created[0]!['closedAt']).toBe(Date.parse('2025-12-20T12:00:00+05:30'));
@@ -167,8 +229,12 @@ describe('deal form conversion problems', () => {
     });
     await expect(errors({ amount: '' })).resolves.toEqual({ amount: 'राशि आवश्यक है।' });
     await expect(errors({ amount: '1.234' })).resolves.toEqual({ amount: '"1.234" में 2 से अधिक दशमलव अंक हैं।' });
-    await expect(errors({ stage: 'won', closedOn: 'yesterday' })).resolves.toEqual({ closedAt: 'समापन तारीख मान्य तारीख नहीं है।' });
-    await expect(errors({ amount: '1.5' }, 'JPY')).resolves.toEqual({ amount: '"1.5" में दशमलव हैं, पर JPY में कोई छोटी इकाई नहीं होती।' });
+    await expect(errors({ stage: 'won', closedOn: 'yesterday' })).resolves.toEqual({
+      closedAt: 'समापन तारीख मान्य तारीख नहीं है।',
+    });
+    await expect(errors({ amount: '1.5' }, 'JPY')).resolves.toEqual({
+      amount: '"1.5" में दशमलव हैं, पर JPY में कोई छोटी इकाई नहीं होती।',
+    });
   });
 });
 
@@ -177,6 +243,8 @@ describe('problemsText: a quarantined record’s problems on its page', () => {
     speak('hi');
     const problems = problemsOf(validateDeal({ ...deal, channel: 'tv', title: '' }));
     expect(problemsText(problems)).toBe('शीर्षक आवश्यक है। चैनल के लिए इनमें से एक चुनें: सशुल्क, अर्जित, स्वयं के, रेफ़रल।');
-    expect(problemsText(problems, { locale: 'en' })).toBe('Title is required. Channel must be one of: Paid, Earned, Owned, Referral.');
+    expect(problemsText(problems, { locale: 'en' })).toBe(
+      'Title is required. Channel must be one of: Paid, Earned, Owned, Referral.',
+    );
   });
 });

@@ -8,7 +8,17 @@ import * as Y from 'yjs';
 import { DEFAULT_STAGE_PROBABILITY, type Partner, type Program, type Rep } from '../../src/lib/domain';
 import fc from 'fast-check';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
-import { RollupIndex, buildRollup, computeKpis, mergeRollups, parseDay, parsePeriod, takeChangedSeries, withoutReps, type Rollup } from '../../src/lib/kpi';
+import {
+  RollupIndex,
+  buildRollup,
+  computeKpis,
+  mergeRollups,
+  parseDay,
+  parsePeriod,
+  takeChangedSeries,
+  withoutReps,
+  type Rollup,
+} from '../../src/lib/kpi';
 import { CHUNK_DAYS, chunkOf, encodePackedRollup, packRollup } from '../../src/lib/kpi/packed';
 import {
   PROGRAM_DOC_SCHEMA_VERSION,
@@ -41,7 +51,13 @@ import { BASE_INSTANT, DAY_MS, deal, lead } from '../factories/records';
 const REMOTE = 'remote';
 const TZ = 'Asia/Kolkata';
 
-const program: Program = { id: 'acme', name: 'Acme Partners', currency: 'INR', timeZone: TZ, stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program: Program = {
+  id: 'acme',
+  name: 'Acme Partners',
+  currency: 'INR',
+  timeZone: TZ,
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 const partners: Partner[] = [
   { id: 'p2', programId: 'acme', name: 'Second Partner', createdAt: BASE_INSTANT },
   { id: 'p1', programId: 'acme', name: 'First Partner', createdAt: BASE_INSTANT },
@@ -52,7 +68,12 @@ const reps: Rep[] = [
   { id: 'p2-r1', partnerId: 'p2', name: 'Meera Das', role: 'partner_manager', createdAt: BASE_INSTANT },
 ];
 const staff: StaffMember[] = [{ id: 'v-anita', name: 'Anita Rao', role: 'vendor_manager' }];
-const target = (revenue: number, deals = 3): Target => ({ revenue, deals, setAt: BASE_INSTANT, setBy: 'v-anita' });
+const target = (revenue: number, deals = 3): Target => ({
+  revenue,
+  deals,
+  setAt: BASE_INSTANT,
+  setBy: 'v-anita',
+});
 
 function replica(clientID: number, state?: Uint8Array): ProgramDoc {
   const doc = new Y.Doc();
@@ -78,9 +99,44 @@ function p1Records() {
     lead({ id: 'L2', partnerId: 'p1', repId: 'p1-r2', channel: 'paid', createdAt: BASE_INSTANT + DAY_MS }),
   ];
   const deals = [
-    deal({ id: 'D1', partnerId: 'p1', repId: 'p1-r1', leadId: 'L1', channel: 'referral', amount: 40_000_00, stage: 'won', probability: 100, createdAt: BASE_INSTANT + 2 * DAY_MS, closedAt: BASE_INSTANT + 20 * DAY_MS, updatedAt: BASE_INSTANT + 20 * DAY_MS }),
-    deal({ id: 'D2', partnerId: 'p1', repId: 'p1-r2', channel: 'paid', amount: 10_000_00, stage: 'lost', probability: 0, lostReason: 'competitor', createdAt: BASE_INSTANT + 3 * DAY_MS, closedAt: BASE_INSTANT + 9 * DAY_MS, updatedAt: BASE_INSTANT + 9 * DAY_MS }),
-    deal({ id: 'D3', partnerId: 'p1', repId: 'p1-r2', channel: 'paid', amount: 7_500_00, stage: 'proposal', probability: 50, createdAt: BASE_INSTANT + 4 * DAY_MS, expectedCloseAt: BASE_INSTANT + 30 * DAY_MS, updatedAt: BASE_INSTANT + 4 * DAY_MS }),
+    deal({
+      id: 'D1',
+      partnerId: 'p1',
+      repId: 'p1-r1',
+      leadId: 'L1',
+      channel: 'referral',
+      amount: 40_000_00,
+      stage: 'won',
+      probability: 100,
+      createdAt: BASE_INSTANT + 2 * DAY_MS,
+      closedAt: BASE_INSTANT + 20 * DAY_MS,
+      updatedAt: BASE_INSTANT + 20 * DAY_MS,
+    }),
+    deal({
+      id: 'D2',
+      partnerId: 'p1',
+      repId: 'p1-r2',
+      channel: 'paid',
+      amount: 10_000_00,
+      stage: 'lost',
+      probability: 0,
+      lostReason: 'competitor',
+      createdAt: BASE_INSTANT + 3 * DAY_MS,
+      closedAt: BASE_INSTANT + 9 * DAY_MS,
+      updatedAt: BASE_INSTANT + 9 * DAY_MS,
+    }),
+    deal({
+      id: 'D3',
+      partnerId: 'p1',
+      repId: 'p1-r2',
+      channel: 'paid',
+      amount: 7_500_00,
+      stage: 'proposal',
+      probability: 50,
+      createdAt: BASE_INSTANT + 4 * DAY_MS,
+      expectedCloseAt: BASE_INSTANT + 30 * DAY_MS,
+      updatedAt: BASE_INSTANT + 4 * DAY_MS,
+    }),
   ];
   return { leads, deals, rollup: buildRollup(TZ, leads, deals) };
 }
@@ -107,7 +163,17 @@ describe('P1 — layout', () => {
     setTarget(pd, 'p1', '2026-Q1', target(5_000_000_00));
     writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 5, series: packRollup(p1Records().rollup) });
     const json = pd.doc.toJSON() as Record<string, Record<string, unknown>>;
-    expect(Object.keys(json).sort()).toEqual(['benchmark', 'meta', 'partners', 'reps', 'rollupChunks', 'rollups', 'staff', 'targets', 'totals']);
+    expect(Object.keys(json).sort()).toEqual([
+      'benchmark',
+      'meta',
+      'partners',
+      'reps',
+      'rollupChunks',
+      'rollups',
+      'staff',
+      'targets',
+      'totals',
+    ]);
     expect(json['meta']!['schemaVersion']).toBe(PROGRAM_DOC_SCHEMA_VERSION);
     expect(JSON.parse(json['meta']!['program'] as string)).toEqual(program);
     expect(Object.keys(json['partners']!).sort()).toEqual(['p1', 'p2']);
@@ -119,11 +185,26 @@ describe('P1 — layout', () => {
     expect(Object.keys(entry).sort()).toEqual(['chunks', 'lastSyncAt', 'months', 'tz', 'version']);
     expect(entry['months']).toBeInstanceOf(Uint8Array);
     // The records span days BASE … BASE + 30: one or two chunks.
-    const chunks = [...new Set([0, 2, 3, 4, 9, 20, 30].map((days) => chunkOf(Math.floor((BASE_INSTANT + days * DAY_MS) / DAY_MS))))];
-    expect(entry).toEqual({ version: ROLLUP_ENTRY_VERSION, tz: TZ, lastSyncAt: BASE_INSTANT + 5, chunks: expect.arrayContaining(chunks), months: expect.any(Uint8Array) });
-    expect(Object.keys(json['totals']!).sort()).toEqual([...(entry['chunks'] as number[]).map(String), 'zone'].sort());
-    expect(Object.keys(json['rollupChunks']!).sort()).toEqual((entry['chunks'] as number[]).map((chunk) => `p1@${chunk}`).sort());
-    for (const chunk of entry['chunks'] as number[]) expect(pd.maps.rollupChunks.get(`p1@${chunk}`)).toBeInstanceOf(Uint8Array);
+    const chunks = [
+      ...new Set(
+        [0, 2, 3, 4, 9, 20, 30].map((days) => chunkOf(Math.floor((BASE_INSTANT + days * DAY_MS) / DAY_MS))),
+      ),
+    ];
+    expect(entry).toEqual({
+      version: ROLLUP_ENTRY_VERSION,
+      tz: TZ,
+      lastSyncAt: BASE_INSTANT + 5,
+      chunks: expect.arrayContaining(chunks),
+      months: expect.any(Uint8Array),
+    });
+    expect(Object.keys(json['totals']!).sort()).toEqual(
+      [...(entry['chunks'] as number[]).map(String), 'zone'].sort(),
+    );
+    expect(Object.keys(json['rollupChunks']!).sort()).toEqual(
+      (entry['chunks'] as number[]).map((chunk) => `p1@${chunk}`).sort(),
+    );
+    for (const chunk of entry['chunks'] as number[])
+      expect(pd.maps.rollupChunks.get(`p1@${chunk}`)).toBeInstanceOf(Uint8Array);
   });
 
   it('carries the rollup bytes through an update as bytes (no base64)', () => {
@@ -131,7 +212,8 @@ describe('P1 — layout', () => {
     const series = packRollup(p1Records().rollup);
     const update = updatesOf(pd, () => writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT, series }));
     let bytes = (pd.maps.rollups.get('p1') as { months: Uint8Array }).months.length;
-    for (const map of [pd.maps.rollupChunks, pd.maps.totals]) map.forEach((value) => (bytes += value instanceof Uint8Array ? value.length : 0));
+    for (const map of [pd.maps.rollupChunks, pd.maps.totals])
+      map.forEach((value) => (bytes += value instanceof Uint8Array ? value.length : 0));
     expect(update.length).toBeLessThan(bytes + 300);
   });
 });
@@ -149,7 +231,12 @@ describe('P2 — reading', () => {
   it('accepts entries stored as objects and leaves out ones that do not validate', () => {
     const pd = seeded();
     pd.doc.transact(() => {
-      pd.maps.partners.set('p3', { id: 'p3', programId: 'acme', name: 'Stored as object', createdAt: BASE_INSTANT });
+      pd.maps.partners.set('p3', {
+        id: 'p3',
+        programId: 'acme',
+        name: 'Stored as object',
+        createdAt: BASE_INSTANT,
+      });
       pd.maps.partners.set('p4', '{"id":"p4","name":""}');
       pd.maps.partners.set('p5', 'not json');
       pd.maps.staff.set('v-x', JSON.stringify({ id: 'v-x', name: 'X', role: 'rep' }));
@@ -173,11 +260,31 @@ describe('P3 — deletion, never recreation', () => {
 
   it('initProgram validates everything first and writes nothing when anything is wrong', () => {
     const cases: [string, Parameters<typeof initProgram>[1], RegExp][] = [
-      ['bad program', { program: { ...program, currency: 'XXX1' }, partners, reps, staff }, /program acme is not valid/],
-      ['partner of another program', { program, partners: [{ ...partners[0]!, programId: 'other' }], reps: [], staff }, /belongs to program other/],
-      ['rep of an unknown partner', { program, partners, reps: [{ ...reps[0]!, partnerId: 'p9' }], staff }, /not a partner of this program/],
-      ['duplicate user id', { program, partners, reps, staff: [{ id: 'p1-r1', name: 'Dup', role: 'vendor_manager' }] }, /user id p1-r1 appears twice/],
-      ['staff with a bad id', { program, partners, reps, staff: [{ id: 'bad id', name: 'Bad', role: 'vendor_manager' }] }, /staff member bad id is not valid: id:/],
+      [
+        'bad program',
+        { program: { ...program, currency: 'XXX1' }, partners, reps, staff },
+        /program acme is not valid/,
+      ],
+      [
+        'partner of another program',
+        { program, partners: [{ ...partners[0]!, programId: 'other' }], reps: [], staff },
+        /belongs to program other/,
+      ],
+      [
+        'rep of an unknown partner',
+        { program, partners, reps: [{ ...reps[0]!, partnerId: 'p9' }], staff },
+        /not a partner of this program/,
+      ],
+      [
+        'duplicate user id',
+        { program, partners, reps, staff: [{ id: 'p1-r1', name: 'Dup', role: 'vendor_manager' }] },
+        /user id p1-r1 appears twice/,
+      ],
+      [
+        'staff with a bad id',
+        { program, partners, reps, staff: [{ id: 'bad id', name: 'Bad', role: 'vendor_manager' }] },
+        /staff member bad id is not valid: id:/,
+      ],
     ];
     for (const [name, directory, message] of cases) {
       const pd = replica(1);
@@ -220,7 +327,10 @@ describe('P4 — targets', () => {
       ['p1', '2026-Q1', { ...target(1), setBy: '' }, /setBy/],
     ];
     for (const [partnerId, quarter, value, message] of refused) {
-      expect(() => setTarget(pd, partnerId, quarter, value), `${partnerId} ${quarter} ${JSON.stringify(value)}`).toThrow(message);
+      expect(
+        () => setTarget(pd, partnerId, quarter, value),
+        `${partnerId} ${quarter} ${JSON.stringify(value)}`,
+      ).toThrow(message);
     }
     expect(() => setTarget(pd, 'p1', '2026-Q5', target(-1))).toThrow(ProgramDocError);
     expect(updates).toBe(0);
@@ -242,7 +352,10 @@ describe('P4 — targets', () => {
       pd.maps.targets.set('p1/2026-Q1', JSON.stringify(target(5)));
       pd.maps.targets.set('p1/2026-Q1/extra', JSON.stringify(target(5)));
       pd.maps.targets.set('p1/2026-Q9', JSON.stringify(target(5)));
-      pd.maps.targets.set('p2/2026-Q1', JSON.stringify({ revenue: -3, deals: 1, setAt: 1, setBy: 'v-anita' }));
+      pd.maps.targets.set(
+        'p2/2026-Q1',
+        JSON.stringify({ revenue: -3, deals: 1, setAt: 1, setBy: 'v-anita' }),
+      );
     }, REMOTE);
     expect(readTargets(pd).map((entry) => `${entry.partnerId}/${entry.quarter}`)).toEqual(['p1/2026-Q1']);
   });
@@ -286,8 +399,19 @@ describe('P5 — rollups are the server’s', () => {
     const changed: ProgramChanged[] = [];
     onProgramChanged(pd, (change) => changed.push(change));
     // A lead 200 days later: a new chunk, and the header that names it; the other chunks stay.
-    const later = lead({ id: 'L9', partnerId: 'p1', repId: 'p1-r1', channel: 'referral', createdAt: BASE_INSTANT + 200 * DAY_MS });
-    const update = updatesOf(pd, () => writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 1, series: packRollup(buildRollup(TZ, [...leads, later], deals)) }));
+    const later = lead({
+      id: 'L9',
+      partnerId: 'p1',
+      repId: 'p1-r1',
+      channel: 'referral',
+      createdAt: BASE_INSTANT + 200 * DAY_MS,
+    });
+    const update = updatesOf(pd, () =>
+      writeRollup(pd, 'p1', {
+        lastSyncAt: BASE_INSTANT + 1,
+        series: packRollup(buildRollup(TZ, [...leads, later], deals)),
+      }),
+    );
     const chunk = chunkOf(Math.floor(later.createdAt / DAY_MS));
     expect(changed).toHaveLength(1);
     expect(changed[0]!.rollupChunks).toEqual(new Set([`p1@${chunk}`]));
@@ -295,12 +419,20 @@ describe('P5 — rollups are the server’s', () => {
     expect(changed[0]!.rollups).toEqual(new Set(['p1']));
     expect(update.length).toBeLessThan(600);
     // Nothing changed: nothing written.
-    writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 1, series: packRollup(buildRollup(TZ, [...leads, later], deals)) });
+    writeRollup(pd, 'p1', {
+      lastSyncAt: BASE_INSTANT + 1,
+      series: packRollup(buildRollup(TZ, [...leads, later], deals)),
+    });
     expect(changed).toHaveLength(1);
     // The lead deleted again: its chunk goes.
-    writeRollup(pd, 'p1', { lastSyncAt: BASE_INSTANT + 2, series: packRollup(buildRollup(TZ, leads, deals)) });
+    writeRollup(pd, 'p1', {
+      lastSyncAt: BASE_INSTANT + 2,
+      series: packRollup(buildRollup(TZ, leads, deals)),
+    });
     expect(pd.maps.rollupChunks.has(`p1@${chunk}`)).toBe(false);
-    expect(computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(computeKpis(buildRollup(TZ, leads, deals), { range: period, scope: { kind: 'all' } }).prospects);
+    expect(
+      computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } }).prospects,
+    ).toBe(computeKpis(buildRollup(TZ, leads, deals), { range: period, scope: { kind: 'all' } }).prospects);
     expect(CHUNK_DAYS).toBe(32);
   });
 
@@ -320,9 +452,13 @@ describe('P5 — rollups are the server’s', () => {
   it('refuses series of another partner, a bad lastSyncAt, and a rollup with no zone to record', () => {
     const pd = seeded();
     const series = packRollup(p1Records().rollup);
-    expect(() => writeRollup(pd, 'p2', { lastSyncAt: BASE_INSTANT, series })).toThrow(/The rollup of p2 holds a series of p1/);
+    expect(() => writeRollup(pd, 'p2', { lastSyncAt: BASE_INSTANT, series })).toThrow(
+      /The rollup of p2 holds a series of p1/,
+    );
     expect(() => writeRollup(pd, 'p1', { lastSyncAt: Number.NaN, series })).toThrow(/lastSyncAt/);
-    expect(() => writeRollup(replica(3), 'p1', { lastSyncAt: BASE_INSTANT, series })).toThrow(/no valid time zone/);
+    expect(() => writeRollup(replica(3), 'p1', { lastSyncAt: BASE_INSTANT, series })).toThrow(
+      /no valid time zone/,
+    );
     writeRollup(replica(4), 'p1', { lastSyncAt: BASE_INSTANT, series, tz: TZ });
     expect(readRollups(pd).size).toBe(0);
   });
@@ -336,12 +472,28 @@ describe('P6 — reading rollups', () => {
     const good = { bytes: encodePackedRollup(series) };
     const { months } = pd.maps.rollups.get('p1') as { months: Uint8Array };
     pd.doc.transact(() => {
-      pd.maps.rollups.set('p2', { version: 1, tz: TZ, lastSyncAt: BASE_INSTANT, bytes: good.bytes.subarray(0, 40) });
+      pd.maps.rollups.set('p2', {
+        version: 1,
+        tz: TZ,
+        lastSyncAt: BASE_INSTANT,
+        bytes: good.bytes.subarray(0, 40),
+      });
       // Version 2: months cut short, months of another partner, no months.
-      pd.maps.rollups.set('p8', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [], months: months.subarray(0, months.length - 1) });
+      pd.maps.rollups.set('p8', {
+        version: 2,
+        tz: TZ,
+        lastSyncAt: BASE_INSTANT,
+        chunks: [],
+        months: months.subarray(0, months.length - 1),
+      });
       pd.maps.rollups.set('p9', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [], months });
       pd.maps.rollups.set('p10', { version: 2, tz: TZ, lastSyncAt: BASE_INSTANT, chunks: [] });
-      pd.maps.rollups.set('p3', { version: ROLLUP_ENTRY_VERSION + 1, tz: TZ, lastSyncAt: BASE_INSTANT, bytes: good.bytes });
+      pd.maps.rollups.set('p3', {
+        version: ROLLUP_ENTRY_VERSION + 1,
+        tz: TZ,
+        lastSyncAt: BASE_INSTANT,
+        bytes: good.bytes,
+      });
       pd.maps.rollups.set('p4', { version: 1, tz: 'UTC', lastSyncAt: BASE_INSTANT, bytes: good.bytes });
       pd.maps.rollups.set('p5', 'text');
       pd.maps.rollups.set('p6', { version: 1, tz: TZ, lastSyncAt: BASE_INSTANT, bytes: good.bytes });
@@ -374,33 +526,53 @@ describe('P5 — the program’s totals', () => {
   it('are always the sum of the partners’ buckets by day, however their rollups are rewritten; the vendor’s copy reads the same', () => {
     const ids = demo.partners.map((partner) => partner.id);
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), { minLength: 1, maxLength: 8 }), fc.integer({ min: 0, max: 500 }), fc.integer({ min: 1, max: 200 }), (writes, start, length) => {
-        const days = openProgramDoc();
-        initProgram(days, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
-        const current = new Map<string, Rollup>();
-        writes.forEach(([partnerId, variant], i) => {
-          // Variants keep a different share of the partner's records: writes add and take away.
-          const { leads, deals } = recordsOf(partnerId, (id) => variant === 0 || id.charCodeAt(id.length - 1) % (variant + 1) !== 0);
-          const rollup = buildRollup(demo.program.timeZone, leads, deals);
-          writeRollup(days, partnerId, { lastSyncAt: BASE_INSTANT + i, rollup });
-          current.set(partnerId, rollup);
-        });
-        const figures = openProgramDoc();
-        projectFigures(days, figures);
-        expect(figures.maps.rollupChunks.size).toBe(0);
-        const range = { fromDay: parseDay('2025-06-01')! + start, toDay: parseDay('2025-06-01')! + start + length };
-        const expected = computeKpis(mergeRollups(...[...current.values()].map((rollup) => withoutReps(rollup))), { range, scope: { kind: 'all' } });
-        for (const pd of [days, figures]) {
-          const totals = readTotals(pd);
-          if (!('rollup' in totals)) throw new Error(totals.problem);
-          const { qualityScores, needsAttention, ...figuresOf } = computeKpis(totals.rollup, { range, scope: { kind: 'all' } });
-          const { qualityScores: _scores, needsAttention: _attention, ...expectedOf } = expected;
-          expect(figuresOf).toEqual(expectedOf);
-          expect(qualityScores.length).toBeLessThanOrEqual(1);
-          expect(needsAttention.length).toBeLessThanOrEqual(1);
-        }
-        expect([...readRollups(figures).keys()].sort()).toEqual([...current.keys()].sort());
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.integer({ min: 0, max: 500 }),
+        fc.integer({ min: 1, max: 200 }),
+        (writes, start, length) => {
+          const days = openProgramDoc();
+          initProgram(days, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+          const current = new Map<string, Rollup>();
+          writes.forEach(([partnerId, variant], i) => {
+            // Variants keep a different share of the partner's records: writes add and take away.
+            const { leads, deals } = recordsOf(
+              partnerId,
+              (id) => variant === 0 || id.charCodeAt(id.length - 1) % (variant + 1) !== 0,
+            );
+            const rollup = buildRollup(demo.program.timeZone, leads, deals);
+            writeRollup(days, partnerId, { lastSyncAt: BASE_INSTANT + i, rollup });
+            current.set(partnerId, rollup);
+          });
+          const figures = openProgramDoc();
+          projectFigures(days, figures);
+          expect(figures.maps.rollupChunks.size).toBe(0);
+          const range = {
+            fromDay: parseDay('2025-06-01')! + start,
+            toDay: parseDay('2025-06-01')! + start + length,
+          };
+          const expected = computeKpis(
+            mergeRollups(...[...current.values()].map((rollup) => withoutReps(rollup))),
+            { range, scope: { kind: 'all' } },
+          );
+          for (const pd of [days, figures]) {
+            const totals = readTotals(pd);
+            if (!('rollup' in totals)) throw new Error(totals.problem);
+            const { qualityScores, needsAttention, ...figuresOf } = computeKpis(totals.rollup, {
+              range,
+              scope: { kind: 'all' },
+            });
+            const { qualityScores: _scores, needsAttention: _attention, ...expectedOf } = expected;
+            expect(figuresOf).toEqual(expectedOf);
+            expect(qualityScores.length).toBeLessThanOrEqual(1);
+            expect(needsAttention.length).toBeLessThanOrEqual(1);
+          }
+          expect([...readRollups(figures).keys()].sort()).toEqual([...current.keys()].sort());
+        },
+      ),
       { numRuns: 25 },
     );
   });
@@ -411,23 +583,42 @@ describe('P5 — the program’s totals', () => {
     const index = RollupIndex.build(demo.program.timeZone, leads, deals);
     const told = openProgramDoc();
     const full = openProgramDoc();
-    for (const pd of [told, full]) initProgram(pd, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+    for (const pd of [told, full])
+      initProgram(pd, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
     takeChangedSeries(index.rollup);
     writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
     fc.assert(
-      fc.property(fc.array(fc.tuple(fc.nat(deals.length - 1), fc.integer({ min: -40, max: 40 }), fc.boolean()), { minLength: 1, maxLength: 6 }), (edits) => {
-        for (const [at, shift, amountOnly] of edits) {
-          const deal = deals[at]!;
-          const moved = amountOnly ? { ...deal, amount: deal.amount + 1 } : { ...deal, createdAt: deal.createdAt + shift * DAY_MS, ...(deal.closedAt === undefined ? {} : { closedAt: deal.closedAt + shift * DAY_MS }) };
-          deals[at] = moved;
-          index.upsertDeal(moved);
-        }
-        const days = new Set(takeChangedSeries(index.rollup).flatMap((change) => [...change.days]));
-        const changed = writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup, days });
-        writeRollup(full, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
-        for (const chunk of changed) expect(days.size === 0 || [...days].some((day) => chunkOf(day) === chunk)).toBe(true);
-        for (const map of ['rollups', 'rollupChunks', 'totals'] as const) expect(told.maps[map].toJSON()).toEqual(full.maps[map].toJSON());
-      }),
+      fc.property(
+        fc.array(fc.tuple(fc.nat(deals.length - 1), fc.integer({ min: -40, max: 40 }), fc.boolean()), {
+          minLength: 1,
+          maxLength: 6,
+        }),
+        (edits) => {
+          for (const [at, shift, amountOnly] of edits) {
+            const deal = deals[at]!;
+            const moved = amountOnly
+              ? { ...deal, amount: deal.amount + 1 }
+              : {
+                  ...deal,
+                  createdAt: deal.createdAt + shift * DAY_MS,
+                  ...(deal.closedAt === undefined ? {} : { closedAt: deal.closedAt + shift * DAY_MS }),
+                };
+            deals[at] = moved;
+            index.upsertDeal(moved);
+          }
+          const days = new Set(takeChangedSeries(index.rollup).flatMap((change) => [...change.days]));
+          const changed = writeRollup(told, partnerId, {
+            lastSyncAt: BASE_INSTANT,
+            rollup: index.rollup,
+            days,
+          });
+          writeRollup(full, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
+          for (const chunk of changed)
+            expect(days.size === 0 || [...days].some((day) => chunkOf(day) === chunk)).toBe(true);
+          for (const map of ['rollups', 'rollupChunks', 'totals'] as const)
+            expect(told.maps[map].toJSON()).toEqual(full.maps[map].toJSON());
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -436,16 +627,27 @@ describe('P5 — the program’s totals', () => {
     const days = seeded();
     writeRollup(days, 'p1', { lastSyncAt: BASE_INSTANT, rollup: p1Records().rollup });
     days.maps.meta.set('program', JSON.stringify({ ...program, timeZone: 'UTC' }));
-    expect(readTotals(days)).toEqual({ problem: expect.stringMatching(/in Asia\/Kolkata but the program is in UTC/) });
-    const p2 = buildRollup('UTC', [lead({ id: 'L7', partnerId: 'p2', repId: 'p2-r1', channel: 'paid', createdAt: BASE_INSTANT })], []);
+    expect(readTotals(days)).toEqual({
+      problem: expect.stringMatching(/in Asia\/Kolkata but the program is in UTC/),
+    });
+    const p2 = buildRollup(
+      'UTC',
+      [lead({ id: 'L7', partnerId: 'p2', repId: 'p2-r1', channel: 'paid', createdAt: BASE_INSTANT })],
+      [],
+    );
     writeRollup(days, 'p2', { lastSyncAt: BASE_INSTANT, rollup: p2 });
     const totals = readTotals(days);
     if (!('rollup' in totals)) throw new Error(totals.problem);
     expect(computeKpis(totals.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(1);
-    writeRollup(days, 'p1', { lastSyncAt: BASE_INSTANT + 1, rollup: buildRollup('UTC', p1Records().leads, p1Records().deals) });
+    writeRollup(days, 'p1', {
+      lastSyncAt: BASE_INSTANT + 1,
+      rollup: buildRollup('UTC', p1Records().leads, p1Records().deals),
+    });
     const again = readTotals(days);
     if (!('rollup' in again)) throw new Error(again.problem);
-    expect(computeKpis(again.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(1 + computeKpis(p1Records().rollup, { range: period, scope: { kind: 'all' } }).prospects);
+    expect(computeKpis(again.rollup, { range: period, scope: { kind: 'all' } }).prospects).toBe(
+      1 + computeKpis(p1Records().rollup, { range: period, scope: { kind: 'all' } }).prospects,
+    );
   });
 });
 
@@ -453,17 +655,36 @@ describe('P5 — rollups an older server wrote', () => {
   it('upgradeRollups rewrites whole version-1 entries in chunks, with their sync instant and the same figures', () => {
     const pd = seeded();
     const { rollup } = p1Records();
-    pd.doc.transact(() => pd.maps.rollups.set('p1', { version: 1, tz: TZ, lastSyncAt: BASE_INSTANT + 7, bytes: encodePackedRollup(packRollup(rollup)) }), REMOTE);
+    pd.doc.transact(
+      () =>
+        pd.maps.rollups.set('p1', {
+          version: 1,
+          tz: TZ,
+          lastSyncAt: BASE_INSTANT + 7,
+          bytes: encodePackedRollup(packRollup(rollup)),
+        }),
+      REMOTE,
+    );
     const before = computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } });
     const days = seeded(9);
     expect(upgradeRollups(pd, days)).toBe(1);
-    expect(days.maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION, lastSyncAt: BASE_INSTANT + 7 });
+    expect(days.maps.rollups.get('p1')).toMatchObject({
+      version: ROLLUP_ENTRY_VERSION,
+      lastSyncAt: BASE_INSTANT + 7,
+    });
     expect(upgradeRollups(pd, days)).toBe(0);
     projectFigures(days, pd);
-    expect(pd.maps.rollups.get('p1')).toMatchObject({ version: ROLLUP_ENTRY_VERSION, lastSyncAt: BASE_INSTANT + 7 });
-    expect(computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } })).toEqual(before);
+    expect(pd.maps.rollups.get('p1')).toMatchObject({
+      version: ROLLUP_ENTRY_VERSION,
+      lastSyncAt: BASE_INSTANT + 7,
+    });
+    expect(computeKpis(readRollups(pd).get('p1')!.rollup, { range: period, scope: { kind: 'all' } })).toEqual(
+      before,
+    );
     const totals = readTotals(pd);
-    expect('rollup' in totals && computeKpis(totals.rollup, { range: period, scope: { kind: 'all' } }).revenue).toBe(before.revenue);
+    expect(
+      'rollup' in totals && computeKpis(totals.rollup, { range: period, scope: { kind: 'all' } }).revenue,
+    ).toBe(before.revenue);
   });
 });
 
@@ -491,9 +712,28 @@ describe('P9 — transactions and notifications', () => {
     const other = seeded(2);
     setTarget(other, 'p2', '2026-Q3', target(1));
     send(other, pd);
-    expect(seen.map(([, origin]) => origin)).toEqual([PROGRAM_LOCAL_ORIGIN, PROGRAM_LOCAL_ORIGIN, ROLLUP_ORIGIN, REMOTE]);
-    expect(seen[0]![0]).toMatchObject({ meta: true, partners: new Set(['p1', 'p2']), staff: new Set(['v-anita']) });
-    expect(seen[1]![0]).toEqual({ meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(['p1/2026-Q1']), rollups: new Set(), rollupChunks: new Set(), totals: new Set(), benchmark: new Set() });
+    expect(seen.map(([, origin]) => origin)).toEqual([
+      PROGRAM_LOCAL_ORIGIN,
+      PROGRAM_LOCAL_ORIGIN,
+      ROLLUP_ORIGIN,
+      REMOTE,
+    ]);
+    expect(seen[0]![0]).toMatchObject({
+      meta: true,
+      partners: new Set(['p1', 'p2']),
+      staff: new Set(['v-anita']),
+    });
+    expect(seen[1]![0]).toEqual({
+      meta: false,
+      partners: new Set(),
+      reps: new Set(),
+      staff: new Set(),
+      targets: new Set(['p1/2026-Q1']),
+      rollups: new Set(),
+      rollupChunks: new Set(),
+      totals: new Set(),
+      benchmark: new Set(),
+    });
     expect(seen[2]![0].rollups).toEqual(new Set(['p1']));
     expect(seen[3]![0].targets).toEqual(new Set(['p2/2026-Q3']));
     stop();
@@ -519,9 +759,9 @@ describe('replicas', () => {
     for (const vendor of [vendorA, vendorB]) {
       expect(vendor.doc.toJSON()).toEqual(server.doc.toJSON());
       expect(readTargets(vendor)).toHaveLength(2);
-      expect(computeKpis(readRollups(vendor).get('p1')!.rollup, { range: period, scope: { kind: 'all' } })).toEqual(
-        computeKpis(p1Records().rollup, { range: period, scope: { kind: 'all' } }),
-      );
+      expect(
+        computeKpis(readRollups(vendor).get('p1')!.rollup, { range: period, scope: { kind: 'all' } }),
+      ).toEqual(computeKpis(p1Records().rollup, { range: period, scope: { kind: 'all' } }));
     }
   });
 });

@@ -13,17 +13,32 @@ import { buildRollup } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { ProgramStore } from '../../src/lib/store/program-store';
-import { initProgram, openProgramDoc, setTarget, writeRollup, type ProgramChanged, type ProgramDoc } from '../../src/lib/sync/program-doc';
+import {
+  initProgram,
+  openProgramDoc,
+  setTarget,
+  writeRollup,
+  type ProgramChanged,
+  type ProgramDoc,
+} from '../../src/lib/sync/program-doc';
 import { BASE_INSTANT, deal } from '../factories/records';
 
 const ROOM = 'program/acme';
 const TZ = 'Asia/Kolkata';
-const program: Program = { id: 'acme', name: 'Acme Partners', currency: 'INR', timeZone: TZ, stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program: Program = {
+  id: 'acme',
+  name: 'Acme Partners',
+  currency: 'INR',
+  timeZone: TZ,
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 const partners: Partner[] = [
   { id: 'p1', programId: 'acme', name: 'First Partner', createdAt: BASE_INSTANT },
   { id: 'p2', programId: 'acme', name: 'Second Partner', createdAt: BASE_INSTANT },
 ];
-const reps: Rep[] = [{ id: 'p1-r1', partnerId: 'p1', name: 'Asha Iyer', role: 'partner_manager', createdAt: BASE_INSTANT }];
+const reps: Rep[] = [
+  { id: 'p1-r1', partnerId: 'p1', name: 'Asha Iyer', role: 'partner_manager', createdAt: BASE_INSTANT },
+];
 
 let names = 0;
 const databases: Dexie[] = [];
@@ -42,13 +57,22 @@ afterEach(async () => {
 /** The server's copy of the program document. */
 function serverDoc(): ProgramDoc {
   const pd = openProgramDoc();
-  initProgram(pd, { program, partners, reps, staff: [{ id: 'v-anita', name: 'Anita Rao', role: 'vendor_manager' }] });
+  initProgram(pd, {
+    program,
+    partners,
+    reps,
+    staff: [{ id: 'v-anita', name: 'Anita Rao', role: 'vendor_manager' }],
+  });
   return pd;
 }
 
 /** What the server has that the store does not, applied as a remote update. */
 function receive(store: ProgramStore, server: ProgramDoc): void {
-  Y.applyUpdate(store.programDoc.doc, Y.encodeStateAsUpdate(server.doc, Y.encodeStateVector(store.programDoc.doc)), 'remote');
+  Y.applyUpdate(
+    store.programDoc.doc,
+    Y.encodeStateAsUpdate(server.doc, Y.encodeStateVector(store.programDoc.doc)),
+    'remote',
+  );
 }
 
 describe('the program store', () => {
@@ -88,9 +112,26 @@ describe('the program store', () => {
     const server = serverDoc();
     const store = await ProgramStore.open(db, ROOM);
     receive(store, server);
-    const written = await store.setTarget('p1', '2026-Q4', { revenue: 25_00_000_00, deals: 12, setAt: BASE_INSTANT, setBy: 'v-anita' });
-    expect(written).toEqual({ ok: true, value: { partnerId: 'p1', quarter: '2026-Q4', revenue: 25_00_000_00, deals: 12, setAt: BASE_INSTANT, setBy: 'v-anita' } });
-    expect(store.targets().map((target) => [target.partnerId, target.quarter, target.deals])).toEqual([['p1', '2026-Q4', 12]]);
+    const written = await store.setTarget('p1', '2026-Q4', {
+      revenue: 25_00_000_00,
+      deals: 12,
+      setAt: BASE_INSTANT,
+      setBy: 'v-anita',
+    });
+    expect(written).toEqual({
+      ok: true,
+      value: {
+        partnerId: 'p1',
+        quarter: '2026-Q4',
+        revenue: 25_00_000_00,
+        deals: 12,
+        setAt: BASE_INSTANT,
+        setBy: 'v-anita',
+      },
+    });
+    expect(store.targets().map((target) => [target.partnerId, target.quarter, target.deals])).toEqual([
+      ['p1', '2026-Q4', 12],
+    ]);
     expect(store.syncLedger.localChanges()).toHaveLength(1);
     store.close();
 
@@ -99,8 +140,14 @@ describe('the program store', () => {
     const ledger = reopened.syncLedger;
     expect(ledger.localChanges()).toHaveLength(1);
     // The server stores it and says so.
-    Y.applyUpdate(server.doc, Y.encodeStateAsUpdate(reopened.programDoc.doc, Y.encodeStateVector(server.doc)));
-    ledger.remember({ stateVector: Y.decodeStateVector(Y.encodeStateVector(server.doc)), syncedAt: BASE_INSTANT });
+    Y.applyUpdate(
+      server.doc,
+      Y.encodeStateAsUpdate(reopened.programDoc.doc, Y.encodeStateVector(server.doc)),
+    );
+    ledger.remember({
+      stateVector: Y.decodeStateVector(Y.encodeStateVector(server.doc)),
+      syncedAt: BASE_INSTANT,
+    });
     expect(ledger.localChanges()).toHaveLength(0);
     await reopened.settled();
     reopened.close();
@@ -112,9 +159,18 @@ describe('the program store', () => {
     receive(store, serverDoc());
     await store.settled();
     const before = await db.updates.count();
-    const refused = await store.setTarget('nobody', '2026-Q9', { revenue: -1, deals: 1, setAt: BASE_INSTANT, setBy: 'v-anita' });
+    const refused = await store.setTarget('nobody', '2026-Q9', {
+      revenue: -1,
+      deals: 1,
+      setAt: BASE_INSTANT,
+      setBy: 'v-anita',
+    });
     expect(refused.ok).toBe(false);
-    expect(!refused.ok && 'problems' in refused && refused.problems.map((problem) => problem.field)).toEqual(['quarter', 'partnerId', 'revenue']);
+    expect(!refused.ok && 'problems' in refused && refused.problems.map((problem) => problem.field)).toEqual([
+      'quarter',
+      'partnerId',
+      'revenue',
+    ]);
     expect(await db.updates.count()).toBe(before);
     expect(store.syncLedger.localChanges()).toHaveLength(0);
     store.close();

@@ -7,7 +7,11 @@ describe('RecordForm', () => {
     const editor = new RecordForm({ company: 'Ganga', phone: '', notes: '' });
     editor.form.notes = 'Call after Diwali';
     editor.follow({ company: 'Ganga Textiles', phone: '+91 98765 43210', notes: 'old note' });
-    expect(editor.form).toEqual({ company: 'Ganga Textiles', phone: '+91 98765 43210', notes: 'Call after Diwali' });
+    expect(editor.form).toEqual({
+      company: 'Ganga Textiles',
+      phone: '+91 98765 43210',
+      notes: 'Call after Diwali',
+    });
     expect([...editor.touched()]).toEqual(['notes']);
   });
 

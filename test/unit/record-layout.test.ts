@@ -38,26 +38,50 @@ describe('S1: keys', () => {
     expect(typeof stored).toBe('string');
     expect(readStoredObject(stored)).toEqual({ id: 'L1', n: 1 });
     expect(readStoredObject({ id: 'L1' })).toEqual({ id: 'L1' });
-    expect([readStoredObject('[1]'), readStoredObject('{oops'), readStoredObject(7), readStoredObject(null)]).toEqual([undefined, undefined, undefined, undefined]);
+    expect([
+      readStoredObject('[1]'),
+      readStoredObject('{oops'),
+      readStoredObject(7),
+      readStoredObject(null),
+    ]).toEqual([undefined, undefined, undefined, undefined]);
   });
 });
 
 describe('S2, S4: which fields overrides may set', () => {
   it('S4: the stage group, the history and the id are never field overrides', () => {
-    for (const field of ['id', 'stage', 'probability', 'closedAt', 'lostReason', 'stageLog']) expect(DEAL_OVERRIDE_FIELDS.has(field)).toBe(false);
-    expect([...DEAL_OVERRIDE_FIELDS]).toEqual(['partnerId', 'repId', 'leadId', 'title', 'channel', 'amount', 'currency', 'createdAt', 'expectedCloseAt', 'updatedAt', 'deletedAt']);
+    for (const field of ['id', 'stage', 'probability', 'closedAt', 'lostReason', 'stageLog'])
+      expect(DEAL_OVERRIDE_FIELDS.has(field)).toBe(false);
+    expect([...DEAL_OVERRIDE_FIELDS]).toEqual([
+      'partnerId',
+      'repId',
+      'leadId',
+      'title',
+      'channel',
+      'amount',
+      'currency',
+      'createdAt',
+      'expectedCloseAt',
+      'updatedAt',
+      'deletedAt',
+    ]);
     expect(LEAD_OVERRIDE_FIELDS.has('id')).toBe(false);
   });
 
   it('S4: a stage field written as an override by a foreign writer is ignored', () => {
-    const read = deriveDeal(encodeStored(deal({ id: 'D1', stage: 'proposal' })), [['stage', 'won'], ['lostReason', 'price']]);
+    const read = deriveDeal(encodeStored(deal({ id: 'D1', stage: 'proposal' })), [
+      ['stage', 'won'],
+      ['lostReason', 'price'],
+    ]);
     expect(read).toMatchObject({ stage: 'proposal' });
     expect(read).not.toHaveProperty('lostReason');
   });
 
   it('S2: overrides apply over the base; null clears; what the reader gets is a copy', () => {
     const base = { ...lead({ id: 'L1', notes: 'n' }), extra: 1 };
-    const read = deriveLead(base, [['company', 'B Ltd'], ['notes', null]]);
+    const read = deriveLead(base, [
+      ['company', 'B Ltd'],
+      ['notes', null],
+    ]);
     expect(read).toEqual({ ...lead({ id: 'L1' }), company: 'B Ltd' });
     if (read) read.company = 'mutated';
     expect(base.company).toBe('Acme Pvt Ltd');
@@ -72,19 +96,34 @@ describe('S5: the stage log', () => {
       { stage: 'qualified', at: 1, by: 'B' },
       { stage: 'proposal', at: 1, by: 'a' },
     ] as const;
-    expect([...changes].sort(compareStageChanges).map((change) => change.by + change.at)).toEqual(['B1', 'a1', 'b1', 'a2']);
+    expect([...changes].sort(compareStageChanges).map((change) => change.by + change.at)).toEqual([
+      'B1',
+      'a1',
+      'b1',
+      'a2',
+    ]);
   });
 
   it('S5: the winning entry is the greatest (at, by) — the base counts at its last change', () => {
-    const base = encodeStored(deal({ id: 'D1', stage: 'qualified', stageLog: [{ stage: 'qualified', at: T0 + 5, by: 'm' }] }));
+    const base = encodeStored(
+      deal({ id: 'D1', stage: 'qualified', stageLog: [{ stage: 'qualified', at: T0 + 5, by: 'm' }] }),
+    );
     const entry = (stage: string, at: number, by: string) => encodeStored({ stage, at, by, probability: 1 });
     expect(deriveDeal(base, undefined, [entry('proposal', T0 + 5, 'a')])?.stage).toBe('qualified');
     expect(deriveDeal(base, undefined, [entry('proposal', T0 + 5, 'z')])?.stage).toBe('proposal');
-    expect(deriveDeal(base, undefined, [entry('proposal', T0 + 6, 'a'), entry('negotiation', T0 + 4, 'z')])?.stage).toBe('proposal');
+    expect(
+      deriveDeal(base, undefined, [entry('proposal', T0 + 6, 'a'), entry('negotiation', T0 + 4, 'z')])?.stage,
+    ).toBe('proposal');
   });
 
   it('S5: a log that does not end in the base stage is completed, after its last entry', () => {
-    const base = { stage: 'won', createdAt: T0, updatedAt: T0, closedAt: T0 + DAY_MS, stageLog: [{ stage: 'proposal', at: T0 + 2 * DAY_MS, by: 'x' }] };
+    const base = {
+      stage: 'won',
+      createdAt: T0,
+      updatedAt: T0,
+      closedAt: T0 + DAY_MS,
+      stageLog: [{ stage: 'proposal', at: T0 + 2 * DAY_MS, by: 'x' }],
+    };
     expect(baseStageLog(base, 'x')).toEqual([
       { stage: 'proposal', at: T0 + 2 * DAY_MS, by: 'x' },
       { stage: 'won', at: T0 + 2 * DAY_MS + 1, by: 'x' },
@@ -95,8 +134,12 @@ describe('S5: the stage log', () => {
 
 describe('S7: older shapes', () => {
   it('S7: a base without a log gets one entry: at closedAt when closed, else at createdAt, by the rep', () => {
-    expect(baseStageLog({ stage: 'lost', createdAt: T0, closedAt: T0 + DAY_MS, repId: 'r' }, 'r')).toEqual([{ stage: 'lost', at: T0 + DAY_MS, by: 'r' }]);
-    expect(baseStageLog({ stage: 'proposal', createdAt: T0, repId: 'r' }, 'r')).toEqual([{ stage: 'proposal', at: T0, by: 'r' }]);
+    expect(baseStageLog({ stage: 'lost', createdAt: T0, closedAt: T0 + DAY_MS, repId: 'r' }, 'r')).toEqual([
+      { stage: 'lost', at: T0 + DAY_MS, by: 'r' },
+    ]);
+    expect(baseStageLog({ stage: 'proposal', createdAt: T0, repId: 'r' }, 'r')).toEqual([
+      { stage: 'proposal', at: T0, by: 'r' },
+    ]);
   });
 
   it('S7: history entries recorded without their fields get the stage default and, when closed, closedAt = at', () => {
@@ -116,7 +159,13 @@ describe('S7: older shapes', () => {
 });
 
 describe('S13: the edit log', () => {
-  const entry = (field: string, base: EditEntry['base'], value: EditEntry['value'], at: number, by: string): EditEntry => ({ field, base, value, at, by });
+  const entry = (
+    field: string,
+    base: EditEntry['base'],
+    value: EditEntry['value'],
+    at: number,
+    by: string,
+  ): EditEntry => ({ field, base, value, at, by });
 
   it('S13: the losers are the other values set from the base of the value kept, that nobody set anything from later', () => {
     const entries = [
@@ -126,18 +175,31 @@ describe('S13: the edit log', () => {
       entry('amount', 300, 100, T0 + 4, 'p1-d'), // d saw 300 and set it back: 300 lost to no one
       entry('title', null, 'New', T0 + 1, 'p1-a'),
     ];
-    expect(concurrentLosers(entries, { amount: 200, title: 'New' })).toEqual([{ field: 'amount', value: 400, by: 'p1-c', at: T0 + 3 }]);
+    expect(concurrentLosers(entries, { amount: 200, title: 'New' })).toEqual([
+      { field: 'amount', value: 400, by: 'p1-c', at: T0 + 3 },
+    ]);
     // The kept value came from no entry (an import, an older version): nothing to say.
     expect(concurrentLosers(entries, { amount: 999, title: 'New' })).toEqual([]);
     // The same person setting one value on two devices: one line.
-    expect(concurrentLosers([entry('title', 'A', 'B', T0, 'p1-a'), entry('title', 'A', 'C', T0 + 1, 'p1-b'), entry('title', 'A', 'C', T0 + 2, 'p1-b')], { title: 'B' })).toEqual([
-      { field: 'title', value: 'C', by: 'p1-b', at: T0 + 1 },
-    ]);
+    expect(
+      concurrentLosers(
+        [
+          entry('title', 'A', 'B', T0, 'p1-a'),
+          entry('title', 'A', 'C', T0 + 1, 'p1-b'),
+          entry('title', 'A', 'C', T0 + 2, 'p1-b'),
+        ],
+        { title: 'B' },
+      ),
+    ).toEqual([{ field: 'title', value: 'C', by: 'p1-b', at: T0 + 1 }]);
   });
 
   it('S13: entries are read only in their shape, for logged fields', () => {
-    expect(readEditEntry(JSON.stringify(entry('amount', 1, 2, T0, 'p1-a')), 'deal')).toEqual(entry('amount', 1, 2, T0, 'p1-a'));
-    expect(readEditEntry(JSON.stringify({ field: 'company', at: T0, by: 'p1-a' }), 'lead')).toEqual(entry('company', null, null, T0, 'p1-a'));
+    expect(readEditEntry(JSON.stringify(entry('amount', 1, 2, T0, 'p1-a')), 'deal')).toEqual(
+      entry('amount', 1, 2, T0, 'p1-a'),
+    );
+    expect(readEditEntry(JSON.stringify({ field: 'company', at: T0, by: 'p1-a' }), 'lead')).toEqual(
+      entry('company', null, null, T0, 'p1-a'),
+    );
     for (const bad of [
       { ...entry('stage', 'won', 'lost', T0, 'p1-a') },
       { ...entry('updatedAt', 1, 2, T0, 'p1-a') },
@@ -151,8 +213,15 @@ describe('S13: the edit log', () => {
   });
 
   it('S13: trimming keeps the newest by (at, by, field) and drops what cannot be read, whatever the order given', () => {
-    const items = [5, 1, 4, 2, 3].map((n) => ({ key: `k${n}`, entry: entry('title', null, `T${n}`, T0 + n, 'p1-a') }));
-    expect(editsToTrim([...items, { key: 'junk', entry: undefined }], 3).sort()).toEqual(['junk', 'k1', 'k2']);
+    const items = [5, 1, 4, 2, 3].map((n) => ({
+      key: `k${n}`,
+      entry: entry('title', null, `T${n}`, T0 + n, 'p1-a'),
+    }));
+    expect(editsToTrim([...items, { key: 'junk', entry: undefined }], 3).sort()).toEqual([
+      'junk',
+      'k1',
+      'k2',
+    ]);
     expect(editsToTrim(items.slice(0, 2), 3)).toEqual([]);
   });
 });

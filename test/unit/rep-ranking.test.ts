@@ -3,7 +3,13 @@ import { rankReps } from '../../src/lib/app/rep-ranking';
 import type { Rep } from '../../src/lib/domain';
 import type { QualityScore } from '../../src/lib/kpi';
 
-const rep = (id: string, name: string, role: Rep['role'] = 'rep', partnerId = 'p1'): Rep => ({ id, partnerId, name, role, createdAt: 0 });
+const rep = (id: string, name: string, role: Rep['role'] = 'rep', partnerId = 'p1'): Rep => ({
+  id,
+  partnerId,
+  name,
+  role,
+  createdAt: 0,
+});
 const score = (id: string, value: number, won: number, lost: number): QualityScore => ({
   id,
   score: value,
@@ -14,10 +20,20 @@ const score = (id: string, value: number, won: number, lost: number): QualitySco
 });
 
 describe('rankReps (#13 item 14)', () => {
-  const reps = [rep('m', 'Meera', 'partner_manager'), rep('a', 'Arjun'), rep('b', 'Bina'), rep('c', 'Chetan'), rep('x', 'Xavier', 'rep', 'p2')];
+  const reps = [
+    rep('m', 'Meera', 'partner_manager'),
+    rep('a', 'Arjun'),
+    rep('b', 'Bina'),
+    rep('c', 'Chetan'),
+    rep('x', 'Xavier', 'rep', 'p2'),
+  ];
 
   it('ranks the reps who closed a deal, in the order of their scores, and not the manager', () => {
-    const ranking = rankReps([score('m', 90, 5, 0), score('b', 70, 3, 1), score('a', 40, 0, 2), score('c', 0, 0, 0)], reps, 'p1');
+    const ranking = rankReps(
+      [score('m', 90, 5, 0), score('b', 70, 3, 1), score('a', 40, 0, 2), score('c', 0, 0, 0)],
+      reps,
+      'p1',
+    );
     expect(ranking.ranked.map((entry) => [entry.name, entry.score])).toEqual([
       ['Bina', 70],
       ['Arjun', 40],

@@ -7,9 +7,28 @@ import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import type { Deal, Lead } from '../../src/lib/domain';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
-import { buildRollup, computeKpis, emptyRollup, mergeRollups, parsePeriod, toReport, type KpiQuery, type Rollup, type Scope } from '../../src/lib/kpi';
+import {
+  buildRollup,
+  computeKpis,
+  emptyRollup,
+  mergeRollups,
+  parsePeriod,
+  toReport,
+  type KpiQuery,
+  type Rollup,
+  type Scope,
+} from '../../src/lib/kpi';
 import { unpackRollup } from '../../src/lib/kpi/packed';
-import { createRecords, deleteRecord, openPartnerDoc, readDeal, recordProblems, updateDeal, updateLead, type PartnerDoc } from '../../src/lib/sync/partner-doc';
+import {
+  createRecords,
+  deleteRecord,
+  openPartnerDoc,
+  readDeal,
+  recordProblems,
+  updateDeal,
+  updateLead,
+  type PartnerDoc,
+} from '../../src/lib/sync/partner-doc';
 import { initProgram, openProgramDoc, readRollups, readTotals } from '../../src/lib/sync/program-doc';
 import { PartnerFold, foldPartner, writePartnerRollup } from '../../server/rollup/fold';
 import { referenceReport } from '../factories/reference-kpis';
@@ -22,9 +41,20 @@ const PERIODS = [
   { from: '2026-06-10', to: '2026-06-20', tz },
 ];
 
-function partnerDocOf(partnerId: string, leads: readonly Lead[] = demo.leads, deals: readonly Deal[] = demo.deals): PartnerDoc {
+function partnerDocOf(
+  partnerId: string,
+  leads: readonly Lead[] = demo.leads,
+  deals: readonly Deal[] = demo.deals,
+): PartnerDoc {
   const pd = openPartnerDoc();
-  createRecords(pd, { leads: leads.filter((lead) => lead.partnerId === partnerId), deals: deals.filter((deal) => deal.partnerId === partnerId) }, 'seed');
+  createRecords(
+    pd,
+    {
+      leads: leads.filter((lead) => lead.partnerId === partnerId),
+      deals: deals.filter((deal) => deal.partnerId === partnerId),
+    },
+    'seed',
+  );
   return pd;
 }
 
@@ -46,12 +76,22 @@ describe('foldPartner', () => {
     const fromRecords = buildRollup(tz, leads, deals);
     const rep = demo.reps.find((one) => one.partnerId === partner.id)!;
     for (const period of PERIODS) {
-      for (const scope of [{ kind: 'partner', id: partner.id } as const, { kind: 'rep', id: rep.id } as const]) {
+      for (const scope of [
+        { kind: 'partner', id: partner.id } as const,
+        { kind: 'rep', id: rep.id } as const,
+      ]) {
         for (const channel of [undefined, 'referral'] as const) {
           const figures = computeKpis(fromBuckets, query(period, scope, channel));
           expect(figures).toEqual(computeKpis(fromRecords, query(period, scope, channel)));
           // And the spec's naive reference, straight from the records, agrees with both.
-          expect(toReport(figures, period, demo.program.currency)).toEqual(referenceReport(leads, deals, { period, scope, currency: demo.program.currency, ...(channel ? { channel } : {}) }));
+          expect(toReport(figures, period, demo.program.currency)).toEqual(
+            referenceReport(leads, deals, {
+              period,
+              scope,
+              currency: demo.program.currency,
+              ...(channel ? { channel } : {}),
+            }),
+          );
         }
       }
     }
@@ -62,7 +102,9 @@ describe('foldPartner', () => {
     const partner = demo.partners[1]!;
     const pd = partnerDocOf(partner.id);
     const before = folded(pd.doc);
-    const won = demo.deals.find((deal) => deal.partnerId === partner.id && deal.stage === 'won' && deal.leadId !== undefined)!;
+    const won = demo.deals.find(
+      (deal) => deal.partnerId === partner.id && deal.stage === 'won' && deal.leadId !== undefined,
+    )!;
     const lead = demo.leads.find((one) => one.partnerId === partner.id)!;
     // A foreign writer's records that do not validate: a negative amount, a lead with no company.
     pd.doc.transact(() => {
@@ -72,16 +114,27 @@ describe('foldPartner', () => {
     expect(recordProblems(pd, 'deal', 'BAD-D1').length).toBeGreaterThan(0);
     expect(recordProblems(pd, 'lead', 'BAD-L1').length).toBeGreaterThan(0);
     const after = folded(pd.doc);
-    for (const period of PERIODS) expect(computeKpis(after, query(period, { kind: 'all' }))).toEqual(computeKpis(before, query(period, { kind: 'all' })));
+    for (const period of PERIODS)
+      expect(computeKpis(after, query(period, { kind: 'all' }))).toEqual(
+        computeKpis(before, query(period, { kind: 'all' })),
+      );
 
     // Quarantining a valid won deal takes it, and its lead's conversion, out of the figures.
     const deals = demo.deals.filter((deal) => deal.partnerId === partner.id);
-    const withoutWon = buildRollup(tz, demo.leads.filter((one) => one.partnerId === partner.id), deals.map((deal) => (deal.id === won.id ? { ...deal, deletedAt: 0 } : deal)));
+    const withoutWon = buildRollup(
+      tz,
+      demo.leads.filter((one) => one.partnerId === partner.id),
+      deals.map((deal) => (deal.id === won.id ? { ...deal, deletedAt: 0 } : deal)),
+    );
     pd.doc.transact(() => pd.maps.deal.set(`${won.id}/amount`, -1), 'foreign');
     expect(recordProblems(pd, 'deal', won.id).map((problem) => problem.field)).toContain('amount');
     const quarantined = folded(pd.doc);
-    expect(computeKpis(quarantined, query(PERIODS[0]!, { kind: 'all' }))).toEqual(computeKpis(withoutWon, query(PERIODS[0]!, { kind: 'all' })));
-    expect(computeKpis(quarantined, query(PERIODS[0]!, { kind: 'all' })).dealCount).toBe(computeKpis(before, query(PERIODS[0]!, { kind: 'all' })).dealCount - 1);
+    expect(computeKpis(quarantined, query(PERIODS[0]!, { kind: 'all' }))).toEqual(
+      computeKpis(withoutWon, query(PERIODS[0]!, { kind: 'all' })),
+    );
+    expect(computeKpis(quarantined, query(PERIODS[0]!, { kind: 'all' })).dealCount).toBe(
+      computeKpis(before, query(PERIODS[0]!, { kind: 'all' })).dealCount - 1,
+    );
   });
 
   it('is a pure function of the document: it writes nothing and gives the same buckets twice', () => {
@@ -101,7 +154,10 @@ describe('partners’ rollups add up to the program’s', () => {
     const merged = mergeRollups(...perPartner);
     const reversed = mergeRollups(emptyRollup(tz), ...[...perPartner].reverse());
     for (const period of PERIODS) {
-      for (const scope of [{ kind: 'all' } as const, { kind: 'partner', id: demo.partners[3]!.id } as const]) {
+      for (const scope of [
+        { kind: 'all' } as const,
+        { kind: 'partner', id: demo.partners[3]!.id } as const,
+      ]) {
         for (const channel of [undefined, 'paid'] as const) {
           const expected = computeKpis(whole, query(period, scope, channel));
           expect(computeKpis(merged, query(period, scope, channel))).toEqual(expected);
@@ -110,13 +166,19 @@ describe('partners’ rollups add up to the program’s', () => {
       }
     }
     // The program-wide figures need every partner: quality scores list them all.
-    expect(computeKpis(merged, query(PERIODS[0]!, { kind: 'all' })).qualityScores.map((score) => score.id).sort()).toEqual(demo.partners.map((partner) => partner.id).sort());
+    expect(
+      computeKpis(merged, query(PERIODS[0]!, { kind: 'all' }))
+        .qualityScores.map((score) => score.id)
+        .sort(),
+    ).toEqual(demo.partners.map((partner) => partner.id).sort());
   });
 
   it('through the program document: writePartnerRollup, readRollups (by month) and readTotals (by day)', () => {
     const programDoc = openProgramDoc();
     initProgram(programDoc, { program: demo.program, partners: demo.partners, reps: demo.reps, staff: [] });
-    demo.partners.forEach((partner, i) => writePartnerRollup(programDoc, partner.id, foldPartner(partnerDocOf(partner.id).doc, tz), demo.now - i));
+    demo.partners.forEach((partner, i) =>
+      writePartnerRollup(programDoc, partner.id, foldPartner(partnerDocOf(partner.id).doc, tz), demo.now - i),
+    );
     // The vendor's device: a replica of the program doc only.
     const vendor = new Y.Doc();
     Y.applyUpdate(vendor, Y.encodeStateAsUpdate(programDoc.doc));
@@ -130,9 +192,14 @@ describe('partners’ rollups add up to the program’s', () => {
     for (const period of PERIODS) {
       const expected = computeKpis(everything, query(period, { kind: 'all' }));
       // Partners by month: exact for whole months (the first two periods).
-      if (period.from.endsWith('-01') && period.to.endsWith('-01')) expect(computeKpis(merged, query(period, { kind: 'all' }))).toEqual(expected);
+      if (period.from.endsWith('-01') && period.to.endsWith('-01'))
+        expect(computeKpis(merged, query(period, { kind: 'all' }))).toEqual(expected);
       // The program's totals by day: exact for any period (without partners to rank).
-      const { qualityScores: _programScores, needsAttention: _programAttention, ...program } = computeKpis(totals.rollup, query(period, { kind: 'all' }));
+      const {
+        qualityScores: _programScores,
+        needsAttention: _programAttention,
+        ...program
+      } = computeKpis(totals.rollup, query(period, { kind: 'all' }));
       const { qualityScores: _scores, needsAttention: _attention, ...expectedProgram } = expected;
       expect(program).toEqual(expectedProgram);
     }
@@ -157,7 +224,9 @@ describe('PartnerFold', () => {
     const kept = unpackRollup(tz, fold.series());
     const fresh = folded(pd.doc);
     for (const period of PERIODS) {
-      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })));
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(
+        computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })),
+      );
     }
     fold.close();
   });
@@ -188,7 +257,9 @@ describe('PartnerFold', () => {
     const kept = unpackRollup(tz, fold.series());
     const fresh = folded(pd.doc);
     for (const period of PERIODS) {
-      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })));
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(
+        computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })),
+      );
     }
     fold.close();
   });
@@ -196,17 +267,29 @@ describe('PartnerFold', () => {
   it("R10: quarantines a record that names another partner, and folds the partner's own records all the same", () => {
     const [partner, competitor] = [demo.partners[0]!, demo.partners[1]!];
     const own = demo.deals.filter((deal) => deal.partnerId === partner.id);
-    const strays = demo.deals.filter((deal) => deal.partnerId === competitor.id && deal.stage === 'won').slice(0, 3);
+    const strays = demo.deals
+      .filter((deal) => deal.partnerId === competitor.id && deal.stage === 'won')
+      .slice(0, 3);
     expect(strays).toHaveLength(3);
     // A rep's phone wrote three of the competitor's deals into its own partner's room.
     const pd = openPartnerDoc();
-    createRecords(pd, { leads: demo.leads.filter((lead) => lead.partnerId === partner.id), deals: [...own, ...strays] }, 'seed');
+    createRecords(
+      pd,
+      { leads: demo.leads.filter((lead) => lead.partnerId === partner.id), deals: [...own, ...strays] },
+      'seed',
+    );
     const series = foldPartner(pd.doc, tz, partner.id);
     expect(new Set(series.map((one) => one.partnerId))).toEqual(new Set([partner.id]));
     const kept = unpackRollup(tz, series);
-    const fresh = buildRollup(tz, demo.leads.filter((lead) => lead.partnerId === partner.id), own);
+    const fresh = buildRollup(
+      tz,
+      demo.leads.filter((lead) => lead.partnerId === partner.id),
+      own,
+    );
     for (const period of PERIODS) {
-      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })));
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(
+        computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })),
+      );
     }
   });
 });

@@ -72,13 +72,18 @@ class Member implements RoomMember {
 
 const covers = (stateVector: Uint8Array, doc: Y.Doc) => {
   const acknowledged = Y.decodeStateVector(stateVector);
-  return [...Y.decodeStateVector(Y.encodeStateVector(doc))].every(([client, clock]) => (acknowledged.get(client) ?? 0) >= clock);
+  return [...Y.decodeStateVector(Y.encodeStateVector(doc))].every(
+    ([client, clock]) => (acknowledged.get(client) ?? 0) >= clock,
+  );
 };
 
 async function openRoom(storage: RoomStorage) {
   const failures: unknown[] = [];
   const stored: Uint8Array[] = [];
-  const room = new Room(NAME, storage, RULES, { stored: (_room, update) => stored.push(update), failed: (_room, error) => failures.push(error) });
+  const room = new Room(NAME, storage, RULES, {
+    stored: (_room, update) => stored.push(update),
+    failed: (_room, error) => failures.push(error),
+  });
   await room.loaded;
   const a = new Member();
   const b = new Member();
@@ -105,7 +110,13 @@ describe('a room of the sync server', () => {
     expect(stored).toEqual(updates);
     const fromStorage = new Y.Doc();
     Y.applyUpdate(fromStorage, Y.mergeUpdates((await storage.load(NAME.name)).updates));
-    expect(fromStorage.getMap('records').toJSON()).toEqual({ a1: 'a1', a2: 'a2', a3: 'a3', b1: 'b1', b2: 'b2' });
+    expect(fromStorage.getMap('records').toJSON()).toEqual({
+      a1: 'a1',
+      a2: 'a2',
+      a3: 'a3',
+      b1: 'b1',
+      b2: 'b2',
+    });
 
     expect(a.acks).toHaveLength(1);
     expect(b.acks).toHaveLength(1);
@@ -142,7 +153,10 @@ describe('a room of the sync server', () => {
     await room.settled();
     expect(failures).toEqual([storage.failWith]);
     expect([a.acks.length, b.sent.length]).toEqual([0, 0]);
-    expect(room.applyUpdate(a.edit('a2'), a)).toEqual({ ok: false, reason: expect.stringMatching(/cannot store/) });
+    expect(room.applyUpdate(a.edit('a2'), a)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/cannot store/),
+    });
     room.destroy();
   });
 

@@ -1,11 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { channelRoom, parseRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import {
+  channelRoom,
+  parseRoom,
+  partnerRoom,
+  programRoom,
+  rollupDaysRoom,
+  rollupsRoom,
+} from '../../src/lib/sync/rooms';
 
 const ID_64 = `a${'b'.repeat(63)}`;
 
 describe('parseRoom', () => {
   it('reads a program room', () => {
-    expect(parseRoom('program/prog-1')).toEqual({ kind: 'program', programId: 'prog-1', name: 'program/prog-1' });
+    expect(parseRoom('program/prog-1')).toEqual({
+      kind: 'program',
+      programId: 'prog-1',
+      name: 'program/prog-1',
+    });
   });
 
   it('reads a partner room', () => {
@@ -18,23 +29,51 @@ describe('parseRoom', () => {
   });
 
   it('reads the rooms only the server writes: a program’s rollups and a partner’s channel', () => {
-    expect(parseRoom('program/prog-1/rollups')).toEqual({ kind: 'rollups', programId: 'prog-1', name: 'program/prog-1/rollups' });
-    expect(parseRoom('program/prog-1/partner/p1/channel')).toEqual({ kind: 'channel', programId: 'prog-1', partnerId: 'p1', name: 'program/prog-1/partner/p1/channel' });
+    expect(parseRoom('program/prog-1/rollups')).toEqual({
+      kind: 'rollups',
+      programId: 'prog-1',
+      name: 'program/prog-1/rollups',
+    });
+    expect(parseRoom('program/prog-1/partner/p1/channel')).toEqual({
+      kind: 'channel',
+      programId: 'prog-1',
+      partnerId: 'p1',
+      name: 'program/prog-1/partner/p1/channel',
+    });
     expect(parseRoom(rollupsRoom('prog-1'))).toMatchObject({ kind: 'rollups' });
     expect(parseRoom(channelRoom('prog-1', 'p1'))).toMatchObject({ kind: 'channel', partnerId: 'p1' });
-    expect(parseRoom('program/prog-1/rollups/days')).toEqual({ kind: 'rollupDays', programId: 'prog-1', name: 'program/prog-1/rollups/days' });
+    expect(parseRoom('program/prog-1/rollups/days')).toEqual({
+      kind: 'rollupDays',
+      programId: 'prog-1',
+      name: 'program/prog-1/rollups/days',
+    });
     expect(parseRoom(rollupDaysRoom('prog-1'))).toMatchObject({ kind: 'rollupDays' });
-    for (const name of ['program/prog-1/rollups/x', 'program/prog-1/rollups/days/x', 'program/prog-1/days', 'program/prog-1/partner/p1/channel/x', 'program/prog-1/channel', 'program/prog-1/partner/p1/rollups']) expect(parseRoom(name)).toBeUndefined();
+    for (const name of [
+      'program/prog-1/rollups/x',
+      'program/prog-1/rollups/days/x',
+      'program/prog-1/days',
+      'program/prog-1/partner/p1/channel/x',
+      'program/prog-1/channel',
+      'program/prog-1/partner/p1/rollups',
+    ])
+      expect(parseRoom(name)).toBeUndefined();
   });
 
   it('accepts ids of 1 and of 64 characters', () => {
     expect(parseRoom('program/x')).toMatchObject({ programId: 'x' });
-    expect(parseRoom(`program/${ID_64}/partner/${ID_64}`)).toMatchObject({ programId: ID_64, partnerId: ID_64 });
+    expect(parseRoom(`program/${ID_64}/partner/${ID_64}`)).toMatchObject({
+      programId: ID_64,
+      partnerId: ID_64,
+    });
   });
 
   it('round-trips the names it builds', () => {
     expect(parseRoom(programRoom('prog-1'))).toMatchObject({ kind: 'program', programId: 'prog-1' });
-    expect(parseRoom(partnerRoom('prog-1', 'p1'))).toMatchObject({ kind: 'partner', programId: 'prog-1', partnerId: 'p1' });
+    expect(parseRoom(partnerRoom('prog-1', 'p1'))).toMatchObject({
+      kind: 'partner',
+      programId: 'prog-1',
+      partnerId: 'p1',
+    });
   });
 
   it.each([

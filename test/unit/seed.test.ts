@@ -5,9 +5,24 @@
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
-import { buildRollup, computeKpis, formatDay, localDayOf, mergeRollups, parsePeriod } from '../../src/lib/kpi';
+import {
+  buildRollup,
+  computeKpis,
+  formatDay,
+  localDayOf,
+  mergeRollups,
+  parsePeriod,
+} from '../../src/lib/kpi';
 import { openPartnerDoc, readAll } from '../../src/lib/sync/partner-doc';
-import { openProgramDoc, readPartners, readProgram, readReps, readRollups, readStaff, readTargets } from '../../src/lib/sync/program-doc';
+import {
+  openProgramDoc,
+  readPartners,
+  readProgram,
+  readReps,
+  readRollups,
+  readStaff,
+  readTargets,
+} from '../../src/lib/sync/program-doc';
 import { demoProgramDocs, seedIfEmpty } from '../../server/seed';
 import { DEMO_SEED, DEMO_TZ } from '../../src/lib/demo/demo-program';
 import { channelRoom, partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
@@ -17,7 +32,13 @@ const NOW = Date.UTC(2026, 10, 28, 9, 30);
 /** Smaller than the app's demo, so the test is quick; the records follow the same seed and rules. */
 const OPTIONS = { now: NOW, leadsPerRepMonth: 3 };
 const docs = demoProgramDocs(OPTIONS);
-const demo = generateDemoProgram({ seed: DEMO_SEED, stageLog: true, end: formatDay(localDayOf(DEMO_TZ)(NOW) + 1), now: NOW, leadsPerRepMonth: 3 });
+const demo = generateDemoProgram({
+  seed: DEMO_SEED,
+  stageLog: true,
+  end: formatDay(localDayOf(DEMO_TZ)(NOW) + 1),
+  now: NOW,
+  leadsPerRepMonth: 3,
+});
 
 function programDoc(update: Uint8Array = docs.programUpdate) {
   const doc = new Y.Doc();
@@ -35,7 +56,11 @@ describe('demoProgramDocs', () => {
     const pd = programDoc();
     expect(readProgram(pd)).toEqual(demo.program);
     expect(readPartners(pd)).toEqual([...demo.partners].sort((a, b) => a.id.localeCompare(b.id)));
-    expect(readReps(pd).map((rep) => rep.id).sort()).toEqual(demo.reps.map((rep) => rep.id).sort());
+    expect(
+      readReps(pd)
+        .map((rep) => rep.id)
+        .sort(),
+    ).toEqual(demo.reps.map((rep) => rep.id).sort());
     expect(readStaff(pd)).toEqual([
       { id: 'v-anita', name: 'Anita Rao', role: 'vendor_manager' },
       { id: 'v-rahul', name: 'Rahul Mehta', role: 'vendor_manager' },
@@ -57,7 +82,14 @@ describe('demoProgramDocs', () => {
     expect(docs.users).toHaveLength(2 + demo.reps.length);
     const rep = demo.reps[0]!;
     const partner = demo.partners.find((one) => one.id === rep.partnerId)!;
-    expect(docs.users).toContainEqual({ userId: rep.id, name: rep.name, role: rep.role, programId: 'demo', partnerId: partner.id, partnerName: partner.name });
+    expect(docs.users).toContainEqual({
+      userId: rep.id,
+      name: rep.name,
+      role: rep.role,
+      programId: 'demo',
+      partnerId: partner.id,
+      partnerName: partner.name,
+    });
     expect(docs.users.every((user) => user.programId === 'demo')).toBe(true);
   });
 
@@ -69,7 +101,12 @@ describe('demoProgramDocs', () => {
       const { leads, deals } = readAll(openPartnerDoc(doc));
       const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
       expect(leads.sort(byId)).toEqual(demo.leads.filter((lead) => lead.partnerId === partnerId).sort(byId));
-      expect(deals.map((deal) => deal.id).sort()).toEqual(demo.deals.filter((deal) => deal.partnerId === partnerId).map((deal) => deal.id).sort());
+      expect(deals.map((deal) => deal.id).sort()).toEqual(
+        demo.deals
+          .filter((deal) => deal.partnerId === partnerId)
+          .map((deal) => deal.id)
+          .sort(),
+      );
       expect(deals.find((deal) => deal.stage === 'won')?.stageLog?.length).toBeGreaterThan(1);
     }
   });
@@ -83,7 +120,9 @@ describe('demoProgramDocs', () => {
     if (!parsed.ok) throw new Error('bad period');
     const merged = mergeRollups(...[...rollups.values()].map((entry) => entry.rollup));
     const query = { range: parsed.range, scope: { kind: 'all' } as const };
-    expect(computeKpis(merged, query)).toEqual(computeKpis(buildRollup(demo.program.timeZone, demo.leads, demo.deals), query));
+    expect(computeKpis(merged, query)).toEqual(
+      computeKpis(buildRollup(demo.program.timeZone, demo.leads, demo.deals), query),
+    );
   });
 });
 
@@ -94,7 +133,16 @@ describe('the partners’ channels (sync SPEC P7)', () => {
       const channel = programDoc(update);
       expect(readProgram(channel)).toEqual(demo.program);
       expect(readPartners(channel).map((partner) => partner.id)).toEqual([partnerId]);
-      expect(readReps(channel).map((rep) => rep.id).sort()).toEqual(demo.reps.filter((rep) => rep.partnerId === partnerId).map((rep) => rep.id).sort());
+      expect(
+        readReps(channel)
+          .map((rep) => rep.id)
+          .sort(),
+      ).toEqual(
+        demo.reps
+          .filter((rep) => rep.partnerId === partnerId)
+          .map((rep) => rep.id)
+          .sort(),
+      );
       expect(readStaff(channel)).toEqual([]);
       expect(readTargets(channel).every((target) => target.partnerId === partnerId)).toBe(true);
       expect(readRollups(channel).size).toBe(0);
@@ -114,13 +162,23 @@ describe('seedIfEmpty', () => {
     expect(users).toEqual(docs.users);
     const rooms = await storage.rooms();
     expect(rooms.sort()).toEqual(
-      [programRoom('demo'), rollupsRoom('demo'), rollupDaysRoom('demo'), ...demo.partners.flatMap((partner) => [partnerRoom('demo', partner.id), channelRoom('demo', partner.id)])].sort(),
+      [
+        programRoom('demo'),
+        rollupsRoom('demo'),
+        rollupDaysRoom('demo'),
+        ...demo.partners.flatMap((partner) => [
+          partnerRoom('demo', partner.id),
+          channelRoom('demo', partner.id),
+        ]),
+      ].sort(),
     );
     const stored = await storage.load(programRoom('demo'));
     expect(stored.updates).toHaveLength(1);
     expect(readPartners(programDoc(stored.updates[0]!))).toHaveLength(demo.partners.length);
     // The seeded program document holds every partner's rollup: nothing is left to fold on start.
-    expect((await storage.unfolded()).filter((room) => room.includes('/partner/') && !room.endsWith('/channel'))).toEqual([]);
+    expect(
+      (await storage.unfolded()).filter((room) => room.includes('/partner/') && !room.endsWith('/channel')),
+    ).toEqual([]);
     const bytes = await storage.bytesStored();
 
     expect(await seedIfEmpty(storage, OPTIONS)).toBeUndefined();

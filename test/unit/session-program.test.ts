@@ -20,7 +20,13 @@ import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;
-const program = { id: 'demo', name: 'Acme Cloud Partner Program', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program = {
+  id: 'demo',
+  name: 'Acme Cloud Partner Program',
+  currency: 'INR',
+  timeZone: 'Asia/Kolkata',
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 /** What the sign-in gives before the program document is synced: the partner's id as its name. */
 const signInDirectory: Directory = {
   program: { ...program, name: 'demo' },
@@ -52,7 +58,11 @@ function channelServer(options: { timeZone?: string } = {}): FakeSyncServer {
 
 function signIn(role: Role = 'rep', partnerId = 'p1'): SignInRecord {
   const sub = role === 'vendor_manager' ? 'v-anita' : 'r1';
-  const jwt = new UnsecuredJWT({ programId: 'demo', role, ...(role === 'vendor_manager' ? {} : { partnerId }) })
+  const jwt = new UnsecuredJWT({
+    programId: 'demo',
+    role,
+    ...(role === 'vendor_manager' ? {} : { partnerId }),
+  })
     .setSubject(sub)
     .setExpirationTime(Math.floor((NOW + HOUR) / 1000))
     .encode();
@@ -65,9 +75,12 @@ function newSession(net: FakeNetwork, db?: PartnerKpiDb): Session {
   return sessions.session({ WebSocket: net.WebSocket, now: () => NOW, ...(db ? { db } : {}) });
 }
 
-const programSockets = (net: FakeNetwork): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo'));
-const channelSockets = (net: FakeNetwork): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo/partner/p1/channel'));
-const partnerSockets = (net: FakeNetwork, partnerId: string): FakeSocket[] => net.sockets.filter((socket) => socket.url.endsWith(`/partner/${partnerId}`));
+const programSockets = (net: FakeNetwork): FakeSocket[] =>
+  net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo'));
+const channelSockets = (net: FakeNetwork): FakeSocket[] =>
+  net.sockets.filter((socket) => socket.url.endsWith('/sync/program/demo/partner/p1/channel'));
+const partnerSockets = (net: FakeNetwork, partnerId: string): FakeSocket[] =>
+  net.sockets.filter((socket) => socket.url.endsWith(`/partner/${partnerId}`));
 
 describe('the program-level document on the device', () => {
   it('is the partner’s channel for a rep, read-only, and its directory replaces the sign-in’s once synced', async () => {
@@ -154,7 +167,10 @@ describe('targets', () => {
     expect(session.personName).toBe('Anita Rao');
 
     const written = await session.setTarget('p2', '2026-Q4', { revenue: 25_00_000_00, deals: 12 });
-    expect(written).toMatchObject({ ok: true, value: { partnerId: 'p2', quarter: '2026-Q4', setAt: NOW, setBy: 'v-anita' } });
+    expect(written).toMatchObject({
+      ok: true,
+      value: { partnerId: 'p2', quarter: '2026-Q4', setAt: NOW, setBy: 'v-anita' },
+    });
     expect(session.targets.map((target) => [target.partnerId, target.deals])).toEqual([['p2', 12]]);
     expect(session.pendingChanges).toBe(1);
     server.serve(programSockets(net)[0]!);

@@ -19,18 +19,35 @@ import { sessionsForTests } from '../factories/sessions';
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;
 const directory: Directory = {
-  program: { id: 'demo', name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } },
+  program: {
+    id: 'demo',
+    name: 'Demo',
+    currency: 'INR',
+    timeZone: 'Asia/Kolkata',
+    stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+  },
   partners: [{ id: 'p1', programId: 'demo', name: 'Sunrise', createdAt: 0 }],
   reps: [{ id: 'r1', partnerId: 'p1', name: 'Asha Rao', role: 'rep', createdAt: 0 }],
 };
 
 function token(claims: { sub: string; role: Role; partnerId?: string; exp: number }): string {
   const { sub, exp, ...rest } = claims;
-  return new UnsecuredJWT({ programId: 'demo', ...rest }).setSubject(sub).setExpirationTime(Math.floor(exp / 1000)).encode();
+  return new UnsecuredJWT({ programId: 'demo', ...rest })
+    .setSubject(sub)
+    .setExpirationTime(Math.floor(exp / 1000))
+    .encode();
 }
 
-function signIn(claims: { sub?: string; role?: Role; partnerId?: string; exp?: number } = {}, partnerId = 'p1'): SignInRecord {
-  const jwt = token({ sub: claims.sub ?? 'r1', role: claims.role ?? 'rep', exp: claims.exp ?? NOW + HOUR, ...(claims.role === 'vendor_manager' ? {} : { partnerId: claims.partnerId ?? 'p1' }) });
+function signIn(
+  claims: { sub?: string; role?: Role; partnerId?: string; exp?: number } = {},
+  partnerId = 'p1',
+): SignInRecord {
+  const jwt = token({
+    sub: claims.sub ?? 'r1',
+    role: claims.role ?? 'rep',
+    exp: claims.exp ?? NOW + HOUR,
+    ...(claims.role === 'vendor_manager' ? {} : { partnerId: claims.partnerId ?? 'p1' }),
+  });
   return { token: jwt, claims: claimsOf(jwt)!, partnerId };
 }
 
@@ -45,10 +62,20 @@ describe('signing in', () => {
     const jwt = token({ sub: 'r1', role: 'partner_manager', partnerId: 'p1', exp: NOW + HOUR });
     expect(tokenFromFragment(`#token=${jwt}`)).toBe(jwt);
     expect(tokenFromFragment('')).toBeUndefined();
-    expect(claimsOf(jwt)).toEqual({ userId: 'r1', role: 'partner_manager', programId: 'demo', partnerId: 'p1', expiresAt: Math.floor((NOW + HOUR) / 1000) * 1000 });
+    expect(claimsOf(jwt)).toEqual({
+      userId: 'r1',
+      role: 'partner_manager',
+      programId: 'demo',
+      partnerId: 'p1',
+      expiresAt: Math.floor((NOW + HOUR) / 1000) * 1000,
+    });
     expect(claimsOf('not a token')).toBeUndefined();
     // A rep's token without a partner is not one of ours.
-    expect(claimsOf(new UnsecuredJWT({ role: 'rep', programId: 'demo' }).setSubject('r1').setExpirationTime(NOW).encode())).toBeUndefined();
+    expect(
+      claimsOf(
+        new UnsecuredJWT({ role: 'rep', programId: 'demo' }).setSubject('r1').setExpirationTime(NOW).encode(),
+      ),
+    ).toBeUndefined();
   });
 
   it('takes who the person is from the token and connects the partner document to its room, offering the token', async () => {
@@ -80,7 +107,12 @@ describe('remote changes', () => {
     server.handshake(net.last);
     const versionBefore = session.version;
 
-    server.change(net.last, (doc) => createLead(openPartnerDoc(doc), lead({ id: 'L-remote', partnerId: 'p1', repId: 'r2', company: 'Ganga Textiles' })));
+    server.change(net.last, (doc) =>
+      createLead(
+        openPartnerDoc(doc),
+        lead({ id: 'L-remote', partnerId: 'p1', repId: 'r2', company: 'Ganga Textiles' }),
+      ),
+    );
     await session.store!.settled();
 
     expect(session.leads.map((row) => row.company)).toEqual(['Ganga Textiles']);

@@ -21,13 +21,22 @@ import { fakeLocks } from '../factories/fake-locks';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const directory: Directory = {
-  program: { id: 'demo', name: 'Demo', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } },
+  program: {
+    id: 'demo',
+    name: 'Demo',
+    currency: 'INR',
+    timeZone: 'Asia/Kolkata',
+    stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+  },
   partners: [{ id: 'p1', programId: 'demo', name: 'Sunrise', createdAt: 0 }],
   reps: [{ id: 'r1', partnerId: 'p1', name: 'Asha Rao', role: 'rep', createdAt: 0 }],
 };
 
 function signIn(): SignInRecord {
-  const jwt = new UnsecuredJWT({ programId: 'demo', role: 'rep', partnerId: 'p1' }).setSubject('r1').setExpirationTime(Math.floor((NOW + 3_600_000) / 1000)).encode();
+  const jwt = new UnsecuredJWT({ programId: 'demo', role: 'rep', partnerId: 'p1' })
+    .setSubject('r1')
+    .setExpirationTime(Math.floor((NOW + 3_600_000) / 1000))
+    .encode();
   return { token: jwt, claims: claimsOf(jwt)!, partnerId: 'p1' };
 }
 
@@ -42,7 +51,13 @@ async function twoTabs(locks?: Locks): Promise<{ a: Session; b: Session; db: Par
   const net = new FakeNetwork();
   const tab = () => {
     const db = new PartnerKpiDb(name);
-    const session = new Session({ db, now: () => NOW, syncUrl: 'ws://partner-kpi.test/sync', WebSocket: net.WebSocket, locks });
+    const session = new Session({
+      db,
+      now: () => NOW,
+      syncUrl: 'ws://partner-kpi.test/sync',
+      WebSocket: net.WebSocket,
+      locks,
+    });
     session.setOnline(false);
     cleanups.push(async () => {
       await session.close();
@@ -69,7 +84,10 @@ describe('T1, T2 — a save in one tab shows in the other at once, stored once',
   it('offline: the lead saved in tab A is listed in tab B, B’s edit of it in A, and the log holds each change once', async () => {
     const { a, b, db } = await twoTabs();
     const rowsBefore = await db.updates.count();
-    expect((await a.store!.createLead(lead({ id: 'L1', partnerId: 'p1', repId: 'r1', company: 'Ganga Looms' }))).ok).toBe(true);
+    expect(
+      (await a.store!.createLead(lead({ id: 'L1', partnerId: 'p1', repId: 'r1', company: 'Ganga Looms' })))
+        .ok,
+    ).toBe(true);
     await vi.waitFor(() => expect(ids(b)).toEqual(['L1']));
     expect(b.rollup?.series.size).toBe(a.rollup?.series.size);
 

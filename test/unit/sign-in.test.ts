@@ -11,7 +11,10 @@ const answering = (status: number, body: unknown, seen: { url?: string; init?: R
 describe('fetchVendorPartners', () => {
   it('asks the server with the token and keeps each partner’s id and name only', async () => {
     const seen: { url?: string; init?: RequestInit } = {};
-    const partners = await fetchVendorPartners(answering(200, { partners: [{ id: 'p1', name: 'Sunrise', extra: 1 }, { id: 2 }, null] }, seen), 'tok');
+    const partners = await fetchVendorPartners(
+      answering(200, { partners: [{ id: 'p1', name: 'Sunrise', extra: 1 }, { id: 2 }, null] }, seen),
+      'tok',
+    );
     expect(partners).toEqual([{ id: 'p1', name: 'Sunrise' }]);
     expect(seen.url).toBe('/api/partners');
     expect(new Headers(seen.init?.headers).get('Authorization')).toBe('Bearer tok');
@@ -20,6 +23,8 @@ describe('fetchVendorPartners', () => {
   it('gives undefined when the server refuses, answers nonsense or cannot be reached', async () => {
     expect(await fetchVendorPartners(answering(403, { error: 'no' }), 'tok')).toBeUndefined();
     expect(await fetchVendorPartners(answering(200, { partners: 'all' }), 'tok')).toBeUndefined();
-    expect(await fetchVendorPartners((async () => Promise.reject(new TypeError('offline'))) as Fetch, 'tok')).toBeUndefined();
+    expect(
+      await fetchVendorPartners((async () => Promise.reject(new TypeError('offline'))) as Fetch, 'tok'),
+    ).toBeUndefined();
   });
 });

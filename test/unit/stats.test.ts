@@ -46,7 +46,9 @@ describe('wilsonLowerBound (z = 1.96)', () => {
   it('lies in [0, p] and equals the spec formula', () => {
     fc.assert(
       fc.property(
-        fc.integer({ min: 1, max: 10_000 }).chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n))),
+        fc
+          .integer({ min: 1, max: 10_000 })
+          .chain((n) => fc.tuple(fc.integer({ min: 0, max: n }), fc.constant(n))),
         ([w, n]) => {
           const low = wilsonLowerBound(w, n);
           expect(low).toBeGreaterThanOrEqual(0);

@@ -114,7 +114,9 @@ describe('T3 — one count of unsent changes', () => {
     await vi.waitFor(() => expect(unsent(a)).toBe(0));
     a.ledger.remember({ stateVector: new Map(), syncedAt: undefined });
     // A itself took the older state (the last acknowledgement wins, C2); B keeps the server's larger one.
-    await vi.waitFor(() => expect(b.ledger.serverState()?.stateVector.get(a.doc.clientID)).toBeGreaterThan(0));
+    await vi.waitFor(() =>
+      expect(b.ledger.serverState()?.stateVector.get(a.doc.clientID)).toBeGreaterThan(0),
+    );
     expect(unsent(b)).toBe(0);
   });
 });
@@ -133,7 +135,9 @@ describe('T4 — a tab that opens catches up', () => {
     await vi.waitFor(() => expect(companyIn(a, 'L-journal')).toBe('Narmada Mills'));
     // A's change is unsent, and B counts it too (the journal's marks are the replaying store's, C3).
     expect(unsent(b)).toBe(1);
-    expect(Y.decodeStateVector(Y.encodeStateVector(a.doc))).toEqual(Y.decodeStateVector(Y.encodeStateVector(b.doc)));
+    expect(Y.decodeStateVector(Y.encodeStateVector(a.doc))).toEqual(
+      Y.decodeStateVector(Y.encodeStateVector(b.doc)),
+    );
   });
 });
 
@@ -157,8 +161,20 @@ describe('T5 — one channel per database, person and room', () => {
     intruder.postMessage('hello');
     intruder.postMessage({ v: 2, type: 'update', from: 'x', update: new Uint8Array([1]) });
     intruder.postMessage({ v: 1, type: 'update', from: 'x', update: 'not bytes', localChanges: [] });
-    intruder.postMessage({ v: 1, type: 'update', from: 'x', update: new Uint8Array([255, 255, 255]), localChanges: [] });
-    intruder.postMessage({ v: 1, type: 'update', from: 'x', update: new Uint8Array([0, 0]), localChanges: [{ client: 'x', clock: 1 }] });
+    intruder.postMessage({
+      v: 1,
+      type: 'update',
+      from: 'x',
+      update: new Uint8Array([255, 255, 255]),
+      localChanges: [],
+    });
+    intruder.postMessage({
+      v: 1,
+      type: 'update',
+      from: 'x',
+      update: new Uint8Array([0, 0]),
+      localChanges: [{ client: 'x', clock: 1 }],
+    });
     const b = openTab(name);
     intruder.close();
     createLead(openPartnerDoc(b.doc), lead({ id: 'L1' }));

@@ -42,7 +42,9 @@ describe('loadTokenSecret', () => {
     const existing = 'an-existing-secret-of-more-than-32-chars';
     writeFileSync(join(dir, 'token-secret'), `${existing}\n`, { mode: 0o600 });
     expect(text(loadTokenSecret({ tokenSecret: undefined, dataDir: dir }))).toBe(existing);
-    expect(loadTokenSecret({ tokenSecret: existing, dataDir: join(dir, 'elsewhere') })).toEqual(loadTokenSecret({ tokenSecret: undefined, dataDir: dir }));
+    expect(loadTokenSecret({ tokenSecret: existing, dataDir: join(dir, 'elsewhere') })).toEqual(
+      loadTokenSecret({ tokenSecret: undefined, dataDir: dir }),
+    );
   });
 
   it('uses TOKEN_SECRET when set, and then neither reads nor writes the file', () => {
@@ -55,13 +57,17 @@ describe('loadTokenSecret', () => {
   });
 
   it('refuses a TOKEN_SECRET under 32 characters, naming it', () => {
-    expect(() => loadTokenSecret({ tokenSecret: 'x'.repeat(31), dataDir: dir })).toThrow(/TOKEN_SECRET is too short: it must be at least 32 characters/);
+    expect(() => loadTokenSecret({ tokenSecret: 'x'.repeat(31), dataDir: dir })).toThrow(
+      /TOKEN_SECRET is too short: it must be at least 32 characters/,
+    );
     expect(readdirSync(dir)).toEqual([]);
   });
 
   it('refuses a damaged secret file instead of silently replacing it', () => {
     writeFileSync(join(dir, 'token-secret'), 'short\n');
-    expect(() => loadTokenSecret({ tokenSecret: undefined, dataDir: dir })).toThrow(/token-secret is damaged/);
+    expect(() => loadTokenSecret({ tokenSecret: undefined, dataDir: dir })).toThrow(
+      /token-secret is damaged/,
+    );
     expect(readFileSync(join(dir, 'token-secret'), 'utf8')).toBe('short\n');
   });
 });

@@ -21,7 +21,23 @@ const POISON_MESSAGE = Uint8Array.from(Buffer.from('00021001019221002101046d6574
 const POISON = POISON_MESSAGE.subarray(3);
 
 /** One struct of client `client` at `clock`: an item in root map `root` under key `key` with content ref `ref` and `content` bytes. */
-function itemUpdate({ client = 4242, clock = 0, root = 'meta', key = 'k', ref, content, ds = [] }: { client?: number; clock?: number; root?: string; key?: string; ref: number; content: (encoder: encoding.Encoder) => void; ds?: [number, number, number][] }): Uint8Array {
+function itemUpdate({
+  client = 4242,
+  clock = 0,
+  root = 'meta',
+  key = 'k',
+  ref,
+  content,
+  ds = [],
+}: {
+  client?: number;
+  clock?: number;
+  root?: string;
+  key?: string;
+  ref: number;
+  content: (encoder: encoding.Encoder) => void;
+  ds?: [number, number, number][];
+}): Uint8Array {
   const encoder = encoding.createEncoder();
   encoding.writeVarUint(encoder, 1);
   encoding.writeVarUint(encoder, 1);
@@ -85,7 +101,10 @@ const anyContent = (value: string) => (encoder: encoding.Encoder) => {
 /** Messages that must never reach a room's document, with what each is. */
 const CORPUS: [string, Uint8Array][] = [
   ['the attack\'s 19-byte message: content "deleted, length 0"', POISON],
-  ['content "deleted" of length 2^55', itemUpdate({ ref: 1, content: (e) => encoding.writeVarUint(e, 2 ** 55) })],
+  [
+    'content "deleted" of length 2^55',
+    itemUpdate({ ref: 1, content: (e) => encoding.writeVarUint(e, 2 ** 55) }),
+  ],
   ['an empty string (length 0)', itemUpdate({ ref: 4, content: (e) => encoding.writeVarString(e, '') })],
   ['a list of no values (length 0)', itemUpdate({ ref: 8, content: (e) => encoding.writeVarUint(e, 0) })],
   ['a GC struct of length 2^53', gcUpdate(4242, 0, 2 ** 53)],
@@ -95,9 +114,21 @@ const CORPUS: [string, Uint8Array][] = [
   ['a deletion of length 0', deleteOnly([[4242, 0, 0]])],
   ['a deletion of length 2^53', deleteOnly([[4242, 0, 2 ** 53]])],
   ['a deletion of clocks nobody has written yet', deleteOnly([[7, 0, 5]])],
-  ['a write into a root the layout does not have', itemUpdate({ root: 'rollups', ref: 8, content: anyContent('forged') })],
+  [
+    'a write into a root the layout does not have',
+    itemUpdate({ root: 'rollups', ref: 8, content: anyContent('forged') }),
+  ],
   ['an item at a root that is not a map entry (a list item)', listItemAtRoot('deals')],
-  ['a sub-document', itemUpdate({ ref: 9, content: (e) => { encoding.writeVarString(e, 'guid'); encoding.writeAny(e, {}); } })],
+  [
+    'a sub-document',
+    itemUpdate({
+      ref: 9,
+      content: (e) => {
+        encoding.writeVarString(e, 'guid');
+        encoding.writeAny(e, {});
+      },
+    }),
+  ],
   ['bytes that are no update', Uint8Array.from([0xff, 0xff, 0xff, 0xff, 0x0f])],
   ['a truncated update', POISON.subarray(0, 9)],
 ];
@@ -169,29 +200,33 @@ describe('R3 — checkUpdate bounds every update first', () => {
 });
 
 describe('R4, R5 — a room given poisoning updates', () => {
-  it.each(CORPUS)('refuses %s, stores and tells nothing, and goes on storing and relaying honest edits', async (_what, poison) => {
-    const storage = createMemoryStorage();
-    const room = new Room(NAME, storage, RULES);
-    await room.loaded;
-    const [attacker, honest, other] = [new Member(), new Member(), new Member()];
-    for (const member of [attacker, honest, other]) room.join(member);
-    const device = new Y.Doc();
-    expect(room.applyUpdate(honestEdit(device, 'D1'), honest).ok).toBe(true);
-    await room.whenStored();
+  it.each(CORPUS)(
+    'refuses %s, stores and tells nothing, and goes on storing and relaying honest edits',
+    async (_what, poison) => {
+      const storage = createMemoryStorage();
+      const room = new Room(NAME, storage, RULES);
+      await room.loaded;
+      const [attacker, honest, other] = [new Member(), new Member(), new Member()];
+      for (const member of [attacker, honest, other]) room.join(member);
+      const device = new Y.Doc();
+      expect(room.applyUpdate(honestEdit(device, 'D1'), honest).ok).toBe(true);
+      await room.whenStored();
 
-    expect(room.applyUpdate(poison, attacker).ok).toBe(false);
-    for (let i = 2; i <= 20; i++) expect(room.applyUpdate(honestEdit(device, `D${i}`), honest).ok).toBe(true);
-    await room.whenStored();
+      expect(room.applyUpdate(poison, attacker).ok).toBe(false);
+      for (let i = 2; i <= 20; i++)
+        expect(room.applyUpdate(honestEdit(device, `D${i}`), honest).ok).toBe(true);
+      await room.whenStored();
 
-    expect(await storedDeals(storage)).toHaveLength(20);
-    expect(attacker.acks).toEqual([]);
-    expect(honest.acks.length).toBeGreaterThan(0);
-    const relayed = new Y.Doc();
-    for (const message of other.sent) Y.applyUpdate(relayed, updateOf(message));
-    expect(relayed.getMap('deals').size).toBe(20);
-    expect(room.isBroken).toBe(false);
-    room.destroy();
-  });
+      expect(await storedDeals(storage)).toHaveLength(20);
+      expect(attacker.acks).toEqual([]);
+      expect(honest.acks.length).toBeGreaterThan(0);
+      const relayed = new Y.Doc();
+      for (const message of other.sent) Y.applyUpdate(relayed, updateOf(message));
+      expect(relayed.getMap('deals').size).toBe(20);
+      expect(room.isBroken).toBe(false);
+      room.destroy();
+    },
+  );
 
   it('refuses an overwrite that lands outside the layout through its origin, whatever its parent says', async () => {
     // A room holding what an older server wrote there (rollups), which its clients may not write.
@@ -208,7 +243,10 @@ describe('R4, R5 — a room given poisoning updates', () => {
     // Overwriting a key: the item names its predecessor as origin and leaves its parent out.
     attacker.getMap('rollups').set('p1', 'forged');
     expect(checkUpdate(room.doc, forged!, RULES).ok).toBe(true);
-    expect(room.applyUpdate(forged!, new Member())).toEqual({ ok: false, reason: expect.stringMatching(/changed rollups/) });
+    expect(room.applyUpdate(forged!, new Member())).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/changed rollups/),
+    });
     expect(room.doc.getMap('rollups').get('p1')).toBe('from the server');
     const member = new Member();
     expect(room.applyUpdate(honestEdit(new Y.Doc(), 'D1'), member).ok).toBe(true);
@@ -247,7 +285,10 @@ describe('R4, R5 — a room given poisoning updates', () => {
       throw new Error('listener failed');
     });
     const device = new Y.Doc();
-    expect(room.applyUpdate(honestEdit(device, 'D1'), member)).toEqual({ ok: false, reason: expect.stringMatching(/failed to apply/) });
+    expect(room.applyUpdate(honestEdit(device, 'D1'), member)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/failed to apply/),
+    });
     expect(broken).toHaveLength(1);
     expect(room.applyUpdate(honestEdit(device, 'D2'), member).ok).toBe(false);
     expect(member.acks).toEqual([]);
@@ -272,32 +313,38 @@ describe('R8 — proveSnapshot', () => {
     expect(proveSnapshot([honestEdit(device, 'D1'), POISON])).toMatch(/does not load|cannot be merged/);
   });
 
-  it('replaces a long log by a proven snapshot, and keeps a log whose snapshot fails its proof', { timeout: 30_000 }, async () => {
-    for (const poisoned of [false, true]) {
-      const inner = createMemoryStorage();
-      let loads = 0;
-      // The second load is the compaction's: a poisoned row there stands for a log that does not load.
-      const storage = {
-        ...inner,
-        async load(room: string) {
-          const stored = await inner.load(room);
-          return ++loads > 1 && poisoned ? { ...stored, updates: [...stored.updates, POISON] } : stored;
-        },
-      };
-      const compactions: (string | undefined)[] = [];
-      const room = new Room(NAME, storage, RULES, { compacted: (_room, problem) => compactions.push(problem) });
-      await room.loaded;
-      const member = new Member();
-      room.join(member);
-      const device = new Y.Doc();
-      // One turn's worth past COMPACT_AT_MOST_AFTER: compacted at once, without waiting for quiet.
-      for (let i = 0; i < COMPACT_AT_MOST_AFTER; i++) room.applyUpdate(honestEdit(device, `D${i}`), member);
-      await room.whenStored();
-      expect(compactions).toHaveLength(1);
-      expect((await inner.load(NAME.name)).updates).toHaveLength(poisoned ? COMPACT_AT_MOST_AFTER : 1);
-      if (poisoned) expect(compactions[0]).toMatch(/does not load|cannot be merged/);
-      else expect(compactions[0]).toBeUndefined();
-      room.destroy();
-    }
-  });
+  it(
+    'replaces a long log by a proven snapshot, and keeps a log whose snapshot fails its proof',
+    { timeout: 30_000 },
+    async () => {
+      for (const poisoned of [false, true]) {
+        const inner = createMemoryStorage();
+        let loads = 0;
+        // The second load is the compaction's: a poisoned row there stands for a log that does not load.
+        const storage = {
+          ...inner,
+          async load(room: string) {
+            const stored = await inner.load(room);
+            return ++loads > 1 && poisoned ? { ...stored, updates: [...stored.updates, POISON] } : stored;
+          },
+        };
+        const compactions: (string | undefined)[] = [];
+        const room = new Room(NAME, storage, RULES, {
+          compacted: (_room, problem) => compactions.push(problem),
+        });
+        await room.loaded;
+        const member = new Member();
+        room.join(member);
+        const device = new Y.Doc();
+        // One turn's worth past COMPACT_AT_MOST_AFTER: compacted at once, without waiting for quiet.
+        for (let i = 0; i < COMPACT_AT_MOST_AFTER; i++) room.applyUpdate(honestEdit(device, `D${i}`), member);
+        await room.whenStored();
+        expect(compactions).toHaveLength(1);
+        expect((await inner.load(NAME.name)).updates).toHaveLength(poisoned ? COMPACT_AT_MOST_AFTER : 1);
+        if (poisoned) expect(compactions[0]).toMatch(/does not load|cannot be merged/);
+        else expect(compactions[0]).toBeUndefined();
+        room.destroy();
+      }
+    },
+  );
 });

@@ -12,7 +12,13 @@ import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 import { buildRollup, parseDay } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
-import { copyProgramSettings, initProgram, openProgramDoc, setTarget, writeRollup } from '../../src/lib/sync/program-doc';
+import {
+  copyProgramSettings,
+  initProgram,
+  openProgramDoc,
+  setTarget,
+  writeRollup,
+} from '../../src/lib/sync/program-doc';
 import { VendorConsole } from '../../src/lib/console/console.svelte';
 import { deal } from '../factories/records';
 import { FakeNetwork, FakeSyncServer } from '../factories/fake-sync-socket';
@@ -20,7 +26,13 @@ import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const DAY = 86_400_000;
-const program = { id: 'demo', name: 'Acme', currency: 'INR', timeZone: 'Asia/Kolkata', stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } };
+const program = {
+  id: 'demo',
+  name: 'Acme',
+  currency: 'INR',
+  timeZone: 'Asia/Kolkata',
+  stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+};
 const directory: Directory = {
   program,
   partners: [
@@ -31,13 +43,23 @@ const directory: Directory = {
 };
 
 const won = (partnerId: string, amount: number, daysAgo: number) =>
-  deal({ partnerId, repId: `${partnerId}-r1`, stage: 'won', amount, createdAt: NOW - (daysAgo + 20) * DAY, closedAt: NOW - daysAgo * DAY });
+  deal({
+    partnerId,
+    repId: `${partnerId}-r1`,
+    stage: 'won',
+    amount,
+    createdAt: NOW - (daysAgo + 20) * DAY,
+    closedAt: NOW - daysAgo * DAY,
+  });
 
 const sessions = sessionsForTests('vendor-console');
 
 async function vendorSession(net: FakeNetwork, now: () => number = () => NOW): Promise<Session> {
   const session = sessions.session({ WebSocket: net.WebSocket, now });
-  const jwt = new UnsecuredJWT({ programId: 'demo', role: 'vendor_manager' }).setSubject('v-anita').setExpirationTime(Math.floor((NOW + DAY) / 1000)).encode();
+  const jwt = new UnsecuredJWT({ programId: 'demo', role: 'vendor_manager' })
+    .setSubject('v-anita')
+    .setExpirationTime(Math.floor((NOW + DAY) / 1000))
+    .encode();
   const record: SignInRecord = { token: jwt, claims: claimsOf(jwt)!, partnerId: 'p1' };
   await session.signInWith(record, directory);
   return session;
@@ -63,8 +85,16 @@ describe('the vendor console', () => {
     const net = new FakeNetwork();
     const session = await vendorSession(net);
     const room = servers(net);
-    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW - 3_600_000, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 3)])) });
-    setTarget(openProgramDoc(room.program.doc), 'p1', '2026-Q4', { revenue: 5_000_00, deals: 5, setAt: NOW, setBy: 'v-anita' });
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', {
+      lastSyncAt: NOW - 3_600_000,
+      series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 3)])),
+    });
+    setTarget(openProgramDoc(room.program.doc), 'p1', '2026-Q4', {
+      revenue: 5_000_00,
+      deals: 5,
+      setAt: NOW,
+      setBy: 'v-anita',
+    });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
@@ -77,11 +107,18 @@ describe('the vendor console', () => {
       [null, 'BluePeak IT', 0, true],
     ]);
     // BluePeak has never synced; Sunrise's ₹4,000 left of its target has no pipeline at all.
-    expect(vendor.attention.map((entry) => [entry.partnerId, entry.reasons.map((reason) => reason.kind)])).toEqual([
+    expect(
+      vendor.attention.map((entry) => [entry.partnerId, entry.reasons.map((reason) => reason.kind)]),
+    ).toEqual([
       ['p1', ['pipelineBelowTarget']],
       ['p2', ['noFigures']],
     ]);
-    expect(vendor.quarterFigures('p1')).toEqual({ quarter: '2026-Q4', revenueWon: 1_000_00, dealsWon: 2, openPipeline: 0 });
+    expect(vendor.quarterFigures('p1')).toEqual({
+      quarter: '2026-Q4',
+      revenueWon: 1_000_00,
+      dealsWon: 2,
+      openPipeline: 0,
+    });
   });
 
   it('takes the program’s figures of any period from its buckets by day; compares partners over the whole months that cover it', async () => {
@@ -89,7 +126,10 @@ describe('the vendor console', () => {
     const session = await vendorSession(net);
     const room = servers(net);
     // Won 2 and 10 days before 28 Nov: the 26th and the 18th.
-    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 10)])) });
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', {
+      lastSyncAt: NOW,
+      series: packRollup(buildRollup(program.timeZone, [], [won('p1', 900_00, 2), won('p1', 100_00, 10)])),
+    });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();
@@ -97,7 +137,10 @@ describe('the vendor console', () => {
     const vendor = new VendorConsole(session);
     vendor.selection = { choice: 'custom', from: '2026-11-20', to: '2026-11-27' };
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 900_00 });
-    expect(vendor.partnerRanges).toMatchObject({ widened: true, range: { fromDay: parseDay('2026-11-01'), toDay: parseDay('2026-12-01') } });
+    expect(vendor.partnerRanges).toMatchObject({
+      widened: true,
+      range: { fromDay: parseDay('2026-11-01'), toDay: parseDay('2026-12-01') },
+    });
     expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p1', won: 2, revenue: 1_000_00 });
     expect(vendor.partnerFigures('p1')?.current).toMatchObject({ dealCount: 2 });
     vendor.selection = { choice: 'thisMonth', from: '', to: '' };
@@ -116,18 +159,30 @@ describe('the vendor console', () => {
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current.dealCount).toBe(0);
 
-    room.rollups.change(room.rollupsSocket, (doc) => writeRollup(openProgramDoc(doc), 'p2', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])) }));
+    room.rollups.change(room.rollupsSocket, (doc) =>
+      writeRollup(openProgramDoc(doc), 'p2', {
+        lastSyncAt: NOW,
+        series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])),
+      }),
+    );
     await session.figuresStore!.settled();
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
-    expect(vendor.ranking[0]).toMatchObject({ partnerId: 'p2', won: 1, freshness: { amount: 0, unit: 'minute' } });
+    expect(vendor.ranking[0]).toMatchObject({
+      partnerId: 'p2',
+      won: 1,
+      freshness: { amount: 0, unit: 'minute' },
+    });
   });
 
-  it('says how fresh each partner\'s figures are by the session\'s clock as it moves on', async () => {
+  it("says how fresh each partner's figures are by the session's clock as it moves on", async () => {
     const net = new FakeNetwork();
     let clock = NOW;
     const session = await vendorSession(net, () => clock);
     const room = servers(net);
-    writeRollup(openProgramDoc(room.rollups.doc), 'p1', { lastSyncAt: NOW, series: packRollup(buildRollup(program.timeZone, [], [won('p1', 500_00, 1)])) });
+    writeRollup(openProgramDoc(room.rollups.doc), 'p1', {
+      lastSyncAt: NOW,
+      series: packRollup(buildRollup(program.timeZone, [], [won('p1', 500_00, 1)])),
+    });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
     await session.programStore!.settled();

@@ -10,7 +10,12 @@ const DAY = 24 * HOUR;
 
 describe('freshness', () => {
   it('counts whole minutes, then hours, then days', () => {
-    expect(freshnessOf(NOW - 30_000, NOW)).toEqual({ lastSyncAt: NOW - 30_000, amount: 0, unit: 'minute', stale: false });
+    expect(freshnessOf(NOW - 30_000, NOW)).toEqual({
+      lastSyncAt: NOW - 30_000,
+      amount: 0,
+      unit: 'minute',
+      stale: false,
+    });
     expect(freshnessOf(NOW - 59 * MINUTE, NOW)).toMatchObject({ amount: 59, unit: 'minute' });
     expect(freshnessOf(NOW - 2 * HOUR - 5 * MINUTE, NOW)).toMatchObject({ amount: 2, unit: 'hour' });
     expect(freshnessOf(NOW - 23 * HOUR, NOW)).toMatchObject({ amount: 23, unit: 'hour' });

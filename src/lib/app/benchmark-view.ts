@@ -5,12 +5,25 @@
  * its own figure of: its quality score is relative to the other partners' figures, which it never
  * sees, so that one is not shown.
  */
-import { BENCHMARK_HIGHER_IS_BETTER, benchmarkPosition, isPublished, type Benchmark, type BenchmarkMetric, type BenchmarkPosition } from '../kpi/benchmark';
+import {
+  BENCHMARK_HIGHER_IS_BETTER,
+  benchmarkPosition,
+  isPublished,
+  type Benchmark,
+  type BenchmarkMetric,
+  type BenchmarkPosition,
+} from '../kpi/benchmark';
 import type { CurrentFigures } from '../kpi/kpis';
 import { formatMoneyShort, formatNumber, formatPercent } from '../ui/format';
 import { m } from '../paraglide/messages';
 
-const SHOWN = ['winRate', 'averageDealSize', 'closeRate', 'dealVelocity', 'averageCycleDays'] as const satisfies readonly BenchmarkMetric[];
+const SHOWN = [
+  'winRate',
+  'averageDealSize',
+  'closeRate',
+  'dealVelocity',
+  'averageCycleDays',
+] as const satisfies readonly BenchmarkMetric[];
 
 export interface BenchmarkLine {
   metric: BenchmarkMetric;
@@ -24,7 +37,12 @@ export interface BenchmarkLine {
  * The lines for the partner's own figures of the period (`computeCurrent`): a close rate too early
  * to judge is compared with nothing — the program's, of prospects as young, says as little.
  */
-export function benchmarkLines(benchmark: Benchmark, { current: own, closeRateTooEarly }: CurrentFigures, currency: string, locale: string): BenchmarkLine[] {
+export function benchmarkLines(
+  benchmark: Benchmark,
+  { current: own, closeRateTooEarly }: CurrentFigures,
+  currency: string,
+  locale: string,
+): BenchmarkLine[] {
   const format = (metric: BenchmarkMetric, value: number | null): string => {
     if (value === null) return '—';
     if (metric === 'winRate' || metric === 'closeRate') return formatPercent(value, locale);
@@ -42,13 +60,19 @@ export function benchmarkLines(benchmark: Benchmark, { current: own, closeRateTo
   return SHOWN.map((metric) => {
     const mine = own[metric];
     const published = benchmark.metrics[metric];
-    if (!isPublished(published)) return { metric, label: labels[metric], text: m.benchmark_not_enough(), position: undefined };
-    if (metric === 'closeRate' && closeRateTooEarly) return { metric, label: labels[metric], text: m.kpi_close_rate_too_early(), position: undefined };
+    if (!isPublished(published))
+      return { metric, label: labels[metric], text: m.benchmark_not_enough(), position: undefined };
+    if (metric === 'closeRate' && closeRateTooEarly)
+      return { metric, label: labels[metric], text: m.kpi_close_rate_too_early(), position: undefined };
     const top = BENCHMARK_HIGHER_IS_BETTER[metric] ? published.upperQuartile : published.lowerQuartile;
     return {
       metric,
       label: labels[metric],
-      text: m.benchmark_line({ yours: format(metric, mine), median: format(metric, published.median), top: format(metric, top) }),
+      text: m.benchmark_line({
+        yours: format(metric, mine),
+        median: format(metric, published.median),
+        top: format(metric, top),
+      }),
       position: benchmarkPosition(metric, mine, published),
     };
   });

@@ -106,6 +106,7 @@ export function typedValues<F extends object>(form: F, empty: F): DraftValues | 
 export function restoreValues<F extends object>(form: F, empty: F, values: DraftValues): void {
   for (const key of Object.keys(empty) as (keyof F & string)[]) {
     const value = values[key];
-    if (value !== undefined && typeof empty[key] === 'string' && form[key] === empty[key]) (form as Record<string, unknown>)[key] = value;
+    if (value !== undefined && typeof empty[key] === 'string' && form[key] === empty[key])
+      (form as Record<string, unknown>)[key] = value;
   }
 }

@@ -39,7 +39,8 @@ export function errorsByField(problems: Problem[]): FieldErrors {
   for (const problem of problems) {
     const field = problem.field.split('.')[0] || 'form';
     const label = formFieldLabel(problem.field);
-    const text = label === undefined ? (wholeRecordText(problem) ?? problem.message) : problemText(problem, label);
+    const text =
+      label === undefined ? (wholeRecordText(problem) ?? problem.message) : problemText(problem, label);
     errors[field] = errors[field] ? `${errors[field]} ${text}` : text;
   }
   return errors;
@@ -56,7 +57,10 @@ export function errorsOf<T>(result: WriteResult<T>): FieldErrors {
  * The key of a form's draft on this device (store/drafts.ts): the form (`lead:new`, `deal:<id>`…)
  * of the signed-in person of the opened partner.
  */
-export function formDraftKey(session: { identity?: { partnerId: string; repId: string } | undefined }, form: string): string {
+export function formDraftKey(
+  session: { identity?: { partnerId: string; repId: string } | undefined },
+  form: string,
+): string {
   const identity = session.identity;
   return draftKey(identity?.partnerId ?? '', identity?.repId ?? '', form);
 }

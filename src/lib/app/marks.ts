@@ -4,7 +4,10 @@ export const KPIS_ON_SCREEN = 'partner-kpi:kpis-on-screen';
 export const PROGRAM_KPIS_ON_SCREEN = 'partner-kpi:program-kpis-on-screen';
 export { STORE_WRITE } from '../store/partner-store';
 /** A list's first rows on screen, once per page load: the Leads list, the Deals board (scripts/bench-browser.ts reads them). */
-export const LIST_ON_SCREEN = { leads: 'partner-kpi:leads-on-screen', deals: 'partner-kpi:deals-on-screen' } as const;
+export const LIST_ON_SCREEN = {
+  leads: 'partner-kpi:leads-on-screen',
+  deals: 'partner-kpi:deals-on-screen',
+} as const;
 
 /** Marks `name` once per page load (the first time it is reached). */
 export function markOnce(name: string): void {

@@ -10,7 +10,12 @@ type Options = { locale?: Locale };
 type Name = (inputs: Record<string, never>, options: Options) => string;
 
 const NAMES = {
-  channel: { paid: m.channel_paid, earned: m.channel_earned, owned: m.channel_owned, referral: m.channel_referral },
+  channel: {
+    paid: m.channel_paid,
+    earned: m.channel_earned,
+    owned: m.channel_owned,
+    referral: m.channel_referral,
+  },
   stage: {
     prospecting: m.stage_prospecting,
     qualified: m.stage_qualified,
@@ -19,9 +24,25 @@ const NAMES = {
     won: m.stage_won,
     lost: m.stage_lost,
   },
-  status: { new: m.status_new, qualified: m.status_qualified, disqualified: m.status_disqualified, converted: m.status_converted },
-  lostReason: { competitor: m.reason_competitor, price: m.reason_price, no_decision: m.reason_no_decision, timing: m.reason_timing, other: m.reason_other },
-} satisfies { channel: Record<Channel, Name>; stage: Record<Stage, Name>; status: Record<LeadStatus, Name>; lostReason: Record<LostReason, Name> };
+  status: {
+    new: m.status_new,
+    qualified: m.status_qualified,
+    disqualified: m.status_disqualified,
+    converted: m.status_converted,
+  },
+  lostReason: {
+    competitor: m.reason_competitor,
+    price: m.reason_price,
+    no_decision: m.reason_no_decision,
+    timing: m.reason_timing,
+    other: m.reason_other,
+  },
+} satisfies {
+  channel: Record<Channel, Name>;
+  stage: Record<Stage, Name>;
+  status: Record<LeadStatus, Name>;
+  lostReason: Record<LostReason, Name>;
+};
 
 export function channelName(channel: Channel): string {
   return NAMES.channel[channel]({}, {});

@@ -45,7 +45,9 @@ export class PageAction {
    * tap, a second click while the record's page opens) and the id of the record made is returned
    * only to the first. Undefined when refused or when the save found errors.
    */
-  async createOnce(save: () => Promise<{ id: string } | { errors: FieldErrors }>): Promise<string | undefined> {
+  async createOnce(
+    save: () => Promise<{ id: string } | { errors: FieldErrors }>,
+  ): Promise<string | undefined> {
     if (this.created !== undefined) return undefined;
     let id: string | undefined;
     await this.run(async () => {

@@ -1,5 +1,14 @@
 /** The KPI screens' periods: presets and a custom range, as day ranges in the program's zone, and what each is compared with. */
-import { comparedRange, formatDay, localDayOf, parseDay, parsePeriod, presetRange, type DayRange, type PeriodPreset } from '../kpi/calendar';
+import {
+  comparedRange,
+  formatDay,
+  localDayOf,
+  parseDay,
+  parsePeriod,
+  presetRange,
+  type DayRange,
+  type PeriodPreset,
+} from '../kpi/calendar';
 import { formatCalendarDay, messageLocale } from '../ui/format';
 import { m } from '../paraglide/messages';
 
@@ -32,17 +41,31 @@ export function comparison(range: DayRange, now: number, tz: string): Comparison
  * The range chosen and what it is compared with; or why a custom range is wrong, as a sentence in
  * the language of `locale` (an Intl locale, 'hi-IN') naming the days as the person picked them.
  */
-export function selectedRanges(selection: PeriodSelection, now: number, tz: string, locale = 'en-IN'): Comparison | { error: string } {
+export function selectedRanges(
+  selection: PeriodSelection,
+  now: number,
+  tz: string,
+  locale = 'en-IN',
+): Comparison | { error: string } {
   if (selection.choice !== 'custom') return comparison(presetRange(selection.choice, now, tz), now, tz);
   const options = { locale: messageLocale(locale) };
   const firstDay = parseDay(selection.from);
   const lastDay = parseDay(selection.to);
   if (firstDay === null || lastDay === null) {
-    const wrong = [firstDay === null ? selection.from : undefined, lastDay === null ? selection.to : undefined].filter((value) => value !== undefined);
+    const wrong = [
+      firstDay === null ? selection.from : undefined,
+      lastDay === null ? selection.to : undefined,
+    ].filter((value) => value !== undefined);
     return { error: wrong.map((value) => m.period_not_date({ value }, options)).join(' ') };
   }
   // The days the person picked, not the end of the range made from them (the day after the last).
-  if (lastDay < firstDay) return { error: m.period_end_before_start({ from: formatCalendarDay(firstDay, locale), to: formatCalendarDay(lastDay, locale) }, options) };
+  if (lastDay < firstDay)
+    return {
+      error: m.period_end_before_start(
+        { from: formatCalendarDay(firstDay, locale), to: formatCalendarDay(lastDay, locale) },
+        options,
+      ),
+    };
   // A person picks the last day they want included; the period ends at the start of the next day.
   const parsed = parsePeriod({ from: selection.from, to: formatDay(lastDay + 1), tz });
   // Only a program time zone that is not one is left: the domain's sentence, for whoever set it up.

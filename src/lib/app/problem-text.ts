@@ -21,7 +21,10 @@ const plain =
     say({ field }, options);
 
 /** A sentence that also names some of the problem's params. */
-function named<N extends string>(names: readonly N[], say: (field: string, params: Record<N, string | number>, options: Options) => string): Sentence {
+function named<N extends string>(
+  names: readonly N[],
+  say: (field: string, params: Record<N, string | number>, options: Options) => string,
+): Sentence {
   return (field, params, options) => {
     const picked: Partial<Record<N, string | number>> = {};
     for (const name of names) {
@@ -51,16 +54,24 @@ const SENTENCES: Record<ProblemCode, Sentence> = {
   percentRange: plain(m.problem_percent_range),
   notCurrency: plain(m.problem_not_currency),
   notTimeZone: plain(m.problem_not_time_zone),
-  notOneOf: named(['values'], (field, { values }, options) => m.problem_not_one_of({ field, values }, options)),
+  notOneOf: named(['values'], (field, { values }, options) =>
+    m.problem_not_one_of({ field, values }, options),
+  ),
   everyStage: plain(m.problem_every_stage),
   notStageLog: plain(m.problem_not_stage_log),
   closedAtIffClosed: plain(m.problem_closed_at_iff_closed),
   closedBeforeCreated: plain(m.problem_closed_before_created),
   lostReasonOnlyLost: plain(m.problem_lost_reason_only_lost),
   notAmount: named(['value'], (_field, { value }, options) => m.problem_not_amount({ value }, options)),
-  tooManyDecimals: named(['value', 'max'], (_field, { value, max }, options) => m.problem_too_many_decimals({ value, max }, options)),
-  noMinorUnit: named(['value', 'currency'], (_field, { value, currency }, options) => m.problem_no_minor_unit({ value, currency }, options)),
-  amountTooLarge: named(['value'], (_field, { value }, options) => m.problem_amount_too_large({ value }, options)),
+  tooManyDecimals: named(['value', 'max'], (_field, { value, max }, options) =>
+    m.problem_too_many_decimals({ value, max }, options),
+  ),
+  noMinorUnit: named(['value', 'currency'], (_field, { value, currency }, options) =>
+    m.problem_no_minor_unit({ value, currency }, options),
+  ),
+  amountTooLarge: named(['value'], (_field, { value }, options) =>
+    m.problem_amount_too_large({ value }, options),
+  ),
   notDate: plain(m.problem_not_date),
   inFuture: plain(m.problem_in_future),
   startedAfterClose: plain(m.problem_started_after_close),
@@ -141,5 +152,7 @@ const WHOLE_RECORD_CODES: ReadonlySet<ProblemCode> = new Set(['leadConverted']);
 
 /** The sentence of a problem of the record as a whole (field ''), or undefined when it has none but its English one. */
 export function wholeRecordText(problem: Problem, options: Options = {}): string | undefined {
-  return problem.field === '' && problem.code !== undefined && WHOLE_RECORD_CODES.has(problem.code) ? problemText(problem, '', options) : undefined;
+  return problem.field === '' && problem.code !== undefined && WHOLE_RECORD_CODES.has(problem.code)
+    ? problemText(problem, '', options)
+    : undefined;
 }

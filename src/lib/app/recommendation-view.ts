@@ -19,7 +19,12 @@ export function recommendationText(recommendation: Recommendation, currency: str
     case 'winRateFell':
       return m.rec_win_rate_fell({ from: percent('from'), to: percent('to') });
     case 'weakChannel':
-      return m.rec_weak_channel({ channel: channel('channel'), winRate: percent('winRate'), best: channel('bestChannel'), bestWinRate: percent('bestWinRate') });
+      return m.rec_weak_channel({
+        channel: channel('channel'),
+        winRate: percent('winRate'),
+        best: channel('bestChannel'),
+        bestWinRate: percent('bestWinRate'),
+      });
     case 'competitorLosses':
       return m.rec_competitor({ count: formatNumber(num('count'), locale), share: percent('share') });
     case 'noProspects':

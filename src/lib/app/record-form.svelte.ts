@@ -35,7 +35,9 @@ export class RecordForm<F extends object> {
 
   /** The fields the person changed. */
   touched(): Set<keyof F> {
-    return new Set((Object.keys(this.form) as (keyof F)[]).filter((key) => this.form[key] !== this.seen[key]));
+    return new Set(
+      (Object.keys(this.form) as (keyof F)[]).filter((key) => this.form[key] !== this.seen[key]),
+    );
   }
 
   /** What the person typed, for a draft (form-draft.svelte.ts): the touched text fields; undefined when none. */
@@ -55,7 +57,8 @@ export class RecordForm<F extends object> {
   restore(values: Record<string, string>): void {
     for (const key of Object.keys(this.form) as (keyof F)[]) {
       const value = values[key as string];
-      if (value !== undefined && typeof this.seen[key] === 'string' && this.form[key] === this.seen[key]) this.form[key] = value as F[keyof F];
+      if (value !== undefined && typeof this.seen[key] === 'string' && this.form[key] === this.seen[key])
+        this.form[key] = value as F[keyof F];
     }
   }
 

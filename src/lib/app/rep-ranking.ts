@@ -13,8 +13,14 @@ export interface RepRanking {
   noClosedDeals: string[];
 }
 
-export function rankReps(scores: readonly QualityScore[], reps: readonly Rep[], partnerId: string): RepRanking {
-  const team = reps.filter((rep) => rep.partnerId === partnerId && rep.role === 'rep' && rep.deletedAt === undefined);
+export function rankReps(
+  scores: readonly QualityScore[],
+  reps: readonly Rep[],
+  partnerId: string,
+): RepRanking {
+  const team = reps.filter(
+    (rep) => rep.partnerId === partnerId && rep.role === 'rep' && rep.deletedAt === undefined,
+  );
   const byId = new Map(team.map((rep) => [rep.id, rep]));
   const closed = new Set<string>();
   const ranked: RepRanking['ranked'] = [];

@@ -154,7 +154,10 @@ export class Session {
     this.db.on('ready', () => {
       this.blockedByOtherTab = false;
     });
-    this.localData = new LocalDataTabs(this.db.name, { BroadcastChannel: options.BroadcastChannel, locks: options.locks });
+    this.localData = new LocalDataTabs(this.db.name, {
+      BroadcastChannel: options.BroadcastChannel,
+      locks: options.locks,
+    });
     this.localData.onRemoving(() => this.otherTabRemovesData());
   }
 
@@ -251,17 +254,28 @@ export class Session {
   benchmark(range: DayRange): Benchmark | undefined {
     void this.programVersion;
     const tz = this.program?.timeZone;
-    return tz ? this.programStore?.benchmark({ from: formatDay(range.fromDay), to: formatDay(range.toDay), tz }) : undefined;
+    return tz
+      ? this.programStore?.benchmark({ from: formatDay(range.fromDay), to: formatDay(range.toDay), tz })
+      : undefined;
   }
 
   /** Local changes the server does not have yet, in every document (sync SPEC.md C2). */
   get pendingChanges(): number {
-    return (this.sync?.pendingChanges ?? 0) + (this.programSync?.pendingChanges ?? 0) + (this.figuresSync?.pendingChanges ?? 0);
+    return (
+      (this.sync?.pendingChanges ?? 0) +
+      (this.programSync?.pendingChanges ?? 0) +
+      (this.figuresSync?.pendingChanges ?? 0)
+    );
   }
 
   /** Why the server will not sync, counting an expiry this device's clock knows of before the server says so. */
   get closeReason(): CloseReason | undefined {
-    return this.sync?.closeReason ?? this.programSync?.closeReason ?? this.figuresSync?.closeReason ?? (this.tokenExpired ? 'expired-token' : undefined);
+    return (
+      this.sync?.closeReason ??
+      this.programSync?.closeReason ??
+      this.figuresSync?.closeReason ??
+      (this.tokenExpired ? 'expired-token' : undefined)
+    );
   }
 
   /** Every connection as one, for the header: the least advanced status, every unsent change. */
@@ -271,7 +285,10 @@ export class Session {
 
   async start(): Promise<void> {
     try {
-      const [signIn, directory] = await Promise.all([this.db.settings.get(SIGN_IN_KEY), this.db.settings.get(DIRECTORY_KEY)]);
+      const [signIn, directory] = await Promise.all([
+        this.db.settings.get(SIGN_IN_KEY),
+        this.db.settings.get(DIRECTORY_KEY),
+      ]);
       if (!signIn || !directory) {
         this.status = 'signin';
         return;
@@ -286,8 +303,15 @@ export class Session {
   replacesData(record: SignInRecord): boolean {
     if (this.programStore !== undefined && this.programStore.room !== programLevelRoom(record)) return true;
     // A vendor manager of this program keeps the documents: opening another partner is a switch, not a replacement.
-    if (this.role === 'vendor_manager' && record.claims.role === 'vendor_manager' && this.programStore !== undefined) return false;
-    return this.store !== undefined && this.store.room !== partnerRoom(record.claims.programId, record.partnerId);
+    if (
+      this.role === 'vendor_manager' &&
+      record.claims.role === 'vendor_manager' &&
+      this.programStore !== undefined
+    )
+      return false;
+    return (
+      this.store !== undefined && this.store.room !== partnerRoom(record.claims.programId, record.partnerId)
+    );
   }
 
   /**
@@ -303,7 +327,11 @@ export class Session {
         { key: SIGN_IN_KEY, value: record },
         { key: DIRECTORY_KEY, value: directory },
       ]);
-      if (sameData && this.store && this.store.room === partnerRoom(record.claims.programId, record.partnerId)) {
+      if (
+        sameData &&
+        this.store &&
+        this.store.room === partnerRoom(record.claims.programId, record.partnerId)
+      ) {
         this.signIn = record;
         this.identity = identityOf(record);
         this.signInDirectory = directory;
@@ -376,10 +404,15 @@ export class Session {
   }
 
   /** Sets a partner's target for a quarter in the program document (a vendor manager's). */
-  async setTarget(partnerId: string, quarter: string, target: Omit<Target, 'setAt' | 'setBy'>): Promise<WriteResult<TargetEntry>> {
+  async setTarget(
+    partnerId: string,
+    quarter: string,
+    target: Omit<Target, 'setAt' | 'setBy'>,
+  ): Promise<WriteResult<TargetEntry>> {
     const store = this.programStore;
     const userId = this.signIn?.claims.userId;
-    if (!store || !userId || !this.canSetTargets) return { ok: false, problems: [{ field: '', message: 'Only a vendor manager can set targets.' }] };
+    if (!store || !userId || !this.canSetTargets)
+      return { ok: false, problems: [{ field: '', message: 'Only a vendor manager can set targets.' }] };
     return store.setTarget(partnerId, quarter, { ...target, setAt: this.now(), setBy: userId });
   }
 
@@ -443,10 +476,16 @@ export class Session {
     this.refreshDirectory();
     const tz = this.directory!.program.timeZone;
     // Someone who only reads the partner's data saves nothing: no journal worker for them.
-    const store = await PartnerStore.openBeforeKpis(this.db, partnerRoom(identity.programId, identity.partnerId), tz, isReadOnly(record.claims.role) ? noJournal : undefined, {
-      by: identity.repId,
-      now: this.now,
-    });
+    const store = await PartnerStore.openBeforeKpis(
+      this.db,
+      partnerRoom(identity.programId, identity.partnerId),
+      tz,
+      isReadOnly(record.claims.role) ? noJournal : undefined,
+      {
+        by: identity.repId,
+        now: this.now,
+      },
+    );
     // The lists' first screen can be read now; the KPIs once their buckets are.
     this.rowsStore = store;
     await store.kpisLoaded;
@@ -496,14 +535,19 @@ export class Session {
     this.closeProgram();
     const vendor = record.claims.role === 'vendor_manager';
     if (!vendor) await dropRoom(this.db, programRoom(record.claims.programId));
-    const opened = await Promise.allSettled([ProgramStore.open(this.db, room), vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined]);
+    const opened = await Promise.allSettled([
+      ProgramStore.open(this.db, room),
+      vendor ? ProgramStore.open(this.db, rollupsRoom(record.claims.programId)) : undefined,
+    ]);
     const failed = opened.find((result) => result.status === 'rejected');
     if (failed) {
       // The one that did open is closed again, not left holding its document.
       for (const result of opened) if (result.status === 'fulfilled') result.value?.close();
       throw failed.reason;
     }
-    const [store, figures] = opened.map((result) => (result.status === 'fulfilled' ? result.value : undefined));
+    const [store, figures] = opened.map((result) =>
+      result.status === 'fulfilled' ? result.value : undefined,
+    );
     if (!store) throw new Error(`the program document ${room} did not open`);
     this.programStore = store;
     this.figuresStore = figures;
@@ -561,7 +605,13 @@ export class Session {
     const stillWanted = () => request === this.programConnectionRequest && this.programStore === store;
     void this.connectWhenLoaded(
       // A vendor manager writes the program document (targets); a partner's channel is read-only.
-      { doc: store.programDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: record.claims.role !== 'vendor_manager' },
+      {
+        doc: store.programDoc.doc,
+        room: store.room,
+        token: record.token,
+        ledger: store.syncLedger,
+        readOnly: record.claims.role !== 'vendor_manager',
+      },
       stillWanted,
       (connection) => {
         this.programConnection = connection;
@@ -573,7 +623,13 @@ export class Session {
     if (!figures) return;
     // Written by the server alone: read-only for everyone.
     void this.connectWhenLoaded(
-      { doc: figures.programDoc.doc, room: figures.room, token: record.token, ledger: figures.syncLedger, readOnly: true },
+      {
+        doc: figures.programDoc.doc,
+        room: figures.room,
+        token: record.token,
+        ledger: figures.syncLedger,
+        readOnly: true,
+      },
       stillWanted,
       (connection) => {
         this.figuresConnection = connection;
@@ -591,7 +647,13 @@ export class Session {
     const record = this.signIn!;
     const request = ++this.connectionRequest;
     return this.connectWhenLoaded(
-      { doc: store.partnerDoc.doc, room: store.room, token: record.token, ledger: store.syncLedger, readOnly: isReadOnly(record.claims.role) },
+      {
+        doc: store.partnerDoc.doc,
+        room: store.room,
+        token: record.token,
+        ledger: store.syncLedger,
+        readOnly: isReadOnly(record.claims.role),
+      },
       () => request === this.connectionRequest && this.store === store,
       (connection) => {
         this.connection = connection;
@@ -611,37 +673,40 @@ export class Session {
     stillWanted: () => boolean,
     adopt: (connection: RoomConnection) => void,
   ): Promise<void> {
-    return this.connections.then(([{ connectRoom }, { openTabChannel, tabChannelName }]) => {
-      if (!stillWanted()) return;
-      // The other tabs of this person with the room open (T1–T5); offline too, and whatever the server says.
-      const tabs = openTabChannel({
-        doc: room.doc,
-        name: tabChannelName(this.db.name, this.signIn?.claims.userId ?? '', room.room),
-        ledger: room.ledger,
-        BroadcastChannel: this.options.BroadcastChannel,
-      });
-      const connection = connectRoom({
-        ...room,
-        ledger: tabs.ledger,
-        url: this.options.syncUrl ?? syncUrlOf(location),
-        now: this.now,
-        WebSocket: this.options.WebSocket,
-        // An expired token would only be refused: wait for a new sign-in instead.
-        online: this.online && !this.tokenExpired,
-      });
-      adopt({
-        get state() {
-          return connection.state;
-        },
-        subscribe: (listener) => connection.subscribe(listener),
-        setOnline: (online) => connection.setOnline(online),
-        reconnect: () => connection.reconnect(),
-        destroy: () => {
-          connection.destroy();
-          tabs.close();
-        },
-      });
-    }, (error: unknown) => this.fail(error));
+    return this.connections.then(
+      ([{ connectRoom }, { openTabChannel, tabChannelName }]) => {
+        if (!stillWanted()) return;
+        // The other tabs of this person with the room open (T1–T5); offline too, and whatever the server says.
+        const tabs = openTabChannel({
+          doc: room.doc,
+          name: tabChannelName(this.db.name, this.signIn?.claims.userId ?? '', room.room),
+          ledger: room.ledger,
+          BroadcastChannel: this.options.BroadcastChannel,
+        });
+        const connection = connectRoom({
+          ...room,
+          ledger: tabs.ledger,
+          url: this.options.syncUrl ?? syncUrlOf(location),
+          now: this.now,
+          WebSocket: this.options.WebSocket,
+          // An expired token would only be refused: wait for a new sign-in instead.
+          online: this.online && !this.tokenExpired,
+        });
+        adopt({
+          get state() {
+            return connection.state;
+          },
+          subscribe: (listener) => connection.subscribe(listener),
+          setOnline: (online) => connection.setOnline(online),
+          reconnect: () => connection.reconnect(),
+          destroy: () => {
+            connection.destroy();
+            tabs.close();
+          },
+        });
+      },
+      (error: unknown) => this.fail(error),
+    );
   }
 
   /** Closes the partner's data, after what is on its way to IndexedDB is stored under its own room. */
@@ -698,7 +763,9 @@ export class Session {
     this.closeProgram();
     // The other tabs close theirs first, so that none of them writes the old data afterwards (T6).
     await this.localData.remove(async () => {
-      await this.db.transaction('rw', this.db.tables, () => Promise.all(this.db.tables.map((table) => table.clear())));
+      await this.db.transaction('rw', this.db.tables, () =>
+        Promise.all(this.db.tables.map((table) => table.clear())),
+      );
       // Saves still in a journal would come back with the next sign-in of the room.
       await removeJournals();
     });

@@ -5,7 +5,18 @@
  */
 import type { Partner } from '../domain/schema';
 import type { Session } from './session.svelte';
-import { claimsOf, demoSignIn, directoryFor, fetchDemoUsers, fetchVendorPartners, isExpired, type Claims, type DemoUser, type Fetch, type SignInRecord } from './sign-in';
+import {
+  claimsOf,
+  demoSignIn,
+  directoryFor,
+  fetchDemoUsers,
+  fetchVendorPartners,
+  isExpired,
+  type Claims,
+  type DemoUser,
+  type Fetch,
+  type SignInRecord,
+} from './sign-in';
 
 /** The partner list's entry for the vendor's own people (they belong to no partner). */
 export const VENDOR_TEAM = '';
@@ -40,7 +51,8 @@ export class SignInFlow {
   /** Partners of the demo users, in the server's order, then the vendor team if it has people. */
   get partnerChoices(): { key: string; name: string }[] {
     const choices = new Map<string, string>();
-    for (const user of this.users ?? []) if (user.partnerId) choices.set(user.partnerId, user.partnerName ?? user.partnerId);
+    for (const user of this.users ?? [])
+      if (user.partnerId) choices.set(user.partnerId, user.partnerName ?? user.partnerId);
     return [...choices].map(([key, name]) => ({ key, name }));
   }
 
@@ -70,7 +82,9 @@ export class SignInFlow {
     this.demoOffered = users !== undefined && users.length > 0;
     const current = this.session.signIn;
     const mine = current ? users?.find((user) => user.userId === current.claims.userId) : undefined;
-    this.partnerKey = mine ? (mine.partnerId ?? VENDOR_TEAM) : (this.partnerChoices[0]?.key ?? (this.hasVendorTeam ? VENDOR_TEAM : undefined));
+    this.partnerKey = mine
+      ? (mine.partnerId ?? VENDOR_TEAM)
+      : (this.partnerChoices[0]?.key ?? (this.hasVendorTeam ? VENDOR_TEAM : undefined));
     this.userId = mine?.userId ?? this.people[0]?.userId ?? '';
     this.vendorPartners = this.partnerChoices.map(({ key, name }) => ({ id: key, name }));
     if (current && current.claims.role === 'vendor_manager') this.openPartnerId = current.partnerId;
@@ -96,9 +110,13 @@ export class SignInFlow {
     this.linkClaims = claims;
     if (this.vendorPartners.length === 0) {
       const directory = await directoryFor(claims, undefined, this.session.now());
-      this.vendorPartners = directory.partners.map((partner: Partner) => ({ id: partner.id, name: partner.name }));
+      this.vendorPartners = directory.partners.map((partner: Partner) => ({
+        id: partner.id,
+        name: partner.name,
+      }));
       // A program the app does not carry: the server lists its partners to its vendor staff.
-      if (this.vendorPartners.length === 0) this.vendorPartners = (await fetchVendorPartners(this.fetcher, token)) ?? [];
+      if (this.vendorPartners.length === 0)
+        this.vendorPartners = (await fetchVendorPartners(this.fetcher, token)) ?? [];
       this.openPartnerId ||= this.vendorPartners[0]?.id ?? '';
     }
     return false;
@@ -106,7 +124,8 @@ export class SignInFlow {
 
   /** Signs in as the chosen demo user, or with the waiting link token. True when signed in. */
   async submit(confirmLoss: ConfirmLoss): Promise<boolean> {
-    if (this.linkToken && this.linkClaims) return this.finish(this.linkToken, this.linkClaims, this.openPartnerId, confirmLoss);
+    if (this.linkToken && this.linkClaims)
+      return this.finish(this.linkToken, this.linkClaims, this.openPartnerId, confirmLoss);
     const user = this.chosenUser;
     if (!user) return false;
     this.busy = true;
@@ -117,7 +136,12 @@ export class SignInFlow {
     return this.finish(token, claims, user.partnerId ?? this.openPartnerId, confirmLoss);
   }
 
-  private async finish(token: string, claims: Claims, partnerId: string, confirmLoss: ConfirmLoss): Promise<boolean> {
+  private async finish(
+    token: string,
+    claims: Claims,
+    partnerId: string,
+    confirmLoss: ConfirmLoss,
+  ): Promise<boolean> {
     if (!partnerId) return false;
     this.busy = true;
     this.error = undefined;

@@ -51,7 +51,13 @@ export function claimsOf(token: string): Claims | undefined {
   if (!(ROLES as readonly unknown[]).includes(role)) return undefined;
   if (partnerId !== undefined && typeof partnerId !== 'string') return undefined;
   if (role !== 'vendor_manager' && partnerId === undefined) return undefined;
-  return { userId: sub, role: role as Role, programId, ...(partnerId === undefined ? {} : { partnerId }), expiresAt: exp * 1000 };
+  return {
+    userId: sub,
+    role: role as Role,
+    programId,
+    ...(partnerId === undefined ? {} : { partnerId }),
+    expiresAt: exp * 1000,
+  };
 }
 
 /** The token of a sign-in link's fragment (`#token=…`), if any. */
@@ -68,7 +74,6 @@ export function isExpired(claims: Claims, now: number): boolean {
 export function isReadOnly(role: Role): boolean {
   return role === 'vendor_manager';
 }
-
 
 export type Fetch = typeof fetch;
 
@@ -104,18 +109,27 @@ export async function demoSignIn(fetcher: Fetch, userId: string): Promise<string
  * The partners a vendor manager's token may open (the server reads them from the program
  * document), or undefined when the server refuses or cannot be reached.
  */
-export async function fetchVendorPartners(fetcher: Fetch, token: string): Promise<{ id: string; name: string }[] | undefined> {
+export async function fetchVendorPartners(
+  fetcher: Fetch,
+  token: string,
+): Promise<{ id: string; name: string }[] | undefined> {
   try {
-    const response = await fetcher('/api/partners', { headers: { Accept: 'application/json', Authorization: `Bearer ${token}` } });
+    const response = await fetcher('/api/partners', {
+      headers: { Accept: 'application/json', Authorization: `Bearer ${token}` },
+    });
     if (!response.ok) return undefined;
     const body = (await response.json()) as { partners?: unknown };
     if (!Array.isArray(body.partners)) return undefined;
-    return body.partners.filter((entry): entry is { id: string; name: string } => typeof entry?.id === 'string' && typeof entry?.name === 'string').map(({ id, name }) => ({ id, name }));
+    return body.partners
+      .filter(
+        (entry): entry is { id: string; name: string } =>
+          typeof entry?.id === 'string' && typeof entry?.name === 'string',
+      )
+      .map(({ id, name }) => ({ id, name }));
   } catch {
     return undefined;
   }
 }
-
 
 /**
  * The program's directory (program settings, partners, reps) for a signed-in person. Until the
@@ -124,13 +138,24 @@ export async function fetchVendorPartners(fetcher: Fetch, token: string): Promis
  * gave (the demo users) win over the generated ones. Without `partnerId`: the partners a vendor
  * manager may choose from.
  */
-export async function directoryFor(claims: Claims, partnerId: string | undefined, now: number, users: DemoUser[] = []): Promise<Directory> {
+export async function directoryFor(
+  claims: Claims,
+  partnerId: string | undefined,
+  now: number,
+  users: DemoUser[] = [],
+): Promise<Directory> {
   let directory: Directory;
   if (claims.programId === DEMO_PROGRAM_ID) {
     directory = directoryOf(await loadDemo(now));
   } else {
     directory = {
-      program: { id: claims.programId, name: claims.programId, currency: DEMO_CURRENCY, timeZone: DEMO_TZ, stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY } },
+      program: {
+        id: claims.programId,
+        name: claims.programId,
+        currency: DEMO_CURRENCY,
+        timeZone: DEMO_TZ,
+        stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
+      },
       partners: [],
       reps: [],
     };
@@ -140,16 +165,36 @@ export async function directoryFor(claims: Claims, partnerId: string | undefined
   for (const user of users.filter((candidate) => candidate.programId === claims.programId)) {
     if (user.partnerId && user.partnerName) {
       const known = partners.get(user.partnerId);
-      partners.set(user.partnerId, { createdAt: 0, ...known, id: user.partnerId, programId: claims.programId, name: user.partnerName });
+      partners.set(user.partnerId, {
+        createdAt: 0,
+        ...known,
+        id: user.partnerId,
+        programId: claims.programId,
+        name: user.partnerName,
+      });
     }
     if (user.partnerId && user.role !== 'vendor_manager') {
       const known = reps.get(user.userId);
-      reps.set(user.userId, { createdAt: 0, ...known, id: user.userId, partnerId: user.partnerId, role: user.role, name: user.name });
+      reps.set(user.userId, {
+        createdAt: 0,
+        ...known,
+        id: user.userId,
+        partnerId: user.partnerId,
+        role: user.role,
+        name: user.name,
+      });
     }
   }
-  if (partnerId !== undefined && !partners.has(partnerId)) partners.set(partnerId, { id: partnerId, programId: claims.programId, name: partnerId, createdAt: 0 });
+  if (partnerId !== undefined && !partners.has(partnerId))
+    partners.set(partnerId, { id: partnerId, programId: claims.programId, name: partnerId, createdAt: 0 });
   if (partnerId !== undefined && claims.role !== 'vendor_manager' && !reps.has(claims.userId)) {
-    reps.set(claims.userId, { id: claims.userId, partnerId, name: claims.userId, role: claims.role, createdAt: 0 });
+    reps.set(claims.userId, {
+      id: claims.userId,
+      partnerId,
+      name: claims.userId,
+      role: claims.role,
+      createdAt: 0,
+    });
   }
   return { program: directory.program, partners: [...partners.values()], reps: [...reps.values()] };
 }

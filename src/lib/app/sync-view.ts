@@ -27,12 +27,29 @@ export interface SyncViewInput {
   timeZone: string;
 }
 
-export function syncView({ state, closeReason, readOnly, online, now, intl, timeZone }: SyncViewInput): SyncView {
-  const unsent = state.pendingChanges > 0 ? m.sync_unsent({ count: state.pendingChanges, n: formatNumber(state.pendingChanges, intl, 0) }) : undefined;
+export function syncView({
+  state,
+  closeReason,
+  readOnly,
+  online,
+  now,
+  intl,
+  timeZone,
+}: SyncViewInput): SyncView {
+  const unsent =
+    state.pendingChanges > 0
+      ? m.sync_unsent({ count: state.pendingChanges, n: formatNumber(state.pendingChanges, intl, 0) })
+      : undefined;
   // In sync now (C4): the present time, not when the connection last changed.
   const syncedAt = state.status === 'synced' ? now : state.lastSyncedAt;
-  const lastSynced = syncedAt === undefined ? undefined : m.sync_last({ time: formatMoment(syncedAt, now, intl, timeZone) });
-  const view = (tone: SyncView['tone'], headline: string, detail: string | undefined, signInAgain?: SyncView['signInAgain']): SyncView => ({
+  const lastSynced =
+    syncedAt === undefined ? undefined : m.sync_last({ time: formatMoment(syncedAt, now, intl, timeZone) });
+  const view = (
+    tone: SyncView['tone'],
+    headline: string,
+    detail: string | undefined,
+    signInAgain?: SyncView['signInAgain'],
+  ): SyncView => ({
     tone,
     headline,
     detail,
@@ -40,9 +57,11 @@ export function syncView({ state, closeReason, readOnly, online, now, intl, time
     signInAgain,
   });
   if (closeReason === 'forbidden') return view('bad', m.sync_forbidden(), unsent);
-  if (closeReason === 'expired-token') return view('warn', m.sync_expired(), unsent, online ? 'link' : 'connect-first');
+  if (closeReason === 'expired-token')
+    return view('warn', m.sync_expired(), unsent, online ? 'link' : 'connect-first');
   // While not connected: what is unsent, or that the server had everything when last seen.
-  const whenApart = unsent ?? (readOnly ? undefined : state.lastSyncedAt === undefined ? m.sync_never() : m.sync_saved());
+  const whenApart =
+    unsent ?? (readOnly ? undefined : state.lastSyncedAt === undefined ? m.sync_never() : m.sync_saved());
   switch (state.status) {
     case 'synced':
       return view('good', readOnly ? m.sync_up_to_date() : m.sync_saved(), undefined);
@@ -56,7 +75,12 @@ export function syncView({ state, closeReason, readOnly, online, now, intl, time
 }
 
 /** From least to most advanced: the one shown for several connections is the least advanced. */
-const STATUS_ORDER: Record<SyncState['status'], number> = { offline: 0, connecting: 1, syncing: 2, synced: 3 };
+const STATUS_ORDER: Record<SyncState['status'], number> = {
+  offline: 0,
+  connecting: 1,
+  syncing: 2,
+  synced: 3,
+};
 
 /**
  * Several rooms' connections (the partner's and the program's documents) as one state for the
@@ -75,7 +99,9 @@ export function combineSyncStates(states: readonly (SyncState | undefined)[]): S
   for (const state of open) {
     if (STATUS_ORDER[state.status] < STATUS_ORDER[status]) status = state.status;
     pendingChanges += state.pendingChanges;
-    if (state.lastSyncedAt !== undefined) lastSyncedAt = lastSyncedAt === undefined ? state.lastSyncedAt : Math.min(lastSyncedAt, state.lastSyncedAt);
+    if (state.lastSyncedAt !== undefined)
+      lastSyncedAt =
+        lastSyncedAt === undefined ? state.lastSyncedAt : Math.min(lastSyncedAt, state.lastSyncedAt);
     closeReason ??= state.closeReason;
   }
   return { status, pendingChanges, lastSyncedAt, closeReason };

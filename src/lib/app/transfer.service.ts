@@ -42,7 +42,8 @@ export type ExportScope =
 export function exportScope(who: Holder, leads: readonly LeadRow[], deals: readonly DealRow[]): ExportScope {
   if (who.role === undefined || isReadOnly(who.role)) return { kind: 'none' };
   const own = who.role === 'rep';
-  const mine = <T extends LeadRow | DealRow>(row: T) => row.partnerId === who.partnerId && row.deletedAt === undefined && (!own || row.repId === who.repId);
+  const mine = <T extends LeadRow | DealRow>(row: T) =>
+    row.partnerId === who.partnerId && row.deletedAt === undefined && (!own || row.repId === who.repId);
   const ownedLeads = leads.filter(mine);
   const ownedDeals = deals.filter(mine);
   const valid = <T extends { problems?: unknown }>(row: T) => !row.problems;
@@ -63,7 +64,11 @@ export function exportDescription(scope: ExportScope, partnerName: string, intl:
   const count = (value: number) => ({ count: value, n: formatNumber(value, intl, 0) });
   const leads = m.export_leads(count(scope.leads.length));
   const deals = m.export_deals(count(scope.deals.length));
-  const lines = [scope.kind === 'own' ? m.export_scope_own({ leads, deals }) : m.export_scope_team({ ...count(scope.people), partner: partnerName, leads, deals })];
+  const lines = [
+    scope.kind === 'own'
+      ? m.export_scope_own({ leads, deals })
+      : m.export_scope_team({ ...count(scope.people), partner: partnerName, leads, deals }),
+  ];
   if (scope.withProblems > 0) lines.push(m.export_with_problems(count(scope.withProblems)));
   return lines;
 }
@@ -85,7 +90,9 @@ function holderOf(session: TransferSession): Holder {
 }
 
 /** The two files of what this person may take away; undefined for someone who takes nothing. */
-export async function exportFiles(session: TransferSession): Promise<{ leads: string; deals: string } | undefined> {
+export async function exportFiles(
+  session: TransferSession,
+): Promise<{ leads: string; deals: string } | undefined> {
   const scope = exportScope(holderOf(session), session.leads, session.deals);
   if (scope.kind === 'none') return undefined;
   const { exportDealsCsv, exportLeadsCsv } = await import('../csv/interchange');
@@ -102,13 +109,20 @@ export interface ImportFile {
  * Who may import a record: a sentence (in the interface's language) saying why `who` may not, or
  * undefined. `existing` are the records on the device by id, `people` the partner's people.
  */
-export function importRule(who: Holder, existing: ReadonlyMap<string, { repId: string }>, people: readonly Rep[], partnerName: string) {
+export function importRule(
+  who: Holder,
+  existing: ReadonlyMap<string, { repId: string }>,
+  people: readonly Rep[],
+  partnerName: string,
+) {
   return (record: Lead | Deal): string | undefined => {
-    if (record.partnerId !== who.partnerId) return m.import_other_partner({ partner: record.partnerId, own: partnerName });
+    if (record.partnerId !== who.partnerId)
+      return m.import_other_partner({ partner: record.partnerId, own: partnerName });
     if (who.role === 'rep') {
       if (record.repId !== who.repId) return m.import_not_yours({ rep: record.repId });
       const owner = existing.get(record.id)?.repId;
-      if (owner !== undefined && owner !== who.repId) return m.import_others_record({ id: record.id, rep: owner });
+      if (owner !== undefined && owner !== who.repId)
+        return m.import_others_record({ id: record.id, rep: owner });
       return undefined;
     }
     if (!people.some((person) => person.id === record.repId && person.partnerId === who.partnerId)) {
@@ -123,7 +137,12 @@ export function importRule(who: Holder, existing: ReadonlyMap<string, { repId: s
  * already on the device, those fields keep their value, rather than being cleared. (An empty cell
  * of a column the file has does clear its field.)
  */
-export function keepAbsentFields<T extends object>(record: T, current: T | undefined, columns: readonly string[], fields: readonly string[]): T {
+export function keepAbsentFields<T extends object>(
+  record: T,
+  current: T | undefined,
+  columns: readonly string[],
+  fields: readonly string[],
+): T {
   if (!current) return record;
   const kept: Record<string, unknown> = Object.fromEntries(Object.entries(record));
   for (const field of columns) {
@@ -135,8 +154,12 @@ export function keepAbsentFields<T extends object>(record: T, current: T | undef
   return kept as T;
 }
 
-export async function importFiles(session: TransferSession, files: { leads?: ImportFile; deals?: ImportFile }): Promise<{ ok: true; leads: number; deals: number } | { ok: false; errors: string[] }> {
-  if (session.role === undefined || isReadOnly(session.role)) return { ok: false, errors: [m.import_read_only()] };
+export async function importFiles(
+  session: TransferSession,
+  files: { leads?: ImportFile; deals?: ImportFile },
+): Promise<{ ok: true; leads: number; deals: number } | { ok: false; errors: string[] }> {
+  if (session.role === undefined || isReadOnly(session.role))
+    return { ok: false, errors: [m.import_read_only()] };
   const { importDealsCsv, importLeadsCsv, LEAD_COLUMNS, DEAL_COLUMNS } = await import('../csv/interchange');
   const who = holderOf(session);
   const partnerName = session.partner?.name ?? who.partnerId;
@@ -147,19 +170,35 @@ export async function importFiles(session: TransferSession, files: { leads?: Imp
   let leads: Lead[] = [];
   let deals: Deal[] = [];
   if (files.leads) {
-    const result = importLeadsCsv(files.leads.text, files.leads.name, { refuse: importRule(who, leadsById, people, partnerName) });
-    if (result.ok) leads = result.records.map((lead) => keepAbsentFields<Lead>(lead, leadsById.get(lead.id), LEAD_COLUMNS, result.fields));
+    const result = importLeadsCsv(files.leads.text, files.leads.name, {
+      refuse: importRule(who, leadsById, people, partnerName),
+    });
+    if (result.ok)
+      leads = result.records.map((lead) =>
+        keepAbsentFields<Lead>(lead, leadsById.get(lead.id), LEAD_COLUMNS, result.fields),
+      );
     else errors.push(...result.errors);
   }
   if (files.deals) {
-    const result = importDealsCsv(files.deals.text, files.deals.name, { refuse: importRule(who, dealsById, people, partnerName) });
-    if (result.ok) deals = result.records.map((deal) => keepAbsentFields<Deal>(deal, dealsById.get(deal.id), DEAL_COLUMNS, result.fields));
+    const result = importDealsCsv(files.deals.text, files.deals.name, {
+      refuse: importRule(who, dealsById, people, partnerName),
+    });
+    if (result.ok)
+      deals = result.records.map((deal) =>
+        keepAbsentFields<Deal>(deal, dealsById.get(deal.id), DEAL_COLUMNS, result.fields),
+      );
     else errors.push(...result.errors);
   }
   if (errors.length || (!files.leads && !files.deals)) return { ok: false, errors };
   const written = await session.store!.importRecords(leads, deals, who.repId);
   if (!written.ok) {
-    return { ok: false, errors: 'problems' in written ? written.problems.map((p) => `${p.field}: ${p.message}`) : [written.storageError.message] };
+    return {
+      ok: false,
+      errors:
+        'problems' in written
+          ? written.problems.map((p) => `${p.field}: ${p.message}`)
+          : [written.storageError.message],
+    };
   }
   return { ok: true, leads: leads.length, deals: deals.length };
 }

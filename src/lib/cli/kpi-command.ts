@@ -5,7 +5,15 @@
  */
 import { parseArgs } from 'node:util';
 import { importDealsCsv, importLeadsCsv } from '../csv/interchange';
-import { buildRollup, computeKpisWithPrevious, parsePeriod, parseScope, toReport, formatDay, type Period } from '../kpi';
+import {
+  buildRollup,
+  computeKpisWithPrevious,
+  parsePeriod,
+  parseScope,
+  toReport,
+  formatDay,
+  type Period,
+} from '../kpi';
 import { formatReportTable } from '../kpi/report-table';
 
 export interface CommandResult {
@@ -19,7 +27,11 @@ export const KPI_USAGE = `Usage: npm run --silent kpi -- --leads <leads.csv> --d
 const DEFAULT_CURRENCY = 'INR';
 
 export function runKpiCommand(argv: string[], readText: (path: string) => string): CommandResult {
-  const fail = (reasons: string[]): CommandResult => ({ code: 1, stdout: '', stderr: reasons.map((r) => `kpi: ${r}`).join('\n') + '\n' });
+  const fail = (reasons: string[]): CommandResult => ({
+    code: 1,
+    stdout: '',
+    stderr: reasons.map((r) => `kpi: ${r}`).join('\n') + '\n',
+  });
   let values: Record<string, string | undefined>;
   try {
     values = parseArgs({
@@ -51,7 +63,8 @@ export function runKpiCommand(argv: string[], readText: (path: string) => string
   if (format !== 'json' && format !== 'table') reasons.push(`--format "${format}" must be json or table`);
   const period: Period = { from: values['from'] ?? '', to: values['to'] ?? '', tz: values['tz'] ?? '' };
   const parsedPeriod = values['from'] && values['to'] && values['tz'] ? parsePeriod(period) : undefined;
-  if (parsedPeriod && !parsedPeriod.ok) reasons.push(...parsedPeriod.problems.map((p) => `--${p.field}: ${p.message}`));
+  if (parsedPeriod && !parsedPeriod.ok)
+    reasons.push(...parsedPeriod.problems.map((p) => `--${p.field}: ${p.message}`));
 
   const read = (option: 'leads' | 'deals'): string | undefined => {
     const path = values[option];
@@ -60,7 +73,9 @@ export function runKpiCommand(argv: string[], readText: (path: string) => string
       return readText(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
-      reasons.push(`--${option} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (error as Error).message}`);
+      reasons.push(
+        `--${option} ${path}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a folder, not a file' : (error as Error).message}`,
+      );
       return undefined;
     }
   };
@@ -75,9 +90,12 @@ export function runKpiCommand(argv: string[], readText: (path: string) => string
   if (values['currency'] && currencies.some((c) => c !== values['currency'])) {
     reasons.push(`--currency ${values['currency']}: the deals are in ${currencies.join(', ')}`);
   } else if (currencies.length > 1) {
-    reasons.push(`${values['deals']}: the deals mix currencies (${currencies.join(', ')}); a report adds amounts of one currency only`);
+    reasons.push(
+      `${values['deals']}: the deals mix currencies (${currencies.join(', ')}); a report adds amounts of one currency only`,
+    );
   }
-  if (reasons.length > 0 || !scope || !parsedPeriod?.ok || !leads?.ok || !deals?.ok) return fail(reasons.length ? reasons : [KPI_USAGE]);
+  if (reasons.length > 0 || !scope || !parsedPeriod?.ok || !leads?.ok || !deals?.ok)
+    return fail(reasons.length ? reasons : [KPI_USAGE]);
 
   const currency = values['currency'] ?? currencies[0] ?? DEFAULT_CURRENCY;
   const rollup = buildRollup(period.tz, leads.records, deals.records);
@@ -87,11 +105,20 @@ export function runKpiCommand(argv: string[], readText: (path: string) => string
   if (scope.kind !== 'all') {
     const key = scope.kind === 'partner' ? 'partnerId' : 'repId';
     const known = [...leads.records, ...deals.records].some((record) => record[key] === scope.id);
-    if (!known) stderr = `kpi: note: no lead or deal of ${scope.kind} "${scope.id}" in the files; every figure is empty\n`;
+    if (!known)
+      stderr = `kpi: note: no lead or deal of ${scope.kind} "${scope.id}" in the files; every figure is empty\n`;
   }
   if (format === 'table') {
-    const previousPeriod = { from: formatDay(previous.range.fromDay), to: formatDay(previous.range.toDay), tz: period.tz };
-    return { code: 0, stdout: formatReportTable(report, toReport(previous, previousPeriod, currency)), stderr };
+    const previousPeriod = {
+      from: formatDay(previous.range.fromDay),
+      to: formatDay(previous.range.toDay),
+      tz: period.tz,
+    };
+    return {
+      code: 0,
+      stdout: formatReportTable(report, toReport(previous, previousPeriod, currency)),
+      stderr,
+    };
   }
   return { code: 0, stdout: JSON.stringify(report, null, 2) + '\n', stderr };
 }

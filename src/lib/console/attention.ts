@@ -6,11 +6,15 @@
  * person's language. No rule gives NaN or Infinity; a null ratio means "not enough data".
  */
 import type { KpiFigures, QualityScore } from '../kpi/kpis';
-import { closeRateFell as closeRateFellRecommendation, winRateFell as winRateFellRecommendation } from '../kpi/recommendations';
+import {
+  closeRateFell as closeRateFellRecommendation,
+  winRateFell as winRateFellRecommendation,
+} from '../kpi/recommendations';
 import { daysSince, STALE_AFTER_MS } from './freshness';
 import { pipelineCoverage } from './targets';
 
-export type AttentionKind = 'noFigures' | 'noRecentSync' | 'pipelineBelowTarget' | 'dealSuccessLow' | 'winRateFell' | 'closeRateFell';
+export type AttentionKind =
+  'noFigures' | 'noRecentSync' | 'pipelineBelowTarget' | 'dealSuccessLow' | 'winRateFell' | 'closeRateFell';
 
 export interface AttentionReason {
   kind: AttentionKind;
@@ -56,12 +60,14 @@ export const DEFAULT_REQUIRED_COVERAGE = 3;
 
 /** A reason, or null when any of its numbers is not finite (bad input stays silent). */
 function reason(kind: AttentionKind, values: Record<string, number | string>): AttentionReason | null {
-  for (const value of Object.values(values)) if (typeof value === 'number' && !Number.isFinite(value)) return null;
+  for (const value of Object.values(values))
+    if (typeof value === 'number' && !Number.isFinite(value)) return null;
   return { kind, values };
 }
 
 /** The server has never folded this partner's document: no device of the partner has synced. */
-export const noFigures: AttentionRule = ({ lastSyncAt }) => (lastSyncAt === undefined ? reason('noFigures', {}) : null);
+export const noFigures: AttentionRule = ({ lastSyncAt }) =>
+  lastSyncAt === undefined ? reason('noFigures', {}) : null;
 
 /** No device of the partner has synced for longer than STALE_AFTER_MS: values { days }. */
 export const noRecentSync: AttentionRule = ({ lastSyncAt, now }) => {
@@ -80,9 +86,18 @@ export const pipelineBelowTarget: AttentionRule = ({ quarter }) => {
   const remaining = Math.max(0, quarter.targetRevenue - quarter.revenueWon);
   const coverage = pipelineCoverage(quarter.openPipeline, remaining);
   if (coverage === null) return null;
-  const required = quarter.winRate !== null && quarter.winRate > 0 ? Math.max(1, 1 / quarter.winRate) : DEFAULT_REQUIRED_COVERAGE;
+  const required =
+    quarter.winRate !== null && quarter.winRate > 0
+      ? Math.max(1, 1 / quarter.winRate)
+      : DEFAULT_REQUIRED_COVERAGE;
   if (!(coverage < required)) return null;
-  return reason('pipelineBelowTarget', { coverage, required, remaining, pipeline: quarter.openPipeline, quarter: quarter.quarter });
+  return reason('pipelineBelowTarget', {
+    coverage,
+    required,
+    remaining,
+    pipeline: quarter.openPipeline,
+    quarter: quarter.quarter,
+  });
 };
 
 /**
@@ -110,10 +125,20 @@ export const closeRateFell: AttentionRule = ({ current, previous, now }) => {
 };
 
 /** Every rule, the most urgent first: without current figures, the others judge old numbers. */
-export const ATTENTION_RULES: readonly AttentionRule[] = [noFigures, noRecentSync, pipelineBelowTarget, dealSuccessLow, winRateFell, closeRateFell];
+export const ATTENTION_RULES: readonly AttentionRule[] = [
+  noFigures,
+  noRecentSync,
+  pipelineBelowTarget,
+  dealSuccessLow,
+  winRateFell,
+  closeRateFell,
+];
 
 /** Every reason a partner needs attention, in the order of ATTENTION_RULES. */
-export function attentionReasons(input: AttentionInput, rules: readonly AttentionRule[] = ATTENTION_RULES): AttentionReason[] {
+export function attentionReasons(
+  input: AttentionInput,
+  rules: readonly AttentionRule[] = ATTENTION_RULES,
+): AttentionReason[] {
   return rules.map((rule) => rule(input)).filter((found): found is AttentionReason => found !== null);
 }
 
@@ -127,7 +152,11 @@ export function partnersNeedingAttention(inputs: readonly AttentionInput[]): Par
   return inputs
     .map((input) => ({ partnerId: input.partnerId, reasons: attentionReasons(input) }))
     .filter((entry) => entry.reasons.length > 0)
-    .sort((a, b) => b.reasons.length - a.reasons.length || (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : 0));
+    .sort(
+      (a, b) =>
+        b.reasons.length - a.reasons.length ||
+        (a.partnerId < b.partnerId ? -1 : a.partnerId > b.partnerId ? 1 : 0),
+    );
 }
 
 /**
@@ -135,7 +164,10 @@ export function partnersNeedingAttention(inputs: readonly AttentionInput[]): Par
  * quality scores list them), partners without a closed deal left out — the yardstick of KPI 8.
  */
 export function medianDealSuccess(scores: readonly Pick<QualityScore, 'winRate'>[]): number | null {
-  const rates = scores.map((score) => score.winRate).filter((rate): rate is number => rate !== null && Number.isFinite(rate)).sort((a, b) => a - b);
+  const rates = scores
+    .map((score) => score.winRate)
+    .filter((rate): rate is number => rate !== null && Number.isFinite(rate))
+    .sort((a, b) => a - b);
   if (rates.length === 0) return null;
   const middle = rates.length >> 1;
   return rates.length % 2 === 1 ? rates[middle]! : (rates[middle - 1]! + rates[middle]!) / 2;

@@ -14,7 +14,17 @@ import { language } from '../i18n/i18n.svelte';
 import type { Partner } from '../domain/schema';
 import { coveringMonths, isWholeMonths, previousRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
-import { attentionInputs, lastSyncs, partnerFigures, programFigures, programRollup, quarterFigures, type PartnerRanges, type PeriodFigures, type QuarterFigures } from './program-figures';
+import {
+  attentionInputs,
+  lastSyncs,
+  partnerFigures,
+  programFigures,
+  programRollup,
+  quarterFigures,
+  type PartnerRanges,
+  type PeriodFigures,
+  type QuarterFigures,
+} from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
 import { quarterOf, targetFor, type Quarter } from './targets';
 import type { TargetEntry } from '../sync/program-doc';
@@ -37,11 +47,15 @@ export class VendorConsole {
 
   /** The program's partners that are not deleted, by name. */
   readonly partners = $derived.by((): Partner[] =>
-    (this.session.directory?.partners ?? []).filter((partner) => partner.deletedAt === undefined).sort((a, b) => a.name.localeCompare(b.name)),
+    (this.session.directory?.partners ?? [])
+      .filter((partner) => partner.deletedAt === undefined)
+      .sort((a, b) => a.name.localeCompare(b.name)),
   );
 
   /** The chosen period and the one before it, or why a custom range is wrong. */
-  readonly ranges = $derived.by((): Comparison | { error: string } => selectedRanges(this.selection, this.session.currentTime, this.tz, language.intl));
+  readonly ranges = $derived.by((): Comparison | { error: string } =>
+    selectedRanges(this.selection, this.session.currentTime, this.tz, language.intl),
+  );
 
   /** Every partner's buckets by month added up: recomputed only when the server writes a rollup. */
   readonly rollup = $derived.by(() => programRollup(this.session.partnerRollups.rollups, this.tz));
@@ -54,17 +68,21 @@ export class VendorConsole {
    * under way there is nothing to compare partners with: their buckets by month cannot give the
    * same days of the period before (`running`: the screens say so).
    */
-  readonly partnerRanges = $derived.by((): (PartnerRanges & { widened: boolean; running: boolean }) | undefined => {
-    if ('error' in this.ranges) return undefined;
-    const { range, previous, today, running } = this.ranges;
-    const widened = !isWholeMonths(range);
-    const months = widened ? coveringMonths(range) : range;
-    if (running) return { range: months, today, widened, running };
-    return { range: months, previous: widened ? previousRange(months) : previous, today, widened, running };
-  });
+  readonly partnerRanges = $derived.by(
+    (): (PartnerRanges & { widened: boolean; running: boolean }) | undefined => {
+      if ('error' in this.ranges) return undefined;
+      const { range, previous, today, running } = this.ranges;
+      const widened = !isWholeMonths(range);
+      const months = widened ? coveringMonths(range) : range;
+      if (running) return { range: months, today, widened, running };
+      return { range: months, previous: widened ? previousRange(months) : previous, today, widened, running };
+    },
+  );
 
   /** Every partner's KPIs side by side (scope `all` over their buckets by month): quality scores rank them. */
-  readonly partnersFigures = $derived.by((): PeriodFigures | undefined => (this.partnerRanges ? partnerFigures(this.rollup, undefined, this.partnerRanges) : undefined));
+  readonly partnersFigures = $derived.by((): PeriodFigures | undefined =>
+    this.partnerRanges ? partnerFigures(this.rollup, undefined, this.partnerRanges) : undefined,
+  );
 
   /**
    * The whole program's KPIs for the period and the one before, from its buckets by day; from the
@@ -111,7 +129,9 @@ export class VendorConsole {
   }
 
   /** Partner names by id (the attention list names every partner it lists). */
-  private readonly names = $derived.by(() => new Map((this.session.directory?.partners ?? []).map((partner) => [partner.id, partner.name])));
+  private readonly names = $derived.by(
+    () => new Map((this.session.directory?.partners ?? []).map((partner) => [partner.id, partner.name])),
+  );
 
   partnerName(partnerId: string): string {
     return this.names.get(partnerId) ?? partnerId;
@@ -126,7 +146,12 @@ export class VendorConsole {
 
   /** One partner's quarter so far (revenue and deals won, open pipeline). */
   quarterFigures(partnerId: string): QuarterFigures {
-    return quarterFigures(this.session.partnerRollups.rollups.get(partnerId)?.rollup ?? this.rollup, partnerId, this.session.currentTime, this.tz);
+    return quarterFigures(
+      this.session.partnerRollups.rollups.get(partnerId)?.rollup ?? this.rollup,
+      partnerId,
+      this.session.currentTime,
+      this.tz,
+    );
   }
 
   target(partnerId: string, quarter: string): TargetEntry | undefined {

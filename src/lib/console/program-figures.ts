@@ -7,7 +7,15 @@
 import type { Partner } from '../domain/schema';
 import { emptyRollup, type Rollup } from '../kpi/buckets';
 import { presetRange, type DayRange } from '../kpi/calendar';
-import { computeComparison, computeCurrent, computeKpis, type ComparedFigures, type ComparedRanges, type CurrentFigures, type KpiFigures } from '../kpi/kpis';
+import {
+  computeComparison,
+  computeCurrent,
+  computeKpis,
+  type ComparedFigures,
+  type ComparedRanges,
+  type CurrentFigures,
+  type KpiFigures,
+} from '../kpi/kpis';
 import type { PartnerRollup, TargetEntry } from '../sync/program-doc';
 import { medianDealSuccess, type AttentionInput } from './attention';
 import { quarterOf, targetFor } from './targets';
@@ -42,12 +50,23 @@ export function programFigures(rollup: Rollup, ranges: ComparedRanges): Compared
  * `ranges`. `forCards`: also whether the close rate is too early to judge, which costs a year's
  * KPIs more — only a partner's cards show it, not the ranking nor the attention rules.
  */
-export function partnerFigures(rollup: Rollup, partnerId: string | undefined, ranges: PartnerRanges, { forCards = false } = {}): PeriodFigures {
-  const scope = partnerId === undefined ? ({ kind: 'all' } as const) : ({ kind: 'partner', id: partnerId } as const);
+export function partnerFigures(
+  rollup: Rollup,
+  partnerId: string | undefined,
+  ranges: PartnerRanges,
+  { forCards = false } = {},
+): PeriodFigures {
+  const scope =
+    partnerId === undefined ? ({ kind: 'all' } as const) : ({ kind: 'partner', id: partnerId } as const);
   const { range, previous, today } = ranges;
-  if (forCards) return previous ? computeComparison(rollup, { ...ranges, previous }, scope) : computeCurrent(rollup, ranges, scope);
+  if (forCards)
+    return previous
+      ? computeComparison(rollup, { ...ranges, previous }, scope)
+      : computeCurrent(rollup, ranges, scope);
   const current = computeKpis(rollup, { range, scope, today });
-  return previous ? { current, previous: computeKpis(rollup, { range: previous, scope, today }) } : { current };
+  return previous
+    ? { current, previous: computeKpis(rollup, { range: previous, scope, today }) }
+    : { current };
 }
 
 /** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
@@ -62,7 +81,12 @@ export function quarterFigures(rollup: Rollup, partnerId: string, now: number, t
   const quarter = quarterOf(now, tz);
   const figures = computeKpis(rollup, { range: quarter.range, scope: { kind: 'partner', id: partnerId } });
   // The pipeline of a period ending at the quarter's end: every deal open now (created before then).
-  return { quarter: quarter.key, revenueWon: figures.revenue, dealsWon: figures.dealCount, openPipeline: figures.pipeline.value };
+  return {
+    quarter: quarter.key,
+    revenueWon: figures.revenue,
+    dealsWon: figures.dealCount,
+    openPipeline: figures.pipeline.value,
+  };
 }
 
 export interface AttentionInputsArgs {
@@ -80,7 +104,17 @@ export interface AttentionInputsArgs {
 }
 
 /** The facts the attention rules judge, for every partner of the directory that is not deleted. */
-export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncAt, targets, ranges, now, tz }: AttentionInputsArgs): AttentionInput[] {
+export function attentionInputs({
+  rollup,
+  rollupOf,
+  program,
+  partners,
+  lastSyncAt,
+  targets,
+  ranges,
+  now,
+  tz,
+}: AttentionInputsArgs): AttentionInput[] {
   const median = medianDealSuccess(program.qualityScores);
   const quarter = quarterOf(now, tz).key;
   const twelveMonths = presetRange('last12Months', now, tz);
@@ -90,11 +124,27 @@ export function attentionInputs({ rollup, rollupOf, program, partners, lastSyncA
       const own = rollupOf?.(partner.id) ?? rollup;
       const { current, previous } = partnerFigures(own, partner.id, ranges);
       const target = targetFor(targets, partner.id, quarter);
-      const input: AttentionInput = { partnerId: partner.id, now, current, ...(previous ? { previous } : {}), lastSyncAt: lastSyncAt.get(partner.id), medianDealSuccess: median };
+      const input: AttentionInput = {
+        partnerId: partner.id,
+        now,
+        current,
+        ...(previous ? { previous } : {}),
+        lastSyncAt: lastSyncAt.get(partner.id),
+        medianDealSuccess: median,
+      };
       if (target) {
         const standing = quarterFigures(own, partner.id, now, tz);
-        const winRate = computeKpis(own, { range: twelveMonths, scope: { kind: 'partner', id: partner.id } }).winRate;
-        input.quarter = { quarter, targetRevenue: target.revenue, revenueWon: standing.revenueWon, openPipeline: standing.openPipeline, winRate };
+        const winRate = computeKpis(own, {
+          range: twelveMonths,
+          scope: { kind: 'partner', id: partner.id },
+        }).winRate;
+        input.quarter = {
+          quarter,
+          targetRevenue: target.revenue,
+          revenueWon: standing.revenueWon,
+          openPipeline: standing.openPipeline,
+          winRate,
+        };
       }
       return input;
     });

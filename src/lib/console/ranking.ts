@@ -34,9 +34,16 @@ export interface RankingInput {
   now: number;
 }
 
-const byName = (a: PartnerRankRow, b: PartnerRankRow) => (a.name < b.name ? -1 : a.name > b.name ? 1 : a.partnerId < b.partnerId ? -1 : 1);
+const byName = (a: PartnerRankRow, b: PartnerRankRow) =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : a.partnerId < b.partnerId ? -1 : 1;
 
-export function partnerRanking({ qualityScores, partners, lastSyncAt, unavailable = new Map(), now }: RankingInput): PartnerRankRow[] {
+export function partnerRanking({
+  qualityScores,
+  partners,
+  lastSyncAt,
+  unavailable = new Map(),
+  now,
+}: RankingInput): PartnerRankRow[] {
   const names = new Map(partners.map((partner) => [partner.id, partner.name]));
   const row = (partnerId: string, score?: QualityScore, rank: number | null = null): PartnerRankRow => ({
     partnerId,
@@ -57,7 +64,9 @@ export function partnerRanking({ qualityScores, partners, lastSyncAt, unavailabl
     .map((partner) => row(partner.id))
     .sort(byName);
   // An unreadable entry of a partner the directory does not list (yet) still shows, last.
-  const strangers = [...unavailable.keys()].filter((id) => !listed.has(id) && !names.has(id)).map((id) => row(id));
+  const strangers = [...unavailable.keys()]
+    .filter((id) => !listed.has(id) && !names.has(id))
+    .map((id) => row(id));
   return [...ranked, ...rest, ...strangers];
 }
 

@@ -15,19 +15,29 @@ export function targetFieldLabels(currency: string): Record<keyof TargetForm, st
 }
 
 /** Saves the target; the errors by field ('form' for the whole), none when it was saved. */
-export async function saveTarget(session: Session, partnerId: string, form: TargetForm): Promise<FieldErrors> {
+export async function saveTarget(
+  session: Session,
+  partnerId: string,
+  form: TargetForm,
+): Promise<FieldErrors> {
   if (!session.canSetTargets) return { form: m.target_read_only() };
   const currency = session.program!.currency;
   const labels = targetFieldLabels(currency);
   const parsed = parseTargetForm(form, currency);
   if (!parsed.ok) {
     const errors: FieldErrors = {};
-    for (const [field, problem] of Object.entries(parsed.problems) as [keyof TargetForm, NonNullable<(typeof parsed.problems)[keyof TargetForm]>][]) {
+    for (const [field, problem] of Object.entries(parsed.problems) as [
+      keyof TargetForm,
+      NonNullable<(typeof parsed.problems)[keyof TargetForm]>,
+    ][]) {
       errors[field] = targetProblemText(problem, labels[field]);
     }
     return errors;
   }
-  const result = await session.setTarget(partnerId, parsed.quarter, { revenue: parsed.revenue, deals: parsed.deals });
+  const result = await session.setTarget(partnerId, parsed.quarter, {
+    revenue: parsed.revenue,
+    deals: parsed.deals,
+  });
   if (result.ok) return {};
   if ('storageError' in result) return { form: result.storageError.message };
   // The document's own checks (an unknown partner, say): its English sentences, under their field or the form's.

@@ -21,7 +21,10 @@ export function quarterOfDay(day: number): Quarter {
   const date = new Date(month * DAY_MS);
   const monthOfYear = date.getUTCMonth();
   const fromDay = addMonths(month, -(monthOfYear % 3));
-  return { key: `${date.getUTCFullYear()}-Q${Math.floor(monthOfYear / 3) + 1}`, range: { fromDay, toDay: addMonths(fromDay, 3) } };
+  return {
+    key: `${date.getUTCFullYear()}-Q${Math.floor(monthOfYear / 3) + 1}`,
+    range: { fromDay, toDay: addMonths(fromDay, 3) },
+  };
 }
 
 /** The quarter `now` is in, in the program's zone `tz`. */
@@ -48,7 +51,11 @@ export function targetQuarters(now: number, tz: string, count = 4): Quarter[] {
 }
 
 /** A partner's target for a quarter, if one is set. */
-export function targetFor(targets: readonly TargetEntry[], partnerId: string, quarter: string): TargetEntry | undefined {
+export function targetFor(
+  targets: readonly TargetEntry[],
+  partnerId: string,
+  quarter: string,
+): TargetEntry | undefined {
   return targets.find((target) => target.partnerId === partnerId && target.quarter === quarter);
 }
 
@@ -81,7 +88,10 @@ export type TargetFormProblems = Partial<Record<keyof TargetForm, TargetFieldPro
 /** The largest deal target accepted: more than any partner could win in a quarter, and a typo beyond. */
 export const MAX_DEAL_TARGET = 100_000;
 
-export function targetToForm(target: Pick<TargetEntry, 'quarter' | 'revenue' | 'deals'>, currency: string): TargetForm {
+export function targetToForm(
+  target: Pick<TargetEntry, 'quarter' | 'revenue' | 'deals'>,
+  currency: string,
+): TargetForm {
   const digits = minorDigits(currency);
   const major = (target.revenue / 10 ** digits).toFixed(digits);
   // Whole amounts are shown without ".00": targets are round numbers. A part that is 0 is no target: empty.
@@ -103,7 +113,10 @@ function revenueOf(typed: string, currency: string): number | TargetFieldProblem
   const decimals = /^\d+(?:\.(\d+))?$/.exec(value);
   if (!decimals) return { code: 'notAmount', value: typed.trim() };
   const allowed = Math.min(2, minorDigits(currency));
-  if ((decimals[1] ?? '').length > allowed) return allowed === 0 ? { code: 'noMinorUnit', value: typed.trim(), currency } : { code: 'tooManyDecimals', value: typed.trim(), max: allowed };
+  if ((decimals[1] ?? '').length > allowed)
+    return allowed === 0
+      ? { code: 'noMinorUnit', value: typed.trim(), currency }
+      : { code: 'tooManyDecimals', value: typed.trim(), max: allowed };
   return { code: 'tooLarge', value: typed.trim() };
 }
 
@@ -123,15 +136,22 @@ function dealsOf(typed: string): number | TargetFieldProblem {
  * part, and a target of neither — ₹0 and 0 deals, which every partner "reaches" on the first
  * day — is refused.
  */
-export function parseTargetForm(form: TargetForm, currency: string): { ok: true; quarter: string; revenue: number; deals: number } | { ok: false; problems: TargetFormProblems } {
+export function parseTargetForm(
+  form: TargetForm,
+  currency: string,
+):
+  | { ok: true; quarter: string; revenue: number; deals: number }
+  | { ok: false; problems: TargetFormProblems } {
   const problems: TargetFormProblems = {};
-  if (!parseQuarter(form.quarter)) problems.quarter = form.quarter === '' ? { code: 'required' } : { code: 'notQuarter' };
+  if (!parseQuarter(form.quarter))
+    problems.quarter = form.quarter === '' ? { code: 'required' } : { code: 'notQuarter' };
   const revenue = revenueOf(form.revenue, currency);
   if (typeof revenue !== 'number') problems.revenue = revenue;
   const deals = dealsOf(form.deals);
   if (typeof deals !== 'number') problems.deals = deals;
   if (revenue === 0 && deals === 0) problems.revenue = { code: 'noTarget' };
-  if (typeof revenue !== 'number' || typeof deals !== 'number' || Object.keys(problems).length) return { ok: false, problems };
+  if (typeof revenue !== 'number' || typeof deals !== 'number' || Object.keys(problems).length)
+    return { ok: false, problems };
   return { ok: true, quarter: form.quarter, revenue, deals };
 }
 
@@ -173,7 +193,12 @@ export function pipelineCoverage(openPipeline: number, remaining: number): numbe
  * A revenue target is reached once its revenue is won; a target of deals alone (no revenue
  * target) once its deals are won; a target of neither (older data: the form refuses it) never.
  */
-export function targetProgress({ target, revenueWon, dealsWon, openPipeline }: TargetProgressInput): TargetProgress {
+export function targetProgress({
+  target,
+  revenueWon,
+  dealsWon,
+  openPipeline,
+}: TargetProgressInput): TargetProgress {
   const remaining = Math.max(0, target.revenue - revenueWon);
   return {
     revenueShare: target.revenue > 0 ? revenueWon / target.revenue : null,

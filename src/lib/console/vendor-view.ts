@@ -17,7 +17,8 @@ export function freshnessText(freshness: Freshness, locale: string): string {
   if (freshness.lastSyncAt === undefined) return m.freshness_never();
   if (freshness.unit === 'minute' && freshness.amount === 0) return m.freshness_just_now();
   let format = relativeFormats.get(locale);
-  if (!format) relativeFormats.set(locale, (format = new Intl.RelativeTimeFormat(locale, { numeric: 'always' })));
+  if (!format)
+    relativeFormats.set(locale, (format = new Intl.RelativeTimeFormat(locale, { numeric: 'always' })));
   return format.format(-freshness.amount, freshness.unit);
 }
 

@@ -25,7 +25,18 @@
  */
 import { parse } from 'csv-parse/browser/esm/sync';
 import { stringify } from 'csv-stringify/browser/esm/sync';
-import { DEAL_FIELDS, ID_PATTERN, LEAD_FIELDS, STAGES, isCurrency, type Deal, type FieldSpec, type Lead, type Stage, type StageChange } from '../domain/schema';
+import {
+  DEAL_FIELDS,
+  ID_PATTERN,
+  LEAD_FIELDS,
+  STAGES,
+  isCurrency,
+  type Deal,
+  type FieldSpec,
+  type Lead,
+  type Stage,
+  type StageChange,
+} from '../domain/schema';
 import { minorDigits, parseMajor } from '../domain/money';
 import { validate } from '../domain/validate';
 import { offsetMinutes } from '../kpi/calendar';
@@ -34,8 +45,35 @@ import { offsetMinutes } from '../kpi/calendar';
  * The spec's columns (kpi-spec.md), as domain field names, in its order: files of every version
  * have them, so a file without one of them is refused. The CSV header is their snake_case form.
  */
-export const LEAD_SPEC_COLUMNS = ['id', 'partnerId', 'repId', 'createdAt', 'channel', 'status', 'company', 'contactName', 'phone', 'email', 'qualifiedAt'] as const satisfies readonly (keyof Lead)[];
-export const DEAL_SPEC_COLUMNS = ['id', 'partnerId', 'repId', 'leadId', 'title', 'channel', 'amount', 'currency', 'stage', 'probability', 'createdAt', 'expectedCloseAt', 'closedAt', 'lostReason'] as const satisfies readonly (keyof Deal)[];
+export const LEAD_SPEC_COLUMNS = [
+  'id',
+  'partnerId',
+  'repId',
+  'createdAt',
+  'channel',
+  'status',
+  'company',
+  'contactName',
+  'phone',
+  'email',
+  'qualifiedAt',
+] as const satisfies readonly (keyof Lead)[];
+export const DEAL_SPEC_COLUMNS = [
+  'id',
+  'partnerId',
+  'repId',
+  'leadId',
+  'title',
+  'channel',
+  'amount',
+  'currency',
+  'stage',
+  'probability',
+  'createdAt',
+  'expectedCloseAt',
+  'closedAt',
+  'lostReason',
+] as const satisfies readonly (keyof Deal)[];
 
 /**
  * Fields that are never a column. A deleted record counts nowhere (kpi-spec.md) and is left out of
@@ -50,7 +88,9 @@ export const NOT_IN_FILES: readonly string[] = ['deletedAt'];
  * columns may be missing from a file (an older version's): the field is then not in the file.
  */
 function columnsOf(fields: Record<string, FieldSpec>, specColumns: readonly string[]): readonly string[] {
-  const rest = Object.keys(fields).filter((field) => !specColumns.includes(field) && !NOT_IN_FILES.includes(field));
+  const rest = Object.keys(fields).filter(
+    (field) => !specColumns.includes(field) && !NOT_IN_FILES.includes(field),
+  );
   return [...specColumns, ...rest];
 }
 
@@ -149,20 +189,32 @@ export function unguardText(cell: string): string {
 // ------------------------------------------------------------------------------------------------
 // Instants in files: ISO 8601 with an offset. A time without an offset is ambiguous and refused.
 
-const ISO_INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?(Z|[+-]\d{2}:\d{2})$/;
 
 export function parseInstant(textValue: string): number | string {
   const match = ISO_INSTANT.exec(textValue);
   if (!match) return `"${textValue}" is not a date and time with offset (e.g. 2026-01-15T10:30:00+05:30)`;
-  const [year, month, day, hour, minute, second] = match.slice(1, 7).map((part) => Number(part ?? 0)) as number[];
+  const [year, month, day, hour, minute, second] = match
+    .slice(1, 7)
+    .map((part) => Number(part ?? 0)) as number[];
   const millis = Number((match[7] ?? '0').padEnd(3, '0'));
   const utc = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!, millis);
   const check = new Date(utc);
-  if (check.getUTCMonth() !== month! - 1 || check.getUTCDate() !== day! || hour! > 23 || minute! > 59 || second! > 59) {
+  if (
+    check.getUTCMonth() !== month! - 1 ||
+    check.getUTCDate() !== day! ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59
+  ) {
     return `"${textValue}" is not a real date and time`;
   }
   const zone = match[8]!;
-  const offset = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
+  const offset =
+    zone === 'Z'
+      ? 0
+      : (zone[0] === '-' ? -1 : 1) * (Number(zone.slice(1, 3)) * 60 + Number(zone.slice(4, 6)));
   return utc - offset * 60_000;
 }
 
@@ -206,23 +258,37 @@ function readTable(
   let records: { record: string[]; info: { lines: number }; raw: string }[];
   try {
     // With info and raw, csv-parse returns { record, info, raw } per line; its types only know string[][].
-    records = parse(text, { bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true }) as unknown as typeof records;
+    records = parse(text, {
+      bom: true,
+      info: true,
+      raw: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as unknown as typeof records;
   } catch (error) {
     const line = (error as { lines?: number }).lines ?? 1;
     return { fatal: `${fileName}:${line}: not a valid CSV file: ${(error as Error).message}` };
   }
   const header = records[0];
   const expected = columns.map(snakeCase);
-  if (!header) return { fatal: `${fileName}:1: the file is empty; its first line must be the header: ${expected.join(',')}` };
+  if (!header)
+    return {
+      fatal: `${fileName}:1: the file is empty; its first line must be the header: ${expected.join(',')}`,
+    };
   const names = header.record.map((name) => name.trim());
   const problems: string[] = [];
   const missing = required.map(snakeCase).filter((name) => !names.includes(name));
   const unknown = names.filter((name) => !expected.includes(name));
   const repeated = names.filter((name, index) => names.indexOf(name) !== index);
   if (missing.length) problems.push(`missing column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}`);
-  if (unknown.length) problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`);
-  if (repeated.length) problems.push(`repeated column${repeated.length > 1 ? 's' : ''} ${repeated.join(', ')}`);
-  if (problems.length) return { fatal: `${fileName}:1: ${problems.join('; ')} (expected header: ${expected.join(',')})` };
+  if (unknown.length)
+    problems.push(
+      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((n) => `"${n}"`).join(', ')}`,
+    );
+  if (repeated.length)
+    problems.push(`repeated column${repeated.length > 1 ? 's' : ''} ${repeated.join(', ')}`);
+  if (problems.length)
+    return { fatal: `${fileName}:1: ${problems.join('; ')} (expected header: ${expected.join(',')})` };
 
   const rows: ParsedLine[] = [];
   const errors: LineError[] = [];
@@ -264,7 +330,8 @@ function startLines(text: string): (raw: string) => number | undefined {
 
 type Cell = { value: unknown } | { error: string };
 
-const converted = (result: number | string): Cell => (typeof result === 'number' ? { value: result } : { error: result });
+const converted = (result: number | string): Cell =>
+  typeof result === 'number' ? { value: result } : { error: result };
 
 /**
  * A deal's stage history in one cell: its entries oldest first, separated by ` | `, each
@@ -275,7 +342,9 @@ const converted = (result: number | string): Cell => (typeof result === 'number'
 export const STAGE_LOG_SEPARATOR = ' | ';
 
 function formatStageLog(log: readonly StageChange[], tz: string): string {
-  return log.map((change) => `${change.stage} ${formatInstant(change.at, tz)} ${change.by}`).join(STAGE_LOG_SEPARATOR);
+  return log
+    .map((change) => `${change.stage} ${formatInstant(change.at, tz)} ${change.by}`)
+    .join(STAGE_LOG_SEPARATOR);
 }
 
 function parseStageLog(cell: string): Cell {
@@ -284,9 +353,11 @@ function parseStageLog(cell: string): Cell {
   for (const [index, entry] of entries.entries()) {
     const where = `entry ${index + 1} "${entry.trim()}"`;
     const parts = entry.trim().split(/\s+/);
-    if (parts.length !== 3) return { error: `${where} is not "stage date-and-time by" (e.g. won 2026-02-04T10:00:00+05:30 r1)` };
+    if (parts.length !== 3)
+      return { error: `${where} is not "stage date-and-time by" (e.g. won 2026-02-04T10:00:00+05:30 r1)` };
     const [stage, at, by] = parts as [string, string, string];
-    if (!(STAGES as readonly string[]).includes(stage)) return { error: `${where}: "${stage}" is not a stage (${STAGES.join(', ')})` };
+    if (!(STAGES as readonly string[]).includes(stage))
+      return { error: `${where}: "${stage}" is not a stage (${STAGES.join(', ')})` };
     const instant = parseInstant(at);
     if (typeof instant === 'string') return { error: `${where}: ${instant}` };
     if (!ID_PATTERN.test(by)) return { error: `${where}: "${by}" is not a person's id` };
@@ -315,7 +386,9 @@ function cellValue(spec: FieldSpec, raw: string, row: Record<string, string>): C
       return converted(parseMajor(raw, currency, minorDigits(currency)));
     }
     case 'percent':
-      return /^\d+$/.test(raw.trim()) ? { value: Number(raw.trim()) } : { error: `"${raw}" is not a whole number from 0 to 100` };
+      return /^\d+$/.test(raw.trim())
+        ? { value: Number(raw.trim()) }
+        : { error: `"${raw}" is not a whole number from 0 to 100` };
     case 'text':
     case 'email':
     case 'phone':
@@ -344,7 +417,8 @@ function recordFromCells(
     const spec = fields[field]!;
     const raw = cells[snakeCase(field)] ?? '';
     if (raw.trim() === '') {
-      if (!spec.optional && !derived.includes(field)) conversionErrors.set(field, `${snakeCase(field)} is required but empty`);
+      if (!spec.optional && !derived.includes(field))
+        conversionErrors.set(field, `${snakeCase(field)} is required but empty`);
       continue;
     }
     const cell = cellValue(spec, raw, cells);
@@ -365,7 +439,11 @@ interface FileKind<T> {
   options: ImportOptions<T>;
 }
 
-function importFile<T extends { id: string }>(text: string, fileName: string, file: FileKind<T>): ImportResult<T> {
+function importFile<T extends { id: string }>(
+  text: string,
+  fileName: string,
+  file: FileKind<T>,
+): ImportResult<T> {
   const table = readTable(text, fileName, file.required, file.columns);
   if ('fatal' in table) return { ok: false, errors: [table.fatal] };
   const present = file.columns.filter((field) => table.names.includes(snakeCase(field)));
@@ -387,7 +465,8 @@ function importFile<T extends { id: string }>(text: string, fileName: string, fi
     const firstLine = firstLineOfId.get(id);
     if (id && firstLine !== undefined) messages.push(`duplicate id "${id}" (first on line ${firstLine})`);
     else if (id) firstLineOfId.set(id, line);
-    const refusal = result.ok && messages.length === 0 ? file.options.refuse?.(result.value as unknown as T) : undefined;
+    const refusal =
+      result.ok && messages.length === 0 ? file.options.refuse?.(result.value as unknown as T) : undefined;
     if (refusal) messages.push(refusal);
     if (messages.length) errors.push({ line, message: messages.join('; ') });
     else if (result.ok) records.push(result.value as unknown as T);
@@ -397,7 +476,11 @@ function importFile<T extends { id: string }>(text: string, fileName: string, fi
   return { ok: false, errors: errors.map(({ line, message }) => `${fileName}:${line}: ${message}`) };
 }
 
-export function importLeadsCsv(text: string, fileName = 'leads.csv', options: ImportOptions<Lead> = {}): ImportResult<Lead> {
+export function importLeadsCsv(
+  text: string,
+  fileName = 'leads.csv',
+  options: ImportOptions<Lead> = {},
+): ImportResult<Lead> {
   return importFile<Lead>(text, fileName, {
     kind: 'lead',
     fields: LEAD_FIELDS,
@@ -415,7 +498,11 @@ export function importLeadsCsv(text: string, fileName = 'leads.csv', options: Im
  * deal (its close, or else its creation), so that importing the same file twice gives the same
  * records.
  */
-export function importDealsCsv(text: string, fileName = 'deals.csv', options: ImportOptions<Deal> = {}): ImportResult<Deal> {
+export function importDealsCsv(
+  text: string,
+  fileName = 'deals.csv',
+  options: ImportOptions<Deal> = {},
+): ImportResult<Deal> {
   return importFile<Deal>(text, fileName, {
     kind: 'deal',
     fields: DEAL_FIELDS,
@@ -459,7 +546,12 @@ function exportCell(spec: FieldSpec, value: unknown, tz: string, currency: strin
   }
 }
 
-function exportFile<T extends object>(records: Iterable<T>, fields: Record<string, FieldSpec>, columns: readonly string[], tz: string): string {
+function exportFile<T extends object>(
+  records: Iterable<T>,
+  fields: Record<string, FieldSpec>,
+  columns: readonly string[],
+  tz: string,
+): string {
   const rows: (string | number)[][] = [columns.map(snakeCase)];
   for (const record of records) {
     const values = record as Record<string, unknown>;

@@ -26,19 +26,30 @@ export function dealMatcher(repId?: string): (deal: Deal) => boolean {
 }
 
 /** The board from every deal: per stage, the first `shown(stage)` in order, with the stage's count and sum. */
-export function dealBoard(deals: readonly Deal[], repId: string | undefined, shown: (stage: Stage) => number): StageColumn[] {
+export function dealBoard(
+  deals: readonly Deal[],
+  repId: string | undefined,
+  shown: (stage: Stage) => number,
+): StageColumn[] {
   const matches = dealMatcher(repId);
   const byStage = new Map<Stage, Deal[]>(STAGES.map((stage) => [stage, []]));
   for (const deal of deals) if (matches(deal)) byStage.get(deal.stage)?.push(deal);
   return STAGES.map((stage) => {
     const all = byStage.get(stage)!.sort(dealOrder(stage));
-    return { stage, deals: all.slice(0, shown(stage)), count: all.length, value: all.reduce((sum, deal) => sum + boardAmount(deal), 0) };
+    return {
+      stage,
+      deals: all.slice(0, shown(stage)),
+      count: all.length,
+      value: all.reduce((sum, deal) => sum + boardAmount(deal), 0),
+    };
   });
 }
 
 export class DealBoard {
   private early = $state.raw<StageColumn[] | undefined>();
-  private readonly all = $derived.by(() => (this.session.rowsReady ? dealBoard(this.session.deals, this.repId, this.shown) : undefined));
+  private readonly all = $derived.by(() =>
+    this.session.rowsReady ? dealBoard(this.session.deals, this.repId, this.shown) : undefined,
+  );
 
   /** Call while a component initialises; `shown(stage)`: how many deals of a stage to show. */
   constructor(
@@ -52,11 +63,17 @@ export class DealBoard {
       const limits = STAGES.map((stage) => this.shown(stage));
       const matches = dealMatcher(repId);
       let current = true;
-      void Promise.all(STAGES.map((stage, i) => store.firstDealsOfStage(stage, matches, limits[i]!))).then((firsts) => {
-        const summary = store.listSummary();
-        if (!current || !summary || firsts.some((deals) => deals === undefined)) return;
-        this.early = STAGES.map((stage, i) => ({ stage, deals: firsts[i]!, ...summary.stageTotal(stage, repId) }));
-      });
+      void Promise.all(STAGES.map((stage, i) => store.firstDealsOfStage(stage, matches, limits[i]!))).then(
+        (firsts) => {
+          const summary = store.listSummary();
+          if (!current || !summary || firsts.some((deals) => deals === undefined)) return;
+          this.early = STAGES.map((stage, i) => ({
+            stage,
+            deals: firsts[i]!,
+            ...summary.stageTotal(stage, repId),
+          }));
+        },
+      );
       return () => {
         current = false;
       };

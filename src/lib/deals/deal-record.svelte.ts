@@ -8,8 +8,12 @@ import type { DealRow, LeadRow } from '../store/db';
 
 export class DealRecord {
   /** The rows read before the records were loaded: null when there is no such record. */
-  private early = $state.raw<{ id: string; deal: DealRow | null; lead: LeadRow | null | undefined } | undefined>();
-  private readonly loaded = $derived.by(() => (this.session.rowsReady ? this.session.deals.find((candidate) => candidate.id === this.id()) : undefined));
+  private early = $state.raw<
+    { id: string; deal: DealRow | null; lead: LeadRow | null | undefined } | undefined
+  >();
+  private readonly loaded = $derived.by(() =>
+    this.session.rowsReady ? this.session.deals.find((candidate) => candidate.id === this.id()) : undefined,
+  );
 
   /** Call while a component initialises; `id`: the deal's id (the page's parameter). */
   constructor(
@@ -44,7 +48,9 @@ export class DealRecord {
   get lead(): LeadRow | undefined {
     const leadId = this.deal?.leadId;
     if (leadId === undefined) return undefined;
-    return this.session.rowsReady ? this.session.leads.find((candidate) => candidate.id === leadId) : (this.read?.lead ?? undefined);
+    return this.session.rowsReady
+      ? this.session.leads.find((candidate) => candidate.id === leadId)
+      : (this.read?.lead ?? undefined);
   }
 
   /** Whether it is known that there is no such deal. */

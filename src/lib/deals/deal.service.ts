@@ -1,7 +1,15 @@
 /** What the deal screens do: build a deal from the form, save it, move it through the stages. */
 import type { Session } from '../app/session.svelte';
 import { DAY_MS, localDayOf, startOfLocalDay } from '../kpi/calendar';
-import { isOpenStage, type Channel, type Deal, type Lead, type LostReason, type Stage, type StageChange } from '../domain/schema';
+import {
+  isOpenStage,
+  type Channel,
+  type Deal,
+  type Lead,
+  type LostReason,
+  type Stage,
+  type StageChange,
+} from '../domain/schema';
 import { parseMajor, minorDigits, readAmount, readNumber } from '../domain/money';
 import { newId } from '../app/ids';
 import { dateInput, errorsByField, errorsOf, toDateInput, type FieldErrors } from '../app/forms';
@@ -94,7 +102,9 @@ const closedInFuture = () => problem('closedAt', 'Close date cannot be in the fu
 function closeInstant(day: number | undefined, now: number, createdAt?: number): number {
   if (day === undefined) return now;
   const instant = Math.min(now, day + DAY_MS / 2);
-  return createdAt !== undefined && createdAt >= day && createdAt < day + DAY_MS ? Math.max(instant, createdAt) : instant;
+  return createdAt !== undefined && createdAt >= day && createdAt < day + DAY_MS
+    ? Math.max(instant, createdAt)
+    : instant;
 }
 
 /**
@@ -120,7 +130,11 @@ function amountOf(typed: string, currency: string): number | Problem {
 }
 
 /** Domain fields from the form; conversion problems (amount, dates), at most one per field. */
-function formFields(session: Session, form: DealForm, createdAt?: number): { fields: Partial<Deal>; problems: Problem[] } {
+function formFields(
+  session: Session,
+  form: DealForm,
+  createdAt?: number,
+): { fields: Partial<Deal>; problems: Problem[] } {
   const program = session.program!;
   const tz = program.timeZone;
   const problems: Problem[] = [];
@@ -138,7 +152,8 @@ function formFields(session: Session, form: DealForm, createdAt?: number): { fie
     fields.probability = stageProbability(session, form.stage);
   }
   const expected = dateInput(form.expectedClose, tz);
-  if (expected === null) problems.push(problem('expectedCloseAt', 'Expected close is not a date.', 'notDate'));
+  if (expected === null)
+    problems.push(problem('expectedCloseAt', 'Expected close is not a date.', 'notDate'));
   else fields.expectedCloseAt = expected;
   if (isOpenStage(form.stage)) {
     fields.closedAt = undefined;
@@ -146,7 +161,8 @@ function formFields(session: Session, form: DealForm, createdAt?: number): { fie
   } else {
     const closedDay = dateInput(form.closedOn, tz);
     if (closedDay === null) problems.push(problem('closedAt', 'Close date is not a date.', 'notDate'));
-    else if (closedDay !== undefined && closedDay > startOfToday(session.now(), tz)) problems.push(closedInFuture());
+    else if (closedDay !== undefined && closedDay > startOfToday(session.now(), tz))
+      problems.push(closedInFuture());
     else fields.closedAt = closeInstant(closedDay, session.now(), createdAt);
     fields.lostReason = form.stage === 'lost' && form.lostReason ? form.lostReason : undefined;
     if (form.stage === 'lost' && !form.lostReason) problems.push(LOST_REASON_REQUIRED);
@@ -182,7 +198,8 @@ function startInstant(form: DealForm, now: number, tz: string): number | undefin
   if (day > today) return problem('startedOn', 'Deal started on cannot be in the future.', 'inFuture');
   if (!isOpenStage(form.stage)) {
     const closedDay = dateInput(form.closedOn, tz);
-    if (typeof closedDay === 'number' && day > closedDay) return problem('startedOn', 'Deal started on cannot be after the close date.', 'startedAfterClose');
+    if (typeof closedDay === 'number' && day > closedDay)
+      return problem('startedOn', 'Deal started on cannot be after the close date.', 'startedAfterClose');
   }
   return day === today ? now : day + DAY_MS / 2;
 }
@@ -237,7 +254,11 @@ export async function saveDeal(
   const result = existing
     ? await store.updateDeal(existing.id, { ...fields, updatedAt: now }, identity.repId)
     : lead
-      ? await store.convertLead(lead.id, record as Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, identity.repId)
+      ? await store.convertLead(
+          lead.id,
+          record as Omit<Deal, 'channel' | 'leadId' | 'partnerId'>,
+          identity.repId,
+        )
       : await store.createDeal(record, identity.repId);
   return result.ok ? { id } : { errors: errorsOf(result) };
 }

@@ -16,7 +16,9 @@ import { dealMatcher } from './deal-board.svelte';
  */
 export function overdueDeals(deals: readonly Deal[], todayStart: number, repId: string | undefined): Deal[] {
   const matches = dealMatcher(repId);
-  return deals.filter((deal) => matches(deal) && isOpenStage(deal.stage) && isOverdue(deal, todayStart)).sort(compareOverdue);
+  return deals
+    .filter((deal) => matches(deal) && isOpenStage(deal.stage) && isOverdue(deal, todayStart))
+    .sort(compareOverdue);
 }
 
 export class OverdueDeals {
@@ -26,7 +28,11 @@ export class OverdueDeals {
     const tz = this.session.program?.timeZone;
     return tz === undefined ? undefined : startOfLocalDay(localDayOf(tz)(this.session.currentTime), tz);
   });
-  private readonly all = $derived.by(() => (this.session.rowsReady && this.todayStart !== undefined ? overdueDeals(this.session.deals, this.todayStart, this.repId) : undefined));
+  private readonly all = $derived.by(() =>
+    this.session.rowsReady && this.todayStart !== undefined
+      ? overdueDeals(this.session.deals, this.todayStart, this.repId)
+      : undefined,
+  );
 
   /** Call while a component initialises. */
   constructor(private readonly session: Session) {
@@ -36,9 +42,11 @@ export class OverdueDeals {
       if (session.rowsReady || !store || todayStart === undefined) return;
       const matches = dealMatcher(this.repId);
       let current = true;
-      void store.overdueDeals(todayStart, (deal) => matches(deal) && deal.createdAt < todayStart).then((deals) => {
-        if (current) this.early = deals;
-      });
+      void store
+        .overdueDeals(todayStart, (deal) => matches(deal) && deal.createdAt < todayStart)
+        .then((deals) => {
+          if (current) this.early = deals;
+        });
       return () => {
         current = false;
       };

@@ -78,13 +78,79 @@ interface PartnerProfile {
 }
 
 const PARTNERS: PartnerProfile[] = [
-  { id: 'p-sunrise', name: 'Sunrise Systems', reps: 8, activity: 1.2, dealRate: 0.45, winRate: 0.55, dealSize: 420_000, cycleDays: 38, stallRate: 0.1, channelMix: { paid: 0.2, earned: 0.25, owned: 0.2, referral: 0.35 } },
-  { id: 'p-bluepeak', name: 'BluePeak IT', reps: 6, activity: 1, dealRate: 0.4, winRate: 0.48, dealSize: 310_000, cycleDays: 45, stallRate: 0.15, channelMix: { paid: 0.3, earned: 0.3, owned: 0.2, referral: 0.2 } },
-  { id: 'p-kaveri', name: 'Kaveri Solutions', reps: 5, activity: 0.9, dealRate: 0.35, winRate: 0.4, dealSize: 240_000, cycleDays: 52, stallRate: 0.2, channelMix: { paid: 0.35, earned: 0.2, owned: 0.3, referral: 0.15 } },
-  { id: 'p-northstar', name: 'Northstar Tech', reps: 3, activity: 0.6, dealRate: 0.5, winRate: 0.62, dealSize: 650_000, cycleDays: 60, stallRate: 0.1, channelMix: { paid: 0.1, earned: 0.3, owned: 0.2, referral: 0.4 } },
-  { id: 'p-metro', name: 'Metro Digital', reps: 7, activity: 1.5, dealRate: 0.3, winRate: 0.36, dealSize: 95_000, cycleDays: 21, stallRate: 0.25, channelMix: { paid: 0.5, earned: 0.15, owned: 0.25, referral: 0.1 } },
+  {
+    id: 'p-sunrise',
+    name: 'Sunrise Systems',
+    reps: 8,
+    activity: 1.2,
+    dealRate: 0.45,
+    winRate: 0.55,
+    dealSize: 420_000,
+    cycleDays: 38,
+    stallRate: 0.1,
+    channelMix: { paid: 0.2, earned: 0.25, owned: 0.2, referral: 0.35 },
+  },
+  {
+    id: 'p-bluepeak',
+    name: 'BluePeak IT',
+    reps: 6,
+    activity: 1,
+    dealRate: 0.4,
+    winRate: 0.48,
+    dealSize: 310_000,
+    cycleDays: 45,
+    stallRate: 0.15,
+    channelMix: { paid: 0.3, earned: 0.3, owned: 0.2, referral: 0.2 },
+  },
+  {
+    id: 'p-kaveri',
+    name: 'Kaveri Solutions',
+    reps: 5,
+    activity: 0.9,
+    dealRate: 0.35,
+    winRate: 0.4,
+    dealSize: 240_000,
+    cycleDays: 52,
+    stallRate: 0.2,
+    channelMix: { paid: 0.35, earned: 0.2, owned: 0.3, referral: 0.15 },
+  },
+  {
+    id: 'p-northstar',
+    name: 'Northstar Tech',
+    reps: 3,
+    activity: 0.6,
+    dealRate: 0.5,
+    winRate: 0.62,
+    dealSize: 650_000,
+    cycleDays: 60,
+    stallRate: 0.1,
+    channelMix: { paid: 0.1, earned: 0.3, owned: 0.2, referral: 0.4 },
+  },
+  {
+    id: 'p-metro',
+    name: 'Metro Digital',
+    reps: 7,
+    activity: 1.5,
+    dealRate: 0.3,
+    winRate: 0.36,
+    dealSize: 95_000,
+    cycleDays: 21,
+    stallRate: 0.25,
+    channelMix: { paid: 0.5, earned: 0.15, owned: 0.25, referral: 0.1 },
+  },
   // Pursues many opportunities and loses most of them: the partner to flag.
-  { id: 'p-lotus', name: 'Lotus Infotech', reps: 4, activity: 1.1, dealRate: 0.55, winRate: 0.12, dealSize: 180_000, cycleDays: 48, stallRate: 0.35, channelMix: { paid: 0.45, earned: 0.15, owned: 0.3, referral: 0.1 } },
+  {
+    id: 'p-lotus',
+    name: 'Lotus Infotech',
+    reps: 4,
+    activity: 1.1,
+    dealRate: 0.55,
+    winRate: 0.12,
+    dealSize: 180_000,
+    cycleDays: 48,
+    stallRate: 0.35,
+    channelMix: { paid: 0.45, earned: 0.15, owned: 0.3, referral: 0.1 },
+  },
 ];
 
 /** Channels perform differently: referrals win most and paid leads least. */
@@ -100,12 +166,90 @@ const LOST_REASON_WEIGHTS: [LostReason, number][] = [
   ['other', 0.05],
 ];
 
-const FIRST_NAMES = ['Aarav', 'Priya', 'Rohan', 'Ananya', 'Vikram', 'Meera', 'Arjun', 'Kavya', 'Rahul', 'Sneha', 'Aditya', 'Isha', 'Karan', 'Neha', 'Siddharth', 'Pooja', 'Manish', 'Divya', 'Nikhil', 'Riya'];
-const LAST_NAMES = ['Sharma', 'Iyer', 'Patel', 'Reddy', 'Gupta', 'Nair', 'Singh', 'Menon', 'Joshi', 'Rao', 'Das', 'Kulkarni', 'Banerjee', 'Chopra', 'Pillai'];
-const COMPANY_A = ['Shakti', 'Ganga', 'Indus', 'Vista', 'Orbit', 'Nimbus', 'Saffron', 'Peacock', 'Deccan', 'Coral', 'Monsoon', 'Himalaya', 'Lotus', 'Tiger', 'Banyan'];
-const COMPANY_B = ['Textiles', 'Pharma', 'Logistics', 'Foods', 'Motors', 'Retail', 'Finance', 'Steel', 'Hospitals', 'Agro', 'Telecom', 'Realty', 'Schools', 'Hotels', 'Exports'];
+const FIRST_NAMES = [
+  'Aarav',
+  'Priya',
+  'Rohan',
+  'Ananya',
+  'Vikram',
+  'Meera',
+  'Arjun',
+  'Kavya',
+  'Rahul',
+  'Sneha',
+  'Aditya',
+  'Isha',
+  'Karan',
+  'Neha',
+  'Siddharth',
+  'Pooja',
+  'Manish',
+  'Divya',
+  'Nikhil',
+  'Riya',
+];
+const LAST_NAMES = [
+  'Sharma',
+  'Iyer',
+  'Patel',
+  'Reddy',
+  'Gupta',
+  'Nair',
+  'Singh',
+  'Menon',
+  'Joshi',
+  'Rao',
+  'Das',
+  'Kulkarni',
+  'Banerjee',
+  'Chopra',
+  'Pillai',
+];
+const COMPANY_A = [
+  'Shakti',
+  'Ganga',
+  'Indus',
+  'Vista',
+  'Orbit',
+  'Nimbus',
+  'Saffron',
+  'Peacock',
+  'Deccan',
+  'Coral',
+  'Monsoon',
+  'Himalaya',
+  'Lotus',
+  'Tiger',
+  'Banyan',
+];
+const COMPANY_B = [
+  'Textiles',
+  'Pharma',
+  'Logistics',
+  'Foods',
+  'Motors',
+  'Retail',
+  'Finance',
+  'Steel',
+  'Hospitals',
+  'Agro',
+  'Telecom',
+  'Realty',
+  'Schools',
+  'Hotels',
+  'Exports',
+];
 const COMPANY_C = ['Pvt Ltd', 'Ltd', 'LLP', 'Industries', 'Group'];
-const DEAL_KINDS = ['Cloud migration', 'Annual licence', 'Security suite', 'Data platform', 'Support renewal', 'ERP rollout', 'Backup service', 'Analytics add-on'];
+const DEAL_KINDS = [
+  'Cloud migration',
+  'Annual licence',
+  'Security suite',
+  'Data platform',
+  'Support renewal',
+  'ERP rollout',
+  'Backup service',
+  'Analytics add-on',
+];
 
 /** mulberry32: a tiny, fast, seedable generator — good enough for demo data, not for secrets. */
 export function seededRandom(seed: number): () => number {
@@ -129,7 +273,8 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
     return entries[entries.length - 1]![0];
   };
   /** Roughly log-normal around `typical`: most values near it, a long tail of large ones. */
-  const around = (typical: number, spread = 0.45) => typical * Math.exp(spread * (random() + random() + random() - 1.5) * 2);
+  const around = (typical: number, spread = 0.45) =>
+    typical * Math.exp(spread * (random() + random() + random() - 1.5) * 2);
 
   const endDay = parseDay(options.end ?? DEMO_END);
   if (endDay === null) throw new Error(`Demo end "${options.end}" is not a calendar date (YYYY-MM-DD).`);
@@ -165,9 +310,16 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
     return start + Math.floor((9 + random() * 10) * 3_600_000);
   };
 
-  const makeDeal = (profile: PartnerProfile, rep: Rep, channel: Channel, createdAt: number, lead?: Lead): Deal => {
+  const makeDeal = (
+    profile: PartnerProfile,
+    rep: Rep,
+    channel: Channel,
+    createdAt: number,
+    lead?: Lead,
+  ): Deal => {
     const id = `D${String(++dealSeq).padStart(6, '0')}`;
-    const amount = Math.max(5_000, Math.round(around(profile.dealSize * CHANNEL_SIZE[channel]) / 100) * 100) * RUPEE;
+    const amount =
+      Math.max(5_000, Math.round(around(profile.dealSize * CHANNEL_SIZE[channel]) / 100) * 100) * RUPEE;
     const cycle = Math.max(3, around(profile.cycleDays, 0.35)) * DAY_MS;
     const decidedAt = createdAt + cycle;
     const expectedCloseAt = createdAt + Math.round(profile.cycleDays * (0.8 + random() * 0.4)) * DAY_MS;
@@ -189,9 +341,16 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
     const log: StageChange[] = [{ stage: 'prospecting', at: createdAt, by: rep.id }];
     /** Open stages the deal passed through by `until`, spread evenly over its cycle. */
     const progress = (until: number): Stage => {
-      const reached = Math.min(OPEN_STAGES.length - 1, Math.floor(((until - createdAt) / cycle) * OPEN_STAGES.length));
+      const reached = Math.min(
+        OPEN_STAGES.length - 1,
+        Math.floor(((until - createdAt) / cycle) * OPEN_STAGES.length),
+      );
       for (let step = 1; step <= reached; step++) {
-        log.push({ stage: OPEN_STAGES[step]!, at: createdAt + Math.round((cycle * step) / OPEN_STAGES.length), by: rep.id });
+        log.push({
+          stage: OPEN_STAGES[step]!,
+          at: createdAt + Math.round((cycle * step) / OPEN_STAGES.length),
+          by: rep.id,
+        });
       }
       return OPEN_STAGES[reached]!;
     };
@@ -207,14 +366,19 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
         stage: won ? 'won' : 'lost',
         probability: won ? 100 : 0,
         closedAt,
-        ...(won ? {} : { lostReason: stalls && random() < 0.6 ? 'no_decision' : weighted(LOST_REASON_WEIGHTS) }),
+        ...(won
+          ? {}
+          : { lostReason: stalls && random() < 0.6 ? 'no_decision' : weighted(LOST_REASON_WEIGHTS) }),
         updatedAt: closedAt,
       });
     }
     const stage = progress(Math.min(now - 1, Math.round(decidedAt)));
     const lastChange = log[log.length - 1]!.at;
     // Now and then a rep overrides the stage's default probability.
-    const probability = random() < 0.2 ? Math.min(95, Math.max(5, DEFAULT_STAGE_PROBABILITY[stage] + (random() < 0.5 ? -10 : 10))) : DEFAULT_STAGE_PROBABILITY[stage];
+    const probability =
+      random() < 0.2
+        ? Math.min(95, Math.max(5, DEFAULT_STAGE_PROBABILITY[stage] + (random() < 0.5 ? -10 : 10)))
+        : DEFAULT_STAGE_PROBABILITY[stage];
     return withLog({ ...base, stage, probability, updatedAt: lastChange });
   };
 
@@ -222,16 +386,34 @@ export function generateDemoProgram(options: DemoOptions): DemoProgram {
     partners.push({ id: profile.id, programId: program.id, name: profile.name, createdAt: programStart });
     for (let r = 1; r <= profile.reps; r++) {
       const repName = `${pick(FIRST_NAMES)} ${pick(LAST_NAMES)}`;
-      const rep: Rep = { id: `${profile.id.slice(2)}-r${r}`, partnerId: profile.id, name: repName, role: r === 1 ? 'partner_manager' : 'rep', createdAt: programStart };
+      const rep: Rep = {
+        id: `${profile.id.slice(2)}-r${r}`,
+        partnerId: profile.id,
+        name: repName,
+        role: r === 1 ? 'partner_manager' : 'rep',
+        createdAt: programStart,
+      };
       reps.push(rep);
       const repSkill = 0.8 + random() * 0.4;
       for (let month = 0; month < months; month++) {
-        const monthStartDay = Date.UTC(new Date(startDay * DAY_MS).getUTCFullYear(), new Date(startDay * DAY_MS).getUTCMonth() + month, 1) / DAY_MS;
-        const nextMonthDay = Date.UTC(new Date(monthStartDay * DAY_MS).getUTCFullYear(), new Date(monthStartDay * DAY_MS).getUTCMonth() + 1, 1) / DAY_MS;
+        const monthStartDay =
+          Date.UTC(
+            new Date(startDay * DAY_MS).getUTCFullYear(),
+            new Date(startDay * DAY_MS).getUTCMonth() + month,
+            1,
+          ) / DAY_MS;
+        const nextMonthDay =
+          Date.UTC(
+            new Date(monthStartDay * DAY_MS).getUTCFullYear(),
+            new Date(monthStartDay * DAY_MS).getUTCMonth() + 1,
+            1,
+          ) / DAY_MS;
         const days = Math.min(nextMonthDay, endDay) - monthStartDay;
         if (days <= 0) continue;
         const season = SEASONALITY[new Date(monthStartDay * DAY_MS).getUTCMonth()]!;
-        const count = Math.round(leadsPerRepMonth * profile.activity * season * (0.75 + random() * 0.5) * (days / 30));
+        const count = Math.round(
+          leadsPerRepMonth * profile.activity * season * (0.75 + random() * 0.5) * (days / 30),
+        );
         for (let n = 0; n < count; n++) {
           const createdAt = workingInstant(monthStartDay + Math.floor(random() * days));
           const channel = weighted(Object.entries(profile.channelMix) as [Channel, number][]);
@@ -290,11 +472,19 @@ function seenAt(allLeads: Lead[], allDeals: Deal[], now: number): { leads: Lead[
       deals.push(deal);
       continue;
     }
-    const log = (deal.stageLog ?? [{ stage: 'prospecting' as const, at: deal.createdAt, by: deal.repId }]).filter((change) => change.at < now);
+    const log = (
+      deal.stageLog ?? [{ stage: 'prospecting' as const, at: deal.createdAt, by: deal.repId }]
+    ).filter((change) => change.at < now);
     const last = log[log.length - 1]!;
     const stage = last.stage as OpenStage;
     const { closedAt: _closedAt, lostReason: _lostReason, stageLog: _stageLog, ...open } = deal;
-    deals.push({ ...open, stage, probability: DEFAULT_STAGE_PROBABILITY[stage], updatedAt: last.at, ...(deal.stageLog ? { stageLog: log } : {}) });
+    deals.push({
+      ...open,
+      stage,
+      probability: DEFAULT_STAGE_PROBABILITY[stage],
+      updatedAt: last.at,
+      ...(deal.stageLog ? { stageLog: log } : {}),
+    });
   }
   const converted = new Set(deals.flatMap((deal) => (deal.leadId === undefined ? [] : [deal.leadId])));
   const leads: Lead[] = [];
@@ -303,7 +493,8 @@ function seenAt(allLeads: Lead[], allDeals: Deal[], now: number): { leads: Lead[
     if (lead.qualifiedAt !== undefined && lead.qualifiedAt >= now) {
       const { qualifiedAt: _qualifiedAt, ...unqualified } = lead;
       leads.push({ ...unqualified, status: 'new' });
-    } else if (lead.status === 'converted' && !converted.has(lead.id)) leads.push({ ...lead, status: 'qualified' });
+    } else if (lead.status === 'converted' && !converted.has(lead.id))
+      leads.push({ ...lead, status: 'qualified' });
     else leads.push(lead);
   }
   return { leads, deals };

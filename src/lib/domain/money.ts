@@ -7,7 +7,9 @@ const digitsCache = new Map<string, number>();
 export function minorDigits(currency: string): number {
   let digits = digitsCache.get(currency);
   if (digits === undefined) {
-    digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    digits =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ??
+      2;
     digitsCache.set(currency, digits);
   }
   return digits;
@@ -31,7 +33,8 @@ export function roundTo(value: number, decimals: number): number {
  */
 export function parseMajor(textValue: string, currency: string, maxDecimals = 2): number | string {
   const match = /^(\d+)(?:\.(\d+))?$/.exec(textValue.trim());
-  if (!match) return `"${textValue}" is not an amount (digits, optionally a '.' and decimals; never negative)`;
+  if (!match)
+    return `"${textValue}" is not an amount (digits, optionally a '.' and decimals; never negative)`;
   const whole = match[1] ?? '0';
   const fraction = match[2] ?? '';
   const digits = minorDigits(currency);
@@ -75,10 +78,19 @@ function unitWordPower(word: string): number | undefined {
       const format = new Intl.NumberFormat(locale, { notation: 'compact' });
       for (let power = 3; power <= 15; power++) {
         const parts = format.formatToParts(10 ** power);
-        const compact = parts.find((part) => part.type === 'compact')?.value.normalize('NFC').toLowerCase();
+        const compact = parts
+          .find((part) => part.type === 'compact')
+          ?.value.normalize('NFC')
+          .toLowerCase();
         // 10^4 is "10K": the word stands for 10^3.
-        const leading = Number(parts.filter((part) => part.type === 'integer').map((part) => part.value).join(''));
-        if (compact && Number.isInteger(leading) && leading > 0 && !units.has(compact)) units.set(compact, power - Math.round(Math.log10(leading)));
+        const leading = Number(
+          parts
+            .filter((part) => part.type === 'integer')
+            .map((part) => part.value)
+            .join(''),
+        );
+        if (compact && Number.isInteger(leading) && leading > 0 && !units.has(compact))
+          units.set(compact, power - Math.round(Math.log10(leading)));
       }
     }
     unitWords = units;
@@ -91,7 +103,9 @@ function currencyMarks(currency: string): string[] {
   const marks = new Set<string>([currency.toLowerCase()]);
   for (const locale of ['en-IN', 'hi-IN', 'en']) {
     for (const currencyDisplay of ['symbol', 'narrowSymbol'] as const) {
-      const part = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay }).formatToParts(1).find((p) => p.type === 'currency');
+      const part = new Intl.NumberFormat(locale, { style: 'currency', currency, currencyDisplay })
+        .formatToParts(1)
+        .find((p) => p.type === 'currency');
       if (part) marks.add(part.value.toLowerCase());
     }
   }
@@ -142,7 +156,9 @@ export function readAmount(typed: string, currency: string): string {
  */
 export function readNumber(typed: string, options: { percent?: boolean } = {}): string {
   const trimmed = typed.trim();
-  const match = (options.percent ? /^([\d,]+)(?:\.(\d+))?\s*%?$/ : /^([\d,]+)(?:\.(\d+))?$/).exec(latinDigits(trimmed));
+  const match = (options.percent ? /^([\d,]+)(?:\.(\d+))?\s*%?$/ : /^([\d,]+)(?:\.(\d+))?$/).exec(
+    latinDigits(trimmed),
+  );
   if (!match || !GROUPED.test(match[1]!)) return trimmed;
   const whole = match[1]!.replace(/,/g, '');
   return match[2] === undefined ? whole : `${whole}.${match[2]}`;

@@ -324,7 +324,13 @@ function fieldSchema(spec: FieldSpec): v.GenericSchema {
     case 'id':
       return v.pipe(
         v.string(say('required', `${label} is required.`)),
-        v.regex(ID_PATTERN, say('idFormat', `${label} must be 1–64 letters, digits, '-', '_', '.' or ':' and start with a letter or digit.`)),
+        v.regex(
+          ID_PATTERN,
+          say(
+            'idFormat',
+            `${label} must be 1–64 letters, digits, '-', '_', '.' or ':' and start with a letter or digit.`,
+          ),
+        ),
       );
     case 'text': {
       const max = spec.maxLength ?? 1000;
@@ -380,7 +386,10 @@ function fieldSchema(spec: FieldSpec): v.GenericSchema {
       );
     case 'enum': {
       const values = (spec.values ?? []).join(', ');
-      return v.picklist(spec.values ?? [], say('notOneOf', `${label} must be one of: ${values}.`, { values }));
+      return v.picklist(
+        spec.values ?? [],
+        say('notOneOf', `${label} must be one of: ${values}.`, { values }),
+      );
     }
     case 'stageProbabilities':
       // The problem's field is `stageProbabilities.<stage>`; params name the stage too.
@@ -390,9 +399,17 @@ function fieldSchema(spec: FieldSpec): v.GenericSchema {
             stage,
             v.pipe(
               v.number(say('notNumber', `The probability of ${stage} must be a number.`, { stage })),
-              v.integer(say('notWholePercent', `The probability of ${stage} must be a whole percentage.`, { stage })),
-              v.minValue(0, say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage })),
-              v.maxValue(100, say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage })),
+              v.integer(
+                say('notWholePercent', `The probability of ${stage} must be a whole percentage.`, { stage }),
+              ),
+              v.minValue(
+                0,
+                say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage }),
+              ),
+              v.maxValue(
+                100,
+                say('percentRange', `The probability of ${stage} must be between 0 and 100.`, { stage }),
+              ),
             ),
           ]),
         ),
@@ -442,7 +459,8 @@ export const INVARIANTS: Partial<Record<RecordKind, readonly Invariant[]>> = {
       // A deal closed before it began would count a negative sales cycle into every figure.
       field: 'closedAt',
       reads: ['createdAt', 'closedAt'],
-      holds: (deal) => deal['closedAt'] === undefined || (deal['closedAt'] as number) >= (deal['createdAt'] as number),
+      holds: (deal) =>
+        deal['closedAt'] === undefined || (deal['closedAt'] as number) >= (deal['createdAt'] as number),
       message: 'Closed date cannot be before the deal was created.',
       code: 'closedBeforeCreated',
     },

@@ -49,7 +49,8 @@ export function validate<K extends RecordKind>(kind: K, input: unknown): Validat
     const badFields = new Set(problems.map((found) => found.field.split('.')[0]));
     for (const invariant of INVARIANTS[kind] ?? []) {
       if (invariant.reads.some((field) => badFields.has(field))) continue;
-      if (!invariant.holds(record)) problems.push(problem(invariant.field, invariant.message, invariant.code));
+      if (!invariant.holds(record))
+        problems.push(problem(invariant.field, invariant.message, invariant.code));
     }
   }
   if (result.success && problems.length === 0) {

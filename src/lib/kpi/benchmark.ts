@@ -24,7 +24,14 @@ import { parsePeriod, type DayRange, type Period } from './calendar';
 import { computeKpis } from './kpis';
 
 /** The partner-level KPIs of the benchmark, in display order. */
-export const BENCHMARK_METRICS = ['winRate', 'averageDealSize', 'closeRate', 'dealVelocity', 'averageCycleDays', 'qualityScore'] as const;
+export const BENCHMARK_METRICS = [
+  'winRate',
+  'averageDealSize',
+  'closeRate',
+  'dealVelocity',
+  'averageCycleDays',
+  'qualityScore',
+] as const;
 export type BenchmarkMetric = (typeof BENCHMARK_METRICS)[number];
 
 /**
@@ -133,7 +140,10 @@ function quantileOf(at: (k: number) => number, length: number, p: number): numbe
 
 /** The aggregates of one KPI's figures (the partners with a figure, in any order). */
 export function benchmarkFigure(values: readonly number[]): BenchmarkFigure {
-  return figureWithout([...values].sort((a, b) => a - b), -1);
+  return figureWithout(
+    [...values].sort((a, b) => a - b),
+    -1,
+  );
 }
 
 /** The aggregates of sorted figures without the one at index `skip` (none when -1): one partner's view, in O(1). */
@@ -141,7 +151,12 @@ function figureWithout(sorted: readonly number[], skip: number): BenchmarkFigure
   const partners = sorted.length - (skip >= 0 ? 1 : 0);
   if (partners < MIN_PARTNERS_FOR_BENCHMARK) return { partners, notEnough: true };
   const at = skip < 0 ? (k: number) => sorted[k]! : (k: number) => sorted[k < skip ? k : k + 1]!;
-  return { partners, lowerQuartile: quantileOf(at, partners, 0.25), median: quantileOf(at, partners, 0.5), upperQuartile: quantileOf(at, partners, 0.75) };
+  return {
+    partners,
+    lowerQuartile: quantileOf(at, partners, 0.25),
+    median: quantileOf(at, partners, 0.5),
+    upperQuartile: quantileOf(at, partners, 0.75),
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -150,7 +165,10 @@ function figureWithout(sorted: readonly number[], skip: number): BenchmarkFigure
 /** The range of a period, or a RangeError naming what is wrong with it. */
 function rangeOf(period: Period): DayRange {
   const parsed = parsePeriod(period);
-  if (!parsed.ok) throw new RangeError(`Bad benchmark period: ${parsed.problems.map((problem) => problem.message).join(' ')}`);
+  if (!parsed.ok)
+    throw new RangeError(
+      `Bad benchmark period: ${parsed.problems.map((problem) => problem.message).join(' ')}`,
+    );
   return parsed.range;
 }
 
@@ -169,7 +187,10 @@ function rangeOf(period: Period): DayRange {
  * a partner without any would score 0 by absence, not by standing, and would drag the program's
  * quartiles down. Leaving it out changes no other partner's score (it raises neither maximum).
  */
-export function benchmarkFiguresByPartner(rollups: ReadonlyMap<string, Rollup>, period: Period): Map<string, PartnerBenchmarkFigures> {
+export function benchmarkFiguresByPartner(
+  rollups: ReadonlyMap<string, Rollup>,
+  period: Period,
+): Map<string, PartnerBenchmarkFigures> {
   const range = rangeOf(period);
   // Every partner's own series in one rollup, for the quality scores of scope `all`. The series are
   // shared, not copied: computing KPIs only reads them (and caches their query index).
@@ -230,7 +251,11 @@ export function computeBenchmark(rollups: ReadonlyMap<string, Rollup>, query: Be
  * all four competitors' figures in two publications. Quality scores stay relative to the maxima
  * of every partner (KPI 7), its own included.
  */
-export function computeBenchmarksForEach(rollups: ReadonlyMap<string, Rollup>, query: BenchmarkQuery, viewers: Iterable<string> = rollups.keys()): Map<string, Benchmark> {
+export function computeBenchmarksForEach(
+  rollups: ReadonlyMap<string, Rollup>,
+  query: BenchmarkQuery,
+  viewers: Iterable<string> = rollups.keys(),
+): Map<string, Benchmark> {
   const byPartner = benchmarkFiguresByPartner(rollups, query.period);
   // Each metric's figures sorted once; each viewer's aggregates then leave its own figure out by
   // index (a thousand partners: a thousand sorts fewer).
@@ -250,7 +275,10 @@ export function computeBenchmarksForEach(rollups: ReadonlyMap<string, Rollup>, q
     const metrics = Object.fromEntries(
       BENCHMARK_METRICS.map((metric) => {
         const figure = own?.[metric] ?? null;
-        return [metric, figureWithout(sorted[metric], figure === null ? -1 : indexIn(sorted[metric], figure))];
+        return [
+          metric,
+          figureWithout(sorted[metric], figure === null ? -1 : indexIn(sorted[metric], figure)),
+        ];
       }),
     ) as Record<BenchmarkMetric, BenchmarkFigure>;
     benchmarks.set(partnerId, { period: { from, to, tz }, metrics });
@@ -274,7 +302,9 @@ function indexIn(sorted: readonly number[], value: number): number {
 function aggregate(byPartner: readonly PartnerBenchmarkFigures[], { from, to, tz }: Period): Benchmark {
   const metrics = Object.fromEntries(
     BENCHMARK_METRICS.map((metric) => {
-      const values = byPartner.map((figures) => figures[metric]).filter((value): value is number => value !== null);
+      const values = byPartner
+        .map((figures) => figures[metric])
+        .filter((value): value is number => value !== null);
       return [metric, benchmarkFigure(values)];
     }),
   ) as Record<BenchmarkMetric, BenchmarkFigure>;
@@ -295,7 +325,11 @@ export type BenchmarkPosition = 'top-quarter' | 'above-median' | 'below-median' 
  * - `below-median`: otherwise.
  * Undefined when the partner has no figure (null or not finite) or the KPI has not enough partners.
  */
-export function benchmarkPosition(metric: BenchmarkMetric, figure: number | null, published: BenchmarkFigure): BenchmarkPosition | undefined {
+export function benchmarkPosition(
+  metric: BenchmarkMetric,
+  figure: number | null,
+  published: BenchmarkFigure,
+): BenchmarkPosition | undefined {
   if (figure === null || !Number.isFinite(figure) || !isPublished(published)) return undefined;
   // Turned so that higher is better: negate both the figure and the (then swapped) quartiles.
   const sign = BENCHMARK_HIGHER_IS_BETTER[metric] ? 1 : -1;
@@ -325,7 +359,12 @@ export interface BenchmarkJson {
 function encodeFigure(figure: BenchmarkFigure): BenchmarkFigure {
   // Field by field, so that nothing else attached to a figure is ever published.
   return isPublished(figure)
-    ? { partners: figure.partners, lowerQuartile: figure.lowerQuartile, median: figure.median, upperQuartile: figure.upperQuartile }
+    ? {
+        partners: figure.partners,
+        lowerQuartile: figure.lowerQuartile,
+        median: figure.median,
+        upperQuartile: figure.upperQuartile,
+      }
     : { partners: figure.partners, notEnough: true };
 }
 
@@ -335,7 +374,9 @@ export function encodeBenchmark(benchmark: Benchmark): BenchmarkJson {
   return {
     version: BENCHMARK_FORMAT_VERSION,
     period: { from, to, tz },
-    metrics: Object.fromEntries(BENCHMARK_METRICS.map((metric) => [metric, encodeFigure(benchmark.metrics[metric])])) as BenchmarkJson['metrics'],
+    metrics: Object.fromEntries(
+      BENCHMARK_METRICS.map((metric) => [metric, encodeFigure(benchmark.metrics[metric])]),
+    ) as BenchmarkJson['metrics'],
   };
 }
 
@@ -350,7 +391,8 @@ function withKeys(value: unknown, keys: readonly string[]): value is Plain {
   return own.length === keys.length && keys.every((key) => Object.prototype.hasOwnProperty.call(value, key));
 }
 
-const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 
 function decodeFigure(metric: BenchmarkMetric, value: unknown): BenchmarkFigure | undefined {
   if (withKeys(value, ['partners', 'notEnough'])) {
@@ -362,8 +404,10 @@ function decodeFigure(metric: BenchmarkMetric, value: unknown): BenchmarkFigure 
     const { partners, lowerQuartile, median, upperQuartile } = value;
     // Aggregates of fewer partners must not be shown even if a server published them.
     if (!isCount(partners) || partners < MIN_PARTNERS_FOR_BENCHMARK) return undefined;
-    if (typeof lowerQuartile !== 'number' || typeof median !== 'number' || typeof upperQuartile !== 'number') return undefined;
-    if (!inDomain(metric, lowerQuartile) || !inDomain(metric, median) || !inDomain(metric, upperQuartile)) return undefined;
+    if (typeof lowerQuartile !== 'number' || typeof median !== 'number' || typeof upperQuartile !== 'number')
+      return undefined;
+    if (!inDomain(metric, lowerQuartile) || !inDomain(metric, median) || !inDomain(metric, upperQuartile))
+      return undefined;
     if (!(lowerQuartile <= median && median <= upperQuartile)) return undefined;
     return { partners, lowerQuartile, median, upperQuartile };
   }
@@ -372,11 +416,18 @@ function decodeFigure(metric: BenchmarkMetric, value: unknown): BenchmarkFigure 
 
 function decodeOrThrow(value: unknown): Benchmark | undefined {
   const input: unknown = typeof value === 'string' ? JSON.parse(value) : value;
-  if (!withKeys(input, ['version', 'period', 'metrics']) || input.version !== BENCHMARK_FORMAT_VERSION) return undefined;
+  if (!withKeys(input, ['version', 'period', 'metrics']) || input.version !== BENCHMARK_FORMAT_VERSION)
+    return undefined;
   const { period, metrics } = input;
   if (!withKeys(period, ['from', 'to', 'tz'])) return undefined;
   const { from, to, tz } = period;
-  if (typeof from !== 'string' || typeof to !== 'string' || typeof tz !== 'string' || !parsePeriod({ from, to, tz }).ok) return undefined;
+  if (
+    typeof from !== 'string' ||
+    typeof to !== 'string' ||
+    typeof tz !== 'string' ||
+    !parsePeriod({ from, to, tz }).ok
+  )
+    return undefined;
   if (!withKeys(metrics, BENCHMARK_METRICS)) return undefined;
   const decoded: Partial<Record<BenchmarkMetric, BenchmarkFigure>> = {};
   for (const metric of BENCHMARK_METRICS) {

@@ -31,7 +31,9 @@ import { buildSeriesIndex, type SeriesIndex } from './series-index';
  * days), for the screens that list overdue deals beside the KPI that counts them.
  */
 export function isOverdue(deal: Pick<Deal, 'createdAt' | 'expectedCloseAt'>, todayStart: number): boolean {
-  return deal.expectedCloseAt !== undefined && deal.expectedCloseAt < todayStart && deal.createdAt < todayStart;
+  return (
+    deal.expectedCloseAt !== undefined && deal.expectedCloseAt < todayStart && deal.createdAt < todayStart
+  );
 }
 
 /** The counters of one local day of one series. */
@@ -80,7 +82,9 @@ export interface Rollup {
   series: Map<string, Series>;
 }
 
-const STAGE_INDEX: Record<string, number> = Object.fromEntries(OPEN_STAGES.map((stage, index) => [stage, index]));
+const STAGE_INDEX: Record<string, number> = Object.fromEntries(
+  OPEN_STAGES.map((stage, index) => [stage, index]),
+);
 
 export function seriesKey(partnerId: string, repId: string, channel: Channel): string {
   return `${partnerId}|${repId}|${channel}`;
@@ -115,7 +119,8 @@ export function addBucket(target: Bucket, source: Bucket, sign = 1): void {
   target.deals += sign * source.deals;
   target.prospects += sign * source.prospects;
   const conversions = source.converted;
-  for (let i = 0; i < conversions.length; i += 2) addConversion(target, conversions[i]!, sign * conversions[i + 1]!);
+  for (let i = 0; i < conversions.length; i += 2)
+    addConversion(target, conversions[i]!, sign * conversions[i + 1]!);
   target.won += sign * source.won;
   target.wonAmount += sign * source.wonAmount;
   target.wonCycleMs += sign * source.wonCycleMs;
@@ -196,8 +201,23 @@ export function mergeRollups(...rollups: Rollup[]): Rollup {
 /** Whether a bucket counts nothing at all (what is left of one whose records were subtracted again). */
 export function isEmptyBucket(bucket: Bucket): boolean {
   if (bucket.converted.length > 0) return false;
-  if (bucket.leads || bucket.deals || bucket.prospects || bucket.won || bucket.wonAmount || bucket.wonCycleMs || bucket.lost || bucket.lostToCompetitor || bucket.overdue) return false;
-  return bucket.openCount.every((n) => n === 0) && bucket.openAmount.every((n) => n === 0) && bucket.openWeighted.every((n) => n === 0);
+  if (
+    bucket.leads ||
+    bucket.deals ||
+    bucket.prospects ||
+    bucket.won ||
+    bucket.wonAmount ||
+    bucket.wonCycleMs ||
+    bucket.lost ||
+    bucket.lostToCompetitor ||
+    bucket.overdue
+  )
+    return false;
+  return (
+    bucket.openCount.every((n) => n === 0) &&
+    bucket.openAmount.every((n) => n === 0) &&
+    bucket.openWeighted.every((n) => n === 0)
+  );
 }
 
 /**
@@ -205,10 +225,20 @@ export function isEmptyBucket(bucket: Bucket): boolean {
  * partner and rep id for all: the program's total) or its own ids. Buckets and series that come to
  * nothing are dropped, so adding and then subtracting the same rollup leaves `target` as it was.
  */
-export function addRollup(target: Rollup, source: Rollup, sign: 1 | -1, as?: { partnerId: string; repId: string }): void {
+export function addRollup(
+  target: Rollup,
+  source: Rollup,
+  sign: 1 | -1,
+  as?: { partnerId: string; repId: string },
+): void {
   if (target.tz !== source.tz) throw new Error(`Cannot add rollups of ${source.tz} to ${target.tz}`);
   for (const series of source.series.values()) {
-    const into = seriesIn(target, as?.partnerId ?? series.partnerId, as?.repId ?? series.repId, series.channel);
+    const into = seriesIn(
+      target,
+      as?.partnerId ?? series.partnerId,
+      as?.repId ?? series.repId,
+      series.channel,
+    );
     for (const bucket of series.days.values()) {
       const sum = bucketOf(into, bucket.day);
       addBucket(sum, bucket, sign);
@@ -334,7 +364,8 @@ export class RollupIndex {
     const closedDay = closedAt === undefined ? undefined : this.dayOf(closedAt);
     if (deal.leadId === undefined) {
       created.prospects += sign;
-      if (deal.stage === 'won' && closedDay !== undefined) addConversion(created, Math.max(0, closedDay - createdDay), sign);
+      if (deal.stage === 'won' && closedDay !== undefined)
+        addConversion(created, Math.max(0, closedDay - createdDay), sign);
     }
     const stage = STAGE_INDEX[deal.stage];
     if (stage !== undefined) {
@@ -376,4 +407,3 @@ export function addConversion(bucket: Bucket, lag: number, count: number): void 
 export function buildRollup(tz: string, leads: Iterable<Lead>, deals: Iterable<Deal>): Rollup {
   return RollupIndex.build(tz, leads, deals).rollup;
 }
-

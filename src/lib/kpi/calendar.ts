@@ -36,7 +36,8 @@ export function parseDay(date: string): number | null {
   const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
   const utc = Date.UTC(year, month - 1, day);
   const check = new Date(utc);
-  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day) return null;
+  if (check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day)
+    return null;
   return utc / DAY_MS;
 }
 
@@ -89,15 +90,23 @@ export function offsetMinutes(tz: string, instant: number): number {
 export type PeriodProblem = { field: 'from' | 'to' | 'tz'; message: string };
 
 /** Checks a period given as text and turns it into day numbers, or lists what is wrong with it. */
-export function parsePeriod(period: Period): { ok: true; range: DayRange } | { ok: false; problems: PeriodProblem[] } {
+export function parsePeriod(
+  period: Period,
+): { ok: true; range: DayRange } | { ok: false; problems: PeriodProblem[] } {
   const problems: PeriodProblem[] = [];
   const fromDay = parseDay(period.from);
   const toDay = parseDay(period.to);
-  if (fromDay === null) problems.push({ field: 'from', message: `"${period.from}" is not a calendar date (YYYY-MM-DD).` });
-  if (toDay === null) problems.push({ field: 'to', message: `"${period.to}" is not a calendar date (YYYY-MM-DD).` });
-  if (!isTimeZone(period.tz)) problems.push({ field: 'tz', message: `"${period.tz}" is not an IANA time zone (e.g. Asia/Kolkata).` });
+  if (fromDay === null)
+    problems.push({ field: 'from', message: `"${period.from}" is not a calendar date (YYYY-MM-DD).` });
+  if (toDay === null)
+    problems.push({ field: 'to', message: `"${period.to}" is not a calendar date (YYYY-MM-DD).` });
+  if (!isTimeZone(period.tz))
+    problems.push({ field: 'tz', message: `"${period.tz}" is not an IANA time zone (e.g. Asia/Kolkata).` });
   if (fromDay !== null && toDay !== null && toDay <= fromDay) {
-    problems.push({ field: 'to', message: `The period must end after it starts (${period.from} to ${period.to}).` });
+    problems.push({
+      field: 'to',
+      message: `The period must end after it starts (${period.from} to ${period.to}).`,
+    });
   }
   if (problems.length > 0 || fromDay === null || toDay === null) return { ok: false, problems };
   return { ok: true, range: { fromDay, toDay } };
@@ -110,7 +119,10 @@ export function isWholeMonths(range: DayRange): boolean {
 
 /** The whole calendar months that cover a range. */
 export function coveringMonths(range: DayRange): DayRange {
-  return { fromDay: monthStart(range.fromDay), toDay: monthStart(range.toDay) === range.toDay ? range.toDay : nextMonthStart(range.toDay) };
+  return {
+    fromDay: monthStart(range.fromDay),
+    toDay: monthStart(range.toDay) === range.toDay ? range.toDay : nextMonthStart(range.toDay),
+  };
 }
 
 /**
@@ -141,13 +153,23 @@ export function comparedRange(range: DayRange, today: number): { previous: DayRa
   const previous = previousRange(range);
   const running = range.fromDay <= today && today + 1 < range.toDay;
   if (!running) return { previous, running };
-  if (!isWholeMonths(range)) return { previous: { fromDay: previous.fromDay, toDay: previous.fromDay + (today + 1 - range.fromDay) }, running };
+  if (!isWholeMonths(range))
+    return {
+      previous: { fromDay: previous.fromDay, toDay: previous.fromDay + (today + 1 - range.fromDay) },
+      running,
+    };
   const month = monthStart(today);
   const from = new Date(range.fromDay * DAY_MS);
   const at = new Date(month * DAY_MS);
   const monthsIn = (at.getUTCFullYear() - from.getUTCFullYear()) * 12 + at.getUTCMonth() - from.getUTCMonth();
   const sameMonth = addMonths(previous.fromDay, monthsIn);
-  return { previous: { fromDay: previous.fromDay, toDay: Math.min(sameMonth + (today - month) + 1, nextMonthStart(sameMonth)) }, running };
+  return {
+    previous: {
+      fromDay: previous.fromDay,
+      toDay: Math.min(sameMonth + (today - month) + 1, nextMonthStart(sameMonth)),
+    },
+    running,
+  };
 }
 
 /** The periods a person picks most often, relative to today in the program's time zone. */

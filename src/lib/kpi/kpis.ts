@@ -119,7 +119,15 @@ interface Tally {
   lostToCompetitor: number;
 }
 
-const newTally = (): Tally => ({ prospects: 0, converted: 0, won: 0, wonAmount: 0, wonCycleMs: 0, lost: 0, lostToCompetitor: 0 });
+const newTally = (): Tally => ({
+  prospects: 0,
+  converted: 0,
+  won: 0,
+  wonAmount: 0,
+  wonCycleMs: 0,
+  lost: 0,
+  lostToCompetitor: 0,
+});
 
 function addToTally(tally: Tally, more: Tally): void {
   tally.prospects += more.prospects;
@@ -154,7 +162,8 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
   const monthOfPeriodDay = new Int32Array(toDay - fromDay);
   for (let month = monthStart(fromDay); month < toDay; month = nextMonthStart(month)) {
     const end = Math.min(nextMonthStart(month), toDay);
-    for (let day = Math.max(month, fromDay); day < end; day++) monthOfPeriodDay[day - fromDay] = months.length;
+    for (let day = Math.max(month, fromDay); day < end; day++)
+      monthOfPeriodDay[day - fromDay] = months.length;
     months.push({ month: monthOfDay(month), fromDay: month, toDay: end, prospects: 0, converted: 0 });
   }
   const pipeline: PipelineFigures = {
@@ -163,7 +172,10 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
     weighted: 0,
     overdue: 0,
     lostToCompetitor: 0,
-    byStage: Object.fromEntries(OPEN_STAGES.map((s) => [s, { count: 0, value: 0 }])) as Record<OpenStage, StageFigures>,
+    byStage: Object.fromEntries(OPEN_STAGES.map((s) => [s, { count: 0, value: 0 }])) as Record<
+      OpenStage,
+      StageFigures
+    >,
   };
   let weightedTimes100 = 0;
 
@@ -198,7 +210,13 @@ export function computeKpis(rollup: Rollup, query: KpiQuery): KpiFigures {
       converted += conversions[i + 2]!;
       months[monthOfPeriodDay[day - fromDay]!]!.converted += conversions[i + 2]!;
     }
-    for (const month of months) month.prospects += sumBetween(index, Column.Prospects, Math.max(month.fromDay, fromDay), Math.min(month.toDay, toDay));
+    for (const month of months)
+      month.prospects += sumBetween(
+        index,
+        Column.Prospects,
+        Math.max(month.fromDay, fromDay),
+        Math.min(month.toDay, toDay),
+      );
 
     const period: Tally = {
       prospects: sumBetween(index, Column.Prospects, fromDay, toDay),
@@ -288,7 +306,14 @@ function rankQuality(byUnit: Map<string, Tally>): QualityScore[] {
       (0.5 * (maxRevenue === 0 ? 0 : tally.wonAmount / maxRevenue) +
         0.3 * (maxWon === 0 ? 0 : tally.won / maxWon) +
         0.2 * winLow);
-    return { id, score, won: tally.won, revenue: tally.wonAmount, winRate: ratio(tally.won, tally.won + tally.lost), winLow };
+    return {
+      id,
+      score,
+      won: tally.won,
+      revenue: tally.wonAmount,
+      winRate: ratio(tally.won, tally.won + tally.lost),
+      winLow,
+    };
   });
   return scores.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }
@@ -313,8 +338,15 @@ function partnersNeedingAttention(byPartner: Map<string, Tally>): string[] {
 }
 
 /** The KPIs of a period and of the period before it (`previousRange`, unless given). */
-export function computeKpisWithPrevious(rollup: Rollup, query: KpiQuery, previous: DayRange = previousRange(query.range)) {
-  return { current: computeKpis(rollup, query), previous: computeKpis(rollup, { ...query, range: previous }) };
+export function computeKpisWithPrevious(
+  rollup: Rollup,
+  query: KpiQuery,
+  previous: DayRange = previousRange(query.range),
+) {
+  return {
+    current: computeKpis(rollup, query),
+    previous: computeKpis(rollup, { ...query, range: previous }),
+  };
 }
 
 /** How young a period's prospects are against the typical sales cycle, when too young to judge. */
@@ -331,7 +363,11 @@ export interface TooEarly {
  * fromDay` days; when that is less than the typical sales cycle, most have not had time to buy and a
  * low close rate says nothing yet. Undefined (judge it) when there is no typical cycle to go by.
  */
-export function closeRateTooEarly(range: DayRange, today: number, typicalCycleDays: number | null): TooEarly | undefined {
+export function closeRateTooEarly(
+  range: DayRange,
+  today: number,
+  typicalCycleDays: number | null,
+): TooEarly | undefined {
   if (typicalCycleDays === null || !(typicalCycleDays > 0)) return undefined;
   const ageDays = Math.max(0, Math.min(today + 1, range.toDay) - range.fromDay);
   return ageDays < typicalCycleDays ? { ageDays, cycleDays: typicalCycleDays } : undefined;
@@ -360,14 +396,24 @@ export interface ComparedFigures extends CurrentFigures {
  * that says whether the close rate can be judged is that of the deals the scope won in the year up
  * to today.
  */
-export function computeCurrent(rollup: Rollup, { range, today }: Omit<ComparedRanges, 'previous'>, scope: Scope): CurrentFigures {
+export function computeCurrent(
+  rollup: Rollup,
+  { range, today }: Omit<ComparedRanges, 'previous'>,
+  scope: Scope,
+): CurrentFigures {
   const current = computeKpis(rollup, { range, scope, today });
-  const typicalCycle = computeKpis(rollup, { range: { fromDay: today + 1 - 365, toDay: today + 1 }, scope }).averageCycleDays;
+  const typicalCycle = computeKpis(rollup, {
+    range: { fromDay: today + 1 - 365, toDay: today + 1 },
+    scope,
+  }).averageCycleDays;
   const tooEarly = closeRateTooEarly(range, today, typicalCycle);
   return { current, ...(tooEarly ? { closeRateTooEarly: tooEarly } : {}) };
 }
 
 /** `computeCurrent`, and the KPIs of `ranges.previous` beside them. */
 export function computeComparison(rollup: Rollup, ranges: ComparedRanges, scope: Scope): ComparedFigures {
-  return { ...computeCurrent(rollup, ranges, scope), previous: computeKpis(rollup, { range: ranges.previous, scope, today: ranges.today }) };
+  return {
+    ...computeCurrent(rollup, ranges, scope),
+    previous: computeKpis(rollup, { range: ranges.previous, scope, today: ranges.today }),
+  };
 }

@@ -11,13 +11,26 @@
  * A range that does not start and end on a month's first day cannot be answered from months
  * (`isWholeMonths`); `coveringMonths` gives the nearest one that can. Pure.
  */
-import { addBucket, addConversion, emptyBucket, emptyRollup, type Bucket, type Rollup, type Series } from './buckets';
+import {
+  addBucket,
+  addConversion,
+  emptyBucket,
+  emptyRollup,
+  type Bucket,
+  type Rollup,
+  type Series,
+} from './buckets';
 import { monthStart } from './calendar';
 
 export function byMonth(rollup: Rollup): Rollup {
   const months = emptyRollup(rollup.tz);
   for (const [key, series] of rollup.series) {
-    const target: Series = { partnerId: series.partnerId, repId: series.repId, channel: series.channel, days: new Map() };
+    const target: Series = {
+      partnerId: series.partnerId,
+      repId: series.repId,
+      channel: series.channel,
+      days: new Map(),
+    };
     for (const bucket of series.days.values()) {
       const month = monthStart(bucket.day);
       let into = target.days.get(month);

@@ -8,7 +8,17 @@ import { CHANNELS, OPEN_STAGES, type Channel } from '../domain/schema';
 import { emptyBucket, seriesKey, type Bucket, type Rollup, type Series } from './buckets';
 
 /** Counters per day, in this order, then the three per-stage arrays. */
-const SCALARS = ['leads', 'deals', 'prospects', 'won', 'wonAmount', 'wonCycleMs', 'lost', 'lostToCompetitor', 'overdue'] as const;
+const SCALARS = [
+  'leads',
+  'deals',
+  'prospects',
+  'won',
+  'wonAmount',
+  'wonCycleMs',
+  'lost',
+  'lostToCompetitor',
+  'overdue',
+] as const;
 const STAGES = OPEN_STAGES.length;
 const WIDTH = SCALARS.length + 3 * STAGES;
 
@@ -25,7 +35,11 @@ export interface PackedSeries {
 }
 
 /** Packs a series' buckets (or only those of `buckets`) under `key` (the series key by default). */
-export function packSeries(series: Series, buckets: Bucket[] = [...series.days.values()], key = seriesKey(series.partnerId, series.repId, series.channel)): PackedSeries {
+export function packSeries(
+  series: Series,
+  buckets: Bucket[] = [...series.days.values()],
+  key = seriesKey(series.partnerId, series.repId, series.channel),
+): PackedSeries {
   const days = new Int32Array(buckets.length);
   const counters = new Float64Array(buckets.length * WIDTH);
   const conversions: number[] = [];
@@ -38,9 +52,18 @@ export function packSeries(series: Series, buckets: Bucket[] = [...series.days.v
       counters[base + SCALARS.length + STAGES + stage] = bucket.openAmount[stage]!;
       counters[base + SCALARS.length + 2 * STAGES + stage] = bucket.openWeighted[stage]!;
     }
-    for (let i = 0; i < bucket.converted.length; i += 2) conversions.push(bucket.day, bucket.converted[i]!, bucket.converted[i + 1]!);
+    for (let i = 0; i < bucket.converted.length; i += 2)
+      conversions.push(bucket.day, bucket.converted[i]!, bucket.converted[i + 1]!);
   });
-  return { key, partnerId: series.partnerId, repId: series.repId, channel: series.channel, days, counters, conversions };
+  return {
+    key,
+    partnerId: series.partnerId,
+    repId: series.repId,
+    channel: series.channel,
+    days,
+    counters,
+    conversions,
+  };
 }
 
 export function unpackSeries(packed: PackedSeries): Series {
@@ -56,7 +79,8 @@ export function unpackSeries(packed: PackedSeries): Series {
     }
     days.set(bucket.day, bucket);
   }
-  for (let i = 0; i < packed.conversions.length; i += 3) days.get(packed.conversions[i]!)?.converted.push(packed.conversions[i + 1]!, packed.conversions[i + 2]!);
+  for (let i = 0; i < packed.conversions.length; i += 3)
+    days.get(packed.conversions[i]!)?.converted.push(packed.conversions[i + 1]!, packed.conversions[i + 2]!);
   return { partnerId: packed.partnerId, repId: packed.repId, channel: packed.channel, days };
 }
 
@@ -129,7 +153,10 @@ export function storeChunk(chunk: PackedSeries): StoredChunk {
 
 /** The rollup of stored chunks; throws a PackedRollupError for a chunk that cannot be read. */
 export function unpackStoredChunks(tz: string, rows: readonly StoredChunk[]): Rollup {
-  return unpackRollup(tz, rows.flatMap((row) => decodePackedRollup(row.bytes)));
+  return unpackRollup(
+    tz,
+    rows.flatMap((row) => decodePackedRollup(row.bytes)),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -242,7 +269,9 @@ class Reader {
   /** Refuses, with where and how much, a read past the end. */
   need(length: number, what: string) {
     if (this.offset + length > this.bytes.length) {
-      throw new PackedRollupError(`Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.bytes.length - this.offset} remain`);
+      throw new PackedRollupError(
+        `Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.bytes.length - this.offset} remain`,
+      );
     }
   }
 
@@ -273,7 +302,12 @@ class Reader {
   }
 
   /** A copy of the next `count` numbers: the result never shares memory with the input. */
-  block<T extends NumberArray>(make: new (length: number) => T, kind: NumberArrayKind, count: number, what: string): T {
+  block<T extends NumberArray>(
+    make: new (length: number) => T,
+    kind: NumberArrayKind,
+    count: number,
+    what: string,
+  ): T {
     const length = count * BYTES_PER[kind];
     this.need(length, what);
     const array = new make(count);
@@ -282,7 +316,12 @@ class Reader {
     } else {
       for (let i = 0; i < count; i++) {
         const at = this.offset + i * BYTES_PER[kind];
-        array[i] = kind === 'f64' ? this.view.getFloat64(at, true) : kind === 'i32' ? this.view.getInt32(at, true) : this.view.getUint32(at, true);
+        array[i] =
+          kind === 'f64'
+            ? this.view.getFloat64(at, true)
+            : kind === 'i32'
+              ? this.view.getInt32(at, true)
+              : this.view.getUint32(at, true);
       }
     }
     this.offset += length;
@@ -311,11 +350,18 @@ function encodeSeries(series: PackedSeries, utf8: Utf8Encoder): EncodedSeries {
   const what = `series ${series.key}`;
   const channel = CHANNELS.indexOf(series.channel);
   if (channel < 0) throw new PackedRollupError(`${what}: unknown channel ${String(series.channel)}`);
-  if (series.counters.length !== rows * WIDTH) throw new PackedRollupError(`${what}: ${series.counters.length} counters for ${rows} days (expected ${WIDTH} a day)`);
-  if (series.conversions.length % 3 !== 0) throw new PackedRollupError(`${what}: conversions are not [day, lag, count] triples`);
+  if (series.counters.length !== rows * WIDTH)
+    throw new PackedRollupError(
+      `${what}: ${series.counters.length} counters for ${rows} days (expected ${WIDTH} a day)`,
+    );
+  if (series.conversions.length % 3 !== 0)
+    throw new PackedRollupError(`${what}: conversions are not [day, lag, count] triples`);
   const conversions = Int32Array.from(series.conversions);
   conversions.forEach((value, i) => {
-    if (value !== series.conversions[i]) throw new PackedRollupError(`${what}: conversion value ${series.conversions[i]} is not a 32-bit integer`);
+    if (value !== series.conversions[i])
+      throw new PackedRollupError(
+        `${what}: conversion value ${series.conversions[i]} is not a 32-bit integer`,
+      );
   });
   const masks = new Uint32Array(rows);
   let stored = 0;
@@ -334,7 +380,8 @@ function encodeSeries(series: PackedSeries, utf8: Utf8Encoder): EncodedSeries {
   }
   const partnerId = utf8.encode(series.partnerId);
   const repId = utf8.encode(series.repId);
-  if (partnerId.length > MAX_ID_BYTES || repId.length > MAX_ID_BYTES) throw new PackedRollupError(`${what}: an id is longer than ${MAX_ID_BYTES} bytes`);
+  if (partnerId.length > MAX_ID_BYTES || repId.length > MAX_ID_BYTES)
+    throw new PackedRollupError(`${what}: an id is longer than ${MAX_ID_BYTES} bytes`);
   return { series, channel, partnerId, repId, values, masks, conversions };
 }
 
@@ -347,7 +394,10 @@ function encodeSeries(series: PackedSeries, utf8: Utf8Encoder): EncodedSeries {
  * `compact` writes the varint form below instead, about a third of the bytes, when every value is
  * an integer below 2^52 (counters of records are); otherwise, the form above.
  */
-export function encodePackedRollup(series: readonly PackedSeries[], { compact = false }: { compact?: boolean } = {}): Uint8Array {
+export function encodePackedRollup(
+  series: readonly PackedSeries[],
+  { compact = false }: { compact?: boolean } = {},
+): Uint8Array {
   const utf8 = new TextEncoder();
   const encoded = series.map((one) => encodeSeries(one, utf8));
   if (compact && encoded.every((one) => one.values.every(fitsVarint))) return encodeCompact(encoded);
@@ -388,7 +438,10 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
   const input = new Reader(bytes);
   const version = input.u8('the version');
   if (version === PACKED_ROLLUP_COMPACT) return decodeCompact(bytes);
-  if (version !== PACKED_ROLLUP_VERSION) throw new PackedRollupError(`Packed rollup has version ${version}; this app reads versions ${PACKED_ROLLUP_VERSION} and ${PACKED_ROLLUP_COMPACT}`);
+  if (version !== PACKED_ROLLUP_VERSION)
+    throw new PackedRollupError(
+      `Packed rollup has version ${version}; this app reads versions ${PACKED_ROLLUP_VERSION} and ${PACKED_ROLLUP_COMPACT}`,
+    );
   const count = input.u32('the number of series');
   // Each series takes at least its fixed header: refuse an absurd count before allocating for it.
   input.need(count * SERIES_FIXED_BYTES, `${count} series headers`);
@@ -401,17 +454,29 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
       throw new PackedRollupError(`Packed rollup: ${what} is not UTF-8`);
     }
   };
-  const headers: { channel: Channel; partnerId: string; repId: string; rows: number; values: number; triples: number }[] = [];
+  const headers: {
+    channel: Channel;
+    partnerId: string;
+    repId: string;
+    rows: number;
+    values: number;
+    triples: number;
+  }[] = [];
   for (let i = 0; i < count; i++) {
     const channelIndex = input.u8(`the channel of series ${i}`);
     const channel = CHANNELS[channelIndex];
-    if (channel === undefined) throw new PackedRollupError(`Packed rollup: series ${i} has unknown channel number ${channelIndex}`);
-    const partnerId = text(input.u16(`the partner id length of series ${i}`), `the partner id of series ${i}`);
+    if (channel === undefined)
+      throw new PackedRollupError(`Packed rollup: series ${i} has unknown channel number ${channelIndex}`);
+    const partnerId = text(
+      input.u16(`the partner id length of series ${i}`),
+      `the partner id of series ${i}`,
+    );
     const repId = text(input.u16(`the rep id length of series ${i}`), `the rep id of series ${i}`);
     const rows = input.u32(`the day count of series ${i}`);
     const values = input.u32(`the value count of series ${i}`);
     const triples = input.u32(`the conversion count of series ${i}`);
-    if (values > rows * WIDTH) throw new PackedRollupError(`Packed rollup: series ${i} claims ${values} values for ${rows} days`);
+    if (values > rows * WIDTH)
+      throw new PackedRollupError(`Packed rollup: series ${i} claims ${values} values for ${rows} days`);
     headers.push({ channel, partnerId, repId, rows, values, triples });
   }
   const series = headers.map((header, i): PackedSeries => {
@@ -424,15 +489,22 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
     let next = 0;
     for (let row = 0; row < header.rows; row++) {
       const mask = masks[row]!;
-      if (WIDTH < 32 && mask >>> WIDTH !== 0) throw new PackedRollupError(`Packed rollup: ${what} marks a counter beyond the ${WIDTH} of a day`);
+      if (WIDTH < 32 && mask >>> WIDTH !== 0)
+        throw new PackedRollupError(`Packed rollup: ${what} marks a counter beyond the ${WIDTH} of a day`);
       for (let column = 0; column < WIDTH; column++) {
         if ((mask >>> column) & 1) {
-          if (next >= values.length) throw new PackedRollupError(`Packed rollup: the masks of ${what} mark more values than the ${values.length} stored`);
+          if (next >= values.length)
+            throw new PackedRollupError(
+              `Packed rollup: the masks of ${what} mark more values than the ${values.length} stored`,
+            );
           counters[row * WIDTH + column] = values[next++]!;
         }
       }
     }
-    if (next !== values.length) throw new PackedRollupError(`Packed rollup: ${what} stores ${values.length} values but its masks mark ${next}`);
+    if (next !== values.length)
+      throw new PackedRollupError(
+        `Packed rollup: ${what} stores ${values.length} values but its masks mark ${next}`,
+      );
     return {
       key: seriesKey(header.partnerId, header.repId, header.channel),
       partnerId: header.partnerId,
@@ -443,7 +515,10 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
       conversions: Array.from(conversions),
     };
   });
-  if (input.offset !== bytes.length) throw new PackedRollupError(`Packed rollup has ${bytes.length - input.offset} bytes after its end (offset ${input.offset})`);
+  if (input.offset !== bytes.length)
+    throw new PackedRollupError(
+      `Packed rollup has ${bytes.length - input.offset} bytes after its end (offset ${input.offset})`,
+    );
   return series;
 }
 
@@ -467,7 +542,8 @@ export function decodePackedRollup(bytes: Uint8Array): PackedSeries[] {
 export const PACKED_ROLLUP_COMPACT = 2;
 
 /** Whether a value round-trips through a zigzag varint: an integer below 2^52 (zigzag doubles it), not -0. */
-const fitsVarint = (value: number) => Number.isInteger(value) && Math.abs(value) < 2 ** 52 && !Object.is(value, -0);
+const fitsVarint = (value: number) =>
+  Number.isInteger(value) && Math.abs(value) < 2 ** 52 && !Object.is(value, -0);
 
 class VarWriter {
   private bytes = new Uint8Array(256);
@@ -523,14 +599,19 @@ class VarReader {
     let value = 0;
     let scale = 1;
     for (;;) {
-      if (this.offset >= this.bytes.length) throw new PackedRollupError(`Packed rollup is truncated: ${what} runs past the end (offset ${this.offset})`);
+      if (this.offset >= this.bytes.length)
+        throw new PackedRollupError(
+          `Packed rollup is truncated: ${what} runs past the end (offset ${this.offset})`,
+        );
       const byte = this.bytes[this.offset++]!;
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) break;
       scale *= 0x80;
-      if (scale > 2 ** 56) throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
+      if (scale > 2 ** 56)
+        throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
     }
-    if (!Number.isSafeInteger(value)) throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
+    if (!Number.isSafeInteger(value))
+      throw new PackedRollupError(`Packed rollup: ${what} is not a safe integer (offset ${this.offset})`);
     return value;
   }
 
@@ -541,7 +622,10 @@ class VarReader {
 
   text(what: string, utf8: Utf8Decoder): string {
     const length = this.uint(`the length of ${what}`);
-    if (length > this.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.left} remain`);
+    if (length > this.left)
+      throw new PackedRollupError(
+        `Packed rollup is truncated: ${what} needs ${length} bytes at offset ${this.offset}, but only ${this.left} remain`,
+      );
     const slice = this.bytes.subarray(this.offset, this.offset + length);
     this.offset += length;
     try {
@@ -580,38 +664,62 @@ function decodeCompact(bytes: Uint8Array): PackedSeries[] {
   const utf8 = new TextDecoder('utf-8', { fatal: true });
   const count = input.uint('the number of series');
   // Each series takes at least five bytes: refuse an absurd count before allocating for it.
-  if (count * 5 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${count} series in ${input.left} bytes`);
+  if (count * 5 > input.left)
+    throw new PackedRollupError(`Packed rollup is truncated: ${count} series in ${input.left} bytes`);
   const series: PackedSeries[] = [];
   for (let i = 0; i < count; i++) {
     const channelIndex = input.uint(`the channel of series ${i}`);
     const channel = CHANNELS[channelIndex];
-    if (channel === undefined) throw new PackedRollupError(`Packed rollup: series ${i} has unknown channel number ${channelIndex}`);
+    if (channel === undefined)
+      throw new PackedRollupError(`Packed rollup: series ${i} has unknown channel number ${channelIndex}`);
     const partnerId = input.text(`the partner id of series ${i}`, utf8);
     const repId = input.text(`the rep id of series ${i}`, utf8);
     const what = `series ${i} (${partnerId}|${repId}|${channel})`;
     const rows = input.uint(`the day count of ${what}`);
-    if (rows * 2 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} claims ${rows} days in ${input.left} bytes`);
+    if (rows * 2 > input.left)
+      throw new PackedRollupError(
+        `Packed rollup is truncated: ${what} claims ${rows} days in ${input.left} bytes`,
+      );
     const days = new Int32Array(rows);
     const counters = new Float64Array(rows * WIDTH);
     let day = 0;
     for (let row = 0; row < rows; row++) {
       day += input.int(`a day of ${what}`);
-      if (day !== (day | 0)) throw new PackedRollupError(`Packed rollup: ${what} has day ${day}, beyond 32 bits`);
+      if (day !== (day | 0))
+        throw new PackedRollupError(`Packed rollup: ${what} has day ${day}, beyond 32 bits`);
       days[row] = day;
       const mask = input.uint(`a mask of ${what}`);
-      if (mask >= 2 ** WIDTH) throw new PackedRollupError(`Packed rollup: ${what} marks a counter beyond the ${WIDTH} of a day`);
-      for (let column = 0; column < WIDTH; column++) if (Math.floor(mask / 2 ** column) % 2 === 1) counters[row * WIDTH + column] = input.int(`a value of ${what}`);
+      if (mask >= 2 ** WIDTH)
+        throw new PackedRollupError(`Packed rollup: ${what} marks a counter beyond the ${WIDTH} of a day`);
+      for (let column = 0; column < WIDTH; column++)
+        if (Math.floor(mask / 2 ** column) % 2 === 1)
+          counters[row * WIDTH + column] = input.int(`a value of ${what}`);
     }
     const triples = input.uint(`the conversion count of ${what}`);
-    if (triples * 3 > input.left) throw new PackedRollupError(`Packed rollup is truncated: ${what} claims ${triples} conversions in ${input.left} bytes`);
+    if (triples * 3 > input.left)
+      throw new PackedRollupError(
+        `Packed rollup is truncated: ${what} claims ${triples} conversions in ${input.left} bytes`,
+      );
     const conversions: number[] = [];
     for (let j = 0; j < triples * 3; j++) {
       const value = input.int(`a conversion of ${what}`);
-      if (value !== (value | 0)) throw new PackedRollupError(`Packed rollup: a conversion of ${what} is not a 32-bit integer`);
+      if (value !== (value | 0))
+        throw new PackedRollupError(`Packed rollup: a conversion of ${what} is not a 32-bit integer`);
       conversions.push(value);
     }
-    series.push({ key: seriesKey(partnerId, repId, channel), partnerId, repId, channel, days, counters, conversions });
+    series.push({
+      key: seriesKey(partnerId, repId, channel),
+      partnerId,
+      repId,
+      channel,
+      days,
+      counters,
+      conversions,
+    });
   }
-  if (input.left !== 0) throw new PackedRollupError(`Packed rollup has ${input.left} bytes after its end (offset ${input.offset})`);
+  if (input.left !== 0)
+    throw new PackedRollupError(
+      `Packed rollup has ${input.left} bytes after its end (offset ${input.offset})`,
+    );
   return series;
 }

@@ -63,7 +63,15 @@ export interface PipelineSnapshot {
  * - `removed`: open at `from`, deleted by `to` (`deletedAt ≤ to`), whatever its stage before deletion.
  * A deal created and closed in between, or closed at both, is in none (it was never in either pipeline).
  */
-export const PIPELINE_MOVEMENTS = ['added', 'won', 'lost', 'advanced', 'slipped', 'unchanged', 'removed'] as const;
+export const PIPELINE_MOVEMENTS = [
+  'added',
+  'won',
+  'lost',
+  'advanced',
+  'slipped',
+  'unchanged',
+  'removed',
+] as const;
 export type PipelineMovement = (typeof PIPELINE_MOVEMENTS)[number];
 
 export interface PipelineChange extends Record<PipelineMovement, DealTally> {
@@ -115,7 +123,8 @@ export function stageAt(deal: Deal, instant: number): Stage | undefined {
     // Strict for the first entry, `>=` for the latest: among entries equal in (at, by), the first
     // written is the earliest and the last written is the latest, as a stable sort would put them.
     if (first === undefined || compareChanges(change, first) < 0) first = change;
-    if (change.at <= instant && (latest === undefined || compareChanges(change, latest) >= 0)) latest = change;
+    if (change.at <= instant && (latest === undefined || compareChanges(change, latest) >= 0))
+      latest = change;
   }
   if (latest !== undefined) return latest.stage;
   // `log` is never empty, so `first` is set here.
@@ -159,7 +168,11 @@ class SnapshotBuilder {
  * The open pipeline at `instant`: the deals that existed then and were in an open stage, valued at
  * their current amounts. Scope and currency filtering are the caller's: pass the deals of the scope.
  */
-export function pipelineAt(deals: Iterable<Deal>, instant: number, options: PipelineHistoryOptions = {}): PipelineSnapshot {
+export function pipelineAt(
+  deals: Iterable<Deal>,
+  instant: number,
+  options: PipelineHistoryOptions = {},
+): PipelineSnapshot {
   const builder = new SnapshotBuilder(options.stageProbabilities ?? DEFAULT_STAGE_PROBABILITY);
   for (const deal of deals) {
     const stage = stageAt(deal, instant);
@@ -183,7 +196,8 @@ function movementOf(before: Stage | undefined, after: Stage | undefined): Pipeli
 }
 
 function checkInstants(from: number, to: number): void {
-  if (!Number.isFinite(from) || !Number.isFinite(to)) throw new RangeError(`Both instants must be finite (from ${from}, to ${to}).`);
+  if (!Number.isFinite(from) || !Number.isFinite(to))
+    throw new RangeError(`Both instants must be finite (from ${from}, to ${to}).`);
   if (to < from) throw new RangeError(`The change must end after it starts (from ${from}, to ${to}).`);
 }
 
@@ -200,7 +214,12 @@ export function pipelineMovement(deal: Deal, from: number, to: number): Pipeline
  * The pipelines at `from` and at `to`, and how many deals (and how much value, at current amounts)
  * moved in each way between them. Throws a RangeError when `to < from`.
  */
-export function pipelineChange(deals: Iterable<Deal>, from: number, to: number, options: PipelineHistoryOptions = {}): PipelineChange {
+export function pipelineChange(
+  deals: Iterable<Deal>,
+  from: number,
+  to: number,
+  options: PipelineHistoryOptions = {},
+): PipelineChange {
   checkInstants(from, to);
   return changeTo(deals, from, to, (deal) => stageAt(deal, to), options);
 }
@@ -210,7 +229,13 @@ function currentStage(deal: Deal): Stage | undefined {
   return deal.deletedAt === undefined ? deal.stage : undefined;
 }
 
-function changeTo(deals: Iterable<Deal>, from: number, to: number, stageAfterOf: (deal: Deal) => Stage | undefined, options: PipelineHistoryOptions): PipelineChange {
+function changeTo(
+  deals: Iterable<Deal>,
+  from: number,
+  to: number,
+  stageAfterOf: (deal: Deal) => Stage | undefined,
+  options: PipelineHistoryOptions,
+): PipelineChange {
   const probabilities = options.stageProbabilities ?? DEFAULT_STAGE_PROBABILITY;
   const before = new SnapshotBuilder(probabilities);
   const after = new SnapshotBuilder(probabilities);
@@ -238,7 +263,12 @@ function changeTo(deals: Iterable<Deal>, from: number, to: number, stageAfterOf:
  * (another device's clock runs ahead) is already in the deal, and this pipeline must equal the one
  * KPI 3 shows beside it. Throws a RangeError for an unknown zone.
  */
-export function monthEndPipelineChange(deals: Iterable<Deal>, now: number, tz: string, options: PipelineHistoryOptions = {}): PipelineChange {
+export function monthEndPipelineChange(
+  deals: Iterable<Deal>,
+  now: number,
+  tz: string,
+  options: PipelineHistoryOptions = {},
+): PipelineChange {
   if (!isTimeZone(tz)) throw new RangeError(`"${tz}" is not an IANA time zone (e.g. Asia/Kolkata).`);
   const start = startOfLocalDay(monthStart(localDayOf(tz)(now)), tz);
   checkInstants(start, now);

@@ -102,8 +102,13 @@ export const MAX_RECOMMENDATIONS = 5;
 // enough data" (every comparison with NaN is false).
 
 /** A recommendation, or null when any of its numbers is NaN or ±Infinity (bad input stays silent). */
-function make(kind: RecommendationKind, severity: RecommendationSeverity, values: Record<string, number | string>): Recommendation | null {
-  for (const value of Object.values(values)) if (typeof value === 'number' && !Number.isFinite(value)) return null;
+function make(
+  kind: RecommendationKind,
+  severity: RecommendationSeverity,
+  values: Record<string, number | string>,
+): Recommendation | null {
+  for (const value of Object.values(values))
+    if (typeof value === 'number' && !Number.isFinite(value)) return null;
   return { kind, severity, values };
 }
 
@@ -132,7 +137,10 @@ export const closeRateFell: RecommendationRule = ({ current, previous }) => {
   const from = previous.closeRate;
   const to = current.closeRate;
   if (!isRatio(from) || !isRatio(to)) return null;
-  if (!(previous.prospects >= MIN_PROSPECTS_FOR_CLOSE_RATE && current.prospects >= MIN_PROSPECTS_FOR_CLOSE_RATE)) return null;
+  if (!(
+    previous.prospects >= MIN_PROSPECTS_FOR_CLOSE_RATE && current.prospects >= MIN_PROSPECTS_FOR_CLOSE_RATE
+  ))
+    return null;
   return fellEnough(from, to) ? make('closeRateFell', 'warning', { from, to }) : null;
 };
 

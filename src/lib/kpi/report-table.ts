@@ -30,7 +30,12 @@ function change(current: number | null, previous: number | null, asPercentPoints
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length)));
   return rows
-    .map((row) => row.map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!))).join('  ').trimEnd())
+    .map((row) =>
+      row
+        .map((cell, column) => (column === 0 ? cell.padEnd(widths[column]!) : cell.padStart(widths[column]!)))
+        .join('  ')
+        .trimEnd(),
+    )
     .join('\n');
 }
 
@@ -61,35 +66,94 @@ export function formatReportTable(report: KpiReport, previous: KpiReport): strin
       ...headline.map(([label, current, before, kind]) =>
         kind === 'ratio'
           ? [label, pct(current), pct(before), change(current, before, true)]
-          : [label, num(current, kind === 'count' ? 0 : 2), num(before, kind === 'count' ? 0 : 2), change(current, before)],
+          : [
+              label,
+              num(current, kind === 'count' ? 0 : 2),
+              num(before, kind === 'count' ? 0 : 2),
+              change(current, before),
+            ],
       ),
     ]),
     '',
   );
   out.push('Pipeline by stage');
-  out.push(table([['stage', 'count', 'value'], ...OPEN_STAGES.map((s) => [s, num(report.pipeline.byStage[s].count, 0), num(report.pipeline.byStage[s].value)])]), '');
+  out.push(
+    table([
+      ['stage', 'count', 'value'],
+      ...OPEN_STAGES.map((s) => [
+        s,
+        num(report.pipeline.byStage[s].count, 0),
+        num(report.pipeline.byStage[s].value),
+      ]),
+    ]),
+    '',
+  );
   out.push('Marketing channels');
   out.push(
     table([
-      ['channel', 'prospects', 'converted', 'close rate', 'won', 'lost', 'win rate', 'revenue', 'share', 'avg deal'],
+      [
+        'channel',
+        'prospects',
+        'converted',
+        'close rate',
+        'won',
+        'lost',
+        'win rate',
+        'revenue',
+        'share',
+        'avg deal',
+      ],
       ...CHANNELS.map((c) => {
         const ch = report.channels[c];
-        return [c, num(ch.prospects, 0), num(ch.converted, 0), pct(ch.closeRate), num(ch.won, 0), num(ch.lost, 0), pct(ch.winRate), num(ch.revenue), pct(ch.revenueShare), num(ch.averageDealSize)];
+        return [
+          c,
+          num(ch.prospects, 0),
+          num(ch.converted, 0),
+          pct(ch.closeRate),
+          num(ch.won, 0),
+          num(ch.lost, 0),
+          pct(ch.winRate),
+          num(ch.revenue),
+          pct(ch.revenueShare),
+          num(ch.averageDealSize),
+        ];
       }),
     ]),
     '',
   );
   out.push('Close rate by month');
-  out.push(table([['month', 'prospects', 'converted', 'close rate'], ...report.closeRateByMonth.map((m) => [m.month, num(m.prospects, 0), num(m.converted, 0), pct(m.closeRate)])]), '');
+  out.push(
+    table([
+      ['month', 'prospects', 'converted', 'close rate'],
+      ...report.closeRateByMonth.map((m) => [
+        m.month,
+        num(m.prospects, 0),
+        num(m.converted, 0),
+        pct(m.closeRate),
+      ]),
+    ]),
+    '',
+  );
   out.push('Quality score ranking');
   out.push(
     table([
       ['#', 'id', 'score', 'won', 'revenue', 'win rate', 'win low'],
-      ...report.qualityScores.map((q, index) => [String(index + 1), q.id, num(q.score), num(q.won, 0), num(q.revenue), pct(q.winRate), num(q.winLow, 4)]),
+      ...report.qualityScores.map((q, index) => [
+        String(index + 1),
+        q.id,
+        num(q.score),
+        num(q.won, 0),
+        num(q.revenue),
+        pct(q.winRate),
+        num(q.winLow, 4),
+      ]),
     ]),
   );
   if (report.scope === 'all') {
-    out.push('', `Needs attention: ${report.needsAttention.length ? report.needsAttention.join(', ') : 'none'}`);
+    out.push(
+      '',
+      `Needs attention: ${report.needsAttention.length ? report.needsAttention.join(', ') : 'none'}`,
+    );
   }
   return out.join('\n') + '\n';
 }

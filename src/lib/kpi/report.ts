@@ -33,7 +33,14 @@ export interface KpiReport {
   closeRateByMonth: { month: string; prospects: number; converted: number; closeRate: number | null }[];
   averageCycleDays: number | null;
   dealVelocity: number | null;
-  qualityScores: { id: string; score: number; won: number; revenue: number; winRate: number | null; winLow: number }[];
+  qualityScores: {
+    id: string;
+    score: number;
+    won: number;
+    revenue: number;
+    winRate: number | null;
+    winLow: number;
+  }[];
   dealSuccess: number | null;
   prospects: number;
   converted: number;
@@ -61,7 +68,10 @@ export function toReport(figures: KpiFigures, period: Period, currency: string):
       overdue: pipeline.overdue,
       lostToCompetitor: pipeline.lostToCompetitor,
       byStage: Object.fromEntries(
-        OPEN_STAGES.map((stage) => [stage, { count: pipeline.byStage[stage].count, value: money(pipeline.byStage[stage].value) }]),
+        OPEN_STAGES.map((stage) => [
+          stage,
+          { count: pipeline.byStage[stage].count, value: money(pipeline.byStage[stage].value) },
+        ]),
       ) as KpiReport['pipeline']['byStage'],
     },
     channels: Object.fromEntries(
@@ -99,4 +109,3 @@ export function toReport(figures: KpiFigures, period: Period, currency: string):
     needsAttention: figures.needsAttention,
   };
 }
-

@@ -70,7 +70,8 @@ export function buildSeriesIndex(series: Series): SeriesIndex {
     if (bucket.day > lastDay) lastDay = bucket.day;
     if (bucket.leads + bucket.deals > 0) hasRecords = true;
   }
-  if (buckets.length === 0) return { firstDay: 0, size: 1, totals: new Float64Array(Column.Count), conversions: [], hasRecords };
+  if (buckets.length === 0)
+    return { firstDay: 0, size: 1, totals: new Float64Array(Column.Count), conversions: [], hasRecords };
   // A row per day costs memory by the span, a row per bucket a binary search per read: rows per
   // bucket when buckets are fewer than one a week (a series by month: 24 rows instead of 730).
   const sparse = buckets.length * SPARSE_DAYS_PER_BUCKET < lastDay - firstDay + 1;
@@ -88,7 +89,14 @@ export function buildSeriesIndex(series: Series): SeriesIndex {
     let sum = 0;
     for (let k = 1; k < size; k++) totals[base + k] = sum += totals[base + k]!;
   }
-  return { firstDay, size, totals, conversions, hasRecords, ...(sparse ? { days: Int32Array.from(buckets, (bucket) => bucket.day) } : {}) };
+  return {
+    firstDay,
+    size,
+    totals,
+    conversions,
+    hasRecords,
+    ...(sparse ? { days: Int32Array.from(buckets, (bucket) => bucket.day) } : {}),
+  };
 }
 
 /** Above this many days of span per bucket, a series' index keeps a row per bucket, not per day. */
@@ -108,7 +116,9 @@ function countBefore(days: Int32Array, day: number): number {
 
 /** Running total of `column` over the days before `day`. */
 export function totalBefore(index: SeriesIndex, column: ColumnNumber, day: number): number {
-  const k = index.days ? countBefore(index.days, day) : Math.min(Math.max(day - index.firstDay, 0), index.size - 1);
+  const k = index.days
+    ? countBefore(index.days, day)
+    : Math.min(Math.max(day - index.firstDay, 0), index.size - 1);
   return index.totals[column * index.size + k]!;
 }
 

@@ -12,7 +12,9 @@ import { filterLeads, leadMatcher, type LeadFilter } from './lead.service';
 export class LeadList {
   /** The first screen read before the records were loaded, for the filter and length asked. */
   private early = $state.raw<{ rows: Lead[]; count: number | undefined } | undefined>();
-  private readonly all = $derived.by(() => (this.session.rowsReady ? filterLeads(this.session.leads, this.filter(), this.repId) : undefined));
+  private readonly all = $derived.by(() =>
+    this.session.rowsReady ? filterLeads(this.session.leads, this.filter(), this.repId) : undefined,
+  );
 
   /** Call while a component initialises: the first-screen read follows the filter and the length as they change. */
   constructor(
@@ -30,7 +32,14 @@ export class LeadList {
       void store.firstLeads(leadMatcher(filter, repId), limit + 1).then((rows) => {
         if (!current) return;
         // The stored counts cannot count a search: the count waits for the records then.
-        const count = filter.search.trim() === '' ? store.listSummary()?.leadCount({ repId, status: filter.status || undefined, channel: filter.channel || undefined }) : undefined;
+        const count =
+          filter.search.trim() === ''
+            ? store.listSummary()?.leadCount({
+                repId,
+                status: filter.status || undefined,
+                channel: filter.channel || undefined,
+              })
+            : undefined;
         this.early = rows && { rows, count };
       });
       return () => {

@@ -19,7 +19,14 @@ export function emptyLeadForm(): LeadForm {
 }
 
 export function leadToForm(lead: Lead): LeadForm {
-  return { company: lead.company, contactName: lead.contactName, phone: lead.phone ?? '', email: lead.email ?? '', channel: lead.channel, notes: lead.notes ?? '' };
+  return {
+    company: lead.company,
+    contactName: lead.contactName,
+    phone: lead.phone ?? '',
+    email: lead.email ?? '',
+    channel: lead.channel,
+    notes: lead.notes ?? '',
+  };
 }
 
 function formFields(form: LeadForm) {
@@ -37,17 +44,31 @@ function formFields(form: LeadForm) {
  * Saves a new lead, or the changes to an existing one: only the `touched` fields when given (the
  * others may have been changed meanwhile by another device). Returns its id, or the errors by field.
  */
-export async function saveLead(session: Session, form: LeadForm, existing?: Lead, touched?: ReadonlySet<keyof LeadForm>): Promise<{ id: string } | { errors: FieldErrors }> {
+export async function saveLead(
+  session: Session,
+  form: LeadForm,
+  existing?: Lead,
+  touched?: ReadonlySet<keyof LeadForm>,
+): Promise<{ id: string } | { errors: FieldErrors }> {
   const store = session.store!;
   if (existing) {
     const fields = formFields(form);
-    const changes = touched ? Object.fromEntries(Object.entries(fields).filter(([key]) => touched.has(key as keyof LeadForm))) : fields;
+    const changes = touched
+      ? Object.fromEntries(Object.entries(fields).filter(([key]) => touched.has(key as keyof LeadForm)))
+      : fields;
     const result = await store.updateLead(existing.id, changes as Partial<Lead>);
     return result.ok ? { id: existing.id } : { errors: errorsOf(result) };
   }
   const identity = session.identity!;
   const id = newId('L');
-  const result = await store.createLead({ id, partnerId: identity.partnerId, repId: identity.repId, createdAt: session.now(), status: 'new', ...formFields(form) });
+  const result = await store.createLead({
+    id,
+    partnerId: identity.partnerId,
+    repId: identity.repId,
+    createdAt: session.now(),
+    status: 'new',
+    ...formFields(form),
+  });
   return result.ok ? { id } : { errors: errorsOf(result) };
 }
 
@@ -75,7 +96,10 @@ export function leadMatcher(filter: LeadFilter, repId?: string): (lead: Lead) =>
     (repId === undefined || lead.repId === repId) &&
     (filter.status === '' || lead.status === filter.status) &&
     (filter.channel === '' || lead.channel === filter.channel) &&
-    (needle === '' || `${lead.company} ${lead.contactName} ${lead.email ?? ''} ${lead.phone ?? ''}`.toLocaleLowerCase().includes(needle));
+    (needle === '' ||
+      `${lead.company} ${lead.contactName} ${lead.email ?? ''} ${lead.phone ?? ''}`
+        .toLocaleLowerCase()
+        .includes(needle));
 }
 
 /** The leads shown in the list: not deleted, matching the filter, newest first (ties by id, as the first screen reads them). */

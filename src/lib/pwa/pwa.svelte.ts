@@ -47,7 +47,11 @@ export class ServiceWorkerUpdates {
   /** Another tab applied the update: the new worker already controls this page. */
   #newWorkerInControl = false;
 
-  constructor({ register = registerSW, reload = () => location.reload(), isOnline = () => navigator.onLine }: ServiceWorkerUpdatesOptions = {}) {
+  constructor({
+    register = registerSW,
+    reload = () => location.reload(),
+    isOnline = () => navigator.onLine,
+  }: ServiceWorkerUpdatesOptions = {}) {
     this.#register = register;
     this.#reload = reload;
     this.#isOnline = isOnline;
@@ -82,7 +86,10 @@ export class ServiceWorkerUpdates {
         this.#checkPeriodically();
       },
       onRegisterError: (error: unknown) => {
-        console.error('partner-kpi: the service worker could not be registered; the app will not work offline.', error);
+        console.error(
+          'partner-kpi: the service worker could not be registered; the app will not work offline.',
+          error,
+        );
       },
     });
     this.#checkPeriodically();
@@ -131,7 +138,9 @@ export class ServiceWorkerUpdates {
  * clear the storage of a site that is not installed after seven days without a visit. Resolves to
  * whether the storage is persisted; false where the browser has no Storage API or refuses.
  */
-export async function requestPersistentStorage(storage: StorageManager | undefined = globalThis.navigator?.storage): Promise<boolean> {
+export async function requestPersistentStorage(
+  storage: StorageManager | undefined = globalThis.navigator?.storage,
+): Promise<boolean> {
   if (typeof storage?.persist !== 'function') return false;
   try {
     if (typeof storage.persisted === 'function' && (await storage.persisted())) return true;

@@ -73,7 +73,8 @@ export const SCHEMA_VERSIONS = {
   4: {
     updates: '++seq, room',
     leads: 'id, partnerId, repId, status, channel, createdAt',
-    deals: 'id, partnerId, repId, leadId, stage, createdAt, expectedCloseAt, [stage+expectedCloseAt], [stage+closedAt]',
+    deals:
+      'id, partnerId, repId, leadId, stage, createdAt, expectedCloseAt, [stage+expectedCloseAt], [stage+closedAt]',
     settings: 'key',
     rollup: 'key',
   },
@@ -118,7 +119,8 @@ export async function appendRow(db: PartnerKpiDb, row: UpdateRow): Promise<void>
   return new Promise((resolve, reject) => {
     const transaction = db.backendDB().transaction('updates', 'readwrite', { durability: 'relaxed' });
     transaction.oncomplete = () => resolve();
-    transaction.onabort = () => reject(transaction.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
+    transaction.onabort = () =>
+      reject(transaction.error ?? new DOMException('The transaction was aborted.', 'AbortError'));
     transaction.objectStore('updates').add(row);
     transaction.commit();
   });

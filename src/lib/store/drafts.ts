@@ -28,7 +28,12 @@ export function draftKey(partnerId: string, repId: string, form: string): string
 }
 
 /** Keeps the typed values of a form, replacing its draft. */
-export async function keepDraft(db: PartnerKpiDb, key: string, values: DraftValues, at: number): Promise<void> {
+export async function keepDraft(
+  db: PartnerKpiDb,
+  key: string,
+  values: DraftValues,
+  at: number,
+): Promise<void> {
   await db.settings.put({ key, value: { values, at } satisfies StoredDraft });
 }
 

@@ -134,7 +134,8 @@ export class JournalFile {
   append(record: JournalRecord): void {
     const bytes = encodeRecord(record);
     let written = 0;
-    while (written < bytes.byteLength) written += this.handle.write(bytes.subarray(written), { at: this.size + written });
+    while (written < bytes.byteLength)
+      written += this.handle.write(bytes.subarray(written), { at: this.size + written });
     this.size += bytes.byteLength;
   }
 

@@ -23,7 +23,9 @@ async function handle(request: JournalRequest): Promise<unknown> {
     case 'open': {
       const root = await navigator.storage.getDirectory();
       const journals = await root.getDirectoryHandle(JOURNAL_FOLDER, { create: true });
-      directory = (await journals.getDirectoryHandle(encodeURIComponent(request.room), { create: true })) as Directory;
+      directory = (await journals.getDirectoryHandle(encodeURIComponent(request.room), {
+        create: true,
+      })) as Directory;
       ownName = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}.journal`;
       const fileHandle = (await directory.getFileHandle(ownName, { create: true })) as FileHandle;
       file = new JournalFile(await fileHandle.createSyncAccessHandle());
@@ -96,7 +98,11 @@ onmessage = (event: MessageEvent<JournalRequest & { id: number }>) => {
     try {
       reply = { id: request.id, ok: true, value: await handle(request) };
     } catch (error) {
-      reply = { id: request.id, ok: false, error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) };
+      reply = {
+        id: request.id,
+        ok: false,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      };
     }
     postMessage(reply);
     // Once appended, the operating system has the record: a crashed tab, app or browser loses

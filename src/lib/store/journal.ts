@@ -64,7 +64,8 @@ export type JournalRequest =
   | { type: 'close'; empty: boolean };
 
 /** The worker's answer to request `id`: its result, or why it failed. */
-export type JournalReply = { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
+export type JournalReply =
+  { id: number; ok: true; value?: unknown } | { id: number; ok: false; error: string };
 
 /**
  * A worker that has not answered an open, an append or a close within this is taken as broken:
@@ -85,7 +86,8 @@ export async function removeJournals(): Promise<void> {
 
 /** The journal in the Origin Private File System, written by a dedicated worker. */
 export const openFileJournal: OpenJournal = async (room) => {
-  if (typeof Worker === 'undefined' || typeof navigator === 'undefined' || !navigator.storage?.getDirectory) return undefined;
+  if (typeof Worker === 'undefined' || typeof navigator === 'undefined' || !navigator.storage?.getDirectory)
+    return undefined;
   let worker: Worker;
   try {
     worker = new Worker(new URL('./journal-worker.ts', import.meta.url), { type: 'module' });
@@ -130,12 +132,15 @@ class WorkerJournal implements Journal {
     if (this.broken) return Promise.reject(this.broken);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
-      const timer = timeoutMs === undefined ? undefined : setTimeout(() => {
-        this.calls.delete(id);
-        const error = new Error(`The journal did not answer a ${request.type} within ${timeoutMs} ms.`);
-        reject(error);
-        this.fail(error);
-      }, timeoutMs);
+      const timer =
+        timeoutMs === undefined
+          ? undefined
+          : setTimeout(() => {
+              this.calls.delete(id);
+              const error = new Error(`The journal did not answer a ${request.type} within ${timeoutMs} ms.`);
+              reject(error);
+              this.fail(error);
+            }, timeoutMs);
       const done = () => clearTimeout(timer);
       this.calls.set(id, {
         resolve: (value) => (done(), resolve(value)),
@@ -149,7 +154,9 @@ class WorkerJournal implements Journal {
     const seq = ++this.seq;
     this.appendedBytes += record.update.byteLength;
     // The worker's clock starts elsewhere: it answers in epoch milliseconds (timeOrigin + now).
-    const durable = this.call({ type: 'append', seq, record }, ANSWER_TIMEOUT_MS).then((at) => (at as number) - performance.timeOrigin);
+    const durable = this.call({ type: 'append', seq, record }, ANSWER_TIMEOUT_MS).then(
+      (at) => (at as number) - performance.timeOrigin,
+    );
     return { seq, durable };
   }
 

@@ -57,7 +57,12 @@ const MOST_READ_AT_ONCE = 2_048;
  * The first `limit` rows of `collection()` that `matches` accepts: the first rows read at once,
  * twice as many each time while too few match, then by cursor.
  */
-async function firstMatching<T>(collection: () => Collection<T>, matches: (row: T) => boolean, limit: number, mostAtOnce: number): Promise<T[]> {
+async function firstMatching<T>(
+  collection: () => Collection<T>,
+  matches: (row: T) => boolean,
+  limit: number,
+  mostAtOnce: number,
+): Promise<T[]> {
   if (limit <= 0) return [];
   for (let count = Math.max(2 * limit, 32); count <= mostAtOnce; count *= 2) {
     const rows = await collection().limit(count).toArray();
@@ -71,7 +76,12 @@ async function firstMatching<T>(collection: () => Collection<T>, matches: (row: 
  * The first `limit` leads, newest first, that `matches` accepts (the list's filter: not deleted,
  * the rep's own, the status, channel and search asked for).
  */
-export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean, limit: number, mostAtOnce = MOST_READ_AT_ONCE): Promise<LeadRow[]> {
+export function firstLeads(
+  db: PartnerKpiDb,
+  matches: (lead: LeadRow) => boolean,
+  limit: number,
+  mostAtOnce = MOST_READ_AT_ONCE,
+): Promise<LeadRow[]> {
   return firstMatching(() => db.leads.orderBy('createdAt').reverse(), matches, limit, mostAtOnce);
 }
 
@@ -80,10 +90,18 @@ export function firstLeads(db: PartnerKpiDb, matches: (lead: LeadRow) => boolean
  * along the index of the stage and the date it is sorted by, then, if that gives too few, those of
  * the stage without the date (a compound index leaves them out).
  */
-export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches: (deal: DealRow) => boolean, limit: number, mostAtOnce = MOST_READ_AT_ONCE): Promise<DealRow[]> {
+export async function firstDealsOfStage(
+  db: PartnerKpiDb,
+  stage: Stage,
+  matches: (deal: DealRow) => boolean,
+  limit: number,
+  mostAtOnce = MOST_READ_AT_ONCE,
+): Promise<DealRow[]> {
   const open = isOpenStage(stage);
   const dated = () => {
-    const range = db.deals.where(open ? '[stage+expectedCloseAt]' : '[stage+closedAt]').between([stage, Dexie.minKey], [stage, Dexie.maxKey]);
+    const range = db.deals
+      .where(open ? '[stage+expectedCloseAt]' : '[stage+closedAt]')
+      .between([stage, Dexie.minKey], [stage, Dexie.maxKey]);
     return open ? range : range.reverse();
   };
   const first = await firstMatching(dated, matches, limit, mostAtOnce);
@@ -92,7 +110,12 @@ export async function firstDealsOfStage(db: PartnerKpiDb, stage: Stage, matches:
     const range = db.deals.where('stage').equals(stage);
     return open ? range : range.reverse();
   };
-  const rest = await firstMatching(undated, (deal) => (open ? deal.expectedCloseAt === undefined : deal.closedAt === undefined) && matches(deal), limit - first.length, mostAtOnce);
+  const rest = await firstMatching(
+    undated,
+    (deal) => (open ? deal.expectedCloseAt === undefined : deal.closedAt === undefined) && matches(deal),
+    limit - first.length,
+    mostAtOnce,
+  );
   return [...first, ...rest];
 }
 
@@ -103,7 +126,18 @@ export const compareOverdue = dealOrder('prospecting');
  * Every deal of an open stage expected to close before `before` that `matches` accepts, longest
  * overdue first: read along each open stage's index up to `before` (Today's overdue deals).
  */
-export async function overdueDeals(db: PartnerKpiDb, before: number, matches: (deal: DealRow) => boolean): Promise<DealRow[]> {
-  const stages = await Promise.all(OPEN_STAGES.map((stage) => db.deals.where('[stage+expectedCloseAt]').between([stage, Dexie.minKey], [stage, before], true, false).toArray()));
+export async function overdueDeals(
+  db: PartnerKpiDb,
+  before: number,
+  matches: (deal: DealRow) => boolean,
+): Promise<DealRow[]> {
+  const stages = await Promise.all(
+    OPEN_STAGES.map((stage) =>
+      db.deals
+        .where('[stage+expectedCloseAt]')
+        .between([stage, Dexie.minKey], [stage, before], true, false)
+        .toArray(),
+    ),
+  );
   return stages.flat().filter(matches).sort(compareOverdue);
 }

@@ -29,7 +29,6 @@ export interface StageTotal {
   value: number;
 }
 
-
 const SEPARATOR = '\u0000';
 const keyOf = (...parts: string[]) => parts.join(SEPARATOR);
 const partsOf = (key: string) => key.split(SEPARATOR);
@@ -37,7 +36,8 @@ const partsOf = (key: string) => key.split(SEPARATOR);
 /** The list shows every record that is not deleted, quarantined ones too (marked so). */
 const isListed = (row: { deletedAt?: number }) => row.deletedAt === undefined;
 /** What a deal adds to its stage's sum on the Deals board: a quarantined amount that is not a number adds nothing. */
-export const boardAmount = (row: DealRow) => (typeof row.amount === 'number' && Number.isFinite(row.amount) ? row.amount : 0);
+export const boardAmount = (row: DealRow) =>
+  typeof row.amount === 'number' && Number.isFinite(row.amount) ? row.amount : 0;
 
 export class ListSummary {
   /**
@@ -76,14 +76,27 @@ export class ListSummary {
    */
   static fromStored(value: unknown, room: string): ListSummary | undefined {
     const stored = value as Partial<StoredListSummary> | undefined;
-    if (!stored || stored.room !== room || stored.version !== LIST_SUMMARY_VERSION || !Array.isArray(stored.leads) || !Array.isArray(stored.deals)) return undefined;
+    if (
+      !stored ||
+      stored.room !== room ||
+      stored.version !== LIST_SUMMARY_VERSION ||
+      !Array.isArray(stored.leads) ||
+      !Array.isArray(stored.deals)
+    )
+      return undefined;
     const summary = new ListSummary();
     for (const entry of stored.leads) {
       if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[3] !== 'number') return undefined;
       summary.leadCounts.set(keyOf(String(entry[0]), String(entry[1]), String(entry[2])), entry[3]);
     }
     for (const entry of stored.deals) {
-      if (!Array.isArray(entry) || entry.length !== 4 || typeof entry[2] !== 'number' || typeof entry[3] !== 'number') return undefined;
+      if (
+        !Array.isArray(entry) ||
+        entry.length !== 4 ||
+        typeof entry[2] !== 'number' ||
+        typeof entry[3] !== 'number'
+      )
+        return undefined;
       summary.dealTotals.set(keyOf(String(entry[0]), String(entry[1])), { count: entry[2], value: entry[3] });
     }
     return summary;
@@ -122,7 +135,12 @@ export class ListSummary {
     let count = 0;
     for (const [key, n] of this.leadCounts) {
       const [repId, status, channel] = partsOf(key);
-      if ((filter.repId === undefined || repId === filter.repId) && (filter.status === undefined || status === filter.status) && (filter.channel === undefined || channel === filter.channel)) count += n;
+      if (
+        (filter.repId === undefined || repId === filter.repId) &&
+        (filter.status === undefined || status === filter.status) &&
+        (filter.channel === undefined || channel === filter.channel)
+      )
+        count += n;
     }
     return count;
   }

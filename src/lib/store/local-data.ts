@@ -14,7 +14,11 @@
 
 /** The part of the Web Locks API used here (the browser's `navigator.locks`; tests inject their own). */
 export interface Locks {
-  request(name: string, options: { mode: 'shared' | 'exclusive' }, callback: () => Promise<void>): Promise<unknown>;
+  request(
+    name: string,
+    options: { mode: 'shared' | 'exclusive' },
+    callback: () => Promise<void>,
+  ): Promise<unknown>;
 }
 
 export interface LocalDataOptions {
@@ -43,7 +47,9 @@ export class LocalDataTabs {
 
   constructor(database: string, options: LocalDataOptions = {}) {
     this.lockName = `partner-kpi/${database}/local-data`;
-    this.locks = options.locks ?? (typeof navigator !== 'undefined' ? (navigator.locks as Locks | undefined) : undefined);
+    this.locks =
+      options.locks ??
+      (typeof navigator !== 'undefined' ? (navigator.locks as Locks | undefined) : undefined);
     const Channel = options.BroadcastChannel ?? globalThis.BroadcastChannel;
     this.channel = Channel ? new Channel(this.lockName) : undefined;
     if (this.channel) this.channel.onmessage = (event: MessageEvent) => this.heard(event.data);
@@ -124,7 +130,8 @@ export class LocalDataTabs {
 
   private heard(data: unknown): void {
     const message = data as Partial<DataMessage> | null;
-    if (typeof message !== 'object' || message === null || message.v !== 1 || message.from === this.self) return;
+    if (typeof message !== 'object' || message === null || message.v !== 1 || message.from === this.self)
+      return;
     if (message.type === 'removing') void this.removingListener?.();
     if (message.type === 'removed') {
       for (const resolve of this.removedWaiters) resolve();

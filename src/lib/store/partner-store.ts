@@ -25,7 +25,13 @@ import type { Stage } from '../domain/schema';
 import { ListSummary } from './list-summary';
 import { firstDealsOfStage, firstLeads, overdueDeals } from './list-query';
 import { RollupIndex, emptyRollup, markChanged, takeChangedSeries, type Rollup } from '../kpi/buckets';
-import { PackedRollupError, packRollupChunks, packSeriesChunks, storeChunk, unpackStoredChunks } from '../kpi/packed';
+import {
+  PackedRollupError,
+  packRollupChunks,
+  packSeriesChunks,
+  storeChunk,
+  unpackStoredChunks,
+} from '../kpi/packed';
 import { countable } from '../kpi/countable';
 import type { FlushPart, RoomLog } from './room-log';
 import { openFileJournal, type OpenJournal } from './journal';
@@ -126,7 +132,16 @@ function withChanges(rows: RecordsChange, changes: RecordsChange[]): RecordsChan
     });
     return [...next, ...latest.values()];
   };
-  return { leads: apply(rows.leads, changes.map((change) => change.leads)), deals: apply(rows.deals, changes.map((change) => change.deals)) };
+  return {
+    leads: apply(
+      rows.leads,
+      changes.map((change) => change.leads),
+    ),
+    deals: apply(
+      rows.deals,
+      changes.map((change) => change.deals),
+    ),
+  };
 }
 
 /**
@@ -150,10 +165,12 @@ function afterNextPaint(ms: number): Promise<void> {
   return new Promise((resolve) => {
     const timer = setTimeout(resolve, ms);
     if (typeof requestAnimationFrame === 'function') {
-      requestAnimationFrame(() => setTimeout(() => {
-        clearTimeout(timer);
-        resolve();
-      }, 0));
+      requestAnimationFrame(() =>
+        setTimeout(() => {
+          clearTimeout(timer);
+          resolve();
+        }, 0),
+      );
     }
   });
 }
@@ -210,7 +227,13 @@ export class PartnerStore {
    * has one). `editor` names who edits leads here and when, for their edit entries (deals say it
    * with each change).
    */
-  static async open(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal, editor?: Editor): Promise<PartnerStore> {
+  static async open(
+    db: PartnerKpiDb,
+    room: string,
+    tz: string,
+    openJournal: OpenJournal = openFileJournal,
+    editor?: Editor,
+  ): Promise<PartnerStore> {
     const store = await PartnerStore.openBeforeKpis(db, room, tz, openJournal, editor);
     await store.kpisLoaded;
     return store;
@@ -221,13 +244,24 @@ export class PartnerStore {
    * as a list's first screen can be read (`firstLeads`, `firstDealsOfStage`), which needs none of
    * them. `kpisLoaded` resolves once `rollup()` has them (when `open` would have returned).
    */
-  static async openBeforeKpis(db: PartnerKpiDb, room: string, tz: string, openJournal: OpenJournal = openFileJournal, editor?: Editor): Promise<PartnerStore> {
+  static async openBeforeKpis(
+    db: PartnerKpiDb,
+    room: string,
+    tz: string,
+    openJournal: OpenJournal = openFileJournal,
+    editor?: Editor,
+  ): Promise<PartnerStore> {
     const store = new PartnerStore(db, room, tz, openJournal, editor);
-    const [rollupSetting, projectionSetting, summarySetting] = await db.settings.bulkGet([ROLLUP_MARKER, PROJECTION_MARKER, LIST_SUMMARY]);
+    const [rollupSetting, projectionSetting, summarySetting] = await db.settings.bulkGet([
+      ROLLUP_MARKER,
+      PROJECTION_MARKER,
+      LIST_SUMMARY,
+    ]);
     const marker = rollupSetting?.value as RollupMarker | undefined;
     const current = marker?.room === room && marker.tz === tz && marker.version === ROLLUP_VERSION;
     // The stored rows are this room's (perhaps behind the log by a change: the loaded records follow).
-    if ((projectionSetting?.value as Partial<ProjectionMarker> | undefined)?.room === room) store.storedSummary = ListSummary.fromStored(summarySetting?.value, room);
+    if ((projectionSetting?.value as Partial<ProjectionMarker> | undefined)?.room === room)
+      store.storedSummary = ListSummary.fromStored(summarySetting?.value, room);
     store.kpisLoaded = (async () => {
       // A list's first screen, asked for as soon as this returns, is read and painted first: reading
       // and unpacking the buckets would hold the main thread its reads need.
@@ -311,7 +345,10 @@ export class PartnerStore {
     await this.db.transaction('rw', [this.db.rollup, this.db.settings], async () => {
       await this.db.rollup.clear();
       await this.db.rollup.bulkPut(packRollupChunks(rollup).map(storeChunk));
-      await this.db.settings.put({ key: ROLLUP_MARKER, value: { room: this.room, tz: this.tz, version: ROLLUP_VERSION } satisfies RollupMarker });
+      await this.db.settings.put({
+        key: ROLLUP_MARKER,
+        value: { room: this.room, tz: this.tz, version: ROLLUP_VERSION } satisfies RollupMarker,
+      });
     });
   }
 
@@ -360,7 +397,10 @@ export class PartnerStore {
    * read (60,000 records are read once, not twice); a later one reads them again. Returns the
    * function that stops the changes.
    */
-  async follow(onRows: (rows: RecordsChange) => void, onChange: (change: RecordsChange) => void): Promise<() => void> {
+  async follow(
+    onRows: (rows: RecordsChange) => void,
+    onChange: (change: RecordsChange) => void,
+  ): Promise<() => void> {
     await this.ready;
     const loaded = this.loadedRows;
     if (loaded) {
@@ -404,7 +444,11 @@ export class PartnerStore {
   }
 
   /** The first `limit` deals of a stage in the board's order (list-query.ts dealOrder) that `matches` accepts; undefined as firstLeads. */
-  firstDealsOfStage(stage: Stage, matches: (deal: DealRow) => boolean, limit: number): Promise<DealRow[] | undefined> {
+  firstDealsOfStage(
+    stage: Stage,
+    matches: (deal: DealRow) => boolean,
+    limit: number,
+  ): Promise<DealRow[] | undefined> {
     if (!this.listSummary()) return Promise.resolve(undefined);
     return this.firstScreenRead(firstDealsOfStage(this.db, stage, matches, limit));
   }
@@ -440,14 +484,20 @@ export class PartnerStore {
     await this.ready;
     const checked = validate('lead', input);
     if (!checked.ok) return checked;
-    return this.write(() => this.partnerDocModule.createLead(this.partnerDoc, checked.value), () => checked.value);
+    return this.write(
+      () => this.partnerDocModule.createLead(this.partnerDoc, checked.value),
+      () => checked.value,
+    );
   }
 
   async createDeal(input: unknown, by: string): Promise<WriteResult<Deal>> {
     await this.ready;
     const checked = validate('deal', input);
     if (!checked.ok) return checked;
-    return this.write(() => this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by), () => this.partnerDocModule.readDeal(this.partnerDoc, checked.value.id) ?? checked.value);
+    return this.write(
+      () => this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by),
+      () => this.partnerDocModule.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
+    );
   }
 
   /** Applies `changes` to a lead if the result is valid; only the changed fields are written. */
@@ -457,7 +507,16 @@ export class PartnerStore {
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no lead ${id}.` }] };
     const checked = validate('lead', { ...current, ...changes });
     if (!checked.ok) return checked;
-    return this.write(() => this.partnerDocModule.updateLead(this.partnerDoc, id, changedFields(current, checked.value), this.leadEdit()), () => checked.value);
+    return this.write(
+      () =>
+        this.partnerDocModule.updateLead(
+          this.partnerDoc,
+          id,
+          changedFields(current, checked.value),
+          this.leadEdit(),
+        ),
+      () => checked.value,
+    );
   }
 
   async updateDeal(id: string, changes: Partial<Deal>, by: string): Promise<WriteResult<Deal>> {
@@ -465,11 +524,18 @@ export class PartnerStore {
     const current = this.partnerDocModule.readDeal(this.partnerDoc, id);
     if (!current) return { ok: false, problems: [{ field: 'id', message: `There is no deal ${id}.` }] };
     const merged = { ...current, ...changes };
-    for (const key of Object.keys(changes) as (keyof Deal)[]) if (changes[key] === undefined) delete merged[key];
+    for (const key of Object.keys(changes) as (keyof Deal)[])
+      if (changes[key] === undefined) delete merged[key];
     const checked = validate('deal', merged);
     if (!checked.ok) return checked;
     return this.write(
-      () => this.partnerDocModule.updateDeal(this.partnerDoc, id, { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt }, by),
+      () =>
+        this.partnerDocModule.updateDeal(
+          this.partnerDoc,
+          id,
+          { ...changedFields(current, checked.value), updatedAt: checked.value.updatedAt },
+          by,
+        ),
       () => this.partnerDocModule.readDeal(this.partnerDoc, id) ?? checked.value,
     );
   }
@@ -481,18 +547,39 @@ export class PartnerStore {
    * count one sale twice. The check reads the document in the same task as the write, so two
    * conversions started together give one deal.
    */
-  async convertLead(leadId: string, dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>, by: string): Promise<WriteResult<Deal>> {
+  async convertLead(
+    leadId: string,
+    dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>,
+    by: string,
+  ): Promise<WriteResult<Deal>> {
     await this.ready;
     const lead = this.partnerDocModule.readLead(this.partnerDoc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
-    if (lead.status === 'converted') return { ok: false, problems: [problem('', 'This lead has already been converted into a deal.', 'leadConverted')] };
-    const checked = validate('deal', { ...dealInput, leadId, channel: lead.channel, partnerId: lead.partnerId });
+    if (lead.status === 'converted')
+      return {
+        ok: false,
+        problems: [problem('', 'This lead has already been converted into a deal.', 'leadConverted')],
+      };
+    const checked = validate('deal', {
+      ...dealInput,
+      leadId,
+      channel: lead.channel,
+      partnerId: lead.partnerId,
+    });
     if (!checked.ok) return checked;
     return this.write(
       () =>
         this.partnerDoc.doc.transact(() => {
           this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by);
-          this.partnerDocModule.updateLead(this.partnerDoc, leadId, { status: 'converted', ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}) }, this.leadEdit());
+          this.partnerDocModule.updateLead(
+            this.partnerDoc,
+            leadId,
+            {
+              status: 'converted',
+              ...(lead.qualifiedAt === undefined ? { qualifiedAt: checked.value.createdAt } : {}),
+            },
+            this.leadEdit(),
+          );
         }),
       () => this.partnerDocModule.readDeal(this.partnerDoc, checked.value.id) ?? checked.value,
     );
@@ -503,33 +590,63 @@ export class PartnerStore {
    * known ids updated field by field, so importing the same file twice changes nothing. All are
    * validated first; if any is invalid nothing is written.
    */
-  async importRecords(leads: Lead[], deals: Deal[], by: string): Promise<WriteResult<{ leads: number; deals: number }>> {
+  async importRecords(
+    leads: Lead[],
+    deals: Deal[],
+    by: string,
+  ): Promise<WriteResult<{ leads: number; deals: number }>> {
     await this.ready;
     const problems: Problem[] = [];
-    for (const [kind, records] of [['lead', leads], ['deal', deals]] as const) {
+    for (const [kind, records] of [
+      ['lead', leads],
+      ['deal', deals],
+    ] as const) {
       for (const record of records) {
         const checked = validate(kind, record);
-        if (!checked.ok) problems.push(...checked.problems.map((p) => ({ field: `${kind} ${record.id}: ${p.field}`, message: p.message })));
+        if (!checked.ok)
+          problems.push(
+            ...checked.problems.map((p) => ({
+              field: `${kind} ${record.id}: ${p.field}`,
+              message: p.message,
+            })),
+          );
       }
     }
     if (problems.length) return { ok: false, problems };
-    return this.write(() => this.partnerDoc.doc.transact(() => {
-      for (const lead of leads) {
-        const current = this.partnerDocModule.readLead(this.partnerDoc, lead.id);
-        if (!current) this.partnerDocModule.createLead(this.partnerDoc, lead);
-        else this.partnerDocModule.updateLead(this.partnerDoc, lead.id, changedFields(current, lead), this.leadEdit());
-      }
-      for (const deal of deals) {
-        const current = this.partnerDocModule.readDeal(this.partnerDoc, deal.id);
-        if (!current) this.partnerDocModule.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
-        else {
-          const { stageLog: _log, ...next } = deal;
-          const { stageLog: _currentLog, ...before } = current;
-          const changes = changedFields(before as Deal, next as Deal);
-          if (Object.keys(changes).length) this.partnerDocModule.updateDeal(this.partnerDoc, deal.id, { ...changes, updatedAt: deal.updatedAt }, by);
-        }
-      }
-    }), () => ({ leads: leads.length, deals: deals.length }));
+    return this.write(
+      () =>
+        this.partnerDoc.doc.transact(() => {
+          for (const lead of leads) {
+            const current = this.partnerDocModule.readLead(this.partnerDoc, lead.id);
+            if (!current) this.partnerDocModule.createLead(this.partnerDoc, lead);
+            else
+              this.partnerDocModule.updateLead(
+                this.partnerDoc,
+                lead.id,
+                changedFields(current, lead),
+                this.leadEdit(),
+              );
+          }
+          for (const deal of deals) {
+            const current = this.partnerDocModule.readDeal(this.partnerDoc, deal.id);
+            if (!current)
+              this.partnerDocModule.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
+            else {
+              const { stageLog: _log, ...next } = deal;
+              const { stageLog: _currentLog, ...before } = current;
+              const changes = changedFields(before as Deal, next as Deal);
+              if (Object.keys(changes).length)
+                this.partnerDocModule.updateDeal(
+                  this.partnerDoc,
+                  deal.id,
+                  { ...changes, updatedAt: deal.updatedAt },
+                  by,
+                );
+            }
+          }
+        }),
+      () => ({ leads: leads.length, deals: deals.length }),
+    );
   }
 
   /** Who edits a lead now, for its edit entries; none without an editor. */
@@ -539,12 +656,18 @@ export class PartnerStore {
 
   async deleteLead(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => this.partnerDocModule.deleteRecord(this.partnerDoc, 'lead', id, at), () => true as const);
+    return this.write(
+      () => this.partnerDocModule.deleteRecord(this.partnerDoc, 'lead', id, at),
+      () => true as const,
+    );
   }
 
   async deleteDeal(id: string, at: number): Promise<WriteResult<true>> {
     await this.ready;
-    return this.write(() => this.partnerDocModule.deleteRecord(this.partnerDoc, 'deal', id, at), () => true as const);
+    return this.write(
+      () => this.partnerDocModule.deleteRecord(this.partnerDoc, 'deal', id, at),
+      () => true as const,
+    );
   }
 
   /** The storage problem of the last write that could not be stored, if it is still unsolved. */
@@ -580,8 +703,12 @@ export class PartnerStore {
   private takeRecords(): FlushPart {
     const batch = this.pending;
     this.pending = emptyBatch();
-    const leads = [...batch.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
-    const deals = [...batch.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
+    const leads = [...batch.leads]
+      .map((id) => this.leadRow(id))
+      .filter((row): row is LeadRow => row !== undefined);
+    const deals = [...batch.deals]
+      .map((id) => this.dealRow(id))
+      .filter((row): row is DealRow => row !== undefined);
     // The buckets follow the rows: a quarantined record counts nowhere, as if deleted.
     for (const lead of leads) this.rollupIndex?.upsertLead(countable(lead));
     for (const deal of deals) this.rollupIndex?.upsertDeal(countable(deal));
@@ -591,7 +718,9 @@ export class PartnerStore {
     const summary = this.summary?.toStored(this.room);
     // Only the chunks of the days that changed: a few KB, not the series' whole history.
     const changedSeries = this.rollupIndex ? takeChangedSeries(this.rollupIndex.rollup) : [];
-    const changedChunks = changedSeries.flatMap(({ series, days }) => packSeriesChunks(series, days).map(storeChunk));
+    const changedChunks = changedSeries.flatMap(({ series, days }) =>
+      packSeriesChunks(series, days).map(storeChunk),
+    );
     const marker = this.projectionMarker();
     return {
       writes: () => {
@@ -600,7 +729,11 @@ export class PartnerStore {
         if (deals.length) writes.push(this.db.deals.bulkPut(deals));
         if (changedChunks.length) writes.push(this.db.rollup.bulkPut(changedChunks));
         writes.push(this.db.settings.put({ key: PROJECTION_MARKER, value: marker }));
-        writes.push(summary ? this.db.settings.put({ key: LIST_SUMMARY, value: summary }) : this.db.settings.delete(LIST_SUMMARY));
+        writes.push(
+          summary
+            ? this.db.settings.put({ key: LIST_SUMMARY, value: summary })
+            : this.db.settings.delete(LIST_SUMMARY),
+        );
         return writes;
       },
       stored: () => {
@@ -640,8 +773,12 @@ export class PartnerStore {
     this.storedSummary = undefined;
     const { leads, deals } = await this.loadRows();
     this.partnerDoc.doc.transact(() => {
-      for (const lead of leads) if (!this.partnerDocModule.readLead(this.partnerDoc, lead.id)) this.partnerDocModule.createLead(this.partnerDoc, withoutProblems(lead));
-      for (const deal of deals) if (!this.partnerDocModule.readDeal(this.partnerDoc, deal.id)) this.partnerDocModule.createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
+      for (const lead of leads)
+        if (!this.partnerDocModule.readLead(this.partnerDoc, lead.id))
+          this.partnerDocModule.createLead(this.partnerDoc, withoutProblems(lead));
+      for (const deal of deals)
+        if (!this.partnerDocModule.readDeal(this.partnerDoc, deal.id))
+          this.partnerDocModule.createDeal(this.partnerDoc, withoutProblems(deal), deal.repId);
     });
     await this.settled();
     await this.db.settings.delete(SEED_FROM_ROWS);
@@ -658,15 +795,23 @@ export class PartnerStore {
    * and the rows').
    */
   private async checkProjection(updateCount: number): Promise<void> {
-    const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as Partial<ProjectionMarker> | undefined;
+    const marker = (await this.db.settings.get(PROJECTION_MARKER))?.value as
+      Partial<ProjectionMarker> | undefined;
     // Version 1 stored the rows in the same transaction as their update: they match the log; version 2
     // rows do when the marker says so. Both lack only the edit log's lines (version 3), which only
     // records with edit entries have (a newer device's edits): those rows are written again, with the
     // marker, before any write can come between.
-    if (marker?.room === this.room && (marker.version === 1 || (marker.version === 2 && this.engineLog.isAt(marker.stateVector)))) {
+    if (
+      marker?.room === this.room &&
+      (marker.version === 1 || (marker.version === 2 && this.engineLog.isAt(marker.stateVector)))
+    ) {
       const edited = this.partnerDocModule.recordsWithEdits(this.partnerDoc);
-      const leads = [...edited.leads].map((id) => this.leadRow(id)).filter((row): row is LeadRow => row !== undefined);
-      const deals = [...edited.deals].map((id) => this.dealRow(id)).filter((row): row is DealRow => row !== undefined);
+      const leads = [...edited.leads]
+        .map((id) => this.leadRow(id))
+        .filter((row): row is LeadRow => row !== undefined);
+      const deals = [...edited.deals]
+        .map((id) => this.dealRow(id))
+        .filter((row): row is DealRow => row !== undefined);
       await this.db.transaction('rw', [this.db.leads, this.db.deals, this.db.settings], async () => {
         await this.db.leads.bulkPut(leads);
         await this.db.deals.bulkPut(deals);
@@ -674,7 +819,10 @@ export class PartnerStore {
       });
       return;
     }
-    const current = marker?.room === this.room && marker.version === PROJECTION_VERSION && this.engineLog.isAt(marker.stateVector);
+    const current =
+      marker?.room === this.room &&
+      marker.version === PROJECTION_VERSION &&
+      this.engineLog.isAt(marker.stateVector);
     if (current || (updateCount === 0 && !marker)) return;
     await this.rebuildProjection();
   }

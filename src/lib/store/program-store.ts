@@ -20,7 +20,15 @@ import type { Partner, Program, Rep } from '../domain/schema';
 import type { Benchmark } from '../kpi/benchmark';
 import type { Rollup } from '../kpi/buckets';
 import type { Period } from '../kpi/calendar';
-import type { PartnerRollup, ProgramChanged, ProgramDoc, RollupReadCache, StaffMember, Target, TargetEntry } from '../sync/program-doc';
+import type {
+  PartnerRollup,
+  ProgramChanged,
+  ProgramDoc,
+  RollupReadCache,
+  StaffMember,
+  Target,
+  TargetEntry,
+} from '../sync/program-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
 import type { RoomLog } from './room-log';
@@ -57,7 +65,17 @@ export type ProgramTotals = { rollup: Rollup } | { problem: string };
 
 function addChanges(into: ProgramChanged, changed: ProgramChanged): void {
   into.meta ||= changed.meta;
-  for (const name of ['partners', 'reps', 'staff', 'targets', 'rollups', 'rollupChunks', 'totals', 'benchmark'] as const) for (const key of changed[name]) into[name].add(key);
+  for (const name of [
+    'partners',
+    'reps',
+    'staff',
+    'targets',
+    'rollups',
+    'rollupChunks',
+    'totals',
+    'benchmark',
+  ] as const)
+    for (const key of changed[name]) into[name].add(key);
 }
 
 export class ProgramStore {
@@ -72,7 +90,12 @@ export class ProgramStore {
   /** Each partner's entry as last decoded, by the stored value it was decoded from (readRollups). */
   private readonly decoded: RollupReadCache = { entries: new Map() };
   private cached: {
-    totals?: ProgramTotals; directory?: ProgramDirectory | null; staff?: StaffMember[]; targets?: TargetEntry[]; rollups?: ProgramRollups } = {};
+    totals?: ProgramTotals;
+    directory?: ProgramDirectory | null;
+    staff?: StaffMember[];
+    targets?: TargetEntry[];
+    rollups?: ProgramRollups;
+  } = {};
 
   private constructor(
     db: PartnerKpiDb,
@@ -125,7 +148,13 @@ export class ProgramStore {
   directory(): ProgramDirectory | undefined {
     if (this.cached.directory === undefined) {
       const program = this.docs.readProgram(this.programDoc);
-      this.cached.directory = program ? { program, partners: this.docs.readPartners(this.programDoc), reps: this.docs.readReps(this.programDoc) } : null;
+      this.cached.directory = program
+        ? {
+            program,
+            partners: this.docs.readPartners(this.programDoc),
+            reps: this.docs.readReps(this.programDoc),
+          }
+        : null;
     }
     return this.cached.directory ?? undefined;
   }
@@ -143,7 +172,11 @@ export class ProgramStore {
   rollups(): ProgramRollups {
     if (!this.cached.rollups) {
       const problems = new Map<string, string>();
-      const rollups = this.docs.readRollups(this.programDoc, (partnerId, reason) => problems.set(partnerId, reason), this.decoded);
+      const rollups = this.docs.readRollups(
+        this.programDoc,
+        (partnerId, reason) => problems.set(partnerId, reason),
+        this.decoded,
+      );
       this.cached.rollups = { rollups, problems };
     }
     return this.cached.rollups;
@@ -172,7 +205,11 @@ export class ProgramStore {
    * dropped by the server, so the screens offer the form to vendor managers alone.
    */
   async setTarget(partnerId: string, quarter: string, target: Target): Promise<WriteResult<TargetEntry>> {
-    return this.log.write(() => this.docs.setTarget(this.programDoc, partnerId, quarter, target), () => ({ partnerId, quarter, ...target }), this.docs.ProgramDocError);
+    return this.log.write(
+      () => this.docs.setTarget(this.programDoc, partnerId, quarter, target),
+      () => ({ partnerId, quarter, ...target }),
+      this.docs.ProgramDocError,
+    );
   }
 
   /** The sync connection's ledger (C1–C3), kept in IndexedDB like the partner store's. */

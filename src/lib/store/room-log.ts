@@ -20,7 +20,16 @@
 import * as Y from 'yjs';
 import type { Table } from 'dexie';
 import type { Problem } from '../domain/validate';
-import { isOnServer, localChangeOf, mergeKnown, readServerState, storeServerState, type LocalChange, type ServerState, type SyncLedger } from '../sync/pending-changes';
+import {
+  isOnServer,
+  localChangeOf,
+  mergeKnown,
+  readServerState,
+  storeServerState,
+  type LocalChange,
+  type ServerState,
+  type SyncLedger,
+} from '../sync/pending-changes';
 import { TAB_ORIGIN } from '../sync/tab-channel';
 import { appendRow, serverStateKey, type PartnerKpiDb, type UpdateRow } from './db';
 import type { Journal, OpenJournal } from './journal';
@@ -28,7 +37,6 @@ import { describeStorageError, type StorageError, type WriteResult } from './wri
 
 /** How long the server's acknowledged state waits before it is stored (storeServerStateSoon). */
 const SERVER_STATE_WRITE_DELAY_MS = 500;
-
 
 /** What a store stores after its room's updates, in an IndexedDB transaction once they are stored. */
 export interface FlushHook {
@@ -120,9 +128,14 @@ export class RoomLog {
   async load(): Promise<{ doc: Y.Doc; storedUpdates: number }> {
     // A journal that cannot be opened leaves saves to IndexedDB alone.
     const journal = this.openJournal?.(this.room).catch(() => undefined);
-    const [rows, saved] = await Promise.all([this.db.updates.where('room').equals(this.room).toArray(), this.db.settings.get(serverStateKey(this.room))]);
+    const [rows, saved] = await Promise.all([
+      this.db.updates.where('room').equals(this.room).toArray(),
+      this.db.settings.get(serverStateKey(this.room)),
+    ]);
     this.serverState = readServerState(saved?.value);
-    this.localChanges = rows.flatMap((row) => row.localChanges ?? []).filter((change) => !isOnServer(change, this.serverState?.stateVector));
+    this.localChanges = rows
+      .flatMap((row) => row.localChanges ?? [])
+      .filter((change) => !isOnServer(change, this.serverState?.stateVector));
     const doc = new Y.Doc();
     // Each row applied in turn, not merged first: merging re-encodes the whole log (a partner of
     // 60,000 records: ~0.5–1 s merging a 20 MB row with a few small ones, then ~0.4 s applying),
@@ -148,12 +161,16 @@ export class RoomLog {
     const { orphans, held } = await journal.claimOrphans().catch(() => ({ orphans: [], held: 0 }));
     // A file still held may be a reloaded page's, let go a moment after this page opened: look again.
     if (held > 0 && this.claimRetries < JOURNAL_CLAIM_RETRY_MS.length) {
-      this.claimRetry = setTimeout(() => void this.recoverJournal(), JOURNAL_CLAIM_RETRY_MS[this.claimRetries++]);
+      this.claimRetry = setTimeout(
+        () => void this.recoverJournal(),
+        JOURNAL_CLAIM_RETRY_MS[this.claimRetries++],
+      );
     }
     if (orphans.length === 0) return;
     const records = orphans.flatMap((orphan) => orphan.records);
     const before = new Map<number, number>();
-    for (const { client } of records.flatMap((record) => record.localChanges)) before.set(client, Y.getState(doc.store, client));
+    for (const { client } of records.flatMap((record) => record.localChanges))
+      before.set(client, Y.getState(doc.store, client));
     // A record that is not a Yjs update (another app version's, say) is skipped, and its file kept:
     // the room opens all the same.
     let unreadable = 0;
@@ -165,12 +182,15 @@ export class RoomLog {
       }
     }
     // The marks of the changes the log did not have go into the row that now stores them (C3).
-    const recovered = records.flatMap((record) => record.localChanges).filter(({ client, clock }) => clock > before.get(client)! && clock <= Y.getState(doc.store, client));
+    const recovered = records
+      .flatMap((record) => record.localChanges)
+      .filter(({ client, clock }) => clock > before.get(client)! && clock <= Y.getState(doc.store, client));
     this.pendingLocalChanges.push(...recovered);
     this.localChanges.push(...recovered);
     await this.settled();
     if (recovered.length) this.notifyLocalChange();
-    if (!this.storageError && unreadable === 0) await journal.release(orphans.map((orphan) => orphan.name)).catch(() => {});
+    if (!this.storageError && unreadable === 0)
+      await journal.release(orphans.map((orphan) => orphan.name)).catch(() => {});
   }
 
   private listen(doc: Y.Doc): void {
@@ -217,7 +237,11 @@ export class RoomLog {
     }
     const journal = this.journal;
     // The journal's file goes if the log has everything in it; otherwise the next open replays it.
-    return journal ? this.settled().then(() => journal.close(this.logError === undefined && this.pendingUpdates.length === 0)) : Promise.resolve();
+    return journal
+      ? this.settled().then(() =>
+          journal.close(this.logError === undefined && this.pendingUpdates.length === 0),
+        )
+      : Promise.resolve();
   }
 
   /**
@@ -236,7 +260,10 @@ export class RoomLog {
 
   private storeServerStateNow(): void {
     const state = this.serverState;
-    if (state) this.db.settings.put({ key: serverStateKey(this.room), value: storeServerState(state) }).catch(() => {});
+    if (state)
+      this.db.settings
+        .put({ key: serverStateKey(this.room), value: storeServerState(state) })
+        .catch(() => {});
   }
 
   /**
@@ -278,7 +305,11 @@ export class RoomLog {
     try {
       change();
     } catch (error) {
-      if (error instanceof refusal) return { ok: false, problems: error.problems.length ? error.problems : [{ field: '', message: error.message }] };
+      if (error instanceof refusal)
+        return {
+          ok: false,
+          problems: error.problems.length ? error.problems : [{ field: '', message: error.message }],
+        };
       throw error;
     } finally {
       this.writing = false;
@@ -335,7 +366,8 @@ export class RoomLog {
     if (updates.length === 0 && !fromOtherTabs && !this.hook.hasPending?.()) return;
     this.pendingUpdates = [];
     this.pendingLocalChanges = [];
-    const update = updates.length === 0 ? undefined : updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
+    const update =
+      updates.length === 0 ? undefined : updates.length === 1 ? updates[0]! : Y.mergeUpdates(updates);
     // A write's update goes to the journal first (a message to its worker), then to IndexedDB.
     const journaled = this.writing && update ? this.journalUpdate(update, localChanges) : undefined;
     const logged = update ? this.storeUpdate(update, localChanges, journaled?.seq) : Promise.resolve(0);
@@ -345,7 +377,11 @@ export class RoomLog {
       if ((await logged) === undefined) return;
       // An earlier flush may have taken it all meanwhile; and rows never go ahead of the updates
       // that failed to be stored (they go with the flush that stores those).
-      if ((updates.length === 0 && !fromOtherTabs && !this.hook.hasPending?.()) || this.pendingUpdates.length > 0) return;
+      if (
+        (updates.length === 0 && !fromOtherTabs && !this.hook.hasPending?.()) ||
+        this.pendingUpdates.length > 0
+      )
+        return;
       const part = this.hook.take();
       try {
         const writes = part.writes;
@@ -371,7 +407,10 @@ export class RoomLog {
   }
 
   /** Hands a write's update to the journal, if there is one; `durable` never rejects (undefined: not journaled). */
-  private journalUpdate(update: Uint8Array, localChanges: LocalChange[]): { seq: number; durable: Promise<number | undefined> } | undefined {
+  private journalUpdate(
+    update: Uint8Array,
+    localChanges: LocalChange[],
+  ): { seq: number; durable: Promise<number | undefined> } | undefined {
     if (!this.journal) return undefined;
     const { seq, durable } = this.journal.append({ update, localChanges });
     return { seq, durable: durable.catch(() => undefined) };
@@ -382,7 +421,10 @@ export class RoomLog {
    * journal that has not answered a moment after the commit is not waited for any longer: the
    * write is settled, and its time is the commit's.
    */
-  private noteSafeTime(logged: Promise<number | undefined>, journaled: Promise<number | undefined> | undefined): void {
+  private noteSafeTime(
+    logged: Promise<number | undefined>,
+    journaled: Promise<number | undefined> | undefined,
+  ): void {
     this.safeKnown = logged.then(async (committedAt) => {
       const journalAt = journaled && (await withinMs(journaled, JOURNAL_ANSWER_AFTER_COMMIT_MS));
       const known = [committedAt, journalAt].filter((time): time is number => time !== undefined);
@@ -398,7 +440,11 @@ export class RoomLog {
    * with several in flight. `journalSeq`: the journal's last record in this row, which, once the
    * log has everything, the journal may let go.
    */
-  private storeUpdate(update: Uint8Array, localChanges: LocalChange[], journalSeq: number | undefined): Promise<number | undefined> {
+  private storeUpdate(
+    update: Uint8Array,
+    localChanges: LocalChange[],
+    journalSeq: number | undefined,
+  ): Promise<number | undefined> {
     // A local change is stored with its mark or not at all (C3).
     const row: UpdateRow = { room: this.room, update, ...(localChanges.length ? { localChanges } : {}) };
     const attempt = ++this.attempts;
@@ -447,7 +493,11 @@ export class RoomLog {
     const unsent = [...this.localChanges];
     await this.db.transaction('rw', this.db.updates, async () => {
       await this.db.updates.bulkDelete(seqs);
-      await this.db.updates.add({ room: this.room, update: state, ...(unsent.length ? { localChanges: unsent } : {}) });
+      await this.db.updates.add({
+        room: this.room,
+        update: state,
+        ...(unsent.length ? { localChanges: unsent } : {}),
+      });
     });
   }
 }

@@ -5,7 +5,8 @@
  */
 import type { Problem } from '../domain/validate';
 
-export type WriteResult<T> = { ok: true; value: T } | { ok: false; problems: Problem[] } | { ok: false; storageError: StorageError };
+export type WriteResult<T> =
+  { ok: true; value: T } | { ok: false; problems: Problem[] } | { ok: false; storageError: StorageError };
 
 export interface StorageError {
   kind: 'quota' | 'blocked' | 'unknown';
@@ -16,10 +17,21 @@ export function describeStorageError(error: unknown): StorageError {
   const name = (error as { name?: string; inner?: { name?: string } })?.name ?? '';
   const inner = (error as { inner?: { name?: string } })?.inner?.name ?? '';
   if (name === 'QuotaExceededError' || inner === 'QuotaExceededError') {
-    return { kind: 'quota', message: 'This device is out of storage space. Free some space, then save again.' };
+    return {
+      kind: 'quota',
+      message: 'This device is out of storage space. Free some space, then save again.',
+    };
   }
-  if (name === 'DatabaseClosedError' || name === 'VersionError' || name === 'BlockedError' || inner === 'VersionError') {
-    return { kind: 'blocked', message: 'The app is open in another tab with an older version. Close the other tab, then save again.' };
+  if (
+    name === 'DatabaseClosedError' ||
+    name === 'VersionError' ||
+    name === 'BlockedError' ||
+    inner === 'VersionError'
+  ) {
+    return {
+      kind: 'blocked',
+      message: 'The app is open in another tab with an older version. Close the other tab, then save again.',
+    };
   }
   return { kind: 'unknown', message: `Could not save on this device (${name || 'unknown error'}).` };
 }

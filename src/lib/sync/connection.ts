@@ -10,8 +10,20 @@
 import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import { WebsocketProvider } from 'y-websocket';
-import { BEARER_PREFIX, CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED, MESSAGE_SAVED, SYNC_SUBPROTOCOL } from './protocol';
-import { countUnsent, memoryLedger, type ServerState, type StateVector, type SyncLedger } from './pending-changes';
+import {
+  BEARER_PREFIX,
+  CLOSE_FORBIDDEN,
+  CLOSE_UNAUTHORIZED,
+  MESSAGE_SAVED,
+  SYNC_SUBPROTOCOL,
+} from './protocol';
+import {
+  countUnsent,
+  memoryLedger,
+  type ServerState,
+  type StateVector,
+  type SyncLedger,
+} from './pending-changes';
 
 export type SyncStatus = 'offline' | 'connecting' | 'syncing' | 'synced';
 /** Why the server refused the connection: the app asks for a new sign-in, or says the data is not this account's. */
@@ -111,7 +123,12 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
 
   function current(): SyncState {
     const pendingChanges = pendingNow();
-    return { status: statusOf(pendingChanges), pendingChanges, lastSyncedAt: serverState()?.syncedAt, closeReason };
+    return {
+      status: statusOf(pendingChanges),
+      pendingChanges,
+      lastSyncedAt: serverState()?.syncedAt,
+      closeReason,
+    };
   }
 
   let state = current();
@@ -119,7 +136,8 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
     // Synced until this moment (C4): the server had everything from this device, and this device
     // everything of the server's, up to now — also after an hour of edits that each synced.
     const known = serverState();
-    if (state.status === 'synced' && statusOf(pendingNow()) !== 'synced' && known !== undefined) ledger.remember({ ...known, syncedAt: now() });
+    if (state.status === 'synced' && statusOf(pendingNow()) !== 'synced' && known !== undefined)
+      ledger.remember({ ...known, syncedAt: now() });
     const next = current();
     if (
       next.status === state.status &&
@@ -152,7 +170,8 @@ export function connectRoom(options: ConnectOptions): RoomConnection {
   });
   provider.on('closed', ({ code }) => {
     refused = true;
-    closeReason = code === CLOSE_UNAUTHORIZED ? 'expired-token' : code === CLOSE_FORBIDDEN ? 'forbidden' : undefined;
+    closeReason =
+      code === CLOSE_UNAUTHORIZED ? 'expired-token' : code === CLOSE_FORBIDDEN ? 'forbidden' : undefined;
     changed();
   });
   const stopLedger = ledger.onLocalChange(changed);

@@ -14,7 +14,12 @@
  * Every mutating function takes its instants from its arguments: there is no clock in here.
  */
 import * as Y from 'yjs';
-import { DEFAULT_STAGE_PROBABILITY as DEFAULT_PROBABILITY, type Deal, type Lead, type Stage } from '../domain/schema';
+import {
+  DEFAULT_STAGE_PROBABILITY as DEFAULT_PROBABILITY,
+  type Deal,
+  type Lead,
+  type Stage,
+} from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
 import {
   DEAL_LOGGED_FIELDS,
@@ -95,7 +100,11 @@ export class PartnerDocError extends Error {
     message: string,
     readonly problems: Problem[] = [],
   ) {
-    super(problems.length ? `${message}: ${problems.map((problem) => `${problem.field || 'record'}: ${problem.message}`).join(' ')}` : message);
+    super(
+      problems.length
+        ? `${message}: ${problems.map((problem) => `${problem.field || 'record'}: ${problem.message}`).join(' ')}`
+        : message,
+    );
     this.name = 'PartnerDocError';
   }
 }
@@ -140,7 +149,8 @@ export function openPartnerDoc(doc: Y.Doc = new Y.Doc()): PartnerDoc {
     const map = maps[kind];
     const changed = kind === 'lead' ? pending.leads : pending.deals;
     // keysChanged holds null for an item that is not a map entry (a malformed update): not a record.
-    for (const key of event.keysChanged as Set<string | null>) if (typeof key === 'string') changed.add(indexKey(index[kind], key, map.has(key)));
+    for (const key of event.keysChanged as Set<string | null>)
+      if (typeof key === 'string') changed.add(indexKey(index[kind], key, map.has(key)));
   };
   const observeLeads = observer('lead');
   const observeDeals = observer('deal');
@@ -178,7 +188,8 @@ export function docSchemaVersion(pd: PartnerDoc): number {
 }
 
 function stampSchemaVersion(pd: PartnerDoc) {
-  if (docSchemaVersion(pd) < PARTNER_DOC_SCHEMA_VERSION) pd.meta.set('schemaVersion', PARTNER_DOC_SCHEMA_VERSION);
+  if (docSchemaVersion(pd) < PARTNER_DOC_SCHEMA_VERSION)
+    pd.meta.set('schemaVersion', PARTNER_DOC_SCHEMA_VERSION);
 }
 
 /**
@@ -211,18 +222,33 @@ export interface EditBy {
  * Writes one edit entry per logged field of an edit, beside its overrides, then removes the
  * record's oldest entries beyond EDIT_LOG_LIMIT (S13). Must run inside the edit's transaction.
  */
-function logEdits(pd: PartnerDoc, kind: SyncedKind, id: string, edit: EditBy, fields: readonly string[], before: Record<string, unknown>, after: Record<string, unknown>) {
+function logEdits(
+  pd: PartnerDoc,
+  kind: SyncedKind,
+  id: string,
+  edit: EditBy,
+  fields: readonly string[],
+  before: Record<string, unknown>,
+  after: Record<string, unknown>,
+) {
   const logged = kind === 'lead' ? LEAD_LOGGED_FIELDS : DEAL_LOGGED_FIELDS;
   for (const field of fields) {
     const value = toEditValue(after[field]);
     const base = toEditValue(before[field]);
     if (!logged.has(field) || value === undefined || base === undefined) continue;
-    setExtraKey(pd, kind, editKey(id, edit.at, edit.by, field), encodeStored({ field, value, base, at: edit.at, by: edit.by } satisfies EditEntry));
+    setExtraKey(
+      pd,
+      kind,
+      editKey(id, edit.at, edit.by, field),
+      encodeStored({ field, value, base, at: edit.at, by: edit.by } satisfies EditEntry),
+    );
   }
   const keys = pd.index[kind].get(id)?.edits;
   if (!keys || keys.size <= EDIT_LOG_LIMIT) return;
   const map = pd.maps[kind];
-  for (const key of editsToTrim([...keys].map((key) => ({ key, entry: readEditEntry(map.get(key), kind) })))) {
+  for (const key of editsToTrim(
+    [...keys].map((key) => ({ key, entry: readEditEntry(map.get(key), kind) })),
+  )) {
     map.delete(key);
     indexKey(pd.index[kind], key, false);
   }
@@ -243,7 +269,10 @@ export function onRecordsChanged(pd: PartnerDoc, listener: RecordsChangedListene
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-function fieldOverrides(map: Y.Map<unknown>, extras: RecordExtras | undefined): [string, unknown][] | undefined {
+function fieldOverrides(
+  map: Y.Map<unknown>,
+  extras: RecordExtras | undefined,
+): [string, unknown][] | undefined {
   if (!extras?.fields?.size) return undefined;
   const overrides: [string, unknown][] = [];
   for (const [field, key] of extras.fields) overrides.push([field, map.get(key)]);
@@ -343,14 +372,16 @@ export function readAlsoSet(pd: PartnerDoc, kind: SyncedKind, id: string): AlsoS
 
 /** The ids of the records that have edit entries (S13), from the index: no scan of the doc. */
 export function recordsWithEdits(pd: PartnerDoc): RecordsChanged {
-  const ids = (kind: SyncedKind) => new Set([...pd.index[kind]].filter(([, extras]) => extras.edits?.size).map(([id]) => id));
+  const ids = (kind: SyncedKind) =>
+    new Set([...pd.index[kind]].filter(([, extras]) => extras.edits?.size).map(([id]) => id));
   return { leads: ids('lead'), deals: ids('deal') };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Quarantine (S9)
 
-const ORPHAN_MESSAGE = 'Edits of this record arrived before the record itself; it stays hidden until the record arrives.';
+const ORPHAN_MESSAGE =
+  'Edits of this record arrived before the record itself; it stays hidden until the record arrives.';
 
 /**
  * Why a record as read would not pass validation, or [] when it would. The app keeps a record with
@@ -361,14 +392,25 @@ export function recordProblems(pd: PartnerDoc, kind: SyncedKind, id: string): Pr
   const map = pd.maps[kind];
   const base = isRecordId(id) ? map.get(id) : undefined;
   const extras = pd.index[kind].get(id);
-  if (base === undefined) return [{ field: '', message: extras ? ORPHAN_MESSAGE : 'There is no such record.' }];
+  if (base === undefined)
+    return [{ field: '', message: extras ? ORPHAN_MESSAGE : 'There is no such record.' }];
   const record = kind === 'lead' ? readLead(pd, id) : readDeal(pd, id);
-  if (!record) return [{ field: '', message: 'The stored record cannot be read (it is neither a JSON object nor JSON text of one).' }];
+  if (!record)
+    return [
+      {
+        field: '',
+        message: 'The stored record cannot be read (it is neither a JSON object nor JSON text of one).',
+      },
+    ];
   const result = validate(kind, record);
   const problems = result.ok ? [] : [...result.problems];
   if (kind === 'deal') {
     const malformed = malformedStageValues(stageValues(map, extras) ?? []);
-    if (malformed > 0) problems.push({ field: 'stageLog', message: `${malformed} stage change(s) could not be read and were ignored.` });
+    if (malformed > 0)
+      problems.push({
+        field: 'stageLog',
+        message: `${malformed} stage change(s) could not be read and were ignored.`,
+      });
   }
   return problems;
 }
@@ -387,7 +429,8 @@ export function findRecordProblems(pd: PartnerDoc): { kind: SyncedKind; id: stri
       const problems = recordProblems(pd, kind, key);
       if (problems.length) found.push({ kind, id: key, problems });
     });
-    for (const id of pd.index[kind].keys()) if (!map.has(id)) found.push({ kind, id, problems: [{ field: '', message: ORPHAN_MESSAGE }] });
+    for (const id of pd.index[kind].keys())
+      if (!map.has(id)) found.push({ kind, id, problems: [{ field: '', message: ORPHAN_MESSAGE }] });
   }
   return found;
 }
@@ -414,7 +457,8 @@ function checkWrite(kind: SyncedKind, id: string, current: object, next: object)
 
 function assertNew(pd: PartnerDoc, kind: SyncedKind, id: string) {
   // Edits without a base mean another device created this id: ids must be unique (S11).
-  if (pd.maps[kind].has(id) || pd.index[kind].has(id)) throw new PartnerDocError(`A ${kind} with id ${id} already exists`);
+  if (pd.maps[kind].has(id) || pd.index[kind].has(id))
+    throw new PartnerDocError(`A ${kind} with id ${id} already exists`);
 }
 
 function validLead(lead: Lead): Lead {
@@ -454,11 +498,18 @@ export function createDeal(pd: PartnerDoc, deal: Deal, by: string): void {
  * Creates many records in one transaction (an import, the demo program): every record is checked
  * first and nothing is written unless all pass.
  */
-export function createRecords(pd: PartnerDoc, records: { leads?: readonly Lead[]; deals?: readonly Deal[] }, by: string): void {
+export function createRecords(
+  pd: PartnerDoc,
+  records: { leads?: readonly Lead[]; deals?: readonly Deal[] },
+  by: string,
+): void {
   const leads = (records.leads ?? []).map(validLead);
   const deals = (records.deals ?? []).map((deal) => validDealBase(deal, by));
   const seen = { lead: new Set<string>(), deal: new Set<string>() };
-  for (const [kind, list] of [['lead', leads], ['deal', deals]] as const) {
+  for (const [kind, list] of [
+    ['lead', leads],
+    ['deal', deals],
+  ] as const) {
     for (const record of list) {
       assertNew(pd, kind, record.id);
       if (seen[kind].has(record.id)) throw new PartnerDocError(`The ${kind} id ${record.id} appears twice`);
@@ -471,7 +522,13 @@ export function createRecords(pd: PartnerDoc, records: { leads?: readonly Lead[]
   });
 }
 
-function applyChanges(current: object, changes: object, allowed: ReadonlySet<string>, kind: SyncedKind, id: string) {
+function applyChanges(
+  current: object,
+  changes: object,
+  allowed: ReadonlySet<string>,
+  kind: SyncedKind,
+  id: string,
+) {
   const next: Record<string, unknown> = { ...current };
   const fields: string[] = [];
   for (const [field, value] of Object.entries(changes)) {
@@ -497,7 +554,9 @@ export function updateLead(pd: PartnerDoc, id: string, changes: Partial<Lead>, e
   const current = readLead(pd, id);
   if (!current) throw new PartnerDocError(`There is no lead ${id}`);
   const { next, fields } = applyChanges(current, changes, LEAD_OVERRIDE_FIELDS, 'lead', id);
-  for (const field of Object.keys(changes)) if (field !== 'id' && !LEAD_OVERRIDE_FIELDS.has(field)) throw new PartnerDocError(`A lead has no field ${field}`);
+  for (const field of Object.keys(changes))
+    if (field !== 'id' && !LEAD_OVERRIDE_FIELDS.has(field))
+      throw new PartnerDocError(`A lead has no field ${field}`);
   const checked = checkWrite('lead', id, current, next);
   const currentFields = current as unknown as Record<string, unknown>;
   const writes = fields.filter((field) => checked[field] !== currentFields[field]);
@@ -524,9 +583,17 @@ export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, b
   const history = readStageHistory(pd, id);
   const winner = history?.[history.length - 1];
   if (!current || !winner) throw new PartnerDocError(`There is no deal ${id}`);
-  if ('stageLog' in changes) throw new PartnerDocError(`The stage history of deal ${id} is append-only: change its stage, probability, closedAt or lostReason instead`);
+  if ('stageLog' in changes)
+    throw new PartnerDocError(
+      `The stage history of deal ${id} is append-only: change its stage, probability, closedAt or lostReason instead`,
+    );
   for (const field of Object.keys(changes)) {
-    if (field !== 'id' && !DEAL_OVERRIDE_FIELDS.has(field) && !(DEAL_STAGE_FIELDS as readonly string[]).includes(field)) throw new PartnerDocError(`A deal has no field ${field}`);
+    if (
+      field !== 'id' &&
+      !DEAL_OVERRIDE_FIELDS.has(field) &&
+      !(DEAL_STAGE_FIELDS as readonly string[]).includes(field)
+    )
+      throw new PartnerDocError(`A deal has no field ${field}`);
   }
   const at = changes.updatedAt;
   if (typeof at !== 'number') throw new PartnerDocError(`A change of deal ${id} needs its updatedAt`);
@@ -542,10 +609,26 @@ export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, b
       at: entryAt,
       by,
       probability: changes.probability ?? (stageChanged ? DEFAULT_PROBABILITY[stage] : current.probability),
-      closedAt: 'closedAt' in changes ? changes.closedAt : isClosedStage(stage) ? (stageChanged ? entryAt : current.closedAt) : undefined,
-      lostReason: 'lostReason' in changes ? changes.lostReason : stage === 'lost' && !stageChanged ? current.lostReason : undefined,
+      closedAt:
+        'closedAt' in changes
+          ? changes.closedAt
+          : isClosedStage(stage)
+            ? stageChanged
+              ? entryAt
+              : current.closedAt
+            : undefined,
+      lostReason:
+        'lostReason' in changes
+          ? changes.lostReason
+          : stage === 'lost' && !stageChanged
+            ? current.lostReason
+            : undefined,
     });
-    const same = candidate.stage === current.stage && candidate.probability === current.probability && candidate.closedAt === current.closedAt && candidate.lostReason === current.lostReason;
+    const same =
+      candidate.stage === current.stage &&
+      candidate.probability === current.probability &&
+      candidate.closedAt === current.closedAt &&
+      candidate.lostReason === current.lostReason;
     if (!same) entry = candidate;
   }
   for (const field of DEAL_STAGE_FIELDS) {
@@ -555,7 +638,9 @@ export function updateDeal(pd: PartnerDoc, id: string, changes: Partial<Deal>, b
   }
   const updatedAt = Math.max(current.updatedAt, at, entry?.at ?? -Infinity);
   next['updatedAt'] = updatedAt;
-  next['stageLog'] = entry ? [...(current.stageLog ?? []), { stage: entry.stage, at: entry.at, by }] : current.stageLog;
+  next['stageLog'] = entry
+    ? [...(current.stageLog ?? []), { stage: entry.stage, at: entry.at, by }]
+    : current.stageLog;
   const checked = checkWrite('deal', id, current, next);
   const currentFields = current as unknown as Record<string, unknown>;
   const writes = fields.filter((field) => field !== 'updatedAt' && checked[field] !== currentFields[field]);
@@ -584,6 +669,7 @@ export function deleteRecord(pd: PartnerDoc, kind: SyncedKind, id: string, at: n
   checkWrite(kind, id, current, next);
   transact(pd, () => {
     setExtraKey(pd, kind, fieldKey(id, 'deletedAt'), at);
-    if (updatedAt !== undefined && 'updatedAt' in current && updatedAt > current.updatedAt) setExtraKey(pd, kind, fieldKey(id, 'updatedAt'), updatedAt);
+    if (updatedAt !== undefined && 'updatedAt' in current && updatedAt > current.updatedAt)
+      setExtraKey(pd, kind, fieldKey(id, 'updatedAt'), updatedAt);
   });
 }

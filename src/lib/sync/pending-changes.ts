@@ -58,7 +58,10 @@ export function countUnsent(changes: Iterable<LocalChange>, stateVector: StateVe
 }
 
 export function storeServerState(state: ServerState): StoredServerState {
-  return { stateVector: [...state.stateVector], ...(state.syncedAt === undefined ? {} : { syncedAt: state.syncedAt }) };
+  return {
+    stateVector: [...state.stateVector],
+    ...(state.syncedAt === undefined ? {} : { syncedAt: state.syncedAt }),
+  };
 }
 
 /** Reads a stored server state; anything malformed reads as "nothing known" (every change unsent). */
@@ -66,9 +69,13 @@ export function readServerState(value: unknown): ServerState | undefined {
   const stored = value as Partial<StoredServerState> | undefined;
   if (!stored || !Array.isArray(stored.stateVector)) return undefined;
   const entries = stored.stateVector.filter(
-    (entry): entry is [number, number] => Array.isArray(entry) && Number.isInteger(entry[0]) && Number.isInteger(entry[1]),
+    (entry): entry is [number, number] =>
+      Array.isArray(entry) && Number.isInteger(entry[0]) && Number.isInteger(entry[1]),
   );
-  return { stateVector: new Map(entries), syncedAt: typeof stored.syncedAt === 'number' ? stored.syncedAt : undefined };
+  return {
+    stateVector: new Map(entries),
+    syncedAt: typeof stored.syncedAt === 'number' ? stored.syncedAt : undefined,
+  };
 }
 
 /**
@@ -131,7 +138,12 @@ export function mergeKnown(
     changed = true;
   }
   const theirs = known.serverState?.syncedAt;
-  if (serverState && theirs !== undefined && localChanges.length === 0 && theirs > (serverState.syncedAt ?? -Infinity)) {
+  if (
+    serverState &&
+    theirs !== undefined &&
+    localChanges.length === 0 &&
+    theirs > (serverState.syncedAt ?? -Infinity)
+  ) {
     serverState = { ...serverState, syncedAt: theirs };
     changed = true;
   }
@@ -139,7 +151,10 @@ export function mergeKnown(
 }
 
 /** A ledger in memory: records the document's local changes from now on. */
-export function memoryLedger(doc: Y.Doc, initial: { localChanges?: LocalChange[]; serverState?: ServerState } = {}): SyncLedger & { destroy(): void } {
+export function memoryLedger(
+  doc: Y.Doc,
+  initial: { localChanges?: LocalChange[]; serverState?: ServerState } = {},
+): SyncLedger & { destroy(): void } {
   let changes = [...(initial.localChanges ?? [])];
   let known = initial.serverState;
   const listeners = new Set<() => void>();

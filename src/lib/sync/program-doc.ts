@@ -15,7 +15,18 @@ import * as Y from 'yjs';
 // The domain's id rule: never a '/', which separates the parts of a target key.
 import { ID_PATTERN, isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
 import { validate, type Problem } from '../domain/validate';
-import { chunkOf, decodePackedRollup, encodePackedRollup, PackedRollupError, packRollup, packSeries, packSeriesChunks, unpackRollup, unpackSeries, type PackedSeries } from '../kpi/packed';
+import {
+  chunkOf,
+  decodePackedRollup,
+  encodePackedRollup,
+  PackedRollupError,
+  packRollup,
+  packSeries,
+  packSeriesChunks,
+  unpackRollup,
+  unpackSeries,
+  type PackedSeries,
+} from '../kpi/packed';
 import { addRollup, emptyRollup, withoutReps, type Rollup } from '../kpi/buckets';
 import { byMonth } from '../kpi/months';
 import { monthStart } from '../kpi/calendar';
@@ -119,7 +130,8 @@ export interface ProgramChanged {
 
 export type ProgramChangedListener = (changed: ProgramChanged, origin: unknown) => void;
 
-type ListName = 'partners' | 'reps' | 'staff' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
+type ListName =
+  'partners' | 'reps' | 'staff' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
 
 export interface ProgramDoc {
   readonly doc: Y.Doc;
@@ -132,7 +144,17 @@ export interface ProgramDoc {
 
 /** A change of nothing, to add changes to. */
 export function noProgramChange(): ProgramChanged {
-  return { meta: false, partners: new Set(), reps: new Set(), staff: new Set(), targets: new Set(), rollups: new Set(), rollupChunks: new Set(), totals: new Set(), benchmark: new Set() };
+  return {
+    meta: false,
+    partners: new Set(),
+    reps: new Set(),
+    staff: new Set(),
+    targets: new Set(),
+    rollups: new Set(),
+    rollupChunks: new Set(),
+    totals: new Set(),
+    benchmark: new Set(),
+  };
 }
 
 /** A write refused because its input is not valid, or because the document cannot take it. */
@@ -141,7 +163,11 @@ export class ProgramDocError extends Error {
     message: string,
     readonly problems: Problem[] = [],
   ) {
-    super(problems.length ? `${message}: ${problems.map((problem) => `${problem.field || 'record'}: ${problem.message}`).join(' ')}` : message);
+    super(
+      problems.length
+        ? `${message}: ${problems.map((problem) => `${problem.field || 'record'}: ${problem.message}`).join(' ')}`
+        : message,
+    );
     this.name = 'ProgramDocError';
   }
 }
@@ -163,7 +189,9 @@ export function openProgramDoc(doc: Y.Doc = new Y.Doc()): ProgramDoc {
     benchmark: doc.getMap<unknown>('benchmark'),
   };
   const listeners = new Set<ProgramChangedListener>();
-  const nameOf = new Map<unknown, 'meta' | ListName>(Object.entries(maps).map(([name, map]) => [map, name as 'meta' | ListName]));
+  const nameOf = new Map<unknown, 'meta' | ListName>(
+    Object.entries(maps).map(([name, map]) => [map, name as 'meta' | ListName]),
+  );
   // `transaction.changed` already names the changed keys of each root map: no observers needed.
   const afterTransaction = (transaction: Y.Transaction) => {
     if (listeners.size === 0) return;
@@ -217,7 +245,8 @@ export function programDocSchemaVersion(pd: ProgramDoc): number {
 
 function transact(pd: ProgramDoc, origin: symbol, write: () => void) {
   pd.doc.transact(() => {
-    if (programDocSchemaVersion(pd) < PROGRAM_DOC_SCHEMA_VERSION) pd.maps.meta.set('schemaVersion', PROGRAM_DOC_SCHEMA_VERSION);
+    if (programDocSchemaVersion(pd) < PROGRAM_DOC_SCHEMA_VERSION)
+      pd.maps.meta.set('schemaVersion', PROGRAM_DOC_SCHEMA_VERSION);
     write();
   }, origin);
 }
@@ -235,7 +264,12 @@ function storedObject(value: unknown): Record<string, unknown> | undefined {
       return undefined;
     }
   }
-  return typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && !(parsed instanceof Uint8Array) ? (parsed as Record<string, unknown>) : undefined;
+  return typeof parsed === 'object' &&
+    parsed !== null &&
+    !Array.isArray(parsed) &&
+    !(parsed instanceof Uint8Array)
+    ? (parsed as Record<string, unknown>)
+    : undefined;
 }
 
 const byId = (a: { id: string }, b: { id: string }) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
@@ -269,11 +303,18 @@ function staffProblems(input: unknown): Problem[] {
   const member = storedObject(input);
   if (!member) return [{ field: '', message: 'A staff member must be an object.' }];
   const problems: Problem[] = [];
-  if (typeof member['id'] !== 'string' || !ID_PATTERN.test(member['id'])) problems.push({ field: 'id', message: 'User id must be 1–64 letters, digits, "-", "_", "." or ":", starting with a letter or digit.' });
+  if (typeof member['id'] !== 'string' || !ID_PATTERN.test(member['id']))
+    problems.push({
+      field: 'id',
+      message: 'User id must be 1–64 letters, digits, "-", "_", "." or ":", starting with a letter or digit.',
+    });
   const name = member['name'];
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 120) problems.push({ field: 'name', message: 'Name must be 1–120 characters.' });
-  if (member['role'] !== 'vendor_manager') problems.push({ field: 'role', message: 'A staff member’s role must be vendor_manager.' });
-  if (member['deletedAt'] !== undefined && !isInstant(member['deletedAt'])) problems.push({ field: 'deletedAt', message: 'Deleted must be an instant (epoch milliseconds).' });
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 120)
+    problems.push({ field: 'name', message: 'Name must be 1–120 characters.' });
+  if (member['role'] !== 'vendor_manager')
+    problems.push({ field: 'role', message: 'A staff member’s role must be vendor_manager.' });
+  if (member['deletedAt'] !== undefined && !isInstant(member['deletedAt']))
+    problems.push({ field: 'deletedAt', message: 'Deleted must be an instant (epoch milliseconds).' });
   return problems;
 }
 
@@ -281,7 +322,12 @@ function asStaffMember(input: unknown): StaffMember | undefined {
   if (staffProblems(input).length) return undefined;
   const member = storedObject(input)!;
   const deletedAt = member['deletedAt'];
-  return { id: member['id'] as string, name: (member['name'] as string).trim(), role: 'vendor_manager', ...(typeof deletedAt === 'number' ? { deletedAt } : {}) };
+  return {
+    id: member['id'] as string,
+    name: (member['name'] as string).trim(),
+    role: 'vendor_manager',
+    ...(typeof deletedAt === 'number' ? { deletedAt } : {}),
+  };
 }
 
 /** Every vendor staff member that reads back valid, deleted ones included, by id (P2). */
@@ -304,7 +350,11 @@ export interface ProgramDirectory {
   staff: readonly StaffMember[];
 }
 
-function checked<T>(kind: string, id: unknown, result: { ok: true; value: T } | { ok: false; problems: Problem[] }): T {
+function checked<T>(
+  kind: string,
+  id: unknown,
+  result: { ok: true; value: T } | { ok: false; problems: Problem[] },
+): T {
   if (!result.ok) throw new ProgramDocError(`The ${kind} ${String(id)} is not valid`, result.problems);
   return result.value;
 }
@@ -316,26 +366,39 @@ function checked<T>(kind: string, id: unknown, result: { ok: true; value: T } | 
  * document that already has a program: a document is never recreated (P3).
  */
 export function initProgram(pd: ProgramDoc, directory: ProgramDirectory): void {
-  if (pd.maps.meta.has('program')) throw new ProgramDocError('This program document already has a program; a program document is never initialised twice');
+  if (pd.maps.meta.has('program'))
+    throw new ProgramDocError(
+      'This program document already has a program; a program document is never initialised twice',
+    );
   const program = checked('program', directory.program.id, validate('program', directory.program));
-  const partners = directory.partners.map((partner) => checked('partner', partner.id, validate('partner', partner)));
+  const partners = directory.partners.map((partner) =>
+    checked('partner', partner.id, validate('partner', partner)),
+  );
   const partnerIds = new Set<string>();
   for (const partner of partners) {
-    if (partner.programId !== program.id) throw new ProgramDocError(`The partner ${partner.id} belongs to program ${partner.programId}, not ${program.id}`);
+    if (partner.programId !== program.id)
+      throw new ProgramDocError(
+        `The partner ${partner.id} belongs to program ${partner.programId}, not ${program.id}`,
+      );
     if (partnerIds.has(partner.id)) throw new ProgramDocError(`The partner id ${partner.id} appears twice`);
     partnerIds.add(partner.id);
   }
   const reps = directory.reps.map((rep) => checked('rep', rep.id, validate('rep', rep)));
   const userIds = new Set<string>();
   for (const rep of reps) {
-    if (!partnerIds.has(rep.partnerId)) throw new ProgramDocError(`The rep ${rep.id} works for ${rep.partnerId}, which is not a partner of this program`);
-    if (rep.role === 'vendor_manager') throw new ProgramDocError(`The rep ${rep.id} has the role vendor_manager: vendor managers are staff`);
+    if (!partnerIds.has(rep.partnerId))
+      throw new ProgramDocError(
+        `The rep ${rep.id} works for ${rep.partnerId}, which is not a partner of this program`,
+      );
+    if (rep.role === 'vendor_manager')
+      throw new ProgramDocError(`The rep ${rep.id} has the role vendor_manager: vendor managers are staff`);
     if (userIds.has(rep.id)) throw new ProgramDocError(`The user id ${rep.id} appears twice`);
     userIds.add(rep.id);
   }
   const staff = directory.staff.map((member) => {
     const problems = staffProblems(member);
-    if (problems.length) throw new ProgramDocError(`The staff member ${String(member.id)} is not valid`, problems);
+    if (problems.length)
+      throw new ProgramDocError(`The staff member ${String(member.id)} is not valid`, problems);
     if (userIds.has(member.id)) throw new ProgramDocError(`The user id ${member.id} appears twice`);
     userIds.add(member.id);
     return asStaffMember(member)!;
@@ -363,10 +426,20 @@ function targetProblems(target: unknown): Problem[] {
   const value = storedObject(target);
   if (!value) return [{ field: '', message: 'A target must be an object.' }];
   const problems: Problem[] = [];
-  if (!isCount(value['revenue'])) problems.push({ field: 'revenue', message: `Revenue target must be a whole, non-negative number of minor units (got ${JSON.stringify(value['revenue'])}).` });
-  if (!isCount(value['deals'])) problems.push({ field: 'deals', message: `Deal target must be a whole, non-negative number of deals (got ${JSON.stringify(value['deals'])}).` });
-  if (!isInstant(value['setAt'])) problems.push({ field: 'setAt', message: 'Set at must be an instant (epoch milliseconds, 1970–2100).' });
-  if (typeof value['setBy'] !== 'string' || !ID_PATTERN.test(value['setBy'])) problems.push({ field: 'setBy', message: 'Set by must be a user id.' });
+  if (!isCount(value['revenue']))
+    problems.push({
+      field: 'revenue',
+      message: `Revenue target must be a whole, non-negative number of minor units (got ${JSON.stringify(value['revenue'])}).`,
+    });
+  if (!isCount(value['deals']))
+    problems.push({
+      field: 'deals',
+      message: `Deal target must be a whole, non-negative number of deals (got ${JSON.stringify(value['deals'])}).`,
+    });
+  if (!isInstant(value['setAt']))
+    problems.push({ field: 'setAt', message: 'Set at must be an instant (epoch milliseconds, 1970–2100).' });
+  if (typeof value['setBy'] !== 'string' || !ID_PATTERN.test(value['setBy']))
+    problems.push({ field: 'setBy', message: 'Set by must be a user id.' });
   return problems;
 }
 
@@ -378,13 +451,25 @@ function targetProblems(target: unknown): Problem[] {
  */
 export function setTarget(pd: ProgramDoc, partnerId: string, quarter: string, target: Target): void {
   const problems: Problem[] = [];
-  if (!QUARTER_PATTERN.test(quarter)) problems.push({ field: 'quarter', message: `Quarter must look like 2026-Q3 (got ${JSON.stringify(quarter)}).` });
-  if (!ID_PATTERN.test(partnerId)) problems.push({ field: 'partnerId', message: `Partner id ${JSON.stringify(partnerId)} is not an id.` });
-  else if (!pd.maps.partners.has(partnerId)) problems.push({ field: 'partnerId', message: `There is no partner ${partnerId} in this program.` });
+  if (!QUARTER_PATTERN.test(quarter))
+    problems.push({
+      field: 'quarter',
+      message: `Quarter must look like 2026-Q3 (got ${JSON.stringify(quarter)}).`,
+    });
+  if (!ID_PATTERN.test(partnerId))
+    problems.push({ field: 'partnerId', message: `Partner id ${JSON.stringify(partnerId)} is not an id.` });
+  else if (!pd.maps.partners.has(partnerId))
+    problems.push({ field: 'partnerId', message: `There is no partner ${partnerId} in this program.` });
   problems.push(...targetProblems(target));
-  if (problems.length) throw new ProgramDocError(`The target of ${partnerId} for ${quarter} was not set`, problems);
+  if (problems.length)
+    throw new ProgramDocError(`The target of ${partnerId} for ${quarter} was not set`, problems);
   const key = `${partnerId}/${quarter}`;
-  const text = JSON.stringify({ revenue: target.revenue, deals: target.deals, setAt: target.setAt, setBy: target.setBy });
+  const text = JSON.stringify({
+    revenue: target.revenue,
+    deals: target.deals,
+    setAt: target.setAt,
+    setBy: target.setBy,
+  });
   if (pd.maps.targets.get(key) === text) return;
   transact(pd, PROGRAM_LOCAL_ORIGIN, () => pd.maps.targets.set(key, text));
 }
@@ -395,12 +480,36 @@ export function readTargets(pd: ProgramDoc): TargetEntry[] {
   pd.maps.targets.forEach((value, key) => {
     const parts = key.split('/');
     const [partnerId, quarter] = parts;
-    if (parts.length !== 2 || !partnerId || !quarter || !ID_PATTERN.test(partnerId) || !QUARTER_PATTERN.test(quarter)) return;
+    if (
+      parts.length !== 2 ||
+      !partnerId ||
+      !quarter ||
+      !ID_PATTERN.test(partnerId) ||
+      !QUARTER_PATTERN.test(quarter)
+    )
+      return;
     if (targetProblems(value).length) return;
     const target = storedObject(value)!;
-    targets.push({ partnerId, quarter, revenue: target['revenue'] as number, deals: target['deals'] as number, setAt: target['setAt'] as number, setBy: target['setBy'] as string });
+    targets.push({
+      partnerId,
+      quarter,
+      revenue: target['revenue'] as number,
+      deals: target['deals'] as number,
+      setAt: target['setAt'] as number,
+      setBy: target['setBy'] as string,
+    });
   });
-  return targets.sort((a, b) => (a.partnerId !== b.partnerId ? (a.partnerId < b.partnerId ? -1 : 1) : a.quarter < b.quarter ? -1 : a.quarter > b.quarter ? 1 : 0));
+  return targets.sort((a, b) =>
+    a.partnerId !== b.partnerId
+      ? a.partnerId < b.partnerId
+        ? -1
+        : 1
+      : a.quarter < b.quarter
+        ? -1
+        : a.quarter > b.quarter
+          ? 1
+          : 0,
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -411,7 +520,13 @@ export type RollupWrite = {
   lastSyncAt: number;
   /** The zone the buckets were folded in; the program's time zone when not given. */
   tz?: string;
-} & ({ rollup: Rollup; /** The only days whose buckets may differ from the last write into this document; all when not given. */ days?: Iterable<number> } | { series: readonly PackedSeries[] });
+} & (
+  | {
+      rollup: Rollup;
+      /** The only days whose buckets may differ from the last write into this document; all when not given. */ days?: Iterable<number>;
+    }
+  | { series: readonly PackedSeries[] }
+);
 
 /** The key of one chunk of a partner's rollup in `rollupChunks`. */
 const chunkKey = (partnerId: string, chunk: number) => `${partnerId}@${chunk}`;
@@ -420,15 +535,19 @@ const TOTALS_ZONE = 'zone';
 /** The ids the program's buckets are counted under in `totals`. */
 const PROGRAM_TOTAL = { partnerId: '', repId: '' };
 
-const sameBytes = (a: unknown, b: Uint8Array | undefined) => a instanceof Uint8Array && b !== undefined && a.length === b.length && a.every((byte, i) => byte === b[i]);
+const sameBytes = (a: unknown, b: Uint8Array | undefined) =>
+  a instanceof Uint8Array && b !== undefined && a.length === b.length && a.every((byte, i) => byte === b[i]);
 
 /** Whether two stored values are the same: JSON values and bytes, compared in depth. */
 function sameStored(a: unknown, b: unknown): boolean {
-  if (a instanceof Uint8Array || b instanceof Uint8Array) return a instanceof Uint8Array && sameBytes(a, b as Uint8Array);
+  if (a instanceof Uint8Array || b instanceof Uint8Array)
+    return a instanceof Uint8Array && sameBytes(a, b as Uint8Array);
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Object.is(a, b);
   const keys = Object.keys(a);
   if (keys.length !== Object.keys(b).length) return false;
-  return keys.every((key) => sameStored((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]));
+  return keys.every((key) =>
+    sameStored((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key]),
+  );
 }
 
 /** A rollup's bytes, the same for the same buckets however they were added up: series by key, days in order. */
@@ -441,7 +560,11 @@ function encodeCompact(rollup: Rollup): Uint8Array {
 function inDayOrder(series: PackedSeries): PackedSeries {
   if (series.days.every((day, i) => i === 0 || series.days[i - 1]! < day)) return series;
   const unpacked = unpackSeries(series);
-  return packSeries(unpacked, [...unpacked.days.values()].sort((a, b) => a.day - b.day), series.key);
+  return packSeries(
+    unpacked,
+    [...unpacked.days.values()].sort((a, b) => a.day - b.day),
+    series.key,
+  );
 }
 
 /** The rollup of encoded bytes; throws a PackedRollupError when they cannot be read. */
@@ -466,7 +589,12 @@ function dayChunks(rollup: Rollup, wanted?: ReadonlySet<number>): Map<number, Ui
       list.push(packed);
     }
   }
-  return new Map([...byChunk].map(([chunk, series]) => [chunk, encodePackedRollup(series.sort((a, b) => (a.key < b.key ? -1 : 1)).map(inDayOrder), { compact: true })]));
+  return new Map(
+    [...byChunk].map(([chunk, series]) => [
+      chunk,
+      encodePackedRollup(series.sort((a, b) => (a.key < b.key ? -1 : 1)).map(inDayOrder), { compact: true }),
+    ]),
+  );
 }
 
 /**
@@ -498,19 +626,33 @@ function monthsUpdated(months: unknown, rollup: Rollup, days: ReadonlySet<number
  * partner (it would be counted twice), a bad `lastSyncAt`, or no time zone to record.
  */
 export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrite): Set<number> {
-  if (!ID_PATTERN.test(partnerId)) throw new ProgramDocError(`Partner id ${JSON.stringify(partnerId)} is not an id`);
-  if (!isInstant(write.lastSyncAt)) throw new ProgramDocError(`The rollup of ${partnerId} needs lastSyncAt as an instant (epoch milliseconds), not ${String(write.lastSyncAt)}`);
+  if (!ID_PATTERN.test(partnerId))
+    throw new ProgramDocError(`Partner id ${JSON.stringify(partnerId)} is not an id`);
+  if (!isInstant(write.lastSyncAt))
+    throw new ProgramDocError(
+      `The rollup of ${partnerId} needs lastSyncAt as an instant (epoch milliseconds), not ${String(write.lastSyncAt)}`,
+    );
   const tz = write.tz ?? ('rollup' in write ? write.rollup.tz : undefined) ?? readProgram(pd)?.timeZone;
-  if (tz === undefined || !isTimeZone(tz)) throw new ProgramDocError(`The rollup of ${partnerId} has no valid time zone: the program document has no program and none was given`);
+  if (tz === undefined || !isTimeZone(tz))
+    throw new ProgramDocError(
+      `The rollup of ${partnerId} has no valid time zone: the program document has no program and none was given`,
+    );
   const rollup = 'rollup' in write ? write.rollup : unpackRollup(tz, [...write.series]);
   const stranger = [...rollup.series.values()].find((series) => series.partnerId !== partnerId);
-  if (stranger) throw new ProgramDocError(`The rollup of ${partnerId} holds a series of ${stranger.partnerId} (${stranger.repId}, ${stranger.channel})`);
+  if (stranger)
+    throw new ProgramDocError(
+      `The rollup of ${partnerId} holds a series of ${stranger.partnerId} (${stranger.repId}, ${stranger.channel})`,
+    );
   const header = storedObject(pd.maps.rollups.get(partnerId));
-  const before = header?.['version'] === ROLLUP_ENTRY_VERSION && Array.isArray(header['chunks']) ? (header['chunks'] as number[]) : [];
+  const before =
+    header?.['version'] === ROLLUP_ENTRY_VERSION && Array.isArray(header['chunks'])
+      ? (header['chunks'] as number[])
+      : [];
   // The totals count this partner's stored chunks only when they are of the totals' zone.
   const counted = header?.['tz'] === tz && pd.maps.totals.get(TOTALS_ZONE) === tz;
   // Told which days changed since the last write (in this zone), only their chunks and months are made again.
-  const changedDays = 'rollup' in write && write.days !== undefined && counted ? new Set(write.days) : undefined;
+  const changedDays =
+    'rollup' in write && write.days !== undefined && counted ? new Set(write.days) : undefined;
   const wanted = changedDays && new Set([...changedDays].map(chunkOf));
   const chunks = dayChunks(rollup, wanted);
   const writes: (() => void)[] = [];
@@ -523,14 +665,24 @@ export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrit
     const same = sameBytes(old, bytes) || (old === undefined && bytes === undefined);
     if (same && counted) continue;
     changed.add(chunk);
-    if (!same) writes.push(bytes ? () => pd.maps.rollupChunks.set(key, bytes) : () => pd.maps.rollupChunks.delete(key));
+    if (!same)
+      writes.push(
+        bytes ? () => pd.maps.rollupChunks.set(key, bytes) : () => pd.maps.rollupChunks.delete(key),
+      );
     if (rebuild) continue;
     try {
       const stored = pd.maps.totals.get(String(chunk));
-      const total = stored === undefined ? emptyRollup(tz) : decodedRollup(tz, stored, `the totals of chunk ${chunk}`);
-      if (counted && old !== undefined) addRollup(total, decodedRollup(tz, old, `chunk ${chunk} of ${partnerId}`), -1, PROGRAM_TOTAL);
-      if (bytes) addRollup(total, decodedRollup(tz, bytes, `chunk ${chunk} of ${partnerId}`), 1, PROGRAM_TOTAL);
-      writes.push(total.series.size ? () => pd.maps.totals.set(String(chunk), encodeCompact(total)) : () => pd.maps.totals.delete(String(chunk)));
+      const total =
+        stored === undefined ? emptyRollup(tz) : decodedRollup(tz, stored, `the totals of chunk ${chunk}`);
+      if (counted && old !== undefined)
+        addRollup(total, decodedRollup(tz, old, `chunk ${chunk} of ${partnerId}`), -1, PROGRAM_TOTAL);
+      if (bytes)
+        addRollup(total, decodedRollup(tz, bytes, `chunk ${chunk} of ${partnerId}`), 1, PROGRAM_TOTAL);
+      writes.push(
+        total.series.size
+          ? () => pd.maps.totals.set(String(chunk), encodeCompact(total))
+          : () => pd.maps.totals.delete(String(chunk)),
+      );
     } catch (error) {
       // Something stored does not decode: the totals are summed again from every partner's chunks.
       if (!(error instanceof PackedRollupError)) throw error;
@@ -538,8 +690,15 @@ export function writeRollup(pd: ProgramDoc, partnerId: string, write: RollupWrit
     }
   }
   const kept = wanted ? before.filter((chunk) => !wanted.has(chunk)) : [];
-  const months = (changedDays && monthsUpdated(header?.['months'], rollup, changedDays)) ?? byMonth(withoutReps(rollup));
-  const stored: StoredRollup = { version: ROLLUP_ENTRY_VERSION, tz, lastSyncAt: write.lastSyncAt, chunks: [...kept, ...chunks.keys()].sort((a, b) => a - b), months: encodeCompact(months) };
+  const months =
+    (changedDays && monthsUpdated(header?.['months'], rollup, changedDays)) ?? byMonth(withoutReps(rollup));
+  const stored: StoredRollup = {
+    version: ROLLUP_ENTRY_VERSION,
+    tz,
+    lastSyncAt: write.lastSyncAt,
+    chunks: [...kept, ...chunks.keys()].sort((a, b) => a - b),
+    months: encodeCompact(months),
+  };
   if (!sameStored(header, stored)) writes.push(() => pd.maps.rollups.set(partnerId, stored));
   if (rebuild) writes.push(() => rebuildTotals(pd, tz));
   applyWrites(pd, writes);
@@ -555,11 +714,20 @@ function rebuildTotals(pd: ProgramDoc, tz: string): void {
   const totals = new Map<number, Rollup>();
   pd.maps.rollups.forEach((value, partnerId) => {
     const header = storedObject(value);
-    if (header?.['tz'] !== tz || header['version'] !== ROLLUP_ENTRY_VERSION || !Array.isArray(header['chunks'])) return;
+    if (
+      header?.['tz'] !== tz ||
+      header['version'] !== ROLLUP_ENTRY_VERSION ||
+      !Array.isArray(header['chunks'])
+    )
+      return;
     for (const chunk of header['chunks'] as number[]) {
       let days: Rollup;
       try {
-        days = decodedRollup(tz, pd.maps.rollupChunks.get(chunkKey(partnerId, chunk)), `chunk ${chunk} of ${partnerId}`);
+        days = decodedRollup(
+          tz,
+          pd.maps.rollupChunks.get(chunkKey(partnerId, chunk)),
+          `chunk ${chunk} of ${partnerId}`,
+        );
       } catch (error) {
         if (error instanceof PackedRollupError) continue; // never written so by this server; the partner's next fold replaces it
         throw error;
@@ -583,8 +751,17 @@ function rebuildTotals(pd: ProgramDoc, tz: string): void {
  * otherwise everything, deleting what `days` does not hold. Writes only what differs, in one
  * transaction of origin ROLLUP_ORIGIN; says whether it wrote.
  */
-export function projectFigures(days: ProgramDoc, figures: ProgramDoc, only?: { partnerIds: Iterable<string>; chunks: Iterable<number> }): boolean {
-  const writes: (() => void)[] = plannedWrites(figures, 'meta', programEntry(days), (key) => key === 'schemaVersion');
+export function projectFigures(
+  days: ProgramDoc,
+  figures: ProgramDoc,
+  only?: { partnerIds: Iterable<string>; chunks: Iterable<number> },
+): boolean {
+  const writes: (() => void)[] = plannedWrites(
+    figures,
+    'meta',
+    programEntry(days),
+    (key) => key === 'schemaVersion',
+  );
   const copy = (map: 'rollups' | 'totals', key: string) => {
     const value = days.maps[map].get(key);
     if (value === undefined) {
@@ -614,19 +791,31 @@ export interface RollupReadCache {
   entries: Map<string, { value: unknown; read: PartnerRollup | string }>;
 }
 
-function readRollupEntry(value: unknown, partnerId: string, programTz: string | undefined): PartnerRollup | string {
+function readRollupEntry(
+  value: unknown,
+  partnerId: string,
+  programTz: string | undefined,
+): PartnerRollup | string {
   if (typeof value !== 'object' || value === null) return 'the entry is not a rollup object';
   const entry = value as Partial<Record<keyof StoredRollup, unknown>>;
   const { version, tz, lastSyncAt, months, bytes } = entry;
-  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1) return `the entry has no valid version (${JSON.stringify(version)})`;
-  if (version > ROLLUP_ENTRY_VERSION) return `the entry was written by a newer server (rollup version ${version}; this app reads up to ${ROLLUP_ENTRY_VERSION})`;
-  if (typeof tz !== 'string' || !isTimeZone(tz)) return `the entry has no valid time zone (${JSON.stringify(tz)})`;
-  if (programTz !== undefined && tz !== programTz) return `the buckets are in ${tz} but the program is in ${programTz}; waiting for the server to fold them again`;
+  if (typeof version !== 'number' || !Number.isInteger(version) || version < 1)
+    return `the entry has no valid version (${JSON.stringify(version)})`;
+  if (version > ROLLUP_ENTRY_VERSION)
+    return `the entry was written by a newer server (rollup version ${version}; this app reads up to ${ROLLUP_ENTRY_VERSION})`;
+  if (typeof tz !== 'string' || !isTimeZone(tz))
+    return `the entry has no valid time zone (${JSON.stringify(tz)})`;
+  if (programTz !== undefined && tz !== programTz)
+    return `the buckets are in ${tz} but the program is in ${programTz}; waiting for the server to fold them again`;
   if (!isInstant(lastSyncAt)) return `the entry has no valid lastSyncAt (${JSON.stringify(lastSyncAt)})`;
   let rollup: Rollup;
   try {
     // Version 1 (an older server's): every day, rep by rep. Its days give the same figures.
-    rollup = decodedRollup(tz, version === 1 ? bytes : months, version === 1 ? 'the entry' : 'the buckets by month');
+    rollup = decodedRollup(
+      tz,
+      version === 1 ? bytes : months,
+      version === 1 ? 'the entry' : 'the buckets by month',
+    );
   } catch (error) {
     if (error instanceof PackedRollupError) return error.message;
     throw error;
@@ -636,7 +825,8 @@ function readRollupEntry(value: unknown, partnerId: string, programTz: string | 
   return { lastSyncAt, rollup };
 }
 
-const seriesKeyOf = (series: { partnerId: string; repId: string; channel: string }) => `${series.partnerId}|${series.repId}|${series.channel}`;
+const seriesKeyOf = (series: { partnerId: string; repId: string; channel: string }) =>
+  `${series.partnerId}|${series.repId}|${series.channel}`;
 
 /**
  * Every partner's rollup by month, by partner id (P6). An entry that cannot be read — not
@@ -644,17 +834,23 @@ const seriesKeyOf = (series: { partnerId: string; repId: string; channel: string
  * thrown on, and reported to `onProblem` with the reason; the other partners' figures still show.
  * `cache` (kept by the caller between reads) spares decoding the entries that did not change.
  */
-export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener, cache?: RollupReadCache): Map<string, PartnerRollup> {
+export function readRollups(
+  pd: ProgramDoc,
+  onProblem?: RollupProblemListener,
+  cache?: RollupReadCache,
+): Map<string, PartnerRollup> {
   const programTz = readProgram(pd)?.timeZone;
   const rollups = new Map<string, PartnerRollup>();
   if (cache && cache.zone !== programTz) {
     cache.entries.clear();
     cache.zone = programTz;
   }
-  for (const partnerId of cache?.entries.keys() ?? []) if (!pd.maps.rollups.has(partnerId)) cache!.entries.delete(partnerId);
+  for (const partnerId of cache?.entries.keys() ?? [])
+    if (!pd.maps.rollups.has(partnerId)) cache!.entries.delete(partnerId);
   pd.maps.rollups.forEach((value, partnerId) => {
     const cached = cache?.entries.get(partnerId);
-    const read = cached && cached.value === value ? cached.read : readRollupEntry(value, partnerId, programTz);
+    const read =
+      cached && cached.value === value ? cached.read : readRollupEntry(value, partnerId, programTz);
     cache?.entries.set(partnerId, { value, read });
     if (typeof read === 'string') onProblem?.(partnerId, read);
     else rollups.set(partnerId, read);
@@ -670,8 +866,12 @@ export function readRollups(pd: ProgramDoc, onProblem?: RollupProblemListener, c
 export function readTotals(pd: ProgramDoc): { rollup: Rollup } | { problem: string } {
   const zone = pd.maps.totals.get(TOTALS_ZONE);
   const programTz = readProgram(pd)?.timeZone;
-  if (typeof zone !== 'string' || !isTimeZone(zone)) return { problem: 'the server has not folded any partner yet' };
-  if (programTz !== undefined && zone !== programTz) return { problem: `the totals are in ${zone} but the program is in ${programTz}; waiting for the server to fold them again` };
+  if (typeof zone !== 'string' || !isTimeZone(zone))
+    return { problem: 'the server has not folded any partner yet' };
+  if (programTz !== undefined && zone !== programTz)
+    return {
+      problem: `the totals are in ${zone} but the program is in ${programTz}; waiting for the server to fold them again`,
+    };
   const totals = emptyRollup(zone);
   try {
     pd.maps.totals.forEach((bytes, key) => {
@@ -707,10 +907,16 @@ export function upgradeRollups(figures: ProgramDoc, days: ProgramDoc): number {
 // ---------------------------------------------------------------------------------------------
 // The rooms only the server writes (P7): copies of parts of the program document
 
-type EntryMap = 'meta' | 'partners' | 'reps' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
+type EntryMap =
+  'meta' | 'partners' | 'reps' | 'targets' | 'rollups' | 'rollupChunks' | 'totals' | 'benchmark';
 
 /** Makes `map` of `to` hold exactly `wanted` (raw values, compared as JSON); returns whether anything differed. */
-function plannedWrites(to: ProgramDoc, map: EntryMap, wanted: ReadonlyMap<string, unknown>, keep: (key: string) => boolean = () => false): (() => void)[] {
+function plannedWrites(
+  to: ProgramDoc,
+  map: EntryMap,
+  wanted: ReadonlyMap<string, unknown>,
+  keep: (key: string) => boolean = () => false,
+): (() => void)[] {
   const target = to.maps[map];
   const writes: (() => void)[] = [];
   target.forEach((_value, key) => {
@@ -769,7 +975,10 @@ export function projectPartnerView(program: ProgramDoc, view: ProgramDoc, partne
  * checks each entry's zone against them. Writes only when they differ; says whether it wrote.
  */
 export function copyProgramSettings(program: ProgramDoc, rollupsDoc: ProgramDoc): boolean {
-  return applyWrites(rollupsDoc, plannedWrites(rollupsDoc, 'meta', programEntry(program), (key) => key === 'schemaVersion'));
+  return applyWrites(
+    rollupsDoc,
+    plannedWrites(rollupsDoc, 'meta', programEntry(program), (key) => key === 'schemaVersion'),
+  );
 }
 
 /**
@@ -780,13 +989,33 @@ export function copyProgramSettings(program: ProgramDoc, rollupsDoc: ProgramDoc)
 export function moveRollups(program: ProgramDoc, rollupsDoc: ProgramDoc): number {
   const held = [...program.maps.rollups.entries()];
   if (held.length === 0) return 0;
-  applyWrites(rollupsDoc, held.filter(([partnerId]) => !rollupsDoc.maps.rollups.has(partnerId)).map(([partnerId, value]) => () => rollupsDoc.maps.rollups.set(partnerId, value)));
-  applyWrites(program, held.map(([partnerId]) => () => program.maps.rollups.delete(partnerId)));
+  applyWrites(
+    rollupsDoc,
+    held
+      .filter(([partnerId]) => !rollupsDoc.maps.rollups.has(partnerId))
+      .map(
+        ([partnerId, value]) =>
+          () =>
+            rollupsDoc.maps.rollups.set(partnerId, value),
+      ),
+  );
+  applyWrites(
+    program,
+    held.map(
+      ([partnerId]) =>
+        () =>
+          program.maps.rollups.delete(partnerId),
+    ),
+  );
   return held.length;
 }
 
 /** The partners whose channel a change of the program document touches (P7): each changed key's partner; all of them for `meta`. */
-export function partnersTouched(program: ProgramDoc, changed: ProgramChanged, repPartners: Map<string, string>): Set<string> | 'all' {
+export function partnersTouched(
+  program: ProgramDoc,
+  changed: ProgramChanged,
+  repPartners: Map<string, string>,
+): Set<string> | 'all' {
   if (changed.meta) return 'all';
   const touched = new Set<string>(changed.partners);
   for (const key of changed.targets) touched.add(key.split('/')[0]!);
@@ -827,7 +1056,12 @@ export function benchmarkKey(period: Period): string {
  * Says whether it wrote.
  */
 export function writeBenchmarks(pd: ProgramDoc, benchmarks: readonly Benchmark[]): boolean {
-  const wanted = new Map<string, unknown>(benchmarks.map((benchmark) => [benchmarkKey(benchmark.period), JSON.stringify(encodeBenchmark(benchmark))]));
+  const wanted = new Map<string, unknown>(
+    benchmarks.map((benchmark) => [
+      benchmarkKey(benchmark.period),
+      JSON.stringify(encodeBenchmark(benchmark)),
+    ]),
+  );
   return applyWrites(pd, plannedWrites(pd, 'benchmark', wanted));
 }
 

@@ -51,9 +51,14 @@ const LEAD_KNOWN: ReadonlySet<string> = new Set(LEAD_FIELD_NAMES);
 const DEAL_KNOWN: ReadonlySet<string> = new Set(DEAL_FIELD_NAMES);
 
 /** Fields a field override may set: everything but the id (and, for deals, the stage group and the log). */
-export const LEAD_OVERRIDE_FIELDS: ReadonlySet<string> = new Set(LEAD_FIELD_NAMES.filter((field) => field !== 'id'));
+export const LEAD_OVERRIDE_FIELDS: ReadonlySet<string> = new Set(
+  LEAD_FIELD_NAMES.filter((field) => field !== 'id'),
+);
 export const DEAL_OVERRIDE_FIELDS: ReadonlySet<string> = new Set(
-  DEAL_FIELD_NAMES.filter((field) => field !== 'id' && field !== 'stageLog' && !(DEAL_STAGE_FIELDS as readonly string[]).includes(field)),
+  DEAL_FIELD_NAMES.filter(
+    (field) =>
+      field !== 'id' && field !== 'stageLog' && !(DEAL_STAGE_FIELDS as readonly string[]).includes(field),
+  ),
 );
 
 export type ParsedKey =
@@ -88,7 +93,10 @@ export function parseKey(key: string): ParsedKey {
  * The order of the stage log and the stage tie-break (S5): earlier `at` first; equal `at` ordered by
  * `by` in UTF-16 code-unit order (not localeCompare, which differs between devices).
  */
-export function compareStageChanges(a: Pick<StageChange, 'at' | 'by'>, b: Pick<StageChange, 'at' | 'by'>): number {
+export function compareStageChanges(
+  a: Pick<StageChange, 'at' | 'by'>,
+  b: Pick<StageChange, 'at' | 'by'>,
+): number {
   if (a.at !== b.at) return a.at < b.at ? -1 : 1;
   return a.by < b.by ? -1 : a.by > b.by ? 1 : 0;
 }
@@ -129,7 +137,8 @@ function readStageChange(stored: unknown): StageChange | undefined {
   const value = readStoredObject(stored);
   if (!value) return undefined;
   const { stage, at, by } = value;
-  if (typeof stage !== 'string' || typeof at !== 'number' || !Number.isFinite(at) || typeof by !== 'string') return undefined;
+  if (typeof stage !== 'string' || typeof at !== 'number' || !Number.isFinite(at) || typeof by !== 'string')
+    return undefined;
   return { stage: stage as Stage, at, by };
 }
 
@@ -141,9 +150,17 @@ export function readStageEntry(stored: unknown): StageEntry | undefined {
   const value = readStoredObject(stored);
   const change = readStageChange(value);
   if (!change || !value) return undefined;
-  const entry: StageEntry = { ...change, probability: typeof value['probability'] === 'number' ? value['probability'] : (defaultProbability(change.stage) ?? Number.NaN) };
-  if (value['closedAt'] !== undefined && value['closedAt'] !== null) entry.closedAt = value['closedAt'] as number;
-  if (value['lostReason'] !== undefined && value['lostReason'] !== null) entry.lostReason = value['lostReason'] as LostReason;
+  const entry: StageEntry = {
+    ...change,
+    probability:
+      typeof value['probability'] === 'number'
+        ? value['probability']
+        : (defaultProbability(change.stage) ?? Number.NaN),
+  };
+  if (value['closedAt'] !== undefined && value['closedAt'] !== null)
+    entry.closedAt = value['closedAt'] as number;
+  if (value['lostReason'] !== undefined && value['lostReason'] !== null)
+    entry.lostReason = value['lostReason'] as LostReason;
   return entry;
 }
 
@@ -157,7 +174,8 @@ interface StageSource {
   stageLog?: unknown;
 }
 
-const asInstant = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined);
+const asInstant = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) ? value : undefined;
 
 /**
  * The stage log a base value stands for, sorted by (at, by), and always ending in an entry of the
@@ -201,17 +219,27 @@ export function baseStageEntry(base: Record<string, unknown>, log: readonly Stag
     stage: base['stage'] as Stage,
     at: last?.at ?? 0,
     by: last?.by ?? '',
-    probability: typeof base['probability'] === 'number' ? base['probability'] : (defaultProbability(base['stage']) ?? Number.NaN),
+    probability:
+      typeof base['probability'] === 'number'
+        ? base['probability']
+        : (defaultProbability(base['stage']) ?? Number.NaN),
   };
-  if (base['closedAt'] !== undefined && base['closedAt'] !== null) entry.closedAt = base['closedAt'] as number;
-  if (base['lostReason'] !== undefined && base['lostReason'] !== null) entry.lostReason = base['lostReason'] as LostReason;
+  if (base['closedAt'] !== undefined && base['closedAt'] !== null)
+    entry.closedAt = base['closedAt'] as number;
+  if (base['lostReason'] !== undefined && base['lostReason'] !== null)
+    entry.lostReason = base['lostReason'] as LostReason;
   return entry;
 }
 
 /** A field value as read: objects are copied so nothing returned aliases a value inside the doc. */
-const copyValue = (value: unknown) => (typeof value === 'object' && value !== null ? structuredClone(value) : value);
+const copyValue = (value: unknown) =>
+  typeof value === 'object' && value !== null ? structuredClone(value) : value;
 
-function applyOverrides(record: Record<string, unknown>, overrides: Iterable<readonly [string, unknown]> | undefined, allowed: ReadonlySet<string>) {
+function applyOverrides(
+  record: Record<string, unknown>,
+  overrides: Iterable<readonly [string, unknown]> | undefined,
+  allowed: ReadonlySet<string>,
+) {
   if (!overrides) return;
   for (const [field, value] of overrides) {
     if (!allowed.has(field)) continue; // a stage field (S4) or a newer version's field (S7): not read
@@ -226,7 +254,12 @@ function applyOverrides(record: Record<string, unknown>, overrides: Iterable<rea
  * which halves the garbage made by reading every record. A base stored as an object lives inside
  * the doc and is always copied.
  */
-function ownFields(fresh: boolean, base: Record<string, unknown>, names: readonly string[], known: ReadonlySet<string>): Record<string, unknown> {
+function ownFields(
+  fresh: boolean,
+  base: Record<string, unknown>,
+  names: readonly string[],
+  known: ReadonlySet<string>,
+): Record<string, unknown> {
   if (fresh) {
     let clean = true;
     for (const key in base) {
@@ -254,7 +287,10 @@ function copyFields(base: Record<string, unknown>, names: readonly string[]): Re
  * A lead = its base value with the field overrides applied (S2). Unknown fields are left out. The
  * result is returned as a Lead even when it does not validate: quarantine is the caller's call (S9).
  */
-export function deriveLead(stored: unknown, overrides?: Iterable<readonly [string, unknown]>): Lead | undefined {
+export function deriveLead(
+  stored: unknown,
+  overrides?: Iterable<readonly [string, unknown]>,
+): Lead | undefined {
   const base = readStoredObject(stored);
   if (!base) return undefined;
   const record = ownFields(typeof stored === 'string', base, LEAD_FIELD_NAMES, LEAD_KNOWN);
@@ -270,7 +306,11 @@ const DEAL_COPIED_FIELDS = DEAL_FIELD_NAMES.filter((field) => field !== 'stageLo
  * the whole history sorted by (at, by). `updatedAt` is the latest of the base's, the override's,
  * `deletedAt` and every stage entry's `at` (S3).
  */
-export function deriveDeal(stored: unknown, overrides?: Iterable<readonly [string, unknown]>, stageValues?: Iterable<unknown>): Deal | undefined {
+export function deriveDeal(
+  stored: unknown,
+  overrides?: Iterable<readonly [string, unknown]>,
+  stageValues?: Iterable<unknown>,
+): Deal | undefined {
   const base = readStoredObject(stored);
   if (!base) return undefined;
   const fresh = typeof stored === 'string';
@@ -312,7 +352,10 @@ export function deriveDeal(stored: unknown, overrides?: Iterable<readonly [strin
  * Entries of the base's log before its last one were recorded without their fields: they get the
  * stage's default probability and, for a closed stage, `closedAt` = `at`.
  */
-export function deriveStageHistory(stored: unknown, stageValues?: Iterable<unknown>): StageEntry[] | undefined {
+export function deriveStageHistory(
+  stored: unknown,
+  stageValues?: Iterable<unknown>,
+): StageEntry[] | undefined {
   const base = readStoredObject(stored);
   if (!base) return undefined;
   const log = baseStageLog(base, typeof base['repId'] === 'string' ? base['repId'] : '');
@@ -378,11 +421,18 @@ export interface AlsoSet {
 export const EDIT_LOG_LIMIT = 16;
 
 /** Fields whose edits are logged: the overrides, but for `updatedAt` (derived, S3) and `deletedAt` (S6). */
-export const LEAD_LOGGED_FIELDS: ReadonlySet<string> = new Set([...LEAD_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt'));
-export const DEAL_LOGGED_FIELDS: ReadonlySet<string> = new Set([...DEAL_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt' && field !== 'updatedAt'));
+export const LEAD_LOGGED_FIELDS: ReadonlySet<string> = new Set(
+  [...LEAD_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt'),
+);
+export const DEAL_LOGGED_FIELDS: ReadonlySet<string> = new Set(
+  [...DEAL_OVERRIDE_FIELDS].filter((field) => field !== 'deletedAt' && field !== 'updatedAt'),
+);
 
 const isEditValue = (value: unknown): value is EditValue =>
-  value === null || typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value));
+  value === null ||
+  typeof value === 'string' ||
+  typeof value === 'boolean' ||
+  (typeof value === 'number' && Number.isFinite(value));
 
 /** A field's value as an edit entry holds it; undefined for a value no override could hold (an object). */
 export function toEditValue(value: unknown): EditValue | undefined {
@@ -400,7 +450,14 @@ export function readEditEntry(stored: unknown, kind: SyncedKind): EditEntry | un
   const { field, at, by } = value;
   const logged = kind === 'lead' ? LEAD_LOGGED_FIELDS : DEAL_LOGGED_FIELDS;
   if (typeof field !== 'string' || !logged.has(field)) return undefined;
-  if (typeof at !== 'number' || !Number.isFinite(at) || typeof by !== 'string' || by === '' || by.includes(KEY_SEPARATOR)) return undefined;
+  if (
+    typeof at !== 'number' ||
+    !Number.isFinite(at) ||
+    typeof by !== 'string' ||
+    by === '' ||
+    by.includes(KEY_SEPARATOR)
+  )
+    return undefined;
   const entryValue = value['value'] === undefined ? null : value['value'];
   const base = value['base'] === undefined ? null : value['base'];
   if (!isEditValue(entryValue) || !isEditValue(base)) return undefined;
@@ -408,7 +465,10 @@ export function readEditEntry(stored: unknown, kind: SyncedKind): EditEntry | un
 }
 
 /** The order of the edit log: by (at, by, field), `by` and `field` in UTF-16 code-unit order (S5's reason). */
-export function compareEdits(a: Pick<EditEntry, 'at' | 'by' | 'field'>, b: Pick<EditEntry, 'at' | 'by' | 'field'>): number {
+export function compareEdits(
+  a: Pick<EditEntry, 'at' | 'by' | 'field'>,
+  b: Pick<EditEntry, 'at' | 'by' | 'field'>,
+): number {
   const byStage = compareStageChanges(a, b);
   if (byStage !== 0) return byStage;
   return a.field < b.field ? -1 : a.field > b.field ? 1 : 0;
@@ -419,9 +479,14 @@ export function compareEdits(a: Pick<EditEntry, 'at' | 'by' | 'field'>, b: Pick<
  * field), and every entry that cannot be read (S13). The same set on every replica that has the
  * same entries; replicas that trimmed different sets concurrently end with the union removed.
  */
-export function editsToTrim<K>(entries: readonly { key: K; entry: EditEntry | undefined }[], limit = EDIT_LOG_LIMIT): K[] {
+export function editsToTrim<K>(
+  entries: readonly { key: K; entry: EditEntry | undefined }[],
+  limit = EDIT_LOG_LIMIT,
+): K[] {
   const unreadable = entries.filter((item) => !item.entry).map((item) => item.key);
-  const readable = entries.filter((item): item is { key: K; entry: EditEntry } => item.entry !== undefined).sort((a, b) => compareEdits(a.entry, b.entry));
+  const readable = entries
+    .filter((item): item is { key: K; entry: EditEntry } => item.entry !== undefined)
+    .sort((a, b) => compareEdits(a.entry, b.entry));
   return [...unreadable, ...readable.slice(0, Math.max(0, readable.length - limit)).map((item) => item.key)];
 }
 
@@ -433,7 +498,10 @@ export function editsToTrim<K>(entries: readonly { key: K; entry: EditEntry | un
  * later edit made from the current value hides the conflict: someone saw the winner and moved on.
  * Returned sorted by (at, by, field).
  */
-export function concurrentLosers(entries: readonly EditEntry[], current: Readonly<Record<string, unknown>>): AlsoSet[] {
+export function concurrentLosers(
+  entries: readonly EditEntry[],
+  current: Readonly<Record<string, unknown>>,
+): AlsoSet[] {
   const byField = new Map<string, EditEntry[]>();
   for (const entry of entries) {
     const list = byField.get(entry.field);
@@ -445,11 +513,13 @@ export function concurrentLosers(entries: readonly EditEntry[], current: Readonl
     const now = toEditValue(current[field]);
     if (now === undefined) continue;
     let holder: EditEntry | undefined;
-    for (const entry of list) if (entry.value === now && (!holder || compareEdits(entry, holder) > 0)) holder = entry;
+    for (const entry of list)
+      if (entry.value === now && (!holder || compareEdits(entry, holder) > 0)) holder = entry;
     if (!holder) continue;
     // Seen: an entry made from this value later (by the clock of whoever made it: a device whose
     // clock is behind may hide a conflict, never invent one).
-    const seen = (loser: EditEntry) => list.some((entry) => entry.base === loser.value && entry.at >= loser.at && entry !== loser);
+    const seen = (loser: EditEntry) =>
+      list.some((entry) => entry.base === loser.value && entry.at >= loser.at && entry !== loser);
     const shown = new Set<string>();
     for (const entry of list) {
       if (entry.base !== holder.base || entry.value === now || seen(entry)) continue;

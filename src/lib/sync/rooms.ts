@@ -39,7 +39,14 @@ const ROOM = new RegExp(`^program/(${ID})(?:/(rollups)(/days)?|/partner/(${ID})(
 export function parseRoom(name: string): RoomName | undefined {
   const match = ROOM.exec(name);
   if (!match) return undefined;
-  const [, programId, rollups, days, partnerId, channel] = match as unknown as [string, string, string | undefined, string | undefined, string | undefined, string | undefined];
+  const [, programId, rollups, days, partnerId, channel] = match as unknown as [
+    string,
+    string,
+    string | undefined,
+    string | undefined,
+    string | undefined,
+    string | undefined,
+  ];
   if (rollups) return { kind: days ? 'rollupDays' : 'rollups', programId, name };
   if (partnerId === undefined) return { kind: 'program', programId, name };
   return { kind: channel ? 'channel' : 'partner', programId, partnerId, name };
@@ -48,8 +55,10 @@ export function parseRoom(name: string): RoomName | undefined {
 export const programRoom = (programId: string) => `program/${programId}`;
 export const rollupsRoom = (programId: string) => `program/${programId}/rollups`;
 export const rollupDaysRoom = (programId: string) => `program/${programId}/rollups/days`;
-export const partnerRoom = (programId: string, partnerId: string) => `program/${programId}/partner/${partnerId}`;
-export const channelRoom = (programId: string, partnerId: string) => `program/${programId}/partner/${partnerId}/channel`;
+export const partnerRoom = (programId: string, partnerId: string) =>
+  `program/${programId}/partner/${partnerId}`;
+export const channelRoom = (programId: string, partnerId: string) =>
+  `program/${programId}/partner/${partnerId}/channel`;
 
 /** The sync endpoint of the server that served the app. */
 export function syncUrlOf(location: { protocol: string; host: string }): string {

@@ -17,7 +17,14 @@
  * The BroadcastChannel constructor is injected: tests run two "tabs" in one process.
  */
 import * as Y from 'yjs';
-import { localChangeOf, readServerState, storeServerState, type LocalChange, type StoredServerState, type SyncLedger } from './pending-changes';
+import {
+  localChangeOf,
+  readServerState,
+  storeServerState,
+  type LocalChange,
+  type StoredServerState,
+  type SyncLedger,
+} from './pending-changes';
 
 /** The origin of a transaction that applies another tab's update (T2). */
 export const TAB_ORIGIN: unique symbol = Symbol('another tab of this device');
@@ -33,7 +40,16 @@ type TabMessage =
    * the server, and, when `stateVector` is given, this tab's state, for the newcomer to answer with
    * what this one lacks (without a state vector of its own: no third message).
    */
-  | { v: typeof TAB_PROTOCOL; type: 'state'; from: string; to: string; update?: Uint8Array; stateVector?: Uint8Array; localChanges: LocalChange[]; serverState?: StoredServerState }
+  | {
+      v: typeof TAB_PROTOCOL;
+      type: 'state';
+      from: string;
+      to: string;
+      update?: Uint8Array;
+      stateVector?: Uint8Array;
+      localChanges: LocalChange[];
+      serverState?: StoredServerState;
+    }
   /** A local change (T1), with its mark. */
   | { v: typeof TAB_PROTOCOL; type: 'update'; from: string; update: Uint8Array; localChanges: LocalChange[] }
   /** The server acknowledged this state to one of the tabs (T3). */
@@ -63,15 +79,22 @@ export interface TabChannel {
  * The channel of one room for one signed-in person of one database (T5): tabs signed in as someone
  * else, or of another database (tests), never exchange anything.
  */
-export const tabChannelName = (database: string, userId: string, room: string) => `partner-kpi/${database}/${userId}/${room}`;
+export const tabChannelName = (database: string, userId: string, room: string) =>
+  `partner-kpi/${database}/${userId}/${room}`;
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
 
 /** A message of this protocol, or undefined (another version's, or not ours). */
 function readMessage(data: unknown): TabMessage | undefined {
   if (!isObject(data) || data['v'] !== TAB_PROTOCOL || typeof data['from'] !== 'string') return undefined;
   const bytes = (key: string) => data[key] === undefined || data[key] instanceof Uint8Array;
-  const marks = data['localChanges'] === undefined || (Array.isArray(data['localChanges']) && data['localChanges'].every((mark) => isObject(mark) && Number.isInteger(mark['client']) && Number.isInteger(mark['clock'])));
+  const marks =
+    data['localChanges'] === undefined ||
+    (Array.isArray(data['localChanges']) &&
+      data['localChanges'].every(
+        (mark) => isObject(mark) && Number.isInteger(mark['client']) && Number.isInteger(mark['clock']),
+      ));
   if (!bytes('update') || !bytes('stateVector') || !marks) return undefined;
   switch (data['type']) {
     case 'hello':
@@ -138,7 +161,10 @@ export function openTabChannel(options: TabChannelOptions): TabChannel {
     }
   }
 
-  function adoptFrom(localChanges: readonly LocalChange[] | undefined, serverState: StoredServerState | undefined): void {
+  function adoptFrom(
+    localChanges: readonly LocalChange[] | undefined,
+    serverState: StoredServerState | undefined,
+  ): void {
     const state = serverState === undefined ? undefined : readServerState(serverState);
     ledger.adopt({ localChanges: localChanges ?? [], ...(state ? { serverState: state } : {}) });
   }
@@ -183,8 +209,18 @@ export function openTabChannel(options: TabChannelOptions): TabChannel {
         if (message.to !== self) return;
         apply(message.update);
         adoptFrom(message.localChanges, message.serverState);
-        if (message.stateVector && hasMore(Y.decodeStateVector(Y.encodeStateVector(doc)), Y.decodeStateVector(message.stateVector))) {
-          post({ v: TAB_PROTOCOL, type: 'state', from: self, to: message.from, update: Y.encodeStateAsUpdate(doc, message.stateVector), localChanges: [...ledger.localChanges()] });
+        if (
+          message.stateVector &&
+          hasMore(Y.decodeStateVector(Y.encodeStateVector(doc)), Y.decodeStateVector(message.stateVector))
+        ) {
+          post({
+            v: TAB_PROTOCOL,
+            type: 'state',
+            from: self,
+            to: message.from,
+            update: Y.encodeStateAsUpdate(doc, message.stateVector),
+            localChanges: [...ledger.localChanges()],
+          });
         }
         return;
       }

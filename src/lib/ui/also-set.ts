@@ -45,10 +45,14 @@ function fieldLabel(field: string): string {
 
 function valueText(line: AlsoSet, context: AlsoSetContext): string {
   const { field, value } = line;
-  if (field === 'amount' && typeof value === 'number' && context.currency) return formatMoneyShort(value, context.currency, context.locale);
-  if (DATE_FIELDS.has(field) && typeof value === 'number') return formatDate(value, context.locale, context.tz);
-  if (field === 'channel' && (CHANNELS as readonly unknown[]).includes(value)) return channelName(value as Channel);
-  if (field === 'status' && (LEAD_STATUSES as readonly unknown[]).includes(value)) return statusName(value as LeadStatus);
+  if (field === 'amount' && typeof value === 'number' && context.currency)
+    return formatMoneyShort(value, context.currency, context.locale);
+  if (DATE_FIELDS.has(field) && typeof value === 'number')
+    return formatDate(value, context.locale, context.tz);
+  if (field === 'channel' && (CHANNELS as readonly unknown[]).includes(value))
+    return channelName(value as Channel);
+  if (field === 'status' && (LEAD_STATUSES as readonly unknown[]).includes(value))
+    return statusName(value as LeadStatus);
   if (field === 'repId' && typeof value === 'string') return context.nameOf(value);
   return String(value);
 }

@@ -16,7 +16,13 @@ export interface Change {
  * number worth showing (it is in minor units): `fromZero`, and no text. Nothing to compare (a null
  * on either side): no change shown.
  */
-export function changeOf(current: number | null, previous: number | null, kind: 'ratio' | 'count' | 'money', locale: string, higherIsBetter = true): Change {
+export function changeOf(
+  current: number | null,
+  previous: number | null,
+  kind: 'ratio' | 'count' | 'money',
+  locale: string,
+  higherIsBetter = true,
+): Change {
   if (current === null || previous === null) return { text: '', trend: 'flat' };
   const delta = current - previous;
   if (delta === 0) return { text: '±0', trend: 'flat' };
@@ -25,6 +31,7 @@ export function changeOf(current: number | null, previous: number | null, kind: 
   const signed = (value: number, digits: number, unit: string) =>
     `${value > 0 ? '+' : ''}${numberFormat(locale, { maximumFractionDigits: digits }).format(value)}${unit}`;
   if (kind === 'ratio') return { text: formatPoints(delta * 100, locale), trend };
-  if (previous === 0) return kind === 'count' ? { text: signed(delta, 0, ''), trend } : { text: '', trend, fromZero: true };
+  if (previous === 0)
+    return kind === 'count' ? { text: signed(delta, 0, ''), trend } : { text: '', trend, fromZero: true };
   return { text: signed((delta / Math.abs(previous)) * 100, 0, '%'), trend };
 }

@@ -38,10 +38,19 @@ function dateFormat(locale: string, options: Intl.DateTimeFormatOptions): Intl.D
   return format;
 }
 
-export function formatMoney(minor: number | null, currency: string, locale: string, options: { fractionDigits?: number } = {}): string {
+export function formatMoney(
+  minor: number | null,
+  currency: string,
+  locale: string,
+  options: { fractionDigits?: number } = {},
+): string {
   if (minor === null) return '—';
   const major = minor / 10 ** minorDigits(currency);
-  return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: options.fractionDigits ?? 0 }).format(major);
+  return numberFormat(locale, {
+    style: 'currency',
+    currency,
+    maximumFractionDigits: options.fractionDigits ?? 0,
+  }).format(major);
 }
 
 /** The messages' language for an Intl locale ('hi-IN' → 'hi'); English for any other. */
@@ -61,11 +70,22 @@ export function formatMoneyShort(minor: number | null, currency: string, locale:
   if (currency === 'INR' && Math.abs(major) >= 100_000) {
     const crore = Math.abs(major) >= 10_000_000;
     // 'Up to one decimal' (₹20 L, not ₹20.0 L): INR's own two minimum decimals would otherwise keep one.
-    const value = numberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 0, maximumFractionDigits: 1 }).format(crore ? major / 10_000_000 : major / 100_000);
+    const value = numberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: 0,
+      maximumFractionDigits: 1,
+    }).format(crore ? major / 10_000_000 : major / 100_000);
     return (crore ? m.money_crore : m.money_lakh)({ value }, { locale: messageLocale(locale) });
   }
-  if (currency === 'INR') return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
-  return numberFormat(locale, { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 }).format(major);
+  if (currency === 'INR')
+    return numberFormat(locale, { style: 'currency', currency, maximumFractionDigits: 0 }).format(major);
+  return numberFormat(locale, {
+    style: 'currency',
+    currency,
+    notation: 'compact',
+    maximumFractionDigits: 1,
+  }).format(major);
 }
 
 export function formatPercent(ratio: number | null, locale: string): string {
@@ -88,7 +108,9 @@ export function formatPoints(points: number, locale: string): string {
 export function formatMonth(month: string, locale: string): string {
   const match = /^(\d{4})-(\d{2})$/.exec(month);
   if (!match) return month;
-  return dateFormat(locale, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(Date.UTC(Number(match[1]), Number(match[2]) - 1, 1));
+  return dateFormat(locale, { month: 'short', year: 'numeric', timeZone: 'UTC' }).format(
+    Date.UTC(Number(match[1]), Number(match[2]) - 1, 1),
+  );
 }
 
 /**
@@ -113,7 +135,8 @@ export function formatDateTime(instant: number | undefined, locale: string, time
 /** A moment of today as its time only, of another day with its date too (e.g. when the device last synced). */
 export function formatMoment(instant: number, now: number, locale: string, timeZone: string): string {
   const day = dateFormat('en-CA', { dateStyle: 'short', timeZone });
-  if (day.format(instant) === day.format(now)) return dateFormat(locale, { timeStyle: 'short', timeZone }).format(instant);
+  if (day.format(instant) === day.format(now))
+    return dateFormat(locale, { timeStyle: 'short', timeZone }).format(instant);
   return formatDateTime(instant, locale, timeZone);
 }
 

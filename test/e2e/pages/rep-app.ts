@@ -41,7 +41,8 @@ export class RepApp {
       const option = this.page.getByLabel('I am').getByRole('option', { name: person });
       await this.page.getByLabel('I am').selectOption({ label: (await option.first().textContent()) ?? '' });
     }
-    if (openPartner !== undefined) await this.page.getByLabel('Partner to open').selectOption({ label: openPartner });
+    if (openPartner !== undefined)
+      await this.page.getByLabel('Partner to open').selectOption({ label: openPartner });
     await this.page.getByRole('button', { name: 'Sign in' }).click();
     await this.heading(/^Hello/).waitFor();
     await this.waitUntilOfflineReady();
@@ -79,7 +80,10 @@ export class RepApp {
   async dealCount(): Promise<number> {
     await this.tab('Deals');
     const headings = await this.page.getByRole('main').getByRole('heading', { level: 2 }).allTextContents();
-    return headings.reduce((sum, heading) => sum + Number(/([\d,]+) ·/.exec(heading)?.[1]?.replace(/,/g, '') ?? 0), 0);
+    return headings.reduce(
+      (sum, heading) => sum + Number(/([\d,]+) ·/.exec(heading)?.[1]?.replace(/,/g, '') ?? 0),
+      0,
+    );
   }
 
   heading(name: string | RegExp): Locator {
@@ -94,14 +98,22 @@ export class RepApp {
   /** The value shown on a KPI card of a section ('My month', a partner's month, or the KPI screen). */
   kpi(label: string, section?: Locator): Locator {
     const scope = section ?? this.page.getByRole('main');
-    return scope.getByRole('article').filter({ has: this.page.getByRole('heading', { name: label, exact: true }) }).locator('.value');
+    return scope
+      .getByRole('article')
+      .filter({ has: this.page.getByRole('heading', { name: label, exact: true }) })
+      .locator('.value');
   }
 
   section(name: string | RegExp): Locator {
     return this.page.getByRole('region', { name });
   }
 
-  async logLead(fields: { company: string; contact: string; channel: string; phone?: string }): Promise<void> {
+  async logLead(fields: {
+    company: string;
+    contact: string;
+    channel: string;
+    phone?: string;
+  }): Promise<void> {
     await this.page.getByRole('link', { name: 'Log a lead' }).first().click();
     await this.page.getByLabel('Company').fill(fields.company);
     await this.page.getByLabel('Contact name').fill(fields.contact);
@@ -160,11 +172,17 @@ export class RepApp {
   async accessibilityViolations(): Promise<AxeViolation[]> {
     await this.page.addScriptTag({ content: AXE_SOURCE });
     const violations = await this.page.evaluate(async () => {
-      const axe = (window as unknown as { axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> } }).axe;
+      const axe = (
+        window as unknown as {
+          axe: { run: (context: Document, options: object) => Promise<{ violations: AxeViolation[] }> };
+        }
+      ).axe;
       const result = await axe.run(document, { resultTypes: ['violations'] });
       return result.violations;
     });
-    return violations.filter((violation) => violation.impact === 'serious' || violation.impact === 'critical');
+    return violations.filter(
+      (violation) => violation.impact === 'serious' || violation.impact === 'critical',
+    );
   }
 
   /** Waits until the service worker controls the page, so that the app loads with no server. */

@@ -43,12 +43,18 @@ export class VendorApp extends RepApp {
 
   /** A partner's entry in the ranking. */
   rankingEntry(name: string): Locator {
-    return this.page.getByRole('main').getByRole('listitem').filter({ has: this.page.getByRole('heading', { name: new RegExp(`${name}$`), level: 3 }) });
+    return this.page
+      .getByRole('main')
+      .getByRole('listitem')
+      .filter({ has: this.page.getByRole('heading', { name: new RegExp(`${name}$`), level: 3 }) });
   }
 
   /** One figure of a partner's ranking entry ('Deals won', 'Revenue won', 'Figures as of'…): the definition of that term. */
   rankingFigure(name: string, label: string): Locator {
-    return this.rankingEntry(name).getByRole('term').filter({ hasText: new RegExp(`^${label}$`) }).locator('xpath=following-sibling::dd[1]');
+    return this.rankingEntry(name)
+      .getByRole('term')
+      .filter({ hasText: new RegExp(`^${label}$`) })
+      .locator('xpath=following-sibling::dd[1]');
   }
 
   /** On a partner's page: sets a target (the quarter as shown, e.g. 'Q4 2026'; the current one by default). */
@@ -61,7 +67,10 @@ export class VendorApp extends RepApp {
 
   /** On a partner's page: opens its own records (read-only) on one of the partner screens. */
   async openRecords(screen: 'Deals' | 'Leads' | 'KPIs'): Promise<void> {
-    await this.page.getByRole('region', { name: /^Its records/ }).getByRole('button', { name: screen, exact: true }).click();
+    await this.page
+      .getByRole('region', { name: /^Its records/ })
+      .getByRole('button', { name: screen, exact: true })
+      .click();
     await this.heading(screen).waitFor();
   }
 
