@@ -22,7 +22,7 @@ import { parseRoom, programRoom } from '../src/lib/sync/rooms';
 import { withProgramDocs } from './channels/server-view';
 import type { TokenClaims } from './auth/claims';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
-import { openSqliteStorage } from './storage/sqlite-storage';
+import { openSqliteThreadStorage } from './storage/sqlite-thread-storage';
 import type { ServerStorage } from './storage/storage';
 import { SyncServer } from './sync/sync-server';
 import type { SyncLimits } from './sync/limits';
@@ -111,7 +111,9 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
   const { config } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
-  const storage = options.storage ?? openSqliteStorage(join(config.dataDir, 'partner-kpi.sqlite'));
+  // SQLite commits on a thread of its own, out of the way of the sockets (sqlite-thread-storage.ts).
+  const storage =
+    options.storage ?? (await openSqliteThreadStorage(join(config.dataDir, 'partner-kpi.sqlite')));
   const secret = loadTokenSecret({ tokenSecret: config.tokenSecret, dataDir: config.dataDir });
   if (config.demo) {
     const seeded = await seedIfEmpty(storage, { now: now() });

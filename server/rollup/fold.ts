@@ -32,7 +32,9 @@ const BUILD_SLICE = 200;
 /**
  * A partner document's buckets in time zone `tz`, kept current as the document changes: built once
  * (~50 µs a record, mostly reading and checking it), then only the records a transaction touched are
- * counted again — a partner with 60,000 records is not refolded on every edit. Records are counted
+ * counted again — a partner with 60,000 records is not refolded on every edit. They are counted when
+ * the buckets are next read, not as each transaction ends: a record edited ten times between two
+ * folds is read once, and reading it stays out of the path of the edit to the other devices. Records are counted
  * exactly as the partner's own device counts them: deleted and quarantined ones (any
  * `recordProblems`, SPEC S9) count nowhere, so the vendor and the partner see the same figures.
  * Given the room's `partnerId`, a record that names another partner is quarantined too: a rep's
@@ -42,8 +44,9 @@ export class PartnerFold {
   private readonly pd: PartnerDoc;
   private index: RollupIndex;
   private readonly stop: () => void;
-  /** While `build` reads the records: the ones changed meanwhile, counted again once it is done. */
-  private changedWhileBuilding: { leads: Set<string>; deals: Set<string> } | undefined;
+  /** Records changed since the buckets were last read (or while `build` read them): counted at the next read. */
+  private readonly changed = { leads: new Set<string>(), deals: new Set<string>() };
+  private building = false;
 
   private constructor(
     readonly doc: Y.Doc,
@@ -53,12 +56,8 @@ export class PartnerFold {
     this.pd = openPartnerDoc(doc);
     this.index = new RollupIndex(tz);
     this.stop = onRecordsChanged(this.pd, (changed) => {
-      if (this.changedWhileBuilding) {
-        for (const id of changed.leads) this.changedWhileBuilding.leads.add(id);
-        for (const id of changed.deals) this.changedWhileBuilding.deals.add(id);
-      } else {
-        this.recount(changed.leads, changed.deals);
-      }
+      for (const id of changed.leads) this.changed.leads.add(id);
+      for (const id of changed.deals) this.changed.deals.add(id);
     });
   }
 
@@ -90,7 +89,7 @@ export class PartnerFold {
     }: { between?: () => Promise<void>; slice?: number; partnerId?: string } = {},
   ): Promise<PartnerFold> {
     const fold = new PartnerFold(doc, tz, partnerId);
-    const changed = (fold.changedWhileBuilding = { leads: new Set<string>(), deals: new Set<string>() });
+    fold.building = true;
     try {
       // Reading and checking a record is the slow part (~50 µs); adding it to the buckets is not.
       const leads = await readInSlices(
@@ -110,22 +109,30 @@ export class PartnerFold {
       fold.close();
       throw error;
     } finally {
-      fold.changedWhileBuilding = undefined;
+      fold.building = false;
     }
-    // Read before it changed, or created after its slice was read: count it as it is now.
-    fold.recount(changed.leads, changed.deals);
+    // Read before it changed, or created after its slice was read: counted as it is now at the first read.
     return fold;
   }
 
-  private recount(leadIds: Iterable<string>, dealIds: Iterable<string>): void {
-    for (const id of leadIds) {
+  /** How many changed records wait to be counted again (at the next read of the buckets). */
+  get waiting(): number {
+    return this.changed.leads.size + this.changed.deals.size;
+  }
+
+  /** Counts again the records changed since the last read, as they are now. */
+  private catchUp(): void {
+    if (this.building) return;
+    for (const id of this.changed.leads) {
       const lead = this.countedLead(id);
       if (lead) this.index.upsertLead(lead);
     }
-    for (const id of dealIds) {
+    for (const id of this.changed.deals) {
       const deal = this.countedDeal(id);
       if (deal) this.index.upsertDeal(deal);
     }
+    this.changed.leads.clear();
+    this.changed.deals.clear();
   }
 
   private countedLead(id: string): Lead | undefined {
@@ -154,11 +161,12 @@ export class PartnerFold {
   }
 
   series(): PackedSeries[] {
-    return packRollup(this.index.rollup);
+    return packRollup(this.rollup());
   }
 
   /** The buckets as they stand, kept current: read them, never change them. */
   rollup(): Rollup {
+    this.catchUp();
     return this.index.rollup;
   }
 
@@ -169,7 +177,7 @@ export class PartnerFold {
   takeChangedDays(): Set<number> {
     const days = new Set(this.notWritten);
     this.notWritten.clear();
-    for (const change of takeChangedSeries(this.index.rollup)) for (const day of change.days) days.add(day);
+    for (const change of takeChangedSeries(this.rollup())) for (const day of change.days) days.add(day);
     return days;
   }
 

@@ -271,8 +271,8 @@ export class SyncServer {
       authorizing = false;
     };
     ws.once('close', authorized);
-    // What a paused socket still delivers (the rest of what was read with the upgrade) waits here,
-    // bounded: a few messages of a few KB, the size of a client's hello.
+    // What a paused socket still delivers (the rest of what was read with the upgrade), and what it
+    // sends while its room loads, waits here, bounded: a few messages of a few KB, a client's hello.
     const queue: Uint8Array[] = [];
     let queuedBytes = 0;
     let handle: ((message: Uint8Array) => Promise<void>) | undefined;
@@ -300,7 +300,7 @@ export class SyncServer {
         return this.closeSocket(ws, CLOSE_INVALID, 'text frames are not sync messages');
       const message = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
       if (handle) return received(message);
-      if (!authorizing) return;
+      // Until the socket is authorized and its room loaded, what it sends (its sync step 1) waits.
       queuedBytes += message.byteLength;
       if (queuedBytes > this.limits.unauthorizedBytes)
         return this.cutOff(ws, CLOSE_POLICY, 'too much sent before sign-in');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../../server/storage/sqlite-storage';
+import { openSqliteThreadStorage } from '../../server/storage/sqlite-thread-storage';
 import { describeRoomStorageContract } from './storage-contract';
 
 const tempDirs: string[] = [];
@@ -19,6 +20,11 @@ afterAll(() => {
 describeRoomStorageContract('SQLite storage', async () => {
   const file = join(freshDir(), 'rooms.sqlite');
   return { storage: openSqliteStorage(file), reopen: async () => openSqliteStorage(file) };
+});
+
+describeRoomStorageContract('SQLite storage on its own thread', async () => {
+  const file = join(freshDir(), 'rooms.sqlite');
+  return { storage: await openSqliteThreadStorage(file), reopen: () => openSqliteThreadStorage(file) };
 });
 
 describe('SQLite storage file', () => {

@@ -14,6 +14,7 @@ import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
 import type { TokenClaims } from '../../server/auth/claims';
 import { createMemoryStorage } from '../../server/storage/memory-storage';
+import type { ServerStorage } from '../../server/storage/storage';
 import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS } from '../../src/lib/sync/protocol';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as encoding from 'lib0/encoding';
@@ -139,6 +140,33 @@ describe('R1 — before a token is shown', () => {
     for (let i = 0; i < 100; i++) ws.send(new Uint8Array(64 * 1024));
     expect(await closed).toBe(4401);
     expect(harness.server.sync.counters.bytesReceived).toBe(0);
+  });
+});
+
+describe('R1 — while the room loads', () => {
+  it('keeps what an allowed socket sends before its room is loaded, and answers it once loaded', async () => {
+    // A storage that loads the partner's room only when the test says so (a thread, a database).
+    const memory = createMemoryStorage();
+    let loadNow!: () => void;
+    const loadable = new Promise<void>((resolve) => (loadNow = resolve));
+    const storage: ServerStorage = Object.assign(Object.create(memory) as ServerStorage, {
+      load: async (room: string) => {
+        if (room === ROOM) await loadable;
+        return memory.load(room);
+      },
+    });
+    harness = await createHarness({ storage });
+    const raw = await rawSocket(harness, ROOM, await harness.token(rep1));
+    raw.send(syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, new Y.Doc())));
+    // Frames are read in order: once the server answers this ping, it has read the sync step 1 too.
+    const pong = new Promise((resolve) => raw.ws.once('pong', resolve));
+    raw.ws.ping();
+    await pong;
+    // Nothing is answered before the room is loaded (0: sync step 1, 1: sync step 2).
+    expect(raw.syncSteps(0) + raw.syncSteps(1)).toBe(0);
+    loadNow();
+    await raw.reply(1);
+    expect(raw.syncSteps(1)).toBe(1);
   });
 });
 

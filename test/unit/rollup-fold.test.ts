@@ -231,6 +231,26 @@ describe('PartnerFold', () => {
     fold.close();
   });
 
+  it('counts a record edited many times once, when the buckets are read, not at each edit', () => {
+    const partner = demo.partners[1]!;
+    const pd = partnerDocOf(partner.id);
+    const fold = PartnerFold.of(pd.doc, tz);
+    const deal = demo.deals.find((one) => one.partnerId === partner.id && one.closedAt === undefined)!;
+    const at = Date.UTC(2026, 5, 20);
+    for (let edit = 1; edit <= 10; edit++)
+      updateDeal(pd, deal.id, { amount: deal.amount + edit, updatedAt: at + edit }, 'tester');
+    expect(fold.waiting).toBe(1);
+    const kept = unpackRollup(tz, fold.series());
+    expect(fold.waiting).toBe(0);
+    const fresh = folded(pd.doc);
+    for (const period of PERIODS) {
+      expect(computeKpis(kept, query(period, { kind: 'partner', id: partner.id }))).toEqual(
+        computeKpis(fresh, query(period, { kind: 'partner', id: partner.id })),
+      );
+    }
+    fold.close();
+  });
+
   it('built a slice at a time, with edits arriving between slices, equals a fold made afresh', async () => {
     const partner = demo.partners[2]!;
     const pd = partnerDocOf(partner.id);
