@@ -6,6 +6,8 @@
  * the call (the updates are copied, a few hundred bytes each) and goes on reading sockets; the
  * answer comes back as a message. Calls run in the order they were made, one at a time, so every
  * guarantee of `ServerStorage` holds as it does in-process (the same contract tests run over both).
+ * The calls of one turn (the sync server stores every room's updates at the end of a turn) go to
+ * the thread as one message, and their answers come back as one.
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -37,12 +39,14 @@ class SqliteThreadStorage implements ServerStorage {
       this.waiting.set(0, { resolve: () => resolve(), reject });
       this.worker.ref();
     });
-    this.worker.on('message', (reply: StorageReply) => {
-      const waiter = this.waiting.get(reply.id);
-      this.waiting.delete(reply.id);
+    this.worker.on('message', (replies: StorageReply[]) => {
+      for (const reply of replies) {
+        const waiter = this.waiting.get(reply.id);
+        this.waiting.delete(reply.id);
+        if (reply.error) waiter?.reject(errorOf(reply.error));
+        else waiter?.resolve(reply.value);
+      }
       if (this.waiting.size === 0) this.worker.unref();
-      if (reply.error) waiter?.reject(errorOf(reply.error));
-      else waiter?.resolve(reply.value);
     });
     const end = (error: Error) => {
       this.over ??= error;
@@ -58,9 +62,17 @@ class SqliteThreadStorage implements ServerStorage {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, method, args } satisfies StorageRequest);
+      if (this.outbox.push({ id, method, args }) === 1) queueMicrotask(() => this.post());
     });
+  }
+
+  /** Calls made together (every room's appends at the end of a turn) go as one message. */
+  private readonly outbox: StorageRequest[] = [];
+
+  private post(): void {
+    if (this.over) return;
+    this.worker.ref();
+    this.worker.postMessage(this.outbox.splice(0));
   }
 
   load(room: string) {

@@ -249,15 +249,14 @@ export class Room {
    * Stores the doc's updates (not those loaded from storage), together: the updates applied while the
    * event loop was busy — from any number of sockets — wait for the end of that turn (setImmediate)
    * and are appended in one transaction, after the writes before them. Under load that is one commit
-   * for dozens of updates instead of one each.
+   * for dozens of updates instead of one each. Every room's turn ends at the same moment, so the
+   * storage is asked for all of them at once (one message to its thread).
    */
   private store(update: Uint8Array, origin: unknown): void {
     if (origin === this.storage) return;
     this.unstored.push({ update, origin });
     if (this.unstored.length > 1) return;
-    this.writes = this.writes
-      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
-      .then(() => this.storeBatch());
+    this.writes = this.writes.then(endOfTurn).then(() => this.storeBatch());
   }
 
   private async storeBatch(): Promise<void> {
@@ -329,12 +328,18 @@ export class Room {
 
   /**
    * Sends stored updates on. A batch goes as one message per socket, merged: under load the cost is
-   * one socket write per message, so fewer, larger messages keep latency flat. Alone, an update goes
-   * to everyone but its sender; merged, it goes to everyone (a client ignores what it has).
+   * one socket write per message, so fewer, larger messages keep latency flat. Updates of one sender
+   * go to everyone but it; merged from several, to everyone (a client ignores what it has).
    */
   private broadcastStored(batch: { update: Uint8Array; origin: unknown }[]): void {
-    if (batch.length === 1) this.broadcast(updateMessage(batch[0]!.update), batch[0]!.origin);
-    else this.broadcast(updateMessage(Y.mergeUpdates(batch.map((item) => item.update))));
+    const origin = batch[0]!.origin;
+    const oneSender = batch.every((item) => item.origin === origin);
+    if (batch.length === 1) this.broadcast(updateMessage(batch[0]!.update), origin);
+    else
+      this.broadcast(
+        updateMessage(Y.mergeUpdates(batch.map((item) => item.update))),
+        oneSender ? origin : undefined,
+      );
   }
 
   private broadcast(message: Uint8Array, except?: unknown): void {
@@ -348,6 +353,18 @@ export class Room {
     this.doc.destroy();
     this.scratch.destroy();
   }
+}
+
+let turnEnd: Promise<void> | undefined;
+
+/** Resolves at the end of this turn of the event loop: the same promise for every room that asks in it. */
+function endOfTurn(): Promise<void> {
+  return (turnEnd ??= new Promise<void>((resolve) =>
+    setImmediate(() => {
+      turnEnd = undefined;
+      resolve();
+    }),
+  ));
 }
 
 /** How much of a doc waits for structs it does not have (0: nothing). */

@@ -145,6 +145,41 @@ describe('a room of the sync server', () => {
     room.destroy();
   });
 
+  it('sends a batch of one sender to everyone but it', async () => {
+    const storage = countingStorage();
+    const { room, a, b, c } = await openRoom(storage);
+    room.applyUpdate(a.edit('a1'), a);
+    room.applyUpdate(a.edit('a2'), a);
+    await room.settled();
+    expect(storage.batches).toEqual([2]);
+    expect([a.sent.length, b.sent.length, c.sent.length]).toEqual([0, 1, 1]);
+    room.destroy();
+  });
+
+  it('asks the storage for every room’s batch of a turn together, before its first answer can be posted', async () => {
+    const calls: string[] = [];
+    let together = 0;
+    const storage = countingStorage();
+    const appendMany = storage.appendMany;
+    storage.appendMany = (room, updates) => {
+      // What a storage does to gather the calls of one moment (sqlite-thread-storage.ts posts them as one message).
+      if (calls.push(room) === 1) queueMicrotask(() => (together = calls.length));
+      return appendMany(room, updates);
+    };
+    const first = await openRoom(storage);
+    const other = new Room({ ...NAME, name: `${NAME.name}-other` } as typeof NAME, storage, RULES);
+    await other.loaded;
+    const member = new Member();
+    other.join(member);
+    first.room.applyUpdate(first.a.edit('a1'), first.a);
+    other.applyUpdate(member.edit('m1'), member);
+    await Promise.all([first.room.settled(), other.settled()]);
+    expect(calls).toEqual([NAME.name, `${NAME.name}-other`]);
+    expect(together).toBe(2);
+    first.room.destroy();
+    other.destroy();
+  });
+
   it('acknowledges and sends nothing it could not store, and takes no more changes', async () => {
     const storage = countingStorage();
     storage.failWith = new Error('disk full');
