@@ -417,8 +417,8 @@ export function recordProblems(pd: PartnerDoc, kind: SyncedKind, id: string): Pr
 
 /**
  * Every record with problems, and every set of edits whose record has not arrived. Validates every
- * record: it costs about as much as reading them all again (figures in SPEC.md), so call it at
- * start-up or in the background, and `recordProblems` for the ids a change notification names.
+ * record: it costs about as much as reading them all again (figures in docs/benchmarks.md), so call
+ * it at start-up or in the background, and `recordProblems` for the ids a change notification names.
  */
 export function findRecordProblems(pd: PartnerDoc): { kind: SyncedKind; id: string; problems: Problem[] }[] {
   const found: { kind: SyncedKind; id: string; problems: Problem[] }[] = [];
