@@ -123,6 +123,20 @@ export default tseslint.config(
     ],
     rules: restrict(dexie, yjs),
   },
+  {
+    files: ['src/lib/store/**'],
+    rules: {
+      // The store keeps the documents' updates; what a write does to a document, and which writes
+      // make one transaction, is the sync layer's (partner-doc.ts `writeTogether`, sync SPEC S10).
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: "CallExpression[callee.property.name='transact']",
+          message: 'The store does not start Yjs transactions: write through src/lib/sync (writeTogether).',
+        },
+      ],
+    },
+  },
   { files: ['src/routes/**', 'src/lib/ui/**'], rules: restrict(dexie, yjs, store) },
   { files: ['server/**'], rules: restrict(serverOnly) },
 );

@@ -27,6 +27,7 @@ import {
   recordProblems,
   updateDeal,
   updateLead,
+  writeTogether,
   type PartnerDoc,
   type RecordsChanged,
 } from '../../src/lib/sync/partner-doc';
@@ -567,6 +568,28 @@ describe('S10: transactions and change notifications', () => {
       at: T0 + HOUR + 1,
       by: 'p1-r1',
     });
+  });
+
+  it('S10: writeTogether makes several calls one transaction with the local origin, each reading the writes before it', () => {
+    const [a, b] = pairWith({ leads: [leadFixture({ id: 'L1' })] });
+    const seen: [RecordsChanged, unknown][] = [];
+    onRecordsChanged(a, (changed, origin) => seen.push([changed, origin]));
+    const updates: Uint8Array[] = [];
+    a.doc.on('update', (update: Uint8Array) => updates.push(update));
+    writeTogether(a, () => {
+      createDeal(a, dealFixture({ id: 'D9', stage: 'qualified', leadId: 'L1' }), 'p1-r1');
+      updateDeal(a, 'D9', { stage: 'proposal', updatedAt: T0 + HOUR }, 'p1-r1');
+      updateLead(a, 'L1', { status: 'converted' });
+    });
+    expect(updates).toHaveLength(1);
+    expect(seen).toEqual([[{ leads: new Set(['L1']), deals: new Set(['D9']) }, LOCAL_ORIGIN]]);
+    expect(readDeal(a, 'D9')?.stageLog?.map((change) => change.stage)).toEqual(['qualified', 'proposal']);
+    Y.applyUpdate(b.doc, updates[0]!, REMOTE);
+    expect(readLead(b, 'L1')?.status).toBe('converted');
+    expect(readDeal(b, 'D9')).toEqual(readDeal(a, 'D9'));
+    // Writes that change nothing make no update.
+    writeTogether(a, () => updateLead(a, 'L1', { status: 'converted' }));
+    expect(updates).toHaveLength(1);
   });
 
   it('S10: a listener reading during the notification sees the records as changed', () => {

@@ -569,7 +569,7 @@ export class PartnerStore {
     if (!checked.ok) return checked;
     return this.write(
       () =>
-        this.partnerDoc.doc.transact(() => {
+        this.partnerDocModule.writeTogether(this.partnerDoc, () => {
           this.partnerDocModule.createDeal(this.partnerDoc, checked.value, by);
           this.partnerDocModule.updateLead(
             this.partnerDoc,
@@ -615,7 +615,7 @@ export class PartnerStore {
     if (problems.length) return { ok: false, problems };
     return this.write(
       () =>
-        this.partnerDoc.doc.transact(() => {
+        this.partnerDocModule.writeTogether(this.partnerDoc, () => {
           for (const lead of leads) {
             const current = this.partnerDocModule.readLead(this.partnerDoc, lead.id);
             if (!current) this.partnerDocModule.createLead(this.partnerDoc, lead);
@@ -772,7 +772,7 @@ export class PartnerStore {
     // The rows change before their counts are built again: the lists wait for the records.
     this.storedSummary = undefined;
     const { leads, deals } = await this.loadRows();
-    this.partnerDoc.doc.transact(() => {
+    this.partnerDocModule.writeTogether(this.partnerDoc, () => {
       for (const lead of leads)
         if (!this.partnerDocModule.readLead(this.partnerDoc, lead.id))
           this.partnerDocModule.createLead(this.partnerDoc, withoutProblems(lead));

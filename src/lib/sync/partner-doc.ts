@@ -1,7 +1,8 @@
 /**
  * A partner document: one Y.Doc per partner of a program (room `program/<programId>/partner/<partnerId>`)
- * holding that partner's leads and deals. This is the only module of the app that touches Y types;
- * the rules it follows are numbered in SPEC.md (S1…) and the tests are named after them.
+ * holding that partner's leads and deals. This is the only module of the app that reads or writes
+ * its Y types (the store and the sync connection handle its whole updates); the rules it follows
+ * are numbered in SPEC.md (S1…) and the tests are named after them.
  *
  * Layout (S1): two top-level maps, `leads` and `deals`. In each, key `<id>` holds the record as
  * created (its JSON text), `<id>/<field>` holds a later edit of one field, and
@@ -201,6 +202,17 @@ function transact(pd: PartnerDoc, write: () => void) {
     stampSchemaVersion(pd);
     write();
   }, LOCAL_ORIGIN);
+}
+
+/**
+ * Runs several of this module's writes as one transaction with origin LOCAL_ORIGIN (S10): one
+ * update and one notification, each write reading the writes before it. So the store makes one
+ * change of a lead's conversion (its deal and its status) or of an import without driving a Yjs
+ * transaction itself. A write that throws leaves those before it in the document (Yjs has no
+ * rollback): check everything first, as the store does.
+ */
+export function writeTogether(pd: PartnerDoc, writes: () => void): void {
+  pd.doc.transact(writes, LOCAL_ORIGIN);
 }
 
 /**
@@ -417,8 +429,8 @@ export function recordProblems(pd: PartnerDoc, kind: SyncedKind, id: string): Pr
 
 /**
  * Every record with problems, and every set of edits whose record has not arrived. Validates every
- * record: it costs about as much as reading them all again (figures in SPEC.md), so call it at
- * start-up or in the background, and `recordProblems` for the ids a change notification names.
+ * record: it costs about as much as reading them all again (figures in docs/benchmarks.md), so call
+ * it at start-up or in the background, and `recordProblems` for the ids a change notification names.
  */
 export function findRecordProblems(pd: PartnerDoc): { kind: SyncedKind; id: string; problems: Problem[] }[] {
   const found: { kind: SyncedKind; id: string; problems: Problem[] }[] = [];

@@ -1,8 +1,9 @@
 /**
  * The program document: one Y.Doc per program (room `program/<programId>`) holding the program,
  * its partners, reps and vendor staff, the quarterly targets, and the KPI rollups that the server
- * folds from each partner's document. Besides partner-doc.ts this is the only module that touches
- * Y types; the rules it follows are numbered P1… in SPEC.md and the tests are named after them.
+ * folds from each partner's document. This is the only module that reads or writes the Y types of
+ * the program's rooms (the store, the sync connection and the server handle their whole updates);
+ * the rules it follows are numbered P1… in SPEC.md and the tests are named after them.
  *
  * Layout (P1): nine top-level maps — `meta`, `partners`, `reps`, `staff`, `targets`, `rollups`,
  * `rollupChunks`, `totals`, `benchmark`.
