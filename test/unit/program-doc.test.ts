@@ -157,6 +157,9 @@ const period = (() => {
   return parsed.range;
 })();
 
+/** The property tests below fold and sum whole programs many times over. */
+const PROPERTY_TIMEOUT_MS = 30_000;
+
 describe('P1 — layout', () => {
   it('has the nine maps with JSON text entries, rollup headers as {version, tz, lastSyncAt, chunks, months} and chunks as bytes', () => {
     const pd = seeded();
@@ -523,105 +526,115 @@ describe('P5 — the program’s totals', () => {
     deals: demo.deals.filter((one) => one.partnerId === partnerId && keep(one.id)),
   });
 
-  it('are always the sum of the partners’ buckets by day, however their rollups are rewritten; the vendor’s copy reads the same', () => {
-    const ids = demo.partners.map((partner) => partner.id);
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), {
-          minLength: 1,
-          maxLength: 8,
-        }),
-        fc.integer({ min: 0, max: 500 }),
-        fc.integer({ min: 1, max: 200 }),
-        (writes, start, length) => {
-          const days = openProgramDoc();
-          initProgram(days, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
-          const current = new Map<string, Rollup>();
-          writes.forEach(([partnerId, variant], i) => {
-            // Variants keep a different share of the partner's records: writes add and take away.
-            const { leads, deals } = recordsOf(
-              partnerId,
-              (id) => variant === 0 || id.charCodeAt(id.length - 1) % (variant + 1) !== 0,
-            );
-            const rollup = buildRollup(demo.program.timeZone, leads, deals);
-            writeRollup(days, partnerId, { lastSyncAt: BASE_INSTANT + i, rollup });
-            current.set(partnerId, rollup);
-          });
-          const figures = openProgramDoc();
-          projectFigures(days, figures);
-          expect(figures.maps.rollupChunks.size).toBe(0);
-          const range = {
-            fromDay: parseDay('2025-06-01')! + start,
-            toDay: parseDay('2025-06-01')! + start + length,
-          };
-          const expected = computeKpis(
-            mergeRollups(...[...current.values()].map((rollup) => withoutReps(rollup))),
-            { range, scope: { kind: 'all' } },
-          );
-          for (const pd of [days, figures]) {
-            const totals = readTotals(pd);
-            if (!('rollup' in totals)) throw new Error(totals.problem);
-            const { qualityScores, needsAttention, ...figuresOf } = computeKpis(totals.rollup, {
-              range,
-              scope: { kind: 'all' },
+  it(
+    'are always the sum of the partners’ buckets by day, however their rollups are rewritten; the vendor’s copy reads the same',
+    () => {
+      const ids = demo.partners.map((partner) => partner.id);
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.constantFrom(...ids), fc.integer({ min: 0, max: 3 })), {
+            minLength: 1,
+            maxLength: 8,
+          }),
+          fc.integer({ min: 0, max: 500 }),
+          fc.integer({ min: 1, max: 200 }),
+          (writes, start, length) => {
+            const days = openProgramDoc();
+            initProgram(days, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+            const current = new Map<string, Rollup>();
+            writes.forEach(([partnerId, variant], i) => {
+              // Variants keep a different share of the partner's records: writes add and take away.
+              const { leads, deals } = recordsOf(
+                partnerId,
+                (id) => variant === 0 || id.charCodeAt(id.length - 1) % (variant + 1) !== 0,
+              );
+              const rollup = buildRollup(demo.program.timeZone, leads, deals);
+              writeRollup(days, partnerId, { lastSyncAt: BASE_INSTANT + i, rollup });
+              current.set(partnerId, rollup);
             });
-            const { qualityScores: _scores, needsAttention: _attention, ...expectedOf } = expected;
-            expect(figuresOf).toEqual(expectedOf);
-            expect(qualityScores.length).toBeLessThanOrEqual(1);
-            expect(needsAttention.length).toBeLessThanOrEqual(1);
-          }
-          expect([...readRollups(figures).keys()].sort()).toEqual([...current.keys()].sort());
-        },
-      ),
-      { numRuns: 25 },
-    );
-  });
+            const figures = openProgramDoc();
+            projectFigures(days, figures);
+            expect(figures.maps.rollupChunks.size).toBe(0);
+            const range = {
+              fromDay: parseDay('2025-06-01')! + start,
+              toDay: parseDay('2025-06-01')! + start + length,
+            };
+            const expected = computeKpis(
+              mergeRollups(...[...current.values()].map((rollup) => withoutReps(rollup))),
+              { range, scope: { kind: 'all' } },
+            );
+            for (const pd of [days, figures]) {
+              const totals = readTotals(pd);
+              if (!('rollup' in totals)) throw new Error(totals.problem);
+              const { qualityScores, needsAttention, ...figuresOf } = computeKpis(totals.rollup, {
+                range,
+                scope: { kind: 'all' },
+              });
+              const { qualityScores: _scores, needsAttention: _attention, ...expectedOf } = expected;
+              expect(figuresOf).toEqual(expectedOf);
+              expect(qualityScores.length).toBeLessThanOrEqual(1);
+              expect(needsAttention.length).toBeLessThanOrEqual(1);
+            }
+            expect([...readRollups(figures).keys()].sort()).toEqual([...current.keys()].sort());
+          },
+        ),
+        { numRuns: 25 },
+      );
+      // 25 programs of whole rollups written and summed: ~3 s alone, more on a loaded machine.
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
-  it('told which days changed since the last write, make again only their chunks and months, and come to what a full write does', () => {
-    const partnerId = demo.partners[2]!.id;
-    const { leads, deals } = recordsOf(partnerId, () => true);
-    const index = RollupIndex.build(demo.program.timeZone, leads, deals);
-    const told = openProgramDoc();
-    const full = openProgramDoc();
-    for (const pd of [told, full])
-      initProgram(pd, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
-    takeChangedSeries(index.rollup);
-    writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
-    fc.assert(
-      fc.property(
-        fc.array(fc.tuple(fc.nat(deals.length - 1), fc.integer({ min: -40, max: 40 }), fc.boolean()), {
-          minLength: 1,
-          maxLength: 6,
-        }),
-        (edits) => {
-          for (const [at, shift, amountOnly] of edits) {
-            const deal = deals[at]!;
-            const moved = amountOnly
-              ? { ...deal, amount: deal.amount + 1 }
-              : {
-                  ...deal,
-                  createdAt: deal.createdAt + shift * DAY_MS,
-                  ...(deal.closedAt === undefined ? {} : { closedAt: deal.closedAt + shift * DAY_MS }),
-                };
-            deals[at] = moved;
-            index.upsertDeal(moved);
-          }
-          const days = new Set(takeChangedSeries(index.rollup).flatMap((change) => [...change.days]));
-          const changed = writeRollup(told, partnerId, {
-            lastSyncAt: BASE_INSTANT,
-            rollup: index.rollup,
-            days,
-          });
-          writeRollup(full, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
-          for (const chunk of changed)
-            expect(days.size === 0 || [...days].some((day) => chunkOf(day) === chunk)).toBe(true);
-          for (const map of ['rollups', 'rollupChunks', 'totals'] as const)
-            expect(told.maps[map].toJSON()).toEqual(full.maps[map].toJSON());
-        },
-      ),
-      { numRuns: 30 },
-    );
-  });
+  it(
+    'told which days changed since the last write, make again only their chunks and months, and come to what a full write does',
+    () => {
+      const partnerId = demo.partners[2]!.id;
+      const { leads, deals } = recordsOf(partnerId, () => true);
+      const index = RollupIndex.build(demo.program.timeZone, leads, deals);
+      const told = openProgramDoc();
+      const full = openProgramDoc();
+      for (const pd of [told, full])
+        initProgram(pd, { program: demo.program, partners: demo.partners, reps: [], staff: [] });
+      takeChangedSeries(index.rollup);
+      writeRollup(told, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(fc.nat(deals.length - 1), fc.integer({ min: -40, max: 40 }), fc.boolean()), {
+            minLength: 1,
+            maxLength: 6,
+          }),
+          (edits) => {
+            for (const [at, shift, amountOnly] of edits) {
+              const deal = deals[at]!;
+              const moved = amountOnly
+                ? { ...deal, amount: deal.amount + 1 }
+                : {
+                    ...deal,
+                    createdAt: deal.createdAt + shift * DAY_MS,
+                    ...(deal.closedAt === undefined ? {} : { closedAt: deal.closedAt + shift * DAY_MS }),
+                  };
+              deals[at] = moved;
+              index.upsertDeal(moved);
+            }
+            const days = new Set(takeChangedSeries(index.rollup).flatMap((change) => [...change.days]));
+            const changed = writeRollup(told, partnerId, {
+              lastSyncAt: BASE_INSTANT,
+              rollup: index.rollup,
+              days,
+            });
+            writeRollup(full, partnerId, { lastSyncAt: BASE_INSTANT, rollup: index.rollup });
+            for (const chunk of changed)
+              expect(days.size === 0 || [...days].some((day) => chunkOf(day) === chunk)).toBe(true);
+            for (const map of ['rollups', 'rollupChunks', 'totals'] as const)
+              expect(told.maps[map].toJSON()).toEqual(full.maps[map].toJSON());
+          },
+        ),
+        { numRuns: 30 },
+      );
+      // 30 programs of whole rollups written and summed: ~3 s alone, more on a loaded machine.
+    },
+    PROPERTY_TIMEOUT_MS,
+  );
 
   it('follow the program’s zone: a fold in a new zone sums again the partners folded in it; the others wait for their fold', () => {
     const days = seeded();
