@@ -8,6 +8,8 @@ import {
   computeKpis,
   computeKpisWithPrevious,
   coveringMonths,
+  emptyBucket,
+  emptyRollup,
   isWholeMonths,
   parseDay,
   previousRange,
@@ -27,6 +29,19 @@ describe('byMonth', () => {
     const dayBuckets = [...days.series.values()].reduce((sum, series) => sum + series.days.size, 0);
     const monthBuckets = [...months.series.values()].reduce((sum, series) => sum + series.days.size, 0);
     expect(monthBuckets).toBeLessThan(dayBuckets / 4);
+  });
+
+  it('leaves out a month whose days hold nothing, and a series with no month left', () => {
+    const empty = emptyRollup(tz);
+    const series = { partnerId: 'p1', repId: 'r1', channel: 'paid' as const, days: new Map() };
+    series.days.set(first + 3, emptyBucket(first + 3));
+    empty.series.set('p1|r1|paid', series);
+    expect(byMonth(empty).series.size).toBe(0);
+    const some = structuredClone(days);
+    const [key, kept] = [...some.series.entries()][0]!;
+    // Years before any record: a month of its own, if it were kept.
+    kept.days.set(first - 4000, emptyBucket(first - 4000));
+    expect([...byMonth(some).series.get(key)!.days.keys()]).toEqual([...months.series.get(key)!.days.keys()]);
   });
 
   it('gives exactly the KPIs of the days for every period of whole months, with its reps or without', () => {
@@ -52,7 +67,7 @@ describe('byMonth', () => {
       ),
       { numRuns: 60 },
     );
-  });
+  }, 30_000); // Dozens of whole-program KPI computations: ~3 s alone, more on a loaded machine.
 });
 
 describe('whole months', () => {

@@ -13,6 +13,7 @@ import type { RoomStorage } from '../../server/storage/storage';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 
 const NAME = { kind: 'partner', programId: 'p1', partnerId: 'x', name: 'program/p1/partner/x' } as const;
+const OTHER = { kind: 'partner', programId: 'p1', partnerId: 'y', name: 'program/p1/partner/y' } as const;
 const RULES = { roots: new Set(['records', 'meta']) };
 
 /** Memory storage that counts its write calls, and can be made to fail. */
@@ -167,14 +168,14 @@ describe('a room of the sync server', () => {
       return appendMany(room, updates);
     };
     const first = await openRoom(storage);
-    const other = new Room({ ...NAME, name: `${NAME.name}-other` } as typeof NAME, storage, RULES);
+    const other = new Room(OTHER, storage, RULES);
     await other.loaded;
     const member = new Member();
     other.join(member);
     first.room.applyUpdate(first.a.edit('a1'), first.a);
     other.applyUpdate(member.edit('m1'), member);
     await Promise.all([first.room.settled(), other.settled()]);
-    expect(calls).toEqual([NAME.name, `${NAME.name}-other`]);
+    expect(calls).toEqual([NAME.name, OTHER.name]);
     expect(together).toBe(2);
     first.room.destroy();
     other.destroy();

@@ -16,6 +16,7 @@ import {
   addConversion,
   emptyBucket,
   emptyRollup,
+  isEmptyBucket,
   type Bucket,
   type Rollup,
   type Series,
@@ -40,7 +41,10 @@ export function byMonth(rollup: Rollup): Rollup {
         addConversion(into, monthStart(bucket.day + bucket.converted[i]!) - month, bucket.converted[i + 1]!);
       }
     }
-    months.series.set(key, target);
+    // Days that hold nothing make a month that holds nothing: left out, as adding rollups leaves
+    // them out, so that months made again from changed days are the same bytes as months made whole.
+    for (const [month, bucket] of target.days) if (isEmptyBucket(bucket)) target.days.delete(month);
+    if (target.days.size > 0) months.series.set(key, target);
   }
   return months;
 }
