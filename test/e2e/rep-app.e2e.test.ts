@@ -248,6 +248,38 @@ describe('the rep app', () => {
       .waitFor();
   });
 
+  it('deletes a deal and a lead only once the person says OK, then shows the list without them', async () => {
+    const app = await openApp();
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    await app.logLead({ company: 'Deleted Later Traders', contact: 'Ravi Kumar', channel: 'Referral' });
+    await app.convertToDeal('125000');
+    const record = app.page.getByRole('link', { name: /Deleted Later Traders/ });
+
+    await expect(app.delete('cancel')).resolves.toBe('Delete this deal? It will no longer count anywhere.');
+    // Cancelled: still there after a reload, and still deletable.
+    await app.page.reload();
+    await app.heading('Deleted Later Traders').waitFor();
+    await app.page.getByRole('button', { name: 'Delete', exact: true }).waitFor();
+
+    await app.delete('ok');
+    await app.heading('Deals').waitFor();
+    await record.first().waitFor({ state: 'detached' });
+    await app.page.goBack();
+    await app.page.getByText('Deleted', { exact: true }).waitFor();
+    expect(await app.page.getByRole('button', { name: 'Delete', exact: true }).count()).toBe(0);
+
+    await app.tab('Leads');
+    await record.first().click();
+    await app.heading('Deleted Later Traders').waitFor();
+    await expect(app.delete('ok')).resolves.toBe('Delete this lead? It will no longer count anywhere.');
+    await app.heading('Leads').waitFor();
+    await record.first().waitFor({ state: 'detached' });
+    await app.page.goBack();
+    await app.page.getByText('Deleted', { exact: true }).waitFor();
+    expect(await app.page.getByRole('button', { name: 'Delete', exact: true }).count()).toBe(0);
+  });
+
   it('shows every problem of invalid input next to its field and saves nothing', async () => {
     const app = await openApp();
     await app.signIn('Northstar Tech');

@@ -38,6 +38,22 @@ export class PageAction {
     return worked;
   }
 
+  /**
+   * An action the person confirms first and after which the page is left (a delete, then back to
+   * the list). Refused while another action runs, without asking. A failure shows its errors and
+   * stays on the page: a delete that was not stored must not look done. True when it worked.
+   */
+  async runConfirmed(
+    confirmed: () => boolean,
+    action: () => Promise<FieldErrors>,
+    leave: () => Promise<unknown>,
+  ): Promise<boolean> {
+    if (this.running || !confirmed()) return false;
+    if (!(await this.run(action, ''))) return false;
+    await leave();
+    return true;
+  }
+
   private created: string | undefined;
 
   /**

@@ -136,6 +136,18 @@ export class RepApp {
     await this.page.getByRole('status').filter({ hasText: 'Deal won' }).waitFor();
   }
 
+  /** On a lead's or a deal's page: Delete, answering the question it asks (returned) with OK or Cancel. */
+  async delete(answer: 'ok' | 'cancel'): Promise<string> {
+    const asked = new Promise<string>((resolve) => {
+      this.page.once('dialog', (dialog) => {
+        resolve(dialog.message());
+        void (answer === 'ok' ? dialog.accept() : dialog.dismiss());
+      });
+    });
+    await this.page.getByRole('button', { name: 'Delete', exact: true }).click();
+    return asked;
+  }
+
   /** Settings → Export as CSV: both files, saved into `folder`, by name. */
   async exportCsv(folder: string): Promise<Record<string, string>> {
     const files: Record<string, string> = {};
