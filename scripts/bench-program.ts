@@ -34,7 +34,7 @@ import {
   writeRollup,
 } from '../src/lib/sync/program-doc';
 import { partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../src/lib/sync/rooms';
-import { buildDir, ensureBuilt, launchBrowser } from '../test/e2e/harness';
+import { buildDir, ensureBuilt, launchBrowser } from '../test/support/browser-harness';
 
 export const PROGRAM_TARGETS = { consoleMs: 1500, vendorDocsMb: 10, foldP95Ms: 50 };
 const PROGRAM = 'scale';
