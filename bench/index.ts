@@ -4,10 +4,10 @@
  * indexed) with SQL over the same rows. A script, not a test: timings on shared machines vary, so
  * it prints medians and ratios for a person to read, and marks each target as met or missed.
  *
- * Also the rep app's figures in Chromium (scripts/bench-browser.ts), the Today screen's
- * JavaScript size (scripts/bundle-size.ts), and the sync server under many devices' edits against a
- * minimal relay (scripts/bench-sync.ts), a reconnect storm (scripts/bench-storm.ts) and a program of
- * 1,000 large partners: the vendor's documents, a fold's latency, the console (scripts/bench-program.ts).
+ * Also the rep app's figures in Chromium (bench/browser), the Today screen's
+ * JavaScript size (bench/bundle-size.ts), and the sync server under many devices' edits against a
+ * minimal relay (bench/sync), a reconnect storm (bench/storm.ts) and a program of
+ * 1,000 large partners: the vendor's documents, a fold's latency, the console (bench/program).
  *
  * Options: --sizes 100000,1000000  --runs 5  --skip-browser  --skip-sync  --sync-only  --sync-updates 5000  --partners 1000
  */
@@ -15,10 +15,10 @@ import Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { todayInitialJs } from './bundle-size';
-import { BROWSER_TARGETS, benchBrowser, type Spread } from './bench-browser';
-import { benchSync } from './bench-sync';
-import { benchStorm } from './bench-storm';
-import { benchProgram } from './bench-program';
+import { BROWSER_TARGETS, benchBrowser, type Spread } from './browser';
+import { benchSync } from './sync';
+import { benchStorm } from './storm';
+import { benchProgram } from './program';
 import { generateDemoProgram } from '../src/lib/demo/generate';
 import { OPEN_STAGES, CHANNELS, type Deal } from '../src/lib/domain';
 import {

@@ -19,12 +19,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
-import { exportDealsCsv, exportLeadsCsv } from '../src/lib/csv/interchange';
-import { generateDemoProgram } from '../src/lib/demo/generate';
-import type { Deal, Lead } from '../src/lib/domain';
-import { KPIS_ON_SCREEN, LIST_ON_SCREEN, OPEN_MARKS, STORE_WRITE } from '../src/lib/app/marks';
-import { ensureBuilt, launchBrowser, startServer } from '../test/support/browser-harness';
-import { RepApp } from '../test/support/pages/rep-app';
+import { exportDealsCsv, exportLeadsCsv } from '../../src/lib/csv/interchange';
+import { generateDemoProgram } from '../../src/lib/demo/generate';
+import type { Deal, Lead } from '../../src/lib/domain';
+import { KPIS_ON_SCREEN, LIST_ON_SCREEN, OPEN_MARKS, STORE_WRITE } from '../../src/lib/app/marks';
+import { ensureBuilt, launchBrowser, startServer } from '../../test/support/browser-harness';
+import { RepApp } from '../../test/support/pages/rep-app';
 
 export const BROWSER_TARGETS = { openMs: 1000, saveP95Ms: 5, listFirstScreenMs: 300 };
 const PARTNER = { id: 'p-sunrise', name: 'Sunrise Systems' };

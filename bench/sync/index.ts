@@ -1,7 +1,7 @@
 /**
  * The sync part of `npm run bench`: many devices editing deals at once, through the real server
  * (tokens checked, every update stored in SQLite, rollups folded for the vendor) and, in the same
- * run, through a minimal relay that only speaks the sync protocol (scripts/minimal-relay.ts).
+ * run, through a minimal relay that only speaks the sync protocol (bench/sync/relay.ts).
  *
  *   A  100 clients in one partner room, at 1,000 updates/s (the target case) and at 200 updates/s
  *   B  1,000 clients in 50 partner rooms (20 each), at 1,000 updates/s
@@ -42,9 +42,9 @@ import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
 import { WebSocket, type RawData } from 'ws';
-import { signToken } from '../server/auth/tokens';
-import { partnerRoom, programRoom, rollupsRoom } from '../src/lib/sync/rooms';
-import { DEFAULT_LIMITS } from '../server/sync/limits';
+import { signToken } from '../../server/auth/tokens';
+import { partnerRoom, programRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { DEFAULT_LIMITS } from '../../server/sync/limits';
 import {
   CHANNELS,
   DEFAULT_STAGE_PROBABILITY,
@@ -53,7 +53,7 @@ import {
   type Program,
   type Rep,
   type Stage,
-} from '../src/lib/domain/schema';
+} from '../../src/lib/domain/schema';
 import {
   createDeal,
   createRecords,
@@ -61,9 +61,9 @@ import {
   readDeal,
   updateDeal,
   type PartnerDoc,
-} from '../src/lib/sync/partner-doc';
-import { initProgram, openProgramDoc } from '../src/lib/sync/program-doc';
-import { BEARER_PREFIX, MESSAGE_SAVED, MESSAGE_SYNC, SYNC_SUBPROTOCOL } from '../src/lib/sync/protocol';
+} from '../../src/lib/sync/partner-doc';
+import { initProgram, openProgramDoc } from '../../src/lib/sync/program-doc';
+import { BEARER_PREFIX, MESSAGE_SAVED, MESSAGE_SYNC, SYNC_SUBPROTOCOL } from '../../src/lib/sync/protocol';
 
 /** At 1,000 updates/s into one room of 100 clients. */
 export const SYNC_TARGETS = { rate: 1_000, clients: 100, p99Ms: 20, cpuRatio: 1.5 };
@@ -178,8 +178,8 @@ async function childMain(): Promise<void> {
         if (message.type === 'start') {
           if (message.kind === 'ours') {
             // Imported here, not at the top: the relay's process should not carry the server's modules.
-            const { startServer } = await import('../server/main');
-            const { readConfig } = await import('../server/config');
+            const { startServer } = await import('../../server/main');
+            const { readConfig } = await import('../../server/config');
             const config = readConfig({
               DATA_DIR: message.dataDir,
               PORT: '0',
@@ -197,7 +197,7 @@ async function childMain(): Promise<void> {
             updatesStored = () => running.sync.counters.updatesStored;
             send({ type: 'ready', port: Number(new URL(running.origin).port) });
           } else {
-            const { startMinimalRelay } = await import('./minimal-relay');
+            const { startMinimalRelay } = await import('./relay');
             const relay = await startMinimalRelay({ host: '127.0.0.1', port: 0 });
             stop = () => relay.close();
             send({ type: 'ready', port: relay.port });
@@ -258,7 +258,7 @@ class ServerProcess {
     options: Omit<Extract<ParentMessage, { type: 'start' }>, 'type' | 'kind'>,
   ): Promise<ServerProcess> {
     const child = fork(fileURLToPath(import.meta.url), [CHILD_FLAG], {
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
       // --expose-gc: memory is read after a collection, so garbage does not count as connections.
       // BENCH_SERVER_CPU_PROFILE=<dir>: each server process writes a V8 CPU profile there (Chrome DevTools opens it).
       execArgv: [
@@ -1144,7 +1144,7 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
       'ours: startServer in a child process — auth on (a signed token per client), SQLite in a temp DATA_DIR, demo off, rollups on',
       `  (a vendor console stays on the program room); limits as shipped except connectionsPerAddress raised from ${DEFAULT_LIMITS.connectionsPerAddress} to ${int(CONNECTIONS_PER_ADDRESS)}`,
       '  (every client comes from 127.0.0.1).',
-      'relay: scripts/minimal-relay.ts in a child process — a Y.Doc per room, sync step 1/2, apply, send to the others; nothing else.',
+      'relay: bench/sync/relay.ts in a child process — a Y.Doc per room, sync step 1/2, apply, send to the others; nothing else.',
       'Edits are paced by one timer for all clients; each load follows a warm-up of one edit per client and waits for every copy.',
       "CPU and memory are each server process's own (process.cpuUsage / memoryUsage over IPC). Memory per connection: the growth",
       '  while the clients connect, after a GC, ÷ their number; RSS keeps some of what sending each client the room took, so the',

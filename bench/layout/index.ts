@@ -1,5 +1,5 @@
 /**
- * `npx tsx scripts/bench-layout.ts`: which Yjs layout a partner document should use (src/lib/sync/SPEC.md).
+ * `npx tsx bench/layout`: which Yjs layout a partner document should use (src/lib/sync/SPEC.md).
  *
  * Builds 20,000 deals and 40,000 leads from the demo program (stage logs kept) into one Y.Doc per
  * layout and measures, for each: the encoded state against the same records as plain JSON, the
@@ -15,8 +15,8 @@ import { parseArgs } from 'node:util';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import * as Y from 'yjs';
-import { generateDemoProgram, seededRandom } from '../src/lib/demo/generate';
-import type { Deal, Lead, StageChange } from '../src/lib/domain';
+import { generateDemoProgram, seededRandom } from '../../src/lib/demo/generate';
+import type { Deal, Lead, StageChange } from '../../src/lib/domain';
 import {
   createRecords,
   findRecordProblems,
@@ -25,7 +25,7 @@ import {
   updateDeal,
   updateLead,
   type PartnerDoc,
-} from '../src/lib/sync/partner-doc';
+} from '../../src/lib/sync/partner-doc';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '3' }, seed: { type: 'string', default: '7' } },

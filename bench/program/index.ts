@@ -17,24 +17,24 @@ import { join } from 'node:path';
 import { WebSocket } from 'ws';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { signToken } from '../server/auth/tokens';
-import { readConfig } from '../server/config';
-import { startServer } from '../server/main';
-import { openSqliteStorage } from '../server/storage/sqlite-storage';
-import { PROGRAM_KPIS_ON_SCREEN } from '../src/lib/app/marks';
-import { generateDemoProgram } from '../src/lib/demo/generate';
-import type { Deal, Lead, Partner, Rep } from '../src/lib/domain';
-import { buildRollup, seriesKey, type Rollup } from '../src/lib/kpi';
-import { createRecords, openPartnerDoc, readDeal, updateDeal } from '../src/lib/sync/partner-doc';
+import { signToken } from '../../server/auth/tokens';
+import { readConfig } from '../../server/config';
+import { startServer } from '../../server/main';
+import { openSqliteStorage } from '../../server/storage/sqlite-storage';
+import { PROGRAM_KPIS_ON_SCREEN } from '../../src/lib/app/marks';
+import { generateDemoProgram } from '../../src/lib/demo/generate';
+import type { Deal, Lead, Partner, Rep } from '../../src/lib/domain';
+import { buildRollup, seriesKey, type Rollup } from '../../src/lib/kpi';
+import { createRecords, openPartnerDoc, readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
 import {
   copyProgramSettings,
   initProgram,
   openProgramDoc,
   projectFigures,
   writeRollup,
-} from '../src/lib/sync/program-doc';
-import { partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../src/lib/sync/rooms';
-import { buildDir, ensureBuilt, launchBrowser } from '../test/support/browser-harness';
+} from '../../src/lib/sync/program-doc';
+import { partnerRoom, programRoom, rollupDaysRoom, rollupsRoom } from '../../src/lib/sync/rooms';
+import { buildDir, ensureBuilt, launchBrowser } from '../../test/support/browser-harness';
 
 export const PROGRAM_TARGETS = { consoleMs: 1500, vendorDocsMb: 10, foldP95Ms: 50 };
 const PROGRAM = 'scale';
