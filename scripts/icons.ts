@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
-import { CHROMIUM_ARGS } from '../test/e2e/harness';
+import { CHROMIUM_ARGS } from '../test/support/browser-harness';
 
 const BRAND = '#0f4c81';
 const BARS = 'M14 46V30h8v16zm14 0V20h8v26zm14 0V12h8v34z';

@@ -7,8 +7,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
 
 let server: RunningServer | undefined;
 const browsers: Browser[] = [];

@@ -8,9 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
-import { VendorApp } from './pages/vendor-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
+import { VendorApp } from '../support/pages/vendor-app';
 
 let server: RunningServer | undefined;
 let browser: Browser | undefined;

@@ -5,8 +5,14 @@
  * converting never gives a second deal — and what is typed kept on the device until it is saved.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
 
 /** The demo program's zone: the dates a rep types are days there. */
 const TZ = 'Asia/Kolkata';

@@ -9,10 +9,17 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, root, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
-import { VendorApp } from './pages/vendor-app';
-import { misfit, type Misfit } from './pages/screen-fit';
+import {
+  ensureBuilt,
+  launchBrowser,
+  root,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
+import { VendorApp } from '../support/pages/vendor-app';
+import { misfit, type Misfit } from '../support/pages/screen-fit';
 
 const SCREENSHOTS = join(root, 'test-results', 'layout');
 /** A company name as long as the issue's, with no space to break it at. */

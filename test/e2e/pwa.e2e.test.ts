@@ -8,7 +8,7 @@
  */
 import type { Locator, Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, startServer } from './harness';
+import { ensureBuilt, launchBrowser, startServer } from '../support/browser-harness';
 
 /** Building the app takes 10–60 s here (a first build compiles the messages too); CI gets room. */
 const BUILD_TIMEOUT_MS = 180_000;

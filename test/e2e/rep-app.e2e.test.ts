@@ -8,8 +8,15 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, root, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  root,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
 import * as Y from 'yjs';
 import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
 import { encodeRecord } from '../../src/lib/store/journal-file';

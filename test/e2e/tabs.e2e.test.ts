@@ -5,8 +5,14 @@
  * out in one tab signs the other out too.
  */
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
 
 let server: RunningServer | undefined;
 let browser: Browser | undefined;

@@ -9,9 +9,16 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuilt, launchBrowser, root, startServer, type Browser, type RunningServer } from './harness';
-import { RepApp } from './pages/rep-app';
-import { VendorApp } from './pages/vendor-app';
+import {
+  ensureBuilt,
+  launchBrowser,
+  root,
+  startServer,
+  type Browser,
+  type RunningServer,
+} from '../support/browser-harness';
+import { RepApp } from '../support/pages/rep-app';
+import { VendorApp } from '../support/pages/vendor-app';
 
 const SCREENSHOTS = join(root, 'test-results', 'screenshots');
 let server: RunningServer | undefined;

@@ -1,9 +1,9 @@
-/** User-timing marks the app sets for benchmarks (scripts/bench-browser.ts reads them). */
+/** User-timing marks the app sets for benchmarks (bench/browser reads them). */
 export const KPIS_ON_SCREEN = 'partner-kpi:kpis-on-screen';
-/** The vendor console's program KPIs on screen (scripts/bench-program.ts reads it). */
+/** The vendor console's program KPIs on screen (bench/program reads it). */
 export const PROGRAM_KPIS_ON_SCREEN = 'partner-kpi:program-kpis-on-screen';
 export { STORE_WRITE } from '../store/partner-store';
-/** A list's first rows on screen, once per page load: the Leads list, the Deals board (scripts/bench-browser.ts reads them). */
+/** A list's first rows on screen, once per page load: the Leads list, the Deals board (bench/browser reads them). */
 export const LIST_ON_SCREEN = {
   leads: 'partner-kpi:leads-on-screen',
   deals: 'partner-kpi:deals-on-screen',

@@ -1,7 +1,8 @@
 /**
- * What every end-to-end test needs: the production build, the real server serving it on a free
- * port (and stopped for real when a test wants the device offline), and the system Chromium with a
- * fresh persistent profile — never a downloaded browser, never an incognito context.
+ * What every end-to-end test (test/e2e) and every benchmark in a browser (bench/) needs: the
+ * production build, the real server serving it on a free port (and stopped for real when a test
+ * wants the device offline), and the system Chromium with a fresh persistent profile — never a
+ * downloaded browser, never an incognito context.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { verdict } from './stats';
 
 interface ManifestChunk {
   file: string;
@@ -26,7 +27,7 @@ function todayNode(root: string): number {
   return Number(match[1]);
 }
 
-export function todayInitialJs(root: string): { files: number; gzipBytes: number } {
+function todayInitialJs(root: string): { files: number; gzipBytes: number } {
   const manifest = JSON.parse(readFileSync(join(root, CLIENT, '.vite/manifest.json'), 'utf8')) as Record<
     string,
     ManifestChunk
@@ -49,4 +50,20 @@ export function todayInitialJs(root: string): { files: number; gzipBytes: number
   for (const key of seen)
     gzipBytes += gzipSync(readFileSync(join(root, CLIENT, manifest[key]!.file)), { level: 9 }).length;
   return { files: seen.size, gzipBytes };
+}
+
+/** The budget of the Today screen's initial JavaScript, gzipped. */
+const TODAY_JS_KB = 120;
+
+/** Prints the Today screen's initial JavaScript against its budget (or why it was not measured). */
+export function benchBundleSize(root: string): void {
+  try {
+    const today = todayInitialJs(root);
+    const kb = today.gzipBytes / 1024;
+    console.log(
+      `\nToday screen, initial JavaScript: ${kb.toFixed(1)} KB gzipped in ${today.files} files  target ≤ ${TODAY_JS_KB} KB: ${verdict(kb, TODAY_JS_KB)}`,
+    );
+  } catch (error) {
+    console.log(`\nToday screen, initial JavaScript: not measured (${(error as Error).message})`);
+  }
 }

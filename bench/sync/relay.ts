@@ -1,11 +1,11 @@
 /**
- * The baseline of the sync bench (scripts/bench-sync.ts): the least a y-websocket server can do.
+ * The baseline of the sync bench (bench/sync): the least a y-websocket server can do.
  * A `ws` server on `/sync/<room>` keeping one Y.Doc per room in memory: it sends sync step 1 to each
  * new socket, answers sync step 1 with step 2, applies sync step 2 and updates, and sends every
  * change of the doc to the room's other sockets. No tokens, no storage, no limits, no presence, no
  * rollups: whatever the real server spends beyond this is the price of those.
  *
- * `node --import tsx scripts/minimal-relay.ts [port]` runs it alone and prints its port.
+ * `node --import tsx bench/sync/relay.ts [port]` runs it alone and prints its port.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

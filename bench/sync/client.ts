@@ -1,0 +1,142 @@
+/**
+ * The sync bench's device: a small y-websocket-protocol client over `ws` (sync step 1/2, updates,
+ * the app's `saved` acknowledgement; no awareness, no WebsocketProvider timers), so that 1,000 fit
+ * in one process. It makes its edits with the app's own `updateDeal` (a title and updatedAt, what a
+ * real edit of a deal sends) and reads what it receives only far enough to find each edit's number
+ * and send time (bench/sync/tally.ts).
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import * as decoding from 'lib0/decoding';
+import * as encoding from 'lib0/encoding';
+import * as syncProtocol from 'y-protocols/sync';
+import * as Y from 'yjs';
+import { WebSocket, type RawData } from 'ws';
+import { openPartnerDoc, updateDeal, type PartnerDoc } from '../../src/lib/sync/partner-doc';
+import { BEARER_PREFIX, MESSAGE_SAVED, MESSAGE_SYNC, SYNC_SUBPROTOCOL } from '../../src/lib/sync/protocol';
+import type { ClientPlan } from './plan';
+import { markedTitle, type Tally } from './tally';
+
+/** A sync message (y-websocket's message type 0) of what `write` encodes. */
+export function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, MESSAGE_SYNC);
+  write(encoder);
+  return encoding.toUint8Array(encoder);
+}
+
+/**
+ * One device. A partner client keeps only its own deal in `doc` (unless it is the room's checker,
+ * which keeps everything); the vendor console keeps the program document.
+ */
+export class SyncClient {
+  readonly doc = new Y.Doc();
+  readonly pd: PartnerDoc | undefined;
+  private ws: WebSocket | undefined;
+  /** Local edits go out as they happen once this is set (the checker's seeding goes out as one update). */
+  live = false;
+  updatesSeen = 0;
+  closedByServer: number | undefined;
+  private closing = false;
+  /** Resolvers of sync step 1s sent, answered in order by step 2s. */
+  private readonly stepTwos: (() => void)[] = [];
+  /** Send times (ms) of edits not yet acknowledged as stored (our server's `saved` message). */
+  private readonly unsaved: number[] = [];
+  private unsavedHead = 0;
+  lastTitle = '';
+
+  constructor(
+    readonly room: string,
+    readonly plan: ClientPlan,
+    readonly full: boolean,
+    /** Where this client's edits and receipts are counted (the warm-up's, then the load's). */
+    public tally: Tally | undefined,
+    kind: 'partner' | 'program',
+  ) {
+    this.pd = kind === 'partner' ? openPartnerDoc(this.doc) : undefined;
+    this.doc.on('update', (update: Uint8Array, origin: unknown) => {
+      if (this.live && origin !== this) this.sendUpdate(update);
+    });
+  }
+
+  connect(base: string): Promise<void> {
+    // The app's subprotocol (the server then acknowledges stored edits), the token beside it.
+    const protocols =
+      this.plan.token === undefined
+        ? [SYNC_SUBPROTOCOL]
+        : [SYNC_SUBPROTOCOL, BEARER_PREFIX + this.plan.token];
+    const ws = new WebSocket(base + this.room, protocols, { perMessageDeflate: false });
+    this.ws = ws;
+    ws.on('message', (data: RawData) => this.onMessage(data as Buffer));
+    // Errors end in a close, which is what is counted.
+    ws.on('error', () => {});
+    return new Promise((resolve, reject) => {
+      ws.once('open', () => void this.roundTrip().then(resolve));
+      ws.once('close', (code) => {
+        if (!this.closing) this.closedByServer = code;
+        reject(new Error(`${this.room}: the server closed the socket (${code})`));
+      });
+    });
+  }
+
+  /** Sync step 1, resolved by the step 2 that answers it: everything sent before has been applied. */
+  roundTrip(): Promise<void> {
+    return new Promise((resolve) => {
+      this.stepTwos.push(resolve);
+      this.ws!.send(syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, this.doc)));
+    });
+  }
+
+  sendUpdate(update: Uint8Array): void {
+    this.ws!.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)));
+  }
+
+  /** One edit of this client's deal, carrying its id and send time; the doc's update handler sends it. */
+  edit(seq: number): void {
+    const sentAt = performance.now();
+    this.lastTitle = markedTitle(seq, sentAt);
+    this.tally!.sent(seq, this.plan.index, sentAt);
+    if (this.plan.token !== undefined) this.unsaved.push(sentAt);
+    updateDeal(
+      this.pd!,
+      this.plan.dealId,
+      { title: this.lastTitle, updatedAt: Date.now() },
+      this.plan.userId,
+    );
+  }
+
+  private onMessage(data: Buffer): void {
+    const at = performance.now();
+    const decoder = decoding.createDecoder(data);
+    const type = decoding.readVarUint(decoder);
+    if (type === MESSAGE_SAVED) {
+      // Acknowledgements of setup messages come before any edit is pending; only edits' count.
+      if (this.tally?.measuring && this.unsavedHead < this.unsaved.length)
+        this.tally.acks.push(at - this.unsaved[this.unsavedHead++]!);
+      return;
+    }
+    if (type !== MESSAGE_SYNC) return; // presence: not used here
+    const step = decoding.readVarUint(decoder);
+    if (step === syncProtocol.messageYjsSyncStep1) {
+      const stateVector = decoding.readVarUint8Array(decoder);
+      this.ws!.send(syncMessage((encoder) => syncProtocol.writeSyncStep2(encoder, this.doc, stateVector)));
+      return;
+    }
+    const update = decoding.readVarUint8Array(decoder);
+    if (this.full) Y.applyUpdate(this.doc, update, this);
+    if (step === syncProtocol.messageYjsSyncStep2) {
+      this.stepTwos.shift()?.();
+      return;
+    }
+    this.updatesSeen++;
+    this.tally?.receive(this.plan.index, update, at);
+  }
+
+  async close(): Promise<void> {
+    const ws = this.ws;
+    if (!ws || ws.readyState === ws.CLOSED) return;
+    this.closing = true;
+    const closed = new Promise((done) => ws.once('close', done));
+    ws.close(1000);
+    await Promise.race([closed, sleep(5_000).then(() => ws.terminate())]);
+  }
+}

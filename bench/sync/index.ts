@@ -1,0 +1,68 @@
+/**
+ * The sync part of `npm run bench`: many devices editing deals at once, through the real server
+ * (tokens checked, every update stored in SQLite, rollups folded for the vendor) and, in the same
+ * run, through a minimal relay that only speaks the sync protocol (bench/sync/relay.ts).
+ *
+ *   A  100 clients in one partner room, at 1,000 updates/s (the target case) and at 200 updates/s
+ *   B  1,000 clients in 50 partner rooms (20 each), at 1,000 updates/s
+ *
+ * Each server runs in a child process of its own (bench/sync/server-child.ts, driven through
+ * server-process.ts), so its CPU time and memory are its own and not the clients': the child
+ * reports `process.cpuUsage()` and `process.memoryUsage()` over IPC (the same figures as /metrics'
+ * process_cpu_seconds_total and process_resident_memory_bytes). The clients all live in this
+ * process, so one clock times both ends of every delivery.
+ *
+ * Clients are small (bench/sync/client.ts), so that 1,000 fit here. Each holds a Y.Doc with only its
+ * own deal and writes each edit's number and send time into its title (bench/sync/tally.ts). One
+ * client per room (the "checker") applies everything it receives to a full copy of the room and,
+ * at the end, must hold every client's last edit — the check that the updates were real and arrived
+ * whole.
+ *
+ * Edits are paced by one timer for all clients (each tick sends what is due by then, round robin
+ * over the clients, room by room in turn). Each load (bench/sync/load.ts) is a fixed number of edits
+ * after a warm-up of one edit per client; the run waits for every copy (at most DRAIN_TIMEOUT_MS,
+ * then counts the rest lost).
+ *
+ * The figures (bench/sync/result.ts, printed by report.ts): propagation latency from an edit to its
+ * arrival at each other client of the room (p50, p99), the rates sent and delivered, server CPU
+ * (from the first edit until every copy is delivered, plus a pause that lets the server's delayed
+ * work — rollup folds — land), and server memory per connection (RSS with the clients connected
+ * minus before, after a GC, per client). This machine may be shared: the CPU that other processes
+ * used meanwhile, and how long the server's main thread waited for a CPU (Linux schedstat), say how
+ * far to trust the latencies.
+ *
+ * Environment: BENCH_SCENARIO=B runs only the scenarios whose name starts so;
+ * BENCH_SERVER_CPU_PROFILE=<dir> makes each server's process write a V8 CPU profile there.
+ */
+import { runLoad } from './load';
+import { printIntro, printNotMeasured, printScenario, printTargets } from './report';
+import type { SyncRunResult } from './result';
+import { chosenScenarios, isTargetCase } from './scenarios';
+
+export interface SyncBenchOptions {
+  updates: number;
+}
+
+/** Runs every scenario against our server and the relay, prints the figures; false when an edit got lost or a room did not converge. */
+export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean> {
+  printIntro();
+  let ok = true;
+  let targetRun: { ours: SyncRunResult; relay: SyncRunResult } | undefined;
+  for (const scenario of chosenScenarios()) {
+    let ours: SyncRunResult;
+    let relay: SyncRunResult;
+    try {
+      ours = await runLoad(scenario, 'ours', updates);
+      relay = await runLoad(scenario, 'relay', updates);
+    } catch (error) {
+      printNotMeasured(scenario, error as Error);
+      ok = false;
+      continue;
+    }
+    printScenario(scenario, updates, ours, relay);
+    ok &&= ours.lostCopies === 0 && relay.lostCopies === 0 && ours.converged && relay.converged;
+    if (isTargetCase(scenario)) targetRun = { ours, relay };
+  }
+  if (targetRun) printTargets(targetRun.ours, targetRun.relay);
+  return ok;
+}

@@ -1,0 +1,49 @@
+/**
+ * What the sync bench runs: its scenarios, the target of the one that has a budget, and the fixed
+ * parameters of every load.
+ */
+
+/** At 1,000 updates/s into one room of 100 clients. */
+export const SYNC_TARGETS = { rate: 1_000, clients: 100, p99Ms: 20, cpuRatio: 1.5 };
+
+export interface Scenario {
+  name: string;
+  rooms: number;
+  clientsPerRoom: number;
+  /** Updates per second, all clients together. */
+  rate: number;
+}
+
+export const SYNC_SCENARIOS: readonly Scenario[] = [
+  { name: 'A', rooms: 1, clientsPerRoom: SYNC_TARGETS.clients, rate: SYNC_TARGETS.rate },
+  { name: 'A', rooms: 1, clientsPerRoom: SYNC_TARGETS.clients, rate: 200 },
+  { name: 'B', rooms: 50, clientsPerRoom: 20, rate: 1_000 },
+];
+
+/** BENCH_SCENARIO=B: only the scenarios whose name starts so (a profile of one of them). */
+export const chosenScenarios = (prefix = process.env['BENCH_SCENARIO'] ?? ''): Scenario[] =>
+  SYNC_SCENARIOS.filter((one) => one.name.startsWith(prefix));
+
+/** Whether a scenario is the one the targets are for. */
+export const isTargetCase = (scenario: Scenario): boolean =>
+  scenario.rooms === 1 &&
+  scenario.clientsPerRoom === SYNC_TARGETS.clients &&
+  scenario.rate === SYNC_TARGETS.rate;
+
+export const PROGRAM_ID = 'bench';
+/** Deals in each partner room besides the clients' own: about one demo partner's (3,300 deals over 6 partners). */
+export const FILLER_DEALS = 500;
+/**
+ * Every client connects from 127.0.0.1, and the default (64 per address) would refuse the 65th.
+ * The only limit raised: the per-connection message rate is far above what one client sends here
+ * (10 edits/s at most, in A at 1,000/s).
+ */
+export const CONNECTIONS_PER_ADDRESS = 2_000;
+/** Connections opened at once while setting up (the server verifies a token and sends the room for each). */
+export const CONNECT_BATCH = 50;
+/** How long to wait after the last edit for every copy to arrive before counting the rest as lost. */
+export const DRAIN_TIMEOUT_MS = 15_000;
+/** After the last delivery: longer than the rollup worker's delay (1 s), so its folds of the load are counted. */
+export const SETTLE_MS = 1_500;
+/** The relay has no delayed work: a short pause after setting up is enough. */
+export const RELAY_SETTLE_MS = 200;

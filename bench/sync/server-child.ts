@@ -1,0 +1,114 @@
+/**
+ * A server's child process in the sync bench, forked by bench/sync/server-process.ts: it starts one
+ * server (ours or the relay), then answers the parent's requests (bench/sync/protocol.ts), one at a
+ * time, in order. Its CPU time and memory are then the server's alone, not the clients'.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { ChildMessage, ChildStats, ParentMessage, StartRequest } from './protocol';
+
+const send = (message: ChildMessage, done?: () => void) => process.send!(message, undefined, undefined, done);
+
+function mainThreadSchedule(): ChildStats['mainThread'] {
+  try {
+    // /proc/self is the thread group's leader: the main thread, where the event loop runs.
+    const [cpuNs, runQueueNs] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
+    return cpuNs !== undefined &&
+      runQueueNs !== undefined &&
+      Number.isFinite(cpuNs) &&
+      Number.isFinite(runQueueNs)
+      ? { cpuNs, runQueueNs }
+      : undefined;
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+interface Started {
+  port: number;
+  stop(): Promise<void>;
+  updatesStored?: () => number;
+}
+
+/** Starts the server asked for. Imported here, not at the top: the relay's process should not carry the server's modules. */
+async function start(message: StartRequest, log: (line: string) => void): Promise<Started> {
+  if (message.kind === 'relay') {
+    const { startMinimalRelay } = await import('./relay');
+    const relay = await startMinimalRelay({ host: '127.0.0.1', port: 0 });
+    return { port: relay.port, stop: () => relay.close() };
+  }
+  const { startServer } = await import('../../server/main');
+  const { readConfig } = await import('../../server/config');
+  const config = readConfig({
+    DATA_DIR: message.dataDir,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DEMO: 'off',
+    TOKEN_SECRET: message.tokenSecret,
+  });
+  const running = await startServer({
+    config,
+    staticDir: message.staticDir,
+    limits: { connectionsPerAddress: message.connectionsPerAddress },
+    log,
+  });
+  return {
+    port: Number(new URL(running.origin).port),
+    stop: () => running.close(),
+    updatesStored: () => running.sync.counters.updatesStored,
+  };
+}
+
+function serve(): void {
+  let server: Started | undefined;
+  const log: string[] = [];
+  let logLines = 0;
+  const collect = (line: string) => {
+    logLines++;
+    if (log.length < 8) log.push(line);
+  };
+  const stats = (gc: boolean): ChildStats => {
+    if (gc && globalThis.gc) {
+      // Twice: the first pass may leave objects whose finalizers free more.
+      globalThis.gc();
+      globalThis.gc();
+    }
+    const cpu = process.cpuUsage();
+    const memory = process.memoryUsage();
+    return {
+      type: 'stats',
+      cpuMicros: cpu.user + cpu.system,
+      rss: memory.rss,
+      heapUsed: memory.heapUsed,
+      external: memory.external,
+      mainThread: mainThreadSchedule(),
+      updatesStored: server?.updatesStored?.(),
+      logLines,
+      log: [...log],
+    };
+  };
+  // An orphan would keep its port and temp folder: leave with the parent.
+  process.on('disconnect', () => process.exit(0));
+  let queue = Promise.resolve();
+  process.on('message', (raw) => {
+    const message = raw as ParentMessage;
+    queue = queue.then(async () => {
+      try {
+        if (message.type === 'start') {
+          server = await start(message, collect);
+          send({ type: 'ready', port: server.port });
+        } else if (message.type === 'stats') {
+          send(stats(message.gc));
+        } else {
+          await server?.stop();
+          send({ type: 'stopped' }, () => process.exit(0));
+        }
+      } catch (error) {
+        send({ type: 'failed', message: (error as Error).stack ?? String(error) });
+      }
+    });
+  });
+}
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) serve();

@@ -1,0 +1,108 @@
+/**
+ * The sync bench's count of one load: every edit sent, every copy received, and how late.
+ *
+ * An edit carries its number and send time in the deal's title (`markedTitle`); a receiver finds
+ * them in the update's bytes without decoding it (`Tally.receive`), so 1,000 clients fit in one
+ * process and one clock times both ends of every delivery.
+ */
+
+/** Written before an edit's id and send time in the deal's title; found in the update's bytes (an id has no '~' or '#'). */
+const MARK = '~b#';
+const MARK_BYTES = Buffer.from(MARK, 'latin1');
+
+/** The title of edit `seq` made at `at` (performance.now(), ms): `Bench deal ~b#<seq>@<µs>~`. */
+export const markedTitle = (seq: number, at: number): string =>
+  `Bench deal ${MARK}${seq}@${Math.round(at * 1000)}~`;
+
+/** What happened during one load: every edit sent, every copy received. */
+export class Tally {
+  measuring = false;
+  readonly senderOf: Int32Array;
+  /** When each edit was made (performance.now(), ms), for the worst latency of each second. */
+  readonly sentAt: Float64Array;
+  readonly expected: Uint16Array;
+  readonly received: Uint16Array;
+  /** The slowest copy of each edit: when the whole room had it. */
+  readonly slowest: Float64Array;
+  readonly latencies: Float64Array;
+  count = 0;
+  complete = 0;
+  lastReceipt = 0;
+  echoes = 0;
+  unreadable = 0;
+  readonly acks: number[] = [];
+  /** The edits each client has had a copy of: a later edit's entry in the deal's edit log (sync SPEC S13) names the title it replaced, i.e. an earlier edit's mark, which is no new copy. */
+  private readonly had = new Map<number, Uint8Array>();
+
+  constructor(
+    readonly updates: number,
+    clientsPerRoom: number,
+  ) {
+    this.senderOf = new Int32Array(updates).fill(-1);
+    this.sentAt = new Float64Array(updates);
+    this.expected = new Uint16Array(updates).fill(clientsPerRoom - 1);
+    this.received = new Uint16Array(updates);
+    this.slowest = new Float64Array(updates);
+    this.latencies = new Float64Array(updates * (clientsPerRoom - 1));
+  }
+
+  get expectedCopies(): number {
+    return this.latencies.length;
+  }
+
+  /** Edit `seq` was made by `client` at `at` (performance.now(), ms). */
+  sent(seq: number, client: number, at: number): void {
+    this.senderOf[seq] = client;
+    this.sentAt[seq] = at;
+  }
+
+  /**
+   * Finds every `~b#<seq>@<µs>~` in the update's bytes and records each copy: the server merges
+   * the updates stored while it was busy into one message, so one message may carry several edits.
+   */
+  receive(client: number, update: Uint8Array, at: number): void {
+    if (!this.measuring) return;
+    const bytes = Buffer.from(update.buffer, update.byteOffset, update.byteLength);
+    let found = 0;
+    for (let pos = bytes.indexOf(MARK_BYTES); pos >= 0; pos = bytes.indexOf(MARK_BYTES, pos + 1)) {
+      if (this.receiveOne(client, bytes, pos + MARK_BYTES.length, at)) found++;
+    }
+    if (found === 0) this.unreadable++;
+  }
+
+  private receiveOne(client: number, bytes: Buffer, start: number, at: number): boolean {
+    let pos = start;
+    let seq = 0;
+    let digits = 0;
+    for (; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, digits++)
+      seq = seq * 10 + bytes[pos]! - 0x30;
+    let micros = 0;
+    let microDigits = 0;
+    if (bytes[pos] === 0x40)
+      for (pos++; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, microDigits++)
+        micros = micros * 10 + bytes[pos]! - 0x30;
+    if (
+      digits === 0 ||
+      microDigits === 0 ||
+      bytes[pos] !== 0x7e ||
+      seq >= this.updates ||
+      this.senderOf[seq] === -1
+    )
+      return false;
+    if (this.senderOf[seq] === client) {
+      this.echoes++;
+      return true;
+    }
+    let had = this.had.get(client);
+    if (had === undefined) this.had.set(client, (had = new Uint8Array(this.updates)));
+    if (had[seq]) return true;
+    had[seq] = 1;
+    const latency = at - micros / 1000;
+    this.latencies[this.count++] = latency;
+    if (latency > this.slowest[seq]!) this.slowest[seq] = latency;
+    this.received[seq]!++;
+    if (this.received[seq] === this.expected[seq]) this.complete++;
+    this.lastReceipt = at;
+    return true;
+  }
+}
