@@ -9,7 +9,8 @@
 import 'fake-indexeddb/auto';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
+import { Session } from '../../src/lib/app/session.svelte';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import * as Y from 'yjs';
@@ -28,7 +29,7 @@ const program = {
   stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
 };
 /** What the sign-in gives before the program document is synced: the partner's id as its name. */
-const signInDirectory: Directory = {
+const signInDirectory: ProgramDirectory = {
   program: { ...program, name: 'demo' },
   partners: [{ id: 'p1', programId: 'demo', name: 'p1', createdAt: 0 }],
   reps: [{ id: 'r1', partnerId: 'p1', name: 'r1', role: 'rep', createdAt: 0 }],

@@ -7,7 +7,8 @@
 import 'fake-indexeddb/auto';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
+import { Session } from '../../src/lib/app/session.svelte';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
 import { claimsOf, tokenFromFragment, type SignInRecord } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { createLead, openPartnerDoc } from '../../src/lib/sync/partner-doc';
@@ -18,7 +19,7 @@ import { sessionsForTests } from '../factories/sessions';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
 const HOUR = 3_600_000;
-const directory: Directory = {
+const directory: ProgramDirectory = {
   program: {
     id: 'demo',
     name: 'Demo',

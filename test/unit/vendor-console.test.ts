@@ -7,7 +7,8 @@
 import 'fake-indexeddb/auto';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
+import { Session } from '../../src/lib/app/session.svelte';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
 import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 import { buildRollup, parseDay } from '../../src/lib/kpi';
@@ -33,7 +34,7 @@ const program = {
   timeZone: 'Asia/Kolkata',
   stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
 };
-const directory: Directory = {
+const directory: ProgramDirectory = {
   program,
   partners: [
     { id: 'p1', programId: 'demo', name: 'Sunrise Systems', createdAt: 0 },

@@ -32,11 +32,19 @@ import { noJournal, removeJournals } from '../store/journal';
 import { LocalDataTabs, type Locks } from '../store/local-data';
 import type { WriteResult } from '../store/write-result';
 import { ProgramStore, type ProgramRollups, type ProgramTotals } from '../store/program-store';
-import type { Partner, Program, Rep, Role } from '../domain/schema';
+import type {
+  Partner,
+  Program,
+  ProgramDirectory,
+  Rep,
+  Role,
+  StaffMember,
+  Target,
+  TargetEntry,
+} from '../domain/schema';
 import type { Rollup } from '../kpi/buckets';
 import type { CloseReason, ConnectOptions, RoomConnection, SyncState } from '../sync/connection';
 import type { SyncLedger } from '../sync/pending-changes';
-import type { StaffMember, Target, TargetEntry } from '../sync/program-doc';
 import { OPEN_MARKS } from './marks';
 import { combineSyncStates } from './sync-view';
 import { channelRoom, partnerRoom, programRoom, rollupsRoom, syncUrlOf } from '../sync/rooms';
@@ -48,12 +56,6 @@ export interface Identity {
   programId: string;
   partnerId: string;
   repId: string;
-}
-
-export interface Directory {
-  program: Program;
-  partners: Partner[];
-  reps: Rep[];
 }
 
 const SIGN_IN_KEY = 'signIn';
@@ -80,7 +82,7 @@ export class Session {
   signIn = $state.raw<SignInRecord | undefined>();
   identity = $state<Identity | undefined>();
   /** The program document's directory once it has synced; the sign-in's until then. */
-  directory = $state<Directory | undefined>();
+  directory = $state<ProgramDirectory | undefined>();
   /** Bumped after every stored change: screens that derive from records depend on it. */
   version = $state(0);
   /** Bumped after every stored change of the program document (targets, rollups, directory). */
@@ -139,7 +141,7 @@ export class Session {
   private stopRows: () => void = () => {};
   private stopProgram: () => void = () => {};
   /** The directory the sign-in gave, standing in until the program document has a program. */
-  private signInDirectory: Directory | undefined;
+  private signInDirectory: ProgramDirectory | undefined;
   /** Opening or switching the partner, one at a time: a later one waits for the one before. */
   private opening: Promise<void> = Promise.resolve();
   private readonly options: SessionOptions;
@@ -293,7 +295,7 @@ export class Session {
         this.status = 'signin';
         return;
       }
-      await this.openPartner(signIn.value as SignInRecord, directory.value as Directory);
+      await this.openPartner(signIn.value as SignInRecord, directory.value as ProgramDirectory);
     } catch (error) {
       this.fail(error);
     }
@@ -319,7 +321,7 @@ export class Session {
    * data already open (signing in again after an expiry) keeps everything, unsent changes included,
    * and reconnects; a sign-in for other data replaces this device's (the caller warned first).
    */
-  async signInWith(record: SignInRecord, directory: Directory): Promise<void> {
+  async signInWith(record: SignInRecord, directory: ProgramDirectory): Promise<void> {
     try {
       const sameData = this.store !== undefined && !this.replacesData(record);
       if (this.store && !sameData) await this.removeLocalData();
@@ -453,13 +455,13 @@ export class Session {
   }
 
   /** Opens the partner (and the program document, when it is not open yet); one opening at a time. */
-  private openPartner(record: SignInRecord, directory: Directory): Promise<void> {
+  private openPartner(record: SignInRecord, directory: ProgramDirectory): Promise<void> {
     const opened = this.opening.then(() => this.openPartnerNow(record, directory));
     this.opening = opened.catch(() => {});
     return opened;
   }
 
-  private async openPartnerNow(record: SignInRecord, directory: Directory): Promise<void> {
+  private async openPartnerNow(record: SignInRecord, directory: ProgramDirectory): Promise<void> {
     await this.closePartner();
     // Waits while another tab removes the data (T6).
     await this.localData.hold();

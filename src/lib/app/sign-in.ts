@@ -7,8 +7,14 @@
  * of every server's and proxy's logs.
  */
 import { decodeJwt } from 'jose';
-import { DEFAULT_STAGE_PROBABILITY, ROLES, type Partner, type Rep, type Role } from '../domain/schema';
-import type { Directory } from './session.svelte';
+import {
+  DEFAULT_STAGE_PROBABILITY,
+  ROLES,
+  type Partner,
+  type ProgramDirectory,
+  type Rep,
+  type Role,
+} from '../domain/schema';
 import { directoryOf, loadDemo } from './demo.service';
 import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from '../demo/demo-program';
 
@@ -143,8 +149,8 @@ export async function directoryFor(
   partnerId: string | undefined,
   now: number,
   users: DemoUser[] = [],
-): Promise<Directory> {
-  let directory: Directory;
+): Promise<ProgramDirectory> {
+  let directory: ProgramDirectory;
   if (claims.programId === DEMO_PROGRAM_ID) {
     directory = directoryOf(await loadDemo(now));
   } else {

@@ -80,7 +80,7 @@ export interface TransferSession {
   readonly leads: readonly LeadRow[];
   readonly deals: readonly DealRow[];
   readonly partner: { name: string } | undefined;
-  readonly directory: { reps: Rep[] } | undefined;
+  readonly directory: { reps: readonly Rep[] } | undefined;
   readonly program: { timeZone: string } | undefined;
   readonly store: Pick<PartnerStore, 'importRecords'> | undefined;
 }

@@ -11,7 +11,7 @@ import { getContext, setContext } from 'svelte';
 import type { Session } from '../app/session.svelte';
 import { selectedRanges, type Comparison, type PeriodSelection } from '../app/period';
 import { language } from '../i18n/i18n.svelte';
-import type { Partner } from '../domain/schema';
+import type { Partner, TargetEntry } from '../domain/schema';
 import { coveringMonths, isWholeMonths, previousRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
 import {
@@ -27,7 +27,6 @@ import {
 } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
 import { quarterOf, targetFor, type Quarter } from './targets';
-import type { TargetEntry } from '../sync/program-doc';
 
 export class VendorConsole {
   selection = $state<PeriodSelection>({ choice: 'thisMonth', from: '', to: '' });
