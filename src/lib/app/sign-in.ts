@@ -1,7 +1,8 @@
 /**
  * Signing in, without runes: what a token says (decoded, not verified — only the server holds the
- * secret; the device needs the claims to know whose data to open), the sign-in link's fragment,
- * the demo sign-in API, and the program directory a signed-in device starts from.
+ * secret; the device needs the claims to know whose data to open: session/identity.ts), the
+ * sign-in link's fragment, the demo sign-in API, and the program directory a signed-in device
+ * starts from.
  *
  * A sign-in link is `/signin#token=…`: a fragment is never sent to a server, so the token stays out
  * of every server's and proxy's logs.
@@ -17,29 +18,10 @@ import {
 } from '../domain/schema';
 import { directoryOf, loadDemo } from './demo.service';
 import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from '../demo/demo-program';
-
-export interface Claims {
-  userId: string;
-  role: Role;
-  programId: string;
-  /** The rep's or partner manager's partner; absent for a vendor manager. */
-  partnerId?: string;
-  /** When the token stops being accepted (epoch ms). */
-  expiresAt: number;
-}
-
 import type { DemoUser } from '../sync/protocol';
-export type { DemoUser };
+import type { Claims } from './session/identity';
 
-/** What the device keeps of a sign-in (Dexie settings), and what it opens. */
-export interface SignInRecord {
-  token: string;
-  claims: Claims;
-  /** The partner whose data this device opens: the token's, or the one a vendor manager chose. */
-  partnerId: string;
-  /** The person's name, when the sign-in said it (the demo users do; a token does not). */
-  name?: string;
-}
+export type { DemoUser };
 
 /** The claims of a token, or undefined when it is not a token of this app's shape. */
 export function claimsOf(token: string): Claims | undefined {
@@ -70,15 +52,6 @@ export function claimsOf(token: string): Claims | undefined {
 export function tokenFromFragment(hash: string): string | undefined {
   const token = new URLSearchParams(hash.replace(/^#/, '')).get('token');
   return token ? token : undefined;
-}
-
-export function isExpired(claims: Claims, now: number): boolean {
-  return claims.expiresAt <= now;
-}
-
-/** Whether this person may only look (the server drops their changes to partner data). */
-export function isReadOnly(role: Role): boolean {
-  return role === 'vendor_manager';
 }
 
 export type Fetch = typeof fetch;
