@@ -106,6 +106,26 @@ export default defineConfig({
   build: { rolldownOptions: { checks: { pluginTimings: false } } },
   test: {
     expect: { requireAssertions: true },
-    include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          include: ['test/unit/**/*.test.ts', 'test/integration/**/*.test.ts'],
+          exclude: ['**/*.svelte.test.ts'],
+        },
+      },
+      {
+        // Files named *.svelte.test.ts test what runes make reactive: compiled as the browser runs
+        // them, with Svelte's browser runtime (in the node project `$effect` never runs).
+        extends: true,
+        resolve: { conditions: ['browser'] },
+        test: {
+          name: 'client',
+          include: ['test/unit/**/*.svelte.test.ts'],
+          environment: './test/support/svelte-client-environment.ts',
+        },
+      },
+    ],
   },
 });

@@ -5,17 +5,10 @@
  * devices would duplicate its content.
  */
 import * as Y from 'yjs';
-import type { Deal, Lead, Partner, Rep } from '../src/lib/domain/schema';
+import type { Deal, Lead, Partner, Rep, StaffMember } from '../src/lib/domain/schema';
 import { generateDemoProgram, type DemoProgram } from '../src/lib/demo/generate';
-import { DEMO_PROGRAM_ID, DEMO_SEED, DEMO_TZ } from '../src/lib/demo/demo-program';
-import {
-  addMonths,
-  DAY_MS,
-  formatDay,
-  localDayOf,
-  monthStart,
-  startOfLocalDay,
-} from '../src/lib/kpi/calendar';
+import { demoEndAt, DEMO_PROGRAM_ID, DEMO_SEED } from '../src/lib/demo/demo-program';
+import { addMonths, DAY_MS, localDayOf, monthStart, startOfLocalDay } from '../src/lib/kpi/calendar';
 import { createRecords, openPartnerDoc } from '../src/lib/sync/partner-doc';
 import {
   copyProgramSettings,
@@ -28,7 +21,6 @@ import {
   readStaff,
   setTarget,
   type ProgramDoc,
-  type StaffMember,
 } from '../src/lib/sync/program-doc';
 import { foldPartner, writePartnerRollup } from './rollup/fold';
 import {
@@ -88,8 +80,7 @@ export interface DemoProgramDocs {
 function demoOf(options: DemoDocsOptions): DemoProgram {
   // The same options as the app's demo (loadDemo): its seed, stage logs, and the history of today up
   // to `now` (nothing later today has happened yet).
-  const end =
-    options.end ?? (options.now === undefined ? undefined : formatDay(localDayOf(DEMO_TZ)(options.now) + 1));
+  const end = options.end ?? (options.now === undefined ? undefined : demoEndAt(options.now));
   const demo = generateDemoProgram({
     seed: options.seed ?? DEMO_SEED,
     stageLog: true,

@@ -5,7 +5,7 @@
  */
 import { Dexie } from 'dexie';
 import { afterEach } from 'vitest';
-import { Session } from '../../src/lib/app/session.svelte';
+import { Session } from '../../src/lib/app/session';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 
 export interface TestSessions {

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { saveDeal, type DealForm } from '$lib/deals/deal.service';
-import type { Session } from '$lib/app/session.svelte';
+import type { ReadySession } from '$lib/app/session';
 import { DEFAULT_STAGE_PROBABILITY, type Program } from '$lib/domain';
 
 const program: Program = {
@@ -23,7 +23,7 @@ async function saved(changes: Partial<DealForm>): Promise<Record<string, unknown
     identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
     now: () => Date.UTC(2026, 0, 1),
     store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) },
-  } as unknown as Session;
+  } as unknown as ReadySession;
   const form: DealForm = {
     title: 'Licence',
     amount: '100',

@@ -7,7 +7,7 @@ import { Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
 import { defaultStartedOn, emptyDealForm, moveStage, saveDeal, type DealForm } from '$lib/deals/deal.service';
-import type { Session } from '$lib/app/session.svelte';
+import type { ReadySession } from '$lib/app/session';
 import { DEFAULT_STAGE_PROBABILITY, type Deal, type Lead, type Program } from '$lib/domain';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { PartnerStore } from '../../src/lib/store/partner-store';
@@ -39,19 +39,19 @@ afterEach(async () => {
   }
 });
 
-/** A rep's session over a real partner store (the parts of a Session the service reads). */
-async function repSession(): Promise<{ session: Session; store: PartnerStore }> {
+/** A rep's session over a real partner store, ready as the services take it. */
+async function repSession(): Promise<{ session: ReadySession; store: PartnerStore }> {
   const db = new PartnerKpiDb(`deal-service-test-${++names}`);
   databases.push(db);
   const store = await PartnerStore.open(db, 'program/demo/partner/p1', TZ);
   await store.ready;
   stores.push(store);
-  const session = {
+  const session: ReadySession = {
     program,
     identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
     now: () => NOW,
     store,
-  } as unknown as Session;
+  };
   return { session, store };
 }
 
@@ -68,15 +68,15 @@ const form = (changes: Partial<DealForm>): DealForm => ({
   ...changes,
 });
 
-async function saved(session: Session, changes: Partial<DealForm>, lead?: Lead): Promise<Deal> {
+async function saved(session: ReadySession, changes: Partial<DealForm>, lead?: Lead): Promise<Deal> {
   const result = await saveDeal(session, form(changes), undefined, lead);
   if (!('id' in result)) throw new Error(`not saved: ${JSON.stringify(result.errors)}`);
-  const row = (await session.store!.loadRows()).deals.find((deal) => deal.id === result.id);
+  const row = (await session.store.loadRows()).deals.find((deal) => deal.id === result.id);
   if (!row) throw new Error('no row');
   return row;
 }
 
-async function errorsOf(session: Session, changes: Partial<DealForm>): Promise<Record<string, string>> {
+async function errorsOf(session: ReadySession, changes: Partial<DealForm>): Promise<Record<string, string>> {
   const result = await saveDeal(session, form(changes));
   if (!('errors' in result)) throw new Error('expected errors');
   return result.errors;
@@ -161,7 +161,7 @@ describe('close dates in the future (#13 item 14)', () => {
     await expect(
       moveStage(session, deal, 'lost', { closedOn: '2026-02-01', lostReason: 'price' }),
     ).resolves.toEqual({ closedAt: 'Close date cannot be in the future.' });
-    const row = (await session.store!.loadRows()).deals.find((candidate) => candidate.id === deal.id);
+    const row = (await session.store.loadRows()).deals.find((candidate) => candidate.id === deal.id);
     expect(row).toMatchObject({ stage: 'proposal' });
     expect(row?.closedAt).toBeUndefined();
     // Today is a close date like any past day.
@@ -226,6 +226,6 @@ describe('converting a lead (#13 item 9)', () => {
   });
 });
 
-function emptyConvertForm(session: Session, lead: Lead): DealForm {
+function emptyConvertForm(session: ReadySession, lead: Lead): DealForm {
   return { ...emptyDealForm(session, lead), amount: '42000' };
 }

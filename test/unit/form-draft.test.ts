@@ -8,7 +8,7 @@ import { Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FormDraft, restoreValues, typedValues, type DraftValues } from '../../src/lib/app/form-draft.svelte';
 import { RecordForm } from '../../src/lib/app/record-form.svelte';
-import { Session } from '../../src/lib/app/session.svelte';
+import { Session } from '../../src/lib/app/session';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import { draftKey, readDraft } from '../../src/lib/store/drafts';
 

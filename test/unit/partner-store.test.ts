@@ -652,7 +652,7 @@ describe('a database held by an older tab', () => {
     // An old tab that does not close on a version change (as an old app version might not).
     older.on('versionchange', () => false);
 
-    const { Session } = await import('../../src/lib/app/session.svelte');
+    const { Session } = await import('../../src/lib/app/session');
     const session = new Session({ db: new PartnerKpiDb(name) });
     databases.push(session.db);
     const started = session.start();

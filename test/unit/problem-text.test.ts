@@ -4,7 +4,7 @@ import { m } from '$lib/paraglide/messages';
 import { formFieldLabel, problemText, problemsText } from '$lib/app/problem-text';
 import { errorsByField } from '$lib/app/forms';
 import { saveDeal, type DealForm } from '$lib/deals/deal.service';
-import type { Session } from '$lib/app/session.svelte';
+import type { ReadySession } from '$lib/app/session';
 import {
   DEFAULT_STAGE_PROBABILITY,
   problem,
@@ -163,7 +163,7 @@ describe('deal form conversion problems', () => {
       program: { ...program, currency },
       identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
       now: () => Date.UTC(2026, 0, 1),
-    }) as unknown as Session;
+    }) as unknown as ReadySession;
   const form = (changes: Partial<DealForm>): DealForm => ({
     title: 'Licence',
     amount: '100',
@@ -214,7 +214,7 @@ describe('deal form conversion problems', () => {
     const session = {
       ...sessionIn('INR'),
       store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) },
-    } as unknown as Session;
+    } as unknown as ReadySession;
     const saved = await saveDeal(session, form({ stage: 'won', closedOn: '2025-12-20' }));
     expect('id' in saved).toBe(true);
     expect(created[0]!['closedAt']).toBe(Date.parse('2025-12-20T12:00:00+05:30'));

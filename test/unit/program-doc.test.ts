@@ -5,7 +5,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { DEFAULT_STAGE_PROBABILITY, type Partner, type Program, type Rep } from '../../src/lib/domain';
+import {
+  DEFAULT_STAGE_PROBABILITY,
+  type Partner,
+  type Program,
+  type Rep,
+  type StaffMember,
+  type Target,
+} from '../../src/lib/domain';
 import fc from 'fast-check';
 import { generateDemoProgram } from '../../src/lib/demo/generate';
 import {
@@ -43,8 +50,6 @@ import {
   writeRollup,
   type ProgramChanged,
   type ProgramDoc,
-  type StaffMember,
-  type Target,
 } from '../../src/lib/sync/program-doc';
 import { BASE_INSTANT, DAY_MS, deal, lead } from '../factories/records';
 

@@ -9,8 +9,9 @@
 import 'fake-indexeddb/auto';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
-import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
+import { Session, type SignInRecord } from '../../src/lib/app/session';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
+import { claimsOf } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import * as Y from 'yjs';
 import { initProgram, openProgramDoc, projectPartnerView } from '../../src/lib/sync/program-doc';
@@ -28,7 +29,7 @@ const program = {
   stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
 };
 /** What the sign-in gives before the program document is synced: the partner's id as its name. */
-const signInDirectory: Directory = {
+const signInDirectory: ProgramDirectory = {
   program: { ...program, name: 'demo' },
   partners: [{ id: 'p1', programId: 'demo', name: 'p1', createdAt: 0 }],
   reps: [{ id: 'r1', partnerId: 'p1', name: 'r1', role: 'rep', createdAt: 0 }],
@@ -93,7 +94,7 @@ describe('the program-level document on the device', () => {
 
     const server = channelServer();
     server.handshake(channelSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     expect(session.partner?.name).toBe('Sunrise Systems');
     expect(session.personName).toBe('Asha Rao');
     expect(session.program?.name).toBe('Acme Cloud Partner Program');
@@ -110,7 +111,7 @@ describe('the program-level document on the device', () => {
     const session = newSession(net, db);
     await session.signInWith(signIn(), signInDirectory);
     channelServer().handshake(channelSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     await session.store!.settled();
 
     // A reload with no network.
@@ -147,7 +148,7 @@ describe('the program-level document on the device', () => {
     await session.signInWith(signIn(), signInDirectory);
     expect(session.store?.tz).toBe('Asia/Kolkata');
     channelServer({ timeZone: 'Europe/Berlin' }).handshake(channelSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     await session.opened();
     expect(session.store?.tz).toBe('Europe/Berlin');
     expect(session.rowsReady).toBe(true);
@@ -162,7 +163,7 @@ describe('targets', () => {
     await session.signInWith(signIn('vendor_manager', 'p1'), signInDirectory);
     const server = programServer();
     server.handshake(programSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     expect(session.staffMember?.name).toBe('Anita Rao');
     expect(session.personName).toBe('Anita Rao');
 
@@ -183,7 +184,7 @@ describe('targets', () => {
     const session = newSession(net);
     await session.signInWith(signIn(), signInDirectory);
     channelServer().handshake(channelSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     expect(session.canSetTargets).toBe(false);
     const refused = await session.setTarget('p1', '2026-Q4', { revenue: 1, deals: 1 });
     expect(refused.ok).toBe(false);
@@ -199,7 +200,7 @@ describe('a vendor manager switching partners', () => {
     const session = newSession(net, db);
     await session.signInWith(signIn('vendor_manager', 'p1'), signInDirectory);
     programServer().handshake(programSockets(net)[0]!);
-    await session.programStore!.settled();
+    await session.programDocs.store!.settled();
     expect(session.identity?.partnerId).toBe('p1');
 
     await session.openPartnerAs('p2');

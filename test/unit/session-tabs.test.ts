@@ -10,8 +10,9 @@ import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
 import { UnsecuredJWT } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
-import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
+import { Session, type SignInRecord } from '../../src/lib/app/session';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
+import { claimsOf } from '../../src/lib/app/sign-in';
 import { PartnerKpiDb } from '../../src/lib/store/db';
 import type { Locks } from '../../src/lib/store/local-data';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
@@ -20,7 +21,7 @@ import { FakeNetwork } from '../factories/fake-sync-socket';
 import { fakeLocks } from '../factories/fake-locks';
 
 const NOW = Date.UTC(2026, 10, 28, 9, 30);
-const directory: Directory = {
+const directory: ProgramDirectory = {
   program: {
     id: 'demo',
     name: 'Demo',

@@ -7,8 +7,9 @@
 import 'fake-indexeddb/auto';
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { Session, type Directory } from '../../src/lib/app/session.svelte';
-import { claimsOf, type SignInRecord } from '../../src/lib/app/sign-in';
+import { Session, type SignInRecord } from '../../src/lib/app/session';
+import type { ProgramDirectory } from '../../src/lib/domain/schema';
+import { claimsOf } from '../../src/lib/app/sign-in';
 import { DEFAULT_STAGE_PROBABILITY } from '../../src/lib/domain';
 import { buildRollup, parseDay } from '../../src/lib/kpi';
 import { packRollup } from '../../src/lib/kpi/packed';
@@ -33,7 +34,7 @@ const program = {
   timeZone: 'Asia/Kolkata',
   stageProbabilities: { ...DEFAULT_STAGE_PROBABILITY },
 };
-const directory: Directory = {
+const directory: ProgramDirectory = {
   program,
   partners: [
     { id: 'p1', programId: 'demo', name: 'Sunrise Systems', createdAt: 0 },
@@ -97,8 +98,8 @@ describe('the vendor console', () => {
     });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
-    await session.programStore!.settled();
-    await session.figuresStore!.settled();
+    await session.programDocs.store!.settled();
+    await session.programDocs.figures!.settled();
 
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current).toMatchObject({ dealCount: 2, revenue: 1_000_00 });
@@ -132,8 +133,8 @@ describe('the vendor console', () => {
     });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
-    await session.programStore!.settled();
-    await session.figuresStore!.settled();
+    await session.programDocs.store!.settled();
+    await session.programDocs.figures!.settled();
     const vendor = new VendorConsole(session);
     vendor.selection = { choice: 'custom', from: '2026-11-20', to: '2026-11-27' };
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 900_00 });
@@ -154,8 +155,8 @@ describe('the vendor console', () => {
     const room = servers(net);
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
-    await session.programStore!.settled();
-    await session.figuresStore!.settled();
+    await session.programDocs.store!.settled();
+    await session.programDocs.figures!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.figures?.current.dealCount).toBe(0);
 
@@ -165,7 +166,7 @@ describe('the vendor console', () => {
         series: packRollup(buildRollup(program.timeZone, [], [won('p2', 500_00, 1)])),
       }),
     );
-    await session.figuresStore!.settled();
+    await session.programDocs.figures!.settled();
     expect(vendor.figures?.current).toMatchObject({ dealCount: 1, revenue: 500_00 });
     expect(vendor.ranking[0]).toMatchObject({
       partnerId: 'p2',
@@ -185,8 +186,8 @@ describe('the vendor console', () => {
     });
     room.program.handshake(room.programSocket);
     room.rollups.handshake(room.rollupsSocket);
-    await session.programStore!.settled();
-    await session.figuresStore!.settled();
+    await session.programDocs.store!.settled();
+    await session.programDocs.figures!.settled();
     const vendor = new VendorConsole(session);
     expect(vendor.ranking[0]!.freshness).toMatchObject({ amount: 0, unit: 'minute', stale: false });
 

@@ -4,18 +4,16 @@
  * only lays this out (src/lib/ui/SignIn.svelte).
  */
 import type { Partner } from '../domain/schema';
-import type { Session } from './session.svelte';
+import type { Session } from './session';
+import { isExpired, type Claims, type SignInRecord } from './session/identity';
 import {
   claimsOf,
   demoSignIn,
   directoryFor,
   fetchDemoUsers,
   fetchVendorPartners,
-  isExpired,
-  type Claims,
   type DemoUser,
   type Fetch,
-  type SignInRecord,
 } from './sign-in';
 
 /** The partner list's entry for the vendor's own people (they belong to no partner). */

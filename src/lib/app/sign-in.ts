@@ -1,39 +1,27 @@
 /**
  * Signing in, without runes: what a token says (decoded, not verified — only the server holds the
- * secret; the device needs the claims to know whose data to open), the sign-in link's fragment,
- * the demo sign-in API, and the program directory a signed-in device starts from.
+ * secret; the device needs the claims to know whose data to open: session/identity.ts), the
+ * sign-in link's fragment, the demo sign-in API, and the program directory a signed-in device
+ * starts from.
  *
  * A sign-in link is `/signin#token=…`: a fragment is never sent to a server, so the token stays out
  * of every server's and proxy's logs.
  */
 import { decodeJwt } from 'jose';
-import { DEFAULT_STAGE_PROBABILITY, ROLES, type Partner, type Rep, type Role } from '../domain/schema';
-import type { Directory } from './session.svelte';
+import {
+  DEFAULT_STAGE_PROBABILITY,
+  ROLES,
+  type Partner,
+  type ProgramDirectory,
+  type Rep,
+  type Role,
+} from '../domain/schema';
 import { directoryOf, loadDemo } from './demo.service';
 import { DEMO_CURRENCY, DEMO_PROGRAM_ID, DEMO_TZ } from '../demo/demo-program';
-
-export interface Claims {
-  userId: string;
-  role: Role;
-  programId: string;
-  /** The rep's or partner manager's partner; absent for a vendor manager. */
-  partnerId?: string;
-  /** When the token stops being accepted (epoch ms). */
-  expiresAt: number;
-}
-
 import type { DemoUser } from '../sync/protocol';
-export type { DemoUser };
+import type { Claims } from './session/identity';
 
-/** What the device keeps of a sign-in (Dexie settings), and what it opens. */
-export interface SignInRecord {
-  token: string;
-  claims: Claims;
-  /** The partner whose data this device opens: the token's, or the one a vendor manager chose. */
-  partnerId: string;
-  /** The person's name, when the sign-in said it (the demo users do; a token does not). */
-  name?: string;
-}
+export type { DemoUser };
 
 /** The claims of a token, or undefined when it is not a token of this app's shape. */
 export function claimsOf(token: string): Claims | undefined {
@@ -64,15 +52,6 @@ export function claimsOf(token: string): Claims | undefined {
 export function tokenFromFragment(hash: string): string | undefined {
   const token = new URLSearchParams(hash.replace(/^#/, '')).get('token');
   return token ? token : undefined;
-}
-
-export function isExpired(claims: Claims, now: number): boolean {
-  return claims.expiresAt <= now;
-}
-
-/** Whether this person may only look (the server drops their changes to partner data). */
-export function isReadOnly(role: Role): boolean {
-  return role === 'vendor_manager';
 }
 
 export type Fetch = typeof fetch;
@@ -143,8 +122,8 @@ export async function directoryFor(
   partnerId: string | undefined,
   now: number,
   users: DemoUser[] = [],
-): Promise<Directory> {
-  let directory: Directory;
+): Promise<ProgramDirectory> {
+  let directory: ProgramDirectory;
   if (claims.programId === DEMO_PROGRAM_ID) {
     directory = directoryOf(await loadDemo(now));
   } else {

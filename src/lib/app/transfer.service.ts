@@ -22,7 +22,7 @@
 import type { Deal, Lead, Rep, Role } from '../domain/schema';
 import type { DealRow, LeadRow } from '../store/db';
 import type { PartnerStore } from '../store/partner-store';
-import { isReadOnly } from './sign-in';
+import { isReadOnly } from './session/identity';
 import { formatNumber } from '../ui/format';
 import { m } from '../paraglide/messages';
 
@@ -73,20 +73,20 @@ export function exportDescription(scope: ExportScope, partnerName: string, intl:
   return lines;
 }
 
-/** What export and import read of the session (the Session is one). */
+/** What export and import read of the open partner (the session's `ready` is one). */
 export interface TransferSession {
   readonly role: Role | undefined;
-  readonly identity: { partnerId: string; repId: string } | undefined;
+  readonly identity: { partnerId: string; repId: string };
   readonly leads: readonly LeadRow[];
   readonly deals: readonly DealRow[];
   readonly partner: { name: string } | undefined;
-  readonly directory: { reps: Rep[] } | undefined;
-  readonly program: { timeZone: string } | undefined;
-  readonly store: Pick<PartnerStore, 'importRecords'> | undefined;
+  readonly directory: { reps: readonly Rep[] };
+  readonly program: { timeZone: string };
+  readonly store: Pick<PartnerStore, 'importRecords'>;
 }
 
 function holderOf(session: TransferSession): Holder {
-  return { role: session.role, partnerId: session.identity!.partnerId, repId: session.identity!.repId };
+  return { role: session.role, partnerId: session.identity.partnerId, repId: session.identity.repId };
 }
 
 /** The two files of what this person may take away; undefined for someone who takes nothing. */
@@ -96,7 +96,7 @@ export async function exportFiles(
   const scope = exportScope(holderOf(session), session.leads, session.deals);
   if (scope.kind === 'none') return undefined;
   const { exportDealsCsv, exportLeadsCsv } = await import('../csv/interchange');
-  const tz = session.program!.timeZone;
+  const tz = session.program.timeZone;
   return { leads: exportLeadsCsv(scope.leads, tz), deals: exportDealsCsv(scope.deals, tz) };
 }
 
@@ -163,7 +163,7 @@ export async function importFiles(
   const { importDealsCsv, importLeadsCsv, LEAD_COLUMNS, DEAL_COLUMNS } = await import('../csv/interchange');
   const who = holderOf(session);
   const partnerName = session.partner?.name ?? who.partnerId;
-  const people = session.directory?.reps ?? [];
+  const people = session.directory.reps;
   const leadsById = new Map<string, LeadRow>(session.leads.map((row) => [row.id, row]));
   const dealsById = new Map<string, DealRow>(session.deals.map((row) => [row.id, row]));
   const errors: string[] = [];
@@ -190,7 +190,7 @@ export async function importFiles(
     else errors.push(...result.errors);
   }
   if (errors.length || (!files.leads && !files.deals)) return { ok: false, errors };
-  const written = await session.store!.importRecords(leads, deals, who.repId);
+  const written = await session.store.importRecords(leads, deals, who.repId);
   if (!written.ok) {
     return {
       ok: false,

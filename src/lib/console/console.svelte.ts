@@ -8,10 +8,10 @@
  * modules beside this.
  */
 import { getContext, setContext } from 'svelte';
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import { selectedRanges, type Comparison, type PeriodSelection } from '../app/period';
 import { language } from '../i18n/i18n.svelte';
-import type { Partner } from '../domain/schema';
+import type { Partner, Program, TargetEntry } from '../domain/schema';
 import { coveringMonths, isWholeMonths, previousRange } from '../kpi/calendar';
 import { partnersNeedingAttention, type PartnerAttention } from './attention';
 import {
@@ -27,7 +27,6 @@ import {
 } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
 import { quarterOf, targetFor, type Quarter } from './targets';
-import type { TargetEntry } from '../sync/program-doc';
 
 export class VendorConsole {
   selection = $state<PeriodSelection>({ choice: 'thisMonth', from: '', to: '' });
@@ -37,12 +36,19 @@ export class VendorConsole {
     this.session = session;
   }
 
+  /** The program: the vendor layout shows the console's screens only once it is known. */
+  private get program(): Program {
+    const program = this.session.program;
+    if (!program) throw new Error('The vendor console was read before the program was known.');
+    return program;
+  }
+
   get tz(): string {
-    return this.session.program!.timeZone;
+    return this.program.timeZone;
   }
 
   get currency(): string {
-    return this.session.program!.currency;
+    return this.program.currency;
   }
 
   /** The program's partners that are not deleted, by name. */

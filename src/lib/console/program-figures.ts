@@ -4,7 +4,7 @@
  * of one partner against the previous period, and each partner's facts for the attention rules.
  * Pure: the rollups, the directory and `now` are parameters.
  */
-import type { Partner } from '../domain/schema';
+import type { Partner, TargetEntry } from '../domain/schema';
 import { emptyRollup, type Rollup } from '../kpi/buckets';
 import { presetRange, type DayRange } from '../kpi/calendar';
 import {
@@ -16,7 +16,7 @@ import {
   type CurrentFigures,
   type KpiFigures,
 } from '../kpi/kpis';
-import type { PartnerRollup, TargetEntry } from '../sync/program-doc';
+import type { PartnerRollup } from '../sync/program-doc';
 import { medianDealSuccess, type AttentionInput } from './attention';
 import { quarterOf, targetFor } from './targets';
 

@@ -3,7 +3,7 @@
  * problem by field, in the interface's language), then written to the program document through the
  * session, which refuses anyone but a vendor manager.
  */
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import type { FieldErrors } from '../app/forms';
 import { m } from '../paraglide/messages';
 import { parseTargetForm, type TargetForm } from './targets';
@@ -20,8 +20,8 @@ export async function saveTarget(
   partnerId: string,
   form: TargetForm,
 ): Promise<FieldErrors> {
-  if (!session.canSetTargets) return { form: m.target_read_only() };
-  const currency = session.program!.currency;
+  const currency = session.program?.currency;
+  if (!session.canSetTargets || currency === undefined) return { form: m.target_read_only() };
   const labels = targetFieldLabels(currency);
   const parsed = parseTargetForm(form, currency);
   if (!parsed.ok) {

@@ -5,9 +5,7 @@
  */
 import { minorDigits, parseMajor, readAmount, readNumber } from '../domain/money';
 import { addMonths, DAY_MS, localDayOf, monthStart, type DayRange } from '../kpi/calendar';
-import type { TargetEntry } from '../sync/program-doc';
-
-const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
+import { QUARTER_PATTERN, type TargetEntry } from '../domain/schema';
 
 /** A calendar quarter in the program's zone: its key in the program document (`2026-Q4`) and its days. */
 export interface Quarter {

@@ -9,6 +9,7 @@ import type { AttentionReason } from './attention';
 import { STALE_AFTER_MS, type Freshness } from './freshness';
 import type { TargetFieldProblem } from './targets';
 import { DAY_MS, type DayRange } from '../kpi/calendar';
+import { QUARTER_PATTERN } from '../domain/schema';
 
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 
@@ -27,7 +28,7 @@ export const STALE_AFTER_DAYS = Math.round(STALE_AFTER_MS / 86_400_000);
 
 /** `2026-Q4` as a person reads it: "Q4 2026". */
 export function quarterName(key: string): string {
-  const match = /^(\d{4})-Q([1-4])$/.exec(key);
+  const match = QUARTER_PATTERN.exec(key);
   return match ? m.quarter_name({ quarter: match[2]!, year: match[1]! }) : key;
 }
 

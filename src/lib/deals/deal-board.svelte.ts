@@ -5,7 +5,7 @@
  * `firstDealsOfStage` and `listSummary`); once they are loaded, all is derived from them. Both give
  * the same deals in the same order (list-query.ts `dealOrder`), so the screen does not jump.
  */
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import { LIST_ON_SCREEN, markOnce } from '../app/marks';
 import { STAGES, type Deal, type Stage } from '../domain/schema';
 import { dealOrder } from '../store/list-query';

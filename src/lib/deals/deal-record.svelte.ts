@@ -3,7 +3,7 @@
  * are loading, its stored row read by id (the partner store's `dealById`, `leadById`); once they
  * are loaded, the loaded row, which follows every change.
  */
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import type { DealRow, LeadRow } from '../store/db';
 
 export class DealRecord {

@@ -1,5 +1,5 @@
 /** What the deal screens do: build a deal from the form, save it, move it through the stages. */
-import type { Session } from '../app/session.svelte';
+import type { ReadySession } from '../app/session';
 import { DAY_MS, localDayOf, startOfLocalDay } from '../kpi/calendar';
 import {
   isOpenStage,
@@ -31,13 +31,13 @@ export interface DealForm {
   startedOn: string;
 }
 
-export function emptyDealForm(session: Session, lead?: Lead): DealForm {
+export function emptyDealForm(session: ReadySession, lead?: Lead): DealForm {
   return {
     title: lead ? lead.company : '',
     amount: '',
     channel: lead?.channel ?? '',
     stage: 'prospecting',
-    probability: String(session.program!.stageProbabilities.prospecting),
+    probability: String(session.program.stageProbabilities.prospecting),
     expectedClose: '',
     closedOn: '',
     lostReason: '',
@@ -69,13 +69,13 @@ export function defaultStartedOn(form: Pick<DealForm, 'stage' | 'closedOn'>, tod
 }
 
 /** Today as a date input's value, in the program's zone. */
-export function todayInput(session: Session): string {
-  return toDateInput(session.now(), session.program!.timeZone);
+export function todayInput(session: ReadySession): string {
+  return toDateInput(session.now(), session.program.timeZone);
 }
 
 /** The default probability of a stage in this program (a rep may override it while the deal is open). */
-export function stageProbability(session: Session, stage: Stage): number {
-  return session.program!.stageProbabilities[stage];
+export function stageProbability(session: ReadySession, stage: Stage): number {
+  return session.program.stageProbabilities[stage];
 }
 
 /** A lead converts once: a second deal from it would count one sale twice in the pipeline. */
@@ -131,11 +131,11 @@ function amountOf(typed: string, currency: string): number | Problem {
 
 /** Domain fields from the form; conversion problems (amount, dates), at most one per field. */
 function formFields(
-  session: Session,
+  session: ReadySession,
   form: DealForm,
   createdAt?: number,
 ): { fields: Partial<Deal>; problems: Problem[] } {
-  const program = session.program!;
+  const program = session.program;
   const tz = program.timeZone;
   const problems: Problem[] = [];
   const fields: Partial<Deal> = { title: form.title, stage: form.stage, currency: program.currency };
@@ -210,18 +210,18 @@ function startInstant(form: DealForm, now: number, tz: string): number | undefin
  * meanwhile by another device).
  */
 export async function saveDeal(
-  session: Session,
+  session: ReadySession,
   form: DealForm,
   existing?: Deal,
   lead?: Lead,
   touched?: ReadonlySet<keyof DealForm>,
 ): Promise<{ id: string } | { errors: FieldErrors }> {
-  const store = session.store!;
-  const identity = session.identity!;
+  const store = session.store;
+  const identity = session.identity;
   // A lead converts once (the store refuses it too, for a conversion this device has not projected yet).
   if (lead && !existing && lead.status === 'converted') return { errors: errorsByField([LEAD_CONVERTED]) };
   const now = session.now();
-  const started = existing ? undefined : startInstant(form, now, session.program!.timeZone);
+  const started = existing ? undefined : startInstant(form, now, session.program.timeZone);
   const startedAt = typeof started === 'number' ? started : undefined;
   const { fields: formValues, problems } = formFields(session, form, existing?.createdAt ?? startedAt);
   if (typeof started === 'object') problems.push(started);
@@ -265,7 +265,7 @@ export async function saveDeal(
 
 /** Moves a deal to another stage; won and lost take a close date (default today), lost a reason. */
 export async function moveStage(
-  session: Session,
+  session: ReadySession,
   deal: Deal,
   stage: Stage,
   options: { closedOn?: string; lostReason?: LostReason | '' } = {},
@@ -276,7 +276,7 @@ export async function moveStage(
     changes.closedAt = undefined;
     changes.lostReason = undefined;
   } else {
-    const tz = session.program!.timeZone;
+    const tz = session.program.timeZone;
     const day = dateInput(options.closedOn ?? '', tz);
     if (day === null) return errorsByField([problem('closedAt', 'Close date is not a date.', 'notDate')]);
     if (day !== undefined && day > startOfToday(now, tz)) return errorsByField([closedInFuture()]);
@@ -285,11 +285,11 @@ export async function moveStage(
     // Why deals are lost is what a channel manager acts on: a form never marks one lost without it.
     if (stage === 'lost' && !options.lostReason) return errorsByField([LOST_REASON_REQUIRED]);
   }
-  return errorsOf(await session.store!.updateDeal(deal.id, changes, session.identity!.repId));
+  return errorsOf(await session.store.updateDeal(deal.id, changes, session.identity.repId));
 }
 
-export async function deleteDeal(session: Session, deal: Deal): Promise<FieldErrors> {
-  return errorsOf(await session.store!.deleteDeal(deal.id, session.now()));
+export async function deleteDeal(session: ReadySession, deal: Deal): Promise<FieldErrors> {
+  return errorsOf(await session.store.deleteDeal(deal.id, session.now()));
 }
 
 export interface StageSpan extends StageChange {

@@ -3,7 +3,7 @@
  * from the stored rows (the partner store's `overdueDeals`); once they are loaded, derived from
  * them. Both in the same order (list-query.ts `compareOverdue`).
  */
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import { isOpenStage, type Deal } from '../domain/schema';
 import { isOverdue } from '../kpi/buckets';
 import { localDayOf, startOfLocalDay } from '../kpi/calendar';

@@ -39,6 +39,8 @@ export function isOpenStage(stage: Stage): stage is OpenStage {
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 /** Instants are epoch milliseconds between 1970 and 2100: anything else is a typo or a unit mix-up. */
 const LATEST_INSTANT = Date.UTC(2100, 0, 1);
+/** A calendar quarter in the program's time zone, `YYYY-Qn`: what a target is set for. */
+export const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
 const EMAIL_PATTERN = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE_PATTERN = /^\+?[0-9 ()./-]{5,24}$/;
 
@@ -236,6 +238,46 @@ export interface Deal {
   updatedAt: number;
   deletedAt?: number;
   stageLog?: StageChange[];
+}
+
+/** A member of the vendor's staff: signs in to see the whole program. */
+export interface StaffMember {
+  id: string;
+  name: string;
+  role: 'vendor_manager';
+  deletedAt?: number;
+}
+
+/** A partner's target for one quarter; money in minor units of the program currency. */
+export interface Target {
+  revenue: number;
+  deals: number;
+  setAt: number;
+  /** The user id of whoever set it. */
+  setBy: string;
+}
+
+/** A target with what it is for: the program document keeps it under `<partnerId>/<quarter>`. */
+export interface TargetEntry extends Target {
+  partnerId: string;
+  /** `YYYY-Qn` (QUARTER_PATTERN), a calendar quarter in the program's time zone. */
+  quarter: string;
+}
+
+/**
+ * The program's directory: the program, its partners and its reps (deleted ones included, with
+ * `deletedAt`). The program document holds it (and the vendor's staff beside it); a device that has
+ * not synced that document yet starts from the one the sign-in gives.
+ */
+export interface ProgramDirectory {
+  program: Program;
+  partners: readonly Partner[];
+  reps: readonly Rep[];
+}
+
+/** Whether a value is an instant as the program document keeps them: whole epoch milliseconds, 1970 to before 2100. */
+export function isInstant(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < LATEST_INSTANT;
 }
 
 // ---------------------------------------------------------------------------------------------

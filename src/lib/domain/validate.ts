@@ -7,7 +7,9 @@
 import * as v from 'valibot';
 import {
   FIELDS,
+  ID_PATTERN,
   INVARIANTS,
+  isInstant,
   problemKindOf,
   schemas,
   type FieldSpec,
@@ -15,6 +17,8 @@ import {
   type ProblemParams,
   type RecordKind,
   type RecordTypes,
+  type StaffMember,
+  type Target,
 } from './schema';
 
 export type { ProblemCode, ProblemParams } from './schema';
@@ -79,3 +83,72 @@ function toProblem(kind: RecordKind, issue: v.BaseIssue<unknown>): Problem {
 export const validateLead = (input: unknown) => validate('lead', input);
 export const validateDeal = (input: unknown) => validate('deal', input);
 export const validateProgram = (input: unknown) => validate('program', input);
+
+// ---------------------------------------------------------------------------------------------
+// The program document's other entries: the vendor's staff and the partners' targets.
+
+/** A plain object (not a list, not bytes), as a stored entry must be. */
+function entryObject(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(value instanceof Uint8Array)
+    ? (value as Record<string, unknown>)
+    : undefined;
+}
+
+const isCount = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+
+/** A member of the vendor's staff (its name trimmed), or every problem with it. */
+export function validateStaffMember(input: unknown): Validated<StaffMember> {
+  const member = entryObject(input);
+  if (!member) return { ok: false, problems: [{ field: '', message: 'A staff member must be an object.' }] };
+  const problems: Problem[] = [];
+  const { id, name, deletedAt } = member;
+  if (typeof id !== 'string' || !ID_PATTERN.test(id))
+    problems.push({
+      field: 'id',
+      message: 'User id must be 1–64 letters, digits, "-", "_", "." or ":", starting with a letter or digit.',
+    });
+  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 120)
+    problems.push({ field: 'name', message: 'Name must be 1–120 characters.' });
+  if (member['role'] !== 'vendor_manager')
+    problems.push({ field: 'role', message: 'A staff member’s role must be vendor_manager.' });
+  if (deletedAt !== undefined && !isInstant(deletedAt))
+    problems.push({ field: 'deletedAt', message: 'Deleted must be an instant (epoch milliseconds).' });
+  if (problems.length) return { ok: false, problems };
+  return {
+    ok: true,
+    value: {
+      id: id as string,
+      name: (name as string).trim(),
+      role: 'vendor_manager',
+      ...(typeof deletedAt === 'number' ? { deletedAt } : {}),
+    },
+  };
+}
+
+/** A partner's target for a quarter, or every problem with it. */
+export function validateTarget(input: unknown): Validated<Target> {
+  const target = entryObject(input);
+  if (!target) return { ok: false, problems: [{ field: '', message: 'A target must be an object.' }] };
+  const problems: Problem[] = [];
+  const { revenue, deals, setAt, setBy } = target;
+  if (!isCount(revenue))
+    problems.push({
+      field: 'revenue',
+      message: `Revenue target must be a whole, non-negative number of minor units (got ${JSON.stringify(revenue)}).`,
+    });
+  if (!isCount(deals))
+    problems.push({
+      field: 'deals',
+      message: `Deal target must be a whole, non-negative number of deals (got ${JSON.stringify(deals)}).`,
+    });
+  if (!isInstant(setAt))
+    problems.push({ field: 'setAt', message: 'Set at must be an instant (epoch milliseconds, 1970–2100).' });
+  if (typeof setBy !== 'string' || !ID_PATTERN.test(setBy))
+    problems.push({ field: 'setBy', message: 'Set by must be a user id.' });
+  if (problems.length) return { ok: false, problems };
+  return { ok: true, value: { revenue, deals, setAt, setBy } as Target };
+}

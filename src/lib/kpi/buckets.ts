@@ -23,7 +23,10 @@
  */
 import { OPEN_STAGES, type Channel, type Deal, type Lead } from '../domain/schema';
 import { localDayOf } from './calendar';
-import { buildSeriesIndex, type SeriesIndex } from './series-index';
+import { buildSeriesIndex } from './series-index';
+import type { Bucket, Rollup, Series, SeriesIndex } from './bucket-types';
+
+export type { Bucket, Rollup, Series } from './bucket-types';
 
 /**
  * Whether an open deal is overdue on the local day that begins at `todayStart`: it was due, and
@@ -34,52 +37,6 @@ export function isOverdue(deal: Pick<Deal, 'createdAt' | 'expectedCloseAt'>, tod
   return (
     deal.expectedCloseAt !== undefined && deal.expectedCloseAt < todayStart && deal.createdAt < todayStart
   );
-}
-
-/** The counters of one local day of one series. */
-export interface Bucket {
-  day: number;
-  leads: number;
-  deals: number;
-  prospects: number;
-  /**
-   * Conversions of this bucket's prospects as flat pairs [lag, count, lag, count, …], lag being the
-   * days from creation to conversion. Pairs in an array rather than an object keyed by lag: reading
-   * them is the inner loop of every KPI query, and numeric object keys are read back as strings.
-   */
-  converted: number[];
-  won: number;
-  wonAmount: number;
-  wonCycleMs: number;
-  lost: number;
-  lostToCompetitor: number;
-  /** Per open stage, in the order of OPEN_STAGES: deals created this day and open now. */
-  openCount: number[];
-  openAmount: number[];
-  /** Σ amount × probability (percent): divide by 100 for the weighted pipeline. Kept integer. */
-  openWeighted: number[];
-  overdue: number;
-}
-
-/**
- * The buckets of one partner × rep × channel, by local day. Grouping by series first lets a KPI
- * query filter by scope and channel once per series instead of once per bucket.
- */
-export interface Series {
-  partnerId: string;
-  repId: string;
-  channel: Channel;
-  days: Map<number, Bucket>;
-  /** Running totals for queries, derived from `days`; dropped whenever a bucket changes. */
-  index?: SeriesIndex | undefined;
-  /** The days whose buckets changed since `takeChangedSeries` last collected them (to store them again). */
-  changedDays?: Set<number> | undefined;
-}
-
-/** Rollup buckets of one time zone, by series key. */
-export interface Rollup {
-  tz: string;
-  series: Map<string, Series>;
 }
 
 const STAGE_INDEX: Record<string, number> = Object.fromEntries(

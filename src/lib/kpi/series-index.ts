@@ -6,7 +6,7 @@
  * It is derived data: built on first use from the series' buckets and dropped whenever one of them
  * changes (see `bucketOf` in buckets.ts), so the buckets stay the single source.
  */
-import type { Bucket, Series } from './buckets';
+import type { Bucket, Series, SeriesIndex } from './bucket-types';
 
 /** The counters that are summed over a range of days (columns of the running totals). */
 export const Column = {
@@ -24,25 +24,6 @@ export const Column = {
   Count: 19,
 } as const;
 type ColumnNumber = number;
-
-export interface SeriesIndex {
-  /** Day number of the first bucket. */
-  firstDay: number;
-  /**
-   * Rows of running totals per column. Dense (no `days`): days covered + 1, running total k holds
-   * the sum of the days before firstDay + k. Sparse: buckets + 1, running total j holds the sum of
-   * the first j buckets, in the order of `days`.
-   */
-  size: number;
-  /** For a sparse series (a bucket every few weeks, as by month): the buckets' days, ascending. */
-  days?: Int32Array;
-  /** Running totals, column by column: totals[column * size + k]. */
-  totals: Float64Array;
-  /** Conversions as triples [creation day, lag, count, …]. */
-  conversions: number[];
-  /** Whether any lead or deal of the series exists (on any day). */
-  hasRecords: boolean;
-}
 
 /** Writes a bucket's counters as the day-k entries of each column (before the running sum). */
 function writeBucket(bucket: Bucket, totals: Float64Array, size: number, k: number): void {

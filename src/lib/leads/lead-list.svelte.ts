@@ -4,7 +4,7 @@
  * partner store's `firstLeads` and `listSummary`); once they are loaded, the list derived from them.
  * Both give the same rows in the same order (list-query.ts), so the screen does not jump.
  */
-import type { Session } from '../app/session.svelte';
+import type { Session } from '../app/session';
 import { LIST_ON_SCREEN, markOnce } from '../app/marks';
 import type { Lead } from '../domain/schema';
 import { filterLeads, leadMatcher, type LeadFilter } from './lead.service';

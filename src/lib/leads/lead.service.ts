@@ -1,5 +1,5 @@
 /** What the lead screens do: build a lead from the form, save it, move its status. */
-import type { Session } from '../app/session.svelte';
+import type { ReadySession } from '../app/session';
 import type { Channel, Lead, LeadStatus } from '../domain/schema';
 import { newId } from '../app/ids';
 import { errorsOf, optionalText, type FieldErrors } from '../app/forms';
@@ -45,12 +45,12 @@ function formFields(form: LeadForm) {
  * others may have been changed meanwhile by another device). Returns its id, or the errors by field.
  */
 export async function saveLead(
-  session: Session,
+  session: ReadySession,
   form: LeadForm,
   existing?: Lead,
   touched?: ReadonlySet<keyof LeadForm>,
 ): Promise<{ id: string } | { errors: FieldErrors }> {
-  const store = session.store!;
+  const store = session.store;
   if (existing) {
     const fields = formFields(form);
     const changes = touched
@@ -59,7 +59,7 @@ export async function saveLead(
     const result = await store.updateLead(existing.id, changes as Partial<Lead>);
     return result.ok ? { id: existing.id } : { errors: errorsOf(result) };
   }
-  const identity = session.identity!;
+  const identity = session.identity;
   const id = newId('L');
   const result = await store.createLead({
     id,
@@ -72,14 +72,18 @@ export async function saveLead(
   return result.ok ? { id } : { errors: errorsOf(result) };
 }
 
-export async function setLeadStatus(session: Session, lead: Lead, status: LeadStatus): Promise<FieldErrors> {
+export async function setLeadStatus(
+  session: ReadySession,
+  lead: Lead,
+  status: LeadStatus,
+): Promise<FieldErrors> {
   const changes: Partial<Lead> = { status };
   if (status === 'qualified' && lead.qualifiedAt === undefined) changes.qualifiedAt = session.now();
-  return errorsOf(await session.store!.updateLead(lead.id, changes));
+  return errorsOf(await session.store.updateLead(lead.id, changes));
 }
 
-export async function deleteLead(session: Session, lead: Lead): Promise<FieldErrors> {
-  return errorsOf(await session.store!.deleteLead(lead.id, session.now()));
+export async function deleteLead(session: ReadySession, lead: Lead): Promise<FieldErrors> {
+  return errorsOf(await session.store.deleteLead(lead.id, session.now()));
 }
 
 export interface LeadFilter {

@@ -16,19 +16,11 @@
  * and opens from the log in a few milliseconds, while a stored copy of it would have to be kept in
  * step with the log.
  */
-import type { Partner, Program, Rep } from '../domain/schema';
+import type { ProgramDirectory, StaffMember, Target, TargetEntry } from '../domain/schema';
 import type { Benchmark } from '../kpi/benchmark';
 import type { Rollup } from '../kpi/buckets';
 import type { Period } from '../kpi/calendar';
-import type {
-  PartnerRollup,
-  ProgramChanged,
-  ProgramDoc,
-  RollupReadCache,
-  StaffMember,
-  Target,
-  TargetEntry,
-} from '../sync/program-doc';
+import type { PartnerRollup, ProgramChanged, ProgramDoc, RollupReadCache } from '../sync/program-doc';
 import type { SyncLedger } from '../sync/pending-changes';
 import type { PartnerKpiDb } from './db';
 import type { RoomLog } from './room-log';
@@ -46,13 +38,6 @@ const loadEngine = () => Promise.all([import('../sync/program-doc'), import('./r
  * manager's laptop and still a fast open; merging costs one encoding of a few hundred KB.
  */
 const COMPACT_AFTER_UPDATES = 50;
-
-/** The program's directory as the screens read it. */
-export interface ProgramDirectory {
-  program: Program;
-  partners: Partner[];
-  reps: Rep[];
-}
 
 /** Every partner's KPI buckets by month as the server folded them, and the partners whose entry could not be read (why). */
 export interface ProgramRollups {

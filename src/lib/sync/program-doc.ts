@@ -14,8 +14,20 @@
  */
 import * as Y from 'yjs';
 // The domain's id rule: never a '/', which separates the parts of a target key.
-import { ID_PATTERN, isTimeZone, type Partner, type Program, type Rep } from '../domain/schema';
-import { validate, type Problem } from '../domain/validate';
+import {
+  ID_PATTERN,
+  isInstant,
+  isTimeZone,
+  QUARTER_PATTERN,
+  type Partner,
+  type Program,
+  type ProgramDirectory,
+  type Rep,
+  type StaffMember,
+  type Target,
+  type TargetEntry,
+} from '../domain/schema';
+import { validate, validateStaffMember, validateTarget, type Problem } from '../domain/validate';
 import {
   chunkOf,
   decodePackedRollup,
@@ -65,33 +77,6 @@ const TOTALS = 'totals';
  * other; `rollups` are written only by the server, in rooms no client writes.
  */
 export const PROGRAM_CLIENT_ROOTS = ['meta', 'partners', 'reps', 'staff', 'targets'] as const;
-
-const QUARTER_PATTERN = /^(\d{4})-Q([1-4])$/;
-/** Instants are epoch milliseconds before 2100, as in the schema: anything later is a unit mix-up. */
-const LATEST_INSTANT = Date.UTC(2100, 0, 1);
-
-/** A member of the vendor's staff: signs in to see the whole program. */
-export interface StaffMember {
-  id: string;
-  name: string;
-  role: 'vendor_manager';
-  deletedAt?: number;
-}
-
-/** A partner's target for one quarter; money in minor units of the program currency. */
-export interface Target {
-  revenue: number;
-  deals: number;
-  setAt: number;
-  /** The user id of whoever set it. */
-  setBy: string;
-}
-
-export interface TargetEntry extends Target {
-  partnerId: string;
-  /** `YYYY-Qn`, a calendar quarter in the program's time zone. */
-  quarter: string;
-}
 
 /**
  * A partner's rollup as the vendor's device reads it: its buckets by month (partner × channel; exact
@@ -300,35 +285,10 @@ export function readReps(pd: ProgramDoc): Rep[] {
   return reps.sort(byId);
 }
 
-function staffProblems(input: unknown): Problem[] {
-  const member = storedObject(input);
-  if (!member) return [{ field: '', message: 'A staff member must be an object.' }];
-  const problems: Problem[] = [];
-  if (typeof member['id'] !== 'string' || !ID_PATTERN.test(member['id']))
-    problems.push({
-      field: 'id',
-      message: 'User id must be 1–64 letters, digits, "-", "_", "." or ":", starting with a letter or digit.',
-    });
-  const name = member['name'];
-  if (typeof name !== 'string' || name.trim().length === 0 || name.length > 120)
-    problems.push({ field: 'name', message: 'Name must be 1–120 characters.' });
-  if (member['role'] !== 'vendor_manager')
-    problems.push({ field: 'role', message: 'A staff member’s role must be vendor_manager.' });
-  if (member['deletedAt'] !== undefined && !isInstant(member['deletedAt']))
-    problems.push({ field: 'deletedAt', message: 'Deleted must be an instant (epoch milliseconds).' });
-  return problems;
-}
-
+/** A stored staff member, or undefined when it does not read back valid. */
 function asStaffMember(input: unknown): StaffMember | undefined {
-  if (staffProblems(input).length) return undefined;
-  const member = storedObject(input)!;
-  const deletedAt = member['deletedAt'];
-  return {
-    id: member['id'] as string,
-    name: (member['name'] as string).trim(),
-    role: 'vendor_manager',
-    ...(typeof deletedAt === 'number' ? { deletedAt } : {}),
-  };
+  const result = validateStaffMember(storedObject(input));
+  return result.ok ? result.value : undefined;
 }
 
 /** Every vendor staff member that reads back valid, deleted ones included, by id (P2). */
@@ -344,10 +304,8 @@ export function readStaff(pd: ProgramDoc): StaffMember[] {
 // ---------------------------------------------------------------------------------------------
 // Seeding the directory
 
-export interface ProgramDirectory {
-  program: Program;
-  partners: readonly Partner[];
-  reps: readonly Rep[];
+/** A new program's directory and the vendor's staff, as `initProgram` writes them. */
+export interface ProgramSeed extends ProgramDirectory {
   staff: readonly StaffMember[];
 }
 
@@ -366,7 +324,7 @@ function checked<T>(
  * program, a rep to one of its partners, and user ids (reps and staff) must be unique. Refuses a
  * document that already has a program: a document is never recreated (P3).
  */
-export function initProgram(pd: ProgramDoc, directory: ProgramDirectory): void {
+export function initProgram(pd: ProgramDoc, directory: ProgramSeed): void {
   if (pd.maps.meta.has('program'))
     throw new ProgramDocError(
       'This program document already has a program; a program document is never initialised twice',
@@ -397,12 +355,12 @@ export function initProgram(pd: ProgramDoc, directory: ProgramDirectory): void {
     userIds.add(rep.id);
   }
   const staff = directory.staff.map((member) => {
-    const problems = staffProblems(member);
-    if (problems.length)
-      throw new ProgramDocError(`The staff member ${String(member.id)} is not valid`, problems);
+    const result = validateStaffMember(member);
+    if (!result.ok)
+      throw new ProgramDocError(`The staff member ${String(member.id)} is not valid`, result.problems);
     if (userIds.has(member.id)) throw new ProgramDocError(`The user id ${member.id} appears twice`);
     userIds.add(member.id);
-    return asStaffMember(member)!;
+    return result.value;
   });
   transact(pd, PROGRAM_LOCAL_ORIGIN, () => {
     pd.maps.meta.set('program', JSON.stringify(program));
@@ -414,35 +372,6 @@ export function initProgram(pd: ProgramDoc, directory: ProgramDirectory): void {
 
 // ---------------------------------------------------------------------------------------------
 // Targets (P4)
-
-function isInstant(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 && value < LATEST_INSTANT;
-}
-
-function isCount(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-}
-
-function targetProblems(target: unknown): Problem[] {
-  const value = storedObject(target);
-  if (!value) return [{ field: '', message: 'A target must be an object.' }];
-  const problems: Problem[] = [];
-  if (!isCount(value['revenue']))
-    problems.push({
-      field: 'revenue',
-      message: `Revenue target must be a whole, non-negative number of minor units (got ${JSON.stringify(value['revenue'])}).`,
-    });
-  if (!isCount(value['deals']))
-    problems.push({
-      field: 'deals',
-      message: `Deal target must be a whole, non-negative number of deals (got ${JSON.stringify(value['deals'])}).`,
-    });
-  if (!isInstant(value['setAt']))
-    problems.push({ field: 'setAt', message: 'Set at must be an instant (epoch milliseconds, 1970–2100).' });
-  if (typeof value['setBy'] !== 'string' || !ID_PATTERN.test(value['setBy']))
-    problems.push({ field: 'setBy', message: 'Set by must be a user id.' });
-  return problems;
-}
 
 /**
  * Sets a partner's target for a quarter (`YYYY-Qn`), replacing the one there (P4): one key,
@@ -461,7 +390,8 @@ export function setTarget(pd: ProgramDoc, partnerId: string, quarter: string, ta
     problems.push({ field: 'partnerId', message: `Partner id ${JSON.stringify(partnerId)} is not an id.` });
   else if (!pd.maps.partners.has(partnerId))
     problems.push({ field: 'partnerId', message: `There is no partner ${partnerId} in this program.` });
-  problems.push(...targetProblems(target));
+  const checked = validateTarget(target);
+  if (!checked.ok) problems.push(...checked.problems);
   if (problems.length)
     throw new ProgramDocError(`The target of ${partnerId} for ${quarter} was not set`, problems);
   const key = `${partnerId}/${quarter}`;
@@ -489,16 +419,8 @@ export function readTargets(pd: ProgramDoc): TargetEntry[] {
       !QUARTER_PATTERN.test(quarter)
     )
       return;
-    if (targetProblems(value).length) return;
-    const target = storedObject(value)!;
-    targets.push({
-      partnerId,
-      quarter,
-      revenue: target['revenue'] as number,
-      deals: target['deals'] as number,
-      setAt: target['setAt'] as number,
-      setBy: target['setBy'] as string,
-    });
+    const target = validateTarget(storedObject(value));
+    if (target.ok) targets.push({ partnerId, quarter, ...target.value });
   });
   return targets.sort((a, b) =>
     a.partnerId !== b.partnerId
