@@ -7,7 +7,7 @@
  * deal's append-only stage history (`stageLog`), which syncs with the deal, so every device computes
  * the same past pipeline at any time, for any instant, also for months before this code existed.
  *
- * Rules (one per function below, tested in test/unit/pipeline-history.test.ts):
+ * Rules (one per function below, tested in test/unit/kpi/pipeline-history.test.ts):
  * - A deal exists at `instant` when `createdAt < instant` and not `deletedAt ≤ instant`.
  * - Its stage then is the stage of its latest log entry with `at ≤ instant` — latest by `at`, then by
  *   `by` in UTF-16 code-unit order (the log order of the sync layer, S5), then by position in the log
