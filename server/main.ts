@@ -151,6 +151,8 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
     rollups: (rollups = new RollupWorker(sync, {
       now,
       delayMs: options.rollupDelayMs ?? 1000,
+      // Under a stream of edits, a partner is folded every few seconds, not every second.
+      minIntervalMs: 3 * (options.rollupDelayMs ?? 1000),
       log,
       markFolded: (room, seq) => storage.markFolded(room, seq),
     })),

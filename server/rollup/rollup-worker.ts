@@ -1,6 +1,7 @@
 /**
  * Keeps the program's KPI buckets current: when a partner room stores a change, the partner's
- * document is folded into buckets (after a short delay, so a burst of edits is folded once) and
+ * document is folded into buckets (after a short delay, so a burst of edits is folded once, and at
+ * most every few such delays while edits keep coming) and
  * written, with the time of that sync, into the server's room of days (`program/<p>/rollups/days`:
  * every partner's buckets by day and the program's totals, of which only the changed chunks are
  * written), and what changed of it is copied into the vendor's rollups room (`program/<p>/rollups`:
@@ -32,6 +33,12 @@ export interface RollupWorkerOptions {
   markFolded?: (room: string, seq: number) => Promise<void>;
   /** Wait this long after a partner's change before folding (edits arriving meanwhile join in). */
   delayMs: number;
+  /**
+   * A partner is folded at most this often (default: delayMs): under a stream of edits its fold
+   * waits, the edits join in, and the server folds and publishes each partner every few seconds
+   * instead of every second. A change after a quiet spell is still folded after delayMs.
+   */
+  minIntervalMs?: number;
   log: (line: string) => void;
 }
 
@@ -46,6 +53,8 @@ export class RollupWorker {
   private readonly writtenTo = new WeakMap<PartnerFold, Y.Doc>();
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** When each partner room's last fold was started (performance.now()). */
+  private readonly foldedAt = new Map<string, number>();
 
   constructor(
     private readonly sync: SyncServer,
@@ -63,7 +72,12 @@ export class RollupWorker {
     }
     // Holding the room keeps it loaded until it is folded, even if its last device leaves.
     const release = room.hold();
-    const timer = setTimeout(() => this.runFold(room.name.name), this.options.delayMs);
+    const { delayMs, minIntervalMs = delayMs } = this.options;
+    const sinceFold = performance.now() - (this.foldedAt.get(room.name.name) ?? -Infinity);
+    const timer = setTimeout(
+      () => this.runFold(room.name.name),
+      Math.max(delayMs, minIntervalMs - sinceFold),
+    );
     this.due.set(room.name.name, { timer, room, release, syncedAt });
   }
 
@@ -71,6 +85,7 @@ export class RollupWorker {
     const job = this.due.get(name);
     if (!job) return;
     this.due.delete(name);
+    this.foldedAt.set(name, performance.now());
     this.running = this.running.then(async () => {
       // Folds that fall due together (rooms loaded at once) must not hold the event loop between
       // them: SQLite appends resolve without yielding, so without this no socket is read until

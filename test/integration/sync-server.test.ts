@@ -156,6 +156,44 @@ describe('the vendor', () => {
     ).toBe(true);
   });
 
+  it('under a stream of edits, sees a partner folded at most every three fold delays, and its last edit folded', async () => {
+    await harness.cleanup();
+    harness = await createHarness({ rollupDelayMs: 200 });
+    const admin = harness.connect(PROGRAM_ROOM, await harness.token(vendor));
+    await admin.synced;
+    initProgram(openProgramDoc(admin.doc), {
+      program: PROGRAM_SETTINGS,
+      partners: [{ id: 'p1', programId: PROGRAM, name: 'Sunrise', createdAt: T0 }],
+      reps: [],
+      staff: [],
+    });
+    const rollups = harness.connect(ROLLUPS_ROOM, await harness.token(vendor));
+    const seen = openProgramDoc(rollups.doc);
+    const folds: number[] = [];
+    rollups.doc.on('update', () => {
+      const at = readRollups(seen).get('p1')?.lastSyncAt;
+      if (at !== undefined && at !== folds.at(-1)) folds.push(at);
+    });
+    const rep = harness.connect(PARTNER_ROOM, await harness.token(rep1));
+    await rep.synced;
+    const pd = openPartnerDoc(rep.doc);
+    // An edit every 250 ms for 2.5 s: each would be folded on its own after 200 ms.
+    for (let edit = 1; edit <= 10; edit++) {
+      createDeal(pd, deal({ id: `D${edit}` }), 'r1');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    await untilDoc(rollups.doc, () =>
+      [...(readRollups(seen).get('p1')?.rollup.series.values() ?? [])].some(
+        (series) => [...series.days.values()].reduce((sum, bucket) => sum + bucket.deals, 0) === 10,
+      ),
+    );
+    const gaps = folds.slice(1).map((at, i) => at - folds[i]!);
+    expect(folds.length).toBeGreaterThan(1);
+    // Each fold stamps the time of the partner's last change it covers: three delays apart at least,
+    // less the 250 ms an edit may arrive after the fold before it started.
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(600 - 250);
+  });
+
   it('sees the rollup of a partner whose fold the server did not live to write: folded on the next start', async () => {
     await harness.server.close();
     // What a server killed between storing a partner's deal and folding it leaves behind.
