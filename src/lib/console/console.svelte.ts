@@ -20,13 +20,11 @@ import {
   partnerFigures,
   programFigures,
   programRollup,
-  quarterFigures,
   type PartnerRanges,
   type PeriodFigures,
-  type QuarterFigures,
 } from './program-figures';
 import { partnerRanking, type PartnerRankRow } from './ranking';
-import { quarterOf, targetFor, type Quarter } from './targets';
+import { quarterFigures, quarterOf, targetFor, type Quarter, type QuarterFigures } from './targets';
 
 export class VendorConsole {
   selection = $state<PeriodSelection>({ choice: 'thisMonth', from: '', to: '' });

@@ -18,7 +18,7 @@ import {
 } from '../kpi/kpis';
 import type { PartnerRollup } from '../sync/program-doc';
 import { medianDealSuccess, type AttentionInput } from './attention';
-import { quarterOf, targetFor } from './targets';
+import { quarterFigures, quarterOf, targetFor } from './targets';
 
 /**
  * Every partner's buckets as one rollup, in the program's zone: their series side by side (each
@@ -67,26 +67,6 @@ export function partnerFigures(
   return previous
     ? { current, previous: computeKpis(rollup, { range: previous, scope, today }) }
     : { current };
-}
-
-/** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
-export interface QuarterFigures {
-  quarter: string;
-  revenueWon: number;
-  dealsWon: number;
-  openPipeline: number;
-}
-
-export function quarterFigures(rollup: Rollup, partnerId: string, now: number, tz: string): QuarterFigures {
-  const quarter = quarterOf(now, tz);
-  const figures = computeKpis(rollup, { range: quarter.range, scope: { kind: 'partner', id: partnerId } });
-  // The pipeline of a period ending at the quarter's end: every deal open now (created before then).
-  return {
-    quarter: quarter.key,
-    revenueWon: figures.revenue,
-    dealsWon: figures.dealCount,
-    openPipeline: figures.pipeline.value,
-  };
 }
 
 export interface AttentionInputsArgs {

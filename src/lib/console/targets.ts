@@ -6,6 +6,8 @@
 import { minorDigits, parseMajor, readAmount, readNumber } from '../domain/money';
 import { addMonths, DAY_MS, localDayOf, monthStart, type DayRange } from '../kpi/calendar';
 import { QUARTER_PATTERN, type TargetEntry } from '../domain/schema';
+import type { Rollup } from '../kpi/bucket-types';
+import { computeKpis } from '../kpi/kpis';
 
 /** A calendar quarter in the program's zone: its key in the program document (`2026-Q4`) and its days. */
 export interface Quarter {
@@ -204,5 +206,25 @@ export function targetProgress({
     remaining,
     coverage: pipelineCoverage(openPipeline, remaining),
     reached: target.revenue > 0 ? remaining === 0 : target.deals > 0 && dealsWon >= target.deals,
+  };
+}
+
+/** A partner's quarter so far: revenue and deals won, and the open pipeline now (for targets and coverage). */
+export interface QuarterFigures {
+  quarter: string;
+  revenueWon: number;
+  dealsWon: number;
+  openPipeline: number;
+}
+
+export function quarterFigures(rollup: Rollup, partnerId: string, now: number, tz: string): QuarterFigures {
+  const quarter = quarterOf(now, tz);
+  const figures = computeKpis(rollup, { range: quarter.range, scope: { kind: 'partner', id: partnerId } });
+  // The pipeline of a period ending at the quarter's end: every deal open now (created before then).
+  return {
+    quarter: quarter.key,
+    revenueWon: figures.revenue,
+    dealsWon: figures.dealCount,
+    openPipeline: figures.pipeline.value,
   };
 }

@@ -1,6 +1,7 @@
 /**
  * The vendor console's figures as text in the interface's language: how fresh a partner's figures
- * are, why a partner needs attention, a quarter's name, a target form's problems. The numbers come
+ * are, why a partner needs attention, a target form's problems (a quarter's name and a coverage
+ * ratio are in target-view.ts, which a partner's Today screen loads without the rest). The numbers come
  * from the pure modules beside this one; only the wording lives here.
  */
 import { formatMoneyShort, formatNumber, formatPercent } from '../ui/format';
@@ -8,8 +9,8 @@ import { m } from '../paraglide/messages';
 import type { AttentionReason } from './attention';
 import { STALE_AFTER_MS, type Freshness } from './freshness';
 import type { TargetFieldProblem } from './targets';
+import { formatCoverage, quarterName } from './target-view';
 import { DAY_MS, type DayRange } from '../kpi/calendar';
-import { QUARTER_PATTERN } from '../domain/schema';
 
 const relativeFormats = new Map<string, Intl.RelativeTimeFormat>();
 
@@ -26,21 +27,10 @@ export function freshnessText(freshness: Freshness, locale: string): string {
 /** The number of days after which figures are stale, for the screens' explanation. */
 export const STALE_AFTER_DAYS = Math.round(STALE_AFTER_MS / 86_400_000);
 
-/** `2026-Q4` as a person reads it: "Q4 2026". */
-export function quarterName(key: string): string {
-  const match = QUARTER_PATTERN.exec(key);
-  return match ? m.quarter_name({ quarter: match[2]!, year: match[1]! }) : key;
-}
-
 /** Whole months as a person reads them: "Oct – Dec 2026" (a range from its first day up to, not including, its end). */
 export function monthSpanText(range: DayRange, locale: string): string {
   const format = new Intl.DateTimeFormat(locale, { month: 'short', year: 'numeric', timeZone: 'UTC' });
   return format.formatRange(range.fromDay * DAY_MS, (range.toDay - 1) * DAY_MS);
-}
-
-/** A coverage ratio as "2.4×". */
-export function formatCoverage(coverage: number, locale: string): string {
-  return m.coverage_times({ value: formatNumber(coverage, locale, 1) });
 }
 
 /** Why a partner needs attention, as one sentence with its figures. */

@@ -6,12 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildRollup, computeKpis, parsePeriod, previousRange, toReport } from '../../../src/lib/kpi';
 import { partnerRanking, staleRows } from '../../../src/lib/console/ranking';
-import {
-  lastSyncs,
-  programFigures,
-  programRollup,
-  quarterFigures,
-} from '../../../src/lib/console/program-figures';
+import { lastSyncs, programFigures, programRollup } from '../../../src/lib/console/program-figures';
+import { quarterFigures } from '../../../src/lib/console/targets';
 import type { QualityScore } from '../../../src/lib/kpi/kpis';
 import { BASE_INSTANT, DAY_MS, deal, lead } from '../../factories/records';
 
