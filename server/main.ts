@@ -99,6 +99,8 @@ export interface StartOptions {
   cacheWholeState?: boolean;
   /** Delay between a partner's change and its rollup being written (tests set 0). */
   rollupDelayMs?: number;
+  /** A partner is folded at most this often (RollupWorkerOptions.minIntervalMs; default three delays). */
+  rollupIntervalMs?: number;
   /** The program benchmark is published at most this often (BenchmarkWorkerOptions.minIntervalMs; default 5 minutes, 0 when rollupDelayMs is 0). */
   benchmarkIntervalMs?: number;
   /** How long a room nobody uses stays loaded (SyncServerOptions.keepIdleRoomMs). */
@@ -152,7 +154,7 @@ export async function startServer(options: StartOptions): Promise<RunningServer>
       now,
       delayMs: options.rollupDelayMs ?? 1000,
       // Under a stream of edits, a partner is folded every few seconds, not every second.
-      minIntervalMs: 3 * (options.rollupDelayMs ?? 1000),
+      minIntervalMs: options.rollupIntervalMs ?? 3 * (options.rollupDelayMs ?? 1000),
       log,
       markFolded: (room, seq) => storage.markFolded(room, seq),
     })),
