@@ -61,6 +61,8 @@ describe('the rep app', () => {
     const app = await openApp();
     await app.signIn('Northstar Tech');
     await app.waitForRecords();
+    // Signal is lost once every room has synced (the records come before the program's channel does).
+    await app.syncSays(/All changes saved to server/);
     await server.stop();
 
     await app.page.reload();
