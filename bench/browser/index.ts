@@ -49,12 +49,22 @@ const WARM_UP_SAVES = 5;
 /** `size` deals and leads (20,000 and 40,000), all of one partner (the demo program's records, moved to it). */
 function partnerDocument(size: Size): { leads: Lead[]; deals: Deal[] } {
   const demo = generateDemoProgram({ seed: 7, leadsPerRepMonth: 60, stageLog: true });
-  const leads = demo.leads.slice(0, size.leads).map((lead) => ({ ...lead, partnerId: PARTNER.id }));
+  // Records of other partners' reps become records of this partner's reps: an import refuses a
+  // rep who is nobody at the partner.
+  const reps = demo.reps.filter((rep) => rep.partnerId === PARTNER.id).map((rep) => rep.id);
+  const repOf = new Map<string, string>();
+  const ours = (repId: string) => {
+    if (!repOf.has(repId)) repOf.set(repId, reps.includes(repId) ? repId : reps[repOf.size % reps.length]!);
+    return repOf.get(repId)!;
+  };
+  const leads = demo.leads
+    .slice(0, size.leads)
+    .map((lead) => ({ ...lead, partnerId: PARTNER.id, repId: ours(lead.repId) }));
   const kept = new Set(leads.map((lead) => lead.id));
   const deals = demo.deals
     .filter((deal) => deal.leadId === undefined || kept.has(deal.leadId))
     .slice(0, size.deals)
-    .map((deal) => ({ ...deal, partnerId: PARTNER.id }));
+    .map((deal) => ({ ...deal, partnerId: PARTNER.id, repId: ours(deal.repId) }));
   return { leads, deals };
 }
 
