@@ -366,7 +366,7 @@ describe('the rep app', () => {
     await expect(target.syncStatus.textContent()).resolves.toContain('All changes saved to server');
   });
 
-  it('refuses a bad CSV file whole, naming each bad line', async () => {
+  it('refuses a bad CSV file whole, naming its first 20 bad lines and how many more there are', async () => {
     const app = await openApp();
     await app.signIn('Northstar Tech');
     await app.waitForRecords();
@@ -379,11 +379,17 @@ describe('the rep app', () => {
       path,
       'id,partner_id,rep_id,created_at,channel,status,company,contact_name,phone,email,qualified_at\n' +
         'L1,p-northstar,northstar-r1,2026-01-05T10:00:00+05:30,paid,new,Acme,Asha,,,\n' +
-        'L2,p-northstar,northstar-r1,2026-01-05T10:00:00+05:30,tv,new,Beta,Ravi,,,\n',
+        Array.from(
+          { length: 25 },
+          (_, i) => `L${i + 2},p-northstar,northstar-r1,2026-01-05T10:00:00+05:30,tv,new,Beta,Ravi,,,\n`,
+        ).join(''),
     );
     await app.page.getByLabel('leads.csv').setInputFiles(path);
     await app.page.getByRole('button', { name: 'Import', exact: true }).click();
-    await expect(app.page.getByRole('alert').textContent()).resolves.toMatch(/leads\.csv:3: channel/);
+    const alert = app.page.getByRole('alert');
+    await expect(alert.textContent()).resolves.toMatch(/leads\.csv:3: channel/);
+    await expect(alert.getByRole('listitem').count()).resolves.toBe(20);
+    await expect(alert.textContent()).resolves.toMatch(/and 5 more/);
     await expect(app.leadCount()).resolves.toBe(leadsBefore);
   });
 
