@@ -6,13 +6,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import sirv from 'sirv';
-import type { Registry } from 'prom-client';
 import type { DemoUser } from './seed';
 
 export interface AppServerOptions {
   /** Folder of the built app (`build/`). */
   staticDir: string;
-  metrics?: Registry;
+  /** The Prometheus text for `GET /metrics`. */
+  metrics?: () => Promise<{ contentType: string; text: string }>;
   /** The demo program's users and a way to sign one in; absent when the demo is off. */
   demo?: { users: DemoUser[]; signIn(user: DemoUser): Promise<{ token: string; expiresAt: number }> };
   /** Takes the upgrades of the sync endpoint (returns false for other paths). */
@@ -47,9 +47,9 @@ export function createAppServer({ staticDir, metrics, demo, upgrade, partners }:
       return;
     }
     if (path === '/metrics' && metrics && req.method === 'GET') {
-      metrics.metrics().then(
-        (text) =>
-          res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' }).end(text),
+      metrics().then(
+        ({ contentType, text }) =>
+          res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' }).end(text),
         (error: unknown) => res.writeHead(500).end(`metrics failed: ${(error as Error).message}`),
       );
       return;

@@ -44,7 +44,12 @@ try {
 buildIfNeeded();
 let running: RunningServer;
 try {
-  running = await startServer({ config, staticDir: buildDir });
+  running = await startServer({
+    config,
+    staticDir: buildDir,
+    // Without its engine the server takes no sync socket: exit, for whatever supervises it to restart it.
+    onFailure: () => process.exit(1),
+  });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(

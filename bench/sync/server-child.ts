@@ -28,7 +28,9 @@ function mainThreadSchedule(): ChildStats['mainThread'] {
 interface Started {
   port: number;
   stop(): Promise<void>;
-  updatesStored?: () => number;
+  updatesStored?: () => Promise<number>;
+  /** The JS heap of the server's other thread (ours: the engine's), after a collection if asked. */
+  otherHeap?: (gc: boolean) => Promise<{ heapUsed: number; external: number } | undefined>;
 }
 
 /** Starts the server asked for. Imported here, not at the top: the relay's process should not carry the server's modules. */
@@ -56,7 +58,8 @@ async function start(message: StartRequest, log: (line: string) => void): Promis
   return {
     port: Number(new URL(running.origin).port),
     stop: () => running.close(),
-    updatesStored: () => running.sync.counters.updatesStored,
+    updatesStored: async () => (await running.counters()).updatesStored,
+    otherHeap: (gc) => running.engineHeap(gc),
   };
 }
 
@@ -68,22 +71,24 @@ function serve(): void {
     logLines++;
     if (log.length < 8) log.push(line);
   };
-  const stats = (gc: boolean): ChildStats => {
+  const stats = async (gc: boolean): Promise<ChildStats> => {
     if (gc && globalThis.gc) {
       // Twice: the first pass may leave objects whose finalizers free more.
       globalThis.gc();
       globalThis.gc();
     }
+    const other = await server?.otherHeap?.(gc);
     const cpu = process.cpuUsage();
     const memory = process.memoryUsage();
     return {
       type: 'stats',
       cpuMicros: cpu.user + cpu.system,
       rss: memory.rss,
-      heapUsed: memory.heapUsed,
-      external: memory.external,
+      // Every thread's heap: process.memoryUsage gives this thread's.
+      heapUsed: memory.heapUsed + (other?.heapUsed ?? 0),
+      external: memory.external + (other?.external ?? 0),
       mainThread: mainThreadSchedule(),
-      updatesStored: server?.updatesStored?.(),
+      updatesStored: await server?.updatesStored?.(),
       logLines,
       log: [...log],
     };
@@ -99,7 +104,7 @@ function serve(): void {
           server = await start(message, collect);
           send({ type: 'ready', port: server.port });
         } else if (message.type === 'stats') {
-          send(stats(message.gc));
+          send(await stats(message.gc));
         } else {
           await server?.stop();
           send({ type: 'stopped' }, () => process.exit(0));

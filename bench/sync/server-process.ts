@@ -36,10 +36,12 @@ export class ServerProcess {
       cwd: ROOT,
       // --expose-gc: memory is read after a collection, so garbage does not count as connections.
       // BENCH_SERVER_CPU_PROFILE=<dir>: each server process writes a V8 CPU profile there (Chrome DevTools opens it).
+      // BENCH_SERVER_FLAGS: more Node flags for the server processes, space-separated (--trace-gc, say).
       execArgv: [
         '--import',
         'tsx',
         '--expose-gc',
+        ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []),
         ...(process.env.BENCH_SERVER_CPU_PROFILE
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROFILE}`]
           : []),

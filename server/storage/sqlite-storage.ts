@@ -4,6 +4,13 @@
  * better-sqlite3 is synchronous: every method runs to completion before another can start, so a
  * room's statements never interleave within this process and the in-memory byte total stays exact.
  * One server process owns the file; a second one would share the rows but not that total.
+ *
+ * Appends made together are committed together: the sync server stores every room's updates at
+ * the end of a turn of its event loop, and at a thousand edits a second in fifty rooms one
+ * transaction per room was most of the cost of storing (each commit writes its pages to the WAL).
+ * The first append of a moment begins a transaction; the appends that follow before the current
+ * microtasks have run join it; then it commits, and only then does any of them resolve. Every
+ * other call commits what is open first, so it sees, and is ordered after, every append before it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -65,6 +72,8 @@ export class SqliteRoomStorage implements ServerStorage {
   private readonly statements: Statements;
   private closed = false;
   private bytes: number;
+  /** The appends in the open transaction, waiting for its commit (see the top of this file). */
+  private group: { bytes: number; resolve(): void; reject(error: Error): void }[] | undefined;
 
   constructor(readonly file: string) {
     mkdirSync(dirname(file), { recursive: true });
@@ -90,28 +99,53 @@ export class SqliteRoomStorage implements ServerStorage {
 
   async load(room: string): Promise<StoredRoom> {
     this.ensureOpen();
+    this.commitGroup();
     return this.statements.loadRoom(room);
   }
 
-  async append(room: string, update: Uint8Array): Promise<number> {
-    this.ensureOpen();
-    // Autocommit: the row is committed (in the WAL) when `run` returns.
-    const { lastInsertRowid } = this.statements.insertUpdate.run(room, update);
-    this.bytes += update.byteLength;
-    return Number(lastInsertRowid);
+  append(room: string, update: Uint8Array): Promise<number> {
+    return this.appendMany(room, [update]);
   }
 
   async appendMany(room: string, updates: readonly Uint8Array[]): Promise<number> {
     this.ensureOpen();
     if (updates.length === 0) throw new RangeError(`Nothing to append to room "${room}"`);
-    // One transaction, one commit: under load the sync server stores a burst of updates at once.
+    if (!this.group) {
+      this.db.exec('BEGIN');
+      this.group = [];
+      // After the microtasks queued now: the other rooms' appends of this moment.
+      process.nextTick(() => this.commitGroup());
+    }
+    // A failed insert rolls back its own savepoint only: the others in the group stay.
     const lastSeq = this.statements.insertUpdates(room, updates);
-    for (const update of updates) this.bytes += update.byteLength;
+    let bytes = 0;
+    for (const update of updates) bytes += update.byteLength;
+    this.bytes += bytes;
+    await new Promise<void>((resolve, reject) => this.group!.push({ bytes, resolve, reject }));
     return lastSeq;
+  }
+
+  /** Commits the open transaction, if any, and settles the appends in it. */
+  private commitGroup(): void {
+    const group = this.group;
+    if (!group) return;
+    this.group = undefined;
+    try {
+      this.db.exec('COMMIT');
+    } catch (error) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      for (const append of group) {
+        this.bytes -= append.bytes;
+        append.reject(error as Error);
+      }
+      return;
+    }
+    for (const append of group) append.resolve();
   }
 
   async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {
     this.ensureOpen();
+    this.commitGroup();
     if (!Number.isSafeInteger(uptoSeq) || uptoSeq < 1)
       throw new RangeError(`uptoSeq must be a positive integer, not ${uptoSeq}`);
     // IMMEDIATE takes the write lock before the first read, so the checks still hold at the delete.
@@ -120,11 +154,13 @@ export class SqliteRoomStorage implements ServerStorage {
 
   async revoke(subject: string, revokedAt: number): Promise<number> {
     this.ensureOpen();
+    this.commitGroup();
     return Number(this.statements.insertRevocation.run(subject, revokedAt).lastInsertRowid);
   }
 
   async revocationsAfter(afterSeq: number): Promise<Revocation[]> {
     this.ensureOpen();
+    this.commitGroup();
     return this.statements.revocationsAfter
       .all(afterSeq)
       .map((row) => ({ seq: row.seq, subject: row.subject, revokedAt: row.revoked_at }));
@@ -132,26 +168,31 @@ export class SqliteRoomStorage implements ServerStorage {
 
   async markFolded(room: string, seq: number): Promise<void> {
     this.ensureOpen();
+    this.commitGroup();
     this.statements.markFolded.run(room, seq);
   }
 
   async unfolded(): Promise<string[]> {
     this.ensureOpen();
+    this.commitGroup();
     return this.statements.unfolded.all();
   }
 
   async rooms(): Promise<string[]> {
     this.ensureOpen();
+    this.commitGroup();
     return this.statements.rooms.all();
   }
 
   async bytesStored(): Promise<number> {
     this.ensureOpen();
+    this.commitGroup();
     return this.bytes;
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.commitGroup();
     this.closed = true;
     this.db.close();
   }

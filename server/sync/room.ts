@@ -250,7 +250,7 @@ export class Room {
    * event loop was busy — from any number of sockets — wait for the end of that turn (setImmediate)
    * and are appended in one transaction, after the writes before them. Under load that is one commit
    * for dozens of updates instead of one each. Every room's turn ends at the same moment, so the
-   * storage is asked for all of them at once (one message to its thread).
+   * storage is asked for all of them at once (SQLite commits them in one transaction).
    */
   private store(update: Uint8Array, origin: unknown): void {
     if (origin === this.storage) return;

@@ -26,7 +26,7 @@ import * as encoding from 'lib0/encoding';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import * as syncProtocol from 'y-protocols/sync';
 import * as Y from 'yjs';
-import { WebSocketServer, type RawData } from 'ws';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Access, TokenClaims } from '../auth/claims';
 import type { RevocationList } from '../auth/revocations';
 import type { TokenFacts } from '../auth/tokens';
@@ -48,8 +48,6 @@ import {
 import { DEFAULT_LIMITS, TokenBucket, type SyncLimits } from './limits';
 import { Room, awarenessMessage, type RoomMember } from './room';
 import type { UpdateRules } from './update-check';
-
-const PATH_PREFIX = '/sync/';
 
 export type TokenCheck = ({ ok: true } & TokenFacts) | { ok: false; reason: 'expired' | 'invalid' };
 
@@ -184,12 +182,7 @@ export class SyncServer {
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => {});
-    this.wss = new WebSocketServer({
-      noServer: true,
-      maxPayload: this.limits.maxMessageBytes,
-      // Answer with the app's subprotocol when offered; never echo the bearer token.
-      handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
-    });
+    this.wss = syncSocketServer(this.limits);
     this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
     this.pinger.unref();
     this.sessionChecker = setInterval(
@@ -201,22 +194,13 @@ export class SyncServer {
 
   /** Takes an HTTP upgrade if it is for the sync endpoint; returns false for other paths. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
-    const path = (req.url ?? '').split('?')[0]!;
-    if (!path.startsWith(PATH_PREFIX)) return false;
-    socket.on('error', (error) => this.log(`sync: socket error before upgrade: ${error.message}`));
-    if (this.closing) return this.refuseUpgrade(socket, 503, 'Service Unavailable');
-    if (!this.originAllowed(req)) return this.refuseUpgrade(socket, 403, 'Forbidden');
-    const address = req.socket.remoteAddress ?? 'unknown';
-    const { token, protocol } = this.options.tokenFromRequest(req);
-    this.wss.handleUpgrade(req, socket, head, (ws) =>
-      this.connect(ws, {
-        token,
-        ...(protocol ? { protocol } : {}),
-        address,
-        room: path.slice(PATH_PREFIX.length),
-      }),
-    );
-    return true;
+    return upgradeToSync(this.wss, req, socket, head, {
+      closing: this.closing,
+      allowedOrigins: this.options.allowedOrigins,
+      tokenFromRequest: this.options.tokenFromRequest,
+      log: this.log,
+      connect: (ws, request) => this.connect(ws, request),
+    });
   }
 
   /** Takes a socket that has just opened (the upgrade's, or an in-memory one) for `request.room`. */
@@ -245,21 +229,6 @@ export class SyncServer {
       this.sockets.delete(ws);
     });
     this.accept(ws, request);
-  }
-
-  private refuseUpgrade(socket: Duplex, status: number, text: string): true {
-    socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    return true;
-  }
-
-  private originAllowed(req: IncomingMessage): boolean {
-    const origin = req.headers.origin;
-    // Browsers always send an Origin; other clients (tests, the bench, a native app) may not, and
-    // could forge one anyway: the token, not the Origin, is what keeps them out.
-    if (origin === undefined) return true;
-    if (this.options.allowedOrigins.includes(origin)) return true;
-    const host = req.headers.host;
-    return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
   }
 
   private accept(ws: SyncSocket, { token, protocol, address, room: roomName }: SyncRequest): void {
@@ -700,4 +669,65 @@ function syncStep1(doc: Y.Doc): Uint8Array {
   encoding.writeVarUint(encoder, MESSAGE_SYNC);
   syncProtocol.writeSyncStep1(encoder, doc);
   return encoding.toUint8Array(encoder);
+}
+
+/** The `ws` server that upgrades sync sockets: messages bounded, the app's subprotocol answered. */
+export function syncSocketServer(limits: Pick<SyncLimits, 'maxMessageBytes'>): WebSocketServer {
+  return new WebSocketServer({
+    noServer: true,
+    maxPayload: limits.maxMessageBytes,
+    // Answer with the app's subprotocol when offered; never echo the bearer token.
+    handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
+  });
+}
+
+const PATH_PREFIX = '/sync/';
+
+/**
+ * Step 1 of the sync endpoint (see the top of this file): takes an HTTP upgrade whose path is under
+ * /sync/ — returns false for other paths — refuses it while the server closes or when its Origin is
+ * not allowed, and hands the opened socket to `connect` with what the request said.
+ */
+export function upgradeToSync(
+  wss: WebSocketServer,
+  req: IncomingMessage,
+  socket: Duplex,
+  head: Buffer,
+  how: Pick<SyncServerOptions, 'allowedOrigins' | 'tokenFromRequest'> & {
+    closing: boolean;
+    log: (line: string) => void;
+    connect: (ws: WebSocket, request: SyncRequest) => void;
+  },
+): boolean {
+  const path = (req.url ?? '').split('?')[0]!;
+  if (!path.startsWith(PATH_PREFIX)) return false;
+  socket.on('error', (error) => how.log(`sync: socket error before upgrade: ${error.message}`));
+  if (how.closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
+  if (!originAllowed(req, how.allowedOrigins)) return refuseUpgrade(socket, 403, 'Forbidden');
+  const address = req.socket.remoteAddress ?? 'unknown';
+  const { token, protocol } = how.tokenFromRequest(req);
+  wss.handleUpgrade(req, socket, head, (ws) =>
+    how.connect(ws, {
+      token,
+      ...(protocol ? { protocol } : {}),
+      address,
+      room: path.slice(PATH_PREFIX.length),
+    }),
+  );
+  return true;
+}
+
+function refuseUpgrade(socket: Duplex, status: number, text: string): true {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  return true;
+}
+
+function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]): boolean {
+  const origin = req.headers.origin;
+  // Browsers always send an Origin; other clients (tests, the bench, a native app) may not, and
+  // could forge one anyway: the token, not the Origin, is what keeps them out.
+  if (origin === undefined) return true;
+  if (allowedOrigins.includes(origin)) return true;
+  const host = req.headers.host;
+  return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
 }

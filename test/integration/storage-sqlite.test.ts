@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../../server/storage/sqlite-storage';
-import { openSqliteThreadStorage } from '../../server/storage/sqlite-thread-storage';
 import { describeRoomStorageContract } from './storage-contract';
 
 const tempDirs: string[] = [];
@@ -22,9 +21,46 @@ describeRoomStorageContract('SQLite storage', async () => {
   return { storage: openSqliteStorage(file), reopen: async () => openSqliteStorage(file) };
 });
 
-describeRoomStorageContract('SQLite storage on its own thread', async () => {
-  const file = join(freshDir(), 'rooms.sqlite');
-  return { storage: await openSqliteThreadStorage(file), reopen: () => openSqliteThreadStorage(file) };
+describe('SQLite storage commits', () => {
+  const rowsSeenByAnotherConnection = (file: string) => {
+    const reader = new Database(file, { readonly: true });
+    try {
+      return reader
+        .prepare<[], { room: string }>('SELECT room FROM updates ORDER BY seq')
+        .all()
+        .map((row) => row.room);
+    } finally {
+      reader.close();
+    }
+  };
+
+  it('commits the appends of one moment, of every room, together, and resolves none before', async () => {
+    const file = join(freshDir(), 'rooms.sqlite');
+    const storage = openSqliteStorage(file);
+    const resolvedWith: string[][] = [];
+    const first = storage.appendMany('program/p1/partner/a', [new Uint8Array([1]), new Uint8Array([2])]);
+    const second = storage.appendMany('program/p1/partner/b', [new Uint8Array([3])]);
+    // Neither is committed yet: another connection sees nothing.
+    expect(rowsSeenByAnotherConnection(file)).toEqual([]);
+    for (const append of [first, second])
+      void append.then(() => resolvedWith.push(rowsSeenByAnotherConnection(file)));
+    expect(await Promise.all([first, second])).toEqual([2, 3]);
+    // When the first resolved, both rooms' rows were committed already.
+    const all = ['program/p1/partner/a', 'program/p1/partner/a', 'program/p1/partner/b'];
+    expect(resolvedWith).toEqual([all, all]);
+    await storage.close();
+  });
+
+  it('commits open appends before any other call, which then sees them', async () => {
+    const file = join(freshDir(), 'rooms.sqlite');
+    const storage = openSqliteStorage(file);
+    const appended = storage.appendMany('program/p1/partner/a', [new Uint8Array([7])]);
+    await storage.revoke('u1', 1_000);
+    expect(rowsSeenByAnotherConnection(file)).toEqual(['program/p1/partner/a']);
+    expect(await appended).toBe(1);
+    expect((await storage.load('program/p1/partner/a')).updates).toEqual([new Uint8Array([7])]);
+    await storage.close();
+  });
 });
 
 describe('SQLite storage file', () => {

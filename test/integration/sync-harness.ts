@@ -10,17 +10,24 @@ import * as encoding from 'lib0/encoding';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import { WebsocketProvider } from 'y-websocket';
-import { readConfig } from '../../server/config';
-import { startServer, type RunningServer, type StartOptions } from '../../server/main';
+import { readConfig, type ServerConfig } from '../../server/config';
+import {
+  startInlineServer,
+  startServer,
+  type InlineServer,
+  type InlineStartOptions,
+  type RunningServer,
+} from '../../server/main';
 import { signToken } from '../../server/auth/tokens';
 import { MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import type { TokenClaims } from '../../server/auth/claims';
 
-export interface Harness {
-  server: RunningServer;
+/** By default the server's engine runs on the test's thread: its rooms and storage are at hand. */
+export interface Harness<Server extends RunningServer = InlineServer> {
+  server: Server;
   dataDir: string;
   /** Starts the server again on the same DATA_DIR (after `server.close()`). */
-  restart(): Promise<RunningServer>;
+  restart(): Promise<Server>;
   token(
     claims: TokenClaims,
     options?: { ttl?: string | number; now?: number; secret?: Uint8Array },
@@ -39,9 +46,23 @@ export interface Client {
   destroy(): void;
 }
 
-export async function createHarness(
-  options: Partial<StartOptions> & { demo?: boolean; allowedOrigins?: string } = {},
-): Promise<Harness> {
+type HarnessOptions = Partial<InlineStartOptions> & { demo?: boolean; allowedOrigins?: string };
+
+export function createHarness(options: HarnessOptions = {}): Promise<Harness> {
+  return harnessOf(options, startInlineServer);
+}
+
+/** The server as `npm start` runs it: its engine on a thread of its own, reached only through sockets and HTTP. */
+export function createThreadedHarness(
+  options: Omit<HarnessOptions, 'storage' | 'now'> = {},
+): Promise<Harness<RunningServer>> {
+  return harnessOf(options, startServer);
+}
+
+async function harnessOf<Server extends RunningServer, Options extends HarnessOptions>(
+  options: Options,
+  startWith: (options: Options & { config: ServerConfig; staticDir: string }) => Promise<Server>,
+): Promise<Harness<Server>> {
   const dataDir = mkdtempSync(join(tmpdir(), 'partner-kpi-sync-'));
   const staticDir = mkdtempSync(join(tmpdir(), 'partner-kpi-static-'));
   writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>Partner KPI</title>');
@@ -52,9 +73,9 @@ export async function createHarness(
     DEMO: options.demo ? 'on' : 'off',
     ALLOWED_ORIGINS: options.allowedOrigins ?? '',
   });
-  const start = () => startServer({ rollupDelayMs: 0, log: () => {}, ...options, config, staticDir });
+  const start = () => startWith({ rollupDelayMs: 0, log: () => {}, ...options, config, staticDir });
   const clients = new Set<Client>();
-  const harness: Harness = {
+  const harness: Harness<Server> = {
     server: await start(),
     dataDir,
     async restart() {
@@ -125,7 +146,7 @@ export function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Ar
 }
 
 /** A bare socket speaking the protocol by hand, to send what the stock client never would. */
-export async function rawSocket(h: Harness, room: string, token: string) {
+export async function rawSocket(h: Harness<RunningServer>, room: string, token: string) {
   const ws = new WebSocket(
     `${h.server.origin.replace('http', 'ws')}/sync/${room}?token=${encodeURIComponent(token)}`,
   );

@@ -163,7 +163,7 @@ describe('a room of the sync server', () => {
     const storage = countingStorage();
     const appendMany = storage.appendMany;
     storage.appendMany = (room, updates) => {
-      // What a storage does to gather the calls of one moment (sqlite-thread-storage.ts posts them as one message).
+      // What a storage does to gather the calls of one moment (sqlite-storage.ts commits them together).
       if (calls.push(room) === 1) queueMicrotask(() => (together = calls.length));
       return appendMany(room, updates);
     };

@@ -1,0 +1,242 @@
+/**
+ * The engine (engine.ts) on a thread of its own, seen from the app's thread. This thread keeps
+ * what cannot move — the HTTP server and the network sockets — and the engine's thread does the
+ * documents' work: checking and applying every update twice, storing, folding rollups. At a
+ * thousand edits a second in fifty rooms that work took some 60% of one thread, and every socket
+ * waited behind it; here the sockets' thread does about what a bare relay does (bench/sync).
+ *
+ * Each sync socket is upgraded here (the path, the Origin and the token as the request gives it)
+ * and relayed to the engine's sync server (sync/socket-bridge.ts), which checks the token and
+ * everything after. The partners API, the metrics and closing are calls to the engine's thread.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { Worker } from 'node:worker_threads';
+import type { RawData, WebSocket } from 'ws';
+import { tokenFromRequest } from './auth/acl';
+import type { EngineOptions } from './engine';
+import type { DemoUser } from './seed';
+import { DEFAULT_LIMITS } from './sync/limits';
+import { Batch, type SocketCommand, type SocketEvent } from './sync/socket-bridge';
+import { syncSocketServer, upgradeToSync, type SyncCounters } from './sync/sync-server';
+import { threadSource } from './thread-source';
+
+/** What the app's thread asks of the engine's, besides relaying sockets. */
+export type EngineCall =
+  | { method: 'metrics' }
+  | { method: 'partners'; token: string | undefined }
+  | { method: 'counters' }
+  | { method: 'heap'; gc: boolean }
+  | { method: 'settled' }
+  | { method: 'close' };
+
+export type ToEngine = { t: 'sockets'; items: SocketEvent[] } | { t: 'call'; id: number; call: EngineCall };
+
+export type FromEngine =
+  | { t: 'sockets'; items: SocketCommand[] }
+  | { t: 'reply'; id: number; value?: unknown; error?: string }
+  | { t: 'log'; line: string }
+  | { t: 'ready'; demoUsers: DemoUser[] }
+  | { t: 'failed'; message: string };
+
+/** Functions stay on this thread; everything else is handed to the engine's. */
+export interface ThreadedEngineOptions extends Omit<EngineOptions, 'storage' | 'now'> {
+  /** Called if the engine's thread stops on its own (an error nothing caught): the sync endpoint is then gone. */
+  onFailure?: (error: Error) => void;
+}
+
+export interface EngineHeap {
+  heapUsed: number;
+  external: number;
+}
+
+/** Starts the engine's thread; resolves once its storage is open and its rooms upgraded, rejects as startEngine would. */
+export async function startEngineThread(options: ThreadedEngineOptions): Promise<ThreadedEngine> {
+  const engine = new ThreadedEngine(options);
+  await engine.ready;
+  return engine;
+}
+
+export class ThreadedEngine {
+  readonly ready: Promise<void>;
+  demoUsers: DemoUser[] = [];
+  private readonly worker: Worker;
+  private readonly wss;
+  private readonly log: (line: string) => void;
+  private readonly sockets = new Map<number, WebSocket>();
+  private nextSocket = 1;
+  private readonly events = new Batch<SocketEvent>((items) => this.post({ t: 'sockets', items }));
+  private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+  private nextCall = 1;
+  private closing = false;
+  /** Why nothing more can be asked of the engine: it was closed, or its thread stopped. */
+  private over: Error | undefined;
+
+  constructor(private readonly options: ThreadedEngineOptions) {
+    const { log = (line: string) => console.log(line), onFailure: _onFailure, ...handed } = options;
+    this.log = log;
+    this.wss = syncSocketServer({ ...DEFAULT_LIMITS, ...options.limits });
+    this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
+      eval: true,
+      workerData: handed,
+    });
+    let started = false;
+    this.ready = new Promise<void>((resolve, reject) => {
+      this.worker.on('message', (message: FromEngine) => {
+        switch (message.t) {
+          case 'sockets':
+            return this.perform(message.items);
+          case 'reply':
+            return this.replied(message);
+          case 'log':
+            return this.log(message.line);
+          case 'ready':
+            started = true;
+            this.demoUsers = message.demoUsers;
+            return resolve();
+          case 'failed':
+            return reject(new Error(message.message));
+        }
+      });
+      const stopped = (error: Error) => {
+        reject(error);
+        if (started && !this.closing) {
+          this.log(`sync: the engine's thread stopped: ${error.message}`);
+          this.options.onFailure?.(error);
+        }
+        this.end(error, { cutOff: true });
+      };
+      this.worker.on('error', stopped);
+      this.worker.on('exit', () => stopped(new Error("the engine's thread has stopped")));
+    });
+  }
+
+  /** Takes an HTTP upgrade if it is for the sync endpoint; returns false for other paths. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    return upgradeToSync(this.wss, req, socket, head, {
+      closing: this.closing || this.over !== undefined,
+      allowedOrigins: this.options.config.allowedOrigins,
+      tokenFromRequest,
+      log: this.log,
+      connect: (ws, request) => {
+        const id = this.nextSocket++;
+        // Nothing is read until the engine has checked the token (its sync server resumes it).
+        ws.pause();
+        this.sockets.set(id, ws);
+        this.events.push({ t: 'open', id, request });
+        ws.on('message', (data, binary) =>
+          this.events.push({ t: 'message', id, data: copyOf(data), binary }),
+        );
+        ws.on('pong', () => this.events.push({ t: 'pong', id }));
+        ws.on('error', (error) => this.events.push({ t: 'error', id, message: error.message }));
+        ws.once('close', () => {
+          this.sockets.delete(id);
+          this.events.push({ t: 'closed', id });
+        });
+      },
+    });
+  }
+
+  private perform(commands: SocketCommand[]): void {
+    for (const command of commands) {
+      if (command.t === 'send') {
+        for (const id of command.ids) {
+          const ws = this.sockets.get(id);
+          if (ws?.readyState === ws?.OPEN)
+            ws!.send(command.data, (error) => error && this.log(`sync: send failed: ${error.message}`));
+        }
+        continue;
+      }
+      const ws = this.sockets.get(command.id);
+      if (!ws) continue;
+      switch (command.t) {
+        case 'close':
+          ws.close(command.code, command.reason);
+          break;
+        case 'terminate':
+          ws.terminate();
+          break;
+        case 'pause':
+          ws.pause();
+          break;
+        case 'resume':
+          ws.resume();
+          break;
+        case 'ping':
+          ws.ping();
+          break;
+      }
+    }
+  }
+
+  partners(token: string | undefined): Promise<{ status: number; body: unknown }> {
+    return this.call({ method: 'partners', token });
+  }
+
+  metrics(): Promise<{ contentType: string; text: string }> {
+    return this.call({ method: 'metrics' });
+  }
+
+  counters(): Promise<SyncCounters> {
+    return this.call({ method: 'counters' });
+  }
+
+  /** The engine thread's JS heap, after a collection if `gc` (and Node runs with --expose-gc). */
+  heap(gc: boolean): Promise<EngineHeap> {
+    return this.call({ method: 'heap', gc });
+  }
+
+  settled(): Promise<void> {
+    return this.call({ method: 'settled' });
+  }
+
+  /** Closes every socket (clients reconnect later), has the engine store everything, and stops its thread. */
+  async close(): Promise<void> {
+    if (this.over) return;
+    this.closing = true;
+    await this.call({ method: 'close' });
+    this.end(new Error('the engine is closed'), { cutOff: false });
+    await this.worker.terminate();
+    this.wss.close();
+  }
+
+  private call<T>(call: EngineCall): Promise<T> {
+    if (this.over) return Promise.reject(this.over);
+    const id = this.nextCall++;
+    return new Promise<T>((resolve, reject) => {
+      this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
+      // After the socket events before it: a call sees what they did.
+      this.events.flush();
+      this.post({ t: 'call', id, call });
+    });
+  }
+
+  private replied({ id, value, error }: Extract<FromEngine, { t: 'reply' }>): void {
+    const waiter = this.waiting.get(id);
+    this.waiting.delete(id);
+    if (error !== undefined) waiter?.reject(new Error(error));
+    else waiter?.resolve(value);
+  }
+
+  private post(message: ToEngine): void {
+    if (!this.over) this.worker.postMessage(message);
+  }
+
+  /**
+   * Nothing more goes to the engine: calls waiting fail. After a close its sockets are closing
+   * already; if its thread stopped, they are cut off (their clients reconnect, and are refused).
+   */
+  private end(error: Error, { cutOff }: { cutOff: boolean }): void {
+    if (this.over) return;
+    this.over = error;
+    for (const waiter of this.waiting.values()) waiter.reject(error);
+    this.waiting.clear();
+    if (cutOff) for (const ws of this.sockets.values()) ws.terminate();
+    this.sockets.clear();
+  }
+}
+
+/** A frame's bytes in a buffer of their own: a view into `ws`'s read buffer would be cloned whole. */
+function copyOf(data: RawData): Uint8Array {
+  return Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : new Uint8Array(data);
+}
