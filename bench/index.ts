@@ -12,7 +12,7 @@
  *    latency, the console (bench/program).
  *
  * Options: --sizes 100000,1000000  --runs 5  --skip-browser  --skip-sync  --sync-only  --sync-updates 5000  --partners 1000
- * Environment: BENCH_SCENARIO, BENCH_SERVER_CPU_PROFILE (bench/sync/index.ts).
+ * Environment: BENCH_SCENARIO, BENCH_SERVER_CPU_PROFILE, BENCH_SERVER_FLAGS (bench/sync/).
  */
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
