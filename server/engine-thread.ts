@@ -10,7 +10,13 @@ import type { EngineCall, FromEngine, ToEngine } from './threaded-engine';
 
 const port = parentPort!;
 const post = (message: FromEngine) => port.postMessage(message);
-const commands = new Batch<SocketCommand>((items) => post({ t: 'sockets', items }));
+/** The last batch of socket events taken in whole, told with the next commands (socket-bridge.ts). */
+let consumed = 0;
+let consumedTold = 0;
+const commands = new Batch<SocketCommand>((items) => {
+  consumedTold = consumed;
+  post({ t: 'sockets', consumed, items });
+});
 const sockets = new Map<number, RemoteSocket>();
 
 async function run(options: Omit<EngineOptions, 'storage' | 'now' | 'log'>): Promise<void> {
@@ -31,6 +37,15 @@ async function run(options: Omit<EngineOptions, 'storage' | 'now' | 'log'>): Pro
         engine.sync.connect(socket, event.request);
       } else sockets.get(event.id)?.received(event);
     }
+    consumed = message.seq;
+    // Told with the commands this batch caused, or alone if it caused none.
+    setImmediate(() => {
+      commands.flush();
+      if (consumedTold < consumed) {
+        consumedTold = consumed;
+        post({ t: 'sockets', consumed, items: [] });
+      }
+    });
   });
   post({ t: 'ready', demoUsers: engine.demoUsers });
 }
@@ -42,6 +57,7 @@ async function answer(engine: Engine, { id, call }: Extract<ToEngine, { t: 'call
     commands.flush();
     post({ t: 'reply', id, value });
   } catch (error) {
+    commands.flush();
     post({ t: 'reply', id, error: (error as Error).message });
   }
   if (call.method === 'close') port.close();

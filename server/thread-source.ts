@@ -15,7 +15,7 @@ export function threadSource(entry: URL): string {
   const path = fileURLToPath(entry);
   let source = sources.get(path);
   if (source) return source;
-  const { outputFiles } = buildSync({
+  const { outputFiles, warnings } = buildSync({
     entryPoints: [path],
     bundle: true,
     platform: 'node',
@@ -24,6 +24,11 @@ export function threadSource(entry: URL): string {
     write: false,
     logLevel: 'silent',
   });
+  // Such as an `import.meta.url`, which would be undefined in the thread.
+  if (warnings.length > 0)
+    throw new Error(
+      `${path} does not bundle cleanly for a thread: ${warnings.map((w) => w.text).join('; ')}`,
+    );
   // Whether the worker reads it as a script or a module depends on the loader in use: `require`
   // is handed in either way.
   const requireHere = `process.getBuiltinModule('node:module').createRequire(${JSON.stringify(path)})`;

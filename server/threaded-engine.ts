@@ -12,14 +12,14 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
-import type { RawData, WebSocket } from 'ws';
 import { tokenFromRequest } from './auth/acl';
 import type { EngineOptions } from './engine';
 import type { DemoUser } from './seed';
 import { DEFAULT_LIMITS } from './sync/limits';
-import { Batch, type SocketCommand, type SocketEvent } from './sync/socket-bridge';
+import { SocketRelay, type SocketCommands, type SocketEvents } from './sync/socket-bridge';
 import { syncSocketServer, upgradeToSync, type SyncCounters } from './sync/sync-server';
 import { threadSource } from './thread-source';
+import { setServerV8Flags } from './v8-flags';
 
 /** What the app's thread asks of the engine's, besides relaying sockets. */
 export type EngineCall =
@@ -30,10 +30,10 @@ export type EngineCall =
   | { method: 'settled' }
   | { method: 'close' };
 
-export type ToEngine = { t: 'sockets'; items: SocketEvent[] } | { t: 'call'; id: number; call: EngineCall };
+export type ToEngine = SocketEvents | { t: 'call'; id: number; call: EngineCall };
 
 export type FromEngine =
-  | { t: 'sockets'; items: SocketCommand[] }
+  | SocketCommands
   | { t: 'reply'; id: number; value?: unknown; error?: string }
   | { t: 'log'; line: string }
   | { t: 'ready'; demoUsers: DemoUser[] }
@@ -63,9 +63,7 @@ export class ThreadedEngine {
   private readonly worker: Worker;
   private readonly wss;
   private readonly log: (line: string) => void;
-  private readonly sockets = new Map<number, WebSocket>();
-  private nextSocket = 1;
-  private readonly events = new Batch<SocketEvent>((items) => this.post({ t: 'sockets', items }));
+  private readonly relay: SocketRelay;
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private nextCall = 1;
   private closing = false;
@@ -75,7 +73,16 @@ export class ThreadedEngine {
   constructor(private readonly options: ThreadedEngineOptions) {
     const { log = (line: string) => console.log(line), onFailure: _onFailure, ...handed } = options;
     this.log = log;
-    this.wss = syncSocketServer({ ...DEFAULT_LIMITS, ...options.limits });
+    const limits = { ...DEFAULT_LIMITS, ...options.limits };
+    this.wss = syncSocketServer(limits);
+    // Two of the largest messages may wait for the engine; past that, no socket is read.
+    this.relay = new SocketRelay(
+      (events, transfer) => this.post(events, transfer),
+      2 * limits.maxMessageBytes,
+      this.log,
+    );
+    // The engine's heap is the larger: it must not depend on node's command line (tests, tools).
+    setServerV8Flags();
     this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
       eval: true,
       workerData: handed,
@@ -85,7 +92,7 @@ export class ThreadedEngine {
       this.worker.on('message', (message: FromEngine) => {
         switch (message.t) {
           case 'sockets':
-            return this.perform(message.items);
+            return this.relay.perform(message);
           case 'reply':
             return this.replied(message);
           case 'log':
@@ -100,7 +107,8 @@ export class ThreadedEngine {
       });
       const stopped = (error: Error) => {
         reject(error);
-        if (started && !this.closing) {
+        // 'error' is followed by 'exit': once is enough.
+        if (started && !this.closing && this.over === undefined) {
           this.log(`sync: the engine's thread stopped: ${error.message}`);
           this.options.onFailure?.(error);
         }
@@ -118,55 +126,8 @@ export class ThreadedEngine {
       allowedOrigins: this.options.config.allowedOrigins,
       tokenFromRequest,
       log: this.log,
-      connect: (ws, request) => {
-        const id = this.nextSocket++;
-        // Nothing is read until the engine has checked the token (its sync server resumes it).
-        ws.pause();
-        this.sockets.set(id, ws);
-        this.events.push({ t: 'open', id, request });
-        ws.on('message', (data, binary) =>
-          this.events.push({ t: 'message', id, data: copyOf(data), binary }),
-        );
-        ws.on('pong', () => this.events.push({ t: 'pong', id }));
-        ws.on('error', (error) => this.events.push({ t: 'error', id, message: error.message }));
-        ws.once('close', () => {
-          this.sockets.delete(id);
-          this.events.push({ t: 'closed', id });
-        });
-      },
+      connect: (ws, request) => this.relay.open(ws, request),
     });
-  }
-
-  private perform(commands: SocketCommand[]): void {
-    for (const command of commands) {
-      if (command.t === 'send') {
-        for (const id of command.ids) {
-          const ws = this.sockets.get(id);
-          if (ws?.readyState === ws?.OPEN)
-            ws!.send(command.data, (error) => error && this.log(`sync: send failed: ${error.message}`));
-        }
-        continue;
-      }
-      const ws = this.sockets.get(command.id);
-      if (!ws) continue;
-      switch (command.t) {
-        case 'close':
-          ws.close(command.code, command.reason);
-          break;
-        case 'terminate':
-          ws.terminate();
-          break;
-        case 'pause':
-          ws.pause();
-          break;
-        case 'resume':
-          ws.resume();
-          break;
-        case 'ping':
-          ws.ping();
-          break;
-      }
-    }
   }
 
   partners(token: string | undefined): Promise<{ status: number; body: unknown }> {
@@ -190,14 +151,21 @@ export class ThreadedEngine {
     return this.call({ method: 'settled' });
   }
 
+  private closed: Promise<void> | undefined;
+
   /** Closes every socket (clients reconnect later), has the engine store everything, and stops its thread. */
-  async close(): Promise<void> {
-    if (this.over) return;
-    this.closing = true;
-    await this.call({ method: 'close' });
-    this.end(new Error('the engine is closed'), { cutOff: false });
-    await this.worker.terminate();
-    this.wss.close();
+  close(): Promise<void> {
+    this.closed ??= (async () => {
+      this.closing = true;
+      try {
+        await this.call({ method: 'close' });
+      } finally {
+        this.end(new Error('the engine is closed'), { cutOff: false });
+        await this.worker.terminate();
+        this.wss.close();
+      }
+    })();
+    return this.closed;
   }
 
   private call<T>(call: EngineCall): Promise<T> {
@@ -206,7 +174,7 @@ export class ThreadedEngine {
     return new Promise<T>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (value: unknown) => void, reject });
       // After the socket events before it: a call sees what they did.
-      this.events.flush();
+      this.relay.flush();
       this.post({ t: 'call', id, call });
     });
   }
@@ -218,8 +186,8 @@ export class ThreadedEngine {
     else waiter?.resolve(value);
   }
 
-  private post(message: ToEngine): void {
-    if (!this.over) this.worker.postMessage(message);
+  private post(message: ToEngine, transfer: ArrayBuffer[] = []): void {
+    if (!this.over) this.worker.postMessage(message, transfer);
   }
 
   /**
@@ -231,12 +199,6 @@ export class ThreadedEngine {
     this.over = error;
     for (const waiter of this.waiting.values()) waiter.reject(error);
     this.waiting.clear();
-    if (cutOff) for (const ws of this.sockets.values()) ws.terminate();
-    this.sockets.clear();
+    if (cutOff) this.relay.terminateAll();
   }
-}
-
-/** A frame's bytes in a buffer of their own: a view into `ws`'s read buffer would be cloned whole. */
-function copyOf(data: RawData): Uint8Array {
-  return Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : new Uint8Array(data);
 }

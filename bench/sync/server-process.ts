@@ -6,6 +6,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ChildStats, ParentMessage, ServerKind, StartRequest } from './protocol';
+import { SERVER_V8_FLAGS } from '../../server/v8-flags';
 
 const CHILD = fileURLToPath(new URL('./server-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -41,6 +42,8 @@ export class ServerProcess {
         '--import',
         'tsx',
         '--expose-gc',
+        // As `npm start` runs it (server/v8-flags.ts).
+        ...SERVER_V8_FLAGS,
         ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : []),
         ...(process.env.BENCH_SERVER_CPU_PROFILE
           ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_SERVER_CPU_PROFILE}`]

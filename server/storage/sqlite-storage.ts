@@ -116,8 +116,15 @@ export class SqliteRoomStorage implements ServerStorage {
       // After the microtasks queued now: the other rooms' appends of this moment.
       process.nextTick(() => this.commitGroup());
     }
-    // A failed insert rolls back its own savepoint only: the others in the group stay.
-    const lastSeq = this.statements.insertUpdates(room, updates);
+    let lastSeq: number;
+    try {
+      // A failed insert rolls back its own savepoint only: the others in the group stay…
+      lastSeq = this.statements.insertUpdates(room, updates);
+    } catch (error) {
+      // …unless SQLite rolled the whole transaction back (disk full, I/O): the group is lost too.
+      if (!this.db.inTransaction) this.failGroup(error as Error);
+      throw error;
+    }
     let bytes = 0;
     for (const update of updates) bytes += update.byteLength;
     this.bytes += bytes;
@@ -129,18 +136,27 @@ export class SqliteRoomStorage implements ServerStorage {
   private commitGroup(): void {
     const group = this.group;
     if (!group) return;
-    this.group = undefined;
     try {
       this.db.exec('COMMIT');
     } catch (error) {
+      return this.failGroup(error as Error);
+    }
+    this.group = undefined;
+    for (const append of group) append.resolve();
+  }
+
+  /** Rolls the open transaction back, if SQLite has not, and rejects every append in it. */
+  private failGroup(error: Error): void {
+    const group = this.group ?? [];
+    this.group = undefined;
+    try {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
+    } finally {
       for (const append of group) {
         this.bytes -= append.bytes;
-        append.reject(error as Error);
+        append.reject(error);
       }
-      return;
     }
-    for (const append of group) append.resolve();
   }
 
   async compact(room: string, snapshot: Uint8Array, uptoSeq: number): Promise<void> {

@@ -5,8 +5,13 @@
  * other, so the sync server runs there unchanged. Both directions go in batches, one message per
  * turn of the event loop: at a thousand edits a second each sent on to a room, one message per
  * frame would cost more than the frames.
+ *
+ * The app's thread reads no faster than the engine takes what it read: past `maxInFlightBytes` not
+ * yet taken, it stops reading every socket until the engine has caught up with half of it, as one
+ * thread busy with a room read nothing meanwhile (the sync server's rates apply in the engine).
  */
 import { EventEmitter } from 'node:events';
+import type { RawData, WebSocket } from 'ws';
 import type { SyncRequest, SyncSocket } from './sync-server';
 
 /** What the app's thread tells the engine's about its sockets. */
@@ -16,6 +21,20 @@ export type SocketEvent =
   | { t: 'pong'; id: number }
   | { t: 'error'; id: number; message: string }
   | { t: 'closed'; id: number };
+
+/** A batch of socket events; `seq` numbers it for the engine's `consumed`. */
+export interface SocketEvents {
+  t: 'sockets';
+  seq: number;
+  items: SocketEvent[];
+}
+
+/** A batch of commands; `consumed`: the last batch of events the engine has taken in whole. */
+export interface SocketCommands {
+  t: 'sockets';
+  consumed: number;
+  items: SocketCommand[];
+}
 
 /** What the engine's thread asks the app's to do with a socket. */
 export type SocketCommand =
@@ -114,3 +133,137 @@ export class RemoteSocket extends EventEmitter implements SyncSocket {
 
 const CLOSING = 2;
 const CLOSED = 3;
+
+/**
+ * The app's side: the `ws` sockets, relayed to the engine. A socket is paused from its upgrade
+ * until the engine resumes it (its token checked, R1), and while the engine is behind; what a socket
+ * sends after the engine has closed it is dropped here.
+ */
+export class SocketRelay {
+  private readonly sockets = new Map<number, WebSocket>();
+  /** Sockets the engine wants paused (every new one, until its token is checked). */
+  private readonly pausedByEngine = new Set<number>();
+  /** Sockets the engine has closed: what they still send is not relayed. */
+  private readonly closedByEngine = new Set<number>();
+  private nextId = 1;
+  private seq = 0;
+  /** Bytes of each batch of events not yet taken by the engine, by batch. */
+  private readonly inFlight = new Map<number, number>();
+  private inFlightBytes = 0;
+  private reading = true;
+  private readonly events: Batch<SocketEvent>;
+
+  constructor(
+    post: (events: SocketEvents, transfer: ArrayBuffer[]) => void,
+    private readonly maxInFlightBytes: number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.events = new Batch<SocketEvent>((items) => {
+      const seq = ++this.seq;
+      const transfer: ArrayBuffer[] = [];
+      let bytes = 0;
+      for (const item of items)
+        if (item.t === 'message') {
+          bytes += item.data.byteLength;
+          transfer.push(item.data.buffer as ArrayBuffer);
+        }
+      if (bytes > 0) {
+        this.inFlight.set(seq, bytes);
+        this.inFlightBytes += bytes;
+        if (this.reading && this.inFlightBytes > this.maxInFlightBytes) this.setReading(false);
+      }
+      post({ t: 'sockets', seq, items }, transfer);
+    });
+  }
+
+  /** Relays a socket that has just opened. */
+  open(ws: WebSocket, request: SyncRequest): void {
+    const id = this.nextId++;
+    ws.pause();
+    this.pausedByEngine.add(id);
+    this.sockets.set(id, ws);
+    this.events.push({ t: 'open', id, request });
+    ws.on('message', (data, binary) => {
+      if (!this.closedByEngine.has(id)) this.events.push({ t: 'message', id, data: copyOf(data), binary });
+    });
+    ws.on('pong', () => this.events.push({ t: 'pong', id }));
+    ws.on('error', (error) => this.events.push({ t: 'error', id, message: error.message }));
+    ws.once('close', () => {
+      this.sockets.delete(id);
+      this.pausedByEngine.delete(id);
+      this.closedByEngine.delete(id);
+      this.events.push({ t: 'closed', id });
+    });
+  }
+
+  /** Posts the events waiting now (before a call that must come after them). */
+  flush(): void {
+    this.events.flush();
+  }
+
+  /** Carries out the engine's commands, in order. */
+  perform({ consumed, items }: SocketCommands): void {
+    for (const [seq, bytes] of this.inFlight) {
+      if (seq > consumed) break;
+      this.inFlightBytes -= bytes;
+      this.inFlight.delete(seq);
+    }
+    if (!this.reading && this.inFlightBytes <= this.maxInFlightBytes / 2) this.setReading(true);
+    for (const command of items) {
+      if (command.t === 'send') {
+        for (const id of command.ids) {
+          const ws = this.sockets.get(id);
+          // A socket closed here may still be a member there until the engine hears of it.
+          if (ws && ws.readyState === ws.OPEN)
+            ws.send(command.data, (error) => error && this.log(`sync: send failed: ${error.message}`));
+        }
+        continue;
+      }
+      const ws = this.sockets.get(command.id);
+      if (!ws) continue;
+      switch (command.t) {
+        case 'close':
+          this.closedByEngine.add(command.id);
+          ws.close(command.code, command.reason);
+          break;
+        case 'terminate':
+          ws.terminate();
+          break;
+        case 'pause':
+          this.pausedByEngine.add(command.id);
+          ws.pause();
+          break;
+        case 'resume':
+          this.pausedByEngine.delete(command.id);
+          if (this.reading) ws.resume();
+          break;
+        case 'ping':
+          ws.ping();
+          break;
+      }
+    }
+  }
+
+  /** Cuts off every socket (the engine is gone: their clients reconnect, and are refused until it is back). */
+  terminateAll(): void {
+    for (const ws of this.sockets.values()) ws.terminate();
+  }
+
+  private setReading(reading: boolean): void {
+    this.reading = reading;
+    if (!reading)
+      this.log(
+        `sync: the engine is ${this.inFlightBytes} bytes behind; reading no socket until it catches up`,
+      );
+    for (const [id, ws] of this.sockets) {
+      if (this.pausedByEngine.has(id)) continue;
+      if (reading) ws.resume();
+      else ws.pause();
+    }
+  }
+}
+
+/** A frame's bytes in a buffer of their own, which then moves to the engine without a copy. */
+function copyOf(data: RawData): Uint8Array {
+  return Array.isArray(data) ? new Uint8Array(Buffer.concat(data)) : new Uint8Array(data);
+}

@@ -71,6 +71,20 @@ describe('R11: the engine on its own thread', () => {
     await untilDoc(a.doc, () => a.doc.getMap('meta').get('after') === 'still syncing');
   });
 
+  it('goes on when members drop while their room’s edits are being sent to them', async () => {
+    harness = await createThreadedHarness();
+    const { a, b } = await twoWriters(harness);
+    for (let i = 0; i < 20; i++) {
+      const leaving = await rawSocket(harness, ROOM, await harness.token(rep2));
+      // In the room: the server has sent its sync step 1.
+      await leaving.reply(0);
+      a.doc.getMap('meta').set('n', i);
+      leaving.ws.terminate();
+    }
+    await untilDoc(b.doc, () => b.doc.getMap('meta').get('n') === 19);
+    expect((await harness.server.counters()).connections).toBe(2);
+  });
+
   it('relays presence between the writers of a room', async () => {
     harness = await createThreadedHarness();
     const { a, b } = await twoWriters(harness);
