@@ -86,7 +86,6 @@ export class ThreadedEngine {
     this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
       eval: true,
       workerData: handed,
-      execArgv: withoutLoaders(process.execArgv),
     });
     let started = false;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -202,19 +201,4 @@ export class ThreadedEngine {
     this.waiting.clear();
     if (cutOff) this.relay.terminateAll();
   }
-}
-
-/**
- * This process's flags for the engine's thread, less the loaders (`--import tsx`): its code is
- * bundled JavaScript, and registering tsx in a thread costs about half a second. The rest (such as
- * `--expose-gc`, which the bench uses) is kept.
- */
-export function withoutLoaders(execArgv: readonly string[]): string[] {
-  const kept: string[] = [];
-  for (let i = 0; i < execArgv.length; i++) {
-    const flag = execArgv[i]!;
-    if (flag === '--import' || flag === '--loader' || flag === '--experimental-loader') i++;
-    else if (!/^--(import|loader|experimental-loader)=/.test(flag)) kept.push(flag);
-  }
-  return kept;
 }
