@@ -7,11 +7,11 @@
  * together, in one transaction; appends run one after another, so the stored log and the
  * broadcasts keep the order in which the doc applied the updates.
  *
- * A client's update reaches the doc only once it has passed update-check.ts and has been applied
- * to the room's scratch copy, a second document kept equal to the live one: what throws there, or
- * leaves the copy unable to emit, is refused and the copy is made again from the live doc. Should
- * the live doc fail all the same, the room reports itself broken; the server then closes its
- * connections and drops it, and the next connection loads it from the stored log, the truth.
+ * A client's update reaches the doc only once it has passed update-check.ts, which finds, before
+ * any document sees it, everything Yjs would refuse, wait on, or put outside the room's layout.
+ * Should the doc fail to apply it all the same (an unknown Yjs failure), nothing of it is stored:
+ * the room reports itself broken; the server then closes its connections and drops it, and the
+ * next connection loads it from the stored log, the truth.
  */
 import * as Y from 'yjs';
 import * as encoding from 'lib0/encoding';
@@ -20,7 +20,7 @@ import { MESSAGE_AWARENESS, MESSAGE_SYNC } from '../../src/lib/sync/protocol';
 import * as awarenessProtocol from 'y-protocols/awareness';
 import type { RoomName } from '../../src/lib/sync/rooms';
 import type { RoomStorage } from '../storage/storage';
-import { applyChecked, checkUpdate, copyDoc, rootsChanged, type UpdateRules } from './update-check';
+import { applyChecked, checkUpdate, rootsChanged, type UpdateRules } from './update-check';
 
 /**
  * Past this many appended updates, the log is merged into one snapshot (a small, fast next load),
@@ -48,7 +48,7 @@ export interface RoomEvents {
   /** Storing failed: the room stops accepting changes (its clients keep theirs and resend later). */
   failed?(room: Room, error: unknown): void;
   /**
-   * The live doc failed to apply what its scratch copy had taken: it may never emit again. The room
+   * The doc failed to apply an update its checks passed: it may never emit again. The room
    * takes no more changes; the server should close its connections and drop it (it loads afresh).
    */
   broken?(room: Room, reason: string): void;
@@ -62,10 +62,6 @@ export type UpdateOutcome = { ok: true } | { ok: false; reason: string; ahead?: 
 
 export class Room {
   readonly doc = new Y.Doc({ gc: true });
-  /** Equal to `doc` at every turn's end; a client's update is tried here first. */
-  private scratch = new Y.Doc({ gc: true });
-  /** Set while an update already in `scratch` is applied to `doc`. */
-  private applyingProven = false;
   /**
    * The whole state as a sync step 2 answer, made once per state: in a reconnect storm hundreds of
    * clients with empty documents ask for it at once, and encoding a partner of 60,000 records each
@@ -98,8 +94,6 @@ export class Room {
     this.loaded = this.load();
     this.doc.on('update', (update: Uint8Array, origin: unknown) => {
       this.wholeStateAnswer = undefined;
-      // The server's own writes (rollups) reach the scratch copy here; a client's are in it already.
-      if (!this.applyingProven && origin !== this.storage) Y.applyUpdate(this.scratch, update, origin);
       this.store(update, origin);
     });
     this.awareness.on('update', ({ added, updated, removed }: AwarenessChange, origin: unknown) => {
@@ -122,8 +116,7 @@ export class Room {
     if (stored.updates.length > 0) {
       const state = stored.updates.length === 1 ? stored.updates[0]! : Y.mergeUpdates(stored.updates);
       // Applied with the storage as origin: `store` knows not to write them again.
-      const problem =
-        applyChecked(this.doc, state, this.storage) ?? applyChecked(this.scratch, state, this.storage);
+      const problem = applyChecked(this.doc, state, this.storage);
       if (problem) throw new Error(`the stored log of ${this.name.name} does not load: ${problem}`);
     }
   }
@@ -163,45 +156,34 @@ export class Room {
   }
 
   /**
-   * Applies a member's update once it has passed checkUpdate and the scratch copy; it is then
-   * stored, and only then sent to the others. A refused update changes nothing.
+   * Applies a member's update once it has passed checkUpdate; it is then stored, and only then sent
+   * to the others. A refused update changes nothing. Should the doc fail to apply it all the same
+   * (throw, or be left unable to emit), or should it do what the checks say it cannot (change a
+   * root outside the layout, leave structs waiting), the room reports itself broken: it stores and
+   * sends nothing more, this update included, and the server reloads it from the stored log (R7).
    */
   applyUpdate(update: Uint8Array, origin: RoomMember | symbol): UpdateOutcome {
     if (this.broken !== undefined)
       return { ok: false, reason: `room ${this.name.name} cannot store changes: ${String(this.broken)}` };
-    const checked = checkUpdate(this.scratch, update, this.rules);
+    const checked = checkUpdate(this.doc, update, this.rules);
     if (!checked.ok) return checked;
-    const before = pendingBytes(this.scratch);
-    // What the update did, not what it said: an item with an origin goes where its neighbour is.
+    const pendingBefore = pendingBytes(this.doc);
     const touched = new Set<string>();
     const watch = (transaction: Y.Transaction) => {
-      for (const root of rootsChanged(this.scratch, transaction)) touched.add(root);
+      for (const root of rootsChanged(this.doc, transaction)) touched.add(root);
     };
-    this.scratch.on('afterTransaction', watch);
-    let problem: string | undefined;
-    try {
-      problem = applyChecked(this.scratch, update, origin);
-    } finally {
-      this.scratch.off('afterTransaction', watch);
-    }
-    const outside = [...touched].filter((root) => !this.rules.roots.has(root));
-    if (problem === undefined && outside.length > 0)
-      problem = `it changed ${outside.join(', ')}, which is not this room's layout`;
-    // Structs waiting for others the server never had: an honest client sends what they build on
-    // with them (or in its sync step 2 after reconnecting), so new waiting ones are hostile or lost.
-    const pending = problem === undefined && pendingBytes(this.scratch) > before;
-    if (problem !== undefined || pending) {
-      this.scratch.destroy();
-      this.scratch = copyDoc(this.doc);
-      return { ok: false, reason: problem ?? 'it builds on changes the server does not have' };
-    }
-    this.applyingProven = true;
+    this.doc.on('afterTransaction', watch);
     let failure: string | undefined;
     try {
       failure = applyChecked(this.doc, update, origin);
     } finally {
-      this.applyingProven = false;
+      this.doc.off('afterTransaction', watch);
     }
+    const outside = [...touched].filter((root) => !this.rules.roots.has(root));
+    if (failure === undefined && outside.length > 0)
+      failure = `it changed ${outside.join(', ')}, which is not this room's layout`;
+    if (failure === undefined && pendingBytes(this.doc) > pendingBefore)
+      failure = 'it left structs waiting for changes the server does not have';
     if (failure !== undefined) {
       this.broken = failure;
       this.events.broken?.(this, failure);
@@ -351,7 +333,6 @@ export class Room {
     clearTimeout(this.quietTimer);
     this.awareness.destroy();
     this.doc.destroy();
-    this.scratch.destroy();
   }
 }
 

@@ -1,13 +1,17 @@
 /**
- * The first gate of a writer's update: decoded and bounded before any document sees it.
+ * The gate of a writer's update: decoded, bounded and placed before any document sees it (sync
+ * SPEC R3, R4).
  *
  * Yjs trusts its input. Some malformed updates — an item whose content is "deleted, length 0",
  * lengths or clocks near 2^53 — make it throw inside its transaction cleanup and leave the
  * document unable to emit an update ever again (upstream yjs #723, #799); clocks past 2^53 make
  * its `clock + length` arithmetic lie; a deletion of clocks no one has written yet waits in the
- * document and deletes whatever the server writes there later. None of that is needed by an honest
- * client, so all of it is refused here, cheaply, before the update is tried on the room's scratch
- * copy (room.ts), which catches what no list of rules foresees.
+ * document and deletes whatever the server writes there later; an item that names a neighbour
+ * goes where that neighbour is, whatever parent the update says, and one between neighbours of two
+ * types is linked into both. None of that is needed by an honest client, so all of it is refused
+ * here, cheaply, and the room applies what passes straight to its document (room.ts). Whether
+ * these rules foresee Yjs is tested against Yjs itself (test/unit/server/sync/update-check-yjs.test.ts);
+ * should the document fail all the same, the room reloads from its log (R7).
  */
 import * as Y from 'yjs';
 
@@ -44,17 +48,24 @@ const isClock = (clock: number) => Number.isSafeInteger(clock) && clock >= 0 && 
 const isId = (id: Y.ID | null) => id === null || (isClient(id.client) && isClock(id.clock));
 
 /**
- * Whether `update` (Yjs v1 encoding) may be tried on `doc`: it decodes, every struct and deletion
- * is within the bounds above and has a non-zero length, it inserts only into the allowed roots and
- * no sub-document, and it deletes only what exists (in the doc, or in the update itself).
+ * Whether `update` (Yjs v1 encoding) may be applied to `doc`: it decodes as Yjs will read it (one
+ * block per client), every struct and deletion is within the bounds above and has a non-zero
+ * length, it builds on and deletes only what exists (in the doc, or in the update itself), nothing
+ * of it would wait for structs the server does not have, it holds no sub-document, and everything
+ * it inserts or deletes is in the room's own root types — where Yjs will put it, not where the
+ * update says (placement below).
  */
 export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules): UpdateCheck {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
+  const blocks: number[] = [];
   try {
-    decoded = Y.decodeUpdate(update);
+    decoded = Y.decodeUpdateV2(update, blockRecorder(blocks));
   } catch (error) {
     return { ok: false, reason: `not a Yjs update (${(error as Error).message})` };
   }
+  // Yjs keeps only the last block of a client that has two: what it applied would not be what was checked.
+  if (new Set(blocks).size < blocks.length)
+    return { ok: false, reason: 'a client has two blocks of structs in one update' };
   const { structs, ds } = decoded;
   if (structs.length > MAX_STRUCTS)
     return { ok: false, reason: `${structs.length} structs in one update (at most ${MAX_STRUCTS})` };
@@ -75,6 +86,8 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
         ok: false,
         reason: `a struct of client ${client} reaches clock ${clock} + ${struct.length}, past ${MAX_CLOCK}`,
       };
+    // A skip is a gap Yjs steps over: it covers nothing, and what follows it must not need it.
+    if (struct instanceof Y.Skip) continue;
     if (clock > coveredOf(client))
       return {
         ok: false,
@@ -94,11 +107,6 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
         ok: false,
         reason: `an item of client ${client} at clock ${clock} has a parent out of bounds`,
       };
-    if (typeof parent === 'string' && !rules.roots.has(parent))
-      return {
-        ok: false,
-        reason: `an item of client ${client} at clock ${clock} writes into "${parent}", which is not part of this room's layout`,
-      };
     // Every root of every layout is a map: an item placed at a root without a key is a list item.
     if (typeof parent === 'string' && struct.parentSub === null)
       return {
@@ -111,18 +119,39 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
   // What the items build on (their neighbours and parents) must exist, in the doc or the update.
   for (const struct of structs) {
     if (!(struct instanceof Y.Item)) continue;
-    for (const id of [
-      struct.origin,
-      struct.rightOrigin,
-      struct.parent instanceof Y.ID ? struct.parent : null,
-    ]) {
-      if (id !== null && id.clock >= coveredOf(id.client))
+    for (const id of references(struct)) {
+      // Yjs integrates a client's structs in clock order, taking what one builds on of its own
+      // client to be there already: a reference forward throws inside its transaction.
+      if (id.client === struct.id.client && id.clock >= struct.id.clock)
+        return {
+          ok: false,
+          reason: `an item of client ${struct.id.client} at clock ${struct.id.clock} builds on its own later clock ${id.clock}`,
+        };
+      if (id.clock >= coveredOf(id.client))
         return {
           ok: false,
           reason: `an item of client ${struct.id.client} builds on clock ${id.clock} of client ${id.client}, which the server does not have`,
           ahead: true,
         };
     }
+  }
+
+  const placement = new Placement(doc, structs);
+  for (const struct of structs) {
+    if (!(struct instanceof Y.Item)) continue;
+    const place = placement.placeOf(struct);
+    if (place === GARBAGE) continue;
+    if (!('root' in place)) return place;
+    if (!rules.roots.has(place.root))
+      return {
+        ok: false,
+        reason: `an item of client ${struct.id.client} at clock ${struct.id.clock} writes into "${place.root}", which is not part of this room's layout`,
+      };
+    // Part of it the doc has already: Yjs then puts the rest right after the doc's item before it,
+    // which must sit where the item goes (as it does when a device resends a merged change).
+    const continued = placement.continuedPlace(struct);
+    if (continued !== undefined && !samePlace(continued, place))
+      return refusal(struct, 'continues an item of the server that sits elsewhere');
   }
 
   for (const [client, deletions] of ds.clients) {
@@ -139,9 +168,268 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
           reason: `a deletion of client ${client} reaches clock ${clock + len}, which the server does not have (state ${coveredOf(client)})`,
           ahead: true,
         };
+      // What it deletes in the doc must be in the layout too (the update's own items are, above).
+      const outside = placement.rootOutsideIn(client, clock, len, rules.roots);
+      if (outside !== undefined)
+        return {
+          ok: false,
+          reason: `a deletion of client ${client} at clock ${clock} deletes from "${outside}", which is not part of this room's layout`,
+        };
     }
   }
   return { ok: true, structs: structs.length };
+}
+
+/** The clocks an item builds on: its neighbours when it was made, and its parent if it names one. */
+function references(item: Y.Item): Y.ID[] {
+  const ids: Y.ID[] = [];
+  if (item.origin) ids.push(item.origin);
+  if (item.rightOrigin) ids.push(item.rightOrigin);
+  if (item.parent instanceof Y.ID) ids.push(item.parent);
+  return ids;
+}
+
+/** A Yjs v1 decoder that records the client of every block of structs it reads, in order. */
+function blockRecorder(blocks: number[]): typeof Y.UpdateDecoderV1 {
+  return class extends Y.UpdateDecoderV1 {
+    override readClient(): number {
+      const client = super.readClient();
+      blocks.push(client);
+      return client;
+    }
+  };
+}
+
+type Struct = Y.Item | Y.GC | Y.Skip;
+
+/**
+ * Where an item goes: the type it is in — a root by name, a nested type of the doc, or the item
+ * of the update that holds a nested type made with it — its key there, and the root it is under.
+ */
+interface Place {
+  root: string;
+  parent: string | Y.AbstractType<unknown> | Y.Item;
+  sub: string | null;
+}
+/** What lands next to or in a GC struct becomes one: it writes nowhere. */
+const GARBAGE = Symbol('garbage');
+type Refusal = Extract<UpdateCheck, { ok: false }>;
+type Landing = Place | typeof GARBAGE | Refusal;
+
+const samePlace = (one: Landing, other: Landing): boolean =>
+  one !== GARBAGE &&
+  other !== GARBAGE &&
+  'root' in one &&
+  'root' in other &&
+  one.parent === other.parent &&
+  one.sub === other.sub;
+
+/**
+ * Where the items of an update will go, found as Yjs finds it when it integrates them
+ * (`Item.getMissing`): an item that names neither neighbour names its parent (a root by name, or
+ * the item holding a nested type); one that has a neighbour inherits the neighbour's parent, and
+ * beside a GC struct it becomes one itself. A neighbour or parent is in the doc, or is another item
+ * of the update, whose place is found the same way. Honest items always sit between neighbours of
+ * their own parent and key, so both neighbours must have the same place: Yjs would otherwise link
+ * the item into two types at once.
+ *
+ * Yjs integrates a struct once what it builds on is integrated, and a client's structs in clock
+ * order: a struct of the update depends on the items it names and on the struct before it of its
+ * own client. If those dependencies go round in a circle, Yjs would leave the structs waiting
+ * forever; such an update is refused.
+ */
+class Placement {
+  private readonly rootNames = new Map<unknown, string>();
+  private readonly byClient = new Map<number, Struct[]>();
+  /** The struct of the same client just before each struct of the update. */
+  private readonly previous = new Map<Struct, Struct>();
+  private readonly found = new Map<Struct, Landing>();
+
+  constructor(
+    private readonly doc: Y.Doc,
+    structs: readonly Struct[],
+  ) {
+    for (const [name, type] of doc.share) this.rootNames.set(type, name);
+    for (const struct of structs) {
+      const own = this.byClient.get(struct.id.client);
+      if (own) {
+        this.previous.set(struct, own[own.length - 1]!);
+        own.push(struct);
+      } else this.byClient.set(struct.id.client, [struct]);
+    }
+  }
+
+  /**
+   * Where `item` (of the update) lands. Iterative: an item's place may hang on a long chain of
+   * others in the update (a key set many times offline), too deep for recursion.
+   */
+  placeOf(item: Y.Item): Landing {
+    const onPath = new Set<Struct>();
+    const stack: Struct[] = [item];
+    while (stack.length > 0) {
+      const top = stack[stack.length - 1]!;
+      if (this.found.has(top)) {
+        stack.pop();
+        continue;
+      }
+      const waiting = this.dependencies(top).filter((struct) => !this.found.has(struct));
+      if (waiting.length === 0) {
+        this.found.set(top, this.land(top));
+        onPath.delete(top);
+        stack.pop();
+        continue;
+      }
+      onPath.add(top);
+      for (const struct of waiting) {
+        if (onPath.has(struct))
+          return refusal(top, 'builds on structs of the update that wait for it in turn');
+        stack.push(struct);
+      }
+    }
+    return this.found.get(item)!;
+  }
+
+  /**
+   * The first root outside `allowed` that the doc's items of client `client` from `clock` on
+   * (`len` clocks, those the doc has) belong to, if any: what deleting them would change.
+   */
+  rootOutsideIn(
+    client: number,
+    clock: number,
+    len: number,
+    allowed: ReadonlySet<string>,
+  ): string | undefined {
+    const structs = this.doc.store.clients.get(client);
+    const end = Math.min(clock + len, Y.getState(this.doc.store, client));
+    if (!structs || clock >= end) return undefined;
+    for (let index = Y.findIndexSS(structs, clock); index < structs.length; index++) {
+      const struct = structs[index]!;
+      if (struct.id.clock >= end) break;
+      if (!(struct instanceof Y.Item) || struct.deleted) continue;
+      const { root } = this.placeInDoc(struct);
+      if (!allowed.has(root)) return root;
+    }
+    return undefined;
+  }
+
+  /**
+   * For an item of the update that the doc has in part: the place of the doc's struct just before
+   * the rest of it (GARBAGE if that is not an item). Undefined for an item the doc has none of.
+   */
+  continuedPlace(item: Y.Item): Landing | undefined {
+    const state = Y.getState(this.doc.store, item.id.client);
+    if (item.id.clock >= state || item.id.clock + item.length <= state) return undefined;
+    const before = Y.getItem(this.doc.store, Y.createID(item.id.client, state - 1)) as Struct;
+    return before instanceof Y.Item ? this.placeInDoc(before) : GARBAGE;
+  }
+
+  /** The structs of the update that `struct` waits for. */
+  private dependencies(struct: Struct): Struct[] {
+    const found: Struct[] = [];
+    const before = this.previous.get(struct);
+    if (before) found.push(before);
+    if (!(struct instanceof Y.Item)) return found;
+    for (const id of references(struct)) {
+      const other = this.inUpdate(id);
+      if (other) found.push(other);
+    }
+    return found;
+  }
+
+  /** Where `struct` lands, once everything of the update it waits for has its place. */
+  private land(struct: Struct): Landing {
+    if (struct instanceof Y.GC) return GARBAGE;
+    if (struct instanceof Y.Skip) return SKIPPED;
+    const item = struct;
+    if (item.origin !== null || item.rightOrigin !== null) {
+      const sides = [item.origin, item.rightOrigin]
+        .filter((id): id is Y.ID => id !== null)
+        .map((id) => this.at(id));
+      for (const side of sides) if (side !== GARBAGE && !('root' in side)) return side;
+      if (sides.includes(GARBAGE)) return GARBAGE;
+      if (sides.length === 2 && !samePlace(sides[0]!, sides[1]!))
+        return refusal(item, 'sits between neighbours of two different places');
+      if (item.origin && item.rightOrigin && Y.compareIDs(item.origin, item.rightOrigin))
+        return refusal(item, 'has the same item on its left and its right');
+      const place = sides[0] as Place;
+      // A map entry is set after the key's last value, with nothing on its right (Y.Map#set).
+      if (place.sub !== null && item.rightOrigin !== null)
+        return refusal(item, `is an entry "${place.sub}" of a map with an item on its right`);
+      return place;
+    }
+    if (typeof item.parent === 'string')
+      return { root: item.parent, parent: item.parent, sub: item.parentSub };
+    if (!(item.parent instanceof Y.ID)) return refusal(item, 'has neither neighbours nor a parent');
+    const holder = this.structAt(item.parent);
+    if (holder instanceof Y.GC) return GARBAGE;
+    if (!(holder instanceof Y.Item) || !(holder.content instanceof Y.ContentType))
+      return refusal(item, 'names as its parent an item that holds no type');
+    const holderPlace = this.at(item.parent);
+    if (holderPlace === GARBAGE || !('root' in holderPlace)) return holderPlace;
+    const type = this.isInDoc(item.parent) ? holder.content.type : holder;
+    return { root: holderPlace.root, parent: type, sub: item.parentSub };
+  }
+
+  /** Where the struct holding `id` lands (a struct of the doc, or an item of the update already placed). */
+  private at(id: Y.ID): Landing {
+    const struct = this.structAt(id);
+    if (struct instanceof Y.GC) return GARBAGE;
+    if (struct === undefined || struct instanceof Y.Skip)
+      return {
+        ok: false,
+        reason: `an item builds on clock ${id.clock} of client ${id.client}, which nothing holds`,
+        ahead: true,
+      };
+    if (this.isInDoc(id)) return this.placeInDoc(struct);
+    return this.found.get(struct) ?? refusal(struct, 'was not placed');
+  }
+
+  /** Where an item of the doc is: its parent (a root by name), its key, its root. */
+  private placeInDoc(item: Y.Item): Place {
+    const root = this.rootOfType(item.parent);
+    const parent = item.parent instanceof Y.AbstractType && item.parent._item === null ? root : item.parent;
+    return { root, parent: parent as Place['parent'], sub: item.parentSub };
+  }
+
+  private isInDoc(id: Y.ID): boolean {
+    return id.clock < Y.getState(this.doc.store, id.client);
+  }
+
+  /** The struct holding `id`: the doc's where the doc has that clock (Yjs keeps its own), else the update's. */
+  private structAt(id: Y.ID): Struct | undefined {
+    if (this.isInDoc(id)) return Y.getItem(this.doc.store, id) as Y.Item | Y.GC;
+    return this.inUpdate(id);
+  }
+
+  private inUpdate(id: Y.ID): Struct | undefined {
+    if (this.isInDoc(id)) return undefined;
+    const structs = this.byClient.get(id.client);
+    if (!structs) return undefined;
+    let low = 0;
+    let high = structs.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const struct = structs[middle]!;
+      if (id.clock < struct.id.clock) high = middle - 1;
+      else if (id.clock >= struct.id.clock + struct.length) low = middle + 1;
+      else return struct;
+    }
+    return undefined;
+  }
+
+  /** The name of the root type that `type` (a type of the doc) is in. */
+  private rootOfType(type: unknown): string {
+    let root = type;
+    while (root instanceof Y.AbstractType && root._item !== null) root = root._item.parent;
+    return (root instanceof Y.AbstractType && this.rootNames.get(root)) || '(a type that is not a root)';
+  }
+}
+
+/** Placed in a skip: what builds on it would wait for clocks nobody sent. */
+const SKIPPED: Refusal = { ok: false, reason: 'an item builds on clocks the update skips', ahead: true };
+
+function refusal(struct: Struct, what: string): Refusal {
+  return { ok: false, reason: `an item of client ${struct.id.client} at clock ${struct.id.clock} ${what}` };
 }
 
 /**
