@@ -1,5 +1,5 @@
 /** Settings from the environment, with their defaults (the README lists each). */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 
 export interface ServerConfig {
   port: number;
@@ -38,3 +38,6 @@ export function readConfig(env: NodeJS.ProcessEnv): ServerConfig {
     demo: ['on', 'true', '1'].includes(demo),
   };
 }
+
+/** The SQLite file of the server's default storage, under dataDir. */
+export const sqliteFile = (config: ServerConfig): string => join(config.dataDir, 'partner-kpi.sqlite');

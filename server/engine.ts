@@ -5,13 +5,12 @@
  * (`startInlineServer`, for tests that reach into rooms) or on a thread of its own
  * (engine-thread.ts), where the documents' work does not hold up the sockets'.
  */
-import { join } from 'node:path';
 import type { Registry } from 'prom-client';
 import { roomAccess, tokenFromRequest } from './auth/acl';
 import { RevocationList } from './auth/revocations';
 import { verifyToken } from './auth/tokens';
 import type { TokenClaims } from './auth/claims';
-import type { ServerConfig } from './config';
+import { sqliteFile, type ServerConfig } from './config';
 import { createMetrics, RateMeter } from './metrics';
 import { RollupWorker } from './rollup/rollup-worker';
 import { ChannelWorker } from './channels/channel-worker';
@@ -19,7 +18,7 @@ import { upgradeProgramRooms } from './channels/upgrade';
 import { BenchmarkWorker } from './channels/benchmark-worker';
 import { withProgramDocs } from './channels/server-view';
 import { demoUsersOf, seedIfEmpty, type DemoUser } from './seed';
-import { SqliteRoomStorage } from './storage/sqlite-storage';
+import { SqliteRoomStorage, WAL_PAGES_CAP } from './storage/sqlite-storage';
 import type { ServerStorage } from './storage/storage';
 import { SyncServer } from './sync/sync-server';
 import type { SyncLimits } from './sync/limits';
@@ -45,8 +44,10 @@ export interface EngineOptions {
   config: ServerConfig;
   /** The token secret (main.ts reads or makes it once, for the demo sign-in too). */
   secret: Uint8Array;
-  /** Default: SQLite under `config.dataDir`. */
+  /** Default: SQLite under `config.dataDir` (sqliteFile). */
   storage?: ServerStorage;
+  /** Another thread checkpoints that SQLite file (storage/checkpointer.ts): this one only past WAL_PAGES_CAP. */
+  checkpointsElsewhere?: boolean;
   limits?: Partial<SyncLimits>;
   /** How often open sockets' tokens are checked for expiry and revocation (SyncServerOptions.sessionCheckMs). */
   sessionCheckMs?: number;
@@ -82,7 +83,12 @@ export async function startEngine(options: EngineOptions): Promise<Engine> {
   const { config, secret } = options;
   const now = options.now ?? Date.now;
   const log = options.log ?? ((line: string) => console.log(line));
-  const storage = options.storage ?? new SqliteRoomStorage(join(config.dataDir, 'partner-kpi.sqlite'));
+  const storage =
+    options.storage ??
+    new SqliteRoomStorage(
+      sqliteFile(config),
+      options.checkpointsElsewhere ? { autoCheckpointPages: WAL_PAGES_CAP } : {},
+    );
   if (config.demo) {
     const seeded = await seedIfEmpty(storage, { now: now() });
     if (seeded) log(`Seeded the demo program (${seeded.length} demo users).`);

@@ -1,7 +1,7 @@
 /**
  * The engine (engine.ts) on a thread of its own, seen from the app's thread. This thread keeps
  * what cannot move — the HTTP server and the network sockets — and the engine's thread does the
- * documents' work: checking and applying every update twice, storing, folding rollups. At a
+ * documents' work: checking and applying every update, storing, folding rollups. At a
  * thousand edits a second in fifty rooms that work took some 60% of one thread, and every socket
  * waited behind it; here the sockets' thread does about what a bare relay does (bench/sync).
  *
@@ -13,7 +13,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { Worker } from 'node:worker_threads';
 import { tokenFromRequest } from './auth/acl';
+import { sqliteFile } from './config';
 import type { EngineOptions } from './engine';
+import { startCheckpointer, type Checkpointer } from './storage/checkpointer';
 import type { DemoUser } from './seed';
 import { DEFAULT_LIMITS } from './sync/limits';
 import { SocketRelay, type SocketCommands, type SocketEvents } from './sync/socket-bridge';
@@ -67,6 +69,7 @@ export class ThreadedEngine {
   private readonly waiting = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
   private nextCall = 1;
   private closing = false;
+  private checkpointer: Checkpointer | undefined;
   /** Why nothing more can be asked of the engine: it was closed, or its thread stopped. */
   private over: Error | undefined;
 
@@ -85,7 +88,7 @@ export class ThreadedEngine {
     setServerV8Flags();
     this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
       eval: true,
-      workerData: handed,
+      workerData: { ...handed, checkpointsElsewhere: true } satisfies Omit<EngineOptions, 'storage' | 'now'>,
     });
     let started = false;
     this.ready = new Promise<void>((resolve, reject) => {
@@ -100,6 +103,8 @@ export class ThreadedEngine {
           case 'ready':
             started = true;
             this.demoUsers = message.demoUsers;
+            // The engine has opened the file, in WAL mode: its checkpoints go on a thread of their own.
+            this.checkpointer = startCheckpointer(sqliteFile(options.config), { log: this.log });
             return resolve();
           case 'failed':
             return reject(new Error(message.message));
@@ -162,6 +167,7 @@ export class ThreadedEngine {
       } finally {
         this.end(new Error('the engine is closed'), { cutOff: false });
         await this.worker.terminate();
+        await this.checkpointer?.close();
         this.wss.close();
       }
     })();

@@ -27,6 +27,18 @@ import { withProgramDocs } from '../channels/server-view';
 import type { Room } from '../sync/room';
 import type { SyncServer } from '../sync/sync-server';
 
+/** A fold queued behind another waits twice as long as that one took, from its end (yieldToEdits). */
+export const FOLD_SHARE_WAIT = 2;
+
+/**
+ * How long a fold queued at `queuedAt` waits at `now`, the fold before it having taken `last.ms`
+ * and ended at `last.endedAt` (all in performance.now() ms): see RollupWorker.yieldToEdits.
+ */
+export function waitBeforeFold(queuedAt: number, last: { ms: number; endedAt: number }, now: number): number {
+  if (queuedAt >= last.endedAt) return 0;
+  return Math.max(0, last.ms * FOLD_SHARE_WAIT - (now - last.endedAt));
+}
+
 export interface RollupWorkerOptions {
   now: () => number;
   /** Records that a partner room's rollup covers its stored updates up to `seq` (FoldStore). */
@@ -55,6 +67,8 @@ export class RollupWorker {
   private stopped = false;
   /** When each partner room's last fold was started (performance.now()). */
   private readonly foldedAt = new Map<string, number>();
+  /** How long the last fold took, and when it ended (performance.now()): see yieldToEdits. */
+  private lastFold = { ms: 0, endedAt: -Infinity };
 
   constructor(
     private readonly sync: SyncServer,
@@ -86,13 +100,11 @@ export class RollupWorker {
     if (!job) return;
     this.due.delete(name);
     this.foldedAt.set(name, performance.now());
+    const queuedAt = performance.now();
     this.running = this.running.then(async () => {
-      // Folds that fall due together (rooms loaded at once) must not hold the event loop between
-      // them: SQLite appends resolve without yielding, so without this no socket is read until
-      // the last fold is written.
-      await new Promise((resolve) => setImmediate(resolve));
+      await this.yieldToEdits(queuedAt);
       try {
-        await this.write(job.room, job.syncedAt);
+        await this.timed(() => this.write(job.room, job.syncedAt));
       } catch (error) {
         this.options.log(`rollup: could not fold ${name}: ${(error as Error).message}`);
       } finally {
@@ -111,14 +123,15 @@ export class RollupWorker {
     for (const name of names) {
       const parsed = parseRoom(name);
       if (parsed?.kind !== 'partner') continue;
+      const queuedAt = performance.now();
       this.running = this.running.then(async () => {
-        await new Promise((resolve) => setImmediate(resolve));
+        await this.yieldToEdits(queuedAt);
         if (this.stopped) return;
         const room = this.sync.room(parsed);
         const release = room.hold();
         try {
           await room.loaded;
-          await this.write(room, this.options.now());
+          await this.timed(() => this.write(room, this.options.now()));
         } catch (error) {
           this.options.log(`rollup: could not fold ${name} on start: ${(error as Error).message}`);
         } finally {
@@ -126,6 +139,29 @@ export class RollupWorker {
           this.sync.unloadIfIdle(room);
         }
       });
+    }
+  }
+
+  /**
+   * Folds share the thread with the rooms. Folds that fall due together — every partner of a busy
+   * program edited since the last interval, rooms loaded at once — would otherwise run back to
+   * back and hold every edit behind them (SQLite appends resolve without yielding): a fold that
+   * was queued behind another (`queuedAt` before that one ended), which took d ms, waits until
+   * FOLD_SHARE_WAIT × d ms have passed since it ended, so a burst takes at most a third of the
+   * thread. A fold queued behind none starts at once.
+   */
+  private async yieldToEdits(queuedAt: number): Promise<void> {
+    const wait = waitBeforeFold(queuedAt, this.lastFold, performance.now());
+    await new Promise((resolve) => (wait > 0 ? setTimeout(resolve, wait) : setImmediate(resolve)));
+  }
+
+  private async timed(fold: () => Promise<void>): Promise<void> {
+    const start = performance.now();
+    try {
+      await fold();
+    } finally {
+      const endedAt = performance.now();
+      this.lastFold = { ms: endedAt - start, endedAt };
     }
   }
 

@@ -20,6 +20,12 @@ import type { Revocation, ServerStorage, StoredRoom } from './storage';
 /** Raise it with a migration step in `migrate` whenever the schema changes. */
 export const SQLITE_SCHEMA_VERSION = 2;
 
+/**
+ * The connection's own checkpoint threshold when another thread checkpoints the file
+ * (checkpointer.ts): about 100 MB of log, reached only should that thread stop.
+ */
+export const WAL_PAGES_CAP = 25_000;
+
 /** How long a statement waits for another connection's lock (a backup, the sqlite3 shell) before failing. */
 const BUSY_TIMEOUT_MS = 5000;
 
@@ -75,7 +81,11 @@ export class SqliteRoomStorage implements ServerStorage {
   /** The appends in the open transaction, waiting for its commit (see the top of this file). */
   private group: { bytes: number; resolve(): void; reject(error: Error): void }[] | undefined;
 
-  constructor(readonly file: string) {
+  constructor(
+    readonly file: string,
+    /** `autoCheckpointPages`: SQLite's wal_autocheckpoint (its default is 1,000 pages). */
+    { autoCheckpointPages }: { autoCheckpointPages?: number } = {},
+  ) {
     mkdirSync(dirname(file), { recursive: true });
     this.db = new Database(file);
     try {
@@ -88,6 +98,7 @@ export class SqliteRoomStorage implements ServerStorage {
       // while FULL would add an fsync to every keystroke-sized update. Without WAL (a file system
       // that cannot do it) NORMAL could corrupt the file on power loss, so fall back to FULL there.
       this.db.pragma(`synchronous = ${journalMode === 'wal' ? 'NORMAL' : 'FULL'}`);
+      if (autoCheckpointPages !== undefined) this.db.pragma(`wal_autocheckpoint = ${autoCheckpointPages}`);
       migrate(this.db, file);
       this.statements = prepareStatements(this.db);
     } catch (error) {

@@ -57,9 +57,9 @@ const isId = (id: Y.ID | null) => id === null || (isClient(id.client) && isClock
  */
 export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules): UpdateCheck {
   let decoded: ReturnType<typeof Y.decodeUpdate>;
-  const blocks: number[] = [];
+  const blocks: number[] = (blocksRead = []);
   try {
-    decoded = Y.decodeUpdateV2(update, blockRecorder(blocks));
+    decoded = Y.decodeUpdateV2(update, BlockRecorder);
   } catch (error) {
     return { ok: false, reason: `not a Yjs update (${(error as Error).message})` };
   }
@@ -189,15 +189,16 @@ function references(item: Y.Item): Y.ID[] {
   return ids;
 }
 
+/** Where BlockRecorder writes: set before each decoding (which is synchronous). */
+let blocksRead: number[] = [];
+
 /** A Yjs v1 decoder that records the client of every block of structs it reads, in order. */
-function blockRecorder(blocks: number[]): typeof Y.UpdateDecoderV1 {
-  return class extends Y.UpdateDecoderV1 {
-    override readClient(): number {
-      const client = super.readClient();
-      blocks.push(client);
-      return client;
-    }
-  };
+class BlockRecorder extends Y.UpdateDecoderV1 {
+  override readClient(): number {
+    const client = super.readClient();
+    blocksRead.push(client);
+    return client;
+  }
 }
 
 type Struct = Y.Item | Y.GC | Y.Skip;
@@ -215,6 +216,8 @@ interface Place {
 const GARBAGE = Symbol('garbage');
 type Refusal = Extract<UpdateCheck, { ok: false }>;
 type Landing = Place | typeof GARBAGE | Refusal;
+
+const isRefusal = (landing: Landing): landing is Refusal => landing !== GARBAGE && !('root' in landing);
 
 const samePlace = (one: Landing, other: Landing): boolean =>
   one !== GARBAGE &&
@@ -241,8 +244,6 @@ const samePlace = (one: Landing, other: Landing): boolean =>
 class Placement {
   private readonly rootNames = new Map<unknown, string>();
   private readonly byClient = new Map<number, Struct[]>();
-  /** The struct of the same client just before each struct of the update. */
-  private readonly previous = new Map<Struct, Struct>();
   private readonly found = new Map<Struct, Landing>();
 
   constructor(
@@ -252,10 +253,8 @@ class Placement {
     for (const [name, type] of doc.share) this.rootNames.set(type, name);
     for (const struct of structs) {
       const own = this.byClient.get(struct.id.client);
-      if (own) {
-        this.previous.set(struct, own[own.length - 1]!);
-        own.push(struct);
-      } else this.byClient.set(struct.id.client, [struct]);
+      if (own) own.push(struct);
+      else this.byClient.set(struct.id.client, [struct]);
     }
   }
 
@@ -264,6 +263,10 @@ class Placement {
    * others in the update (a key set many times offline), too deep for recursion.
    */
   placeOf(item: Y.Item): Landing {
+    const known = this.found.get(item);
+    if (known !== undefined) return known;
+    // Most items build only on what is placed already: no search.
+    if (this.waitingFor(item).length === 0) return this.settle(item);
     const onPath = new Set<Struct>();
     const stack: Struct[] = [item];
     while (stack.length > 0) {
@@ -272,9 +275,9 @@ class Placement {
         stack.pop();
         continue;
       }
-      const waiting = this.dependencies(top).filter((struct) => !this.found.has(struct));
+      const waiting = this.waitingFor(top);
       if (waiting.length === 0) {
-        this.found.set(top, this.land(top));
+        this.settle(top);
         onPath.delete(top);
         stack.pop();
         continue;
@@ -323,17 +326,25 @@ class Placement {
     return before instanceof Y.Item ? this.placeInDoc(before) : GARBAGE;
   }
 
-  /** The structs of the update that `struct` waits for. */
-  private dependencies(struct: Struct): Struct[] {
-    const found: Struct[] = [];
-    const before = this.previous.get(struct);
-    if (before) found.push(before);
-    if (!(struct instanceof Y.Item)) return found;
-    for (const id of references(struct)) {
-      const other = this.inUpdate(id);
-      if (other) found.push(other);
-    }
-    return found;
+  private settle(struct: Struct): Landing {
+    const landing = this.land(struct);
+    this.found.set(struct, landing);
+    return landing;
+  }
+
+  /** The structs of the update that `struct` waits for and that have no place yet: the one before it of its client, and those it names. */
+  private waitingFor(struct: Struct): Struct[] {
+    const waiting: Struct[] = [];
+    const add = (client: number, clock: number) => {
+      const other = this.inUpdate(client, clock);
+      if (other !== undefined && !this.found.has(other)) waiting.push(other);
+    };
+    if (struct.id.clock > 0) add(struct.id.client, struct.id.clock - 1);
+    if (!(struct instanceof Y.Item)) return waiting;
+    if (struct.origin) add(struct.origin.client, struct.origin.clock);
+    if (struct.rightOrigin) add(struct.rightOrigin.client, struct.rightOrigin.clock);
+    if (struct.parent instanceof Y.ID) add(struct.parent.client, struct.parent.clock);
+    return waiting;
   }
 
   /** Where `struct` lands, once everything of the update it waits for has its place. */
@@ -342,16 +353,16 @@ class Placement {
     if (struct instanceof Y.Skip) return SKIPPED;
     const item = struct;
     if (item.origin !== null || item.rightOrigin !== null) {
-      const sides = [item.origin, item.rightOrigin]
-        .filter((id): id is Y.ID => id !== null)
-        .map((id) => this.at(id));
-      for (const side of sides) if (side !== GARBAGE && !('root' in side)) return side;
-      if (sides.includes(GARBAGE)) return GARBAGE;
-      if (sides.length === 2 && !samePlace(sides[0]!, sides[1]!))
+      const left = item.origin && this.at(item.origin);
+      const right = item.rightOrigin && this.at(item.rightOrigin);
+      if (left && isRefusal(left)) return left;
+      if (right && isRefusal(right)) return right;
+      if (left === GARBAGE || right === GARBAGE) return GARBAGE;
+      if (left && right && !samePlace(left, right))
         return refusal(item, 'sits between neighbours of two different places');
       if (item.origin && item.rightOrigin && Y.compareIDs(item.origin, item.rightOrigin))
         return refusal(item, 'has the same item on its left and its right');
-      const place = sides[0] as Place;
+      const place = (left ?? right) as Place;
       // A map entry is set after the key's last value, with nothing on its right (Y.Map#set).
       if (place.sub !== null && item.rightOrigin !== null)
         return refusal(item, `is an entry "${place.sub}" of a map with an item on its right`);
@@ -398,20 +409,21 @@ class Placement {
   /** The struct holding `id`: the doc's where the doc has that clock (Yjs keeps its own), else the update's. */
   private structAt(id: Y.ID): Struct | undefined {
     if (this.isInDoc(id)) return Y.getItem(this.doc.store, id) as Y.Item | Y.GC;
-    return this.inUpdate(id);
+    return this.inUpdate(id.client, id.clock);
   }
 
-  private inUpdate(id: Y.ID): Struct | undefined {
-    if (this.isInDoc(id)) return undefined;
-    const structs = this.byClient.get(id.client);
+  /** The struct of the update holding that clock, unless the doc has it. */
+  private inUpdate(client: number, clock: number): Struct | undefined {
+    if (clock < Y.getState(this.doc.store, client)) return undefined;
+    const structs = this.byClient.get(client);
     if (!structs) return undefined;
     let low = 0;
     let high = structs.length - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
       const struct = structs[middle]!;
-      if (id.clock < struct.id.clock) high = middle - 1;
-      else if (id.clock >= struct.id.clock + struct.length) low = middle + 1;
+      if (clock < struct.id.clock) high = middle - 1;
+      else if (clock >= struct.id.clock + struct.length) low = middle + 1;
       else return struct;
     }
     return undefined;

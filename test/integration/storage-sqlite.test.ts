@@ -1,9 +1,15 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openSqliteStorage, SQLITE_SCHEMA_VERSION } from '../../server/storage/sqlite-storage';
+import { startCheckpointer } from '../../server/storage/checkpointer';
+import {
+  openSqliteStorage,
+  SqliteRoomStorage,
+  SQLITE_SCHEMA_VERSION,
+  WAL_PAGES_CAP,
+} from '../../server/storage/sqlite-storage';
 import { describeRoomStorageContract } from './storage-contract';
 
 const tempDirs: string[] = [];
@@ -110,5 +116,34 @@ describe('SQLite storage file', () => {
       reader.close();
       await storage.close();
     }
+  });
+});
+
+describe('SQLite checkpoints on a thread of their own (server/storage/checkpointer.ts)', () => {
+  it('copies the log into the file while the storage takes appends, loses nothing, and closes', async () => {
+    const file = join(freshDir(), 'rooms.sqlite');
+    // As the threaded engine opens it: no checkpoint of its own below WAL_PAGES_CAP.
+    const storage = new SqliteRoomStorage(file, { autoCheckpointPages: WAL_PAGES_CAP });
+    const update = new Uint8Array(1024).fill(7);
+    for (let batch = 0; batch < 20; batch++) await storage.appendMany('r', Array(100).fill(update));
+    // 2 MB appended, past SQLite's own threshold of 1,000 pages: all of it still in the log.
+    expect(statSync(file).size).toBeLessThan(256 * 1024);
+    expect(statSync(`${file}-wal`).size).toBeGreaterThan(2_000_000);
+
+    const logged: string[] = [];
+    const checkpointer = startCheckpointer(file, { intervalMs: 10, log: (line) => logged.push(line) });
+    const deadline = Date.now() + 10_000;
+    while (statSync(file).size < 2_000_000 && Date.now() < deadline)
+      await new Promise((resolve) => setImmediate(resolve));
+    expect(statSync(file).size).toBeGreaterThan(2_000_000);
+    // The storage goes on appending while the other thread checkpoints.
+    await storage.appendMany('r', [update]);
+    await storage.close();
+    await checkpointer.close();
+    expect(logged).toEqual([]);
+
+    const reopened = openSqliteStorage(file);
+    expect((await reopened.load('r')).updates).toHaveLength(2001);
+    await reopened.close();
   });
 });
