@@ -4,6 +4,7 @@
  */
 import { cpus } from 'node:os';
 import { DEFAULT_LIMITS } from '../../server/sync/limits';
+import { median } from '../stats';
 import type { SyncRunResult } from './result';
 import { CONNECTIONS_PER_ADDRESS, FILLER_DEALS, SYNC_TARGETS, type Scenario } from './scenarios';
 
@@ -174,6 +175,20 @@ export function printIntro(): void {
       '  connection: the growth while the clients connect, after a GC, ÷ their number; RSS keeps some of what sending each client',
       '  the room took, so the JS heap + external growth is shown too.',
     ].join('\n'),
+  );
+}
+
+/** Every round's p99 to each other client, ours and the relay's, and their medians. */
+export function printRounds(rounds: readonly { ours: SyncRunResult; relay: SyncRunResult }[]): void {
+  if (rounds.length < 2) return;
+  const line = (kind: 'ours' | 'relay') => {
+    const p99s = rounds.map((round) => round[kind].p99Ms);
+    return `${p99s.map((p99) => p99.toFixed(1)).join(', ')} (median ${median(p99s).toFixed(1)})`;
+  };
+  const ratio =
+    median(rounds.map((round) => round.ours.p99Ms)) / median(rounds.map((round) => round.relay.p99Ms));
+  console.log(
+    `  p99 to each other client over ${rounds.length} rounds, ms: ours ${line('ours')}, relay ${line('relay')}; medians ${ratio.toFixed(2)}×`,
   );
 }
 
