@@ -88,6 +88,9 @@ export class ThreadedEngine {
     setServerV8Flags();
     this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
       eval: true,
+      // Its code is bundled: no loader (--import tsx) is needed there. V8's flags (the heap flag
+      // above, --expose-gc for the bench) are the process's and apply to it all the same.
+      execArgv: [],
       workerData: { ...handed, checkpointsElsewhere: true } satisfies Omit<EngineOptions, 'storage' | 'now'>,
     });
     let started = false;
