@@ -419,8 +419,17 @@ export class SyncServer {
           this.counters.droppedReadOnly++;
           return;
         }
-        const outcome = room.applyUpdate(update, member);
-        if (!outcome.ok && outcome.ahead && !handshake.done) {
+        const completes = step === syncProtocol.messageYjsSyncStep2 && !handshake.done;
+        // The step 2 that completes the handshake goes in with the updates held until then, as one
+        // update: what is refused then is refused whole, and nothing of it is stored (R5).
+        const releasing = completes && handshake.held.length > 0;
+        const applied = releasing ? mergedOrUndefined([update, ...handshake.held]) : update;
+        if (applied === undefined)
+          throw new RefusedUpdate(
+            `user ${claims.userId}: its sync step 2 and the updates before it do not merge`,
+          );
+        const outcome = room.applyUpdate(applied, member);
+        if (!outcome.ok && outcome.ahead && !handshake.done && !releasing) {
           // A device sends its edits as soon as its socket opens, before the handshake brings what
           // they build on (its sync step 2): held until then, within one message's worth of bytes.
           handshake.heldBytes += update.byteLength;
@@ -430,12 +439,9 @@ export class SyncServer {
           return;
         }
         if (!outcome.ok) throw new RefusedUpdate(`user ${claims.userId}: ${outcome.reason}`);
-        if (step === syncProtocol.messageYjsSyncStep2 && !handshake.done) {
+        if (completes) {
           handshake.done = true;
-          for (const held of handshake.held.splice(0)) {
-            const retried = room.applyUpdate(held, member);
-            if (!retried.ok) throw new RefusedUpdate(`user ${claims.userId}: ${retried.reason}`);
-          }
+          handshake.held = [];
         }
         return;
       }
@@ -730,4 +736,13 @@ function originAllowed(req: IncomingMessage, allowedOrigins: readonly string[]):
   if (allowedOrigins.includes(origin)) return true;
   const host = req.headers.host;
   return host !== undefined && (origin === `http://${host}` || origin === `https://${host}`);
+}
+
+/** One update of `updates`, or undefined if Yjs cannot merge them (a hostile one among them). */
+function mergedOrUndefined(updates: Uint8Array[]): Uint8Array | undefined {
+  try {
+    return Y.mergeUpdates(updates);
+  } catch {
+    return undefined;
+  }
 }

@@ -275,6 +275,30 @@ describe('R5 — an edit that arrives before the handshake', () => {
     expect(await socket.closed).toBe(1007);
     expect(await storedDeals(harness)).toEqual(['D1']);
   });
+
+  it('refuses whole a step 2 whose held edit is still ahead after it: nothing of either is stored', async () => {
+    harness = await createHarness();
+    // An edit that builds on something the device's step 2 will not bring either.
+    const stranger = new Y.Doc();
+    stranger.getMap('deals').set('D9', 'one');
+    const from = Y.encodeStateVector(stranger);
+    stranger.getMap('deals').set('D9', 'two');
+    const device = new Y.Doc();
+    device.getMap('deals').set('D1', 'valid');
+    const socket = await rawSocket(harness, ROOM, await harness.token(rep1));
+    socket.send(
+      syncMessage((encoder) => syncProtocol.writeUpdate(encoder, Y.encodeStateAsUpdate(stranger, from))),
+    );
+    await socket.reply(syncProtocol.messageYjsSyncStep1);
+    socket.send(
+      syncMessage((encoder) =>
+        syncProtocol.writeSyncStep2(encoder, device, Y.encodeStateVector(new Y.Doc())),
+      ),
+    );
+    expect(await socket.closed).toBe(1007);
+    await harness.server.sync.rooms.get(ROOM)?.settled();
+    expect(await storedDeals(harness)).toEqual([]);
+  });
 });
 
 describe('R9 — presence', () => {
