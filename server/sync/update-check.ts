@@ -475,11 +475,3 @@ export function applyChecked(doc: Y.Doc, update: Uint8Array, origin: unknown): s
     return 'it left the document unable to emit updates';
   return undefined;
 }
-
-/** A fresh document holding exactly `doc`'s state (pending structs included), or why it cannot be made. */
-export function copyDoc(doc: Y.Doc): Y.Doc {
-  const copy = new Y.Doc({ gc: doc.gc });
-  const problem = applyChecked(copy, Y.encodeStateAsUpdate(doc), null);
-  if (problem) throw new Error(`the document cannot be copied: ${problem}`);
-  return copy;
-}
