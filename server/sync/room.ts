@@ -348,9 +348,9 @@ function endOfTurn(): Promise<void> {
   ));
 }
 
-/** How much of a doc waits for structs it does not have (0: nothing). */
+/** How much of a doc waits for structs it does not have, or deletes what it does not have yet (0: nothing). */
 function pendingBytes(doc: Y.Doc): number {
-  return doc.store.pendingStructs?.update.byteLength ?? 0;
+  return (doc.store.pendingStructs?.update.byteLength ?? 0) + (doc.store.pendingDs?.byteLength ?? 0);
 }
 
 /**

@@ -115,6 +115,11 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
       };
     if (struct.content instanceof Y.ContentDoc)
       return { ok: false, reason: `an item of client ${client} at clock ${clock} holds a sub-document` };
+    if (struct.content instanceof Y.ContentAny && !plainValues(struct.content.arr))
+      return {
+        ok: false,
+        reason: `an item of client ${client} at clock ${clock} holds an object with a "__proto__" key`,
+      };
   }
   // What the items build on (their neighbours and parents) must exist, in the doc or the update.
   for (const struct of structs) {
@@ -154,6 +159,7 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
       return refusal(struct, 'continues an item of the server that sits elsewhere');
   }
 
+  let inspected = 0;
   for (const [client, deletions] of ds.clients) {
     if (!isClient(client))
       return { ok: false, reason: `a deletion names client id ${client}, not a 32-bit client id` };
@@ -169,7 +175,11 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
           ahead: true,
         };
       // What it deletes in the doc must be in the layout too (the update's own items are, above).
-      const outside = placement.rootOutsideIn(client, clock, len, rules.roots);
+      const { outside, visited } = placement.rootOutsideIn(client, clock, len, rules.roots);
+      // Ranges may overlap: how much of the doc one update has us look at is bounded.
+      inspected += visited;
+      if (inspected > 4 * MAX_STRUCTS)
+        return { ok: false, reason: `its deletions cover more than ${4 * MAX_STRUCTS} structs` };
       if (outside !== undefined)
         return {
           ok: false,
@@ -178,6 +188,24 @@ export function checkUpdate(doc: Y.Doc, update: Uint8Array, rules: UpdateRules):
     }
   }
   return { ok: true, structs: structs.length };
+}
+
+/**
+ * Whether values decoded by lib0 are plain: an object whose key "__proto__" became its prototype
+ * (a Uint8Array, say) makes Yjs throw when it encodes the update again, inside its transaction.
+ */
+function plainValues(values: readonly unknown[]): boolean {
+  const waiting: unknown[] = [...values];
+  while (waiting.length > 0) {
+    const value = waiting.pop();
+    if (value === null || typeof value !== 'object') continue;
+    const prototype: unknown = Object.getPrototypeOf(value);
+    if (prototype === Uint8Array.prototype) continue;
+    if (prototype === Array.prototype) waiting.push(...(value as unknown[]));
+    else if (prototype === Object.prototype) waiting.push(...Object.values(value));
+    else return false;
+  }
+  return true;
 }
 
 /** The clocks an item builds on: its neighbours when it was made, and its parent if it names one. */
@@ -211,6 +239,23 @@ interface Place {
   root: string;
   parent: string | Y.AbstractType<unknown> | Y.Item;
   sub: string | null;
+  /** 1 for an entry of a root, 2 inside a type that is such an entry, and so on. */
+  depth: number;
+}
+
+/** How deep types may nest: the app's layouts keep plain values in root maps; Yjs's recursion fails past about 1,000. */
+export const MAX_DEPTH = 32;
+
+/**
+ * `place` for `item`, unless the item is a live map entry of more than one value (a string of
+ * several characters, several values): Y.Map#set writes one, and Yjs leaves the rest of a longer
+ * one alive beside the key's value, where collecting the map later throws.
+ */
+function mapEntryOfOne(item: Y.Item, place: Place): Landing {
+  // Deleted values of one key do merge into one item (a key set many times offline): nothing of it lives.
+  if (place.sub !== null && item.length > 1 && !(item.content instanceof Y.ContentDeleted))
+    return refusal(item, `is an entry "${place.sub}" of a map holding ${item.length} values`);
+  return place;
 }
 /** What lands next to or in a GC struct becomes one: it writes nowhere. */
 const GARBAGE = Symbol('garbage');
@@ -301,18 +346,20 @@ class Placement {
     clock: number,
     len: number,
     allowed: ReadonlySet<string>,
-  ): string | undefined {
+  ): { outside: string | undefined; visited: number } {
     const structs = this.doc.store.clients.get(client);
     const end = Math.min(clock + len, Y.getState(this.doc.store, client));
-    if (!structs || clock >= end) return undefined;
+    let visited = 0;
+    if (!structs || clock >= end) return { outside: undefined, visited };
     for (let index = Y.findIndexSS(structs, clock); index < structs.length; index++) {
       const struct = structs[index]!;
       if (struct.id.clock >= end) break;
+      visited++;
       if (!(struct instanceof Y.Item) || struct.deleted) continue;
       const { root } = this.placeInDoc(struct);
-      if (!allowed.has(root)) return root;
+      if (!allowed.has(root)) return { outside: root, visited };
     }
-    return undefined;
+    return { outside: undefined, visited };
   }
 
   /**
@@ -339,12 +386,29 @@ class Placement {
       const other = this.inUpdate(client, clock);
       if (other !== undefined && !this.found.has(other)) waiting.push(other);
     };
-    if (struct.id.clock > 0) add(struct.id.client, struct.id.clock - 1);
+    // The struct before it in its client's block, even one the doc has: Yjs goes through a block
+    // in order, and checks what each struct builds on, known or not.
+    const before = this.beforeInBlock(struct);
+    if (before !== undefined && !this.found.has(before)) waiting.push(before);
     if (!(struct instanceof Y.Item)) return waiting;
     if (struct.origin) add(struct.origin.client, struct.origin.clock);
     if (struct.rightOrigin) add(struct.rightOrigin.client, struct.rightOrigin.clock);
     if (struct.parent instanceof Y.ID) add(struct.parent.client, struct.parent.clock);
     return waiting;
+  }
+
+  private beforeInBlock(struct: Struct): Struct | undefined {
+    const structs = this.byClient.get(struct.id.client)!;
+    let low = 0;
+    let high = structs.length - 1;
+    while (low <= high) {
+      const middle = (low + high) >>> 1;
+      const clock = structs[middle]!.id.clock;
+      if (clock < struct.id.clock) low = middle + 1;
+      else if (clock > struct.id.clock) high = middle - 1;
+      else return middle > 0 ? structs[middle - 1] : undefined;
+    }
+    return undefined;
   }
 
   /** Where `struct` lands, once everything of the update it waits for has its place. */
@@ -366,19 +430,28 @@ class Placement {
       // A map entry is set after the key's last value, with nothing on its right (Y.Map#set).
       if (place.sub !== null && item.rightOrigin !== null)
         return refusal(item, `is an entry "${place.sub}" of a map with an item on its right`);
-      return place;
+      return mapEntryOfOne(item, place);
     }
     if (typeof item.parent === 'string')
-      return { root: item.parent, parent: item.parent, sub: item.parentSub };
+      return mapEntryOfOne(item, { root: item.parent, parent: item.parent, sub: item.parentSub, depth: 1 });
     if (!(item.parent instanceof Y.ID)) return refusal(item, 'has neither neighbours nor a parent');
     const holder = this.structAt(item.parent);
-    if (holder instanceof Y.GC) return GARBAGE;
+    // A type deleted meanwhile (its content collected): Yjs collects what is written into it.
+    if (holder instanceof Y.GC || (holder instanceof Y.Item && holder.content instanceof Y.ContentDeleted))
+      return GARBAGE;
     if (!(holder instanceof Y.Item) || !(holder.content instanceof Y.ContentType))
       return refusal(item, 'names as its parent an item that holds no type');
     const holderPlace = this.at(item.parent);
     if (holderPlace === GARBAGE || !('root' in holderPlace)) return holderPlace;
+    // Yjs deletes and collects nested types recursively: a chain of thousands overflows its stack.
+    if (holderPlace.depth >= MAX_DEPTH) return refusal(item, `nests types deeper than ${MAX_DEPTH} levels`);
     const type = this.isInDoc(item.parent) ? holder.content.type : holder;
-    return { root: holderPlace.root, parent: type, sub: item.parentSub };
+    return mapEntryOfOne(item, {
+      root: holderPlace.root,
+      parent: type,
+      sub: item.parentSub,
+      depth: holderPlace.depth + 1,
+    });
   }
 
   /** Where the struct holding `id` lands (a struct of the doc, or an item of the update already placed). */
@@ -397,9 +470,15 @@ class Placement {
 
   /** Where an item of the doc is: its parent (a root by name), its key, its root. */
   private placeInDoc(item: Y.Item): Place {
-    const root = this.rootOfType(item.parent);
+    let depth = 1;
+    let top = item.parent;
+    while (top instanceof Y.AbstractType && top._item !== null) {
+      top = top._item.parent;
+      depth++;
+    }
+    const root = (top instanceof Y.AbstractType && this.rootNames.get(top)) || '(a type that is not a root)';
     const parent = item.parent instanceof Y.AbstractType && item.parent._item === null ? root : item.parent;
-    return { root, parent: parent as Place['parent'], sub: item.parentSub };
+    return { root, parent: parent as Place['parent'], sub: item.parentSub, depth };
   }
 
   private isInDoc(id: Y.ID): boolean {
@@ -427,13 +506,6 @@ class Placement {
       else return struct;
     }
     return undefined;
-  }
-
-  /** The name of the root type that `type` (a type of the doc) is in. */
-  private rootOfType(type: unknown): string {
-    let root = type;
-    while (root instanceof Y.AbstractType && root._item !== null) root = root._item.parent;
-    return (root instanceof Y.AbstractType && this.rootNames.get(root)) || '(a type that is not a root)';
   }
 }
 

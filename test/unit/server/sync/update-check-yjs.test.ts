@@ -11,7 +11,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import * as Y from 'yjs';
-import { checkUpdate, rootsChanged } from '../../../../server/sync/update-check';
+import { checkUpdate, MAX_DEPTH, rootsChanged } from '../../../../server/sync/update-check';
 import { encodeUpdate, mutate, Rng, type Content, type Struct } from '../../../support/hostile-client';
 
 const ALLOWED = new Set(['deals', 'meta']);
@@ -85,6 +85,8 @@ function applyToCopy(update: Uint8Array): {
   doc.on('afterTransaction', (transaction: Y.Transaction) => {
     for (const root of rootsChanged(doc, transaction)) roots.add(root);
   });
+  // As a room listens: Yjs then encodes what it applied, which some values cannot survive.
+  doc.on('update', () => {});
   let threw: string | undefined;
   try {
     Y.applyUpdate(doc, update);
@@ -381,5 +383,96 @@ describe('R3, R4 — checkUpdate foresees what Yjs does', () => {
     });
     expect(applyToCopy(skipped).pending).toBe(true);
     expect(checkUpdate(freshCopy(), skipped, RULES)).toMatchObject({ ok: false, ahead: true });
+  });
+
+  // Found by a review of the first version of these rules: each passed the check, and Yjs then
+  // left structs waiting, threw, or stored what later breaks the room.
+  const fromHex = (text: string) => new Uint8Array(Buffer.from(text, 'hex'));
+  const docOf = (base: string) => {
+    const doc = new Y.Doc();
+    Y.applyUpdate(doc, fromHex(base));
+    return doc;
+  };
+
+  it('follows a block through a struct the doc has already, as Yjs does: a circle through it is refused', () => {
+    const base = '010201002701056465616c73016c00080001000177016100';
+    const update = fromHex('02020101480800017701610800010001770162010800880102017701630108010001');
+    const doc = docOf(base);
+    Y.applyUpdate(doc, update);
+    expect(doc.store.pendingStructs).not.toBeNull();
+    expect(checkUpdate(docOf(base), update, RULES)).toMatchObject({ ok: false });
+  });
+
+  it('refuses a live map entry of several values (a string, a list): Yjs would leave part of it alive', () => {
+    const base = '010101002701056465616c7301740100';
+    for (const update of [
+      '0101090028000100016102770178770179020901010101010001',
+      '01010900240001000161027879020901010101010001',
+      '01010900280001000161027701787701790109010101',
+    ])
+      expect(checkUpdate(docOf(base), fromHex(update), RULES)).toEqual({
+        ok: false,
+        reason: expect.stringMatching(/holding 2 values/),
+      });
+  });
+
+  it('refuses a value whose "__proto__" key becomes its prototype (Yjs throws encoding it again)', () => {
+    const update = fromHex('010109002801056465616c730178017601095f5f70726f746f5f5f74010100');
+    expect(checkUpdate(new Y.Doc(), update, RULES)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/__proto__/),
+    });
+    // A key named so in JSON content is an ordinary key.
+    const doc = new Y.Doc();
+    let honest: Uint8Array | undefined;
+    doc.once('update', (u: Uint8Array) => (honest = u));
+    doc.getMap('deals').set('x', { note: 'plain', nested: [{ a: 1 }] });
+    expect(checkUpdate(new Y.Doc(), honest!, RULES)).toMatchObject({ ok: true });
+  });
+
+  it(`refuses types nested deeper than ${MAX_DEPTH} levels (Yjs deletes them recursively), and passes the layout's depth`, () => {
+    const device = new Y.Doc();
+    const updates: Uint8Array[] = [];
+    device.on('update', (u: Uint8Array) => updates.push(u));
+    let map = device.getMap<unknown>('deals');
+    device.transact(() => {
+      for (let level = 0; level < MAX_DEPTH + 5; level++) {
+        const inner = new Y.Map<unknown>();
+        map.set('a', inner);
+        map = inner;
+      }
+    });
+    expect(checkUpdate(new Y.Doc(), updates[0]!, RULES)).toEqual({
+      ok: false,
+      reason: expect.stringMatching(/deeper than/),
+    });
+    const shallow = new Y.Doc();
+    let layout: Uint8Array | undefined;
+    shallow.once('update', (u: Uint8Array) => (layout = u));
+    shallow.transact(() => {
+      const deal = new Y.Map<unknown>();
+      shallow.getMap('deals').set('D1', deal);
+      const history = new Y.Array<unknown>();
+      deal.set('history', history);
+      history.push([{ stage: 'won' }]);
+    });
+    expect(checkUpdate(new Y.Doc(), layout!, RULES)).toMatchObject({ ok: true });
+  });
+
+  it('passes a write into a nested type that another device deleted meanwhile (Yjs collects it)', () => {
+    const server = new Y.Doc();
+    const a = new Y.Doc();
+    const b = new Y.Doc();
+    a.getMap('deals').set('n', new Y.Map());
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(a));
+    Y.applyUpdate(b, Y.encodeStateAsUpdate(a));
+    b.getMap('deals').delete('n');
+    Y.applyUpdate(server, Y.encodeStateAsUpdate(b));
+    let late: Uint8Array | undefined;
+    a.once('update', (u: Uint8Array) => (late = u));
+    (a.getMap('deals').get('n') as Y.Map<unknown>).set('z', 1);
+    expect(checkUpdate(server, late!, RULES)).toMatchObject({ ok: true });
+    Y.applyUpdate(server, late!);
+    expect(server.store.pendingStructs).toBeNull();
   });
 });
