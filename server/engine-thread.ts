@@ -6,7 +6,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { startEngine, type Engine, type EngineOptions } from './engine';
 import { Batch, RemoteSocket, type SocketCommand } from './sync/socket-bridge';
-import type { EngineCall, FromEngine, ToEngine } from './threaded-engine';
+import { threadSchedule } from './thread-schedule';
+import type { EngineCall, EngineHeap, FromEngine, ToEngine } from './threaded-engine';
 
 const port = parentPort!;
 const post = (message: FromEngine) => port.postMessage(message);
@@ -79,7 +80,7 @@ async function perform(engine: Engine, call: EngineCall): Promise<unknown> {
       }
       // A worker's own isolate: its heap, not the process's.
       const { heapUsed, external } = process.memoryUsage();
-      return { heapUsed, external };
+      return { heapUsed, external, schedule: threadSchedule() } satisfies EngineHeap;
     }
     case 'settled':
       return engine.settled();

@@ -21,6 +21,7 @@ import { DEFAULT_LIMITS } from './sync/limits';
 import { SocketRelay, type SocketCommands, type SocketEvents } from './sync/socket-bridge';
 import { syncSocketServer, upgradeToSync, type SyncCounters } from './sync/sync-server';
 import { threadSource } from './thread-source';
+import type { ThreadSchedule } from './thread-schedule';
 import { setServerV8Flags } from './v8-flags';
 
 /** What the app's thread asks of the engine's, besides relaying sockets. */
@@ -47,9 +48,11 @@ export interface ThreadedEngineOptions extends Omit<EngineOptions, 'storage' | '
   onFailure?: (error: Error) => void;
 }
 
+/** The engine thread's JS heap, and its time on a CPU and waiting for one (the bench). */
 export interface EngineHeap {
   heapUsed: number;
   external: number;
+  schedule: ThreadSchedule | undefined;
 }
 
 /** Starts the engine's thread; resolves once its storage is open and its rooms upgraded, rejects as startEngine would. */
@@ -89,8 +92,9 @@ export class ThreadedEngine {
     this.worker = new Worker(threadSource(new URL('./engine-thread.ts', import.meta.url)), {
       eval: true,
       // Its code is bundled: no loader (--import tsx) is needed there. V8's flags (the heap flag
-      // above, --expose-gc for the bench) are the process's and apply to it all the same.
-      execArgv: [],
+      // above, --expose-gc for the bench) are the process's and apply to it all the same; a CPU
+      // profile (--cpu-prof, the bench's BENCH_SERVER_CPU_PROFILE) is per thread and asked again.
+      execArgv: process.execArgv.filter((arg) => arg.startsWith('--cpu-prof')),
       workerData: { ...handed, checkpointsElsewhere: true } satisfies Omit<EngineOptions, 'storage' | 'now'>,
     });
     let started = false;
@@ -150,7 +154,7 @@ export class ThreadedEngine {
     return this.call({ method: 'counters' });
   }
 
-  /** The engine thread's JS heap, after a collection if `gc` (and Node runs with --expose-gc). */
+  /** The engine thread's JS heap, after a collection if `gc` (and Node runs with --expose-gc), and its schedule. */
   heap(gc: boolean): Promise<EngineHeap> {
     return this.call({ method: 'heap', gc });
   }

@@ -2,6 +2,7 @@
  * The messages between the sync bench and a server's child process (bench/sync/server-process.ts
  * sends, bench/sync/server-child.ts answers): one request, one reply, in order, over Node's IPC.
  */
+import type { ThreadSchedule } from '../../server/thread-schedule';
 
 /** Our server (tokens, storage, rollups) or the minimal relay (bench/sync/relay.ts). */
 export type ServerKind = 'ours' | 'relay';
@@ -28,7 +29,9 @@ export interface ChildStats {
    * The main thread's time on a CPU and waiting for one (Linux /proc/self/schedstat, ns): a server
    * that falls behind while neither is high is blocked elsewhere (disk).
    */
-  mainThread: { cpuNs: number; runQueueNs: number } | undefined;
+  mainThread: ThreadSchedule | undefined;
+  /** The same of our engine's thread (the relay has none). */
+  engineThread: ThreadSchedule | undefined;
   /** Our server's count of stored updates (the figure /metrics shows as partner_kpi_sync_updates_stored_total). */
   updatesStored: number | undefined;
   /** Lines the server logged (refused connections, closed floods…), and the first few of them. */

@@ -103,6 +103,8 @@ export function printScenario(
       fixed(relay.mainThread?.neither, 2),
       '',
     ],
+    ["server engine's thread while loaded: on a CPU, s", fixed(ours.engineThread?.cpu, 2), '(none)', ''],
+    ['  waiting for a CPU (others had it), s', fixed(ours.engineThread?.waiting, 2), '(none)', ''],
     [
       'server RSS per connection, KB',
       kb(ours.rssPerConnection),

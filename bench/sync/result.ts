@@ -3,6 +3,7 @@
  * recorded: its tallies, the server's statistics at each step, the CPU of this process and of the
  * machine.
  */
+import type { ThreadSchedule } from '../../server/thread-schedule';
 import type { ChildStats, ServerKind } from './protocol';
 import type { Tally } from './tally';
 
@@ -27,7 +28,9 @@ export interface SyncRunResult {
   cpuCoresBusy: number;
   clientCpuCoresBusy: number;
   /** The server's main thread while loaded: seconds on a CPU, waiting for one, and neither (idle, or blocked on the disk). */
-  mainThread: { cpu: number; waiting: number; neither: number } | undefined;
+  mainThread: ThreadTimes | undefined;
+  /** The same of our engine's thread (the relay has none). */
+  engineThread: ThreadTimes | undefined;
   /** Everything else this machine ran while loaded (other people's builds and tests on a shared machine). */
   otherCpuCoresBusy: number;
   rssPerConnection: number;
@@ -46,6 +49,13 @@ export interface SyncRunResult {
   rollupsSeen: number | undefined;
   serverLog: string[];
   serverLogLines: number;
+}
+
+/** Seconds a thread spent on a CPU, waiting for one, and neither, over a span of time. */
+export interface ThreadTimes {
+  cpu: number;
+  waiting: number;
+  neither: number;
 }
 
 /** What the measured part of a load recorded (bench/sync/load.ts). */
@@ -110,14 +120,8 @@ export function summarize(load: LoadRecord): SyncRunResult {
     cpuSeconds: (end.cpuMicros - start.cpuMicros) / 1e6,
     cpuCoresBusy: (busy.cpuMicros - start.cpuMicros) / 1000 / (busyEnd - sent.first),
     clientCpuCoresBusy: (clientCpu.user + clientCpu.system) / 1000 / (busyEnd - sent.first),
-    mainThread:
-      start.mainThread && busy.mainThread
-        ? (() => {
-            const cpu = (busy.mainThread.cpuNs - start.mainThread.cpuNs) / 1e9;
-            const waiting = (busy.mainThread.runQueueNs - start.mainThread.runQueueNs) / 1e9;
-            return { cpu, waiting, neither: Math.max(0, (busyEnd - sent.first) / 1000 - cpu - waiting) };
-          })()
-        : undefined,
+    mainThread: threadTimes(start.mainThread, busy.mainThread, (busyEnd - sent.first) / 1000),
+    engineThread: threadTimes(start.engineThread, busy.engineThread, (busyEnd - sent.first) / 1000),
     otherCpuCoresBusy:
       Math.max(
         0,
@@ -145,6 +149,17 @@ export function summarize(load: LoadRecord): SyncRunResult {
     serverLog: end.log,
     serverLogLines: end.logLines,
   };
+}
+
+function threadTimes(
+  from: ThreadSchedule | undefined,
+  to: ThreadSchedule | undefined,
+  seconds: number,
+): ThreadTimes | undefined {
+  if (!from || !to) return undefined;
+  const cpu = (to.cpuNs - from.cpuNs) / 1e9;
+  const waiting = (to.runQueueNs - from.runQueueNs) / 1e9;
+  return { cpu, waiting, neither: Math.max(0, seconds - cpu - waiting) };
 }
 
 /** The slowest edit made in each second of the load: regular spikes point at periodic work. */

@@ -3,34 +3,20 @@
  * server (ours or the relay), then answers the parent's requests (bench/sync/protocol.ts), one at a
  * time, in order. Its CPU time and memory are then the server's alone, not the clients'.
  */
-import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ChildMessage, ChildStats, ParentMessage, StartRequest } from './protocol';
+import { threadSchedule } from '../../server/thread-schedule';
+import type { EngineHeap } from '../../server/threaded-engine';
 
 const send = (message: ChildMessage, done?: () => void) => process.send!(message, undefined, undefined, done);
-
-function mainThreadSchedule(): ChildStats['mainThread'] {
-  try {
-    // /proc/self is the thread group's leader: the main thread, where the event loop runs.
-    const [cpuNs, runQueueNs] = readFileSync('/proc/self/schedstat', 'utf8').trim().split(/\s+/).map(Number);
-    return cpuNs !== undefined &&
-      runQueueNs !== undefined &&
-      Number.isFinite(cpuNs) &&
-      Number.isFinite(runQueueNs)
-      ? { cpuNs, runQueueNs }
-      : undefined;
-  } catch {
-    return undefined; // not Linux
-  }
-}
 
 interface Started {
   port: number;
   stop(): Promise<void>;
   updatesStored?: () => Promise<number>;
   /** The JS heap of the server's other thread (ours: the engine's), after a collection if asked. */
-  otherHeap?: (gc: boolean) => Promise<{ heapUsed: number; external: number } | undefined>;
+  otherHeap?: (gc: boolean) => Promise<EngineHeap | undefined>;
 }
 
 /** Starts the server asked for. Imported here, not at the top: the relay's process should not carry the server's modules. */
@@ -87,7 +73,9 @@ function serve(): void {
       // Every thread's heap: process.memoryUsage gives this thread's.
       heapUsed: memory.heapUsed + (other?.heapUsed ?? 0),
       external: memory.external + (other?.external ?? 0),
-      mainThread: mainThreadSchedule(),
+      // This function runs on the main thread, where the event loop and the sockets are.
+      mainThread: threadSchedule(),
+      engineThread: other?.schedule,
       updatesStored: await server?.updatesStored?.(),
       logLines,
       log: [...log],

@@ -23,14 +23,18 @@ describe('the sync bench', () => {
       expect(result.unreadable).toBe(0);
       expect([...result.closedByServer]).toEqual([]);
       expect(result.editBytes).toBeGreaterThan(0);
+      if (process.platform === 'linux') expect(result.mainThread?.cpu).toBeGreaterThan(0);
       if (kind === 'ours') {
         // Every edit stored and acknowledged to its sender; the vendor saw the rollups of the load.
         expect(result.storedUpdates).toBeGreaterThanOrEqual(UPDATES);
         expect(result.ackP99Ms).toBeGreaterThan(0);
         expect(result.rollupsSeen).toBeGreaterThan(0);
+        // Both threads' time on a CPU is read (Linux, as CI): the engine's thread did the checking and storing.
+        if (process.platform === 'linux') expect(result.engineThread?.cpu).toBeGreaterThan(0);
       } else {
         expect(result.storedUpdates).toBeUndefined();
         expect(result.ackP99Ms).toBeUndefined();
+        expect(result.engineThread).toBeUndefined();
       }
     },
     60_000,
