@@ -1,6 +1,6 @@
 /**
  * One sync load against one server (ours or the relay), in the steps it takes: set up
- * (bench/sync/setup.ts), a warm-up of one edit per client, the measured load of `updates` edits at
+ * (bench/sync/setup.ts), a warm-up (WARM_UP_SECONDS at the scenario's rate), the measured load of `updates` edits at
  * the scenario's rate, the check that every room converged, then its figures (bench/sync/result.ts).
  */
 import { randomBytes } from 'node:crypto';
@@ -14,7 +14,7 @@ import { syncMessage, type SyncClient } from './client';
 import { planRooms } from './plan';
 import type { ServerKind } from './protocol';
 import { summarize, type MeasuredLoad, type SyncRunResult } from './result';
-import { DRAIN_TIMEOUT_MS, RELAY_SETTLE_MS, SETTLE_MS, type Scenario } from './scenarios';
+import { DRAIN_TIMEOUT_MS, RELAY_SETTLE_MS, SETTLE_MS, WARM_UP_SECONDS, type Scenario } from './scenarios';
 import type { ServerProcess } from './server-process';
 import {
   connectOthers,
@@ -27,7 +27,13 @@ import {
 } from './setup';
 import { markedTitle, Tally } from './tally';
 
-export async function runLoad(scenario: Scenario, kind: ServerKind, updates: number): Promise<SyncRunResult> {
+/** `warmUpSeconds`: 0 for one edit per client only (a test's small load). */
+export async function runLoad(
+  scenario: Scenario,
+  kind: ServerKind,
+  updates: number,
+  { warmUpSeconds = WARM_UP_SECONDS } = {},
+): Promise<SyncRunResult> {
   const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-bench-sync-'));
   const tokenSecret = randomBytes(32).toString('base64url');
   const clients: SyncClient[] = [];
@@ -51,7 +57,8 @@ export async function runLoad(scenario: Scenario, kind: ServerKind, updates: num
 
     for (const client of clients) client.live = true;
     const order = roundRobin(senders);
-    const warmUp = await warmUpLoad(order, scenario, vendor, quiet);
+    const warmUpEdits = Math.max(order.length, Math.round(scenario.rate * warmUpSeconds));
+    const warmUp = await warmUpLoad(order, scenario, warmUpEdits, vendor, quiet);
     for (const client of order) client.tally = tally;
     const load = await measureLoad(server, order, tally, scenario.rate, vendor, quiet);
     const converged = checkersHoldEveryLastEdit(senders);
@@ -89,23 +96,24 @@ function roundRobin(senders: readonly SyncClient[][]): SyncClient[] {
 }
 
 /**
- * A warm-up, not measured: one edit from each client at the same rate, so that one-time costs of
- * the first edits (compiling the hot paths, each client's first item in the room) stay out of the
- * figures, which are of the steady state. (Each room's first rollup fold, which builds its buckets
- * from every record, already ran after the seeding.)
+ * A warm-up, not measured: `edits` edits (at least one from each client) at the same rate, so that
+ * one-time costs of the first edits (compiling the hot paths, each client's first item in the room)
+ * stay out of the figures, which are of the steady state. (Each room's first rollup fold, which
+ * builds its buckets from every record, already ran after the seeding.)
  */
 async function warmUpLoad(
   order: readonly SyncClient[],
   scenario: Scenario,
+  edits: number,
   vendor: SyncClient | undefined,
   quiet: number,
 ): Promise<Tally> {
-  const warmUp = new Tally(order.length, scenario.clientsPerRoom);
+  const warmUp = new Tally(edits, scenario.clientsPerRoom);
   const rollupsBefore = vendor?.updatesSeen ?? 0;
   for (const client of order) client.tally = warmUp;
   warmUp.measuring = true;
-  await drive(order, scenario.rate, order.length);
-  await untilDelivered(warmUp, order.length);
+  await drive(order, scenario.rate, edits);
+  await untilDelivered(warmUp, edits);
   warmUp.measuring = false;
   await untilRollups(vendor, rollupsBefore, scenario.rooms);
   await sleep(quiet);

@@ -18,7 +18,7 @@ export interface SyncRunResult {
   roomP99Ms: number;
   ackP50Ms: number | undefined;
   ackP99Ms: number | undefined;
-  /** p99 latency of the warm-up's edits (one per client, cold server). */
+  /** p99 latency of the warm-up's edits (from a cold server). */
   warmUpP99Ms: number;
   lostCopies: number;
   expectedCopies: number;
