@@ -83,6 +83,7 @@ export interface TransferSession {
   readonly directory: { reps: readonly Rep[] };
   readonly program: { timeZone: string };
   readonly store: Pick<PartnerStore, 'importRecords'>;
+  readonly now: () => number;
 }
 
 function holderOf(session: TransferSession): Holder {
@@ -135,7 +136,8 @@ export function importRule(
 /**
  * A record of a file that has no column for some fields (an older version's): for a record
  * already on the device, those fields keep their value, rather than being cleared. (An empty cell
- * of a column the file has does clear its field.)
+ * of a column the file has does clear its field, unless the importer derives that field: see
+ * `given`.)
  */
 export function keepAbsentFields<T extends object>(
   record: T,
@@ -154,10 +156,21 @@ export function keepAbsentFields<T extends object>(
   return kept as T;
 }
 
+/**
+ * The fields that line `i` of a file gave: its columns, but for the empty cells the importer
+ * filled in (a deal's `updated_at`, derived from its dates). For a record already on the device
+ * those keep the device's value, as a missing column does: a derived `updatedAt` would otherwise
+ * read as older than the device's copy, and the line be left out as stale.
+ */
+function given(result: { fields: string[]; derived: string[][] }, i: number): string[] {
+  const derived = result.derived[i] ?? [];
+  return derived.length ? result.fields.filter((field) => !derived.includes(field)) : result.fields;
+}
+
 export async function importFiles(
   session: TransferSession,
   files: { leads?: ImportFile; deals?: ImportFile },
-): Promise<{ ok: true; leads: number; deals: number } | { ok: false; errors: string[] }> {
+): Promise<{ ok: true; leads: number; deals: number; kept: number } | { ok: false; errors: string[] }> {
   if (session.role === undefined || isReadOnly(session.role))
     return { ok: false, errors: [m.import_read_only()] };
   const { importDealsCsv, importLeadsCsv, LEAD_COLUMNS, DEAL_COLUMNS } = await import('../csv/interchange');
@@ -174,8 +187,8 @@ export async function importFiles(
       refuse: importRule(who, leadsById, people, partnerName),
     });
     if (result.ok)
-      leads = result.records.map((lead) =>
-        keepAbsentFields<Lead>(lead, leadsById.get(lead.id), LEAD_COLUMNS, result.fields),
+      leads = result.records.map((lead, i) =>
+        keepAbsentFields<Lead>(lead, leadsById.get(lead.id), LEAD_COLUMNS, given(result, i)),
       );
     else errors.push(...result.errors);
   }
@@ -184,13 +197,13 @@ export async function importFiles(
       refuse: importRule(who, dealsById, people, partnerName),
     });
     if (result.ok)
-      deals = result.records.map((deal) =>
-        keepAbsentFields<Deal>(deal, dealsById.get(deal.id), DEAL_COLUMNS, result.fields),
+      deals = result.records.map((deal, i) =>
+        keepAbsentFields<Deal>(deal, dealsById.get(deal.id), DEAL_COLUMNS, given(result, i)),
       );
     else errors.push(...result.errors);
   }
   if (errors.length || (!files.leads && !files.deals)) return { ok: false, errors };
-  const written = await session.store.importRecords(leads, deals, who.repId);
+  const written = await session.store.importRecords(leads, deals, who.repId, session.now());
   if (!written.ok) {
     return {
       ok: false,
@@ -200,7 +213,8 @@ export async function importFiles(
           : [written.storageError.message],
     };
   }
-  return { ok: true, leads: leads.length, deals: deals.length };
+  // `kept`: records the device changed after the file was made, left as the device has them.
+  return { ok: true, ...written.value };
 }
 
 /** Offers a text as a file download. */

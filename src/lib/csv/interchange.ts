@@ -102,9 +102,11 @@ export const snakeCase = (field: string) => field.replace(/[A-Z]/g, (letter) => 
 /**
  * A file read whole, or why not. `fields` are the record fields the file has a column for: a
  * field of `LEAD_COLUMNS`/`DEAL_COLUMNS` not among them was not in the file (an older version's),
- * which is not the same as an empty cell (the field cleared).
+ * which is not the same as an empty cell (the field cleared). `derived[i]`: those of `fields` that
+ * the line of `records[i]` left empty and the importer derived (a deal's `updatedAt`, say).
  */
-export type ImportResult<T> = { ok: true; records: T[]; fields: string[] } | { ok: false; errors: string[] };
+export type ImportResult<T> =
+  { ok: true; records: T[]; fields: string[]; derived: string[][] } | { ok: false; errors: string[] };
 
 export interface ImportOptions<T> {
   /**
@@ -449,10 +451,12 @@ function importFile<T extends { id: string }>(
   const present = file.columns.filter((field) => table.names.includes(snakeCase(field)));
   const errors: LineError[] = [...table.errors];
   const records: T[] = [];
+  const derived: string[][] = [];
   const firstLineOfId = new Map<string, number>();
   for (const { line, cells } of table.rows) {
     const { record, conversionErrors } = recordFromCells(file.fields, present, cells, file.derived);
     const messages = [...conversionErrors.values()];
+    const filled = file.derived.filter((field) => present.includes(field) && record[field] === undefined);
     const result = validate(file.kind, file.complete(record));
     if (!result.ok) {
       for (const problem of result.problems) {
@@ -469,9 +473,12 @@ function importFile<T extends { id: string }>(
       result.ok && messages.length === 0 ? file.options.refuse?.(result.value as unknown as T) : undefined;
     if (refusal) messages.push(refusal);
     if (messages.length) errors.push({ line, message: messages.join('; ') });
-    else if (result.ok) records.push(result.value as unknown as T);
+    else if (result.ok) {
+      records.push(result.value as unknown as T);
+      derived.push(filled);
+    }
   }
-  if (errors.length === 0) return { ok: true, records, fields: present };
+  if (errors.length === 0) return { ok: true, records, fields: present, derived };
   errors.sort((a, b) => a.line - b.line);
   return { ok: false, errors: errors.map(({ line, message }) => `${fileName}:${line}: ${message}`) };
 }

@@ -586,15 +586,24 @@ export class PartnerStore {
   }
 
   /**
-   * Writes many records in one transaction (a CSV import, the demo records): new ids are created,
-   * known ids updated field by field, so importing the same file twice changes nothing. All are
-   * validated first; if any is invalid nothing is written.
+   * Writes many records in one transaction (a CSV import): new ids are created, known ids updated
+   * field by field, so importing the same file twice changes nothing. All are validated first; if
+   * any is invalid nothing is written.
+   *
+   * A file made before the device's last change of a record does not undo that change: such a
+   * record is left as the device has it and counted in `kept`. That is a deal that differs from
+   * the file and was changed here after the file's `updatedAt` (an import that changes a deal
+   * stamps it `now`: it is a change made here); and, whatever the times say (a device's clock may
+   * be behind), a record deleted on the device that the file has without `deletedAt`, and a lead
+   * converted on the device that the file has unconverted (its deal exists: converting it again
+   * would make a second). A lead has no `updatedAt`: its other fields are taken from the file.
    */
   async importRecords(
     leads: Lead[],
     deals: Deal[],
     by: string,
-  ): Promise<WriteResult<{ leads: number; deals: number }>> {
+    now: number,
+  ): Promise<WriteResult<{ leads: number; deals: number; kept: number }>> {
     await this.ready;
     const problems: Problem[] = [];
     for (const [kind, records] of [
@@ -613,11 +622,20 @@ export class PartnerStore {
       }
     }
     if (problems.length) return { ok: false, problems };
+    const written = { leads: 0, deals: 0, kept: 0 };
     return this.write(
       () =>
         this.partnerDocModule.writeTogether(this.partnerDoc, () => {
           for (const lead of leads) {
             const current = this.partnerDocModule.readLead(this.partnerDoc, lead.id);
+            const undoes =
+              (current?.deletedAt !== undefined && lead.deletedAt === undefined) ||
+              (current?.status === 'converted' && lead.status !== 'converted');
+            if (undoes) {
+              written.kept++;
+              continue;
+            }
+            written.leads++;
             if (!current) this.partnerDocModule.createLead(this.partnerDoc, lead);
             else
               this.partnerDocModule.updateLead(
@@ -629,23 +647,33 @@ export class PartnerStore {
           }
           for (const deal of deals) {
             const current = this.partnerDocModule.readDeal(this.partnerDoc, deal.id);
-            if (!current)
+            if (!current) {
+              written.deals++;
               this.partnerDocModule.createDeal(this.partnerDoc, deal, deal.stageLog?.[0]?.by ?? by);
-            else {
-              const { stageLog: _log, ...next } = deal;
-              const { stageLog: _currentLog, ...before } = current;
-              const changes = changedFields(before as Deal, next as Deal);
-              if (Object.keys(changes).length)
-                this.partnerDocModule.updateDeal(
-                  this.partnerDoc,
-                  deal.id,
-                  { ...changes, updatedAt: deal.updatedAt },
-                  by,
-                );
+              continue;
             }
+            const { stageLog: _log, updatedAt: _at, ...next } = deal;
+            const { stageLog: _currentLog, updatedAt: _currentAt, ...before } = current;
+            const changes: Partial<Deal> = changedFields<Partial<Deal>>(before, next);
+            const undoes =
+              current.updatedAt > deal.updatedAt ||
+              (current.deletedAt !== undefined && deal.deletedAt === undefined);
+            if (Object.keys(changes).length > 0 && undoes) {
+              written.kept++;
+              continue;
+            }
+            written.deals++;
+            // An import is a change made here and now: a file older than it no longer undoes it.
+            if (Object.keys(changes).length > 0)
+              this.partnerDocModule.updateDeal(
+                this.partnerDoc,
+                deal.id,
+                { ...changes, updatedAt: Math.max(deal.updatedAt, now) },
+                by,
+              );
           }
         }),
-      () => ({ leads: leads.length, deals: deals.length }),
+      () => written,
     );
   }
 

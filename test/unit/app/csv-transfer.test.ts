@@ -3,7 +3,12 @@
  * partner manager the whole partner's, vendor staff nothing; import follows the same lines, and a
  * file of an older version (no notes column) does not clear what the device holds.
  */
+import 'fake-indexeddb/auto';
+import { Dexie } from 'dexie';
 import { afterEach, describe, expect, it } from 'vitest';
+import { m } from '$lib/paraglide/messages';
+import { PartnerKpiDb } from '../../../src/lib/store/db';
+import { PartnerStore } from '../../../src/lib/store/partner-store';
 import { getLocale, overwriteGetLocale, type Locale } from '$lib/paraglide/runtime';
 import {
   exportDealsCsv,
@@ -118,10 +123,11 @@ function sessionOf(who: Holder, records = deviceRecords()) {
     partner: { name: 'Acme' },
     directory: { reps: PEOPLE },
     program: { timeZone: 'Asia/Kolkata' },
+    now: () => Date.UTC(2026, 2, 1),
     store: {
       importRecords: async (leads: Lead[], deals: Deal[]) => {
         written.push({ leads, deals });
-        return { ok: true, value: { leads: leads.length, deals: deals.length } };
+        return { ok: true, value: { leads: leads.length, deals: deals.length, kept: 0 } };
       },
     },
   };
@@ -139,10 +145,82 @@ describe('what each role imports', () => {
       leads: file('leads.csv', files!.leads),
       deals: file('deals.csv', files!.deals),
     });
-    expect(result).toEqual({ ok: true, leads: 2, deals: 1 });
+    expect(result).toEqual({ ok: true, leads: 2, deals: 1, kept: 0 });
     const { leads, deals } = deviceRecords();
     expect(written[0]!.leads).toEqual(leads.slice(0, 2));
     expect(written[0]!.deals).toEqual(deals.slice(0, 1));
+  });
+
+  it('a line with an empty updated_at keeps the device’s updatedAt for a deal it holds', async () => {
+    const device = deal({ id: 'D1', repId: 'p1-r1', leadId: 'L1', updatedAt: Date.UTC(2026, 1, 1) });
+    const records = { ...deviceRecords(), deals: [device] };
+    const { session, written } = sessionOf(rep, records);
+    const fresh = deal({ id: 'D9', repId: 'p1-r1', createdAt: Date.UTC(2026, 0, 3) });
+    const lines = exportDealsCsv([{ ...device, title: 'Renamed' }, fresh])
+      .trimEnd()
+      .split('\n');
+    const column = lines[0]!.split(',').indexOf('updated_at');
+    const blank = (line: string) =>
+      line
+        .split(',')
+        .map((cell, i) => (i === column ? '' : cell))
+        .join(',');
+    const text = [lines[0], ...lines.slice(1).map(blank)].join('\n') + '\n';
+    expect(await importFiles(session, { deals: file('deals.csv', text) })).toEqual({
+      ok: true,
+      leads: 0,
+      deals: 2,
+      kept: 0,
+    });
+    // The device's copy's time, not one derived from the line's dates (older, so it would read as stale)…
+    expect(written[0]!.deals[0]).toMatchObject({
+      id: 'D1',
+      title: 'Renamed',
+      updatedAt: Date.UTC(2026, 1, 1),
+    });
+    // …and a new deal's, derived from its dates.
+    expect(written[0]!.deals[1]).toMatchObject({ id: 'D9', updatedAt: Date.UTC(2026, 0, 3) });
+  });
+
+  it('through a real store: an export imported after the device changed a deal keeps the change, and says so', async () => {
+    const db = new PartnerKpiDb(`csv-transfer-test-${Date.now()}`);
+    const store = await PartnerStore.open(db, 'program/demo/partner/p1', 'Asia/Kolkata');
+    await store.ready;
+    try {
+      const original = deal({ id: 'D1', repId: 'p1-r1', amount: 100_00, updatedAt: Date.UTC(2026, 0, 6) });
+      expect((await store.createDeal(original, 'p1-r1')).ok).toBe(true);
+      const sessionNow = async (now: number): Promise<TransferSession> => ({
+        ...sessionOf(rep).session,
+        ...(await store.loadRows()),
+        store,
+        now: () => now,
+      });
+      const exported = (await exportFiles(await sessionNow(Date.UTC(2026, 0, 7))))!.deals;
+      const changed = await store.updateDeal(
+        'D1',
+        { amount: 250_00, updatedAt: Date.UTC(2026, 0, 8) },
+        'p1-r1',
+      );
+      expect(changed.ok).toBe(true);
+
+      expect(
+        await importFiles(await sessionNow(Date.UTC(2026, 0, 9)), { deals: file('deals.csv', exported) }),
+      ).toEqual({
+        ok: true,
+        leads: 0,
+        deals: 0,
+        kept: 1,
+      });
+      expect((await store.loadRows()).deals[0]).toMatchObject({ amount: 250_00 });
+      speak('en');
+      expect(m.import_kept({ count: '1' })).toBe(
+        '1 record was changed or deleted on this device after the file was made: it was kept as the device has it.',
+      );
+    } finally {
+      await store.close();
+      db.close();
+      await Dexie.delete(db.name);
+    }
   });
 
   it("refuses a rep's file holding another rep's records or another partner's, naming each line, and writes nothing", async () => {
@@ -183,7 +261,7 @@ describe('what each role imports', () => {
         leads: file('leads.csv', files.leads),
         deals: file('deals.csv', files.deals),
       }),
-    ).toEqual({ ok: true, leads: 3, deals: 3 });
+    ).toEqual({ ok: true, leads: 3, deals: 3, kept: 0 });
     expect(written).toHaveLength(1);
     speak('hi');
     const stranger = exportLeadsCsv([lead({ id: 'L9', repId: 'x-r9' })]);
@@ -214,6 +292,7 @@ describe('what each role imports', () => {
       ok: true,
       leads: 1,
       deals: 0,
+      kept: 0,
     });
     expect(written[0]!.leads[0]!.notes).toBe('Call back after Diwali, "budget" approved');
     const cleared = `${header},notes\nL1,p1,p1-r1,2026-01-10T12:00:00Z,paid,new,Acme Pvt Ltd,Asha Rao,,,,\n`;
@@ -221,6 +300,7 @@ describe('what each role imports', () => {
       ok: true,
       leads: 1,
       deals: 0,
+      kept: 0,
     });
     expect('notes' in written[1]!.leads[0]!).toBe(false);
   });

@@ -34,6 +34,9 @@ afterEach(async () => {
   }
 });
 
+/** When the tests' imports run (after every record's own times). */
+const IMPORT_AT = Date.UTC(2026, 0, 20);
+
 const newLead = lead({
   id: 'L1',
   partnerId: 'p1',
@@ -170,14 +173,104 @@ describe('partner store', () => {
   it('imports many records at once; importing the same records again changes nothing', async () => {
     const db = freshDb();
     const store = await openStore(db);
-    expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
+    expect(await store.importRecords([newLead], [openDeal], 'r1', IMPORT_AT)).toMatchObject({ ok: true });
     const updates = await db.updates.count();
-    expect(await store.importRecords([newLead], [openDeal], 'r1')).toMatchObject({ ok: true });
+    expect(await store.importRecords([newLead], [openDeal], 'r1', IMPORT_AT)).toMatchObject({ ok: true });
     expect(await db.updates.count()).toBe(updates);
-    expect(await store.importRecords([{ ...newLead, id: 'L9', company: '' }], [], 'r1')).toMatchObject({
+    expect(
+      await store.importRecords([{ ...newLead, id: 'L9', company: '' }], [], 'r1', IMPORT_AT),
+    ).toMatchObject({
       ok: false,
     });
     expect(await db.leads.count()).toBe(1);
+    store.close();
+  });
+
+  it('an import of a file made before the device changed a record keeps the device’s change', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createLead(newLead);
+    await store.createDeal(openDeal, 'r1');
+    await store.createDeal({ ...openDeal, id: 'D2' }, 'r1');
+    // The file is exported now; then the device moves on: D1 gets a new amount, D2 and L1 are deleted.
+    const [fileLead, fileDeal, fileDeal2] = [newLead, openDeal, { ...openDeal, id: 'D2' }];
+    expect((await store.updateDeal('D1', { amount: 70_000, updatedAt: Date.UTC(2026, 0, 8) }, 'r1')).ok).toBe(
+      true,
+    );
+    await store.deleteDeal('D2', Date.UTC(2026, 0, 9));
+    await store.deleteLead('L1', Date.UTC(2026, 0, 9));
+
+    // The old file, with an edit of its own in a spreadsheet (a title), imported again.
+    const result = await store.importRecords(
+      [fileLead],
+      [{ ...fileDeal, title: 'Renamed' }, fileDeal2],
+      'r1',
+      IMPORT_AT,
+    );
+    expect(result).toEqual({ ok: true, value: { leads: 0, deals: 0, kept: 3 } });
+    expect(await db.deals.get('D1')).toMatchObject({ amount: 70_000, title: openDeal.title });
+    expect(await db.deals.get('D2')).toMatchObject({ deletedAt: Date.UTC(2026, 0, 9) });
+    expect(await db.leads.get('L1')).toMatchObject({ deletedAt: Date.UTC(2026, 0, 9) });
+
+    // A row as new as the device's copy (a fresh export, edited in a spreadsheet) is imported,
+    // and the import is a change made here and now…
+    const edited = { ...openDeal, title: 'Renamed', amount: 70_000, updatedAt: Date.UTC(2026, 0, 8) };
+    expect(await store.importRecords([], [edited], 'r1', IMPORT_AT)).toEqual({
+      ok: true,
+      value: { leads: 0, deals: 1, kept: 0 },
+    });
+    expect(await db.deals.get('D1')).toMatchObject({
+      amount: 70_000,
+      title: 'Renamed',
+      updatedAt: IMPORT_AT,
+    });
+    // …so the export as it was before the spreadsheet no longer undoes it…
+    const fresh = { ...openDeal, amount: 70_000, updatedAt: Date.UTC(2026, 0, 8) };
+    expect(await store.importRecords([], [fresh], 'r1', IMPORT_AT + 1)).toEqual({
+      ok: true,
+      value: { leads: 0, deals: 0, kept: 1 },
+    });
+    expect(await db.deals.get('D1')).toMatchObject({ title: 'Renamed' });
+    // …and the edited file again changes nothing: as the device has it.
+    const updates = await db.updates.count();
+    expect(await store.importRecords([], [edited], 'r1', IMPORT_AT + 2)).toEqual({
+      ok: true,
+      value: { leads: 0, deals: 1, kept: 0 },
+    });
+    expect(await db.updates.count()).toBe(updates);
+    store.close();
+  });
+
+  it('an import undoes no deletion and no conversion of the device, whatever the times say', async () => {
+    const db = freshDb();
+    const store = await openStore(db);
+    await store.createLead(newLead);
+    await store.createDeal(openDeal, 'r1');
+    // Another device edited D1 an hour later; this device's clock is behind: its deletion comes
+    // "before" that edit, so it leaves updatedAt as it was.
+    const edited = Date.UTC(2026, 0, 6, 1);
+    expect((await store.updateDeal('D1', { amount: 50_000, updatedAt: edited }, 'r2')).ok).toBe(true);
+    const fileDeal = (await db.deals.get('D1'))!;
+    await store.deleteDeal('D1', Date.UTC(2026, 0, 6, 0, 30));
+    expect(await db.deals.get('D1')).toMatchObject({
+      updatedAt: edited,
+      deletedAt: Date.UTC(2026, 0, 6, 0, 30),
+    });
+    // The lead is converted after the file was made.
+    const {
+      channel: _channel,
+      leadId: _leadId,
+      partnerId: _partnerId,
+      ...dealInput
+    } = { ...openDeal, id: 'D2' };
+    expect(await store.convertLead('L1', dealInput, 'r1')).toMatchObject({ ok: true });
+
+    // The row as a file has it: no deletedAt (files never carry it), no stage log, no row extras.
+    const { stageLog: _log, deletedAt: _deleted, problems: _problems, alsoSet: _also, ...fileRow } = fileDeal;
+    const result = await store.importRecords([newLead], [fileRow], 'r1', IMPORT_AT);
+    expect(result).toEqual({ ok: true, value: { leads: 0, deals: 0, kept: 2 } });
+    expect(await db.deals.get('D1')).toMatchObject({ deletedAt: Date.UTC(2026, 0, 6, 0, 30) });
+    expect(await db.leads.get('L1')).toMatchObject({ status: 'converted' });
     store.close();
   });
 
@@ -383,6 +476,7 @@ describe('a list’s first screen, before the document is loaded', () => {
         deal({ id: 'D2', stage: 'proposal', amount: 200, expectedCloseAt: Date.UTC(2026, 2, 1) }),
       ],
       'r1',
+      IMPORT_AT,
     );
     // Edits after the import: the stored counts follow every change of the rows.
     await store.updateLead('L3', { status: 'qualified' });
