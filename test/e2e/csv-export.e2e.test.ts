@@ -1,7 +1,8 @@
 /**
  * Settings → "Export my data" as a rep, end to end (#13 item 7): the screen says what goes out, the
  * two files downloaded in Chromium hold only that rep's records, and a lead's note (Hindi, commas,
- * quotes, line breaks) is in its own column.
+ * quotes, line breaks) is in its own column; importing the export again later undoes nothing the
+ * device did since.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,6 +82,47 @@ describe('Settings → Export my data', () => {
     expect(new Set([...leads, ...deals].map((row) => row['partner_id'])).size).toBe(1);
     expect(leads.find((row) => row['company'] === 'Notes Test Pvt Ltd')!['notes']).toBe(note);
     expect(deals.every((row) => row['stage_log'] !== undefined && row['updated_at'] !== '')).toBe(true);
+  });
+
+  it('an export imported again after a deal was deleted keeps it deleted, and says one record was kept', async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+    const page = browser.context.pages()[0] ?? (await browser.context.newPage());
+    const app = new RepApp(page, server.origin);
+    await app.open();
+    await app.signIn('Northstar Tech');
+    await app.waitForRecords();
+    await app.logLead({ company: 'Reimport Check Traders', contact: 'Asha Rao', channel: 'Referral' });
+    await app.convertToDeal('125000');
+
+    await app.tab('Settings');
+    const folder = mkdtempSync(join(tmpdir(), 'partner-kpi-reimport-'));
+    folders.push(folder);
+    const files = await app.exportCsv(folder);
+
+    await app.tab('Deals');
+    await page
+      .getByRole('link', { name: /Reimport Check Traders/ })
+      .first()
+      .click();
+    await app.heading('Reimport Check Traders').waitFor();
+    await app.delete('ok');
+    await app.heading('Deals').waitFor();
+    const deals = await app.dealCount();
+
+    await app.tab('Settings');
+    await page.getByLabel('leads.csv').setInputFiles(files['leads.csv']!);
+    await page.getByLabel('deals.csv').setInputFiles(files['deals.csv']!);
+    await page.getByRole('button', { name: 'Import', exact: true }).click();
+    await page
+      .getByRole('status')
+      .filter({
+        hasText:
+          /^Imported \d+ leads? and \d+ deals?\. 1 record was changed or deleted on this device after the file was made: it was kept as the device has it\.$/,
+      })
+      .waitFor();
+    await expect(app.dealCount()).resolves.toBe(deals);
+    await expect(page.getByRole('link', { name: /Reimport Check Traders/ }).count()).resolves.toBe(0);
   });
 
   it("offers vendor staff no export of a partner's records, and says why", async () => {
