@@ -20,8 +20,8 @@
  *
  * Edits are paced by one timer for all clients (each tick sends what is due by then, round robin
  * over the clients, room by room in turn). Each load (bench/sync/load.ts) is a fixed number of edits
- * after a warm-up (WARM_UP_SECONDS at the scenario's rate, at least one edit per client); the run waits for every copy (at most DRAIN_TIMEOUT_MS,
- * then counts the rest lost).
+ * after a warm-up (WARM_UP_SECONDS at the scenario's rate, at least one edit per client); the run
+ * waits for every copy (at most DRAIN_TIMEOUT_MS, then counts the rest lost).
  *
  * The figures (bench/sync/result.ts, printed by report.ts): propagation latency from an edit to its
  * arrival at each other client of the room (p50, p99), the rates sent and delivered, server CPU

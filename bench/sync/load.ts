@@ -1,7 +1,8 @@
 /**
  * One sync load against one server (ours or the relay), in the steps it takes: set up
- * (bench/sync/setup.ts), a warm-up (WARM_UP_SECONDS at the scenario's rate), the measured load of `updates` edits at
- * the scenario's rate, the check that every room converged, then its figures (bench/sync/result.ts).
+ * (bench/sync/setup.ts), a warm-up (WARM_UP_SECONDS at the scenario's rate), the measured load of
+ * `updates` edits at the scenario's rate, the check that every room converged, then its figures
+ * (bench/sync/result.ts).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -164,7 +164,7 @@ export function keepAbsentFields<T extends object>(
  */
 function given(result: { fields: string[]; derived: string[][] }, i: number): string[] {
   const derived = result.derived[i] ?? [];
-  return derived.length ? result.fields.filter((field) => !derived.includes(field)) : result.fields;
+  return result.fields.filter((field) => !derived.includes(field));
 }
 
 export async function importFiles(

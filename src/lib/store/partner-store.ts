@@ -655,16 +655,17 @@ export class PartnerStore {
             const { stageLog: _log, updatedAt: _at, ...next } = deal;
             const { stageLog: _currentLog, updatedAt: _currentAt, ...before } = current;
             const changes: Partial<Deal> = changedFields<Partial<Deal>>(before, next);
+            const changed = Object.keys(changes).length > 0;
             const undoes =
               current.updatedAt > deal.updatedAt ||
               (current.deletedAt !== undefined && deal.deletedAt === undefined);
-            if (Object.keys(changes).length > 0 && undoes) {
+            if (changed && undoes) {
               written.kept++;
               continue;
             }
             written.deals++;
             // An import is a change made here and now: a file older than it no longer undoes it.
-            if (Object.keys(changes).length > 0)
+            if (changed)
               this.partnerDocModule.updateDeal(
                 this.partnerDoc,
                 deal.id,
