@@ -138,7 +138,7 @@ export class ThreadedEngine {
       allowedOrigins: this.options.config.allowedOrigins,
       tokenFromRequest,
       log: this.log,
-      connect: (ws, request) => this.relay.open(ws, request),
+      connect: (ws, request, socket) => this.relay.open(ws, request, socket),
     });
   }
 

@@ -677,10 +677,14 @@ function syncStep1(doc: Y.Doc): Uint8Array {
   return encoding.toUint8Array(encoder);
 }
 
-/** The `ws` server that upgrades sync sockets: messages bounded, the app's subprotocol answered. */
+/**
+ * The `ws` server that upgrades sync sockets: messages bounded, the app's subprotocol answered, no
+ * compression (the messages are Yjs binary; socket-bridge.ts frames them itself, uncompressed).
+ */
 export function syncSocketServer(limits: Pick<SyncLimits, 'maxMessageBytes'>): WebSocketServer {
   return new WebSocketServer({
     noServer: true,
+    perMessageDeflate: false,
     maxPayload: limits.maxMessageBytes,
     // Answer with the app's subprotocol when offered; never echo the bearer token.
     handleProtocols: (protocols) => (protocols.has(SYNC_SUBPROTOCOL) ? SYNC_SUBPROTOCOL : false),
@@ -702,7 +706,8 @@ export function upgradeToSync(
   how: Pick<SyncServerOptions, 'allowedOrigins' | 'tokenFromRequest'> & {
     closing: boolean;
     log: (line: string) => void;
-    connect: (ws: WebSocket, request: SyncRequest) => void;
+    /** `socket` is the upgraded connection itself, under `ws` (socket-bridge.ts writes framed messages to it). */
+    connect: (ws: WebSocket, request: SyncRequest, socket: Duplex) => void;
   },
 ): boolean {
   const path = (req.url ?? '').split('?')[0]!;
@@ -713,12 +718,16 @@ export function upgradeToSync(
   const address = req.socket.remoteAddress ?? 'unknown';
   const { token, protocol } = how.tokenFromRequest(req);
   wss.handleUpgrade(req, socket, head, (ws) =>
-    how.connect(ws, {
-      token,
-      ...(protocol ? { protocol } : {}),
-      address,
-      room: path.slice(PATH_PREFIX.length),
-    }),
+    how.connect(
+      ws,
+      {
+        token,
+        ...(protocol ? { protocol } : {}),
+        address,
+        room: path.slice(PATH_PREFIX.length),
+      },
+      socket,
+    ),
   );
   return true;
 }

@@ -1,10 +1,14 @@
-import { EventEmitter } from 'node:events';
+import { EventEmitter, once } from 'node:events';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { WebSocket } from 'ws';
+import { WebSocket, WebSocketServer } from 'ws';
 import {
   Batch,
   RemoteSocket,
   SocketRelay,
+  binaryFrame,
   type SocketCommand,
   type SocketEvents,
 } from '../../../../server/sync/socket-bridge';
@@ -35,6 +39,11 @@ class FakeWs extends EventEmitter {
     this.emit('close');
   }
   ping() {}
+  /** The connection under it: what the relay writes there, framed. */
+  readonly connection = {
+    written: [] as Uint8Array[],
+    write: (frame: Uint8Array) => this.connection.written.push(frame),
+  };
 }
 
 const REQUEST: SyncRequest = { token: 't', address: '127.0.0.1', room: 'program/p/partner/a' };
@@ -53,7 +62,7 @@ function relay(maxInFlightBytes = 1000) {
   );
   const open = () => {
     const ws = new FakeWs();
-    relay.open(ws as unknown as WebSocket, REQUEST);
+    relay.open(ws as unknown as WebSocket, REQUEST, ws.connection as unknown as Duplex);
     return ws;
   };
   const command = (consumed: number, ...items: SocketCommand[]) =>
@@ -78,8 +87,44 @@ describe('SocketRelay (the app’s side of the bridge)', () => {
     gone.terminate();
     const data = new Uint8Array([1, 2, 3]);
     expect(() => command(0, { t: 'send', ids: [1, 2], data })).not.toThrow();
-    expect(here.sent).toEqual([data]);
-    expect(gone.sent).toEqual([]);
+    expect(here.connection.written).toEqual([binaryFrame(data)]);
+    expect(gone.connection.written).toEqual([]);
+  });
+
+  it('frames a message as ws does: a ws client reads every size of length field', async () => {
+    // As the app's thread has it: the connection an upgrade hands over, and `ws` on top of it.
+    const server = createServer();
+    const wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+    const upgraded = new Promise<Duplex>((resolve) =>
+      server.on('upgrade', (req, socket, head) =>
+        wss.handleUpgrade(req, socket, head, () => resolve(socket)),
+      ),
+    );
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = new WebSocket(`ws://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    try {
+      const connection = await upgraded;
+      // A length in 7 bits, in 16 and in 64; and the empty message.
+      const sizes = [0, 3, 125, 126, 65_535, 65_536, 200_000];
+      const messages = sizes.map((size) => Uint8Array.from({ length: size }, (_, i) => (i * 7 + size) % 256));
+      const received: Uint8Array[] = [];
+      const all = new Promise<void>((done) =>
+        client.on('message', (data: Buffer, isBinary) => {
+          if (isBinary && received.push(new Uint8Array(data)) === sizes.length) done();
+        }),
+      );
+      for (const message of messages) connection.write(binaryFrame(message));
+      await all;
+      // Byte for byte (toEqual on 200 KB arrays takes seconds).
+      expect(received.map((data) => data.byteLength)).toEqual(sizes);
+      expect(received.every((data, i) => Buffer.from(data).equals(messages[i]!))).toBe(true);
+    } finally {
+      client.terminate();
+      wss.close();
+      server.closeAllConnections();
+      server.close();
+    }
   });
 
   it('relays each frame in a buffer of its own, moved rather than copied', async () => {
