@@ -247,7 +247,7 @@ export class Room {
     if (this.broken !== undefined || batch.length === 0) return;
     // What the doc holds now is exactly what is stored once this batch is: every update applied
     // before is stored already, and every one applied after joins the next batch.
-    const stateVector = Y.encodeStateVector(this.doc);
+    const stateVector = encodeStateVector(this.doc);
     try {
       this.lastSeq = await this.storage.appendMany(
         this.name.name,
@@ -346,6 +346,22 @@ function endOfTurn(): Promise<void> {
       resolve();
     }),
   ));
+}
+
+/**
+ * The doc's state vector as Y.encodeStateVector encodes it, less its map and its sort (a decoder
+ * takes the clients in any order): made for every acknowledgement, Yjs's took a twentieth of the
+ * engine's work per edit.
+ */
+export function encodeStateVector(doc: Y.Doc): Uint8Array {
+  const encoder = encoding.createEncoder();
+  encoding.writeVarUint(encoder, doc.store.clients.size);
+  for (const [client, structs] of doc.store.clients) {
+    const last = structs[structs.length - 1]!;
+    encoding.writeVarUint(encoder, client);
+    encoding.writeVarUint(encoder, last.id.clock + last.length);
+  }
+  return encoding.toUint8Array(encoder);
 }
 
 /** How much of a doc waits for structs it does not have, or deletes what it does not have yet (0: nothing). */

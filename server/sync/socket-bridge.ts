@@ -178,6 +178,10 @@ export class SocketRelay {
     });
   }
 
+  private readonly writeFailed = (error?: Error | null): void => {
+    if (error) this.log(`sync: send failed: ${error.message}`);
+  };
+
   /** Relays a socket that has just opened; `connection` is the upgraded one under it (uncompressed: syncSocketServer). */
   open(ws: WebSocket, request: SyncRequest, connection: Duplex): void {
     const id = this.nextId++;
@@ -221,8 +225,8 @@ export class SocketRelay {
         for (const id of command.ids) {
           const open = this.sockets.get(id);
           // A socket closed here may still be a member there until the engine hears of it. A
-          // failed write surfaces as the socket's error, which `ws` turns into its close.
-          if (open && open.ws.readyState === open.ws.OPEN) open.connection.write(frame);
+          // failed write also ends the connection, which `ws` turns into its close.
+          if (open && open.ws.readyState === open.ws.OPEN) open.connection.write(frame, this.writeFailed);
         }
         continue;
       }

@@ -7,7 +7,7 @@ import * as Y from 'yjs';
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import * as syncProtocol from 'y-protocols/sync';
-import { Room, type RoomMember } from '../../../../server/sync/room';
+import { Room, encodeStateVector, type RoomMember } from '../../../../server/sync/room';
 import { createMemoryStorage } from '../../../../server/storage/memory-storage';
 import type { RoomStorage } from '../../../../server/storage/storage';
 import { MESSAGE_SYNC } from '../../../../src/lib/sync/protocol';
@@ -217,5 +217,18 @@ describe('a room of the sync server', () => {
     // A client that has something gets what it lacks, never the cached whole.
     expect(room.syncStep2Answer(Y.encodeStateVector(a.doc))).not.toBe(second);
     room.destroy();
+  });
+
+  it('acknowledges with the state vector Yjs would encode, in its own order', () => {
+    const doc = new Y.Doc();
+    for (let n = 0; n < 40; n++) {
+      const writer = new Y.Doc();
+      writer.getMap('records').set(`k${n}`, 'x'.repeat(n));
+      Y.applyUpdate(doc, Y.encodeStateAsUpdate(writer));
+    }
+    expect(Y.decodeStateVector(encodeStateVector(doc))).toEqual(
+      Y.decodeStateVector(Y.encodeStateVector(doc)),
+    );
+    expect(Y.decodeStateVector(encodeStateVector(new Y.Doc())).size).toBe(0);
   });
 });
