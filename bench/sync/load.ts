@@ -10,7 +10,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as syncProtocol from 'y-protocols/sync';
-import { readDeal, updateDeal } from '../../src/lib/sync/partner-doc';
+import { readDeal } from '../../src/lib/sync/partner-doc';
 import { syncMessage, type SyncClient } from './client';
 import { planRooms } from './plan';
 import type { ServerKind } from './protocol';
@@ -26,7 +26,7 @@ import {
   startServerIn,
   untilRollups,
 } from './setup';
-import { markedTitle, Tally } from './tally';
+import { Tally } from './tally';
 
 /** `warmUpSeconds`: 0 for one edit per client only (a test's small load). */
 export async function runLoad(
@@ -59,9 +59,19 @@ export async function runLoad(
     for (const client of clients) client.live = true;
     const order = roundRobin(senders);
     const warmUpEdits = Math.max(order.length, Math.round(scenario.rate * warmUpSeconds));
+    // Every edit of the warm-up and the load is made now, and each client's sent in turn later;
+    // what the checkers receive meanwhile is applied after the load (bench/sync/client.ts).
+    order.forEach((client, position) =>
+      client.prepare([
+        ...seqsOf(position, order.length, warmUpEdits),
+        ...seqsOf(position, order.length, updates),
+      ]),
+    );
+    for (const room of senders) room[0]!.holding = true;
     const warmUp = await warmUpLoad(order, scenario, warmUpEdits, vendor, quiet);
     for (const client of order) client.tally = tally;
     const load = await measureLoad(server, order, tally, scenario.rate, vendor, quiet);
+    for (const room of senders) room[0]!.applyHeld();
     const converged = checkersHoldEveryLastEdit(senders);
     // After the check: that edit changes the first checker's own deal.
     const editBytes = nextEditBytes(order[0]!, updates);
@@ -86,6 +96,13 @@ export async function runLoad(
     await server?.stop();
     rmSync(folder, { recursive: true, force: true });
   }
+}
+
+/** The numbers of the edits that the client at `position` of `clients` in sending order sends in a load of `edits` (drive). */
+function seqsOf(position: number, clients: number, edits: number): number[] {
+  const seqs: number[] = [];
+  for (let seq = position; seq < edits; seq += clients) seqs.push(seq);
+  return seqs;
 }
 
 /** The clients in sending order: client by client, each over the rooms in turn, so consecutive edits go to different rooms. */
@@ -196,14 +213,8 @@ function nextEditBytes(sample: SyncClient, seq: number): number {
   let bytes = 0;
   const listener = (update: Uint8Array) =>
     (bytes = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)).byteLength);
-  sample.live = false;
   sample.doc.on('update', listener);
-  updateDeal(
-    sample.pd!,
-    sample.plan.dealId,
-    { title: markedTitle(seq, performance.now()), updatedAt: Date.now() + 1 },
-    sample.plan.userId,
-  );
+  sample.prepare([seq]);
   sample.doc.off('update', listener);
   return bytes;
 }

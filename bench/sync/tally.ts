@@ -1,16 +1,20 @@
 /**
  * The sync bench's count of one load: every edit sent, every copy received, and how late.
  *
- * An edit carries its number and send time in the deal's title (`markedTitle`); a receiver finds
- * them in the update's bytes without decoding it (`Tally.receive`), so 1,000 clients fit in one
- * process and one clock times both ends of every delivery.
+ * An edit carries its number in the deal's title (`markedTitle`); a receiver finds it in the
+ * update's bytes without decoding it (`Tally.receive`), so 1,000 clients fit in one process and one
+ * clock times both ends of every delivery: from when the edit was sent (`sent`) to each receipt.
  */
 
-/** Written before an edit's id and send time in the deal's title; found in the update's bytes (an id has no '~' or '#'). */
+/** Written before an edit's id and the time it was made in the deal's title; found in the update's bytes (an id has no '~' or '#'). */
 const MARK = '~b#';
 const MARK_BYTES = Buffer.from(MARK, 'latin1');
 
-/** The title of edit `seq` made at `at` (performance.now(), ms): `Bench deal ~b#<seq>@<µs>~`. */
+/**
+ * The title of edit `seq` made at `at` (performance.now(), ms): `Bench deal ~b#<seq>@<µs>~`. The
+ * time makes every title differ and an edit as long as a real one; latency is counted from when the
+ * edit was sent, which may be later (bench/sync/client.ts makes its edits ahead).
+ */
 export const markedTitle = (seq: number, at: number): string =>
   `Bench deal ${MARK}${seq}@${Math.round(at * 1000)}~`;
 
@@ -76,11 +80,10 @@ export class Tally {
     let digits = 0;
     for (; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, digits++)
       seq = seq * 10 + bytes[pos]! - 0x30;
-    let micros = 0;
+    // The time the edit was made: checked for the title's shape, not used (see markedTitle).
     let microDigits = 0;
     if (bytes[pos] === 0x40)
-      for (pos++; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++, microDigits++)
-        micros = micros * 10 + bytes[pos]! - 0x30;
+      for (pos++; pos < bytes.length && bytes[pos]! >= 0x30 && bytes[pos]! <= 0x39; pos++) microDigits++;
     if (
       digits === 0 ||
       microDigits === 0 ||
@@ -97,7 +100,7 @@ export class Tally {
     if (had === undefined) this.had.set(client, (had = new Uint8Array(this.updates)));
     if (had[seq]) return true;
     had[seq] = 1;
-    const latency = at - micros / 1000;
+    const latency = at - this.sentAt[seq]!;
     this.latencies[this.count++] = latency;
     if (latency > this.slowest[seq]!) this.slowest[seq] = latency;
     this.received[seq]!++;

@@ -1,6 +1,6 @@
 /**
- * The sync bench's count of copies (bench/sync/tally.ts): an edit's number and send time are read
- * from the update's bytes, and each client's copy of an edit counts once.
+ * The sync bench's count of copies (bench/sync/tally.ts): an edit's number is read from the
+ * update's bytes, its latency counted from when it was sent, and each client's copy counts once.
  */
 import { describe, expect, it } from 'vitest';
 import { markedTitle, Tally } from '../../../bench/sync/tally';
@@ -20,6 +20,14 @@ describe('the sync bench tally', () => {
     expect([tally.count, tally.complete, tally.lastReceipt]).toEqual([2, 1, 120]);
     expect(tally.slowest[0]).toBeCloseTo(20, 6);
     expect(tally.expectedCopies).toBe(4);
+  });
+
+  it('counts from when an edit was sent, not from when it was made (the clients make theirs ahead)', () => {
+    const tally = new Tally(1, 2);
+    tally.measuring = true;
+    tally.sent(0, 0, 100);
+    tally.receive(1, update(markedTitle(0, 40)), 107);
+    expect(tally.latencies[0]).toBeCloseTo(7, 6);
   });
 
   it('reads every edit of an update that carries several (the server merges a busy room’s updates)', () => {
