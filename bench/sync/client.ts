@@ -49,9 +49,11 @@ export class SyncClient {
   private unsavedHead = 0;
   /** The title of this client's last edit made (prepared). */
   lastTitle = '';
-  /** Edits made ahead, in the order they are to be sent, each with its number. */
-  private readonly prepared: { seq: number; update: Uint8Array }[] = [];
+  /** Edits made ahead, in the order they are to be sent, each with its number (undefined once sent). */
+  private readonly prepared: ({ seq: number; update: Uint8Array } | undefined)[] = [];
   private preparedHead = 0;
+  /** The `updatedAt` (ms) of the last edit made. */
+  private madeAt = 0;
   /** While set, a checker keeps what it receives for `applyHeld` instead of applying it. */
   holding = false;
   private readonly held: Uint8Array[] = [];
@@ -102,8 +104,13 @@ export class SyncClient {
     this.ws!.send(syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)));
   }
 
-  /** Makes the edits numbered `seqs` of this client's deal now (each carries its number), to be sent by `edit`. */
-  prepare(seqs: readonly number[]): void {
+  /**
+   * Makes the edits numbered `seqs` of this client's deal now, each marked with its number for the
+   * tally whose mark is `mark`, to be sent by `edit`. Each is a whole edit, as one made at its
+   * time would be: a later `updatedAt` than the one before (updateDeal writes only a later one) and
+   * so an edit-log entry of its own (sync SPEC S13: its key holds the time).
+   */
+  prepare(seqs: readonly number[], mark: string): void {
     const live = this.live;
     this.live = false;
     let made: Uint8Array | undefined;
@@ -111,14 +118,17 @@ export class SyncClient {
     this.doc.on('update', keep);
     try {
       for (const seq of seqs) {
-        this.lastTitle = markedTitle(seq, performance.now());
+        made = undefined;
+        this.madeAt = Math.max(Date.now(), this.madeAt + 1);
+        this.lastTitle = markedTitle(seq, performance.now(), mark);
         updateDeal(
           this.pd!,
           this.plan.dealId,
-          { title: this.lastTitle, updatedAt: Date.now() },
+          { title: this.lastTitle, updatedAt: this.madeAt },
           this.plan.userId,
         );
-        this.prepared.push({ seq, update: made! });
+        if (made === undefined) throw new Error(`client ${this.plan.index}: edit ${seq} changed nothing`);
+        this.prepared.push({ seq, update: made });
       }
     } finally {
       this.doc.off('update', keep);
@@ -128,9 +138,11 @@ export class SyncClient {
 
   /** Sends edit `seq`, made earlier by `prepare`, and counts it sent now. */
   edit(seq: number): void {
-    const next = this.prepared[this.preparedHead++];
+    const next = this.prepared[this.preparedHead];
     if (next?.seq !== seq)
       throw new Error(`client ${this.plan.index}: edit ${seq} was not the next one prepared`);
+    // Sent: not kept any longer.
+    this.prepared[this.preparedHead++] = undefined;
     const sentAt = performance.now();
     this.tally!.sent(seq, this.plan.index, sentAt);
     if (this.plan.token !== undefined) this.unsaved.push(sentAt);

@@ -26,7 +26,7 @@ import {
   startServerIn,
   untilRollups,
 } from './setup';
-import { Tally } from './tally';
+import { LOAD_MARK, Tally, WARM_UP_MARK } from './tally';
 
 /** `warmUpSeconds`: 0 for one edit per client only (a test's small load). */
 export async function runLoad(
@@ -61,12 +61,10 @@ export async function runLoad(
     const warmUpEdits = Math.max(order.length, Math.round(scenario.rate * warmUpSeconds));
     // Every edit of the warm-up and the load is made now, and each client's sent in turn later;
     // what the checkers receive meanwhile is applied after the load (bench/sync/client.ts).
-    order.forEach((client, position) =>
-      client.prepare([
-        ...seqsOf(position, order.length, warmUpEdits),
-        ...seqsOf(position, order.length, updates),
-      ]),
-    );
+    order.forEach((client, position) => {
+      client.prepare(seqsOf(position, order.length, warmUpEdits), WARM_UP_MARK);
+      client.prepare(seqsOf(position, order.length, updates), LOAD_MARK);
+    });
     for (const room of senders) room[0]!.holding = true;
     const warmUp = await warmUpLoad(order, scenario, warmUpEdits, vendor, quiet);
     for (const client of order) client.tally = tally;
@@ -126,7 +124,7 @@ async function warmUpLoad(
   vendor: SyncClient | undefined,
   quiet: number,
 ): Promise<Tally> {
-  const warmUp = new Tally(edits, scenario.clientsPerRoom);
+  const warmUp = new Tally(edits, scenario.clientsPerRoom, WARM_UP_MARK);
   const rollupsBefore = vendor?.updatesSeen ?? 0;
   for (const client of order) client.tally = warmUp;
   warmUp.measuring = true;
@@ -175,13 +173,18 @@ function drive(
   rate: number,
   updates: number,
 ): Promise<{ first: number; last: number }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const first = performance.now();
     let sent = 0;
     const tick = () => {
       const due = Math.min(updates, Math.floor(((performance.now() - first) * rate) / 1000) + 1);
       // Round robin over clients ordered room by room in turn, so consecutive edits go to different rooms.
-      for (; sent < due; sent++) senders[sent % senders.length]!.edit(sent);
+      try {
+        for (; sent < due; sent++) senders[sent % senders.length]!.edit(sent);
+      } catch (error) {
+        // In a timer's callback a throw would end the process: the scenario is "not measured" instead.
+        return reject(error as Error);
+      }
       if (sent < updates) setTimeout(tick, 1);
       else resolve({ first, last: performance.now() });
     };
@@ -214,7 +217,7 @@ function nextEditBytes(sample: SyncClient, seq: number): number {
   const listener = (update: Uint8Array) =>
     (bytes = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update)).byteLength);
   sample.doc.on('update', listener);
-  sample.prepare([seq]);
+  sample.prepare([seq], LOAD_MARK);
   sample.doc.off('update', listener);
   return bytes;
 }

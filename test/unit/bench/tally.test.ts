@@ -3,7 +3,7 @@
  * update's bytes, its latency counted from when it was sent, and each client's copy counts once.
  */
 import { describe, expect, it } from 'vitest';
-import { markedTitle, Tally } from '../../../bench/sync/tally';
+import { markedTitle, Tally, WARM_UP_MARK } from '../../../bench/sync/tally';
 
 /** An update's bytes as the server would send them: the marked titles among other bytes. */
 const update = (...titles: string[]) => new TextEncoder().encode(`\u0001${titles.join('\u0002')}\u0003`);
@@ -28,6 +28,17 @@ describe('the sync bench tally', () => {
     tally.sent(0, 0, 100);
     tally.receive(1, update(markedTitle(0, 40)), 107);
     expect(tally.latencies[0]).toBeCloseTo(7, 6);
+  });
+
+  it('reads only its own mark: a load edit whose edit log names a warm-up title of the same number is one copy', () => {
+    const tally = new Tally(1, 2);
+    tally.measuring = true;
+    tally.sent(0, 0, 100);
+    tally.receive(1, update(markedTitle(0, 10, WARM_UP_MARK)), 150);
+    expect([tally.count, tally.unreadable]).toEqual([0, 1]);
+    tally.receive(1, update(markedTitle(0, 90), markedTitle(0, 10, WARM_UP_MARK)), 104);
+    expect(tally.count).toBe(1);
+    expect(tally.latencies[0]).toBeCloseTo(4, 6);
   });
 
   it('reads every edit of an update that carries several (the server merges a busy room’s updates)', () => {
