@@ -61,6 +61,26 @@ describe('R11: the engine on its own thread', () => {
     expect((await harness.server.counters()).closedByCode.get(CLOSE_FORBIDDEN)).toBe(1);
   });
 
+  it('sends a partner room’s broadcasts to its members only: another partner’s socket gets not a byte of them', async () => {
+    harness = await createThreadedHarness();
+    const { a, b } = await twoWriters(harness);
+    const otherRoom = 'program/prog1/partner/p2';
+    const otherWriter = harness.connect(otherRoom, await harness.token(otherPartnersRep));
+    await otherWriter.synced;
+    const otherReader = await rawSocket(
+      harness,
+      otherRoom,
+      await harness.token({ ...otherPartnersRep, userId: 'r8' }),
+    );
+    for (let n = 0; n < 20; n++) a.doc.getMap('meta').set(`n${n}`, `secret of p1 #${n}`);
+    otherWriter.doc.getMap('meta').set('own', 'news of p2');
+    await untilDoc(b.doc, () => b.doc.getMap('meta').get('n19') === 'secret of p1 #19');
+    const received = () => Buffer.concat(otherReader.messages.map((message) => Buffer.from(message)));
+    // p2's own edit reached its other socket: the broadcasts were going out meanwhile.
+    await expect.poll(() => received().includes('news of p2')).toBe(true);
+    expect(received().includes('secret of p1')).toBe(false);
+  });
+
   it('closes the sender of a malformed update only; the others keep syncing', async () => {
     harness = await createThreadedHarness();
     const { a, b } = await twoWriters(harness);
