@@ -45,6 +45,7 @@ import {
   MESSAGE_SYNC,
   SYNC_SUBPROTOCOL,
 } from '../../src/lib/sync/protocol';
+import { Heartbeat } from './heartbeat';
 import { DEFAULT_LIMITS, TokenBucket, type SyncLimits } from './limits';
 import { Room, awarenessMessage, type RoomMember } from './room';
 import type { UpdateRules } from './update-check';
@@ -168,7 +169,7 @@ export class SyncServer {
   private readonly sessions = new Set<Session>();
   private readonly sessionChecker: NodeJS.Timeout;
   private sweeping: Promise<void> = Promise.resolve();
-  private readonly alive = new WeakMap<SyncSocket, boolean>();
+  private readonly heartbeat = new Heartbeat<SyncSocket>(PING_SLICES);
   /** Every open socket, real or in-memory. */
   private readonly sockets = new Set<SyncSocket>();
   private readonly pinger: NodeJS.Timeout;
@@ -183,7 +184,7 @@ export class SyncServer {
     this.now = options.now ?? Date.now;
     this.log = options.log ?? (() => {});
     this.wss = syncSocketServer(this.limits);
-    this.pinger = setInterval(() => this.ping(), this.limits.pingIntervalMs);
+    this.pinger = setInterval(() => this.heartbeat.tick(), this.heartbeat.tickMs(this.limits.pingIntervalMs));
     this.pinger.unref();
     this.sessionChecker = setInterval(
       () => void this.checkSessions(),
@@ -224,9 +225,11 @@ export class SyncServer {
     }
     this.perAddress.set(address, open + 1);
     this.sockets.add(ws);
+    this.heartbeat.add(ws);
     ws.once('close', () => {
       decrement(this.perAddress, address);
       this.sockets.delete(ws);
+      this.heartbeat.remove(ws);
     });
     this.accept(ws, request);
   }
@@ -275,8 +278,7 @@ export class SyncServer {
         return this.cutOff(ws, CLOSE_POLICY, 'too much sent before sign-in');
       queue.push(message);
     });
-    this.alive.set(ws, true);
-    ws.on('pong', () => this.alive.set(ws, true));
+    ws.on('pong', () => this.heartbeat.pong(ws));
     ws.once('close', () => this.counters.connections--);
 
     void this.authorize(token, roomName).then(async (decision) => {
@@ -621,17 +623,6 @@ export class SyncServer {
     setTimeout(() => ws.terminate(), CUT_OFF_AFTER_MS).unref();
   }
 
-  private ping(): void {
-    for (const ws of this.sockets) {
-      if (this.alive.get(ws) === false) {
-        ws.terminate();
-        continue;
-      }
-      this.alive.set(ws, false);
-      ws.ping();
-    }
-  }
-
   /** Stops taking sockets, closes the open ones (clients reconnect later) and stores everything. */
   async close(): Promise<void> {
     this.closing = true;
@@ -655,6 +646,8 @@ export class SyncServer {
 export const DEFAULT_KEEP_IDLE_ROOM_MS = 30_000;
 /** Revocation takes effect on open sockets within a second: checked twice as often. */
 export const DEFAULT_SESSION_CHECK_MS = 500;
+/** Open sockets are pinged a slice at a time: with the default interval (25 s), a slice a second. */
+const PING_SLICES = 25;
 /** A device's presence (its user and cursor) is a few hundred bytes; far more is not presence. */
 const MAX_PRESENCE_BYTES = 16 * 1024;
 /** Long enough for a refused socket's close frame to leave; the peer's answer is not waited for. */

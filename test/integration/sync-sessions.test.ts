@@ -3,7 +3,7 @@
  * sockets when it expires or is revoked (`npm run token -- --revoke` included); a socket that has
  * not shown a valid token costs the server a few KB whatever it sends; limits count per user as
  * well as per address; what the server answers as stored, is stored; a room whose document fails
- * is reloaded from its stored log and its clients resync.
+ * is reloaded from its stored log and its clients resync; a peer that stops answering pings is cut off.
  */
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
@@ -206,6 +206,34 @@ describe('R9 — limits per user', () => {
     await sockets.at(-1)!.reply(syncProtocol.messageYjsSyncStep1);
     expect(sockets.every((socket) => socket.ws.readyState === WebSocket.OPEN)).toBe(true);
     for (const socket of sockets) socket.ws.close();
+  });
+});
+
+describe('dead peers', () => {
+  it('pings every open socket, a slice at a time, and cuts off one that stops answering', async () => {
+    // A slice every 20 ms: each socket is pinged every 500 ms.
+    harness = await createHarness({ limits: { pingIntervalMs: 500 } });
+    const url = `${harness.server.origin.replace('http', 'ws')}/sync/${ROOM}?token=`;
+    const open = (token: string, autoPong: boolean) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const ws = new WebSocket(url + encodeURIComponent(token), { autoPong });
+        ws.once('open', () => resolve(ws));
+        ws.once('error', reject);
+      });
+    const answering = await open(await harness.token(rep1), true);
+    const silent = await open(await harness.token(rep2), false);
+    const silentClosed = new Promise<number>((resolve) => silent.once('close', resolve));
+    let pings = 0;
+    const thirdPing = new Promise<void>((resolve) =>
+      answering.on('ping', () => {
+        if (++pings === 3) resolve();
+      }),
+    );
+    // Pinged once and silent, it is cut off when its turn comes again (no close frame: 1006).
+    expect(await silentClosed).toBe(1006);
+    await thirdPing;
+    expect(answering.readyState).toBe(WebSocket.OPEN);
+    answering.close();
   });
 });
 
