@@ -32,7 +32,8 @@
  * used meanwhile, and how long the server's main thread waited for a CPU (Linux schedstat), say how
  * far to trust the latencies.
  *
- * A scenario is run BENCH_SYNC_ROUNDS times (default 3), ours and the relay by turns: the table is
+ * A scenario is run BENCH_SYNC_ROUNDS times (default 3), ours and the relay by turns (B also through
+ * the relay with its rooms on a second thread, the cost of the thread crossing alone): the table is
  * the first round's, and a line after it gives every round's p99 and their median; a scenario's
  * budget (Scenario.budget) is judged on the medians (this machine's neighbours move single runs by
  * several times).
@@ -43,7 +44,7 @@
  */
 import { runLoad } from './load';
 import { printBudget, printIntro, printNotMeasured, printRounds, printScenario } from './report';
-import type { SyncRunResult } from './result';
+import type { Round } from './result';
 import { chosenScenarios } from './scenarios';
 
 const ROUNDS = Math.max(1, Number(process.env['BENCH_SYNC_ROUNDS'] ?? 3));
@@ -57,12 +58,15 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
   printIntro();
   let ok = true;
   for (const scenario of chosenScenarios()) {
-    const rounds: { ours: SyncRunResult; relay: SyncRunResult }[] = [];
+    const rounds: Round[] = [];
     try {
       for (let round = 0; round < ROUNDS; round++)
         rounds.push({
           ours: await runLoad(scenario, 'ours', updates),
           relay: await runLoad(scenario, 'relay', updates),
+          threadedRelay: scenario.threadedRelay
+            ? await runLoad(scenario, 'threaded relay', updates)
+            : undefined,
         });
     } catch (error) {
       printNotMeasured(scenario, error as Error);
@@ -71,14 +75,11 @@ export async function benchSync({ updates }: SyncBenchOptions): Promise<boolean>
     }
     const { ours, relay } = rounds[0]!;
     printScenario(scenario, updates, ours, relay);
-    printRounds(rounds);
+    printRounds(rounds, updates);
     if (scenario.budget) printBudget(scenario, scenario.budget, rounds);
     for (const round of rounds)
-      ok &&=
-        round.ours.lostCopies === 0 &&
-        round.relay.lostCopies === 0 &&
-        round.ours.converged &&
-        round.relay.converged;
+      for (const run of [round.ours, round.relay, round.threadedRelay])
+        if (run) ok &&= run.lostCopies === 0 && run.converged;
   }
   return ok;
 }

@@ -4,8 +4,11 @@
  */
 import type { ThreadSchedule } from '../../server/thread-schedule';
 
-/** Our server (tokens, storage, rollups) or the minimal relay (bench/sync/relay.ts). */
-export type ServerKind = 'ours' | 'relay';
+/**
+ * Our server (tokens, storage, rollups), the minimal relay (bench/sync/relay.ts), or the same relay
+ * with its rooms on a second thread, as our engine is (the cost of that crossing alone).
+ */
+export type ServerKind = 'ours' | 'relay' | 'threaded relay';
 
 export interface StartRequest {
   type: 'start';

@@ -12,56 +12,34 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import * as decoding from 'lib0/decoding';
-import * as encoding from 'lib0/encoding';
-import * as syncProtocol from 'y-protocols/sync';
-import * as Y from 'yjs';
+import { Worker } from 'node:worker_threads';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { threadSource } from '../../server/thread-source';
+import { RelayRooms } from './relay-rooms';
+import { turnBatch, type RelayCommand, type RelayEvent } from './relay-thread';
 
-/** y-websocket's message type for sync messages (the others — presence, auth — are ignored here). */
-const MESSAGE_SYNC = 0;
 const PATH_PREFIX = '/sync/';
-
-interface RelayRoom {
-  doc: Y.Doc;
-  sockets: Set<WebSocket>;
-}
 
 export interface MinimalRelay {
   server: Server;
   port: number;
-  /** Rooms in memory (kept until the relay closes, as the stock server does without persistence). */
-  rooms: Map<string, RelayRoom>;
   close(): Promise<void>;
 }
 
-function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
-  const encoder = encoding.createEncoder();
-  encoding.writeVarUint(encoder, MESSAGE_SYNC);
-  write(encoder);
-  return encoding.toUint8Array(encoder);
-}
-
-function roomOf(rooms: Map<string, RelayRoom>, name: string): RelayRoom {
-  let room = rooms.get(name);
-  if (room) return room;
-  const created: RelayRoom = { doc: new Y.Doc({ gc: true }), sockets: new Set() };
-  // The socket an update came from is its origin: everyone else in the room gets it.
-  created.doc.on('update', (update: Uint8Array, origin: unknown) => {
-    const message = syncMessage((encoder) => syncProtocol.writeUpdate(encoder, update));
-    for (const socket of created.sockets)
-      if (socket !== origin && socket.readyState === socket.OPEN) socket.send(message);
-  });
-  rooms.set(name, created);
-  room = created;
-  return room;
+/** How a relay's sockets reach its rooms: on the same thread, or relayed to a second one. */
+interface RoomsOf {
+  join(ws: WebSocket, room: string): void;
+  receive(ws: WebSocket, data: Uint8Array): void;
+  leave(ws: WebSocket): void;
+  close(): Promise<void>;
 }
 
 export async function startMinimalRelay({
   host = '127.0.0.1',
   port = 0,
-}: { host?: string; port?: number } = {}): Promise<MinimalRelay> {
-  const rooms = new Map<string, RelayRoom>();
+  roomsOnThread = false,
+}: { host?: string; port?: number; roomsOnThread?: boolean } = {}): Promise<MinimalRelay> {
+  const rooms = roomsOnThread ? roomsOnASecondThread() : roomsHere();
   const server = createServer((_req, res) => res.writeHead(404).end());
   // Compression off, as on the real server (ws's default for servers): the comparison is of the
   // sync work, not of deflate.
@@ -69,43 +47,87 @@ export async function startMinimalRelay({
   wss.on('connection', (ws, req) => {
     const path = (req.url ?? '').split('?')[0]!;
     if (!path.startsWith(PATH_PREFIX)) return ws.close(1008, 'not a sync path');
-    const room = roomOf(rooms, path.slice(PATH_PREFIX.length));
-    room.sockets.add(ws);
     // Without an error handler a malformed frame would crash the process (a pitfall of the stock server).
     ws.on('error', () => ws.terminate());
-    ws.on('close', () => room.sockets.delete(ws));
-    ws.on('message', (data: Buffer) => {
-      try {
-        const decoder = decoding.createDecoder(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-        if (decoding.readVarUint(decoder) !== MESSAGE_SYNC) return;
-        const encoder = encoding.createEncoder();
-        encoding.writeVarUint(encoder, MESSAGE_SYNC);
-        syncProtocol.readSyncMessage(decoder, encoder, room.doc, ws);
-        // Only sync step 1 writes a reply (step 2) after the message type.
-        if (encoding.length(encoder) > 1) ws.send(encoding.toUint8Array(encoder));
-      } catch {
-        ws.close(1007, 'malformed message');
-      }
-    });
-    ws.send(syncMessage((encoder) => syncProtocol.writeSyncStep1(encoder, room.doc)));
+    ws.on('close', () => rooms.leave(ws));
+    ws.on('message', (data: Buffer) =>
+      rooms.receive(ws, new Uint8Array(data.buffer, data.byteOffset, data.byteLength)),
+    );
+    rooms.join(ws, path.slice(PATH_PREFIX.length));
   });
   server.listen(port, host);
   await once(server, 'listening');
   return {
     server,
     port: (server.address() as AddressInfo).port,
-    rooms,
     async close() {
       for (const ws of wss.clients) ws.terminate();
       wss.close();
       await new Promise((done) => server.close(done));
-      for (const room of rooms.values()) room.doc.destroy();
-      rooms.clear();
+      await rooms.close();
     },
   };
 }
 
+const sendTo = (ws: WebSocket, message: Uint8Array) => {
+  if (ws.readyState === ws.OPEN) ws.send(message);
+};
+const malformed = (ws: WebSocket) => ws.close(1007, 'malformed message');
+
+function roomsHere(): RoomsOf {
+  const rooms = new RelayRooms<WebSocket>(sendTo, malformed);
+  return {
+    join: (ws, room) => rooms.join(ws, room),
+    receive: (ws, data) => rooms.receive(ws, data),
+    leave: (ws) => rooms.leave(ws),
+    close: async () => rooms.destroy(),
+  };
+}
+
+/** The rooms on a worker thread (relay-thread.ts); each socket is a number there. */
+function roomsOnASecondThread(): RoomsOf {
+  const worker = new Worker(threadSource(new URL('./relay-thread.ts', import.meta.url)), { eval: true });
+  const sockets = new Map<number, WebSocket>();
+  const ids = new WeakMap<WebSocket, number>();
+  let nextId = 1;
+  const events = turnBatch<RelayEvent>((items) => {
+    const transfer = items.flatMap((item) => (item.t === 'message' ? [item.data.buffer as ArrayBuffer] : []));
+    worker.postMessage(items, transfer);
+  });
+  worker.on('message', (commands: RelayCommand[]) => {
+    for (const command of commands)
+      if (command.t === 'send') {
+        for (const id of command.ids) {
+          const ws = sockets.get(id);
+          if (ws) sendTo(ws, command.data);
+        }
+      } else {
+        const ws = sockets.get(command.id);
+        if (ws) malformed(ws);
+      }
+  });
+  return {
+    join(ws, room) {
+      const id = nextId++;
+      sockets.set(id, ws);
+      ids.set(ws, id);
+      events.push({ t: 'open', id, room });
+    },
+    // A copy in a buffer of its own, which moves to the worker without another.
+    receive: (ws, data) => events.push({ t: 'message', id: ids.get(ws)!, data: data.slice() }),
+    leave(ws) {
+      const id = ids.get(ws)!;
+      sockets.delete(id);
+      events.push({ t: 'closed', id });
+    },
+    close: () => worker.terminate().then(() => undefined),
+  };
+}
+
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const relay = await startMinimalRelay({ port: Number(process.argv[2] ?? 0) });
+  const relay = await startMinimalRelay({
+    port: Number(process.argv[2] ?? 0),
+    roomsOnThread: process.argv[3] === '--rooms-on-thread',
+  });
   console.log(`minimal relay on ws://127.0.0.1:${relay.port}${PATH_PREFIX}<room>`);
 }

@@ -5,7 +5,7 @@
 import { cpus } from 'node:os';
 import { DEFAULT_LIMITS } from '../../server/sync/limits';
 import { median } from '../stats';
-import type { SyncRunResult } from './result';
+import type { Round, SyncRunResult } from './result';
 import {
   CONNECTIONS_PER_ADDRESS,
   FILLER_DEALS,
@@ -174,6 +174,7 @@ export function printIntro(): void {
       `  (a vendor console stays on the program room); limits as shipped except connectionsPerAddress, ${int(CONNECTIONS_PER_ADDRESS)} (shipped: ${int(DEFAULT_LIMITS.connectionsPerAddress)})`,
       '  (every client comes from 127.0.0.1).',
       'relay: bench/sync/relay.ts in a child process — a Y.Doc per room, sync step 1/2, apply, send to the others; nothing else.',
+      '  In B also with its rooms on a second thread (relay-thread.ts), as our engine is: the cost of the thread crossing alone.',
       `Edits are paced by one timer for all clients; each load follows a warm-up of ${WARM_UP_SECONDS} s at the same rate (not measured) and waits for every copy.`,
       "CPU and memory are each server process's own, every thread (process.cpuUsage / memoryUsage over IPC). Memory per",
       '  connection: the growth while the clients connect, after a GC, ÷ their number; RSS keeps some of what sending each client',
@@ -183,17 +184,31 @@ export function printIntro(): void {
 }
 
 /** Every round's p99 to each other client, ours and the relay's, and their medians. */
-export function printRounds(rounds: readonly { ours: SyncRunResult; relay: SyncRunResult }[]): void {
+export function printRounds(rounds: readonly Round[], updates: number): void {
+  const threaded = threadedRuns(rounds);
+  if (threaded)
+    console.log(
+      `  relay with its rooms on a second thread, round 1: p50 ${fixed(threaded[0]!.p50Ms, 2)} ms, p99 ${fixed(threaded[0]!.p99Ms, 2)} ms, server CPU per edit ${int((threaded[0]!.cpuSeconds * 1e6) / updates)} µs`,
+    );
   if (rounds.length < 2) return;
-  const line = (kind: 'ours' | 'relay') => {
-    const p99s = rounds.map((round) => round[kind].p99Ms);
+  const line = (runs: SyncRunResult[]) => {
+    const p99s = runs.map((run) => run.p99Ms);
     return `${p99s.map((p99) => p99.toFixed(1)).join(', ')} (median ${median(p99s).toFixed(1)})`;
   };
-  const ratio =
-    median(rounds.map((round) => round.ours.p99Ms)) / median(rounds.map((round) => round.relay.p99Ms));
+  const ours = rounds.map((round) => round.ours);
+  const relay = rounds.map((round) => round.relay);
+  const ratio = medianP99(ours) / medianP99(relay);
   console.log(
-    `  p99 to each other client over ${rounds.length} rounds, ms: ours ${line('ours')}, relay ${line('relay')}; medians ${ratio.toFixed(2)}×`,
+    `  p99 to each other client over ${rounds.length} rounds, ms: ours ${line(ours)}, relay ${line(relay)}${threaded ? `, relay with its rooms on a second thread ${line(threaded)}` : ''}; medians, ours ÷ relay ${ratio.toFixed(2)}×`,
   );
+}
+
+const medianP99 = (runs: readonly SyncRunResult[]) => median(runs.map((run) => run.p99Ms));
+
+/** The threaded relay's runs, if the scenario has them. */
+function threadedRuns(rounds: readonly Round[]): SyncRunResult[] | undefined {
+  const runs = rounds.flatMap((round) => (round.threadedRelay ? [round.threadedRelay] : []));
+  return runs.length > 0 ? runs : undefined;
 }
 
 export function printNotMeasured(scenario: Scenario, error: Error): void {
@@ -201,13 +216,9 @@ export function printNotMeasured(scenario: Scenario, error: Error): void {
 }
 
 /** The verdict on a scenario's budget, from the medians of its rounds (one round's figure is not to be trusted here). */
-export function printBudget(
-  scenario: Scenario,
-  budget: SyncBudget,
-  rounds: readonly { ours: SyncRunResult; relay: SyncRunResult }[],
-): void {
-  const p99 = median(rounds.map((round) => round.ours.p99Ms));
-  const relayP99 = median(rounds.map((round) => round.relay.p99Ms));
+export function printBudget(scenario: Scenario, budget: SyncBudget, rounds: readonly Round[]): void {
+  const p99 = medianP99(rounds.map((round) => round.ours));
+  const relayP99 = medianP99(rounds.map((round) => round.relay));
   const of = `median of ${rounds.length} round${rounds.length === 1 ? '' : 's'}`;
   console.log(`  budget at ${int(scenario.rate)} updates/s (${of}):`);
   console.log(
@@ -218,6 +229,12 @@ export function printBudget(
     console.log(
       `    latency p99 ${ratio.toFixed(2)} × the relay's   target ≤ ${budget.p99RatioToRelay}×: ${verdict(ratio, budget.p99RatioToRelay)}`,
     );
+    const threaded = threadedRuns(rounds);
+    // The floor of any server that does its rooms' work on a second thread, as ours does.
+    if (threaded)
+      console.log(
+        `    (the relay with its rooms on a second thread: p99 ${fixed(medianP99(threaded), 2)} ms, ${(medianP99(threaded) / relayP99).toFixed(2)} × the relay's)`,
+      );
   }
   if (budget.cpuRatio !== undefined) {
     const ratio =

@@ -7,6 +7,14 @@ import type { ThreadSchedule } from '../../server/thread-schedule';
 import type { ChildStats, ServerKind } from './protocol';
 import type { Tally } from './tally';
 
+/** One round of a scenario: each server's run, by turns. */
+export interface Round {
+  ours: SyncRunResult;
+  relay: SyncRunResult;
+  /** The relay with its rooms on a second thread (Scenario.threadedRelay). */
+  threadedRelay?: SyncRunResult;
+}
+
 export interface SyncRunResult {
   kind: ServerKind;
   clients: number;

@@ -21,9 +21,13 @@ interface Started {
 
 /** Starts the server asked for. Imported here, not at the top: the relay's process should not carry the server's modules. */
 async function start(message: StartRequest, log: (line: string) => void): Promise<Started> {
-  if (message.kind === 'relay') {
+  if (message.kind !== 'ours') {
     const { startMinimalRelay } = await import('./relay');
-    const relay = await startMinimalRelay({ host: '127.0.0.1', port: 0 });
+    const relay = await startMinimalRelay({
+      host: '127.0.0.1',
+      port: 0,
+      roomsOnThread: message.kind === 'threaded relay',
+    });
     return { port: relay.port, stop: () => relay.close() };
   }
   const { startServer } = await import('../../server/main');

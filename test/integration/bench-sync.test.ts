@@ -12,7 +12,7 @@ const TINY: Scenario = { name: 'tiny', rooms: 2, clientsPerRoom: 3, rate: 200 };
 const UPDATES = 30;
 
 describe('the sync bench', () => {
-  it.each(['relay', 'ours'] as const)(
+  it.each(['relay', 'threaded relay', 'ours'] as const)(
     'delivers every copy of a small load through %s, and every room converges',
     async (kind) => {
       // No warm-up but one edit per client: a test checks the machinery, not the figures.
