@@ -11,7 +11,7 @@ import {
   type StageChange,
 } from '../domain/schema';
 import { parseMajor, minorDigits, readAmount, readNumber } from '../domain/money';
-import { newId } from '../app/ids';
+import { dealIdFromLead, newId } from '../app/ids';
 import { dateInput, errorsByField, errorsOf, toDateInput, type FieldErrors } from '../app/forms';
 import { problem, validate, type Problem } from '../domain/validate';
 
@@ -230,7 +230,7 @@ export async function saveDeal(
     const kept = new Set([...touched].flatMap((key) => DEAL_FIELDS_OF[key]));
     for (const key of Object.keys(fields) as (keyof Deal)[]) if (!kept.has(key)) delete fields[key];
   }
-  const id = existing?.id ?? newId('D');
+  const id = existing?.id ?? (lead ? dealIdFromLead(lead.id) : newId('D'));
   const record: Record<string, unknown> = existing
     ? { ...existing, ...fields, updatedAt: now }
     : {

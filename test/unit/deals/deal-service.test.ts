@@ -4,6 +4,7 @@
  */
 import 'fake-indexeddb/auto';
 import { Dexie } from 'dexie';
+import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
 import { defaultStartedOn, emptyDealForm, moveStage, saveDeal, type DealForm } from '$lib/deals/deal.service';
@@ -214,6 +215,49 @@ describe('converting a lead (#13 item 9)', () => {
     ).resolves.toEqual({
       errors: { form: 'यह लीड पहले ही डील में बदली जा चुकी है।' },
     });
+  });
+
+  it('two devices converting one lead offline make one deal once they sync (sync SPEC S11)', async () => {
+    const a = await withLead();
+    const b = await repSession();
+    const exchange = (from: PartnerStore, to: PartnerStore) =>
+      Y.applyUpdate(
+        to.partnerDoc.doc,
+        Y.encodeStateAsUpdate(from.partnerDoc.doc, Y.encodeStateVector(to.partnerDoc.doc)),
+        'server',
+      );
+    exchange(a.store, b.store);
+    await b.store.settled();
+    const [leadOnB] = (await b.store.loadRows()).leads;
+    // Offline, each device converts the lead with a form of its own.
+    const onA = await saveDeal(
+      a.session,
+      { ...emptyConvertForm(a.session, a.lead), amount: '42000' },
+      undefined,
+      a.lead,
+    );
+    const onB = await saveDeal(
+      b.session,
+      { ...emptyConvertForm(b.session, leadOnB!), amount: '50000' },
+      undefined,
+      leadOnB,
+    );
+    expect('id' in onA && 'id' in onB && onA.id === onB.id).toBe(true);
+    exchange(a.store, b.store);
+    exchange(b.store, a.store);
+    await Promise.all([a.store.settled(), b.store.settled()]);
+    const rowsA = await a.store.loadRows();
+    const rowsB = await b.store.loadRows();
+    for (const rows of [rowsA, rowsB]) {
+      expect(rows.deals.filter((deal) => deal.leadId === 'L1' && deal.deletedAt === undefined)).toHaveLength(
+        1,
+      );
+      expect(rows.leads[0]).toMatchObject({ status: 'converted' });
+    }
+    // Both show the same deal: one device's conversion, whole.
+    expect(rowsA.deals[0]).toEqual(rowsB.deals[0]);
+    // Amounts are kept in minor units (paise).
+    expect([4_200_000, 5_000_000]).toContain(rowsA.deals[0]!.amount);
   });
 
   it('a double tap saves one deal', async () => {
