@@ -85,3 +85,24 @@ function syncMessage(write: (encoder: encoding.Encoder) => void): Uint8Array {
   write(encoder);
   return encoding.toUint8Array(encoder);
 }
+
+/** Items pushed in one turn of the event loop, posted together at its end, in order. */
+export function turnBatch<T>(post: (items: T[]) => void): {
+  push(item: T): void;
+  readonly last: T | undefined;
+} {
+  let items: T[] = [];
+  return {
+    push(item) {
+      if (items.push(item) === 1)
+        setImmediate(() => {
+          const posted = items;
+          items = [];
+          post(posted);
+        });
+    },
+    get last() {
+      return items[items.length - 1];
+    },
+  };
+}

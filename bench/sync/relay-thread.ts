@@ -6,7 +6,7 @@
  * crossing between two threads costs on this machine, before any of our server's own work.
  */
 import { parentPort } from 'node:worker_threads';
-import { RelayRooms } from './relay-rooms';
+import { RelayRooms, turnBatch } from './relay-rooms';
 
 /** What the sockets' thread says of its sockets. */
 export type RelayEvent =
@@ -16,27 +16,6 @@ export type RelayEvent =
 
 /** What the rooms' thread asks: one message to several sockets, or a socket closed. */
 export type RelayCommand = { t: 'send'; ids: number[]; data: Uint8Array } | { t: 'close'; id: number };
-
-/** Items pushed in one turn of the event loop, posted together at its end, in order. */
-export function turnBatch<T>(post: (items: T[]) => void): {
-  push(item: T): void;
-  readonly last: T | undefined;
-} {
-  let items: T[] = [];
-  return {
-    push(item) {
-      if (items.push(item) === 1)
-        setImmediate(() => {
-          const posted = items;
-          items = [];
-          post(posted);
-        });
-    },
-    get last() {
-      return items[items.length - 1];
-    },
-  };
-}
 
 function serveRooms(port: NonNullable<typeof parentPort>): void {
   const commands = turnBatch<RelayCommand>((items) => port.postMessage(items));

@@ -15,8 +15,8 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { threadSource } from '../../server/thread-source';
-import { RelayRooms } from './relay-rooms';
-import { turnBatch, type RelayCommand, type RelayEvent } from './relay-thread';
+import { RelayRooms, turnBatch } from './relay-rooms';
+import type { RelayCommand, RelayEvent } from './relay-thread';
 
 const PATH_PREFIX = '/sync/';
 

@@ -15,7 +15,6 @@ export class Heartbeat<S extends Pingable> {
   private readonly slices: Set<S>[];
   private readonly sliceOf = new Map<S, Set<S>>();
   private readonly answered = new WeakMap<S, boolean>();
-  private placed = 0;
   private next = 0;
 
   constructor(slices: number) {
@@ -28,7 +27,8 @@ export class Heartbeat<S extends Pingable> {
   }
 
   add(socket: S): void {
-    const slice = this.slices[this.placed++ % this.slices.length]!;
+    // The smallest slice: sockets that closed leave theirs smaller, and ticks stay even.
+    const slice = this.slices.reduce((smallest, one) => (one.size < smallest.size ? one : smallest));
     slice.add(socket);
     this.sliceOf.set(socket, slice);
     this.answered.set(socket, true);

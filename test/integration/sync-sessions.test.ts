@@ -8,7 +8,7 @@
 import { spawn } from 'node:child_process';
 import type { Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished } from 'vitest';
 import { WebSocket } from 'ws';
 import * as Y from 'yjs';
 import * as syncProtocol from 'y-protocols/sync';
@@ -18,7 +18,14 @@ import type { ServerStorage } from '../../server/storage/storage';
 import { MESSAGE_AWARENESS, MESSAGE_QUERY_AWARENESS } from '../../src/lib/sync/protocol';
 import { Awareness, encodeAwarenessUpdate } from 'y-protocols/awareness';
 import * as encoding from 'lib0/encoding';
-import { createHarness, rawSocket, syncMessage, untilDoc, type Harness } from './sync-harness';
+import {
+  createHarness,
+  createThreadedHarness,
+  rawSocket,
+  syncMessage,
+  untilDoc,
+  type Harness,
+} from './sync-harness';
 
 const ROOM = 'program/prog1/partner/p1';
 const rep1: TokenClaims = { userId: 'r1', role: 'rep', programId: 'prog1', partnerId: 'p1' };
@@ -210,31 +217,38 @@ describe('R9 — limits per user', () => {
 });
 
 describe('dead peers', () => {
-  it('pings every open socket, a slice at a time, and cuts off one that stops answering', async () => {
-    // A slice every 20 ms: each socket is pinged every 500 ms.
-    harness = await createHarness({ limits: { pingIntervalMs: 500 } });
-    const url = `${harness.server.origin.replace('http', 'ws')}/sync/${ROOM}?token=`;
-    const open = (token: string, autoPong: boolean) =>
-      new Promise<WebSocket>((resolve, reject) => {
-        const ws = new WebSocket(url + encodeURIComponent(token), { autoPong });
-        ws.once('open', () => resolve(ws));
-        ws.once('error', reject);
-      });
-    const answering = await open(await harness.token(rep1), true);
-    const silent = await open(await harness.token(rep2), false);
-    const silentClosed = new Promise<number>((resolve) => silent.once('close', resolve));
-    let pings = 0;
-    const thirdPing = new Promise<void>((resolve) =>
-      answering.on('ping', () => {
-        if (++pings === 3) resolve();
-      }),
-    );
-    // Pinged once and silent, it is cut off when its turn comes again (no close frame: 1006).
-    expect(await silentClosed).toBe(1006);
-    await thirdPing;
-    expect(answering.readyState).toBe(WebSocket.OPEN);
-    answering.close();
-  });
+  it.each([
+    ['on its own thread', createThreadedHarness],
+    ['inline', createHarness],
+  ] as const)(
+    'pings every open socket and cuts off one that stops answering: the engine %s',
+    async (_where, create) => {
+      // A slice every 20 ms: each socket is pinged every 500 ms.
+      const h = await create({ limits: { pingIntervalMs: 500 } });
+      onTestFinished(() => h.cleanup());
+      const url = `${h.server.origin.replace('http', 'ws')}/sync/${ROOM}?token=`;
+      const open = (token: string, autoPong: boolean) =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(url + encodeURIComponent(token), { autoPong });
+          ws.once('open', () => resolve(ws));
+          ws.once('error', reject);
+        });
+      const answering = await open(await h.token(rep1), true);
+      const silent = await open(await h.token(rep2), false);
+      const silentClosed = new Promise<number>((resolve) => silent.once('close', resolve));
+      let pings = 0;
+      const thirdPing = new Promise<void>((resolve) =>
+        answering.on('ping', () => {
+          if (++pings === 3) resolve();
+        }),
+      );
+      // Pinged once and silent, it is cut off when its turn comes again (no close frame: 1006).
+      expect(await silentClosed).toBe(1006);
+      await thirdPing;
+      expect(answering.readyState).toBe(WebSocket.OPEN);
+      answering.close();
+    },
+  );
 });
 
 describe('R6 — what the server says is stored', () => {

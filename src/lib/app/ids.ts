@@ -16,7 +16,11 @@ export function dealIdFromLead(leadId: string): string {
 
 const MAX_ID_LENGTH = 64;
 
-/** 64 bits of FNV-1a over `text`'s UTF-16 code units, as 16 hex digits (two 32-bit lanes). */
+/**
+ * 64 bits of hash over `text`'s UTF-16 code units, as 16 hex digits: 32-bit FNV-1a, and a second
+ * 32-bit lane of the same kind that also mixes in the first. Devices of every version must derive
+ * the same deal id: never change it.
+ */
 function hash64(text: string): string {
   let low = 0x811c9dc5;
   let high = 0xcbf29ce4;

@@ -258,9 +258,10 @@ export async function saveDeal(
           lead.id,
           record as Omit<Deal, 'channel' | 'leadId' | 'partnerId'>,
           identity.repId,
+          newId('D'),
         )
       : await store.createDeal(record, identity.repId);
-  return result.ok ? { id } : { errors: errorsOf(result) };
+  return result.ok ? { id: result.value.id } : { errors: errorsOf(result) };
 }
 
 /** Moves a deal to another stage; won and lost take a close date (default today), lost a reason. */

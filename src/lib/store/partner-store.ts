@@ -546,22 +546,34 @@ export class PartnerStore {
    * refused (a form submitted again, Back to a saved form, a double tap), or the pipeline would
    * count one sale twice. The check reads the document in the same task as the write, so two
    * conversions started together give one deal.
+   *
+   * `dealInput.id` is the lead's own deal id (`dealIdFromLead`), the same on every device so that
+   * two devices converting one lead offline make one deal (sync SPEC S11). A deal of that id from
+   * this lead means the lead is converted whatever its status says (another device set it back
+   * meanwhile); a deal of that id from elsewhere (an imported one) leaves it to `otherwiseId`.
    */
   async convertLead(
     leadId: string,
     dealInput: Omit<Deal, 'channel' | 'leadId' | 'partnerId'>,
     by: string,
+    otherwiseId: string,
   ): Promise<WriteResult<Deal>> {
     await this.ready;
-    const lead = this.partnerDocModule.readLead(this.partnerDoc, leadId);
+    const doc = this.partnerDoc;
+    const lead = this.partnerDocModule.readLead(doc, leadId);
     if (!lead) return { ok: false, problems: [{ field: 'leadId', message: `There is no lead ${leadId}.` }] };
-    if (lead.status === 'converted')
+    const taken = this.partnerDocModule.hasRecord(doc, 'deal', dealInput.id);
+    if (
+      lead.status === 'converted' ||
+      (taken && this.partnerDocModule.readDeal(doc, dealInput.id)?.leadId === leadId)
+    )
       return {
         ok: false,
         problems: [problem('', 'This lead has already been converted into a deal.', 'leadConverted')],
       };
     const checked = validate('deal', {
       ...dealInput,
+      id: taken ? otherwiseId : dealInput.id,
       leadId,
       channel: lead.channel,
       partnerId: lead.partnerId,

@@ -467,10 +467,15 @@ function checkWrite(kind: SyncedKind, id: string, current: object, next: object)
   return next as Record<string, unknown>;
 }
 
+/** Whether the doc has a record of this id, as a base or as edits waiting for their base (S11). */
+export function hasRecord(pd: PartnerDoc, kind: SyncedKind, id: string): boolean {
+  // Edits without a base mean another device created this id.
+  return pd.maps[kind].has(id) || pd.index[kind].has(id);
+}
+
 function assertNew(pd: PartnerDoc, kind: SyncedKind, id: string) {
-  // Edits without a base mean another device created this id: ids must be unique (S11).
-  if (pd.maps[kind].has(id) || pd.index[kind].has(id))
-    throw new PartnerDocError(`A ${kind} with id ${id} already exists`);
+  // Ids must be unique (S11).
+  if (hasRecord(pd, kind, id)) throw new PartnerDocError(`A ${kind} with id ${id} already exists`);
 }
 
 function validLead(lead: Lead): Lead {

@@ -213,7 +213,9 @@ describe('deal form conversion problems', () => {
     const created: Record<string, unknown>[] = [];
     const session = {
       ...sessionIn('INR'),
-      store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) },
+      store: {
+        createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true, value: deal }),
+      },
     } as unknown as ReadySession;
     const saved = await saveDeal(session, form({ stage: 'won', closedOn: '2025-12-20' }));
     expect('id' in saved).toBe(true);

@@ -22,7 +22,9 @@ async function saved(changes: Partial<DealForm>): Promise<Record<string, unknown
     program,
     identity: { programId: 'demo', partnerId: 'p1', repId: 'r1' },
     now: () => Date.UTC(2026, 0, 1),
-    store: { createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true }) },
+    store: {
+      createDeal: async (deal: Record<string, unknown>) => (created.push(deal), { ok: true, value: deal }),
+    },
   } as unknown as ReadySession;
   const form: DealForm = {
     title: 'Licence',

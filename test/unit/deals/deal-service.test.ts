@@ -8,6 +8,7 @@ import * as Y from 'yjs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { getLocale, overwriteGetLocale } from '$lib/paraglide/runtime';
 import { defaultStartedOn, emptyDealForm, moveStage, saveDeal, type DealForm } from '$lib/deals/deal.service';
+import { dealIdFromLead } from '$lib/app/ids';
 import type { ReadySession } from '$lib/app/session';
 import { DEFAULT_STAGE_PROBABILITY, type Deal, type Lead, type Program } from '$lib/domain';
 import { PartnerKpiDb } from '../../../src/lib/store/db';
@@ -258,6 +259,31 @@ describe('converting a lead (#13 item 9)', () => {
     expect(rowsA.deals[0]).toEqual(rowsB.deals[0]);
     // Amounts are kept in minor units (paise).
     expect([4_200_000, 5_000_000]).toContain(rowsA.deals[0]!.amount);
+  });
+
+  it('takes a fresh id when the lead’s own deal id belongs to a deal from elsewhere (an imported one)', async () => {
+    const { session, store, lead } = await withLead();
+    const imported = { ...(await saved(session, { title: 'From the CRM' })), id: dealIdFromLead('L1') };
+    expect((await store.importRecords([], [imported], 'r1', NOW)).ok).toBe(true);
+    const result = await saveDeal(session, emptyConvertForm(session, lead), undefined, lead);
+    expect('id' in result && result.id).toMatch(/^D-[0-9a-f]{12}$/);
+    const { deals, leads } = await store.loadRows();
+    expect(deals.find((deal) => deal.id === dealIdFromLead('L1'))).toMatchObject({ title: 'From the CRM' });
+    expect(deals.filter((deal) => deal.leadId === 'L1')).toHaveLength(1);
+    expect(leads[0]).toMatchObject({ status: 'converted' });
+  });
+
+  it('refuses to convert again a lead whose deal exists though another device set its status back', async () => {
+    const { session, store, lead } = await withLead();
+    expect('id' in (await saveDeal(session, emptyConvertForm(session, lead), undefined, lead))).toBe(true);
+    // As a concurrent "qualified" from a device that had not seen the conversion may leave it.
+    expect((await store.updateLead('L1', { status: 'qualified' })).ok).toBe(true);
+    const [reverted] = (await store.loadRows()).leads;
+    expect(reverted).toMatchObject({ status: 'qualified' });
+    expect(await saveDeal(session, emptyConvertForm(session, reverted!), undefined, reverted)).toEqual({
+      errors: { form: 'This lead has already been converted into a deal.' },
+    });
+    expect((await store.loadRows()).deals).toHaveLength(1);
   });
 
   it('a double tap saves one deal', async () => {

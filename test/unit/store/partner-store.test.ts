@@ -118,7 +118,7 @@ describe('partner store', () => {
       partnerId: _partnerId,
       ...dealInput
     } = { ...openDeal, id: 'D2' };
-    const converted = await store.convertLead('L1', dealInput, 'r1');
+    const converted = await store.convertLead('L1', dealInput, 'r1', 'D-other');
     expect(converted.ok && converted.value).toMatchObject({ id: 'D2', leadId: 'L1', channel: 'referral' });
     expect(await db.updates.count()).toBe(before + 1);
     expect(await db.leads.get('L1')).toMatchObject({ status: 'converted' });
@@ -263,7 +263,7 @@ describe('partner store', () => {
       partnerId: _partnerId,
       ...dealInput
     } = { ...openDeal, id: 'D2' };
-    expect(await store.convertLead('L1', dealInput, 'r1')).toMatchObject({ ok: true });
+    expect(await store.convertLead('L1', dealInput, 'r1', 'D-other')).toMatchObject({ ok: true });
 
     // The row as a file has it: no deletedAt (files never carry it), no stage log, no row extras.
     const { stageLog: _log, deletedAt: _deleted, problems: _problems, alsoSet: _also, ...fileRow } = fileDeal;

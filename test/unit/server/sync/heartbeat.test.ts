@@ -48,6 +48,20 @@ describe('Heartbeat', () => {
     expect(answering.terminated).toBe(false);
   });
 
+  it('puts a new socket in the smallest slice, so that ticks stay even as sockets come and go', () => {
+    const heartbeat = new Heartbeat<FakeSocket>(2);
+    const [a, b, c, d] = sockets(4) as [FakeSocket, FakeSocket, FakeSocket, FakeSocket];
+    for (const socket of [a, b, c, d]) heartbeat.add(socket);
+    // a and c share the first slice: both leave, and the next two take their place.
+    heartbeat.remove(a);
+    heartbeat.remove(c);
+    const [e, f] = sockets(2) as [FakeSocket, FakeSocket];
+    heartbeat.add(e);
+    heartbeat.add(f);
+    heartbeat.tick();
+    expect([e.pings, f.pings, b.pings, d.pings]).toEqual([1, 1, 0, 0]);
+  });
+
   it('forgets a removed socket', () => {
     const heartbeat = new Heartbeat<FakeSocket>(2);
     const [gone] = sockets(1) as [FakeSocket];
