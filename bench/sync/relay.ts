@@ -5,7 +5,10 @@
  * change of the doc to the room's other sockets. No tokens, no storage, no limits, no presence, no
  * rollups: whatever the real server spends beyond this is the price of those.
  *
- * `node --import tsx bench/sync/relay.ts [port]` runs it alone and prints its port.
+ * With `roomsOnThread`, the rooms live on a second thread (relay-thread.ts), as our server's engine
+ * does: the bench measures what that crossing alone costs.
+ *
+ * `node --import tsx bench/sync/relay.ts [port] [--rooms-on-thread]` runs it alone and prints its port.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
